@@ -1,0 +1,193 @@
+package trace
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// cgroupPrefix starts the name of every cgroup profgen makes, so that ones
+// left behind by a killed profgen can be recognised and removed.
+const cgroupPrefix = "profgen-"
+
+// Cgroup is a cgroup v2 directory made for one recording.
+type Cgroup struct {
+	Path string
+	// ID is the cgroup id, as bpf_get_current_cgroup_id returns it.
+	ID uint64
+	fd int
+}
+
+// Cgroup2Mount returns where the cgroup v2 hierarchy is mounted, read from
+// /proc/self/mountinfo (on hybrid systems it is not /sys/fs/cgroup).
+func Cgroup2Mount() (string, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return "", fmt.Errorf("find cgroup2 mount: %w", err)
+	}
+	defer f.Close()
+	return parseCgroup2Mount(bufio.NewScanner(f))
+}
+
+func parseCgroup2Mount(sc *bufio.Scanner) (string, error) {
+	for sc.Scan() {
+		// 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+		fields := strings.Fields(sc.Text())
+		for i, f := range fields {
+			if f == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" && len(fields) > 4 {
+				return unescapeMountinfo(fields[4]), nil
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return "", fmt.Errorf("find cgroup2 mount: %w", err)
+	}
+	return "", fmt.Errorf("find cgroup2 mount: %w: no cgroup2 filesystem in /proc/self/mountinfo (mount one with: mount -t cgroup2 none /sys/fs/cgroup/unified)", ErrNotSupported)
+}
+
+// unescapeMountinfo undoes the octal escapes (\040 for a space) of mountinfo.
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// NewCgroup makes a fresh cgroup for a recording under the cgroup v2 mount
+// and removes empty ones that an earlier, killed profgen left behind.
+func NewCgroup() (*Cgroup, error) {
+	mnt, err := Cgroup2Mount()
+	if err != nil {
+		return nil, err
+	}
+	removeStaleCgroups(mnt)
+	path := filepath.Join(mnt, fmt.Sprintf("%s%d-%d", cgroupPrefix, os.Getpid(), time.Now().UnixNano()))
+	if err := os.Mkdir(path, 0o755); err != nil {
+		return nil, fmt.Errorf("create cgroup: %w", err)
+	}
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		os.Remove(path)
+		return nil, fmt.Errorf("open cgroup %s: %w", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		os.Remove(path)
+		return nil, fmt.Errorf("stat cgroup %s: %w", path, err)
+	}
+	return &Cgroup{Path: path, ID: st.Ino, fd: fd}, nil
+}
+
+// removeStaleCgroups removes empty cgroups of profgen processes that no
+// longer run. Errors are ignored: a cgroup still in use cannot be removed.
+func removeStaleCgroups(mnt string) {
+	entries, _ := os.ReadDir(mnt)
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || !strings.HasPrefix(name, cgroupPrefix) {
+			continue
+		}
+		pidStr, _, _ := strings.Cut(strings.TrimPrefix(name, cgroupPrefix), "-")
+		pid, err := strconv.Atoi(pidStr)
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if unix.Kill(pid, 0) == nil {
+			continue // its profgen still runs
+		}
+		os.Remove(filepath.Join(mnt, name))
+	}
+}
+
+// FD returns a descriptor of the cgroup directory, for SysProcAttr.CgroupFD.
+func (c *Cgroup) FD() int { return c.fd }
+
+// Procs returns the pids of the processes in the cgroup.
+func (c *Cgroup) Procs() ([]int, error) {
+	data, err := os.ReadFile(filepath.Join(c.Path, "cgroup.procs"))
+	if err != nil {
+		return nil, fmt.Errorf("read cgroup.procs: %w", err)
+	}
+	var pids []int
+	for _, f := range bytes.Fields(data) {
+		if pid, err := strconv.Atoi(string(f)); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
+}
+
+// Populated reports whether any process is left in the cgroup.
+func (c *Cgroup) Populated() (bool, error) {
+	data, err := os.ReadFile(filepath.Join(c.Path, "cgroup.events"))
+	if err != nil {
+		return false, fmt.Errorf("read cgroup.events: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "populated "); ok {
+			return v == "1", nil
+		}
+	}
+	return false, errors.New("read cgroup.events: no populated field")
+}
+
+// Signal sends sig to every process in the cgroup.
+func (c *Cgroup) Signal(sig syscall.Signal) error {
+	pids, err := c.Procs()
+	if err != nil {
+		return err
+	}
+	for _, pid := range pids {
+		unix.Kill(pid, sig)
+	}
+	return nil
+}
+
+// Kill kills every process in the cgroup at once (cgroup.kill, Linux 5.14),
+// falling back to SIGKILL for each process listed.
+func (c *Cgroup) Kill() error {
+	if err := os.WriteFile(filepath.Join(c.Path, "cgroup.kill"), []byte("1"), 0); err == nil {
+		return nil
+	}
+	return c.Signal(unix.SIGKILL)
+}
+
+// Close kills what is left in the cgroup, waits for it to empty and removes
+// it. It may be called more than once.
+func (c *Cgroup) Close() error {
+	if c == nil || c.fd < 0 {
+		return nil
+	}
+	unix.Close(c.fd)
+	c.fd = -1
+	var err error
+	for i := 0; i < 200; i++ { // up to ~2 s for killed tasks to go
+		if err = os.Remove(c.Path); err == nil || errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		c.Kill()
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("remove cgroup %s: %w", c.Path, err)
+}

@@ -1,0 +1,143 @@
+package recording
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/atomicfile"
+)
+
+// ErrFormat marks a recording that cannot be used: corrupt, incomplete, or
+// written by a newer profgen.
+var ErrFormat = errors.New("invalid recording")
+
+// ReadFile reads and validates the recording at path.
+func ReadFile(path string) (*Recording, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read recording: %w", err)
+	}
+	r, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("recording %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Parse decodes and validates a recording.
+func Parse(data []byte) (*Recording, error) {
+	// Peek at the version first so that a newer format is reported as
+	// such rather than as whatever field fails to decode.
+	var head struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrFormat, describeJSONError(data, err))
+	}
+	switch {
+	case head.Version == nil:
+		return nil, fmt.Errorf("%w: no \"version\" field (not a profgen recording?)", ErrFormat)
+	case *head.Version > Version:
+		return nil, fmt.Errorf("%w: format version %d is newer than this profgen reads (%d); upgrade profgen", ErrFormat, *head.Version, Version)
+	case *head.Version < 1:
+		return nil, fmt.Errorf("%w: bad format version %d", ErrFormat, *head.Version)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var r Recording
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrFormat, describeJSONError(data, err))
+	}
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Validate checks that r is self-consistent and that every syscall name is
+// known to libseccomp on r's architecture.
+func (r *Recording) Validate() error {
+	arch := abi.Arch(r.Arch)
+	if _, err := arch.ScmpArch(); err != nil {
+		return fmt.Errorf("%w: %v", ErrFormat, err)
+	}
+	if r.Inputs < 1 {
+		return fmt.Errorf("%w: inputs must be at least 1, not %d", ErrFormat, r.Inputs)
+	}
+	prev := ""
+	for i, s := range r.Syscalls {
+		where := fmt.Sprintf("syscalls[%d] (%s)", i, s.Name)
+		if s.Name <= prev {
+			return fmt.Errorf("%w: %s: syscalls not sorted by name or duplicated", ErrFormat, where)
+		}
+		prev = s.Name
+		nr, err := abi.SyscallNumber(arch, s.Name)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrFormat, where, err)
+		}
+		if nr != s.Number {
+			return fmt.Errorf("%w: %s: number %d, but %s is %d on %s", ErrFormat, where, s.Number, s.Name, nr, arch)
+		}
+		if s.Seen < 1 || s.Seen > r.Inputs {
+			return fmt.Errorf("%w: %s: seen %d is not within 1..%d inputs", ErrFormat, where, s.Seen, r.Inputs)
+		}
+		for j, a := range s.Args {
+			if a.Index < 0 || a.Index > 5 {
+				return fmt.Errorf("%w: %s: args[%d]: index %d is not 0..5", ErrFormat, where, j, a.Index)
+			}
+			if a.Kind != KindEnum && a.Kind != KindFlags {
+				return fmt.Errorf("%w: %s: args[%d]: unknown kind %q", ErrFormat, where, j, a.Kind)
+			}
+		}
+		for j, sh := range s.Shapes {
+			if len(sh.Values) != len(s.Args) {
+				return fmt.Errorf("%w: %s: shapes[%d] has %d values for %d args", ErrFormat, where, j, len(sh.Values), len(s.Args))
+			}
+		}
+	}
+	return nil
+}
+
+// WriteFile writes r to path atomically, as indented JSON.
+func (r *Recording) WriteFile(path string) error {
+	return atomicfile.Write(path, 0o644, r.Encode)
+}
+
+// Encode writes r as indented JSON.
+func (r *Recording) Encode(w io.Writer) error {
+	r.Normalize()
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// describeJSONError turns a decoding error into text that says where.
+func describeJSONError(data []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 {
+		return err.Error()
+	}
+	line, col := 1, 1
+	for _, b := range data[:min(int(off), len(data))] {
+		if b == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("line %d column %d: %v", line, col, err)
+}

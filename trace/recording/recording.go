@@ -1,0 +1,184 @@
+package recording
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Version is the recording format version this build writes and the highest
+// it reads.
+const Version = 1
+
+// Backends.
+const (
+	BackendEBPF = "ebpf"
+	BackendLog  = "log"
+)
+
+// Scopes: how the backend selected the target's syscalls.
+const (
+	// ScopeCgroup: every task of a fresh cgroup v2 made for the recording.
+	ScopeCgroup = "cgroup"
+	// ScopeProcessTree: the target and its descendants, followed through
+	// fork and exit tracepoints.
+	ScopeProcessTree = "process-tree"
+	// ScopeSeccomp: every task that inherited the recording's seccomp filter.
+	ScopeSeccomp = "seccomp-filter"
+)
+
+// Argument kinds.
+const (
+	// KindEnum: the value is one of a set of constants (socket family,
+	// ioctl request, prctl option). Each observed value is allowed alone.
+	KindEnum = "enum"
+	// KindFlags: the value is a bit set (clone flags, mmap prot). Observed
+	// bits may combine; unseen bits are denied.
+	KindFlags = "flags"
+)
+
+// Recording is what one or more runs of a target were seen to do.
+type Recording struct {
+	Version int    `json:"version"`
+	Tool    string `json:"tool"`
+	Kernel  string `json:"kernel"`
+	// Arch is the libseccomp name of the recorded ABI, e.g. "amd64".
+	Arch    string `json:"arch"`
+	Backend string `json:"backend"`
+	Scope   string `json:"scope"`
+	// Command is the target's command line.
+	Command     []string  `json:"command"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Exit        Exit      `json:"exit"`
+	Interrupted bool      `json:"interrupted"`
+	// Lost counts events the backend knows it could not record.
+	Lost uint64 `json:"lost"`
+	// ArgShapes tells whether argument values were captured at all.
+	ArgShapes bool `json:"argShapes"`
+	// Inputs is the number of runs merged into this recording; Seen
+	// counters below are out of Inputs.
+	Inputs int `json:"inputs"`
+	// Base names the profile whose allowed syscalls were not logged
+	// (log backend with --base); empty otherwise.
+	Base     string    `json:"base,omitempty"`
+	Notes    []string  `json:"notes,omitempty"`
+	Syscalls []Syscall `json:"syscalls"`
+}
+
+// Exit is how the target ended.
+type Exit struct {
+	// Code is the exit status, or 128+N when the target died of signal N.
+	Code int `json:"code"`
+	// Signal names the signal that killed the target, if one did.
+	Signal string `json:"signal,omitempty"`
+}
+
+// Syscall aggregates every observation of one system call.
+type Syscall struct {
+	Name   string `json:"name"`
+	Number int    `json:"number"`
+	Count  uint64 `json:"count"`
+	// Seen is how many of the recording's Inputs made this syscall.
+	Seen int `json:"seen"`
+	// Args lists the arguments whose values were captured, in the order
+	// of each Shape's Values. Empty when none were.
+	Args   []Arg   `json:"args,omitempty"`
+	Shapes []Shape `json:"shapes,omitempty"`
+	// Unpinned is set when some input saw this syscall without capturing
+	// its arguments (the log backend): its arguments must not be pinned.
+	Unpinned bool `json:"unpinned,omitempty"`
+}
+
+// Arg describes one captured argument of a syscall.
+type Arg struct {
+	Index int    `json:"index"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	// Mask selects the bits that were captured and are compared.
+	Mask Hex `json:"mask"`
+	// Exclusive lists bit sets that a flags argument may not hold all at
+	// once unless such a value was observed (PROT_WRITE|PROT_EXEC).
+	Exclusive []Hex `json:"exclusive,omitempty"`
+}
+
+// Shape is one combination of captured argument values.
+type Shape struct {
+	Values []Hex  `json:"values"`
+	Count  uint64 `json:"count"`
+	Seen   int    `json:"seen"`
+}
+
+// Hex is a uint64 written as a hexadecimal JSON string, so that flag values
+// read naturally and survive tools that parse numbers as doubles.
+type Hex uint64
+
+// MarshalText implements encoding.TextMarshaler.
+func (h Hex) MarshalText() ([]byte, error) {
+	return []byte("0x" + strconv.FormatUint(uint64(h), 16)), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (h *Hex) UnmarshalText(b []byte) error {
+	s := string(b)
+	if !strings.HasPrefix(s, "0x") {
+		return fmt.Errorf("hex value %q: missing 0x prefix", s)
+	}
+	v, err := strconv.ParseUint(s[2:], 16, 64)
+	if err != nil {
+		return fmt.Errorf("hex value %q: %w", s, err)
+	}
+	*h = Hex(v)
+	return nil
+}
+
+// Lookup returns the entry for the named syscall, or nil.
+func (r *Recording) Lookup(name string) *Syscall {
+	i := sort.Search(len(r.Syscalls), func(i int) bool { return r.Syscalls[i].Name >= name })
+	if i < len(r.Syscalls) && r.Syscalls[i].Name == name {
+		return &r.Syscalls[i]
+	}
+	return nil
+}
+
+// Names returns the recorded syscall names, sorted.
+func (r *Recording) Names() []string {
+	names := make([]string, len(r.Syscalls))
+	for i, s := range r.Syscalls {
+		names[i] = s.Name
+	}
+	return names
+}
+
+// Normalize sorts syscalls by name and shapes by value, so that two
+// recordings of the same behaviour are byte-identical and diff cleanly.
+func (r *Recording) Normalize() {
+	sort.Slice(r.Syscalls, func(i, j int) bool { return r.Syscalls[i].Name < r.Syscalls[j].Name })
+	for i := range r.Syscalls {
+		sh := r.Syscalls[i].Shapes
+		sort.Slice(sh, func(a, b int) bool { return lessValues(sh[a].Values, sh[b].Values) })
+	}
+}
+
+func lessValues(a, b []Hex) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return len(a) < len(b)
+}
+
+func sameValues(a, b []Hex) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
