@@ -1,12 +1,117 @@
 package main
 
 import (
-	"errors"
+	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/atomicfile"
+	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/trace/recording"
 )
 
-// TODO(lead): replace with the real command.
+type emitParams struct {
+	format        string
+	output        string
+	runtime       string
+	defaultAction string
+	args          string
+	maxValues     int
+	logFlag       bool
+}
+
+const defaultRecording = "profgen-recording.json"
+
 func newEmitCmd() *cobra.Command {
-	return &cobra.Command{Use: "emit", RunE: func(*cobra.Command, []string) error { return errors.New("not implemented") }}
+	var p emitParams
+	cmd := &cobra.Command{
+		Use:   "emit [flags] [RECORDING...]",
+		Short: "Write the profile learned from recordings",
+		Long: `emit learns a minimal seccomp profile from one or more recordings (merged as
+a union) and writes it. Formats:
+  oci    runtime-spec LinuxSeccomp JSON, for docker --security-opt seccomp=FILE,
+         podman, Kubernetes localhost profiles, runc and crun
+  text   a table of every allowed syscall with its rules, coverage and origin
+
+The profile always allows a small baseline (rt_sigreturn, restart_syscall,
+exit, exit_group), answers clone3 and faccessat2 with ENOSYS when they were
+not recorded (so glibc falls back), and adds what --runtime calls itself
+after loading the filter.`,
+		Example: `  profgen emit --format oci -o seccomp.json profgen-recording.json
+  profgen emit --format oci --runtime crun --default-action kill a.json b.json
+  profgen emit --format text --args none rec.json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEmit(cmd.OutOrStdout(), &p, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&p.format, "format", "oci", "output format: oci or text")
+	f.StringVarP(&p.output, "output", "o", "", "write to FILE instead of standard output")
+	f.StringVar(&p.runtime, "runtime", "runc", "container runtime whose own syscalls to allow: runc, crun or none")
+	f.StringVar(&p.defaultAction, "default-action", "errno", "action for everything not allowed: errno (EPERM), kill or log")
+	f.StringVar(&p.args, "args", "shapes", "pin argument values: shapes, or none for names only")
+	f.IntVar(&p.maxValues, "max-values", learn.DefaultMaxValues, "stop pinning an argument seen with more distinct values than this")
+	f.BoolVar(&p.logFlag, "log-denials", false, "set SECCOMP_FILTER_FLAG_LOG so that denied syscalls are logged to audit")
+	return cmd
+}
+
+func runEmit(stdout io.Writer, p *emitParams, args []string) error {
+	if p.format != "oci" && p.format != "text" {
+		return fmt.Errorf("unknown --format %q (want oci or text)", p.format)
+	}
+	rt, err := learn.ParseRuntime(p.runtime)
+	if err != nil {
+		return fmt.Errorf("--runtime: %w", err)
+	}
+	def, err := learn.ParseDefaultAction(p.defaultAction)
+	if err != nil {
+		return fmt.Errorf("--default-action: %w", err)
+	}
+	prof, err := learnFromFiles(args, learn.Options{
+		Args: learn.ArgsMode(p.args), MaxValues: p.maxValues, Runtime: rt, DefaultAction: &def,
+	})
+	if err != nil {
+		return err
+	}
+	write := func(w io.Writer) error {
+		if p.format == "text" {
+			return emit.WriteText(w, prof)
+		}
+		var opts emit.OCIOptions
+		if p.logFlag {
+			opts.Flags = append(opts.Flags, "SECCOMP_FILTER_FLAG_LOG")
+		}
+		doc, err := emit.OCI(prof, opts)
+		if err != nil {
+			return err
+		}
+		return emit.WriteOCI(w, doc)
+	}
+	if p.output == "" || p.output == "-" {
+		return write(stdout)
+	}
+	return atomicfile.Write(p.output, 0o644, write)
+}
+
+// learnFromFiles reads recordings (default: profgen-recording.json), merges
+// them and learns one profile.
+func learnFromFiles(paths []string, opts learn.Options) (*learn.Profile, error) {
+	if len(paths) == 0 {
+		paths = []string{defaultRecording}
+	}
+	recs := make([]*recording.Recording, 0, len(paths))
+	for _, path := range paths {
+		r, err := recording.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, r)
+	}
+	rec, err := recording.Merge(recs...)
+	if err != nil {
+		return nil, err
+	}
+	return learn.FromRecording(rec, opts)
 }

@@ -1,0 +1,272 @@
+package emit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/learn"
+)
+
+// OCIOptions adjust the OCI document.
+type OCIOptions struct {
+	// Flags are passed to seccomp(2) by the runtime, e.g.
+	// SECCOMP_FILTER_FLAG_LOG to have denials logged to audit.
+	Flags []specs.LinuxSeccompFlag
+}
+
+// OCI translates p into a runtime-spec LinuxSeccomp document. This is the
+// one place where the model meets the OCI format: unconditional syscalls of
+// one action share an entry; each Rule becomes an entry of its own whose
+// args AND (the model never puts two conditions on one argument index, the
+// case runc would split into separate rules).
+func OCI(p *learn.Profile, opts OCIOptions) (*specs.LinuxSeccomp, error) {
+	def, defErrno, err := ociAction(p.DefaultAction)
+	if err != nil {
+		return nil, fmt.Errorf("default action: %w", err)
+	}
+	out := &specs.LinuxSeccomp{
+		DefaultAction:   def,
+		DefaultErrnoRet: defErrno,
+		Architectures:   []specs.Arch{specs.Arch(p.Arch.OCI())},
+		Flags:           opts.Flags,
+	}
+	// Unconditional entries, grouped by action in first-seen order.
+	groups := map[learn.Action]int{}
+	var conditional []specs.LinuxSyscall
+	for _, s := range p.Syscalls {
+		act, errno, err := ociAction(s.Action)
+		if err != nil {
+			return nil, fmt.Errorf("syscall %s: %w", s.Name, err)
+		}
+		if len(s.Rules) == 0 {
+			i, ok := groups[s.Action]
+			if !ok {
+				i = len(out.Syscalls)
+				groups[s.Action] = i
+				out.Syscalls = append(out.Syscalls, specs.LinuxSyscall{Action: act, ErrnoRet: errno})
+			}
+			out.Syscalls[i].Names = append(out.Syscalls[i].Names, s.Name)
+			continue
+		}
+		for _, r := range s.Rules {
+			e := specs.LinuxSyscall{Names: []string{s.Name}, Action: act, ErrnoRet: errno}
+			for idx, m := range r {
+				if m == nil {
+					continue
+				}
+				arg, err := ociArg(uint(idx), m)
+				if err != nil {
+					return nil, fmt.Errorf("syscall %s: %w", s.Name, err)
+				}
+				e.Args = append(e.Args, arg)
+			}
+			conditional = append(conditional, e)
+		}
+	}
+	out.Syscalls = append(out.Syscalls, conditional...)
+	return out, nil
+}
+
+func ociAction(a learn.Action) (specs.LinuxSeccompAction, *uint, error) {
+	switch a.Kind {
+	case learn.ActAllow:
+		return specs.ActAllow, nil, nil
+	case learn.ActLog:
+		return specs.ActLog, nil, nil
+	case learn.ActErrno:
+		e := uint(a.Errno)
+		return specs.ActErrno, &e, nil
+	case learn.ActTrap:
+		return specs.ActTrap, nil, nil
+	case learn.ActKillThread:
+		return specs.ActKillThread, nil, nil
+	case learn.ActKillProcess:
+		return specs.ActKillProcess, nil, nil
+	}
+	return "", nil, fmt.Errorf("no OCI action for %s", a)
+}
+
+func ociArg(idx uint, m learn.Matcher) (specs.LinuxSeccompArg, error) {
+	a := specs.LinuxSeccompArg{Index: idx}
+	switch m := m.(type) {
+	case learn.Equal:
+		a.Op, a.Value = specs.OpEqualTo, m.Value
+	case learn.NotEqual:
+		a.Op, a.Value = specs.OpNotEqual, m.Value
+	case learn.Less:
+		a.Op, a.Value = specs.OpLessThan, m.Value
+	case learn.LessEqual:
+		a.Op, a.Value = specs.OpLessEqual, m.Value
+	case learn.Greater:
+		a.Op, a.Value = specs.OpGreaterThan, m.Value
+	case learn.GreaterEqual:
+		a.Op, a.Value = specs.OpGreaterEqual, m.Value
+	case learn.MaskedEqual:
+		// runtime-spec: value is the mask, valueTwo the expected value.
+		a.Op, a.Value, a.ValueTwo = specs.OpMaskedEqual, m.Mask, m.Value
+	default:
+		return a, fmt.Errorf("arg %d: no OCI operator for %T", idx, m)
+	}
+	return a, nil
+}
+
+// WriteOCI writes doc as indented JSON.
+func WriteOCI(w io.Writer, doc *specs.LinuxSeccomp) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// ErrProfile marks a profile document that cannot be used.
+var ErrProfile = errors.New("invalid profile")
+
+// ReadOCIFile reads an OCI seccomp profile into the model.
+func ReadOCIFile(path string) (*learn.Profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read profile: %w", err)
+	}
+	p, err := ParseOCI(data)
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// ParseOCI decodes an OCI seccomp profile (a runtime-spec LinuxSeccomp
+// document, as Docker and podman read) into the model, giving entries the
+// meaning runc gives them: conditions of one entry AND, unless two of them
+// test the same argument index, in which case runc adds each as a rule of
+// its own (OR). Only the native architecture is kept; a profile that does
+// not cover it is refused, and so is an unknown syscall, action or
+// operator, each named with where it stands.
+func ParseOCI(data []byte) (*learn.Profile, error) {
+	var doc specs.LinuxSeccomp
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrProfile, err)
+	}
+	if doc.DefaultAction == "" {
+		return nil, fmt.Errorf("%w: no defaultAction (not a seccomp profile?)", ErrProfile)
+	}
+	arch, err := abi.Native()
+	if err != nil {
+		return nil, err
+	}
+	if len(doc.Architectures) > 0 && !slices.Contains(doc.Architectures, specs.Arch(arch.OCI())) {
+		return nil, fmt.Errorf("%w: architectures %v do not include the native %s", ErrProfile, doc.Architectures, arch.OCI())
+	}
+	def, err := parseAction(doc.DefaultAction, doc.DefaultErrnoRet)
+	if err != nil {
+		return nil, fmt.Errorf("%w: defaultAction: %v", ErrProfile, err)
+	}
+	p := &learn.Profile{Arch: arch, DefaultAction: def, Inputs: 1}
+	for i, e := range doc.Syscalls {
+		where := fmt.Sprintf("syscalls[%d]", i)
+		act, err := parseAction(e.Action, e.ErrnoRet)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrProfile, where, err)
+		}
+		rules, err := parseArgs(e.Args)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrProfile, where, err)
+		}
+		if len(e.Names) == 0 {
+			return nil, fmt.Errorf("%w: %s: no names", ErrProfile, where)
+		}
+		for j, name := range e.Names {
+			if _, err := abi.SyscallNumber(arch, name); err != nil {
+				return nil, fmt.Errorf("%w: %s.names[%d]: %v", ErrProfile, where, j, err)
+			}
+			s := learn.Syscall{Name: name, Action: act, Rules: slices.Clone(rules), Origin: learn.OriginImported, Seen: 1}
+			if err := p.Add(s); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrProfile, where, err)
+			}
+		}
+	}
+	return p, nil
+}
+
+func parseAction(a specs.LinuxSeccompAction, errnoRet *uint) (learn.Action, error) {
+	switch a {
+	case specs.ActAllow:
+		return learn.Allow, nil
+	case specs.ActLog:
+		return learn.Log, nil
+	case specs.ActErrno:
+		e := uint(1) // runc's default: EPERM
+		if errnoRet != nil {
+			e = *errnoRet
+		}
+		if e > 4095 {
+			return learn.Action{}, fmt.Errorf("errnoRet %d out of range", e)
+		}
+		return learn.Action{Kind: learn.ActErrno, Errno: uint16(e)}, nil
+	case specs.ActTrap:
+		return learn.Action{Kind: learn.ActTrap}, nil
+	case specs.ActKillThread, specs.ActKill:
+		return learn.Action{Kind: learn.ActKillThread}, nil
+	case specs.ActKillProcess:
+		return learn.KillProcess, nil
+	}
+	return learn.Action{}, fmt.Errorf("unsupported action %q", a)
+}
+
+func parseArgs(args []specs.LinuxSeccompArg) ([]learn.Rule, error) {
+	if len(args) == 0 {
+		return nil, nil
+	}
+	var ms []learn.Matcher
+	count := map[uint]int{}
+	for k, a := range args {
+		if a.Index > 5 {
+			return nil, fmt.Errorf("args[%d]: index %d is not 0..5", k, a.Index)
+		}
+		var m learn.Matcher
+		switch a.Op {
+		case specs.OpEqualTo:
+			m = learn.Equal{Value: a.Value}
+		case specs.OpNotEqual:
+			m = learn.NotEqual{Value: a.Value}
+		case specs.OpLessThan:
+			m = learn.Less{Value: a.Value}
+		case specs.OpLessEqual:
+			m = learn.LessEqual{Value: a.Value}
+		case specs.OpGreaterThan:
+			m = learn.Greater{Value: a.Value}
+		case specs.OpGreaterEqual:
+			m = learn.GreaterEqual{Value: a.Value}
+		case specs.OpMaskedEqual:
+			m = learn.MaskedEqual{Mask: a.Value, Value: a.ValueTwo}
+		default:
+			return nil, fmt.Errorf("args[%d]: unknown operator %q", k, a.Op)
+		}
+		ms = append(ms, m)
+		count[a.Index]++
+	}
+	split := false
+	for _, n := range count {
+		split = split || n > 1
+	}
+	if split {
+		// runc: "revert to old behavior", one rule per condition.
+		rules := make([]learn.Rule, len(ms))
+		for k, m := range ms {
+			rules[k][args[k].Index] = m
+		}
+		return rules, nil
+	}
+	var r learn.Rule
+	for k, m := range ms {
+		r[args[k].Index] = m
+	}
+	return []learn.Rule{r}, nil
+}

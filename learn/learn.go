@@ -1,0 +1,106 @@
+package learn
+
+import (
+	"fmt"
+
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/trace/recording"
+)
+
+// ArgsMode says whether learned rules pin argument values.
+type ArgsMode string
+
+// Argument modes.
+const (
+	ArgsShapes ArgsMode = "shapes"
+	ArgsNone   ArgsMode = "none"
+)
+
+// DefaultMaxValues is how many distinct values one argument may take before
+// learning stops pinning it: past it, the argument is more likely data than
+// a flag or an enum, and the rules would bloat the filter.
+const DefaultMaxValues = 32
+
+// Options control FromRecording.
+type Options struct {
+	// Args is ArgsShapes (default) or ArgsNone.
+	Args ArgsMode
+	// MaxValues bounds the distinct values pinned for one argument;
+	// 0 means DefaultMaxValues.
+	MaxValues int
+	// Runtime adds what that container runtime calls itself.
+	Runtime Runtime
+	// DefaultAction for everything not allowed; the zero value is EPERM.
+	DefaultAction *Action
+}
+
+// FromRecording learns a profile from rec.
+func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
+	if opts.Args == "" {
+		opts.Args = ArgsShapes
+	}
+	if opts.Args != ArgsShapes && opts.Args != ArgsNone {
+		return nil, fmt.Errorf("unknown argument mode %q (want shapes or none)", opts.Args)
+	}
+	if opts.MaxValues == 0 {
+		opts.MaxValues = DefaultMaxValues
+	}
+	if opts.Runtime == "" {
+		opts.Runtime = RuntimeNone
+	}
+	if _, err := ParseRuntime(string(opts.Runtime)); err != nil {
+		return nil, err
+	}
+	arch := abi.Arch(rec.Arch)
+	p := &Profile{Arch: arch, DefaultAction: ErrnoEPERM, Inputs: rec.Inputs}
+	if opts.DefaultAction != nil {
+		p.DefaultAction = *opts.DefaultAction
+	}
+	if rec.Lost > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("the recording lost %d events: the profile may miss syscalls", rec.Lost))
+	}
+	for i := range rec.Syscalls {
+		s := &rec.Syscalls[i]
+		entry := Syscall{Name: s.Name, Action: Allow, Seen: s.Seen, Origin: OriginRecorded}
+		if opts.Args == ArgsShapes && rec.ArgShapes && !s.Unpinned && len(s.Args) > 0 {
+			entry.Rules, entry.Notes = generalize(s, opts.MaxValues)
+		}
+		if err := p.Add(entry); err != nil {
+			return nil, err
+		}
+	}
+	if err := addFixed(p, opts.Runtime); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// addFixed adds the baseline, the runtime's own syscalls and the ENOSYS
+// stubs to p. Each must exist on p's architecture.
+func addFixed(p *Profile, rt Runtime) error {
+	add := func(name, origin, reason string, act Action) error {
+		if _, err := abi.SyscallNumber(p.Arch, name); err != nil {
+			return nil // not on this architecture: nothing to allow
+		}
+		return p.Add(Syscall{Name: name, Action: act, Origin: origin, Reason: reason})
+	}
+	for _, b := range baseline {
+		if err := add(b.name, OriginBaseline, b.reason, Allow); err != nil {
+			return err
+		}
+	}
+	for _, name := range RuntimeSyscalls(rt) {
+		if err := add(name, OriginRuntime, fmt.Sprintf("%s calls it after loading the filter", rt), Allow); err != nil {
+			return err
+		}
+	}
+	for _, s := range enosysStubs {
+		if p.Lookup(s.name) != nil {
+			continue
+		}
+		if err := add(s.name, OriginStub, s.reason, ErrnoENOSYS); err != nil {
+			return err
+		}
+	}
+	return nil
+}
