@@ -1,0 +1,66 @@
+package replay
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/profgen/profgen/learn"
+)
+
+// Violation is a syscall the profile denied (or, in static mode, would
+// deny).
+type Violation struct {
+	Syscall string `json:"syscall"`
+	Number  int    `json:"number"`
+	// Args holds the argument values when they are known (HasArgs).
+	Args    [6]uint64 `json:"args"`
+	HasArgs bool      `json:"hasArgs"`
+	// Action is what the profile does with the call.
+	Action string `json:"action"`
+	Count  uint64 `json:"count"`
+	// Pid is the denied process, in live mode.
+	Pid int `json:"pid,omitempty"`
+}
+
+// Report is the verdict of one replay.
+type Report struct {
+	// Mode is "static" or "live".
+	Mode string `json:"mode"`
+	// Checked counts the distinct events (static) or syscalls observed
+	// (live) that were checked.
+	Checked    uint64      `json:"checked"`
+	Violations []Violation `json:"violations"`
+	// ExitCode is the workload's exit status in live mode.
+	ExitCode int      `json:"exitCode"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
+// OK reports whether nothing was denied.
+func (r *Report) OK() bool { return len(r.Violations) == 0 }
+
+// WriteText writes r for a person: one line per violation and a verdict.
+func (r *Report) WriteText(w io.Writer) error {
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if r.OK() {
+		_, err := fmt.Fprintf(w, "PASS: %s replay, %d checked, no syscall denied\n", r.Mode, r.Checked)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DENIED\tNR\tARGS\tACTION\tCOUNT")
+	for _, v := range r.Violations {
+		args := "-"
+		if v.HasArgs {
+			args = fmt.Sprintf("%#x", v.Args)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\n", v.Syscall, v.Number, args, v.Action, v.Count)
+	}
+	tw.Flush()
+	_, err := fmt.Fprintf(w, "FAIL: %s replay, %d checked, %d denied\n", r.Mode, r.Checked, len(r.Violations))
+	return err
+}
+
+// actionName is the name reports use for an action.
+func actionName(a learn.Action) string { return a.String() }
