@@ -1,0 +1,15 @@
+// Package audit reads the kernel's seccomp audit records (type
+// AUDIT_SECCOMP, 1326) from the audit netlink multicast group
+// AUDIT_NLGRP_READLOG, as the log backend needs them.
+//
+// The multicast group receives a copy of every audit record the kernel
+// emits, whether or not auditd runs and whether or not auditing is enabled
+// for syscalls, so records of every process on the machine arrive: callers
+// select the ones they want (the log backend selects by audit session id).
+// Joining the group needs CAP_AUDIT_READ. Records are never scraped from
+// the kernel log, which printk rate-limits to a few lines.
+//
+// The package does not import the trace package; errors that mean the
+// feature is unavailable wrap ErrUnavailable, which callers map to their own
+// sentinel.
+package audit
