@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# deps.sh installs the Debian packages profgen needs that are missing.
+#   scripts/deps.sh            what build, test and demo need
+#   scripts/deps.sh generate   also what `make generate` needs (clang, llvm, libbpf-dev)
+set -euo pipefail
+
+pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc strace)
+if [ "${1:-}" = generate ]; then
+	pkgs+=(clang llvm libbpf-dev)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing Debian packages: ${missing[*]}; run as root or: sudo apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
