@@ -8,7 +8,8 @@
  * daemon, no longer a descendant the original parent waits for) redirects
  * stdio to /dev/null, sets umask(022), chdir("/"), calls getppid() 100 times,
  * sleeps SLEEP_MS milliseconds (default 300), then writes
- * "daemon <pid> done\n" to ABSFILE.tmp and renames it to ABSFILE, and exits 0.
+ * "daemon PID sid SID ppid PPID done\n" (one more getsid and getppid call)
+ * to ABSFILE.tmp, renames it to ABSFILE, and exits 0.
  * Watching for ABSFILE tells a test the daemon has finished its work.
  */
 #define _GNU_SOURCE
@@ -84,7 +85,8 @@ int main(int argc, char **argv)
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 
-	n = snprintf(msg, sizeof(msg), "daemon %d done\n", (int)getpid());
+	n = snprintf(msg, sizeof(msg), "daemon %d sid %d ppid %d done\n",
+		     (int)getpid(), (int)getsid(0), (int)getppid());
 	fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
 	if (fd < 0)
 		die("open");

@@ -1,0 +1,225 @@
+package workload
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	rootOnce sync.Once
+	root     string
+	rootErr  error
+
+	buildsMu sync.Mutex
+	builds   = map[string]*build{}
+)
+
+type build struct {
+	once sync.Once
+	err  error
+}
+
+// Root returns the module root: the nearest directory at or above the
+// working directory that holds go.mod. Tests run in their package
+// directory, so this finds the checkout the test binary was built from.
+func Root(t testing.TB) string {
+	t.Helper()
+	rootOnce.Do(func() { root, rootErr = findRoot() })
+	if rootErr != nil {
+		t.Fatal(rootErr)
+	}
+	return root
+}
+
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find module root: %w", err)
+	}
+	for d := dir; ; {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", fmt.Errorf("find module root: no go.mod at or above %s", dir)
+		}
+		d = parent
+	}
+}
+
+// Dir returns the absolute path of testdata/workloads.
+func Dir(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(Root(t), "testdata", "workloads")
+}
+
+// Path returns the absolute path of rel, a file or directory below
+// testdata/workloads such as "multiproc/pipeline.sh". It fails the test if
+// rel does not exist.
+func Path(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(Dir(t), filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("workload %s: %v", rel, err)
+	}
+	return p
+}
+
+// Build compiles the workload name and returns the absolute path of the
+// executable. name is a path below testdata/workloads:
+//
+//   - a directory holding Go files ("httpserver", "httpserver/driver") is
+//     built with `go build` from the module root, with CGO_ENABLED=0 so the
+//     binary is static;
+//   - a C file ("multiproc/daemon.c"), or a directory holding exactly one C
+//     file ("cfiletcp", "argshapes", "manycalls"), is built with
+//     `cc -O2 -Wall -o BIN FILE.c -lpthread`.
+//
+// The executable is written to testdata/workloads/TOP/bin/BASE (ignored by
+// git), where TOP is the first element of name and BASE the last without
+// ".c": "multiproc/daemon.c" becomes multiproc/bin/daemon and
+// "httpserver/driver" becomes httpserver/bin/driver. Each name is built once
+// per test binary; concurrent test binaries are safe because each writes a
+// temporary file and renames it into place. A failed build fails the test
+// with the compiler's output.
+func Build(t testing.TB, name string) string {
+	t.Helper()
+	p, err := plan(Root(t), Dir(t), name)
+	if err != nil {
+		t.Fatalf("build workload %s: %v", name, err)
+	}
+
+	// Key by output path: "cfiletcp" and "cfiletcp/cfiletcp.c" are one build.
+	buildsMu.Lock()
+	b, ok := builds[p.out]
+	if !ok {
+		b = &build{}
+		builds[p.out] = b
+	}
+	buildsMu.Unlock()
+
+	b.once.Do(func() { b.err = p.run() })
+	if b.err != nil {
+		t.Fatalf("build workload %s: %v", name, b.err)
+	}
+	return p.out
+}
+
+// buildPlan says how to build one workload.
+type buildPlan struct {
+	out string
+	run func() error
+}
+
+// plan resolves name (a path below dir, the workloads directory) to its
+// sources and output path.
+func plan(root, dir, name string) (buildPlan, error) {
+	name = strings.Trim(filepath.ToSlash(filepath.Clean(name)), "/")
+	if name == "." || name == "" || name == ".." || strings.HasPrefix(name, "../") {
+		return buildPlan{}, fmt.Errorf("bad workload name %q", name)
+	}
+	src := filepath.Join(dir, filepath.FromSlash(name))
+	fi, err := os.Stat(src)
+	if err != nil {
+		return buildPlan{}, err
+	}
+	top, _, _ := strings.Cut(name, "/")
+	outDir := filepath.Join(dir, top, "bin")
+	out := filepath.Join(outDir, strings.TrimSuffix(filepath.Base(src), ".c"))
+
+	mk := func(f func() error) buildPlan {
+		return buildPlan{out: out, run: func() error {
+			if err := os.MkdirAll(outDir, 0o755); err != nil {
+				return fmt.Errorf("create output directory: %w", err)
+			}
+			return f()
+		}}
+	}
+	if !fi.IsDir() {
+		if !strings.HasSuffix(src, ".c") {
+			return buildPlan{}, fmt.Errorf("%s is neither a C file nor a directory", name)
+		}
+		return mk(func() error { return buildC(src, out) }), nil
+	}
+	goFiles, _ := filepath.Glob(filepath.Join(src, "*.go"))
+	cFiles, _ := filepath.Glob(filepath.Join(src, "*.c"))
+	switch {
+	case len(goFiles) > 0:
+		pkg := "./" + filepath.ToSlash(mustRel(root, src))
+		return mk(func() error { return buildGo(root, pkg, out) }), nil
+	case len(cFiles) == 1:
+		out = filepath.Join(outDir, strings.TrimSuffix(filepath.Base(cFiles[0]), ".c"))
+		return mk(func() error { return buildC(cFiles[0], out) }), nil
+	case len(cFiles) > 1:
+		return buildPlan{}, fmt.Errorf("%s holds %d C files: name one of them", name, len(cFiles))
+	}
+	return buildPlan{}, fmt.Errorf("%s holds no Go or C sources", name)
+}
+
+func mustRel(base, target string) string {
+	rel, err := filepath.Rel(base, target)
+	if err != nil {
+		panic(err)
+	}
+	return rel
+}
+
+// buildC compiles one C file into out.
+func buildC(src, out string) error {
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		return fmt.Errorf("C compiler: %w (install gcc: make deps)", err)
+	}
+	return buildInto(out, func(tmp string) *exec.Cmd {
+		return exec.Command(cc, "-O2", "-Wall", "-o", tmp, src, "-lpthread")
+	})
+}
+
+// buildGo builds the Go package pkg (relative to root, "./..." form) into out.
+func buildGo(root, pkg, out string) error {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		if _, serr := os.Stat(goBin); serr != nil {
+			return fmt.Errorf("go tool: %w", err)
+		}
+	}
+	return buildInto(out, func(tmp string) *exec.Cmd {
+		cmd := exec.Command(goBin, "build", "-o", tmp, pkg)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		return cmd
+	})
+}
+
+// buildInto runs the command made by mk with a temporary output path next to
+// out and renames the result to out, so a concurrent reader of out sees
+// either the old or the new executable, never a partial one.
+func buildInto(out string, mk func(tmp string) *exec.Cmd) error {
+	tmpDir, err := os.MkdirTemp(filepath.Dir(out), ".build-*")
+	if err != nil {
+		return fmt.Errorf("create temporary directory: %w", err)
+	}
+	defer os.RemoveAll(tmpDir)
+	tmp := filepath.Join(tmpDir, filepath.Base(out))
+
+	cmd := mk(tmp)
+	var output bytes.Buffer
+	cmd.Stdout = &output
+	cmd.Stderr = &output
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %w\n%s", strings.Join(cmd.Args, " "), err, output.String())
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("install %s: %w", out, err)
+	}
+	return nil
+}

@@ -1,0 +1,21 @@
+// Package workload builds the bundled test workloads under
+// testdata/workloads and runs them under strace, an oracle of their system
+// calls that is independent of profgen's own backends. It is meant for tests
+// only.
+//
+// Workloads are named by their path below testdata/workloads:
+//
+//	httpserver           Go HTTP server (--addr, default 127.0.0.1:18080)
+//	httpserver/driver    Go client making a fixed set of requests (--addr)
+//	cfiletcp             C: file and loopback TCP work in the directory argv[1]
+//	multiproc/daemon.c   C: double-forking daemon (ABSFILE [SLEEP_MS])
+//	multiproc/threads.c  C: pthreads ([N])
+//	multiproc/pipeline.sh  a /bin/sh pipeline (use Path, not Build)
+//	argshapes            C: argument shapes ([--variant V])
+//	manycalls            C: N getppid calls then personality(0xffffffff)
+//
+// Build compiles a workload once per test binary and returns the path of the
+// executable; Path returns the path of a source file or script; Strace and
+// StartStrace run a command under `strace -f` and return how many times each
+// system call was seen.
+package workload

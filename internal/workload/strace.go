@@ -1,0 +1,264 @@
+package workload
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// StraceOption configures Strace and StartStrace.
+type StraceOption func(*straceConfig)
+
+type straceConfig struct {
+	dir            string
+	env            []string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	traceFile      string
+}
+
+// WithDir runs the command in dir.
+func WithDir(dir string) StraceOption { return func(c *straceConfig) { c.dir = dir } }
+
+// WithEnv sets the command's environment (default: the test's).
+func WithEnv(env []string) StraceOption { return func(c *straceConfig) { c.env = env } }
+
+// WithStdin connects the command's standard input to r (default: none).
+func WithStdin(r io.Reader) StraceOption { return func(c *straceConfig) { c.stdin = r } }
+
+// WithStdout sends the command's standard output to w (default: discarded).
+func WithStdout(w io.Writer) StraceOption { return func(c *straceConfig) { c.stdout = w } }
+
+// WithStderr sends the command's standard error, and strace's own messages,
+// to w (default: kept and included in the error when the run fails).
+func WithStderr(w io.Writer) StraceOption { return func(c *straceConfig) { c.stderr = w } }
+
+// WithTraceFile writes strace's raw output to path instead of a temporary
+// file, so a test can keep it for inspection.
+func WithTraceFile(path string) StraceOption { return func(c *straceConfig) { c.traceFile = path } }
+
+// Strace runs argv under `strace -f -qq` and returns how many times each
+// system call was entered by the process and every thread and descendant
+// process, by the name strace prints (on x86_64 these are the names
+// libseccomp uses, see ParseStrace). It waits until every traced process has
+// exited, daemonised descendants included.
+//
+// The first call counted is the target's own execve. If the command exits
+// non-zero the counts are still returned, with an error wrapping the
+// *exec.ExitError (strace exits with the target's status, or dies of the same
+// signal). A missing strace binary fails the test.
+func Strace(t testing.TB, argv []string, opts ...StraceOption) (map[string]int, error) {
+	t.Helper()
+	run, err := StartStrace(t, argv, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return run.Wait()
+}
+
+// StraceRun is a command started under strace by StartStrace.
+type StraceRun struct {
+	cmd       *exec.Cmd
+	traceFile string
+	stderr    *bytes.Buffer // nil when the caller took stderr
+
+	waitOnce sync.Once
+	counts   map[string]int
+	err      error
+}
+
+// StartStrace starts argv under `strace -f -qq` and returns at once. Use
+// TargetPID and Signal to reach the traced command (signals sent to strace
+// itself only make it detach), and Wait for the counts. A run that is not
+// waited for is killed and reaped when the test ends.
+func StartStrace(t testing.TB, argv []string, opts ...StraceOption) (*StraceRun, error) {
+	t.Helper()
+	if len(argv) == 0 {
+		return nil, errors.New("strace: no command")
+	}
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Fatalf("strace: %v (install it: make deps)", err)
+	}
+	var c straceConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.traceFile == "" {
+		c.traceFile = filepath.Join(t.TempDir(), "strace.out")
+	}
+
+	args := append([]string{"-f", "-qq", "-o", c.traceFile, "--"}, argv...)
+	cmd := exec.Command(strace, args...)
+	cmd.Dir = c.dir
+	cmd.Env = c.env
+	cmd.Stdin = c.stdin
+	cmd.Stdout = c.stdout
+	r := &StraceRun{cmd: cmd, traceFile: c.traceFile}
+	if c.stderr != nil {
+		cmd.Stderr = c.stderr
+	} else {
+		r.stderr = new(bytes.Buffer)
+		cmd.Stderr = r.stderr
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start strace: %w", err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			r.killAll()
+			r.Wait()
+		}
+	})
+	return r, nil
+}
+
+// TargetPID returns the process ID of the traced command: strace's child. It
+// waits for strace to fork it.
+func (r *StraceRun) TargetPID() (int, error) {
+	pid := r.cmd.Process.Pid
+	path := fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)
+	for {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 0, fmt.Errorf("find strace's child: %w", err)
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			return strconv.Atoi(f[0])
+		}
+		// Not forked yet; strace forks right after start.
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Signal sends sig to the traced command (not to strace).
+func (r *StraceRun) Signal(sig syscall.Signal) error {
+	pid, err := r.TargetPID()
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, sig); err != nil {
+		return fmt.Errorf("signal traced process %d: %w", pid, err)
+	}
+	return nil
+}
+
+// killAll kills the traced command and strace.
+func (r *StraceRun) killAll() {
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", r.cmd.Process.Pid, r.cmd.Process.Pid)); err == nil {
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+	r.cmd.Process.Kill()
+}
+
+// Wait waits for strace, and so for every traced process, to exit, and
+// returns the system call counts. See Strace for the errors.
+func (r *StraceRun) Wait() (map[string]int, error) {
+	r.waitOnce.Do(func() {
+		runErr := r.cmd.Wait()
+		f, err := os.Open(r.traceFile)
+		if err != nil {
+			r.err = fmt.Errorf("strace %s: read trace: %w (strace: %v)", r.cmd.Args[len(r.cmd.Args)-1], err, runErr)
+			return
+		}
+		defer f.Close()
+		r.counts, err = ParseStrace(f)
+		if err != nil {
+			r.err = fmt.Errorf("strace %s: %w", r.traceFile, err)
+			return
+		}
+		if runErr != nil {
+			msg := ""
+			if r.stderr != nil {
+				msg = ": " + strings.TrimSpace(r.stderr.String())
+			}
+			r.err = fmt.Errorf("strace -- %s: %w%s", strings.Join(r.target(), " "), runErr, msg)
+		}
+	})
+	return r.counts, r.err
+}
+
+func (r *StraceRun) target() []string {
+	for i, a := range r.cmd.Args {
+		if a == "--" {
+			return r.cmd.Args[i+1:]
+		}
+	}
+	return r.cmd.Args
+}
+
+// ParseStrace reads the output of `strace -f` (with or without PID prefixes)
+// and returns the number of times each system call was entered.
+//
+// A call interrupted by another process's line appears as
+// "name(... <unfinished ...>" and later "<... name resumed>...": it is counted
+// once, at the first. Signal lines ("--- SIGCHLD ... ---"), exit lines
+// ("+++ exited with 0 +++") and strace's notes ("[ Process ... ]") are not
+// calls and are ignored. restart_syscall is counted: it is a real system call
+// the kernel and seccomp see. Any other line is an error.
+//
+// Names are as strace prints them. On x86_64, strace 6.1 uses the kernel's
+// names, which are also libseccomp's (newfstatat, pread64, prlimit64, clone3,
+// rt_sigaction, ...). A system call strace does not know is printed as
+// "syscall_0xNNN" and is returned under that name.
+func ParseStrace(r io.Reader) (map[string]int, error) {
+	counts := make(map[string]int)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for lineNo := 1; sc.Scan(); lineNo++ {
+		line := sc.Text()
+		rest := strings.TrimLeft(line, " ")
+		// Optional PID prefix (strace -f writes "PID  " before each line).
+		if i := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' }); i > 0 && rest[i] == ' ' {
+			rest = strings.TrimLeft(rest[i:], " ")
+		}
+		switch {
+		case rest == "":
+			continue
+		case strings.HasPrefix(rest, "<..."), // resumed
+			strings.HasPrefix(rest, "---"), // signal
+			strings.HasPrefix(rest, "+++"), // exit
+			strings.HasPrefix(rest, "["):   // strace note
+			continue
+		}
+		name, ok := callName(rest)
+		if !ok {
+			return counts, fmt.Errorf("line %d: not a system call: %q", lineNo, line)
+		}
+		counts[name]++
+	}
+	if err := sc.Err(); err != nil {
+		return counts, fmt.Errorf("read strace output: %w", err)
+	}
+	return counts, nil
+}
+
+// callName returns the name in "name(...": lower-case letters, digits and
+// underscores followed by an opening parenthesis.
+func callName(s string) (string, bool) {
+	i := strings.IndexByte(s, '(')
+	if i <= 0 {
+		return "", false
+	}
+	for _, r := range s[:i] {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return "", false
+		}
+	}
+	return s[:i], true
+}
