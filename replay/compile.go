@@ -1,0 +1,258 @@
+package replay
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	seccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/learn"
+)
+
+// CompileOptions adjust the filter Compile and NewFilter build.
+type CompileOptions struct {
+	// BadArch is what the filter does with a syscall made through another
+	// ABI than the profile's (i386 compat on amd64, x32 numbers). Nil
+	// means kill the process: a profile learned on one ABI says nothing
+	// about the others.
+	BadArch *learn.Action
+	// Log sets SECCOMP_FILTER_FLAG_LOG when the filter is loaded through
+	// libseccomp, so that denials are logged to audit. It does not change
+	// the exported program.
+	Log bool
+	// NoNewPrivs sets PR_SET_NO_NEW_PRIVS when the filter is loaded
+	// through libseccomp. The default, false, leaves it to the caller.
+	NoNewPrivs bool
+}
+
+// NewFilter builds the libseccomp filter that enforces p: p's default
+// action, p's architecture only (which must be the native one), and for
+// each syscall one rule per learn.Rule with one condition per matcher
+// (conditions of a rule AND, rules of a syscall OR, as in the model). Rules whose action is the
+// default action are left out: they would change nothing, and libseccomp
+// refuses them. The caller releases the filter.
+func NewFilter(p *learn.Profile, opts CompileOptions) (*seccomp.ScmpFilter, error) {
+	native, err := abi.Native()
+	if err != nil {
+		return nil, fmt.Errorf("compile profile: %w", err)
+	}
+	if p.Arch != native {
+		// libseccomp takes syscall numbers in the native numbering and
+		// translates them per architecture; profgen only enforces
+		// natively.
+		return nil, fmt.Errorf("compile profile: profile is for %s, but this machine is %s", p.Arch, native)
+	}
+	def, err := scmpAction(p.DefaultAction)
+	if err != nil {
+		return nil, fmt.Errorf("compile profile: default action: %w", err)
+	}
+	badArch := learn.KillProcess
+	if opts.BadArch != nil {
+		badArch = *opts.BadArch
+	}
+	bad, err := scmpAction(badArch)
+	if err != nil {
+		return nil, fmt.Errorf("compile profile: bad-arch action: %w", err)
+	}
+	f, err := seccomp.NewFilter(def)
+	if err != nil {
+		return nil, fmt.Errorf("compile profile: new libseccomp filter: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Release()
+		}
+	}()
+	if err := f.SetBadArchAction(bad); err != nil {
+		return nil, fmt.Errorf("compile profile: set bad-arch action: %w", err)
+	}
+	if err := f.SetNoNewPrivsBit(opts.NoNewPrivs); err != nil {
+		return nil, fmt.Errorf("compile profile: set no_new_privs attribute: %w", err)
+	}
+	if opts.Log {
+		if err := f.SetLogBit(true); err != nil {
+			return nil, fmt.Errorf("compile profile: set log attribute: %w", err)
+		}
+	}
+	for _, s := range p.Syscalls {
+		if s.Action == p.DefaultAction {
+			continue
+		}
+		nr, err := abi.SyscallNumber(p.Arch, s.Name)
+		if err != nil {
+			return nil, fmt.Errorf("compile profile: %w", err)
+		}
+		act, err := scmpAction(s.Action)
+		if err != nil {
+			return nil, fmt.Errorf("compile profile: syscall %s: %w", s.Name, err)
+		}
+		if len(s.Rules) == 0 {
+			if err := f.AddRule(seccomp.ScmpSyscall(nr), act); err != nil {
+				return nil, fmt.Errorf("compile profile: syscall %s: %w", s.Name, err)
+			}
+			continue
+		}
+		for _, r := range s.Rules {
+			conds, err := scmpConditions(r)
+			if err != nil {
+				return nil, fmt.Errorf("compile profile: syscall %s: rule %s: %w", s.Name, r, err)
+			}
+			if err := f.AddRuleConditional(seccomp.ScmpSyscall(nr), act, conds); err != nil {
+				return nil, fmt.Errorf("compile profile: syscall %s: rule %s: %w", s.Name, r, err)
+			}
+		}
+	}
+	ok = true
+	return f, nil
+}
+
+// Compile builds p's filter with NewFilter and returns the classic-BPF
+// program libseccomp generates for it, as loaded by seccomp(2).
+func Compile(p *learn.Profile, opts CompileOptions) ([]unix.SockFilter, error) {
+	f, err := NewFilter(p, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Release()
+	raw, err := exportBPF(f)
+	if err != nil {
+		return nil, fmt.Errorf("compile profile: %w", err)
+	}
+	return decodeSockFilters(raw)
+}
+
+// RawInstructions converts a program to golang.org/x/net/bpf's form.
+func RawInstructions(prog []unix.SockFilter) []bpf.RawInstruction {
+	out := make([]bpf.RawInstruction, len(prog))
+	for i, ins := range prog {
+		out[i] = bpf.RawInstruction{Op: ins.Code, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	}
+	return out
+}
+
+// exportBPF returns the program of f as the bytes seccomp(2) reads: an
+// array of struct sock_filter in native byte order. libseccomp before 2.6
+// has no seccomp_export_bpf_mem, so the program is exported to a memfd.
+func exportBPF(f *seccomp.ScmpFilter) ([]byte, error) {
+	if b, err := f.ExportBPFMem(); err == nil {
+		return b, nil
+	}
+	fd, err := unix.MemfdCreate("profgen-filter", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("export filter: memfd_create: %w", err)
+	}
+	file := os.NewFile(uintptr(fd), "profgen-filter")
+	defer file.Close()
+	if err := f.ExportBPF(file); err != nil {
+		return nil, fmt.Errorf("export filter: %w", err)
+	}
+	if _, err := file.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("export filter: %w", err)
+	}
+	b, err := io.ReadAll(file)
+	if err != nil {
+		return nil, fmt.Errorf("export filter: %w", err)
+	}
+	return b, nil
+}
+
+// sockFilterSize is sizeof(struct sock_filter): u16 code, u8 jt, u8 jf,
+// u32 k.
+const sockFilterSize = 8
+
+// bpfMaxInsns is BPF_MAXINSNS, the kernel's limit on a filter's length.
+const bpfMaxInsns = 4096
+
+func decodeSockFilters(b []byte) ([]unix.SockFilter, error) {
+	if len(b) == 0 || len(b)%sockFilterSize != 0 {
+		return nil, fmt.Errorf("compile profile: libseccomp exported %d bytes, not a whole number of instructions", len(b))
+	}
+	n := len(b) / sockFilterSize
+	if n > bpfMaxInsns {
+		return nil, fmt.Errorf("compile profile: the filter has %d instructions, more than the kernel's limit of %d; use fewer argument rules (emit --args none or a lower --max-values)", n, bpfMaxInsns)
+	}
+	prog := make([]unix.SockFilter, n)
+	for i := range prog {
+		r := b[i*sockFilterSize:]
+		prog[i] = unix.SockFilter{
+			Code: binary.NativeEndian.Uint16(r[0:]),
+			Jt:   r[2],
+			Jf:   r[3],
+			K:    binary.NativeEndian.Uint32(r[4:]),
+		}
+	}
+	return prog, nil
+}
+
+// scmpAction maps a model action to libseccomp's.
+func scmpAction(a learn.Action) (seccomp.ScmpAction, error) {
+	switch a.Kind {
+	case learn.ActAllow:
+		return seccomp.ActAllow, nil
+	case learn.ActLog:
+		return seccomp.ActLog, nil
+	case learn.ActErrno:
+		if a.Errno > math.MaxInt16 {
+			return 0, fmt.Errorf("errno %d out of range", a.Errno)
+		}
+		return seccomp.ActErrno.SetReturnCode(int16(a.Errno)), nil
+	case learn.ActTrap:
+		return seccomp.ActTrap, nil
+	case learn.ActKillThread:
+		return seccomp.ActKillThread, nil
+	case learn.ActKillProcess:
+		return seccomp.ActKillProcess, nil
+	}
+	return 0, fmt.Errorf("no libseccomp action for %s", a)
+}
+
+// scmpConditions maps the matchers of r, in argument order, to libseccomp
+// conditions.
+func scmpConditions(r learn.Rule) ([]seccomp.ScmpCondition, error) {
+	var conds []seccomp.ScmpCondition
+	for i, m := range r {
+		if m == nil {
+			continue
+		}
+		var (
+			c   seccomp.ScmpCondition
+			err error
+		)
+		idx := uint(i)
+		switch m := m.(type) {
+		case learn.Equal:
+			c, err = seccomp.MakeCondition(idx, seccomp.CompareEqual, m.Value)
+		case learn.NotEqual:
+			c, err = seccomp.MakeCondition(idx, seccomp.CompareNotEqual, m.Value)
+		case learn.Less:
+			c, err = seccomp.MakeCondition(idx, seccomp.CompareLess, m.Value)
+		case learn.LessEqual:
+			c, err = seccomp.MakeCondition(idx, seccomp.CompareLessOrEqual, m.Value)
+		case learn.Greater:
+			c, err = seccomp.MakeCondition(idx, seccomp.CompareGreater, m.Value)
+		case learn.GreaterEqual:
+			c, err = seccomp.MakeCondition(idx, seccomp.CompareGreaterEqual, m.Value)
+		case learn.MaskedEqual:
+			// libseccomp-golang: mask first, then the expected value.
+			c, err = seccomp.MakeCondition(idx, seccomp.CompareMaskedEqual, m.Mask, m.Value)
+		default:
+			err = fmt.Errorf("no libseccomp comparison for %T", m)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("arg %d: %w", i, err)
+		}
+		conds = append(conds, c)
+	}
+	if len(conds) == 0 {
+		return nil, errors.New("rule has no condition")
+	}
+	return conds, nil
+}
