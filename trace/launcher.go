@@ -1,6 +1,198 @@
 package trace
 
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// launcherArg, as argv[1], marks a re-execution of profgen (or of a test
+// binary) as the log backend's launcher.
+const launcherArg = "__profgen_launch"
+
+// The launcher's protocol with the log backend (Log.Prepare and Log.Start):
+//
+//	argv: [argv0, launcherArg, FILTER_FD, STATUS_FD, PATH, ARGV...]
+//
+//  1. On one locked OS thread, the launcher gives itself a fresh audit
+//     session by writing its login uid to /proc/thread-self/loginuid and
+//     writes "ses N\n" to STATUS_FD, or "nosession REASON\n" when the
+//     session cannot be changed.
+//  2. It reads the BPF program (struct sock_filter[]) from FILTER_FD until
+//     end of file. The backend writes it only once it knows the session, so
+//     no record of the target can precede that; an empty program means the
+//     backend gave up, and the launcher exits.
+//  3. It sets no_new_privs and installs the filter on its own thread only
+//     (no TSYNC): the runtime's other threads stay unfiltered, so the only
+//     records of the launcher are those of this thread up to its execve.
+//  4. It execs PATH with ARGV from the same thread; the process keeps the
+//     thread's session and filter. STATUS_FD is close-on-exec: the backend
+//     reads end of file when the exec succeeded, "exec ERROR\n" otherwise.
+//
+// Errors before the filter is installed are reported as "error MSG\n".
+const (
+	launcherSes       = "ses"
+	launcherNoSession = "nosession"
+	launcherError     = "error"
+	launcherExecError = "exec"
+)
+
+// launcherExitCode is the launcher's exit status when it fails before the
+// target runs (as a shell does for a command it cannot run).
+const launcherExitCode = 127
+
+// MaxFilterLen is the kernel's limit on instructions in one filter
+// (BPF_MAXINSNS).
+const MaxFilterLen = 4096
+
 // MaybeLauncher runs the log backend's launcher when profgen was re-executed
-// as one, and returns otherwise.
-// TODO(log helper): implement.
-func MaybeLauncher() {}
+// as one, and returns otherwise. It must be called first thing in main (and
+// in TestMain of packages whose tests record with the log backend).
+func MaybeLauncher() {
+	if len(os.Args) < 2 || os.Args[1] != launcherArg {
+		return
+	}
+	os.Exit(runLauncher(os.Args[2:]))
+}
+
+// runLauncher does what the protocol above says and returns an exit status
+// when it cannot exec the target.
+func runLauncher(args []string) int {
+	// Everything happens on this thread: the session id and the filter
+	// belong to the thread that execs.
+	runtime.LockOSThread()
+	if len(args) < 4 {
+		fmt.Fprintln(os.Stderr, "profgen launcher: bad arguments")
+		return launcherExitCode
+	}
+	filterFD, err1 := strconv.Atoi(args[0])
+	statusFD, err2 := strconv.Atoi(args[1])
+	if err1 != nil || err2 != nil {
+		fmt.Fprintln(os.Stderr, "profgen launcher: bad descriptors")
+		return launcherExitCode
+	}
+	path, argv := args[2], args[3:]
+	unix.CloseOnExec(statusFD)
+	status := os.NewFile(uintptr(statusFD), "launcher-status")
+	report := func(kind, msg string) {
+		fmt.Fprintf(status, "%s %s\n", kind, strings.ReplaceAll(msg, "\n", " "))
+	}
+
+	ses, err := newAuditSession()
+	if err != nil {
+		report(launcherNoSession, err.Error())
+	} else {
+		report(launcherSes, strconv.FormatUint(uint64(ses), 10))
+	}
+
+	filter := os.NewFile(uintptr(filterFD), "launcher-filter")
+	prog, err := io.ReadAll(filter)
+	filter.Close()
+	if err != nil {
+		report(launcherError, fmt.Sprintf("read filter: %v", err))
+		return launcherExitCode
+	}
+	if len(prog) == 0 {
+		return launcherExitCode // the backend gave up
+	}
+	if err := installFilter(prog); err != nil {
+		report(launcherError, err.Error())
+		return launcherExitCode
+	}
+	err = syscall.Exec(path, argv, os.Environ())
+	report(launcherExecError, fmt.Sprintf("exec %s: %v", path, err))
+	return launcherExitCode
+}
+
+// newAuditSession gives the calling thread a fresh audit session id, which
+// its children inherit, and returns it. The login uid is kept when one is
+// set (that needs CAP_AUDIT_CONTROL and loginuid_immutable off) and set to
+// the caller's uid when it is not (allowed to anyone).
+func newAuditSession() (uint32, error) {
+	cur, err := os.ReadFile("/proc/thread-self/loginuid")
+	if err != nil {
+		return 0, fmt.Errorf("read login uid (kernel without CONFIG_AUDITSYSCALL?): %w", err)
+	}
+	uid := strings.TrimSpace(string(cur))
+	if uid == strconv.FormatUint(uint64(^uint32(0)), 10) {
+		uid = strconv.Itoa(os.Getuid())
+	}
+	if err := os.WriteFile("/proc/thread-self/loginuid", []byte(uid), 0); err != nil {
+		return 0, fmt.Errorf("set login uid for a fresh audit session (needs CAP_AUDIT_CONTROL once a login uid is set, and loginuid_immutable off): %w", err)
+	}
+	data, err := os.ReadFile("/proc/thread-self/sessionid")
+	if err != nil {
+		return 0, fmt.Errorf("read audit session id: %w", err)
+	}
+	v, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("read audit session id: %w", err)
+	}
+	if uint32(v) == ^uint32(0) {
+		return 0, fmt.Errorf("audit session id still unset after setting the login uid")
+	}
+	return uint32(v), nil
+}
+
+// installFilter decodes prog, a raw struct sock_filter array, and loads it
+// on the calling thread.
+func installFilter(prog []byte) error {
+	filters, err := decodeFilter(prog)
+	if err != nil {
+		return err
+	}
+	return installFilterProg(filters)
+}
+
+// installFilterProg sets no_new_privs and loads filters on the calling
+// thread only.
+func installFilterProg(filters []unix.SockFilter) error {
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("set no_new_privs: %w", err)
+	}
+	fprog := unix.SockFprog{Len: uint16(len(filters)), Filter: &filters[0]}
+	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog))); e != 0 {
+		return fmt.Errorf("install seccomp filter: %w", e)
+	}
+	runtime.KeepAlive(filters)
+	return nil
+}
+
+// decodeFilter checks and converts a raw sock_filter program.
+func decodeFilter(prog []byte) ([]unix.SockFilter, error) {
+	const size = int(unsafe.Sizeof(unix.SockFilter{}))
+	if len(prog) == 0 || len(prog)%size != 0 {
+		return nil, fmt.Errorf("seccomp filter: %d bytes is not a whole number of %d-byte instructions", len(prog), size)
+	}
+	n := len(prog) / size
+	if n > MaxFilterLen {
+		return nil, fmt.Errorf("seccomp filter: %d instructions, the kernel allows %d", n, MaxFilterLen)
+	}
+	filters := make([]unix.SockFilter, n)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&filters[0])), len(prog)), prog)
+	return filters, nil
+}
+
+// launcherStatus reads one status line of the launcher; io.EOF means the
+// pipe was closed without one.
+func launcherStatus(r *bufio.Reader) (kind, msg string, err error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		if err != io.EOF {
+			return "", "", err
+		}
+		if line == "" {
+			return "", "", io.EOF
+		}
+	}
+	kind, msg, _ = strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+	return kind, msg, nil
+}
