@@ -1,0 +1,590 @@
+package trace
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	seccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/trace/audit"
+	"github.com/profgen/profgen/trace/recording"
+)
+
+// LogOptions configure the log backend.
+type LogOptions struct {
+	// Filter is the seccomp program the target runs under, as raw
+	// struct sock_filter instructions (FilterProgram makes one from a
+	// libseccomp filter). Syscalls it answers with SECCOMP_RET_LOG are
+	// recorded. Nil means DefaultLogFilter: every syscall is logged. With
+	// --base it allows what the base profile allows and logs the rest.
+	Filter []byte
+	// RcvBuf is the audit socket's receive buffer; zero means
+	// audit.DefaultRcvBuf (64 MiB).
+	RcvBuf int
+}
+
+// Log is the SCMP_ACT_LOG backend: the target runs under a seccomp filter
+// whose action for what is to be recorded is SECCOMP_RET_LOG, and the
+// kernel's audit records of those calls are read from the audit netlink
+// multicast group.
+//
+// Attribution: the launcher (see MaybeLauncher) gives the target a fresh
+// audit session id before it execs, which every thread and child inherits;
+// only records with that ses= are taken. The launcher's own calls between
+// loading the filter and its execve are dropped; the execve is counted. If
+// the session cannot be changed, records are taken by pid from the target's
+// cgroup instead, and the recording says so.
+//
+// Drain: records reach the multicast group asynchronously, in the order the
+// kernel queued them. Collect, called once the target tree is gone, has a
+// thread of profgen itself log one call under a marker thread name, and
+// waits for that record: every record of the target was queued before it.
+type Log struct {
+	filter   []byte
+	reader   *audit.Reader
+	native   uint32 // AUDIT_ARCH_* of the recorded ABI
+	execveNr int64
+	self     int
+
+	// the launcher's pipes: parent ends and child ends
+	filterW, statusR *os.File
+	filterR, statusW *os.File
+	cgroup           *Cgroup
+
+	events atomic.Uint64
+	done   chan struct{} // closed when the reader goroutine returns
+
+	mu sync.Mutex
+	// state below is guarded by mu
+	started      bool
+	ses          uint32
+	bySession    bool
+	cgroupRel    string // cgroup fallback: the cgroup's path in the hierarchy
+	launcherPid  int
+	execSeen     bool
+	counts       map[Key]uint64
+	foreign      map[string]uint64 // calls of another ABI, by ABI
+	pids         map[int]bool      // cgroup fallback: pid -> in the target's cgroup
+	unattributed uint64            // cgroup fallback: records of pids gone before they were checked
+	lostAtStart  uint64
+	collected    bool
+	drainComm    string
+	drained      chan struct{}
+	readErr      error
+	notes        []string
+
+	closeOnce sync.Once
+}
+
+// drainSeq numbers the drain markers of all Log backends of the process.
+var drainSeq atomic.Uint32
+
+// NewLog checks that seccomp logging works, opens the audit socket and
+// starts reading. The caller must Close it.
+func NewLog(opts LogOptions) (*Log, error) {
+	if err := checkSeccompLog(); err != nil {
+		return nil, err
+	}
+	arch, err := abi.Native()
+	if err != nil {
+		return nil, err
+	}
+	native, err := arch.Audit()
+	if err != nil {
+		return nil, err
+	}
+	execveNr, err := abi.SyscallNumber(arch, "execve")
+	if err != nil {
+		return nil, err
+	}
+	prog := opts.Filter
+	if prog == nil {
+		if prog, err = DefaultLogFilter(); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := decodeFilter(prog); err != nil {
+		return nil, fmt.Errorf("log backend: %w", err)
+	}
+	r, err := audit.Open(audit.Options{RcvBuf: opts.RcvBuf})
+	if err != nil {
+		return nil, auditError(err)
+	}
+	l := &Log{
+		filter:   prog,
+		reader:   r,
+		native:   native,
+		execveNr: int64(execveNr),
+		self:     os.Getpid(),
+		done:     make(chan struct{}),
+		counts:   map[Key]uint64{},
+		foreign:  map[string]uint64{},
+		pids:     map[int]bool{},
+	}
+	go l.read()
+	return l, nil
+}
+
+// auditError maps the audit package's unavailability to ErrNotSupported.
+func auditError(err error) error {
+	if errors.Is(err, audit.ErrUnavailable) {
+		return fmt.Errorf("log backend: %w: %w", ErrNotSupported, err)
+	}
+	return fmt.Errorf("log backend: %w", err)
+}
+
+// checkSeccompLog checks that the kernel has SECCOMP_RET_LOG and logs it.
+func checkSeccompLog() error {
+	avail, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_avail")
+	if err != nil {
+		return fmt.Errorf("log backend: %w: seccomp filters (CONFIG_SECCOMP_FILTER) are not available: %v", ErrNotSupported, err)
+	}
+	if !hasWord(string(avail), "log") {
+		return fmt.Errorf("log backend: %w: the kernel has no SECCOMP_RET_LOG (Linux 4.14 or later needed)", ErrNotSupported)
+	}
+	logged, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_logged")
+	if err != nil {
+		return fmt.Errorf("log backend: read seccomp actions_logged: %w", err)
+	}
+	if !hasWord(string(logged), "log") {
+		return fmt.Errorf("log backend: %w: the kernel does not log SECCOMP_RET_LOG; add \"log\" to the sysctl kernel.seccomp.actions_logged (now %q)", ErrNotSupported, strings.TrimSpace(string(logged)))
+	}
+	return nil
+}
+
+func hasWord(s, w string) bool {
+	for _, f := range strings.Fields(s) {
+		if f == w {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultLogFilter returns the filter the log backend installs when
+// LogOptions.Filter is nil: every call of the native ABI is logged, and so
+// is every call of another ABI (compat or x32), which the backend counts in
+// a note instead of recording: the recording's ABI is the native one.
+func DefaultLogFilter() ([]byte, error) {
+	f, err := seccomp.NewFilter(seccomp.ActLog)
+	if err != nil {
+		return nil, fmt.Errorf("log filter: %w", err)
+	}
+	defer f.Release()
+	if err := f.SetBadArchAction(seccomp.ActLog); err != nil {
+		return nil, fmt.Errorf("log filter: %w", err)
+	}
+	return FilterProgram(f)
+}
+
+// FilterProgram exports f as the raw struct sock_filter program
+// LogOptions.Filter takes.
+func FilterProgram(f *seccomp.ScmpFilter) ([]byte, error) {
+	fd, err := unix.MemfdCreate("profgen-filter", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("export filter: %w", err)
+	}
+	mf := os.NewFile(uintptr(fd), "profgen-filter")
+	defer mf.Close()
+	if err := f.ExportBPF(mf); err != nil {
+		return nil, fmt.Errorf("export filter: %w", err)
+	}
+	if _, err := mf.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("export filter: %w", err)
+	}
+	prog, err := io.ReadAll(mf)
+	if err != nil {
+		return nil, fmt.Errorf("export filter: %w", err)
+	}
+	if _, err := decodeFilter(prog); err != nil {
+		return nil, err
+	}
+	return prog, nil
+}
+
+// Name implements Backend.
+func (l *Log) Name() string { return recording.BackendLog }
+
+// Prepare wraps t.Cmd in the launcher: profgen re-executes itself, installs
+// the filter and execs the target. t.Cmd's stdio, environment, directory,
+// extra files and SysProcAttr (the cgroup it starts in) are kept.
+func (l *Log) Prepare(t *Target) error {
+	cmd := t.Cmd
+	if cmd.Err != nil {
+		return cmd.Err
+	}
+	if cmd.Process != nil {
+		return errors.New("log backend: target already started")
+	}
+	if l.filterW != nil {
+		return errors.New("log backend: Prepare called twice")
+	}
+	var err error
+	if l.filterR, l.filterW, err = os.Pipe(); err != nil {
+		return fmt.Errorf("launcher pipe: %w", err)
+	}
+	if l.statusR, l.statusW, err = os.Pipe(); err != nil {
+		return fmt.Errorf("launcher pipe: %w", err)
+	}
+	filterFD := 3 + len(cmd.ExtraFiles)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, l.filterR, l.statusW)
+	args := []string{"profgen-launcher", launcherArg, strconv.Itoa(filterFD), strconv.Itoa(filterFD + 1), cmd.Path}
+	cmd.Args = append(args, cmd.Args...)
+	cmd.Path = "/proc/self/exe"
+	l.cgroup = t.Cgroup
+	return nil
+}
+
+// Start learns the target's audit session from the launcher, lets it load
+// the filter and waits until it has execed the target.
+func (l *Log) Start(pid int) error {
+	if l.statusR == nil {
+		return errors.New("log backend: Start without Prepare")
+	}
+	// The child has its copies; without closing ours, end of file never
+	// comes.
+	l.filterR.Close()
+	l.statusW.Close()
+	br := bufio.NewReader(l.statusR)
+	kind, msg, err := launcherStatus(br)
+	if err != nil {
+		return fmt.Errorf("log backend launcher: no status: %w", err)
+	}
+	if err := l.attribute(pid, kind, msg); err != nil {
+		return err
+	}
+	// The filter doubles as the go-ahead.
+	_, werr := l.filterW.Write(l.filter)
+	l.filterW.Close()
+	if werr != nil {
+		return fmt.Errorf("log backend: send filter to launcher: %w", werr)
+	}
+	// End of file: the status pipe was closed by a successful exec.
+	_, msg, err = launcherStatus(br)
+	switch {
+	case err == io.EOF:
+		return nil
+	case err != nil:
+		return fmt.Errorf("log backend launcher: %w", err)
+	}
+	return fmt.Errorf("log backend launcher: %s", msg)
+}
+
+// attribute sets up how records are attributed to the target, from the
+// launcher's first status line.
+func (l *Log) attribute(pid int, kind, msg string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch kind {
+	case launcherSes:
+		v, err := strconv.ParseUint(msg, 10, 32)
+		if err != nil {
+			return fmt.Errorf("log backend launcher: bad session %q", msg)
+		}
+		l.ses, l.bySession = uint32(v), true
+	case launcherNoSession:
+		if l.cgroup == nil {
+			return fmt.Errorf("log backend: %w: the target cannot be told apart from other processes: no fresh audit session (%s) and no cgroup v2", ErrNotSupported, msg)
+		}
+		mnt, err := Cgroup2Mount()
+		if err != nil {
+			return err
+		}
+		l.cgroupRel = "/" + strings.TrimPrefix(strings.TrimPrefix(l.cgroup.Path, mnt), "/")
+		l.notes = append(l.notes, fmt.Sprintf("no fresh audit session could be made (%s): records were attributed by the pids of the target's cgroup", msg))
+	default:
+		return fmt.Errorf("log backend launcher: %s %s", kind, msg)
+	}
+	l.launcherPid = pid
+	l.started = true
+	l.lostAtStart = l.reader.Lost() + l.reader.Malformed()
+	return nil
+}
+
+// read runs in its own goroutine until the reader is closed.
+func (l *Log) read() {
+	defer close(l.done)
+	for {
+		rec, err := l.reader.Next()
+		if err != nil {
+			if !errors.Is(err, audit.ErrClosed) {
+				l.mu.Lock()
+				l.readErr = err
+				l.mu.Unlock()
+			}
+			return
+		}
+		l.take(rec)
+	}
+}
+
+// take attributes one record.
+func (l *Log) take(rec audit.Record) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if rec.Pid == l.self {
+		if l.drainComm != "" && rec.Comm == l.drainComm {
+			close(l.drained)
+			l.drainComm = ""
+		}
+		return
+	}
+	if !l.started || l.collected {
+		return
+	}
+	if l.bySession {
+		if rec.Ses != l.ses {
+			return
+		}
+	} else if !l.inCgroup(rec.Pid) {
+		return
+	}
+	native := rec.Arch == l.native && !rec.Compat && !isX32(rec.Arch, rec.Syscall)
+	if rec.Pid == l.launcherPid && !l.execSeen {
+		// The launcher's own calls up to its execve of the target; the
+		// execve starts the recording and is counted.
+		if !native || rec.Syscall != l.execveNr {
+			return
+		}
+		l.execSeen = true
+	}
+	l.events.Add(1)
+	if !native {
+		l.foreign[foreignABI(rec)]++
+		return
+	}
+	l.counts[Key{Nr: uint32(rec.Syscall)}]++
+}
+
+// isX32 tells x32 calls on x86_64: they carry the native arch value and
+// __X32_SYSCALL_BIT in the number.
+func isX32(arch uint32, nr int64) bool {
+	return arch == unix.AUDIT_ARCH_X86_64 && nr >= 0x40000000
+}
+
+func foreignABI(rec audit.Record) string {
+	name := fmt.Sprintf("arch %#x", rec.Arch)
+	if a, err := abi.FromAudit(rec.Arch); err == nil {
+		name = string(a)
+	}
+	switch {
+	case isX32(rec.Arch, rec.Syscall):
+		name = "x32"
+	case rec.Compat:
+		name += " (compat)"
+	}
+	return name
+}
+
+// inCgroup reports whether pid belongs to the target's cgroup (or one
+// below it), caching the answer. Called with l.mu held.
+func (l *Log) inCgroup(pid int) bool {
+	if in, ok := l.pids[pid]; ok {
+		return in
+	}
+	if pid == l.launcherPid {
+		l.pids[pid] = true
+		return true
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		// Gone before its record was read: it may have been the
+		// target's. Counted as lost, not guessed.
+		l.unattributed++
+		return false
+	}
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if rel, ok := strings.CutPrefix(line, "0::"); ok {
+			in = rel == l.cgroupRel || strings.HasPrefix(rel, l.cgroupRel+"/")
+		}
+	}
+	l.pids[pid] = in
+	return in
+}
+
+// Events implements Backend.
+func (l *Log) Events() uint64 { return l.events.Load() }
+
+// Distinct returns the number of distinct syscalls seen so far.
+func (l *Log) Distinct() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.counts)
+}
+
+// drainTimeout is how long Collect waits for its marker record before it
+// sends another; drainAttempts how many it sends.
+const (
+	drainTimeout  = 2 * time.Second
+	drainAttempts = 5
+)
+
+// Collect implements Backend. It must be called once the target tree is
+// gone: it waits until every record queued until then has been read.
+func (l *Log) Collect() (*Observations, error) {
+	l.mu.Lock()
+	started := l.started
+	l.mu.Unlock()
+	if !started {
+		return nil, errors.New("log backend: Collect without Start")
+	}
+
+	drained := false
+	for i := 0; i < drainAttempts && !drained; i++ {
+		ch, err := l.drain()
+		if err != nil {
+			return nil, err
+		}
+		timer := time.NewTimer(drainTimeout)
+		select {
+		case <-ch:
+			drained = true
+		case <-l.done:
+			timer.Stop()
+			l.mu.Lock()
+			err := l.readErr
+			l.mu.Unlock()
+			if err == nil {
+				err = audit.ErrClosed
+			}
+			return nil, fmt.Errorf("log backend: %w", err)
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.collected = true
+	l.drainComm = ""
+	obs := &Observations{
+		Counts: l.counts,
+		Scope:  recording.ScopeSeccomp,
+		Notes:  append([]string(nil), l.notes...),
+	}
+	l.counts = map[Key]uint64{}
+	if !l.execSeen {
+		obs.Notes = append(obs.Notes, "the launcher's execve of the target was not seen: the target may not have started")
+	}
+	dropped := l.reader.Lost() + l.reader.Malformed() - l.lostAtStart
+	obs.Lost = dropped + l.unattributed
+	if dropped > 0 {
+		obs.Notes = append(obs.Notes, fmt.Sprintf("the audit socket dropped records (or got ones it could not parse) %d times (receive buffer %d bytes); records of every process count, so not all need have been the target's", dropped, l.reader.RcvBuf()))
+	}
+	if l.unattributed > 0 {
+		obs.Notes = append(obs.Notes, fmt.Sprintf("%d records came from processes that ended before they could be attributed to the target's cgroup", l.unattributed))
+	}
+	if !drained {
+		obs.Lost++
+		obs.Notes = append(obs.Notes, fmt.Sprintf("the audit records were not confirmed complete (no drain marker after %d attempts): the last calls may be missing", drainAttempts))
+	}
+	if len(l.foreign) > 0 {
+		abis := make([]string, 0, len(l.foreign))
+		for a, n := range l.foreign {
+			abis = append(abis, fmt.Sprintf("%s: %d", a, n))
+		}
+		sort.Strings(abis)
+		obs.Notes = append(obs.Notes, fmt.Sprintf("calls through an ABI other than the native one were logged but not recorded (%s); a profile of this recording denies them", strings.Join(abis, ", ")))
+	}
+	return obs, nil
+}
+
+// drain has a thread of profgen log one call under a thread name unique to
+// this attempt and returns a channel closed when its record is read.
+func (l *Log) drain() (<-chan struct{}, error) {
+	comm := fmt.Sprintf("pgdrain-%x", drainSeq.Add(1))
+	ch := make(chan struct{})
+	l.mu.Lock()
+	l.drainComm, l.drained = comm, ch
+	l.mu.Unlock()
+	errc := make(chan error, 1)
+	go func() {
+		// The thread is never unlocked, so it ends with the goroutine,
+		// and its filter with it.
+		runtime.LockOSThread()
+		errc <- logMarker(comm)
+	}()
+	if err := <-errc; err != nil {
+		return nil, fmt.Errorf("log backend: drain: %w", err)
+	}
+	return ch, nil
+}
+
+var (
+	markerOnce sync.Once
+	markerProg []unix.SockFilter
+	markerErr  error
+)
+
+// logMarker names the calling thread comm, loads on it a filter that logs
+// getppid and allows everything else, and calls getppid. The thread must
+// be locked and must not run anything else afterwards.
+func logMarker(comm string) error {
+	markerOnce.Do(func() {
+		markerProg, markerErr = compileMarker()
+	})
+	if markerErr != nil {
+		return fmt.Errorf("marker filter: %w", markerErr)
+	}
+	name, err := unix.BytePtrFromString(comm)
+	if err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(name)), 0, 0, 0); err != nil {
+		return fmt.Errorf("name marker thread: %w", err)
+	}
+	if err := installFilterProg(markerProg); err != nil {
+		return err
+	}
+	unix.Getppid()
+	return nil
+}
+
+func compileMarker() ([]unix.SockFilter, error) {
+	f, err := seccomp.NewFilter(seccomp.ActAllow)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Release()
+	sc, err := seccomp.GetSyscallFromName("getppid")
+	if err != nil {
+		return nil, err
+	}
+	if err := f.AddRule(sc, seccomp.ActLog); err != nil {
+		return nil, err
+	}
+	prog, err := FilterProgram(f)
+	if err != nil {
+		return nil, err
+	}
+	return decodeFilter(prog)
+}
+
+// Close implements Backend.
+func (l *Log) Close() error {
+	var err error
+	l.closeOnce.Do(func() {
+		for _, f := range []*os.File{l.filterR, l.filterW, l.statusR, l.statusW} {
+			if f != nil {
+				f.Close()
+			}
+		}
+		err = l.reader.Close()
+		<-l.done
+	})
+	return err
+}
