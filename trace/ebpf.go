@@ -1,0 +1,353 @@
+package trace
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/trace/recording"
+)
+
+// Values shared with bpf/recorder.c.
+const (
+	bpfModeCgroup = 0
+	bpfModeTree   = 1
+
+	bpfTrackTarget   = 1
+	bpfTrackLauncher = 2
+
+	bpfStatEvents = 0
+	bpfStatLost   = 1
+
+	bpfKeyCompat = 1
+
+	// bpfMaxNr is the size of the arg_masks and seen arrays: syscall
+	// numbers at or above it are counted but their arguments not captured.
+	bpfMaxNr = 1024
+)
+
+// DefaultMaxEntries is the default size of the eBPF backend's counts map:
+// the number of distinct (syscall, argument shape) pairs it can hold.
+const DefaultMaxEntries = 32768
+
+// EBPFOptions configures the eBPF backend.
+type EBPFOptions struct {
+	// MaxEntries is the size of the counts map; 0 means DefaultMaxEntries.
+	// Events of a new (syscall, shape) pair that find the map full are
+	// counted as lost.
+	MaxEntries uint32
+}
+
+// EBPF is the eBPF backend: programs on the raw tracepoints sys_enter,
+// sched_process_fork and sched_process_exit count the target's syscalls
+// per (syscall, argument shape) in a kernel hash map.
+type EBPF struct {
+	mu    sync.Mutex
+	objs  recorderObjects
+	links []link.Link
+	mode  uint32
+	arch  abi.Arch
+	// argShapes is set once argument masks were loaded.
+	argShapes bool
+	closed    bool
+}
+
+var _ Backend = (*EBPF)(nil)
+
+// NewEBPF loads the recorder's programs and maps into the kernel. Nothing
+// is attached until Prepare. It fails with an error wrapping ErrNotSupported
+// when the kernel does not let profgen load BPF.
+func NewEBPF(opts EBPFOptions) (*EBPF, error) {
+	arch, err := abi.Native()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := loadRecorder()
+	if err != nil {
+		return nil, fmt.Errorf("load eBPF recorder: %w", err)
+	}
+	if opts.MaxEntries > 0 {
+		spec.Maps[recorderMapCounts].MaxEntries = opts.MaxEntries
+	}
+	for name, syscall := range map[string]string{recorderVarNrExecve: "execve", recorderVarNrExecveat: "execveat"} {
+		nr, err := abi.SyscallNumber(arch, syscall)
+		if err != nil {
+			return nil, fmt.Errorf("load eBPF recorder: %w", err)
+		}
+		if err := spec.Variables[name].Set(int64(nr)); err != nil {
+			return nil, fmt.Errorf("load eBPF recorder: set %s: %w", name, err)
+		}
+	}
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
+	_ = rlimit.RemoveMemlock()
+
+	e := &EBPF{arch: arch}
+	if err := spec.LoadAndAssign(&e.objs, nil); err != nil {
+		return nil, bpfLoadError(err)
+	}
+	return e, nil
+}
+
+// bpfLoadError explains why the recorder could not be loaded.
+func bpfLoadError(err error) error {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("load eBPF recorder: %w: not permitted to load BPF programs (%v); "+
+			"run profgen as root or give it CAP_BPF and CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep profgen), "+
+			"or use --backend log", ErrNotSupported, err)
+	}
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("load eBPF recorder: the kernel's verifier rejected it: %+v", ve)
+	}
+	if errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+		return fmt.Errorf("load eBPF recorder: %w: the kernel lacks a BPF feature the recorder needs "+
+			"(BTF at /sys/kernel/btf/vmlinux, raw tracepoints, mmapable global data: Linux 5.8 or later with CONFIG_DEBUG_INFO_BTF): %v; "+
+			"use --backend log", ErrNotSupported, err)
+	}
+	return fmt.Errorf("load eBPF recorder: %w", err)
+}
+
+// Name implements Backend.
+func (e *EBPF) Name() string { return recording.BackendEBPF }
+
+// captureArgs loads the per-syscall argument masks of a compiled argument
+// table. Record calls it before Prepare.
+func (e *EBPF) captureArgs(masks argMasks) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return errors.New("eBPF backend is closed")
+	}
+	for nr, m := range masks {
+		if nr < 0 || nr >= bpfMaxNr {
+			return fmt.Errorf("argument table: syscall number %d is beyond the recorder's %d", nr, bpfMaxNr)
+		}
+		if err := e.objs.ArgMasks.Put(uint32(nr), recorderMasks{Mask: m}); err != nil {
+			return fmt.Errorf("load argument masks: %w", err)
+		}
+	}
+	e.argShapes = true
+	return nil
+}
+
+// Prepare implements Backend: it selects the target (its cgroup, or the
+// process tree profgen is about to start when t.Cgroup is nil) and attaches
+// the programs.
+func (e *EBPF) Prepare(t *Target) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return errors.New("eBPF backend is closed")
+	}
+	if len(e.links) > 0 {
+		return errors.New("eBPF backend: Prepare called twice")
+	}
+	if t.Cgroup != nil {
+		e.mode = bpfModeCgroup
+		if err := e.objs.TargetCgid.Set(t.Cgroup.ID); err != nil {
+			return fmt.Errorf("set target cgroup: %w", err)
+		}
+	} else {
+		e.mode = bpfModeTree
+		// While profgen starts the target, its new processes are
+		// followed; Start replaces this entry by the target's pid.
+		if err := e.objs.Tracked.Put(uint32(os.Getpid()), uint32(bpfTrackLauncher)); err != nil {
+			return fmt.Errorf("track launcher: %w", err)
+		}
+	}
+	if err := e.objs.Mode.Set(e.mode); err != nil {
+		return fmt.Errorf("set recorder mode: %w", err)
+	}
+	attach := []struct {
+		name string
+		prog *ebpf.Program
+	}{{"sys_enter", e.objs.ProfgenEnter}}
+	if e.mode == bpfModeTree {
+		attach = append(attach,
+			struct {
+				name string
+				prog *ebpf.Program
+			}{"sched_process_fork", e.objs.ProfgenFork},
+			struct {
+				name string
+				prog *ebpf.Program
+			}{"sched_process_exit", e.objs.ProfgenExit})
+	}
+	// Fork and exit first, so that no process of the tree is missed.
+	for i := len(attach) - 1; i >= 0; i-- {
+		a := attach[i]
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
+		if err != nil {
+			e.detach()
+			if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+				return fmt.Errorf("attach raw tracepoint %s: %w: not permitted (%v); run profgen as root or give it CAP_BPF and CAP_PERFMON",
+					a.name, ErrNotSupported, err)
+			}
+			if errors.Is(err, unix.ENOENT) {
+				return fmt.Errorf("attach raw tracepoint %s: %w: the kernel has no such tracepoint (CONFIG_FTRACE_SYSCALLS / CONFIG_TRACEPOINTS)",
+					a.name, ErrNotSupported)
+			}
+			return fmt.Errorf("attach raw tracepoint %s: %w", a.name, err)
+		}
+		e.links = append(e.links, l)
+	}
+	return nil
+}
+
+// Start implements Backend. In process-tree mode it makes sure the target is
+// tracked and stops following profgen's own new processes.
+func (e *EBPF) Start(pid int) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return errors.New("eBPF backend is closed")
+	}
+	if e.mode != bpfModeTree {
+		return nil
+	}
+	if err := e.objs.Tracked.Put(uint32(pid), uint32(bpfTrackTarget)); err != nil {
+		return fmt.Errorf("track target %d: %w", pid, err)
+	}
+	if err := e.objs.Tracked.Delete(uint32(os.Getpid())); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("untrack launcher: %w", err)
+	}
+	return nil
+}
+
+// stat sums a per-CPU counter.
+func (e *EBPF) stat(which uint32) (uint64, error) {
+	var per []uint64
+	if err := e.objs.Stats.Lookup(which, &per); err != nil {
+		return 0, err
+	}
+	var sum uint64
+	for _, v := range per {
+		sum += v
+	}
+	return sum, nil
+}
+
+// Events implements Backend: the number of target syscalls seen so far.
+func (e *EBPF) Events() uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return 0
+	}
+	n, _ := e.stat(bpfStatEvents)
+	return n
+}
+
+// Distinct returns the number of distinct syscalls seen so far.
+func (e *EBPF) Distinct() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return 0
+	}
+	n := 0
+	var k, v uint32
+	it := e.objs.Seen.Iterate()
+	for it.Next(&k, &v) {
+		if v != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// treePids returns the processes of the target tree in process-tree mode.
+func (e *EBPF) treePids() ([]int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, errors.New("eBPF backend is closed")
+	}
+	var pids []int
+	var k, v uint32
+	it := e.objs.Tracked.Iterate()
+	for it.Next(&k, &v) {
+		if v == bpfTrackTarget {
+			pids = append(pids, int(k))
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("read tracked processes: %w", err)
+	}
+	return pids, nil
+}
+
+func (e *EBPF) detach() {
+	for _, l := range e.links {
+		l.Close()
+	}
+	e.links = nil
+}
+
+// Collect implements Backend: it detaches the programs and reads the
+// counts.
+func (e *EBPF) Collect() (*Observations, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, errors.New("eBPF backend is closed")
+	}
+	e.detach()
+	obs := &Observations{
+		Counts:    map[Key]uint64{},
+		Scope:     recording.ScopeCgroup,
+		ArgShapes: e.argShapes,
+	}
+	if e.mode == bpfModeTree {
+		obs.Scope = recording.ScopeProcessTree
+	}
+	var (
+		k            recorderKey
+		v            uint64
+		compat       uint64
+		compatShapes int
+	)
+	it := e.objs.Counts.Iterate()
+	for it.Next(&k, &v) {
+		if k.Flags&bpfKeyCompat != 0 {
+			compat += v
+			compatShapes++
+			continue
+		}
+		obs.Counts[Key{Nr: k.Nr, Args: k.Args}] += v
+	}
+	if err := it.Err(); err != nil {
+		return nil, fmt.Errorf("read syscall counts: %w", err)
+	}
+	if compat > 0 {
+		obs.Notes = append(obs.Notes, fmt.Sprintf(
+			"%d syscalls through the 32-bit (ia32) entry (int 0x80 or a 32-bit program; %d distinct numbers) were seen and are not in this recording: the profile allows only the %s ABI",
+			compat, compatShapes, e.arch))
+	}
+	lost, err := e.stat(bpfStatLost)
+	if err != nil {
+		return nil, fmt.Errorf("read lost count: %w", err)
+	}
+	obs.Lost = lost
+	return obs, nil
+}
+
+// Close implements Backend: it detaches and unloads everything. It may be
+// called more than once.
+func (e *EBPF) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	e.detach()
+	return e.objs.Close()
+}

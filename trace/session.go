@@ -1,0 +1,701 @@
+package trace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/trace/recording"
+)
+
+// DefaultGrace is how long a stopped target tree gets between SIGTERM and
+// SIGKILL when Options.Grace is zero.
+const DefaultGrace = 5 * time.Second
+
+// Options configures one recording.
+type Options struct {
+	// Command is the target's command line; Command[0] is looked up in
+	// PATH.
+	Command []string
+	// Backend observes the target. Record closes it.
+	Backend Backend
+	// Drive, if set, is a shell command run with sh -c once the target is
+	// ready; when it ends the target tree is stopped. Its failure fails
+	// the recording.
+	Drive string
+	// Ready says when the target is ready for Drive: "" (at once),
+	// "tcp:HOST:PORT" (it accepts connections) or "delay:DURATION".
+	Ready        string
+	ReadyTimeout time.Duration // 0: DefaultReadyTimeout
+	// Duration limits the recording; 0 means no limit. When it expires
+	// the target tree is stopped and the recording marked interrupted.
+	Duration time.Duration
+	// Grace is the time between SIGTERM and SIGKILL when the tree is
+	// stopped; 0 means DefaultGrace.
+	Grace time.Duration
+
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+
+	// Signals carries SIGINT and SIGTERM received by the caller, to be
+	// passed on to the target. A second one, or Grace elapsing, kills the
+	// target tree. Nil: none.
+	Signals <-chan os.Signal
+	// Status, if set, is called about four times a second with progress.
+	Status func(Status)
+	// NoCgroup forces the process-tree fallback.
+	NoCgroup bool
+	// ArgTable says which arguments are captured; nil means ArgTable.
+	ArgTable []SyscallArgs
+	// Tool names the recording tool and version, e.g. "profgen 0.1.0".
+	Tool string
+}
+
+// Status is a recording's progress.
+type Status struct {
+	Elapsed time.Duration
+	// Events is the number of syscalls seen so far.
+	Events uint64
+	// Distinct is the number of distinct syscalls seen so far, or -1 when
+	// the backend cannot tell.
+	Distinct int
+}
+
+// Result is the outcome of Record.
+type Result struct {
+	Recording *recording.Recording
+	// ExitCode is the target's exit status (128+N when it died of signal
+	// N); with Drive, the driver's.
+	ExitCode int
+	// DriverErr is set when the driver failed. The recording is still
+	// returned.
+	DriverErr error
+	// Warnings are things the user must be told, such as lost events.
+	// They are in the recording's notes too.
+	Warnings []string
+}
+
+// distincter is implemented by backends that can count distinct syscalls
+// cheaply while recording.
+type distincter interface{ Distinct() int }
+
+// argCapturer is implemented by backends that capture syscall arguments.
+type argCapturer interface{ captureArgs(argMasks) error }
+
+// treeTracker is implemented by backends that follow the target's process
+// tree themselves (the eBPF backend in process-tree mode).
+type treeTracker interface{ treePids() ([]int, error) }
+
+// Record runs opts.Command under opts.Backend and returns what it did.
+// Whatever happens, when Record returns no process of the target tree runs
+// any more, the backend is closed and the recording's cgroup is removed.
+func Record(ctx context.Context, opts Options) (res *Result, err error) {
+	if opts.Backend == nil {
+		return nil, errors.New("record: no backend")
+	}
+	defer func() {
+		if cerr := opts.Backend.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close %s backend: %w", opts.Backend.Name(), cerr)
+		}
+	}()
+	if len(opts.Command) == 0 || opts.Command[0] == "" {
+		return nil, errors.New("no command given")
+	}
+	arch, err := abi.Native()
+	if err != nil {
+		return nil, err
+	}
+	table := opts.ArgTable
+	if table == nil {
+		table = ArgTable
+	}
+	masks, args, err := compileArgTable(arch, table)
+	if err != nil {
+		return nil, err
+	}
+	ready, err := parseReady(opts.Ready)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Ready != "" && opts.Drive == "" {
+		return nil, errors.New("a readiness check needs a driver command")
+	}
+	path, err := exec.LookPath(opts.Command[0])
+	if err != nil {
+		return nil, fmt.Errorf("command not found: %s", opts.Command[0])
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
+
+	// The target and the driver may share a writer: serialise it.
+	opts.Stdout, opts.Stderr = syncWriters(opts.Stdout, opts.Stderr)
+	s := &session{opts: opts, backend: opts.Backend}
+	defer s.cleanup()
+
+	if opts.NoCgroup {
+		s.notes = append(s.notes, "cgroup v2 not used (process-tree mode was asked for): the target's processes were followed through fork and exit")
+	} else {
+		cg, err := NewCgroup()
+		switch {
+		case err == nil:
+			s.cg = cg
+		case errors.Is(err, fs.ErrPermission):
+			return nil, fmt.Errorf("%w (run profgen as root, or with write access to the cgroup2 mount)", err)
+		default:
+			s.notes = append(s.notes, fmt.Sprintf("cgroup v2 could not be used (%v): the target's processes were followed through fork and exit instead", err))
+		}
+	}
+	if c, ok := s.backend.(argCapturer); ok {
+		if err := c.captureArgs(masks); err != nil {
+			return nil, err
+		}
+	}
+
+	cmd := exec.Command(path, opts.Command[1:]...)
+	cmd.Args = append([]string(nil), opts.Command...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	if s.cg != nil {
+		// The target is born in the cgroup (clone3 CLONE_INTO_CGROUP):
+		// nothing it does from its execve on is missed.
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = s.cg.FD()
+	}
+	target := &Target{Cmd: cmd, Cgroup: s.cg}
+	if err := s.backend.Prepare(target); err != nil {
+		return nil, fmt.Errorf("prepare %s backend: %w", s.backend.Name(), err)
+	}
+	s.cmd = target.Cmd
+	if t, ok := s.backend.(treeTracker); ok && s.cg == nil {
+		s.tree = t
+	}
+
+	s.start = time.Now()
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", opts.Command[0], err)
+	}
+	s.exited = make(chan struct{})
+	go func() {
+		s.cmd.Wait()
+		close(s.exited)
+	}()
+	if err := s.backend.Start(s.cmd.Process.Pid); err != nil {
+		return nil, fmt.Errorf("start %s backend: %w", s.backend.Name(), err)
+	}
+
+	res = &Result{}
+	if opts.Drive != "" {
+		if err := s.drive(ctx, ready, res); err != nil {
+			return nil, err
+		}
+	} else {
+		s.follow(ctx)
+	}
+	s.end = time.Now()
+
+	obs, err := s.backend.Collect()
+	if err != nil {
+		return nil, fmt.Errorf("collect from %s backend: %w", s.backend.Name(), err)
+	}
+	rec, warnings, err := s.build(arch, obs, args)
+	if err != nil {
+		return nil, err
+	}
+	res.Recording = rec
+	res.Warnings = warnings
+	if opts.Drive == "" {
+		res.ExitCode = rec.Exit.Code
+	}
+	return res, nil
+}
+
+// session is the state of one Record call.
+type session struct {
+	opts    Options
+	backend Backend
+	cg      *Cgroup
+	tree    treeTracker
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed once cmd.Wait returned
+	notes   []string
+
+	start, end  time.Time
+	interrupted bool
+	// stopping is set once the tree was sent SIGTERM; grace then fires
+	// the SIGKILL.
+	stopping bool
+	grace    <-chan time.Time
+	signals  int
+}
+
+// mainExited reports whether the target's main process ended and was
+// reaped.
+func (s *session) mainExited() bool {
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// procs returns the processes of the target tree that still exist.
+func (s *session) procs() []int {
+	var pids []int
+	switch {
+	case s.cg != nil:
+		pids, _ = s.cg.Procs()
+	case s.tree != nil:
+		pids, _ = s.tree.treePids()
+	default:
+		if !s.mainExited() {
+			pids = descendants(s.cmd.Process.Pid)
+		}
+	}
+	if !s.mainExited() && s.cmd.Process != nil {
+		pids = append(pids, s.cmd.Process.Pid)
+	}
+	live := pids[:0]
+	seen := map[int]bool{}
+	for _, pid := range pids {
+		if seen[pid] {
+			continue
+		}
+		seen[pid] = true
+		// The tracked map may name a process that already ended (the
+		// target can exit before Start adds it).
+		if err := unix.Kill(pid, 0); err == nil || err == unix.EPERM {
+			live = append(live, pid)
+		}
+	}
+	return live
+}
+
+// empty reports whether every process of the target tree ended.
+func (s *session) empty() bool {
+	if !s.mainExited() {
+		return false
+	}
+	if s.cg != nil {
+		populated, err := s.cg.Populated()
+		return err == nil && !populated
+	}
+	return len(s.procs()) == 0
+}
+
+// signalTree sends sig to every process of the target tree.
+func (s *session) signalTree(sig syscall.Signal) {
+	for _, pid := range s.procs() {
+		unix.Kill(pid, sig)
+	}
+}
+
+// killTree kills every process of the target tree.
+func (s *session) killTree() {
+	if s.cg != nil {
+		s.cg.Kill()
+		return
+	}
+	s.signalTree(unix.SIGKILL)
+}
+
+// stopTree sends the tree SIGTERM and arms the SIGKILL after the grace
+// period.
+func (s *session) stopTree() {
+	if s.stopping {
+		return
+	}
+	s.stopping = true
+	s.signalTree(unix.SIGTERM)
+	s.grace = time.After(s.opts.Grace)
+}
+
+// interrupt handles a signal (or ctx's end) meant for the target: the first
+// one is passed on to the target's main process (or, once it exited, to
+// every process left) and arms the SIGKILL; a second one kills the tree.
+func (s *session) interrupt(sig syscall.Signal) {
+	s.interrupted = true
+	s.signals++
+	if s.signals > 1 {
+		s.killTree()
+		return
+	}
+	// A Ctrl-C on the terminal already reached the target if it shares
+	// profgen's foreground process group; do not deliver it twice.
+	if !(sig == unix.SIGINT && foregroundOnTTY()) {
+		if !s.mainExited() {
+			s.cmd.Process.Signal(sig)
+		} else {
+			s.signalTree(sig)
+		}
+	}
+	if !s.stopping {
+		s.stopping = true
+		s.grace = time.After(s.opts.Grace)
+	}
+}
+
+// foregroundOnTTY reports whether profgen's process group is the foreground
+// group of its controlling terminal.
+func foregroundOnTTY() bool {
+	fd, err := unix.Open("/dev/tty", unix.O_RDONLY|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	fg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	return err == nil && fg == unix.Getpgrp()
+}
+
+// tick returns a status ticker channel, or nil without a Status callback.
+func (s *session) statusTicker() (<-chan time.Time, func()) {
+	if s.opts.Status == nil {
+		return nil, func() {}
+	}
+	t := time.NewTicker(250 * time.Millisecond)
+	return t.C, t.Stop
+}
+
+func (s *session) status() {
+	st := Status{Elapsed: time.Since(s.start), Events: s.backend.Events(), Distinct: -1}
+	if d, ok := s.backend.(distincter); ok {
+		st.Distinct = d.Distinct()
+	}
+	s.opts.Status(st)
+}
+
+// follow waits until the whole target tree ended, Duration expired or the
+// recording was interrupted (and the tree then ended).
+func (s *session) follow(ctx context.Context) {
+	var limit <-chan time.Time
+	if s.opts.Duration > 0 {
+		t := time.NewTimer(s.opts.Duration)
+		defer t.Stop()
+		limit = t.C
+	}
+	statusC, stop := s.statusTicker()
+	defer stop()
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	done := ctx.Done()
+	for !s.empty() {
+		select {
+		case <-s.exited:
+			// the loop condition looks at the rest of the tree
+		case <-poll.C:
+		case <-statusC:
+			s.status()
+		case <-limit:
+			s.interrupted = true
+			s.stopTree()
+		case sig := <-s.opts.Signals:
+			s.interrupt(toSyscallSignal(sig))
+		case <-done:
+			done = nil
+			s.interrupt(unix.SIGTERM)
+		case <-s.grace:
+			s.grace = nil
+			s.killTree()
+		}
+	}
+	if statusC != nil {
+		s.status()
+	}
+}
+
+// drive waits for readiness, runs the driver, then stops the target tree.
+func (s *session) drive(ctx context.Context, ready readiness, res *Result) error {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	readyErr := make(chan error, 1)
+	go func() { readyErr <- ready.wait(rctx, s.opts.ReadyTimeout, s.exited) }()
+	statusC, stop := s.statusTicker()
+	defer stop()
+	for waiting := true; waiting; {
+		select {
+		case err := <-readyErr:
+			if err != nil {
+				if s.interrupted {
+					return fmt.Errorf("interrupted before the target was ready")
+				}
+				return fmt.Errorf("wait for %s: %w", s.opts.Ready, err)
+			}
+			waiting = false
+		case <-statusC:
+			s.status()
+		case sig := <-s.opts.Signals:
+			s.interrupt(toSyscallSignal(sig))
+			cancel()
+		case <-s.grace:
+			s.grace = nil
+			s.killTree()
+		}
+	}
+
+	driver := exec.Command("/bin/sh", "-c", s.opts.Drive)
+	driver.Stdout, driver.Stderr = s.opts.Stdout, s.opts.Stderr
+	driver.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := driver.Start(); err != nil {
+		return fmt.Errorf("start driver: %w", err)
+	}
+	driverDone := make(chan error, 1)
+	go func() { driverDone <- driver.Wait() }()
+	done := ctx.Done()
+	for running := true; running; {
+		select {
+		case err := <-driverDone:
+			running = false
+			res.ExitCode = exitCode(driver.ProcessState)
+			if err != nil {
+				res.DriverErr = fmt.Errorf("driver %q failed: %v", s.opts.Drive, err)
+			}
+		case <-statusC:
+			s.status()
+		case sig := <-s.opts.Signals:
+			s.interrupted = true
+			unix.Kill(-driver.Process.Pid, toSyscallSignal(sig))
+			s.interrupt(toSyscallSignal(sig))
+		case <-done:
+			done = nil
+			s.interrupted = true
+			unix.Kill(-driver.Process.Pid, unix.SIGTERM)
+			s.interrupt(unix.SIGTERM)
+		case <-s.grace:
+			s.grace = nil
+			unix.Kill(-driver.Process.Pid, unix.SIGKILL)
+			s.killTree()
+		}
+	}
+	// The driver is done: stop the target. Its own end is not an
+	// interruption of the recording.
+	interrupted := s.interrupted
+	s.stopTree()
+	s.follow(ctx)
+	s.interrupted = interrupted
+	return nil
+}
+
+// syncWriter serialises writes to a writer that is not a file.
+type syncWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (w syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+// syncWriters wraps writers other than files (which os/exec hands to the
+// child as they are) so that the copying goroutines of two processes do
+// not race; one lock serves both when they are the same writer.
+func syncWriters(out, err io.Writer) (io.Writer, io.Writer) {
+	var mu sync.Mutex
+	wrap := func(w io.Writer) io.Writer {
+		if _, ok := w.(*os.File); ok || w == nil {
+			return w
+		}
+		return syncWriter{mu: &mu, w: w}
+	}
+	return wrap(out), wrap(err)
+}
+
+func toSyscallSignal(sig os.Signal) syscall.Signal {
+	if s, ok := sig.(syscall.Signal); ok {
+		return s
+	}
+	return unix.SIGTERM
+}
+
+// exitCode is a process's exit status, or 128+N when signal N killed it.
+func exitCode(ps *os.ProcessState) int {
+	if ps == nil {
+		return -1
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+// cleanup leaves nothing of the session behind: no process of the target
+// tree, no cgroup.
+func (s *session) cleanup() {
+	if s.cmd != nil && s.exited != nil {
+		if !s.empty() {
+			s.killTree()
+			<-s.exited
+			for i := 0; i < 200 && len(s.procs()) > 0; i++ {
+				s.killTree()
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	} else if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+	}
+	if s.cg != nil {
+		s.cg.Close()
+	}
+}
+
+// build turns observations into a recording.
+func (s *session) build(arch abi.Arch, obs *Observations, args map[int][]recording.Arg) (*recording.Recording, []string, error) {
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err != nil {
+		return nil, nil, fmt.Errorf("uname: %w", err)
+	}
+	rec := &recording.Recording{
+		Version:     recording.Version,
+		Tool:        s.opts.Tool,
+		Kernel:      unix.ByteSliceToString(uts.Release[:]),
+		Arch:        string(arch),
+		Backend:     s.backend.Name(),
+		Scope:       obs.Scope,
+		Command:     append([]string(nil), s.opts.Command...),
+		Start:       s.start.UTC(),
+		End:         s.end.UTC(),
+		Interrupted: s.interrupted,
+		Lost:        obs.Lost,
+		ArgShapes:   obs.ArgShapes,
+		Inputs:      1,
+		Notes:       append(append([]string(nil), s.notes...), obs.Notes...),
+	}
+	ps := s.cmd.ProcessState
+	rec.Exit.Code = exitCode(ps)
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		rec.Exit.Signal = unix.SignalName(ws.Signal())
+	}
+
+	byNr := map[int]*recording.Syscall{}
+	unknown := map[uint32]uint64{}
+	for k, n := range obs.Counts {
+		nr := int(k.Nr)
+		sc := byNr[nr]
+		if sc == nil {
+			name, err := abi.SyscallName(arch, nr)
+			if err == nil {
+				// Guard against aliases such as x32 numbers that
+				// libseccomp might map to a native name.
+				if back, err2 := abi.SyscallNumber(arch, name); err2 != nil || back != nr {
+					err = fmt.Errorf("%s is not %d", name, nr)
+				}
+			}
+			if err != nil {
+				unknown[k.Nr] += n
+				continue
+			}
+			sc = &recording.Syscall{Name: name, Number: nr, Seen: 1}
+			if obs.ArgShapes {
+				sc.Args = args[nr]
+			}
+			byNr[nr] = sc
+		}
+		sc.Count += n
+		if len(sc.Args) > 0 {
+			vals := make([]recording.Hex, len(sc.Args))
+			for i, a := range sc.Args {
+				vals[i] = recording.Hex(k.Args[a.Index])
+			}
+			sc.Shapes = append(sc.Shapes, recording.Shape{Values: vals, Count: n, Seen: 1})
+		}
+	}
+	for _, sc := range byNr {
+		rec.Syscalls = append(rec.Syscalls, *sc)
+	}
+	if rec.Syscalls == nil {
+		rec.Syscalls = []recording.Syscall{}
+	}
+	if len(unknown) > 0 {
+		nrs := make([]uint32, 0, len(unknown))
+		var total uint64
+		for nr, n := range unknown {
+			nrs = append(nrs, nr)
+			total += n
+		}
+		sort.Slice(nrs, func(i, j int) bool { return nrs[i] < nrs[j] })
+		desc := ""
+		for i, nr := range nrs {
+			if i > 0 {
+				desc += ", "
+			}
+			desc += fmt.Sprintf("%d (%#x) x%d", int32(nr), nr, unknown[nr])
+		}
+		rec.Notes = append(rec.Notes, fmt.Sprintf(
+			"%d syscalls with numbers libseccomp cannot name on %s are not in this recording: %s", total, arch, desc))
+	}
+	var warnings []string
+	if obs.Lost > 0 {
+		w := fmt.Sprintf("%d syscall events were lost (the %s backend's table was full); the recording may miss syscalls or argument values", obs.Lost, s.backend.Name())
+		warnings = append(warnings, w)
+		rec.Notes = append(rec.Notes, w)
+	}
+	rec.Normalize()
+	if err := rec.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("build recording: %w", err)
+	}
+	return rec, warnings, nil
+}
+
+// descendants returns the processes descended from root, read from /proc.
+func descendants(root int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
+			continue
+		}
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...; comm may hold spaces and parens.
+		i := lastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		var state byte
+		var ppid int
+		if _, err := fmt.Sscanf(string(data[i+1:]), " %c %d", &state, &ppid); err != nil {
+			continue
+		}
+		children[ppid] = append(children[ppid], pid)
+	}
+	var out []int
+	queue := []int{root}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
+
+func lastIndexByte(b []byte, c byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
+}
