@@ -94,3 +94,20 @@ func (r readiness) wait(ctx context.Context, timeout time.Duration, gone <-chan 
 		}
 	}
 }
+
+// Readiness is a parsed readiness specification ("", "tcp:HOST:PORT" or
+// "delay:DURATION"), for callers outside Record such as live replay.
+type Readiness struct{ r readiness }
+
+// ParseReady parses a readiness specification as Options.Ready takes it.
+func ParseReady(s string) (Readiness, error) {
+	r, err := parseReady(s)
+	return Readiness{r}, err
+}
+
+// Wait blocks until the readiness is satisfied, timeout passes (0 means
+// DefaultReadyTimeout), ctx ends, or gone is closed because the target
+// ended.
+func (r Readiness) Wait(ctx context.Context, timeout time.Duration, gone <-chan struct{}) error {
+	return r.r.wait(ctx, timeout, gone)
+}
