@@ -1,0 +1,162 @@
+package trace
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	seccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// Environment variables that make the test binary act as a helper process
+// instead of running tests.
+const (
+	// noiseEnv: log N getppid calls and one personality under a LOG
+	// filter of its own, outside any recording.
+	noiseEnv = "PROFGEN_TEST_LOG_NOISE"
+	// noCapEnv: drop CAP_AUDIT_READ and report what NewLog says.
+	noCapEnv = "PROFGEN_TEST_NO_AUDIT_READ"
+)
+
+func TestMain(m *testing.M) {
+	// The log backend re-executes the test binary as its launcher.
+	MaybeLauncher()
+	if v := os.Getenv(noiseEnv); v != "" {
+		os.Exit(logNoise(v))
+	}
+	if os.Getenv(noCapEnv) != "" {
+		os.Exit(newLogWithoutAuditRead())
+	}
+	os.Exit(m.Run())
+}
+
+// logNoise loads, on its own thread, a filter that logs every call, then
+// calls getppid n times and personality(0xffffffff) once.
+func logNoise(v string) int {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	runtime.LockOSThread()
+	f, err := seccomp.NewFilter(seccomp.ActLog)
+	if err == nil {
+		err = f.Load()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "noise filter:", err)
+		return 1
+	}
+	for i := 0; i < n; i++ {
+		unix.Getppid()
+	}
+	unix.Syscall(unix.SYS_PERSONALITY, 0xffffffff, 0, 0)
+	return 0
+}
+
+// newLogWithoutAuditRead drops CAP_AUDIT_READ from its thread and checks
+// that NewLog fails with ErrNotSupported naming the capability. It prints
+// the error and exits 0 only if it does.
+func newLogWithoutAuditRead() int {
+	runtime.LockOSThread() // capabilities are per thread
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		fmt.Println("capget:", err)
+		return 1
+	}
+	bit := uint(unix.CAP_AUDIT_READ)
+	data[bit/32].Effective &^= 1 << (bit % 32)
+	data[bit/32].Permitted &^= 1 << (bit % 32)
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		fmt.Println("capset:", err)
+		return 1
+	}
+	l, err := NewLog(LogOptions{})
+	if err == nil {
+		l.Close()
+		fmt.Println("NewLog succeeded without CAP_AUDIT_READ")
+		return 1
+	}
+	fmt.Println(err)
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "CAP_AUDIT_READ") {
+		return 1
+	}
+	return 0
+}
+
+func TestDecodeFilter(t *testing.T) {
+	prog, err := DefaultLogFilter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	filters, err := decodeFilter(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last instruction of a default-LOG filter returns SECCOMP_RET_LOG.
+	last := filters[len(filters)-1]
+	if last.Code != unix.BPF_RET|unix.BPF_K || last.K != unix.SECCOMP_RET_LOG {
+		t.Errorf("last instruction %+v, want ret SECCOMP_RET_LOG", last)
+	}
+	for _, bad := range [][]byte{nil, make([]byte, 7), make([]byte, 8*(MaxFilterLen+1))} {
+		if _, err := decodeFilter(bad); err == nil {
+			t.Errorf("decodeFilter accepted %d bytes", len(bad))
+		}
+	}
+}
+
+func TestLauncherStatus(t *testing.T) {
+	br := bufio.NewReader(strings.NewReader("ses 12\nexec exec /x: no such file"))
+	kind, msg, err := launcherStatus(br)
+	if kind != launcherSes || msg != "12" || err != nil {
+		t.Errorf("first line: %q %q %v", kind, msg, err)
+	}
+	kind, msg, err = launcherStatus(br)
+	if kind != launcherExecError || msg != "exec /x: no such file" || err != nil {
+		t.Errorf("unterminated line: %q %q %v", kind, msg, err)
+	}
+	if _, _, err := launcherStatus(br); err != io.EOF {
+		t.Errorf("at end: %v, want io.EOF", err)
+	}
+}
+
+// TestNewAuditSession checks on a locked thread that a session can be made
+// twice: when the login uid is unset (anyone may set it) and when it is set
+// (CAP_AUDIT_CONTROL). The thread is then left to die with its goroutine.
+func TestNewAuditSession(t *testing.T) {
+	type result struct {
+		a, b uint32
+		err  error
+	}
+	ch := make(chan result)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread's session dies with it
+		var r result
+		if r.a, r.err = newAuditSession(); r.err == nil {
+			r.b, r.err = newAuditSession()
+		}
+		ch <- r
+	}()
+	r := <-ch
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.a == r.b || r.a == ^uint32(0) {
+		t.Errorf("sessions %d and %d, want two distinct ones", r.a, r.b)
+	}
+	own, err := os.ReadFile("/proc/thread-self/sessionid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := strings.TrimSpace(string(own)); s == strconv.FormatUint(uint64(r.a), 10) || s == strconv.FormatUint(uint64(r.b), 10) {
+		t.Errorf("the session leaked to another thread: %s", s)
+	}
+}
