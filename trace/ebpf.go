@@ -95,21 +95,28 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 	return e, nil
 }
 
+// unsupported is an error that wraps ErrNotSupported without repeating its
+// text, so that its message reads as one sentence.
+type unsupported struct{ msg string }
+
+func (e *unsupported) Error() string        { return e.msg }
+func (e *unsupported) Is(target error) bool { return target == ErrNotSupported }
+
 // bpfLoadError explains why the recorder could not be loaded.
 func bpfLoadError(err error) error {
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return fmt.Errorf("load eBPF recorder: %w: not permitted to load BPF programs (%v); "+
-			"run profgen as root or give it CAP_BPF and CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep profgen), "+
-			"or use --backend log", ErrNotSupported, err)
+		return &unsupported{"load eBPF recorder: not permitted to load BPF programs: " +
+			"run profgen as root or give it CAP_BPF and CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep profgen), " +
+			"or use --backend log"}
 	}
 	var ve *ebpf.VerifierError
 	if errors.As(err, &ve) {
-		return fmt.Errorf("load eBPF recorder: the kernel's verifier rejected it: %+v", ve)
+		return fmt.Errorf("load eBPF recorder: the kernel's verifier rejected it: %v", ve)
 	}
 	if errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
-		return fmt.Errorf("load eBPF recorder: %w: the kernel lacks a BPF feature the recorder needs "+
-			"(BTF at /sys/kernel/btf/vmlinux, raw tracepoints, mmapable global data: Linux 5.8 or later with CONFIG_DEBUG_INFO_BTF): %v; "+
-			"use --backend log", ErrNotSupported, err)
+		return &unsupported{fmt.Sprintf("load eBPF recorder: the kernel lacks a BPF feature the recorder needs "+
+			"(raw tracepoints, BTF at /sys/kernel/btf/vmlinux, mmapable global data: Linux 5.8 or later built with CONFIG_DEBUG_INFO_BTF) (%v); "+
+			"use --backend log", err)}
 	}
 	return fmt.Errorf("load eBPF recorder: %w", err)
 }
@@ -187,12 +194,10 @@ func (e *EBPF) Prepare(t *Target) error {
 		if err != nil {
 			e.detach()
 			if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-				return fmt.Errorf("attach raw tracepoint %s: %w: not permitted (%v); run profgen as root or give it CAP_BPF and CAP_PERFMON",
-					a.name, ErrNotSupported, err)
+				return &unsupported{fmt.Sprintf("attach raw tracepoint %s: not permitted: run profgen as root or give it CAP_BPF and CAP_PERFMON", a.name)}
 			}
 			if errors.Is(err, unix.ENOENT) {
-				return fmt.Errorf("attach raw tracepoint %s: %w: the kernel has no such tracepoint (CONFIG_FTRACE_SYSCALLS / CONFIG_TRACEPOINTS)",
-					a.name, ErrNotSupported)
+				return &unsupported{fmt.Sprintf("attach raw tracepoint %s: the kernel has no such tracepoint (it needs CONFIG_FTRACE_SYSCALLS); use --backend log", a.name)}
 			}
 			return fmt.Errorf("attach raw tracepoint %s: %w", a.name, err)
 		}

@@ -1,0 +1,102 @@
+package trace
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/trace/recording"
+)
+
+func TestBPFLoadErrorPermission(t *testing.T) {
+	err := bpfLoadError(fmt.Errorf("map create: %w", unix.EPERM))
+	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "CAP_BPF") ||
+		!strings.Contains(err.Error(), "CAP_PERFMON") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("EPERM: %v", err)
+	}
+	if err := bpfLoadError(errors.New("other")); errors.Is(err, ErrNotSupported) {
+		t.Errorf("a plain failure is reported as not supported: %v", err)
+	}
+}
+
+// TestEBPFLifecycle drives the backend by hand: a cgroup target, counts
+// read by Collect, and Close that may be called again.
+func TestEBPFLifecycle(t *testing.T) {
+	bin := buildC(t, "known", knownSrc)
+	e := newTestEBPF(t, EBPFOptions{})
+	ids := programIDs(t, e)
+	if e.Name() != recording.BackendEBPF {
+		t.Errorf("name %q", e.Name())
+	}
+	cg, err := NewCgroup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	masks, _, err := compileArgTable(e.arch, ArgTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.captureArgs(masks); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "42")
+	cmd.SysProcAttr = &unix.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD()}
+	if err := e.Prepare(&Target{Cmd: cmd, Cgroup: cg}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Prepare(&Target{Cmd: cmd, Cgroup: cg}); err == nil {
+		t.Error("second Prepare succeeded")
+	}
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	if ev := e.Events(); ev < 42 {
+		t.Errorf("Events() = %d, want at least the 42 getppid calls", ev)
+	}
+	if d := e.Distinct(); d < 5 {
+		t.Errorf("Distinct() = %d", d)
+	}
+	obs, err := e.Collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	getppid := Key{Nr: uint32(unix.SYS_GETPPID)}
+	if obs.Counts[getppid] != 42 || obs.Scope != recording.ScopeCgroup || !obs.ArgShapes || obs.Lost != 0 {
+		t.Errorf("getppid %d scope %q argShapes %v lost %d", obs.Counts[getppid], obs.Scope, obs.ArgShapes, obs.Lost)
+	}
+	sock := Key{Nr: uint32(unix.SYS_SOCKET), Args: [6]uint64{unix.AF_INET, unix.SOCK_DGRAM, 0}}
+	if obs.Counts[sock] != 1 {
+		t.Errorf("socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, 0) counted %d times under %v; counts %v", obs.Counts[sock], sock, obs.Counts)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if _, err := e.Collect(); err == nil {
+		t.Error("Collect after Close succeeded")
+	}
+	assertUnloaded(t, ids)
+}
+
+// TestEBPFCloseUnprepared closes a backend that never attached.
+func TestEBPFCloseUnprepared(t *testing.T) {
+	e := newTestEBPF(t, EBPFOptions{})
+	ids := programIDs(t, e)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	assertUnloaded(t, ids)
+	if err := e.Prepare(&Target{Cmd: exec.Command("true")}); err == nil {
+		t.Error("Prepare after Close succeeded")
+	}
+}
