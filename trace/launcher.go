@@ -20,22 +20,23 @@ const launcherArg = "__profgen_launch"
 
 // The launcher's protocol with the log backend (Log.Prepare and Log.Start):
 //
-//	argv: [argv0, launcherArg, FILTER_FD, STATUS_FD, PATH, ARGV...]
+//		argv: [argv0, launcherArg, FILTER_FD, STATUS_FD, PATH, ARGV...]
 //
-//  1. On one locked OS thread, the launcher gives itself a fresh audit
-//     session by writing its login uid to /proc/thread-self/loginuid and
-//     writes "ses N\n" to STATUS_FD, or "nosession REASON\n" when the
-//     session cannot be changed.
-//  2. It reads the BPF program (struct sock_filter[]) from FILTER_FD until
-//     end of file. The backend writes it only once it knows the session, so
-//     no record of the target can precede that; an empty program means the
-//     backend gave up, and the launcher exits.
-//  3. It sets no_new_privs and installs the filter on its own thread only
-//     (no TSYNC): the runtime's other threads stay unfiltered, so the only
-//     records of the launcher are those of this thread up to its execve.
-//  4. It execs PATH with ARGV from the same thread; the process keeps the
-//     thread's session and filter. STATUS_FD is close-on-exec: the backend
-//     reads end of file when the exec succeeded, "exec ERROR\n" otherwise.
+//	 1. On one locked OS thread, the launcher gives itself a fresh audit
+//	    session by writing its login uid to /proc/thread-self/loginuid and
+//	    writes "ses N\n" to STATUS_FD, or "nosession REASON\n" when the
+//	    session cannot be changed.
+//	 2. It reads the BPF program (struct sock_filter[]) from FILTER_FD until
+//	    end of file. The backend writes it only once it knows the session, so
+//	    no record of the target can precede that; an empty program means the
+//	    backend gave up, and the launcher exits.
+//	 3. It names its thread launcherComm, sets no_new_privs and installs the
+//	    filter on its own thread only (no TSYNC): the runtime's other threads
+//	    stay unfiltered, so the only records of the launcher are those of this
+//	    thread, under that name, up to its execve.
+//	 4. It execs PATH with ARGV from the same thread; the process keeps the
+//	    thread's session and filter. STATUS_FD is close-on-exec: the backend
+//	    reads end of file when the exec succeeded, "exec ERROR\n" otherwise.
 //
 // Errors before the filter is installed are reported as "error MSG\n".
 const (
@@ -44,6 +45,12 @@ const (
 	launcherError     = "error"
 	launcherExecError = "exec"
 )
+
+// launcherComm is the name of the launcher's thread while its filter is
+// installed: the backend drops records of the launcher's pid under this
+// name, except its execve of the target. The exec gives the process the
+// target's name.
+const launcherComm = "profgen-launch"
 
 // launcherExitCode is the launcher's exit status when it fails before the
 // target runs (as a shell does for a command it cannot run).
@@ -103,6 +110,10 @@ func runLauncher(args []string) int {
 	if len(prog) == 0 {
 		return launcherExitCode // the backend gave up
 	}
+	if err := setThreadName(launcherComm); err != nil {
+		report(launcherError, err.Error())
+		return launcherExitCode
+	}
 	if err := installFilter(prog); err != nil {
 		report(launcherError, err.Error())
 		return launcherExitCode
@@ -140,6 +151,18 @@ func newAuditSession() (uint32, error) {
 		return 0, fmt.Errorf("audit session id still unset after setting the login uid")
 	}
 	return uint32(v), nil
+}
+
+// setThreadName sets the calling thread's name (comm).
+func setThreadName(name string) error {
+	p, err := unix.BytePtrFromString(name)
+	if err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(p)), 0, 0, 0); err != nil {
+		return fmt.Errorf("set thread name: %w", err)
+	}
+	return nil
 }
 
 // installFilter decodes prog, a raw struct sock_filter array, and loads it

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
@@ -44,7 +43,8 @@ type LogOptions struct {
 // Attribution: the launcher (see MaybeLauncher) gives the target a fresh
 // audit session id before it execs, which every thread and child inherits;
 // only records with that ses= are taken. The launcher's own calls between
-// loading the filter and its execve are dropped; the execve is counted. If
+// loading the filter and its execve (made under the thread name
+// launcherComm) are dropped; the execve is counted. If
 // the session cannot be changed, records are taken by pid from the target's
 // cgroup instead, and the recording says so.
 //
@@ -74,7 +74,6 @@ type Log struct {
 	bySession    bool
 	cgroupRel    string // cgroup fallback: the cgroup's path in the hierarchy
 	launcherPid  int
-	execSeen     bool
 	counts       map[Key]uint64
 	foreign      map[string]uint64 // calls of another ABI, by ABI
 	pids         map[int]bool      // cgroup fallback: pid -> in the target's cgroup
@@ -353,13 +352,13 @@ func (l *Log) take(rec audit.Record) {
 		return
 	}
 	native := rec.Arch == l.native && !rec.Compat && !isX32(rec.Arch, rec.Syscall)
-	if rec.Pid == l.launcherPid && !l.execSeen {
+	if rec.Pid == l.launcherPid && rec.Comm == launcherComm {
 		// The launcher's own calls up to its execve of the target; the
-		// execve starts the recording and is counted.
+		// execve (logged unless a base filter allows it) starts the
+		// recording and is counted.
 		if !native || rec.Syscall != l.execveNr {
 			return
 		}
-		l.execSeen = true
 	}
 	l.events.Add(1)
 	if !native {
@@ -477,9 +476,6 @@ func (l *Log) Collect() (*Observations, error) {
 		Notes:  append([]string(nil), l.notes...),
 	}
 	l.counts = map[Key]uint64{}
-	if !l.execSeen {
-		obs.Notes = append(obs.Notes, "the launcher's execve of the target was not seen: the target may not have started")
-	}
 	dropped := l.reader.Lost() + l.reader.Malformed() - l.lostAtStart
 	obs.Lost = dropped + l.unattributed
 	if dropped > 0 {
@@ -540,12 +536,8 @@ func logMarker(comm string) error {
 	if markerErr != nil {
 		return fmt.Errorf("marker filter: %w", markerErr)
 	}
-	name, err := unix.BytePtrFromString(comm)
-	if err != nil {
+	if err := setThreadName(comm); err != nil {
 		return err
-	}
-	if err := unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(name)), 0, 0, 0); err != nil {
-		return fmt.Errorf("name marker thread: %w", err)
 	}
 	if err := installFilterProg(markerProg); err != nil {
 		return err
