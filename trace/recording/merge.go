@@ -27,6 +27,7 @@ func Merge(recs ...*Recording) (*Recording, error) {
 		Start:     first.Start,
 		End:       first.End,
 		Exit:      first.Exit,
+		Base:      first.Base,
 		ArgShapes: true,
 	}
 	byName := map[string]*Syscall{}
@@ -53,6 +54,9 @@ func Merge(recs ...*Recording) (*Recording, error) {
 		if r.Kernel != out.Kernel {
 			out.Kernel = "mixed"
 		}
+		if r.Base != out.Base {
+			out.Base = "mixed"
+		}
 		for _, n := range r.Notes {
 			if !slices.Contains(out.Notes, n) {
 				out.Notes = append(out.Notes, n)
@@ -77,8 +81,16 @@ func Merge(recs ...*Recording) (*Recording, error) {
 		}
 	}
 	for _, s := range byName {
+		if !out.ArgShapes {
+			// Some input captured no argument values: what it saw
+			// of every syscall is unknown, so nothing is pinned. Doing
+			// this for all syscalls, not only that input's, keeps
+			// Merge associative.
+			s.Unpinned, s.Args, s.Shapes = true, nil, nil
+		}
 		out.Syscalls = append(out.Syscalls, *s)
 	}
+	slices.Sort(out.Notes) // the same whatever the order of the inputs
 	out.Normalize()
 	return out, nil
 }
@@ -92,11 +104,14 @@ func (m *Syscall) add(s *Syscall) error {
 		return nil
 	}
 	switch {
-	case len(s.Args) == 0:
-		// No argument values from this input (the log backend, or an
-		// older table): it says nothing about shapes.
-	case len(m.Args) == 0 && len(m.Shapes) == 0:
-		m.Args = slices.Clone(s.Args)
+	case len(s.Args) == 0 && len(m.Args) == 0:
+		// Arguments captured by no input so far.
+	case len(s.Args) == 0 || len(m.Args) == 0:
+		// One side captured this syscall's arguments, the other saw
+		// it without them (an older argument table): the calls of the
+		// other side may have had any arguments.
+		m.Unpinned, m.Args, m.Shapes = true, nil, nil
+		return nil
 	case !slices.EqualFunc(m.Args, s.Args, func(a, b Arg) bool {
 		return a.Index == b.Index && a.Kind == b.Kind && a.Mask == b.Mask && slices.Equal(a.Exclusive, b.Exclusive)
 	}):
