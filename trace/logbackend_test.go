@@ -429,3 +429,68 @@ func TestLogCgroupFallback(t *testing.T) {
 		t.Errorf("notes %q do not say how records were attributed", obs.Notes)
 	}
 }
+
+// TestRecordLog records through Record: the recording says which backend
+// and scope made it, and that it has no argument shapes.
+func TestRecordLog(t *testing.T) {
+	bin := workload.Build(t, "manycalls")
+	res := record(t, Options{Command: []string{bin, "5000"}, Backend: newTestLog(t, LogOptions{})})
+	r := res.Recording
+	if r.Backend != recording.BackendLog || r.Scope != recording.ScopeSeccomp || r.ArgShapes || r.Lost != 0 {
+		t.Errorf("backend %q scope %q argShapes %v lost %d", r.Backend, r.Scope, r.ArgShapes, r.Lost)
+	}
+	if got := count(t, r, "getppid"); got != 5000 {
+		t.Errorf("getppid %d, want 5000", got)
+	}
+	if got := count(t, r, "personality"); got != 1 {
+		t.Errorf("personality %d, want 1", got)
+	}
+	if res.ExitCode != 0 || r.Command[0] != bin {
+		t.Errorf("exit %d, command %q", res.ExitCode, r.Command)
+	}
+	if r.Lookup("dup3") != nil {
+		t.Error("dup3 recorded: the launcher's or Go's fork-exec calls were counted")
+	}
+}
+
+// TestLogMatchesEBPF: on the repository's deterministic workloads the log
+// and eBPF backends record the same syscall set.
+func TestLogMatchesEBPF(t *testing.T) {
+	dir := t.TempDir()
+	for _, w := range []struct {
+		name string
+		argv []string
+	}{
+		{"manycalls", []string{workload.Build(t, "manycalls"), "100"}},
+		{"threads", []string{workload.Build(t, "multiproc/threads.c"), "3"}},
+		{"pipeline", []string{workload.Path(t, "multiproc/pipeline.sh")}},
+		{"cfiletcp", []string{workload.Build(t, "cfiletcp"), dir}},
+		{"argshapes", []string{workload.Build(t, "argshapes")}},
+	} {
+		t.Run(w.name, func(t *testing.T) {
+			set := func(b Backend) map[string]bool {
+				res := record(t, Options{Command: w.argv, Backend: b})
+				if res.Recording.Lost != 0 {
+					t.Errorf("%s: lost %d", b.Name(), res.Recording.Lost)
+				}
+				s := map[string]bool{}
+				for _, sc := range res.Recording.Syscalls {
+					s[sc.Name] = true
+				}
+				return s
+			}
+			logSet := set(newTestLog(t, LogOptions{}))
+			ebpfSet := set(newTestEBPF(t, EBPFOptions{}))
+			for name := range logSet {
+				if !ebpfSet[name] {
+					t.Errorf("%s recorded by the log backend only", name)
+				}
+			}
+			for name := range ebpfSet {
+				if !logSet[name] {
+					t.Errorf("%s recorded by the eBPF backend only", name)
+				}
+			}
+		})
+	}
+}
