@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -314,16 +316,14 @@ func (e *EBPF) Collect() (*Observations, error) {
 		obs.Scope = recording.ScopeProcessTree
 	}
 	var (
-		k            recorderKey
-		v            uint64
-		compat       uint64
-		compatShapes int
+		k      recorderKey
+		v      uint64
+		compat = map[uint32]uint64{}
 	)
 	it := e.objs.Counts.Iterate()
 	for it.Next(&k, &v) {
 		if k.Flags&bpfKeyCompat != 0 {
-			compat += v
-			compatShapes++
+			compat[k.Nr] += v
 			continue
 		}
 		obs.Counts[Key{Nr: k.Nr, Args: k.Args}] += v
@@ -331,10 +331,8 @@ func (e *EBPF) Collect() (*Observations, error) {
 	if err := it.Err(); err != nil {
 		return nil, fmt.Errorf("read syscall counts: %w", err)
 	}
-	if compat > 0 {
-		obs.Notes = append(obs.Notes, fmt.Sprintf(
-			"%d syscalls through the 32-bit (ia32) entry (int 0x80 or a 32-bit program; %d distinct numbers) were seen and are not in this recording: the profile allows only the %s ABI",
-			compat, compatShapes, e.arch))
+	if len(compat) > 0 {
+		obs.Notes = append(obs.Notes, compatNote(compat, e.arch))
 	}
 	lost, err := e.stat(bpfStatLost)
 	if err != nil {
@@ -355,4 +353,26 @@ func (e *EBPF) Close() error {
 	e.closed = true
 	e.detach()
 	return e.objs.Close()
+}
+
+// compatNote describes syscalls made through the 32-bit (ia32) entry, which
+// a profile for the native ABI denies.
+func compatNote(compat map[uint32]uint64, native abi.Arch) string {
+	nrs := make([]uint32, 0, len(compat))
+	var total uint64
+	for nr, n := range compat {
+		nrs = append(nrs, nr)
+		total += n
+	}
+	slices.Sort(nrs)
+	var parts []string
+	for _, nr := range nrs {
+		name, err := abi.SyscallName("x86", int(nr))
+		if err != nil {
+			name = fmt.Sprintf("#%d", nr)
+		}
+		parts = append(parts, fmt.Sprintf("%s x%d", name, compat[nr]))
+	}
+	return fmt.Sprintf("%d syscalls through the 32-bit x86 entry (int 0x80, or a 32-bit program) are not in this recording, "+
+		"whose profile allows only the %s ABI: %s", total, native, strings.Join(parts, ", "))
 }

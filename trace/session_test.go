@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -371,4 +373,29 @@ func TestRecordErrors(t *testing.T) {
 		t.Error("a bad readiness was accepted")
 	}
 	assertNoCgroups(t, os.Getpid())
+}
+
+// compatSrc calls getpid three times through the 32-bit entry (int 0x80,
+// i386 number 20, which is writev on x86_64).
+const compatSrc = `
+int main(void) {
+	long ret = 0;
+	for (int i = 0; i < 3; i++)
+		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+	return ret > 0 ? 0 : 1;
+}
+`
+
+func TestRecordCompatSyscalls(t *testing.T) {
+	bin := buildC(t, "compat", compatSrc)
+	if err := exec.Command(bin).Run(); err != nil {
+		t.Skipf("the kernel has no 32-bit syscall entry (ia32 emulation off): %v", err)
+	}
+	r := record(t, Options{Command: []string{bin}}).Recording
+	if r.Lookup("writev") != nil || r.Lookup("getpid") != nil {
+		t.Errorf("32-bit syscalls recorded under native names: %v", r.Names())
+	}
+	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "getpid x3") }) {
+		t.Errorf("notes %q do not report the 3 32-bit getpid calls", r.Notes)
+	}
 }
