@@ -1,7 +1,6 @@
 package emit
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,9 +149,8 @@ func ReadOCIFile(path string) (*learn.Profile, error) {
 // operator, each named with where it stands.
 func ParseOCI(data []byte) (*learn.Profile, error) {
 	var doc specs.LinuxSeccomp
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrProfile, err)
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrProfile, describeJSONError(data, err))
 	}
 	if doc.DefaultAction == "" {
 		return nil, fmt.Errorf("%w: no defaultAction (not a seccomp profile?)", ErrProfile)
@@ -269,4 +267,31 @@ func parseArgs(args []specs.LinuxSeccompArg) ([]learn.Rule, error) {
 		r[args[k].Index] = m
 	}
 	return []learn.Rule{r}, nil
+}
+
+// describeJSONError says where in data a decoding error is, as line and
+// column.
+func describeJSONError(data []byte, err error) string {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 {
+		return err.Error()
+	}
+	line, col := 1, 1
+	for _, b := range data[:min(int(off), len(data))] {
+		if b == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("line %d column %d: %v", line, col, err)
 }

@@ -62,7 +62,6 @@ func TestGolden(t *testing.T) {
 	}{
 		{"shapes.golden", "shapes.json", learn.Options{Runtime: learn.RuntimeNone}},
 		{"shapes-none.golden", "shapes.json", learn.Options{Args: learn.ArgsNone}},
-		{"shapes-runc.golden", "shapes.json", learn.Options{Runtime: learn.RuntimeRunc}},
 		{"shapes-max1.golden", "shapes.json", learn.Options{MaxValues: 1}},
 		{"manyvalues.golden", "manyvalues.json", learn.Options{}},
 		{"logbackend.golden", "logbackend.json", learn.Options{DefaultAction: &learn.KillProcess}},

@@ -307,3 +307,36 @@ func equalProfiles(a, b *learn.Profile) bool {
 	}
 	return true
 }
+
+// TestRuntimeSyscalls: what the runtime calls itself is allowed whatever
+// the arguments (runc's openat and futex are not the workload's), and a
+// syscall the workload made too keeps its recorded origin.
+func TestRuntimeSyscalls(t *testing.T) {
+	p := learnFile(t, "shapes.json", learn.Options{Runtime: learn.RuntimeRunc})
+	rec := readRecording(t, "shapes.json")
+	names := learn.RuntimeSyscalls(learn.RuntimeRunc)
+	if len(names) == 0 {
+		t.Fatal("no runc syscalls")
+	}
+	for _, name := range names {
+		s := p.Lookup(name)
+		if s == nil {
+			t.Errorf("%s missing", name)
+			continue
+		}
+		if s.Action != allow || !s.Unconditional() {
+			t.Errorf("%s: %s %v, want allowed unconditionally", name, s.Action, s.Rules)
+		}
+		wantOrigin := learn.OriginRuntime
+		if rec.Lookup(name) != nil {
+			wantOrigin = learn.OriginRecorded
+		}
+		if s.Origin != wantOrigin {
+			t.Errorf("%s: origin %s, want %s", name, s.Origin, wantOrigin)
+		}
+	}
+	// What runc does not call keeps its rules.
+	if s := p.Lookup("socket"); len(s.Rules) != 3 {
+		t.Errorf("socket: %d rules under --runtime runc, want 3", len(s.Rules))
+	}
+}
