@@ -34,6 +34,10 @@ type Options struct {
 	// Setup, when set, is called with the runc command before it starts,
 	// for example to set SysProcAttr.
 	Setup func(*exec.Cmd)
+	// NewAuditSession starts runc in an audit session of its own: every
+	// audit record of the container (seccomp denials, for example)
+	// then carries Container.Session as ses=.
+	NewAuditSession bool
 }
 
 // Look finds the runc binary.
@@ -59,9 +63,12 @@ type Container struct {
 	cmd *exec.Cmd
 	// Pid is the pid of the runc process; the container's processes
 	// are its descendants.
-	Pid  int
-	done chan struct{}
-	err  error
+	Pid int
+	// Session is the audit session id of runc and the container when
+	// Options.NewAuditSession was set.
+	Session uint32
+	done    chan struct{}
+	err     error
 }
 
 // Start starts `runc run --bundle DIR ID` without a terminal. Wait must be
@@ -79,10 +86,16 @@ func Start(b *Bundle, id string, opts Options) (*Container, error) {
 	if opts.Setup != nil {
 		opts.Setup(cmd)
 	}
-	if err := cmd.Start(); err != nil {
+	var ses uint32
+	if opts.NewAuditSession {
+		ses, err = startInNewSession(cmd)
+	} else {
+		err = cmd.Start()
+	}
+	if err != nil {
 		return nil, fmt.Errorf("start runc: %w", err)
 	}
-	c := &Container{ID: id, cmd: cmd, Pid: cmd.Process.Pid, done: make(chan struct{})}
+	c := &Container{ID: id, cmd: cmd, Pid: cmd.Process.Pid, Session: ses, done: make(chan struct{})}
 	go func() {
 		c.err = cmd.Wait()
 		close(c.done)

@@ -1,0 +1,507 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	seccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/runc"
+	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/trace"
+	"github.com/profgen/profgen/trace/audit"
+)
+
+// Runtimes live replay runs a workload in.
+const (
+	// RuntimeNone runs the workload directly under the filter.
+	RuntimeNone = "none"
+	// RuntimeRunc runs it in a runc container that loads the profile.
+	RuntimeRunc = "runc"
+)
+
+// DefaultGrace is how long a workload gets between SIGTERM and SIGKILL
+// once its driver is done, when LiveOptions.Grace is zero.
+const DefaultGrace = 5 * time.Second
+
+// flushTimeout bounds the wait for the audit records of a finished
+// workload.
+const flushTimeout = 10 * time.Second
+
+// LiveOptions configure Live.
+type LiveOptions struct {
+	// Profile is enforced; Live loads it with SECCOMP_FILTER_FLAG_LOG so
+	// that the kernel audits every call it does not allow.
+	Profile *learn.Profile
+	// Command is the workload; Command[0] is looked up in PATH.
+	Command []string
+	// Runtime is RuntimeNone (the default) or RuntimeRunc.
+	Runtime string
+	// Drive, if set, is a shell command (sh -c, on the host) run once the
+	// workload is ready; when it ends the workload is stopped (SIGTERM,
+	// SIGKILL after Grace). Its exit status is the report's ExitCode.
+	Drive string
+	// Ready says when the workload is ready for Drive: "" (at once),
+	// "tcp:HOST:PORT" or "delay:DURATION".
+	Ready        string
+	ReadyTimeout time.Duration
+	Grace        time.Duration
+	// NoNewPrivileges sets the container's noNewPrivileges (runc only).
+	// False is Docker's default, under which runc loads the filter
+	// earlier and makes more of its own calls under it.
+	NoNewPrivileges bool
+	// Binds are extra host paths bind-mounted read-only into the
+	// container (runc only); the workload's binary always is.
+	Binds []string
+
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Live runs a workload under the enforced profile and reports every
+// syscall the kernel denied it, read back from the audit records of the
+// workload's own audit session. With RuntimeRunc the container runtime's
+// calls after loading the filter count too: a profile that runc cannot
+// start the workload under fails.
+//
+// The report's ExitCode is the driver's exit status when a driver ran,
+// the workload's otherwise (128+N for death by signal N). An error means
+// the replay itself could not be done; a denial is not an error.
+func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
+	if err := checkLive(&opts); err != nil {
+		return nil, err
+	}
+	ready, err := trace.ParseReady(opts.Ready)
+	if err != nil {
+		return nil, err
+	}
+	col, err := newCollector()
+	if err != nil {
+		return nil, fmt.Errorf("live replay: %w", err)
+	}
+	defer col.close()
+
+	var w *workload
+	switch opts.Runtime {
+	case RuntimeRunc:
+		w, err = startRunc(opts)
+	default:
+		w, err = startDirect(opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("live replay: %w", err)
+	}
+	defer w.cleanup()
+
+	rep := &Report{Mode: "live"}
+	code, err := drive(ctx, w, ready, opts, rep)
+	if err != nil {
+		return nil, fmt.Errorf("live replay: %w", err)
+	}
+	rep.ExitCode = code
+
+	if err := col.flush(); err != nil {
+		return nil, fmt.Errorf("live replay: %w", err)
+	}
+	if lost := col.lost(); lost > 0 {
+		return nil, fmt.Errorf("live replay: %d audit messages were lost (receive buffer overrun), a denial may be missing: no verdict", lost)
+	}
+	if err := rep.addDenials(col.session(w.session)); err != nil {
+		return nil, fmt.Errorf("live replay: %w", err)
+	}
+	return rep, nil
+}
+
+func checkLive(opts *LiveOptions) error {
+	if opts.Profile == nil {
+		return errors.New("live replay: no profile")
+	}
+	if len(opts.Command) == 0 {
+		return errors.New("live replay: no command")
+	}
+	switch opts.Runtime {
+	case "":
+		opts.Runtime = RuntimeNone
+	case RuntimeNone, RuntimeRunc:
+	default:
+		return fmt.Errorf("live replay: unknown runtime %q (want none or runc)", opts.Runtime)
+	}
+	if opts.Ready != "" && opts.Drive == "" {
+		return errors.New("live replay: a readiness check needs a driver command")
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
+	if _, err := exec.LookPath(opts.Command[0]); err != nil {
+		return fmt.Errorf("live replay: command %q: %w", opts.Command[0], err)
+	}
+	native, err := abi.Native()
+	if err != nil {
+		return err
+	}
+	if opts.Profile.Arch != native {
+		return fmt.Errorf("live replay: the profile is for %s, this machine is %s", opts.Profile.Arch, native)
+	}
+	return nil
+}
+
+// workload is a started workload, in runc or not.
+type workload struct {
+	// session is the audit session id of the workload's process tree.
+	session uint32
+	// done is closed when the workload has ended.
+	done <-chan struct{}
+	// terminate asks the workload to stop (SIGTERM).
+	terminate func() error
+	// wait waits for the workload (killing it when ctx ends) and returns
+	// its exit status.
+	wait func(ctx context.Context) (int, error)
+	// cleanup releases what starting it made.
+	cleanup func()
+}
+
+// startRunc writes a bundle whose profile is opts.Profile with
+// SECCOMP_FILTER_FLAG_LOG and starts it with runc in a fresh audit session.
+func startRunc(opts LiveOptions) (*workload, error) {
+	doc, err := emit.OCI(opts.Profile, emit.OCIOptions{Flags: []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG"}})
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "profgen-replay-")
+	if err != nil {
+		return nil, err
+	}
+	b, err := runc.NewBundle(dir, runc.BundleOptions{
+		Args:            opts.Command,
+		Env:             os.Environ(),
+		Binds:           opts.Binds,
+		NoNewPrivileges: opts.NoNewPrivileges,
+		Seccomp:         doc,
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	c, err := runc.Start(b, runc.NewID("profgen-replay"), runc.Options{
+		Stdio:           runc.Stdio{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr},
+		NewAuditSession: true,
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &workload{
+		session:   c.Session,
+		done:      c.Done(),
+		terminate: func() error { return c.Signal(syscall.SIGTERM) },
+		wait:      c.Wait,
+		cleanup: func() {
+			// Wait deletes the container; this only runs when nothing
+			// waited (an error on the way).
+			select {
+			case <-c.Done():
+			default:
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				c.Wait(ctx)
+			}
+			os.RemoveAll(dir)
+		},
+	}, nil
+}
+
+// drive runs the driver when there is one and waits for the workload. It
+// returns the driver's exit status, or the workload's without a driver.
+func drive(ctx context.Context, w *workload, ready trace.Readiness, opts LiveOptions, rep *Report) (int, error) {
+	if opts.Drive == "" {
+		code, err := w.wait(ctx)
+		if err != nil {
+			return code, err
+		}
+		return code, nil
+	}
+	if err := ready.Wait(ctx, opts.ReadyTimeout, w.done); err != nil {
+		code, werr := w.wait(cancelled())
+		if werr == nil || errors.Is(werr, context.Canceled) {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("workload exited with status %d before it was ready", code))
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("driver not run: %v", err))
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return -1, err
+		}
+		return 1, nil
+	}
+	drv := exec.CommandContext(ctx, "sh", "-c", opts.Drive)
+	drv.Stdout, drv.Stderr = opts.Stdout, opts.Stderr
+	derr := drv.Run()
+	dcode := 0
+	if derr != nil {
+		var ee *exec.ExitError
+		if !errors.As(derr, &ee) {
+			w.wait(cancelled())
+			return -1, fmt.Errorf("run driver: %w", derr)
+		}
+		dcode = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			dcode = 128 + int(ws.Signal())
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("driver exited with status %d", dcode))
+	}
+	// Stop the workload: SIGTERM, then SIGKILL after the grace period.
+	select {
+	case <-w.done:
+	default:
+		w.terminate()
+	}
+	gctx, cancel := context.WithTimeout(ctx, opts.Grace)
+	defer cancel()
+	code, err := w.wait(gctx)
+	switch {
+	case err == nil:
+		if code != 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("workload exited with status %d", code))
+		}
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		rep.Notes = append(rep.Notes, fmt.Sprintf("workload killed: still running %v after SIGTERM", opts.Grace))
+	default:
+		return -1, err
+	}
+	return dcode, nil
+}
+
+// cancelled returns a context that is already done: waiting with it kills
+// the workload at once.
+func cancelled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// addDenials turns the audit records of the workload's session into
+// violations, one per syscall and action, sorted by name.
+func (r *Report) addDenials(recs []audit.Record) error {
+	type key struct {
+		nr   int64
+		code uint32
+	}
+	byKey := map[key]*Violation{}
+	for _, rec := range recs {
+		act := auditAction(rec.Code)
+		if act.Kind == learn.ActAllow {
+			continue
+		}
+		arch, err := abi.FromAudit(rec.Arch)
+		if err != nil {
+			return err
+		}
+		name, err := abi.SyscallName(arch, int(rec.Syscall))
+		if err != nil {
+			name = fmt.Sprintf("syscall-%d", rec.Syscall)
+		}
+		if native, _ := abi.Native(); arch != native {
+			name = string(arch) + ":" + name
+		}
+		k := key{rec.Syscall, rec.Code}
+		v, ok := byKey[k]
+		if !ok {
+			v = &Violation{Syscall: name, Number: int(rec.Syscall), Action: actionName(act), Pid: rec.Pid}
+			byKey[k] = v
+		}
+		v.Count++
+		r.Checked++
+	}
+	for _, v := range byKey {
+		r.Violations = append(r.Violations, *v)
+	}
+	sort.Slice(r.Violations, func(i, j int) bool {
+		a, b := r.Violations[i], r.Violations[j]
+		if a.Syscall != b.Syscall {
+			return a.Syscall < b.Syscall
+		}
+		return a.Action < b.Action
+	})
+	return nil
+}
+
+// auditAction decodes the seccomp return value an audit record carries
+// (code=) into the action it stands for.
+func auditAction(code uint32) learn.Action {
+	switch code & unix.SECCOMP_RET_ACTION_FULL {
+	case unix.SECCOMP_RET_ALLOW:
+		return learn.Allow
+	case unix.SECCOMP_RET_LOG:
+		return learn.Log
+	case unix.SECCOMP_RET_ERRNO:
+		return learn.Action{Kind: learn.ActErrno, Errno: uint16(code & unix.SECCOMP_RET_DATA)}
+	case unix.SECCOMP_RET_TRAP:
+		return learn.Action{Kind: learn.ActTrap}
+	case unix.SECCOMP_RET_KILL_THREAD:
+		return learn.Action{Kind: learn.ActKillThread}
+	case unix.SECCOMP_RET_KILL_PROCESS:
+		return learn.KillProcess
+	}
+	// TRACE and USER_NOTIF: the profile model has neither; report the
+	// call as refused to the workload's own handling.
+	return learn.Action{Kind: learn.ActTrap}
+}
+
+// collector keeps the seccomp audit records received while a workload
+// runs.
+type collector struct {
+	r *audit.Reader
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	recs    []audit.Record
+	markers map[uint32]bool
+	err     error
+	done    chan struct{}
+}
+
+func newCollector() (*collector, error) {
+	r, err := audit.Open(audit.Options{})
+	if err != nil {
+		if errors.Is(err, audit.ErrUnavailable) {
+			return nil, fmt.Errorf("%w: %w", trace.ErrNotSupported, err)
+		}
+		return nil, err
+	}
+	c := &collector{r: r, markers: map[uint32]bool{}, done: make(chan struct{})}
+	c.cond = sync.NewCond(&c.mu)
+	go c.loop()
+	return c, nil
+}
+
+func (c *collector) loop() {
+	defer close(c.done)
+	pid := os.Getpid()
+	for {
+		rec, err := c.r.Next()
+		c.mu.Lock()
+		if err != nil {
+			c.err = err
+			c.cond.Broadcast()
+			c.mu.Unlock()
+			return
+		}
+		if rec.Pid == pid && rec.Syscall == markerSyscall {
+			c.markers[rec.Ses] = true
+			c.cond.Broadcast()
+		} else if rec.Ses != audit.SessionUnset {
+			c.recs = append(c.recs, rec)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// session returns the records of audit session ses.
+func (c *collector) session(ses uint32) []audit.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []audit.Record
+	for _, r := range c.recs {
+		if r.Ses == ses {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (c *collector) lost() uint64 { return c.r.Lost() }
+
+func (c *collector) close() {
+	c.r.Close()
+	<-c.done
+}
+
+// markerSyscall is what flush makes its marker record with; nothing in
+// profgen calls it otherwise.
+const markerSyscall = unix.SYS_GETCPU
+
+// flush waits until every audit record emitted before the call has
+// arrived. The kernel queues audit records in order and sends them from a
+// kernel thread, so a workload's last records may still be on the way when
+// it has exited. flush emits a marker record of its own, behind them in
+// the queue, and waits for it: on one locked OS thread (which Go discards
+// afterwards, with all it changed) it takes a fresh audit session, so that
+// the marker is told apart from every other flush's, loads a filter that
+// logs getcpu, and calls getcpu.
+func (c *collector) flush() error {
+	type result struct {
+		ses uint32
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		// No UnlockOSThread: the thread, filtered now, ends with this
+		// goroutine.
+		ses, err := emitMarker()
+		done <- result{ses, err}
+	}()
+	r := <-done
+	if r.err != nil {
+		return fmt.Errorf("flush audit records: %w", r.err)
+	}
+	deadline := time.AfterFunc(flushTimeout, func() {
+		c.mu.Lock()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer deadline.Stop()
+	start := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for !c.markers[r.ses] {
+		if c.err != nil {
+			return fmt.Errorf("flush audit records: %w", c.err)
+		}
+		if time.Since(start) >= flushTimeout {
+			return fmt.Errorf("flush audit records: the marker record did not arrive within %v", flushTimeout)
+		}
+		c.cond.Wait()
+	}
+	delete(c.markers, r.ses)
+	return nil
+}
+
+// emitMarker gives the calling thread a fresh audit session, loads the
+// marker filter on it and makes the marker call. It returns the session.
+func emitMarker() (uint32, error) {
+	ses, err := runc.NewThreadAuditSession()
+	if err != nil {
+		return 0, err
+	}
+	f, err := seccomp.NewFilter(seccomp.ActAllow)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Release()
+	// Only this thread: no TSYNC; no_new_privs is per thread too.
+	if err := f.AddRule(seccomp.ScmpSyscall(markerSyscall), seccomp.ActLog); err != nil {
+		return 0, err
+	}
+	if err := f.Load(); err != nil {
+		return 0, fmt.Errorf("load marker filter: %w", err)
+	}
+	unix.RawSyscall(markerSyscall, 0, 0, 0)
+	return ses, nil
+}
+
+// startDirect runs the workload through profgen's seccomp launcher.
+func startDirect(opts LiveOptions) (*workload, error) {
+	return nil, errors.New("runtime none: not implemented yet")
+}
