@@ -18,7 +18,7 @@ import (
 )
 
 // run runs argv and returns its stdout, stderr and exit status.
-func run(t *testing.T, argv ...string) (string, string, int) {
+func runCmd(t *testing.T, argv ...string) (string, string, int) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -88,8 +88,9 @@ func TestPath(t *testing.T) {
 }
 
 // startServer starts the httpserver workload on a free loopback port and
-// returns its command and address, read from its "listening on" line.
-func startServer(t *testing.T, start func(stderr *os.File) (*exec.Cmd, error)) (*exec.Cmd, string, *bytes.Buffer) {
+// returns its command, its address (read from its "listening on" line) and a
+// function returning the rest of its standard error once it is closed.
+func startServer(t *testing.T, start func(stderr *os.File) (*exec.Cmd, error)) (*exec.Cmd, string, func() string) {
 	t.Helper()
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -123,7 +124,7 @@ func startServer(t *testing.T, start func(stderr *os.File) (*exec.Cmd, error)) (
 		}
 	}()
 	t.Cleanup(func() { <-done })
-	return cmd, addr, rest
+	return cmd, addr, func() string { <-done; return rest.String() }
 }
 
 func TestHTTPServer(t *testing.T) {
@@ -138,7 +139,7 @@ func TestHTTPServer(t *testing.T) {
 	})
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 
-	out, errOut, code := run(t, driver, "--addr", addr)
+	out, errOut, code := runCmd(t, driver, "--addr", addr)
 	if code != 0 || out != "driver: 3 rounds ok\n" {
 		t.Errorf("driver: status %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -148,12 +149,12 @@ func TestHTTPServer(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("server after SIGTERM: %v", err)
 	}
-	if !strings.Contains(stderr.String(), "httpserver: stopped") {
-		t.Errorf("server stderr %q lacks the clean-stop line", stderr)
+	if s := stderr(); !strings.Contains(s, "httpserver: stopped") {
+		t.Errorf("server stderr %q lacks the clean-stop line", s)
 	}
 
 	// The driver must fail when nothing answers: the server is gone now.
-	_, errOut, code = run(t, driver, "--addr", addr, "--wait", "0s")
+	_, errOut, code = runCmd(t, driver, "--addr", addr, "--wait", "0s")
 	if code == 0 || !strings.Contains(errOut, "not ready") {
 		t.Errorf("driver without server: status %d, stderr %q; want failure", code, errOut)
 	}
@@ -162,7 +163,7 @@ func TestHTTPServer(t *testing.T) {
 func TestCFileTCP(t *testing.T) {
 	bin := Build(t, "cfiletcp")
 	dir := t.TempDir()
-	out, errOut, code := run(t, bin, dir)
+	out, errOut, code := runCmd(t, bin, dir)
 	if code != 0 || out != "cfiletcp: ok\n" {
 		t.Fatalf("cfiletcp: status %d, stdout %q, stderr %q", code, out, errOut)
 	}
@@ -173,16 +174,16 @@ func TestCFileTCP(t *testing.T) {
 	if len(ents) != 0 {
 		t.Errorf("cfiletcp left %d entries in %s, want none", len(ents), dir)
 	}
-	if _, _, code := run(t, bin); code != 2 {
+	if _, _, code := runCmd(t, bin); code != 2 {
 		t.Errorf("cfiletcp without DIR: status %d, want 2", code)
 	}
-	if _, _, code := run(t, bin, filepath.Join(dir, "missing")); code != 1 {
+	if _, _, code := runCmd(t, bin, filepath.Join(dir, "missing")); code != 1 {
 		t.Errorf("cfiletcp in a missing directory: status %d, want 1", code)
 	}
 }
 
 func TestPipeline(t *testing.T) {
-	out, errOut, code := run(t, "/bin/sh", Path(t, "multiproc/pipeline.sh"))
+	out, errOut, code := runCmd(t, "/bin/sh", Path(t, "multiproc/pipeline.sh"))
 	if code != 0 || strings.TrimSpace(out) != "3" {
 		t.Errorf("pipeline.sh: status %d, stdout %q, stderr %q; want 3", code, out, errOut)
 	}
@@ -242,7 +243,7 @@ func TestDaemon(t *testing.T) {
 	if _, err := os.Stat(file + ".tmp"); !os.IsNotExist(err) {
 		t.Errorf("%s.tmp left behind: %v", file, err)
 	}
-	if _, _, code := run(t, bin, "relative"); code != 2 {
+	if _, _, code := runCmd(t, bin, "relative"); code != 2 {
 		t.Errorf("daemon with a relative path: status %d, want 2", code)
 	}
 }
@@ -250,12 +251,12 @@ func TestDaemon(t *testing.T) {
 func TestThreads(t *testing.T) {
 	bin := Build(t, "multiproc/threads.c")
 	for _, n := range []string{"1", "4", "16"} {
-		out, errOut, code := run(t, bin, n)
+		out, errOut, code := runCmd(t, bin, n)
 		if code != 0 || out != "threads: "+n+" ok\n" {
 			t.Errorf("threads %s: status %d, stdout %q, stderr %q", n, code, out, errOut)
 		}
 	}
-	if _, _, code := run(t, bin, "0"); code != 2 {
+	if _, _, code := runCmd(t, bin, "0"); code != 2 {
 		t.Errorf("threads 0: status %d, want 2", code)
 	}
 }
@@ -272,27 +273,27 @@ func TestArgShapes(t *testing.T) {
 			argv = append(argv, "--variant", v)
 			want = "argshapes: ok (" + v + ")\n"
 		}
-		out, errOut, code := run(t, argv...)
+		out, errOut, code := runCmd(t, argv...)
 		if code != 0 || out != want {
 			t.Errorf("%v: status %d, stdout %q, stderr %q", argv[1:], code, out, errOut)
 		}
 	}
-	if _, errOut, code := run(t, bin, "--variant", "bogus"); code != 2 || !strings.Contains(errOut, "unknown variant bogus") {
+	if _, errOut, code := runCmd(t, bin, "--variant", "bogus"); code != 2 || !strings.Contains(errOut, "unknown variant bogus") {
 		t.Errorf("--variant bogus: status %d, stderr %q; want 2", code, errOut)
 	}
-	if _, _, code := run(t, bin, "extra"); code != 2 {
+	if _, _, code := runCmd(t, bin, "extra"); code != 2 {
 		t.Errorf("bad argument: status %d, want 2", code)
 	}
 }
 
 func TestManyCalls(t *testing.T) {
 	bin := Build(t, "manycalls")
-	out, errOut, code := run(t, bin, "100000")
+	out, errOut, code := runCmd(t, bin, "100000")
 	if code != 0 || out != "manycalls: 100000 ok\n" {
 		t.Errorf("manycalls: status %d, stdout %q, stderr %q", code, out, errOut)
 	}
 	for _, bad := range []string{"-1", "x", ""} {
-		if _, _, code := run(t, bin, bad); code != 2 {
+		if _, _, code := runCmd(t, bin, bad); code != 2 {
 			t.Errorf("manycalls %q: status %d, want 2", bad, code)
 		}
 	}

@@ -209,13 +209,22 @@ func (r *StraceRun) target() []string {
 // "name(... <unfinished ...>" and later "<... name resumed>...": it is counted
 // once, at the first. Signal lines ("--- SIGCHLD ... ---"), exit lines
 // ("+++ exited with 0 +++") and strace's notes ("[ Process ... ]") are not
-// calls and are ignored. restart_syscall is counted: it is a real system call
-// the kernel and seccomp see. Any other line is an error.
+// calls and are ignored, and so is "???(": a thread that another thread's
+// exit_group killed in the middle of entering a call, before strace could read
+// its number (the call never runs). restart_syscall is counted: it is a real
+// system call the kernel and seccomp see. Any other line is an error.
+//
+// Several threads may each enter exit_group when a multithreaded program
+// ends (Go programs do): each entry is counted.
 //
 // Names are as strace prints them. On x86_64, strace 6.1 uses the kernel's
 // names, which are also libseccomp's (newfstatat, pread64, prlimit64, clone3,
 // rt_sigaction, ...). A system call strace does not know is printed as
-// "syscall_0xNNN" and is returned under that name.
+// "syscall_0xNNN" and is returned under that name, unless the number is
+// 1024 or above: no native system call on the architectures profgen supports
+// is numbered that high, and such lines are strace artifacts. strace 6.1
+// occasionally prints one for a thread of a Go program whose state it lost
+// track of (the "number" seen here was a thread ID).
 func ParseStrace(r io.Reader) (map[string]int, error) {
 	counts := make(map[string]int)
 	sc := bufio.NewScanner(r)
@@ -231,14 +240,18 @@ func ParseStrace(r io.Reader) (map[string]int, error) {
 		case rest == "":
 			continue
 		case strings.HasPrefix(rest, "<..."), // resumed
-			strings.HasPrefix(rest, "---"), // signal
-			strings.HasPrefix(rest, "+++"), // exit
-			strings.HasPrefix(rest, "["):   // strace note
+			strings.HasPrefix(rest, "---"),  // signal
+			strings.HasPrefix(rest, "+++"),  // exit
+			strings.HasPrefix(rest, "["),    // strace note
+			strings.HasPrefix(rest, "???("): // number unknown: thread dying
 			continue
 		}
 		name, ok := callName(rest)
 		if !ok {
 			return counts, fmt.Errorf("line %d: not a system call: %q", lineNo, line)
+		}
+		if bogusNumber(name) {
+			continue
 		}
 		counts[name]++
 	}
@@ -246,6 +259,17 @@ func ParseStrace(r io.Reader) (map[string]int, error) {
 		return counts, fmt.Errorf("read strace output: %w", err)
 	}
 	return counts, nil
+}
+
+// bogusNumber reports whether name is strace's "syscall_0xNNN" for a number
+// too large to be a native system call.
+func bogusNumber(name string) bool {
+	hex, ok := strings.CutPrefix(name, "syscall_0x")
+	if !ok {
+		return false
+	}
+	n, err := strconv.ParseUint(hex, 16, 64)
+	return err != nil || n >= 1024
 }
 
 // callName returns the name in "name(...": lower-case letters, digits and
