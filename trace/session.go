@@ -183,6 +183,11 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 
 	s.start = time.Now()
+	if opts.Duration > 0 {
+		t := time.NewTimer(opts.Duration)
+		defer t.Stop()
+		s.limit = t.C
+	}
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", opts.Command[0], err)
 	}
@@ -238,6 +243,8 @@ type session struct {
 	stopping bool
 	grace    <-chan time.Time
 	signals  int
+	// limit fires when Options.Duration is over.
+	limit <-chan time.Time
 }
 
 // mainExited reports whether the target's main process ended and was
@@ -379,12 +386,6 @@ func (s *session) status() {
 // follow waits until the whole target tree ended, Duration expired or the
 // recording was interrupted (and the tree then ended).
 func (s *session) follow(ctx context.Context) {
-	var limit <-chan time.Time
-	if s.opts.Duration > 0 {
-		t := time.NewTimer(s.opts.Duration)
-		defer t.Stop()
-		limit = t.C
-	}
 	statusC, stop := s.statusTicker()
 	defer stop()
 	poll := time.NewTicker(20 * time.Millisecond)
@@ -397,7 +398,8 @@ func (s *session) follow(ctx context.Context) {
 		case <-poll.C:
 		case <-statusC:
 			s.status()
-		case <-limit:
+		case <-s.limit:
+			s.limit = nil
 			s.interrupted = true
 			s.stopTree()
 		case sig := <-s.opts.Signals:
@@ -438,6 +440,11 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 		case sig := <-s.opts.Signals:
 			s.interrupt(toSyscallSignal(sig))
 			cancel()
+		case <-s.limit:
+			s.limit = nil
+			s.interrupted = true
+			s.stopTree()
+			cancel()
 		case <-s.grace:
 			s.grace = nil
 			s.killTree()
@@ -472,11 +479,19 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 			s.interrupted = true
 			unix.Kill(-driver.Process.Pid, unix.SIGTERM)
 			s.interrupt(unix.SIGTERM)
+		case <-s.limit:
+			s.limit = nil
+			s.interrupted = true
+			unix.Kill(-driver.Process.Pid, unix.SIGTERM)
+			s.stopTree()
 		case <-s.grace:
 			s.grace = nil
 			unix.Kill(-driver.Process.Pid, unix.SIGKILL)
 			s.killTree()
 		}
+	}
+	if s.mainExited() {
+		s.notes = append(s.notes, "the target's main process exited before the driver finished")
 	}
 	// The driver is done: stop the target. Its own end is not an
 	// interruption of the recording.

@@ -3,6 +3,7 @@ package trace
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -399,3 +400,64 @@ func TestRecordCompatSyscalls(t *testing.T) {
 		t.Errorf("notes %q do not report the 3 32-bit getpid calls", r.Notes)
 	}
 }
+
+func TestRecordDriveDuration(t *testing.T) {
+	res := record(t, Options{Command: []string{"sleep", "100"}, Drive: "sleep 100", Duration: 100 * time.Millisecond})
+	if res.DriverErr == nil || !res.Recording.Interrupted {
+		t.Errorf("driver error %v interrupted %v; want the driver stopped and the recording interrupted", res.DriverErr, res.Recording.Interrupted)
+	}
+}
+
+func TestRecordDriveTCPReady(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	bin := buildC(t, "listen", listenSrc)
+	// The target listens only after a pause; the driver fails unless it
+	// can connect, so it must not run before the target is ready.
+	res := record(t, Options{
+		Command: []string{bin, port, "serve"},
+		Drive:   bin + " " + port + " connect",
+		Ready:   "tcp:" + addr,
+	})
+	if res.DriverErr != nil || res.ExitCode != 0 {
+		t.Errorf("driver ran before the target listened: %v (exit %d)", res.DriverErr, res.ExitCode)
+	}
+	if r := res.Recording; r.Lookup("listen") == nil || r.Lookup("accept") == nil || r.Lookup("connect") != nil {
+		t.Errorf("want listen and accept of the target, no connect of the driver: %v", r.Names())
+	}
+}
+
+// listenSrc, with "serve", pauses, listens on 127.0.0.1:argv[1] and accepts
+// connections until it is killed; with "connect" it connects there once.
+const listenSrc = `
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+int main(int argc, char **argv) {
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_port = htons(atoi(argv[1]));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	if (strcmp(argv[2], "connect") == 0)
+		return connect(s, (struct sockaddr *)&a, sizeof a) == 0 ? 0 : 1;
+	struct timespec ts = {0, 200 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	int one = 1;
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 8) < 0)
+		return 1;
+	for (;;)
+		close(accept(s, NULL, NULL));
+}
+`
