@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/profgen/profgen/internal/abi"
 )
 
 // StraceOption configures Strace and StartStrace.
@@ -220,11 +222,15 @@ func (r *StraceRun) target() []string {
 // Names are as strace prints them. On x86_64, strace 6.1 uses the kernel's
 // names, which are also libseccomp's (newfstatat, pread64, prlimit64, clone3,
 // rt_sigaction, ...). A system call strace does not know is printed as
-// "syscall_0xNNN" and is returned under that name, unless the number is
-// 1024 or above: no native system call on the architectures profgen supports
-// is numbered that high, and such lines are strace artifacts. strace 6.1
+// "syscall_0xNNN"; ParseStrace returns it under libseccomp's name for that
+// number on the native architecture when libseccomp knows one (strace 6.1
+// prints syscall_0x1c3..syscall_0x1c8 for cachestat, fchmodat2,
+// map_shadow_stack, futex_wake, futex_wait and futex_requeue, which
+// libseccomp 2.5.4 names), and under "syscall_0xNNN" otherwise. Lines whose
+// number is 1024 or above are dropped: no native system call on the
+// architectures profgen supports is numbered that high, and strace 6.1
 // occasionally prints one for a thread of a Go program whose state it lost
-// track of (the "number" seen here was a thread ID).
+// track of (the "number" seen was a thread ID).
 func ParseStrace(r io.Reader) (map[string]int, error) {
 	counts := make(map[string]int)
 	sc := bufio.NewScanner(r)
@@ -250,7 +256,8 @@ func ParseStrace(r io.Reader) (map[string]int, error) {
 		if !ok {
 			return counts, fmt.Errorf("line %d: not a system call: %q", lineNo, line)
 		}
-		if bogusNumber(name) {
+		name, ok = resolveUnknown(name)
+		if !ok {
 			continue
 		}
 		counts[name]++
@@ -261,15 +268,24 @@ func ParseStrace(r io.Reader) (map[string]int, error) {
 	return counts, nil
 }
 
-// bogusNumber reports whether name is strace's "syscall_0xNNN" for a number
-// too large to be a native system call.
-func bogusNumber(name string) bool {
+// resolveUnknown maps strace's "syscall_0xNNN" to libseccomp's name for
+// that number, keeps it when libseccomp has none, and reports false for a
+// number too large to be a native system call. Other names pass unchanged.
+func resolveUnknown(name string) (string, bool) {
 	hex, ok := strings.CutPrefix(name, "syscall_0x")
 	if !ok {
-		return false
+		return name, true
 	}
 	n, err := strconv.ParseUint(hex, 16, 64)
-	return err != nil || n >= 1024
+	if err != nil || n >= 1024 {
+		return "", false
+	}
+	if arch, err := abi.Native(); err == nil {
+		if s, err := abi.SyscallName(arch, int(n)); err == nil {
+			return s, true
+		}
+	}
+	return name, true
 }
 
 // callName returns the name in "name(...": lower-case letters, digits and

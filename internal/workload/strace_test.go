@@ -27,7 +27,8 @@ func TestParseStrace(t *testing.T) {
 102   +++ exited with 0 +++
 101   --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=103, si_uid=0, si_status=0, si_utime=0, si_stime=0} ---
 101   restart_syscall(<... resuming interrupted clock_nanosleep ...>) = 0
-101   syscall_0x1c0(0x1, 0x2) = -1 ENOSYS (Function not implemented)
+101   syscall_0x3ff(0x1, 0x2) = -1 ENOSYS (Function not implemented)
+101   syscall_0x1c3(0x1, 0x2) = -1 EINVAL (Invalid argument)
 103   syscall_0x6b46(0x1, 0) = ?
 103   ???( <unfinished ...>
 103   <... ??? resumed>)                = ?
@@ -43,7 +44,7 @@ getpid() = 7
 	}
 	want := map[string]int{
 		"execve": 1, "brk": 1, "clone3": 1, "rseq": 1, "futex": 1, "exit": 1,
-		"restart_syscall": 1, "syscall_0x1c0": 1, "write": 1, "exit_group": 1, "getpid": 1,
+		"restart_syscall": 1, "syscall_0x3ff": 1, "cachestat": 1, "write": 1, "exit_group": 1, "getpid": 1,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ParseStrace =\n%v\nwant\n%v", got, want)
