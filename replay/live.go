@@ -12,9 +12,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/emit"
@@ -43,8 +43,7 @@ const flushTimeout = 10 * time.Second
 
 // LiveOptions configure Live.
 type LiveOptions struct {
-	// Profile is enforced; Live loads it with SECCOMP_FILTER_FLAG_LOG so
-	// that the kernel audits every call it does not allow.
+	// Profile is the profile the workload runs under.
 	Profile *learn.Profile
 	// Command is the workload; Command[0] is looked up in PATH.
 	Command []string
@@ -59,6 +58,11 @@ type LiveOptions struct {
 	Ready        string
 	ReadyTimeout time.Duration
 	Grace        time.Duration
+	// LogOnly runs the workload under the profile with its default
+	// action switched to SCMP_ACT_LOG: nothing is denied, and the report
+	// lists every call the profile would have denied. Live switches to
+	// it by itself where denials cannot be logged (see Live).
+	LogOnly bool
 	// NoNewPrivileges sets the container's noNewPrivileges (runc only).
 	// False is Docker's default, under which runc loads the filter
 	// earlier and makes more of its own calls under it.
@@ -69,13 +73,25 @@ type LiveOptions struct {
 
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Signals carries SIGINT and SIGTERM received by the caller, passed
+	// on to the workload (RuntimeNone). Nil: none.
+	Signals <-chan os.Signal
 }
 
-// Live runs a workload under the enforced profile and reports every
-// syscall the kernel denied it, read back from the audit records of the
-// workload's own audit session. With RuntimeRunc the container runtime's
-// calls after loading the filter count too: a profile that runc cannot
-// start the workload under fails.
+// Live runs a workload under a profile and reports every syscall the
+// profile denied it (or, log-only, would have denied), read back from the
+// kernel's audit records of the workload's own audit session. With
+// RuntimeRunc the container runtime's own calls after loading the filter
+// count too: a profile that runc cannot start the workload under fails.
+//
+// The kernel audits a denial (SECCOMP_RET_ERRNO) only when the filter was
+// loaded with SECCOMP_FILTER_FLAG_LOG. runc before 1.2 refuses the OCI
+// "flags" field, and profgen's launcher (RuntimeNone) loads its filter
+// without flags; in those cases Live runs log-only, as if LogOnly were
+// set, and says so in a note. Log-only, the workload itself never sees a
+// denial, so it runs to the end and every would-be denial is reported,
+// not only the first; calls the profile answers with an explicit action
+// (the ENOSYS stubs) are enforced and not reported.
 //
 // The report's ExitCode is the driver's exit status when a driver ran,
 // the workload's otherwise (128+N for death by signal N). An error means
@@ -84,45 +100,120 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 	if err := checkLive(&opts); err != nil {
 		return nil, err
 	}
-	ready, err := trace.ParseReady(opts.Ready)
-	if err != nil {
-		return nil, err
-	}
-	col, err := newCollector()
-	if err != nil {
-		return nil, fmt.Errorf("live replay: %w", err)
-	}
-	defer col.close()
-
-	var w *workload
-	switch opts.Runtime {
-	case RuntimeRunc:
-		w, err = startRunc(opts)
-	default:
-		w, err = startDirect(opts)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("live replay: %w", err)
-	}
-	defer w.cleanup()
-
 	rep := &Report{Mode: "live"}
-	code, err := drive(ctx, w, ready, opts, rep)
+	if opts.Runtime == RuntimeRunc && !opts.LogOnly {
+		ok, err := runc.SupportsSeccompFlag("SECCOMP_FILTER_FLAG_LOG")
+		if err != nil {
+			return nil, fmt.Errorf("live replay: %w", err)
+		}
+		if !ok {
+			opts.LogOnly = true
+			rep.Notes = append(rep.Notes, "this runc cannot load a filter with SECCOMP_FILTER_FLAG_LOG (runc 1.2 can): ran log-only")
+		}
+	} else if opts.Runtime == RuntimeNone && !opts.LogOnly {
+		opts.LogOnly = true
+		rep.Notes = append(rep.Notes, "profgen's launcher loads filters without SECCOMP_FILTER_FLAG_LOG: ran log-only")
+	}
+	prof := opts.Profile
+	if opts.LogOnly && (prof.DefaultAction.Kind == learn.ActAllow || prof.DefaultAction.Kind == learn.ActLog) {
+		return nil, fmt.Errorf("live replay: log-only needs a profile whose default action denies (an allowlist), not %s", prof.DefaultAction)
+	}
+	if opts.LogOnly {
+		prof = prof.Copy()
+		prof.DefaultAction = learn.Log
+		rep.Notes = append(rep.Notes, fmt.Sprintf("log-only: the default action %s was switched to log, so nothing was denied; each call listed would have been", opts.Profile.DefaultAction))
+	}
+	var err error
+	if opts.Runtime == RuntimeNone {
+		err = liveDirect(ctx, opts, prof, rep)
+	} else {
+		err = liveRunc(ctx, opts, prof, rep)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("live replay: %w", err)
-	}
-	rep.ExitCode = code
-
-	if err := col.flush(); err != nil {
-		return nil, fmt.Errorf("live replay: %w", err)
-	}
-	if lost := col.lost(); lost > 0 {
-		return nil, fmt.Errorf("live replay: %d audit messages were lost (receive buffer overrun), a denial may be missing: no verdict", lost)
-	}
-	if err := rep.addDenials(col.session(w.session)); err != nil {
 		return nil, fmt.Errorf("live replay: %w", err)
 	}
 	return rep, nil
+}
+
+// liveRunc runs the workload in runc and reads its audit records.
+func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, rep *Report) error {
+	ready, err := trace.ParseReady(opts.Ready)
+	if err != nil {
+		return err
+	}
+	col, err := newCollector()
+	if err != nil {
+		return err
+	}
+	defer col.close()
+	w, err := startRunc(opts, prof)
+	if err != nil {
+		return err
+	}
+	defer w.cleanup()
+	code, err := drive(ctx, w, ready, opts, rep)
+	if err != nil {
+		return err
+	}
+	rep.ExitCode = code
+	if err := col.flush(); err != nil {
+		return err
+	}
+	if lost := col.lost(); lost > 0 {
+		return fmt.Errorf("%d audit messages were lost (receive buffer overrun), a denial may be missing: no verdict", lost)
+	}
+	return rep.addDenials(col.session(w.session), opts.Profile.DefaultAction)
+}
+
+// liveDirect runs the workload through profgen's seccomp launcher, as the
+// log backend records: the filter is prof compiled (with calls of another
+// ABI logged instead of killed, to be reported), so what the backend
+// records is exactly what prof's default action caught.
+func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, rep *Report) error {
+	f, err := NewFilter(prof, CompileOptions{BadArch: &learn.Log})
+	if err != nil {
+		return err
+	}
+	prog, err := trace.FilterProgram(f)
+	f.Release()
+	if err != nil {
+		return err
+	}
+	backend, err := trace.NewLog(trace.LogOptions{Filter: prog})
+	if err != nil {
+		return err
+	}
+	res, err := trace.Record(ctx, trace.Options{
+		Command:      opts.Command,
+		Backend:      backend,
+		Drive:        opts.Drive,
+		Ready:        opts.Ready,
+		ReadyTimeout: opts.ReadyTimeout,
+		Grace:        opts.Grace,
+		Stdin:        opts.Stdin,
+		Stdout:       opts.Stdout,
+		Stderr:       opts.Stderr,
+		Signals:      opts.Signals,
+		Tool:         "profgen replay",
+	})
+	if err != nil {
+		return err
+	}
+	rep.ExitCode = res.ExitCode
+	if res.DriverErr != nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("driver failed: %v", res.DriverErr))
+	}
+	rec := res.Recording
+	rep.Notes = append(rep.Notes, rec.Notes...)
+	if rec.Lost > 0 {
+		return fmt.Errorf("%d audit records were lost, a denial may be missing: no verdict", rec.Lost)
+	}
+	act := actionName(opts.Profile.DefaultAction)
+	for _, s := range rec.Syscalls {
+		rep.Violations = append(rep.Violations, Violation{Syscall: s.Name, Number: s.Number, Action: act, Count: s.Count})
+		rep.Checked += s.Count
+	}
+	return nil
 }
 
 func checkLive(opts *LiveOptions) error {
@@ -173,10 +264,14 @@ type workload struct {
 	cleanup func()
 }
 
-// startRunc writes a bundle whose profile is opts.Profile with
-// SECCOMP_FILTER_FLAG_LOG and starts it with runc in a fresh audit session.
-func startRunc(opts LiveOptions) (*workload, error) {
-	doc, err := emit.OCI(opts.Profile, emit.OCIOptions{Flags: []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG"}})
+// startRunc writes a bundle whose profile is prof (with
+// SECCOMP_FILTER_FLAG_LOG unless log-only) and starts it with runc in a fresh audit session.
+func startRunc(opts LiveOptions, prof *learn.Profile) (*workload, error) {
+	var oo emit.OCIOptions
+	if !opts.LogOnly {
+		oo.Flags = []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG"}
+	}
+	doc, err := emit.OCI(prof, oo)
 	if err != nil {
 		return nil, err
 	}
@@ -291,8 +386,9 @@ func cancelled() context.Context {
 }
 
 // addDenials turns the audit records of the workload's session into
-// violations, one per syscall and action, sorted by name.
-func (r *Report) addDenials(recs []audit.Record) error {
+// violations, one per syscall and action, sorted by name. A logged call
+// (log-only) is reported with def, the action the profile would have taken.
+func (r *Report) addDenials(recs []audit.Record, def learn.Action) error {
 	type key struct {
 		nr   int64
 		code uint32
@@ -300,8 +396,11 @@ func (r *Report) addDenials(recs []audit.Record) error {
 	byKey := map[key]*Violation{}
 	for _, rec := range recs {
 		act := auditAction(rec.Code)
-		if act.Kind == learn.ActAllow {
+		switch act.Kind {
+		case learn.ActAllow:
 			continue
+		case learn.ActLog:
+			act = def
 		}
 		arch, err := abi.FromAudit(rec.Arch)
 		if err != nil {
@@ -478,30 +577,50 @@ func (c *collector) flush() error {
 	return nil
 }
 
+var (
+	markerOnce sync.Once
+	markerProg []unix.SockFilter
+	markerErr  error
+)
+
 // emitMarker gives the calling thread a fresh audit session, loads the
 // marker filter on it and makes the marker call. It returns the session.
+// The thread must be locked and never unlocked.
 func emitMarker() (uint32, error) {
+	markerOnce.Do(func() {
+		arch, err := abi.Native()
+		if err != nil {
+			markerErr = err
+			return
+		}
+		name, err := abi.SyscallName(arch, markerSyscall)
+		if err != nil {
+			markerErr = err
+			return
+		}
+		p := &learn.Profile{Arch: arch, DefaultAction: learn.Allow}
+		if err := p.Add(learn.Syscall{Name: name, Action: learn.Log}); err != nil {
+			markerErr = err
+			return
+		}
+		markerProg, markerErr = Compile(p, CompileOptions{BadArch: &learn.Allow})
+	})
+	if markerErr != nil {
+		return 0, fmt.Errorf("marker filter: %w", markerErr)
+	}
 	ses, err := runc.NewThreadAuditSession()
 	if err != nil {
 		return 0, err
 	}
-	f, err := seccomp.NewFilter(seccomp.ActAllow)
-	if err != nil {
-		return 0, err
+	// Loaded by hand on this thread only: libseccomp-golang always asks
+	// for TSYNC, which would filter every thread of profgen.
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return 0, fmt.Errorf("marker filter: set no_new_privs: %w", err)
 	}
-	defer f.Release()
-	// Only this thread: no TSYNC; no_new_privs is per thread too.
-	if err := f.AddRule(seccomp.ScmpSyscall(markerSyscall), seccomp.ActLog); err != nil {
-		return 0, err
-	}
-	if err := f.Load(); err != nil {
-		return 0, fmt.Errorf("load marker filter: %w", err)
+	prog := unix.SockFprog{Len: uint16(len(markerProg)), Filter: &markerProg[0]}
+	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog))); e != 0 {
+		return 0, fmt.Errorf("load marker filter: %w", e)
 	}
 	unix.RawSyscall(markerSyscall, 0, 0, 0)
 	return ses, nil
-}
-
-// startDirect runs the workload through profgen's seccomp launcher.
-func startDirect(opts LiveOptions) (*workload, error) {
-	return nil, errors.New("runtime none: not implemented yet")
 }

@@ -4,16 +4,26 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/trace"
 	"github.com/profgen/profgen/trace/recording"
 )
+
+func TestMain(m *testing.M) {
+	// Live replay with RuntimeNone re-executes the test binary as the log
+	// backend's launcher.
+	trace.MaybeLauncher()
+	os.Exit(m.Run())
+}
 
 func nativeArch(t *testing.T) abi.Arch {
 	t.Helper()
@@ -117,6 +127,95 @@ func TestRuncRuntimeSyscalls(t *testing.T) {
 			for k, n := range runcCalls(t, nnp, learn.RuntimeRunc) {
 				t.Errorf("noNewPrivileges=%v, run %d: runc made a call --runtime runc does not allow: %s (%d times)", nnp, i+1, k, n)
 			}
+		}
+	}
+}
+
+// allowlist returns a profile of p's architecture that allows names, plus
+// the baseline, the ENOSYS stubs and, for runc, what runc calls itself.
+func allowlist(t *testing.T, rt learn.Runtime, names ...string) *learn.Profile {
+	t.Helper()
+	p, err := learn.FromRecording(&recording.Recording{Arch: string(nativeArch(t))}, learn.Options{Runtime: rt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if err := p.Add(learn.Syscall{Name: n, Action: learn.Allow, Origin: learn.OriginRecorded}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+func violations(r *Report) []string {
+	var names []string
+	for _, v := range r.Violations {
+		names = append(names, v.Syscall)
+	}
+	return names
+}
+
+// TestLive learns /bin/true's calls from a live replay under a profile
+// that allows only the fixed entries (which must fail, naming them), then
+// replays under a profile allowing them (which must pass) and under the
+// same profile without mmap (which must fail and name mmap), directly and
+// in runc.
+func TestLive(t *testing.T) {
+	for _, rt := range []string{RuntimeNone, RuntimeRunc} {
+		t.Run(rt, func(t *testing.T) {
+			lrt := learn.Runtime(rt)
+			live := func(p *learn.Profile) *Report {
+				t.Helper()
+				var out strings.Builder
+				rep, err := Live(context.Background(), LiveOptions{Profile: p, Command: []string{"/bin/true"}, Runtime: rt, Stdout: &out, Stderr: &out})
+				if err != nil {
+					t.Fatalf("Live: %v (output %q)", err, out.String())
+				}
+				if rep.ExitCode != 0 {
+					t.Errorf("/bin/true exited %d (output %q)", rep.ExitCode, out.String())
+				}
+				return rep
+			}
+			rep := live(allowlist(t, lrt))
+			if rep.OK() {
+				t.Fatal("/bin/true passed under a profile that allows none of its calls")
+			}
+			calls := violations(rep)
+			t.Logf("/bin/true with %s, nothing allowed: denied %v; notes %q", rt, calls, rep.Notes)
+			if !slices.Contains(calls, "mmap") {
+				t.Fatalf("denied calls %v lack mmap", calls)
+			}
+			for _, v := range rep.Violations {
+				if v.Action != "errno(EPERM)" || v.Count == 0 {
+					t.Errorf("violation %+v: want action errno(EPERM) and a count", v)
+				}
+			}
+
+			if rep := live(allowlist(t, lrt, calls...)); !rep.OK() {
+				t.Errorf("/bin/true denied %v under a profile allowing what it was seen to call", violations(rep))
+			}
+
+			without := slices.DeleteFunc(slices.Clone(calls), func(s string) bool { return s == "mmap" })
+			rep = live(allowlist(t, lrt, without...))
+			if got := violations(rep); !slices.Equal(got, []string{"mmap"}) {
+				t.Errorf("without mmap: denied %v, want [mmap]", got)
+			}
+		})
+	}
+}
+
+func TestLiveBadInput(t *testing.T) {
+	p := allowlist(t, learn.RuntimeNone)
+	for name, opts := range map[string]LiveOptions{
+		"no profile":      {Command: []string{"/bin/true"}},
+		"no command":      {Profile: p},
+		"missing binary":  {Profile: p, Command: []string{"/nonexistent/profgen-test"}},
+		"unknown runtime": {Profile: p, Command: []string{"/bin/true"}, Runtime: "kata"},
+		"ready, no drive": {Profile: p, Command: []string{"/bin/true"}, Ready: "delay:1s"},
+		"allow default":   {Profile: &learn.Profile{Arch: p.Arch, DefaultAction: learn.Allow}, Command: []string{"/bin/true"}},
+	} {
+		if _, err := Live(context.Background(), opts); err == nil {
+			t.Errorf("%s: no error", name)
 		}
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -199,4 +201,30 @@ func Run(ctx context.Context, b *Bundle, id string, stdio Stdio) (exitCode int, 
 		return -1, err
 	}
 	return c.Wait(ctx)
+}
+
+// SupportsSeccompFlag reports whether runc accepts flag (such as
+// "SECCOMP_FILTER_FLAG_LOG") in a profile's "flags", from `runc features`.
+// runc before 1.2 accepts no flags at all.
+func SupportsSeccompFlag(flag string) (bool, error) {
+	bin, err := Look()
+	if err != nil {
+		return false, err
+	}
+	out, err := exec.Command(bin, "features").Output()
+	if err != nil {
+		// runc before 1.1 has no features command, nor flags.
+		return false, nil
+	}
+	var f struct {
+		Linux struct {
+			Seccomp struct {
+				SupportedFlags []string `json:"supportedFlags"`
+			} `json:"seccomp"`
+		} `json:"linux"`
+	}
+	if err := json.Unmarshal(out, &f); err != nil {
+		return false, fmt.Errorf("runc features: %w", err)
+	}
+	return slices.Contains(f.Linux.Seccomp.SupportedFlags, flag), nil
 }
