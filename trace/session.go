@@ -339,14 +339,25 @@ func (s *session) interrupt(sig syscall.Signal) {
 		s.killTree()
 		return
 	}
-	// A Ctrl-C on the terminal already reached the target if it shares
-	// profgen's foreground process group; do not deliver it twice.
-	if !(sig == unix.SIGINT && foregroundOnTTY()) {
-		if !s.mainExited() {
-			s.cmd.Process.Signal(sig)
-		} else {
-			s.signalTree(sig)
+	recipients := s.procs()
+	if !s.mainExited() {
+		recipients = []int{s.cmd.Process.Pid}
+	}
+	// A Ctrl-C on the terminal was delivered to the whole foreground
+	// process group: processes of the target in it already have it and
+	// must not get it twice (a second SIGINT makes many programs skip
+	// their orderly shutdown).
+	fg := 0
+	if sig == unix.SIGINT {
+		fg = foregroundGroup()
+	}
+	for _, pid := range recipients {
+		if fg > 0 {
+			if pgid, err := unix.Getpgid(pid); err == nil && pgid == fg {
+				continue
+			}
 		}
+		unix.Kill(pid, sig)
 	}
 	if !s.stopping {
 		s.stopping = true
@@ -354,19 +365,22 @@ func (s *session) interrupt(sig syscall.Signal) {
 	}
 }
 
-// foregroundOnTTY reports whether profgen's process group is the foreground
-// group of its controlling terminal.
-func foregroundOnTTY() bool {
+// foregroundGroup returns the foreground process group of profgen's
+// controlling terminal when profgen is in it, and 0 otherwise.
+func foregroundGroup() int {
 	fd, err := unix.Open("/dev/tty", unix.O_RDONLY|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return false
+		return 0
 	}
 	defer unix.Close(fd)
 	fg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
-	return err == nil && fg == unix.Getpgrp()
+	if err != nil || fg != unix.Getpgrp() {
+		return 0
+	}
+	return fg
 }
 
-// tick returns a status ticker channel, or nil without a Status callback.
+// statusTicker returns a status ticker channel, or nil without a Status callback.
 func (s *session) statusTicker() (<-chan time.Time, func()) {
 	if s.opts.Status == nil {
 		return nil, func() {}
