@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -75,6 +76,10 @@ type StraceRun struct {
 	traceFile string
 	stderr    *bytes.Buffer // nil when the caller took stderr
 
+	pidMu sync.Mutex
+	pid   int // the traced command, once found
+
+	exited   atomic.Bool // strace has been waited for
 	waitOnce sync.Once
 	counts   map[string]int
 	err      error
@@ -118,7 +123,7 @@ func StartStrace(t testing.TB, argv []string, opts ...StraceOption) (*StraceRun,
 		return nil, fmt.Errorf("start strace: %w", err)
 	}
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		if !r.exited.Load() {
 			r.killAll()
 			r.Wait()
 		}
@@ -126,22 +131,66 @@ func StartStrace(t testing.TB, argv []string, opts ...StraceOption) (*StraceRun,
 	return r, nil
 }
 
-// TargetPID returns the process ID of the traced command: strace's child. It
-// waits for strace to fork it.
+// TargetPID returns the process ID of the traced command: the strace child
+// that executed argv. It waits for the command's execve, and fails if strace
+// exits first. (strace forks short-lived children of its own to probe
+// ptrace features, so its first child is not necessarily the command.)
 func (r *StraceRun) TargetPID() (int, error) {
-	pid := r.cmd.Process.Pid
-	path := fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)
+	r.pidMu.Lock()
+	defer r.pidMu.Unlock()
+	if r.pid != 0 {
+		return r.pid, nil
+	}
+	spid := r.cmd.Process.Pid
+	want := strings.Join(r.target(), "\x00") + "\x00"
 	for {
-		b, err := os.ReadFile(path)
+		// The trace's first line ("PID  execve(...") names the command; it
+		// is there even when the command has exited leaving a daemon.
+		if pid := firstPID(r.traceFile); pid > 0 {
+			r.pid = pid
+			return pid, nil
+		}
+		// A child of strace whose command line is argv, once it has
+		// executed.
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", spid, spid))
 		if err != nil {
-			return 0, fmt.Errorf("find strace's child: %w", err)
+			return 0, fmt.Errorf("find the traced command: %w", err)
 		}
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			return strconv.Atoi(f[0])
+		for _, f := range strings.Fields(string(b)) {
+			cmdline, err := os.ReadFile("/proc/" + f + "/cmdline")
+			if err == nil && string(cmdline) == want {
+				r.pid, err = strconv.Atoi(f)
+				return r.pid, err
+			}
 		}
-		// Not forked yet; strace forks right after start.
+		if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", spid)); err != nil || zombie(stat) {
+			return 0, errors.New("find the traced command: strace exited before starting it")
+		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// firstPID returns the PID on the first line of an strace -f trace file, or
+// 0 when there is none yet.
+func firstPID(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil {
+		return 0
+	}
+	field, _, _ := strings.Cut(line, " ")
+	pid, _ := strconv.Atoi(field)
+	return pid
+}
+
+// zombie reports whether a /proc/PID/stat line shows a zombie.
+func zombie(stat []byte) bool {
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
 
 // Signal sends sig to the traced command (not to strace).
@@ -156,9 +205,15 @@ func (r *StraceRun) Signal(sig syscall.Signal) error {
 	return nil
 }
 
-// killAll kills the traced command and strace.
+// killAll kills the traced command, strace's other children and strace.
 func (r *StraceRun) killAll() {
-	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", r.cmd.Process.Pid, r.cmd.Process.Pid)); err == nil {
+	r.pidMu.Lock()
+	if r.pid != 0 {
+		syscall.Kill(r.pid, syscall.SIGKILL)
+	}
+	r.pidMu.Unlock()
+	spid := r.cmd.Process.Pid
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", spid, spid)); err == nil {
 		for _, f := range strings.Fields(string(b)) {
 			if pid, err := strconv.Atoi(f); err == nil {
 				syscall.Kill(pid, syscall.SIGKILL)
@@ -173,6 +228,7 @@ func (r *StraceRun) killAll() {
 func (r *StraceRun) Wait() (map[string]int, error) {
 	r.waitOnce.Do(func() {
 		runErr := r.cmd.Wait()
+		r.exited.Store(true)
 		f, err := os.Open(r.traceFile)
 		if err != nil {
 			r.err = fmt.Errorf("strace %s: read trace: %w (strace: %v)", r.cmd.Args[len(r.cmd.Args)-1], err, runErr)

@@ -251,3 +251,39 @@ func TestStraceHTTPServer(t *testing.T) {
 	}, map[string]int{"execve": 1})
 	checkNames(t, counts)
 }
+
+func TestStraceTargetPID(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "daemon.out")
+	traceFile := filepath.Join(t.TempDir(), "trace")
+	run, err := StartStrace(t, []string{Build(t, "multiproc/daemon.c"), file, "50"}, WithTraceFile(traceFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := run.TargetPID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := firstPID(traceFile); got != pid {
+		t.Errorf("TargetPID = %d, but the trace starts with PID %d", pid, got)
+	}
+	if again, err := run.TargetPID(); err != nil || again != pid {
+		t.Errorf("TargetPID after exit = %d, %v; want %d", again, err, pid)
+	}
+}
+
+func TestStraceCommandNotFound(t *testing.T) {
+	run, err := StartStrace(t, []string{"/nonexistent/command"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run.TargetPID(); err == nil {
+		t.Error("TargetPID of a command strace could not start succeeded")
+	}
+	_, err = run.Wait()
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/command") {
+		t.Errorf("Wait = %v, want an error naming the command", err)
+	}
+}
