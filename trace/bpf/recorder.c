@@ -152,7 +152,9 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 	k.nr = (__u32)id;
 
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 status = BPF_CORE_READ(task, thread_info.status);
+	__u32 status = 0;
+	if (bpf_core_field_exists(task->thread_info.status))
+		status = BPF_CORE_READ(task, thread_info.status);
 	if (status & TS_COMPAT) {
 		k.flags = KEY_COMPAT;
 	} else if (id >= 0 && id < MAX_NR) {
