@@ -291,6 +291,16 @@ func (e *EBPF) treePids() ([]int, error) {
 	return pids, nil
 }
 
+// untrack forgets a process of the tree that is known to have been reaped
+// (Start may have added one that had already ended).
+func (e *EBPF) untrack(pid int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.closed && e.mode == bpfModeTree {
+		e.objs.Tracked.Delete(uint32(pid))
+	}
+}
+
 func (e *EBPF) detach() {
 	for _, l := range e.links {
 		l.Close()

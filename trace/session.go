@@ -94,8 +94,12 @@ type distincter interface{ Distinct() int }
 type argCapturer interface{ captureArgs(argMasks) error }
 
 // treeTracker is implemented by backends that follow the target's process
-// tree themselves (the eBPF backend in process-tree mode).
-type treeTracker interface{ treePids() ([]int, error) }
+// tree themselves (the eBPF backend in process-tree mode). untrack drops a
+// process that was reaped.
+type treeTracker interface {
+	treePids() ([]int, error)
+	untrack(pid int)
+}
 
 // Record runs opts.Command under opts.Backend and returns what it did.
 // Whatever happens, when Record returns no process of the target tree runs
@@ -194,6 +198,11 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	s.exited = make(chan struct{})
 	go func() {
 		s.cmd.Wait()
+		if s.tree != nil {
+			// Reaped: its pid may be reused, so it must not stay in
+			// the tree.
+			s.tree.untrack(s.cmd.Process.Pid)
+		}
 		close(s.exited)
 	}()
 	if err := s.backend.Start(s.cmd.Process.Pid); err != nil {
