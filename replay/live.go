@@ -100,7 +100,7 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 	if err := checkLive(&opts); err != nil {
 		return nil, err
 	}
-	rep := &Report{Mode: "live"}
+	rep := &Report{Mode: "live", Violations: []Violation{}}
 	if opts.Runtime == RuntimeRunc && !opts.LogOnly {
 		ok, err := runc.SupportsSeccompFlag("SECCOMP_FILTER_FLAG_LOG")
 		if err != nil {

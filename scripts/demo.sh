@@ -13,8 +13,8 @@ mkdir -p "$out"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "build the workload: testdata/workloads/httpserver and its driver"
-go build -o "$out/server" ./testdata/workloads/httpserver
-go build -o "$out/driver" ./testdata/workloads/httpserver/driver
+CGO_ENABLED=0 go build -o "$out/server" ./testdata/workloads/httpserver
+CGO_ENABLED=0 go build -o "$out/driver" ./testdata/workloads/httpserver/driver
 
 step "record: profgen record --drive ... -- server"
 "$profgen" record -o "$out/recording.json" \

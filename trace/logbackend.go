@@ -46,7 +46,10 @@ type LogOptions struct {
 // loading the filter and its execve (made under the thread name
 // launcherComm) are dropped; the execve is counted. If
 // the session cannot be changed, records are taken by pid from the target's
-// cgroup instead, and the recording says so.
+// cgroup instead, and the recording says so. A process of the target that
+// makes a session of its own (pam_loginuid in a login daemon) is followed
+// by its pid (seen before in the target's session) or its cgroup, and its
+// new session is then taken too.
 //
 // Drain: records reach the multicast group asynchronously, in the order the
 // kernel queued them. Collect, called once the target tree is gone, has a
@@ -78,12 +81,16 @@ type Log struct {
 	foreign      map[string]uint64 // calls of another ABI, by ABI
 	pids         map[int]bool      // cgroup fallback: pid -> in the target's cgroup
 	unattributed uint64            // cgroup fallback: records of pids gone before they were checked
-	lostAtStart  uint64
-	collected    bool
-	drainComm    string
-	drained      chan struct{}
-	readErr      error
-	notes        []string
+	sessions     map[uint32]bool   // audit sessions of the target: the launcher's and any its processes made
+	known        map[int]bool      // pids seen in the target's sessions
+	otherSession uint64            // records of target processes that made a session of their own
+	// reader counters when the recording started
+	lostAtStart, malformedAtStart, overrunsAtStart uint64
+	collected                                      bool
+	drainComm                                      string
+	drained                                        chan struct{}
+	readErr                                        error
+	notes                                          []string
 
 	closeOnce sync.Once
 }
@@ -132,6 +139,8 @@ func NewLog(opts LogOptions) (*Log, error) {
 		counts:   map[Key]uint64{},
 		foreign:  map[string]uint64{},
 		pids:     map[int]bool{},
+		sessions: map[uint32]bool{},
+		known:    map[int]bool{},
 	}
 	go l.read()
 	return l, nil
@@ -294,22 +303,27 @@ func (l *Log) attribute(pid int, kind, msg string) error {
 			return fmt.Errorf("log backend launcher: bad session %q", msg)
 		}
 		l.ses, l.bySession = uint32(v), true
+		l.sessions[l.ses] = true
 	case launcherNoSession:
 		if l.cgroup == nil {
 			return fmt.Errorf("log backend: %w: the target cannot be told apart from other processes: no fresh audit session (%s) and no cgroup v2", ErrNotSupported, msg)
 		}
+		l.notes = append(l.notes, fmt.Sprintf("no fresh audit session could be made (%s): records were attributed by the pids of the target's cgroup", msg))
+	default:
+		return fmt.Errorf("log backend launcher: %s %s", kind, msg)
+	}
+	if l.cgroup != nil {
 		mnt, err := Cgroup2Mount()
 		if err != nil {
 			return err
 		}
 		l.cgroupRel = "/" + strings.TrimPrefix(strings.TrimPrefix(l.cgroup.Path, mnt), "/")
-		l.notes = append(l.notes, fmt.Sprintf("no fresh audit session could be made (%s): records were attributed by the pids of the target's cgroup", msg))
-	default:
-		return fmt.Errorf("log backend launcher: %s %s", kind, msg)
 	}
 	l.launcherPid = pid
 	l.started = true
-	l.lostAtStart = l.reader.Lost() + l.reader.Malformed()
+	l.lostAtStart = l.reader.Lost()
+	l.malformedAtStart = l.reader.Malformed()
+	l.overrunsAtStart = l.reader.Overruns()
 	return nil
 }
 
@@ -344,11 +358,24 @@ func (l *Log) take(rec audit.Record) {
 	if !l.started || l.collected {
 		return
 	}
-	if l.bySession {
-		if rec.Ses != l.ses {
-			return
+	switch {
+	case l.bySession && l.sessions[rec.Ses]:
+		l.known[rec.Pid] = true
+	case l.bySession && l.known[rec.Pid]:
+		// A process of the target made an audit session of its own
+		// (pam_loginuid does in login daemons): follow it, and its
+		// children, which inherit it.
+		l.otherSession++
+		l.adoptSession(rec.Ses)
+	case l.cgroupRel != "" && l.inCgroup(rec.Pid, !l.bySession):
+		if l.bySession {
+			// The same, for a process whose earlier calls were not
+			// logged: its cgroup tells.
+			l.otherSession++
+			l.adoptSession(rec.Ses)
+			l.known[rec.Pid] = true
 		}
-	} else if !l.inCgroup(rec.Pid) {
+	default:
 		return
 	}
 	native := rec.Arch == l.native && !rec.Compat && !isX32(rec.Arch, rec.Syscall)
@@ -366,6 +393,15 @@ func (l *Log) take(rec audit.Record) {
 		return
 	}
 	l.counts[Key{Nr: uint32(rec.Syscall)}]++
+}
+
+// adoptSession takes records of session ses as the target's from now on.
+// The unset session is never adopted: most processes of a machine have it.
+// Called with l.mu held.
+func (l *Log) adoptSession(ses uint32) {
+	if ses != audit.SessionUnset {
+		l.sessions[ses] = true
+	}
 }
 
 // isX32 tells x32 calls on x86_64: they carry the native arch value and
@@ -389,8 +425,9 @@ func foreignABI(rec audit.Record) string {
 }
 
 // inCgroup reports whether pid belongs to the target's cgroup (or one
-// below it), caching the answer. Called with l.mu held.
-func (l *Log) inCgroup(pid int) bool {
+// below it), caching the answer. A pid gone before it could be checked is
+// counted as unattributed if countGone is set. Called with l.mu held.
+func (l *Log) inCgroup(pid int, countGone bool) bool {
 	if in, ok := l.pids[pid]; ok {
 		return in
 	}
@@ -402,7 +439,9 @@ func (l *Log) inCgroup(pid int) bool {
 	if err != nil {
 		// Gone before its record was read: it may have been the
 		// target's. Counted as lost, not guessed.
-		l.unattributed++
+		if countGone {
+			l.unattributed++
+		}
 		return false
 	}
 	in := false
@@ -476,13 +515,20 @@ func (l *Log) Collect() (*Observations, error) {
 		Notes:  append([]string(nil), l.notes...),
 	}
 	l.counts = map[Key]uint64{}
-	dropped := l.reader.Lost() + l.reader.Malformed() - l.lostAtStart
-	obs.Lost = dropped + l.unattributed
+	dropped := l.reader.Lost() - l.lostAtStart
+	malformed := l.reader.Malformed() - l.malformedAtStart
+	obs.Lost = dropped + malformed + l.unattributed
 	if dropped > 0 {
-		obs.Notes = append(obs.Notes, fmt.Sprintf("the audit socket dropped records (or got ones it could not parse) %d times (receive buffer %d bytes); records of every process count, so not all need have been the target's", dropped, l.reader.RcvBuf()))
+		obs.Notes = append(obs.Notes, fmt.Sprintf("the audit socket's receive buffer (%d bytes) overflowed %d times and about %d audit records were lost (measured from audit serial numbers; records of every process count, so not all need have been the target's)", l.reader.RcvBuf(), l.reader.Overruns()-l.overrunsAtStart, dropped))
+	}
+	if malformed > 0 {
+		obs.Notes = append(obs.Notes, fmt.Sprintf("%d seccomp audit records could not be parsed", malformed))
 	}
 	if l.unattributed > 0 {
 		obs.Notes = append(obs.Notes, fmt.Sprintf("%d records came from processes that ended before they could be attributed to the target's cgroup", l.unattributed))
+	}
+	if l.otherSession > 0 {
+		obs.Notes = append(obs.Notes, fmt.Sprintf("%d calls came from processes of the target that started an audit session of their own; they were followed by pid, cgroup and their new session", l.otherSession))
 	}
 	if !drained {
 		obs.Lost++

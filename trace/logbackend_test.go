@@ -494,3 +494,78 @@ func TestLogMatchesEBPF(t *testing.T) {
 		})
 	}
 }
+
+// newSessionSrc forks a child that starts an audit session of its own, as
+// pam_loginuid does in a login daemon, and then calls getcpu 3 times.
+const newSessionSrc = `
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+int main(void) {
+	pid_t pid = fork();
+	if (pid == 0) {
+		int fd = open("/proc/self/loginuid", O_WRONLY);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			_exit(1);
+		close(fd);
+		for (int i = 0; i < 3; i++)
+			syscall(SYS_getcpu, 0, 0, 0);
+		_exit(0);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return 1;
+	return 0;
+}
+`
+
+// TestLogTargetNewSession: a process of the target that makes its own audit
+// session is still recorded, by its cgroup.
+func TestLogTargetNewSession(t *testing.T) {
+	bin := buildC(t, "newsession", newSessionSrc)
+	l := newTestLog(t, LogOptions{})
+	obs := runLog(t, l, bin)
+	if got := logCount(t, obs, "getcpu"); got != 3 {
+		t.Errorf("getcpu counted %d times, want 3", got)
+	}
+	if !strings.Contains(strings.Join(obs.Notes, "\n"), "session of their own") {
+		t.Errorf("notes %q do not mention the new session", obs.Notes)
+	}
+	if obs.Lost != 0 {
+		t.Errorf("lost %d", obs.Lost)
+	}
+}
+
+// TestLogLossIsReported: with a receive buffer far too small, records are
+// lost, and the loss reported covers every call that is missing.
+func TestLogLossIsReported(t *testing.T) {
+	const n = 200000
+	bin := workload.Build(t, "manycalls")
+	l := newTestLog(t, LogOptions{RcvBuf: 64 << 10})
+	// Keep the reader from keeping up: hold its lock for a while.
+	stall := make(chan struct{})
+	go func() {
+		for l.Events() < 1000 {
+			time.Sleep(time.Millisecond)
+		}
+		l.mu.Lock()
+		time.Sleep(200 * time.Millisecond)
+		l.mu.Unlock()
+		close(stall)
+	}()
+	obs := runLog(t, l, bin, strconv.Itoa(n))
+	<-stall
+	got := logCount(t, obs, "getppid")
+	t.Logf("getppid %d of %d, lost %d, notes %q", got, n, obs.Lost, obs.Notes)
+	if obs.Lost == 0 {
+		t.Fatalf("nothing reported lost with a 64 KiB buffer and a stalled reader (got %d of %d)", got, n)
+	}
+	if got+obs.Lost < n {
+		t.Errorf("getppid %d + lost %d < %d calls made: the loss is under-reported", got, obs.Lost, n)
+	}
+	if !strings.Contains(strings.Join(obs.Notes, "\n"), "overflowed") {
+		t.Errorf("notes %q do not explain the loss", obs.Notes)
+	}
+}

@@ -24,6 +24,7 @@ as an OCI seccomp profile, and proves it by replaying the workload under it.`,
 		newVersionCmd(),
 		newRecordCmd(),
 		newEmitCmd(),
+		newReplayCmd(),
 	)
 	return root
 }

@@ -1,12 +1,15 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -40,15 +43,44 @@ type Options struct {
 }
 
 // Reader receives seccomp audit records from the audit multicast group.
-// Next may be called from one goroutine while Close, Lost and Malformed are
-// called from others.
+// Next may be called from one goroutine while Close, Lost, Overruns and
+// Malformed are called from others.
 type Reader struct {
 	f         *os.File
+	raw       syscall.RawConn
 	rcvBuf    int
-	buf       []byte
-	lost      atomic.Uint64
-	malformed atomic.Uint64
 	closeOnce sync.Once
+	closed    atomic.Bool
+
+	// receive batch, owned by Next
+	bufs    [][]byte
+	msgs    []mmsghdr
+	iovs    []unix.Iovec
+	n, next int
+	parser  parser
+
+	// loss accounting, owned by Next
+	lastSerial uint64
+	overrun    bool // an overrun was reported and not yet measured
+
+	lost      atomic.Uint64
+	overruns  atomic.Uint64
+	malformed atomic.Uint64
+}
+
+// batch is how many datagrams one recvmmsg call takes at most; msgSize the
+// room for each (an audit record is at most MAX_AUDIT_MESSAGE_LENGTH, 8970
+// bytes, plus its header).
+const (
+	batch   = 64
+	msgSize = 9216
+)
+
+// mmsghdr is struct mmsghdr, which golang.org/x/sys/unix does not define.
+type mmsghdr struct {
+	hdr unix.Msghdr
+	len uint32
+	_   [4]byte
 }
 
 // Open joins the audit multicast group. Records emitted before Open returns
@@ -76,7 +108,26 @@ func Open(opts Options) (*Reader, error) {
 		return nil, openError("join audit multicast group AUDIT_NLGRP_READLOG", err)
 	}
 	f := os.NewFile(uintptr(fd), "audit-netlink")
-	return &Reader{f: f, rcvBuf: got, buf: make([]byte, 1<<16)}, nil
+	raw, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("audit netlink socket: %w", err)
+	}
+	r := &Reader{
+		f: f, raw: raw, rcvBuf: got,
+		bufs: make([][]byte, batch),
+		msgs: make([]mmsghdr, batch),
+		iovs: make([]unix.Iovec, batch),
+	}
+	mem := make([]byte, batch*msgSize)
+	for i := range r.bufs {
+		r.bufs[i] = mem[i*msgSize : (i+1)*msgSize]
+		r.iovs[i].Base = &r.bufs[i][0]
+		r.iovs[i].SetLen(msgSize)
+		r.msgs[i].hdr.Iov = &r.iovs[i]
+		r.msgs[i].hdr.SetIovlen(1)
+	}
+	return r, nil
 }
 
 // openError maps the errors of socket and bind to ErrUnavailable with the
@@ -95,10 +146,15 @@ func openError(op string, err error) error {
 // SO_RCVBUF reports it (twice what was asked for, for bookkeeping).
 func (r *Reader) RcvBuf() int { return r.rcvBuf }
 
-// Lost returns how many times the kernel reported that records were dropped
-// because the receive buffer was full (ENOBUFS). Each report stands for at
-// least one lost record; the kernel does not say how many.
+// Lost returns how many records the kernel dropped because the receive
+// buffer was full. The kernel only reports that some were (ENOBUFS); the
+// number is measured from the gap in audit serial numbers around the
+// report, so it counts records of every process, not only the ones the
+// caller wanted.
 func (r *Reader) Lost() uint64 { return r.lost.Load() }
+
+// Overruns returns how many times the kernel reported dropped records.
+func (r *Reader) Overruns() uint64 { return r.overruns.Load() }
 
 // Malformed returns how many seccomp records could not be parsed; Next
 // skips them.
@@ -109,31 +165,104 @@ func (r *Reader) Malformed() uint64 { return r.malformed.Load() }
 // Lost) and reading goes on. After Close it returns ErrClosed.
 func (r *Reader) Next() (Record, error) {
 	for {
-		n, err := r.f.Read(r.buf)
-		if err != nil {
-			if errors.Is(err, unix.ENOBUFS) {
-				r.lost.Add(1)
+		for r.next < r.n {
+			i := r.next
+			r.next++
+			typ, payload, ok := splitMessage(r.bufs[i][:r.msgs[i].len])
+			if !ok {
 				continue
 			}
-			if errors.Is(err, os.ErrClosed) {
-				return Record{}, ErrClosed
-			}
-			if errors.Is(err, unix.EINTR) {
+			r.account(payload)
+			if typ != TypeSeccomp {
 				continue
 			}
-			return Record{}, fmt.Errorf("receive audit record: %w", err)
+			rec, err := r.parser.parse(payload)
+			if err != nil {
+				r.malformed.Add(1)
+				continue
+			}
+			return rec, nil
 		}
-		typ, payload, ok := splitMessage(r.buf[:n])
-		if !ok || typ != TypeSeccomp {
-			continue
+		if err := r.receive(); err != nil {
+			return Record{}, err
 		}
-		rec, err := Parse(payload)
-		if err != nil {
-			r.malformed.Add(1)
-			continue
-		}
-		return rec, nil
 	}
+}
+
+// receive fills the batch with one recvmmsg call, waiting for the socket to
+// become readable.
+func (r *Reader) receive() error {
+	r.n, r.next = 0, 0
+	var errno unix.Errno
+	err := r.raw.Read(func(fd uintptr) bool {
+		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.msgs[0])), batch, unix.MSG_DONTWAIT, 0, 0)
+		if e == unix.EAGAIN {
+			return false
+		}
+		r.n, errno = int(n), e
+		return true
+	})
+	switch {
+	case err != nil:
+		if r.closed.Load() || errors.Is(err, os.ErrClosed) {
+			return ErrClosed
+		}
+		return fmt.Errorf("receive audit records: %w", err)
+	case errno == unix.ENOBUFS:
+		r.n = 0
+		r.overruns.Add(1)
+		if r.overrun {
+			r.lost.Add(1) // the previous one is not measured any more
+		}
+		r.overrun = true
+	case errno == unix.EINTR:
+		r.n = 0
+	case errno != 0:
+		r.n = 0
+		return fmt.Errorf("receive audit records: %w", errno)
+	}
+	return nil
+}
+
+// account follows the audit serial numbers of every record received and,
+// after an overrun, counts the records the gap says were missed.
+func (r *Reader) account(payload []byte) {
+	serial, ok := stampSerial(payload)
+	if !ok {
+		return
+	}
+	if r.overrun {
+		r.overrun = false
+		missed := uint64(1)
+		if r.lastSerial != 0 && serial > r.lastSerial+1 {
+			missed = serial - r.lastSerial - 1
+		}
+		r.lost.Add(missed)
+	}
+	if serial > r.lastSerial {
+		r.lastSerial = serial
+	}
+}
+
+// stampSerial returns the serial number of "audit(SECONDS:SERIAL): ...".
+func stampSerial(payload []byte) (uint64, bool) {
+	rest, ok := bytes.CutPrefix(payload, []byte("audit("))
+	if !ok {
+		return 0, false
+	}
+	end := bytes.IndexByte(rest, ')')
+	colon := bytes.IndexByte(rest, ':')
+	if end < 0 || colon < 0 || colon > end {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range rest[colon+1 : end] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
 }
 
 // splitMessage returns the type and payload of the one netlink message a
@@ -158,6 +287,9 @@ func splitMessage(b []byte) (typ uint16, payload []byte, ok bool) {
 // ErrClosed. It may be called more than once.
 func (r *Reader) Close() error {
 	var err error
-	r.closeOnce.Do(func() { err = r.f.Close() })
+	r.closeOnce.Do(func() {
+		r.closed.Store(true)
+		err = r.f.Close()
+	})
 	return err
 }

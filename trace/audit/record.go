@@ -68,6 +68,32 @@ var ErrMalformed = errors.New("malformed seccomp audit record")
 // without the message header). Unknown fields are ignored, so fields that
 // an LSM or a newer kernel adds do not break it.
 func Parse(text []byte) (Record, error) {
+	var p parser
+	return p.parse(text)
+}
+
+// parser parses records, reusing the strings of the last comm and exe it
+// decoded: a stream of records from one process then allocates nothing.
+type parser struct {
+	comm, exe strCache
+}
+
+type strCache struct {
+	raw []byte
+	s   string
+	err error
+}
+
+func (c *strCache) get(raw []byte) (string, error) {
+	if c.raw != nil && string(raw) == string(c.raw) {
+		return c.s, c.err
+	}
+	c.raw = append(c.raw[:0], raw...)
+	c.s, c.err = untrusted(raw)
+	return c.s, c.err
+}
+
+func (p *parser) parse(text []byte) (Record, error) {
 	var r Record
 	text = bytes.TrimRight(text, "\x00\n ")
 	if rest, ok := bytes.CutPrefix(text, []byte("audit(")); ok {
@@ -111,9 +137,9 @@ func Parse(text []byte) (Record, error) {
 			r.Pid = int(v)
 			seen |= hasPid
 		case "comm":
-			r.Comm, err = untrusted(val)
+			r.Comm, err = p.comm.get(val)
 		case "exe":
-			r.Exe, err = untrusted(val)
+			r.Exe, err = p.exe.get(val)
 		case "sig":
 			var v int64
 			v, err = strconv.ParseInt(string(val), 10, 32)
