@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/replay"
+	"github.com/profgen/profgen/trace/recording"
+)
+
+// Exit codes of profgen replay.
+const (
+	// replayPass: nothing was denied and the workload (or driver)
+	// succeeded.
+	replayPass = 0
+	// replayDenied: the profile denied (or, log-only, would have denied)
+	// at least one syscall; the report names each.
+	replayDenied = 1
+	// replayError: profgen could not replay (bad input, runc or audit
+	// unavailable, ...).
+	replayError = 2
+	// replayWorkloadFailed: nothing was denied, but the workload (or,
+	// with --drive, the driver) exited non-zero: no verdict on the
+	// profile.
+	replayWorkloadFailed = 3
+)
+
+type replayParams struct {
+	profile  string
+	runtime  string
+	drive    string
+	ready    string
+	grace    time.Duration
+	json     bool
+	static   bool
+	logOnly  bool
+	nnp      bool
+	binds    []string
+	readyMax time.Duration
+}
+
+func newReplayCmd() *cobra.Command {
+	var p replayParams
+	cmd := &cobra.Command{
+		Use:   "replay --profile FILE [flags] -- COMMAND [ARGS...] | replay --static --profile FILE RECORDING...",
+		Short: "Prove a profile: rerun the workload under it and report every denied syscall",
+		Long: `replay runs COMMAND under the OCI seccomp profile FILE and reports every
+syscall the profile denied, read back from the kernel's audit records of the
+workload's own audit session.
+
+With --runtime runc (the default) the workload runs in a runc container
+(the host's /usr bind-mounted read-only, the host network, the workload's
+binary and --bind paths bind-mounted) that loads the profile itself, so the
+calls runc makes after loading the filter are checked too. With --runtime
+none it runs directly under the compiled filter. With --drive, profgen waits
+until the workload is ready (--ready), runs the driver with sh -c on the
+host, then stops the workload (SIGTERM, SIGKILL after --grace).
+
+The kernel audits a denied call only when the filter was loaded with
+SECCOMP_FILTER_FLAG_LOG, which runc before 1.2 and profgen's own launcher
+cannot set; replay then runs log-only (as --log-only asks): the profile's
+default action is switched to SCMP_ACT_LOG, nothing is denied, and every
+call the profile would have denied is reported. The report says so.
+
+With --static, nothing runs: each syscall and argument shape of the
+recordings is checked against the profile's compiled filter in a BPF VM.
+
+Exit status: 0 nothing denied and the workload (or the driver) succeeded;
+1 a syscall was denied (each is named); 2 profgen could not replay; 3
+nothing denied, but the workload or driver failed.`,
+		Example: `  profgen replay --profile seccomp.json -- ./server --once
+  profgen replay --runtime runc --profile seccomp.json --ready tcp:127.0.0.1:8080 \
+      --drive './load-test http://127.0.0.1:8080' -- ./server --addr 127.0.0.1:8080
+  profgen replay --runtime none --json --profile seccomp.json -- /bin/true
+  profgen replay --static --profile seccomp.json profgen-recording.json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				if p.static {
+					return &exitError{code: replayError, err: errors.New("no recording given: usage profgen replay --static --profile FILE RECORDING...")}
+				}
+				return &exitError{code: replayError, err: errors.New("no command given: usage profgen replay --profile FILE [flags] -- COMMAND [ARGS...]")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReplay(cmd.Context(), cmd.OutOrStdout(), &p, args)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitError{code: replayError, err: err}
+	})
+	f := cmd.Flags()
+	f.SetInterspersed(false) // everything after COMMAND is the command's
+	f.StringVar(&p.profile, "profile", "", "OCI seccomp profile to replay under (required)")
+	f.StringVar(&p.runtime, "runtime", replay.RuntimeRunc, "where the workload runs: runc or none")
+	f.StringVar(&p.drive, "drive", "", "shell command that exercises the workload; the workload is stopped when it ends")
+	f.StringVar(&p.ready, "ready", "", "with --drive, wait until the workload is ready: tcp:HOST:PORT or delay:DURATION")
+	f.DurationVar(&p.readyMax, "ready-timeout", 0, "how long to wait for --ready (0: 30s)")
+	f.DurationVar(&p.grace, "grace", replay.DefaultGrace, "time between SIGTERM and SIGKILL when the workload is stopped")
+	f.BoolVar(&p.json, "json", false, "print the report as JSON (the workload's standard output goes to standard error)")
+	f.BoolVar(&p.static, "static", false, "check recordings against the profile without running anything")
+	f.BoolVar(&p.logOnly, "log-only", false, "switch the profile's default action to log: deny nothing, report what would be denied")
+	f.BoolVar(&p.nnp, "no-new-privileges", false, "runc: set noNewPrivileges (Docker's default is not to)")
+	f.StringArrayVar(&p.binds, "bind", nil, "runc: bind-mount this host path read-only into the container (repeatable)")
+	return cmd
+}
+
+func runReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []string) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	rep, err := doReplay(ctx, stdout, p, args)
+	if err != nil {
+		var ex *exitError
+		if errors.As(err, &ex) {
+			return err
+		}
+		return &exitError{code: replayError, err: err}
+	}
+	if p.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return &exitError{code: replayError, err: err}
+		}
+	} else if err := rep.WriteText(stdout); err != nil {
+		return &exitError{code: replayError, err: err}
+	}
+	switch {
+	case !rep.OK():
+		return &exitError{code: replayDenied}
+	case rep.ExitCode != 0:
+		return &exitError{code: replayWorkloadFailed, err: fmt.Errorf("nothing was denied, but the %s exited with status %d: no verdict", driverOrWorkload(p), rep.ExitCode)}
+	}
+	return nil
+}
+
+func driverOrWorkload(p *replayParams) string {
+	if p.drive != "" {
+		return "driver"
+	}
+	return "workload"
+}
+
+// doReplay checks the input, then replays; it returns the report, or an
+// error when no verdict could be reached.
+func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []string) (*replay.Report, error) {
+	if p.profile == "" {
+		return nil, errors.New("no profile given: use --profile FILE")
+	}
+	if p.static {
+		if p.drive != "" || p.ready != "" || p.logOnly || p.nnp || len(p.binds) > 0 {
+			return nil, errors.New("--static checks recordings: --drive, --ready, --log-only, --no-new-privileges and --bind do not apply")
+		}
+	}
+	if p.runtime != replay.RuntimeRunc && p.runtime != replay.RuntimeNone {
+		return nil, fmt.Errorf("unknown --runtime %q (want runc or none)", p.runtime)
+	}
+	if p.ready != "" && p.drive == "" {
+		return nil, errors.New("--ready needs --drive")
+	}
+	if p.grace < 0 || p.readyMax < 0 {
+		return nil, errors.New("--grace and --ready-timeout must not be negative")
+	}
+	prof, err := emit.ReadOCIFile(p.profile)
+	if err != nil {
+		return nil, err
+	}
+	if p.static {
+		return replayStatic(prof, args)
+	}
+	if _, err := exec.LookPath(args[0]); err != nil {
+		return nil, fmt.Errorf("command %q: %w", args[0], err)
+	}
+	if p.runtime == replay.RuntimeRunc {
+		if _, err := exec.LookPath("runc"); err != nil {
+			return nil, fmt.Errorf("--runtime runc: runc not found (install it: apt-get install runc, or use --runtime none): %w", err)
+		}
+	}
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	// runc runs the container in its own process group: a signal to
+	// profgen ends the replay (the container is killed and deleted).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var signals chan os.Signal
+	if p.runtime == replay.RuntimeRunc {
+		go func() {
+			select {
+			case <-sigs:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	} else {
+		signals = sigs
+	}
+
+	var out io.Writer = os.Stdout
+	if p.json || stdout != os.Stdout {
+		out = os.Stderr
+	}
+	return replay.Live(ctx, replay.LiveOptions{
+		Profile:         prof,
+		Command:         args,
+		Runtime:         p.runtime,
+		Drive:           p.drive,
+		Ready:           p.ready,
+		ReadyTimeout:    p.readyMax,
+		Grace:           p.grace,
+		LogOnly:         p.logOnly,
+		NoNewPrivileges: p.nnp,
+		Binds:           p.binds,
+		Stdin:           os.Stdin,
+		Stdout:          out,
+		Stderr:          os.Stderr,
+		Signals:         signals,
+	})
+}
+
+// replayStatic checks recordings (merged as a union) against prof.
+func replayStatic(prof *learn.Profile, paths []string) (*replay.Report, error) {
+	recs := make([]*recording.Recording, 0, len(paths))
+	for _, path := range paths {
+		r, err := recording.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, r)
+	}
+	rec, err := recording.Merge(recs...)
+	if err != nil {
+		return nil, err
+	}
+	return replay.Static(prof, rec)
+}
