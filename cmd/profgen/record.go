@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -96,6 +97,14 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	}
 	if p.duration < 0 || p.grace < 0 {
 		return errors.New("--duration and --grace must not be negative")
+	}
+	// Fail before the target runs when the recording cannot be written.
+	if dir := filepath.Dir(p.output); dir != "" {
+		if st, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("output %s: %w", p.output, err)
+		} else if !st.IsDir() {
+			return fmt.Errorf("output %s: %s is not a directory", p.output, dir)
+		}
 	}
 	backend, err := newBackend(p.backend)
 	if err != nil {

@@ -50,6 +50,7 @@ func TestRecordBadFlags(t *testing.T) {
 	assertOneLineError(t, runProfgen(t, dir, "record", "--backend", "strace", "--", "true"), dir, "unknown --backend")
 	assertOneLineError(t, runProfgen(t, dir, "record", "--ready", "tcp:127.0.0.1:1", "--", "true"), dir, "--ready needs --drive")
 	assertOneLineError(t, runProfgen(t, dir, "record", "--drive", "true", "--ready", "udp:x", "--", "true"), dir, "readiness")
+	assertOneLineError(t, runProfgen(t, dir, "record", "-o", "no/such/dir/rec.json", "--", "true"), dir, "no/such/dir")
 }
 
 func TestRecordTrue(t *testing.T) {
