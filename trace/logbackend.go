@@ -85,12 +85,12 @@ type Log struct {
 	known        map[int]bool      // pids seen in the target's sessions
 	otherSession uint64            // records of target processes that made a session of their own
 	// reader counters when the recording started
-	lostAtStart, malformedAtStart, overrunsAtStart uint64
-	collected                                      bool
-	drainComm                                      string
-	drained                                        chan struct{}
-	readErr                                        error
-	notes                                          []string
+	missedAtStart, malformedAtStart, overrunsAtStart uint64
+	collected                                        bool
+	drainComm                                        string
+	drained                                          chan struct{}
+	readErr                                          error
+	notes                                            []string
 
 	closeOnce sync.Once
 }
@@ -321,7 +321,7 @@ func (l *Log) attribute(pid int, kind, msg string) error {
 	}
 	l.launcherPid = pid
 	l.started = true
-	l.lostAtStart = l.reader.Lost()
+	l.missedAtStart = l.reader.Missed()
 	l.malformedAtStart = l.reader.Malformed()
 	l.overrunsAtStart = l.reader.Overruns()
 	return nil
@@ -515,11 +515,17 @@ func (l *Log) Collect() (*Observations, error) {
 		Notes:  append([]string(nil), l.notes...),
 	}
 	l.counts = map[Key]uint64{}
-	dropped := l.reader.Lost() - l.lostAtStart
+	// Records the stream skipped, by audit serial numbers; an overflow
+	// the kernel reported counts at least one.
+	dropped := l.reader.Missed() - l.missedAtStart
+	overruns := l.reader.Overruns() - l.overrunsAtStart
 	malformed := l.reader.Malformed() - l.malformedAtStart
-	obs.Lost = dropped + malformed + l.unattributed
-	if dropped > 0 {
-		obs.Notes = append(obs.Notes, fmt.Sprintf("the audit socket's receive buffer (%d bytes) overflowed %d times and about %d audit records were lost (measured from audit serial numbers; records of every process count, so not all need have been the target's)", l.reader.RcvBuf(), l.reader.Overruns()-l.overrunsAtStart, dropped))
+	obs.Lost = max(dropped, overruns) + malformed + l.unattributed
+	switch {
+	case overruns > 0:
+		obs.Notes = append(obs.Notes, fmt.Sprintf("the audit socket's receive buffer (%d bytes) overflowed %d times and about %d audit records were lost, by their serial numbers (records of every process count, so not all need have been the target's)", l.reader.RcvBuf(), overruns, max(dropped, overruns)))
+	case dropped > 0:
+		obs.Notes = append(obs.Notes, fmt.Sprintf("%d audit records were missing from the stream, by their serial numbers (the kernel dropped them: audit backlog or rate limit; records of every process count)", dropped))
 	}
 	if malformed > 0 {
 		obs.Notes = append(obs.Notes, fmt.Sprintf("%d seccomp audit records could not be parsed", malformed))

@@ -59,11 +59,9 @@ type Reader struct {
 	n, next int
 	parser  parser
 
-	// loss accounting, owned by Next
-	lastSerial uint64
-	overrun    bool // an overrun was reported and not yet measured
+	lastSerial uint64 // owned by Next
 
-	lost      atomic.Uint64
+	missed    atomic.Uint64
 	overruns  atomic.Uint64
 	malformed atomic.Uint64
 }
@@ -146,14 +144,14 @@ func openError(op string, err error) error {
 // SO_RCVBUF reports it (twice what was asked for, for bookkeeping).
 func (r *Reader) RcvBuf() int { return r.rcvBuf }
 
-// Lost returns how many records the kernel dropped because the receive
-// buffer was full. The kernel only reports that some were (ENOBUFS); the
-// number is measured from the gap in audit serial numbers around the
-// report, so it counts records of every process, not only the ones the
-// caller wanted.
-func (r *Reader) Lost() uint64 { return r.lost.Load() }
+// Missed returns how many audit records were skipped in the stream
+// received, by the audit serial numbers. Records of every process count,
+// and records the kernel itself dropped count too.
+func (r *Reader) Missed() uint64 { return r.missed.Load() }
 
-// Overruns returns how many times the kernel reported dropped records.
+// Overruns returns how many times the kernel reported records dropped
+// because the receive buffer was full (ENOBUFS). It does not say how many;
+// Missed does.
 func (r *Reader) Overruns() uint64 { return r.overruns.Load() }
 
 // Malformed returns how many seccomp records could not be parsed; Next
@@ -162,7 +160,7 @@ func (r *Reader) Malformed() uint64 { return r.malformed.Load() }
 
 // Next blocks until the next seccomp record arrives and returns it. Records
 // of other types are skipped. Receive-buffer overruns are counted (see
-// Lost) and reading goes on. After Close it returns ErrClosed.
+// Overruns and Missed) and reading goes on. After Close it returns ErrClosed.
 func (r *Reader) Next() (Record, error) {
 	for {
 		for r.next < r.n {
@@ -211,10 +209,6 @@ func (r *Reader) receive() error {
 	case errno == unix.ENOBUFS:
 		r.n = 0
 		r.overruns.Add(1)
-		if r.overrun {
-			r.lost.Add(1) // the previous one is not measured any more
-		}
-		r.overrun = true
 	case errno == unix.EINTR:
 		r.n = 0
 	case errno != 0:
@@ -224,23 +218,27 @@ func (r *Reader) receive() error {
 	return nil
 }
 
-// account follows the audit serial numbers of every record received and,
-// after an overrun, counts the records the gap says were missed.
+// account follows the audit serial numbers of every record received and
+// counts the ones skipped. Records may arrive a little out of serial order
+// (serials are taken when a record starts, the queue order is when it
+// ends): one that arrives late fills the gap counted before.
 func (r *Reader) account(payload []byte) {
 	serial, ok := stampSerial(payload)
 	if !ok {
 		return
 	}
-	if r.overrun {
-		r.overrun = false
-		missed := uint64(1)
-		if r.lastSerial != 0 && serial > r.lastSerial+1 {
-			missed = serial - r.lastSerial - 1
-		}
-		r.lost.Add(missed)
-	}
-	if serial > r.lastSerial {
+	switch {
+	case r.lastSerial == 0:
 		r.lastSerial = serial
+	case serial > r.lastSerial:
+		if gap := serial - r.lastSerial - 1; gap > 0 {
+			r.missed.Add(gap)
+		}
+		r.lastSerial = serial
+	case serial < r.lastSerial:
+		if r.missed.Load() > 0 {
+			r.missed.Add(^uint64(0))
+		}
 	}
 }
 

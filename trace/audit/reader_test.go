@@ -123,8 +123,8 @@ func TestReaderReceivesChildRecords(t *testing.T) {
 	if err := <-waitErr; err != nil {
 		t.Fatalf("child: %v", err)
 	}
-	if got != n || r.Lost() != 0 || r.Malformed() != 0 {
-		t.Errorf("received %d getppid records of %d, lost %d, malformed %d", got, n, r.Lost(), r.Malformed())
+	if got != n || r.Missed() != 0 || r.Overruns() != 0 || r.Malformed() != 0 {
+		t.Errorf("received %d getppid records of %d, missed %d, overruns %d, malformed %d", got, n, r.Missed(), r.Overruns(), r.Malformed())
 	}
 }
 

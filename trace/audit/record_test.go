@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -108,5 +109,20 @@ func TestOpenErrorNamesFix(t *testing.T) {
 	}
 	if err := openError("open", unix.EMFILE); errors.Is(err, ErrUnavailable) {
 		t.Errorf("EMFILE mapped to ErrUnavailable: %v", err)
+	}
+}
+
+func TestAccountSerialGaps(t *testing.T) {
+	var r Reader
+	for _, s := range []uint64{10, 11, 14, 13, 15, 15, 20} {
+		r.account([]byte("audit(1.000:" + strconv.FormatUint(s, 10) + "): ses=1"))
+	}
+	// 12 never came; 16-19 never came; 13 came late.
+	if got := r.Missed(); got != 5 {
+		t.Errorf("missed %d, want 5", got)
+	}
+	r.account([]byte("no stamp"))
+	if got := r.Missed(); got != 5 {
+		t.Errorf("missed %d after a record without a stamp, want 5", got)
 	}
 }
