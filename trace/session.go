@@ -195,19 +195,19 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", opts.Command[0], err)
 	}
+	if err := s.backend.Start(s.cmd.Process.Pid); err != nil {
+		return nil, fmt.Errorf("start %s backend: %w", s.backend.Name(), err)
+	}
 	s.exited = make(chan struct{})
 	go func() {
 		s.cmd.Wait()
 		if s.tree != nil {
 			// Reaped: its pid may be reused, so it must not stay in
-			// the tree.
+			// the tree (Start may have added it after it ended).
 			s.tree.untrack(s.cmd.Process.Pid)
 		}
 		close(s.exited)
 	}()
-	if err := s.backend.Start(s.cmd.Process.Pid); err != nil {
-		return nil, fmt.Errorf("start %s backend: %w", s.backend.Name(), err)
-	}
 
 	res = &Result{}
 	if opts.Drive != "" {
@@ -582,6 +582,8 @@ func (s *session) cleanup() {
 			}
 		}
 	} else if s.cmd != nil && s.cmd.Process != nil {
+		// Started, but the backend's Start failed.
+		s.killTree()
 		s.cmd.Process.Kill()
 		s.cmd.Wait()
 	}
