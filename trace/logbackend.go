@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
@@ -143,7 +144,44 @@ func NewLog(opts LogOptions) (*Log, error) {
 		known:    map[int]bool{},
 	}
 	go l.read()
+	if err := l.probe(); err != nil {
+		l.Close()
+		return nil, err
+	}
 	return l, nil
+}
+
+// probeTimeout bounds how long NewLog waits for its test record.
+const probeTimeout = 5 * time.Second
+
+// probe logs one call and waits for its record, so that a kernel that
+// emits no audit records (booted with audit=0) fails NewLog instead of
+// giving an empty recording.
+func (l *Log) probe() error {
+	ch, err := l.drain()
+	if err != nil {
+		return err
+	}
+	timer := time.NewTimer(probeTimeout)
+	defer timer.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-l.done:
+		return fmt.Errorf("log backend: audit reader stopped: %w", l.readError())
+	case <-timer.C:
+		return fmt.Errorf("log backend: %w: a call logged by seccomp produced no audit record within %v; is audit disabled on the kernel command line (audit=0)? Boot without it, or use the eBPF backend", ErrNotSupported, probeTimeout)
+	}
+}
+
+// readError returns why the reader goroutine stopped.
+func (l *Log) readError() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.readErr != nil {
+		return l.readErr
+	}
+	return audit.ErrClosed
 }
 
 // auditError maps the audit package's unavailability to ErrNotSupported.
@@ -493,13 +531,7 @@ func (l *Log) Collect() (*Observations, error) {
 			drained = true
 		case <-l.done:
 			timer.Stop()
-			l.mu.Lock()
-			err := l.readErr
-			l.mu.Unlock()
-			if err == nil {
-				err = audit.ErrClosed
-			}
-			return nil, fmt.Errorf("log backend: %w", err)
+			return nil, fmt.Errorf("log backend: audit reader stopped: %w", l.readError())
 		case <-timer.C:
 		}
 		timer.Stop()
@@ -588,6 +620,10 @@ func logMarker(comm string) error {
 	if markerErr != nil {
 		return fmt.Errorf("marker filter: %w", markerErr)
 	}
+	var old [16]byte
+	if err := unix.Prctl(unix.PR_GET_NAME, uintptr(unsafe.Pointer(&old[0])), 0, 0, 0); err != nil {
+		return fmt.Errorf("get thread name: %w", err)
+	}
 	if err := setThreadName(comm); err != nil {
 		return err
 	}
@@ -595,7 +631,9 @@ func logMarker(comm string) error {
 		return err
 	}
 	unix.Getppid()
-	return nil
+	// Should the runtime keep the thread (it never ends the main
+	// thread), it keeps its name.
+	return setThreadName(unix.ByteSliceToString(old[:]))
 }
 
 func compileMarker() ([]unix.SockFilter, error) {
