@@ -208,7 +208,7 @@ func TestParseOCIRuncSplit(t *testing.T) {
 		{"kill", [6]uint64{1, 2}, eperm},
 		{"ptrace", [6]uint64{}, learn.KillProcess},
 		{"clone3", [6]uint64{}, learn.ErrnoENOSYS},
-		{"getpid", [6]uint64{}, eperm},
+		{"getuid", [6]uint64{}, eperm},
 	} {
 		if got := p.Verdict(c.name, c.args); got != c.want {
 			t.Errorf("%s%#x: %s, want %s", c.name, c.args, got, c.want)

@@ -8,6 +8,9 @@ var baseline = []struct{ name, reason string }{
 	{"restart_syscall", "made by the kernel to resume a sleep interrupted by a stop signal (SIGSTOP/SIGCONT, a debugger)"},
 	{"exit_group", "how a process ends; a target stopped by a signal during recording never calls it"},
 	{"exit", "how a thread ends; the same"},
+	{"sched_yield", "spinning locks (Go runtime, glibc) yield only under contention"},
+	{"tgkill", "the Go runtime preempts a long-running goroutine with SIGURG"},
+	{"getpid", "made with tgkill by Go's preemption, and by raise(3)"},
 }
 
 // enosysStubs are syscalls that, when not recorded, fail with ENOSYS rather

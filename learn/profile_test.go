@@ -70,7 +70,7 @@ func TestMergeProfiles(t *testing.T) {
 		{"socket", [6]uint64{unix.AF_INET6}, eperm},
 		{"ioctl", [6]uint64{1, unix.TIOCGWINSZ}, allow}, // unconditional in b
 		{"clone3", [6]uint64{}, allow},                  // allowed in b beats a's stub
-		{"getpid", [6]uint64{}, eperm},
+		{"getuid", [6]uint64{}, eperm},
 	} {
 		if got := m.Verdict(c.name, c.args); got != c.want {
 			t.Errorf("merged %v: %s, want %s", c, got, c.want)
