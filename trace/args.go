@@ -38,7 +38,9 @@ const (
 	u64 = ^uint64(0)
 )
 
-func enum32(i int, name string) ArgSpec { return ArgSpec{Index: i, Name: name, Kind: recording.KindEnum, Mask: u32} }
+func enum32(i int, name string) ArgSpec {
+	return ArgSpec{Index: i, Name: name, Kind: recording.KindEnum, Mask: u32}
+}
 func flags32(i int, name string) ArgSpec {
 	return ArgSpec{Index: i, Name: name, Kind: recording.KindFlags, Mask: u32}
 }

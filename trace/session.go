@@ -679,7 +679,7 @@ func (s *session) build(arch abi.Arch, obs *Observations, args map[int][]recordi
 	}
 	var warnings []string
 	if obs.Lost > 0 {
-		w := fmt.Sprintf("%d syscall events were lost (the %s backend's table was full); the recording may miss syscalls or argument values", obs.Lost, s.backend.Name())
+		w := fmt.Sprintf("%d syscall events were lost by the %s backend (see the notes); the recording may miss syscalls or argument values", obs.Lost, s.backend.Name())
 		warnings = append(warnings, w)
 		rec.Notes = append(rec.Notes, w)
 	}
