@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -101,42 +102,96 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Mode: "live", Violations: []Violation{}}
+	forced := false
 	if opts.Runtime == RuntimeRunc && !opts.LogOnly {
 		ok, err := runc.SupportsSeccompFlag("SECCOMP_FILTER_FLAG_LOG")
 		if err != nil {
 			return nil, fmt.Errorf("live replay: %w", err)
 		}
 		if !ok {
-			opts.LogOnly = true
-			rep.Notes = append(rep.Notes, "this runc cannot load a filter with SECCOMP_FILTER_FLAG_LOG (runc 1.2 can): ran log-only")
+			forced = true
+			rep.Notes = append(rep.Notes, "this runc cannot load a filter with SECCOMP_FILTER_FLAG_LOG (runc 1.2 can), so denials are not audited: the workload ran twice, enforced and then log-only")
 		}
 	} else if opts.Runtime == RuntimeNone && !opts.LogOnly {
-		opts.LogOnly = true
-		rep.Notes = append(rep.Notes, "profgen's launcher loads filters without SECCOMP_FILTER_FLAG_LOG: ran log-only")
+		forced = true
+		rep.Notes = append(rep.Notes, "profgen's launcher loads filters without SECCOMP_FILTER_FLAG_LOG, so denials are not audited: the workload ran twice, enforced and then log-only")
 	}
-	prof := opts.Profile
-	if opts.LogOnly && (prof.DefaultAction.Kind == learn.ActAllow || prof.DefaultAction.Kind == learn.ActLog) {
-		return nil, fmt.Errorf("live replay: log-only needs a profile whose default action denies (an allowlist), not %s", prof.DefaultAction)
+	if (opts.LogOnly || forced) && (opts.Profile.DefaultAction.Kind == learn.ActAllow || opts.Profile.DefaultAction.Kind == learn.ActLog) {
+		return nil, fmt.Errorf("live replay: log-only needs a profile whose default action denies (an allowlist), not %s", opts.Profile.DefaultAction)
 	}
-	if opts.LogOnly {
-		prof = prof.Copy()
-		prof.DefaultAction = learn.Log
-		rep.Notes = append(rep.Notes, fmt.Sprintf("log-only: the default action %s was switched to log, so nothing was denied; each call listed would have been", opts.Profile.DefaultAction))
+	run := func(prof *learn.Profile, logFlag bool, rep *Report) error {
+		if opts.Runtime == RuntimeNone {
+			return liveDirect(ctx, opts, prof, rep)
+		}
+		return liveRunc(ctx, opts, prof, logFlag, rep)
 	}
-	var err error
-	if opts.Runtime == RuntimeNone {
-		err = liveDirect(ctx, opts, prof, rep)
-	} else {
-		err = liveRunc(ctx, opts, prof, rep)
+
+	if !opts.LogOnly && !forced {
+		// Enforced, and every denial audited.
+		if err := run(opts.Profile, true, rep); err != nil {
+			return nil, fmt.Errorf("live replay: %w", err)
+		}
+		return rep, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("live replay: %w", err)
+	enforcedCode := 0
+	if forced {
+		// First the profile as it is, enforced: the workload and its
+		// driver must succeed under the real thing. Only denials the
+		// kernel always audits (kill actions) can be seen.
+		enf := &Report{}
+		if err := run(opts.Profile, false, enf); err != nil {
+			return nil, fmt.Errorf("live replay (enforced run): %w", err)
+		}
+		for _, n := range enf.Notes {
+			rep.Notes = append(rep.Notes, "enforced run: "+n)
+		}
+		rep.Notes = append(rep.Notes, fmt.Sprintf("enforced run: exit status %d", enf.ExitCode))
+		rep.Violations = append(rep.Violations, enf.Violations...)
+		rep.Checked += enf.Checked
+		enforcedCode = enf.ExitCode
+	}
+	// Log-only: the default action switched to log, so that every call
+	// it would have caught is audited and named.
+	prof := opts.Profile.Copy()
+	prof.DefaultAction = learn.Log
+	lo := &Report{}
+	if err := run(prof, false, lo); err != nil {
+		return nil, fmt.Errorf("live replay (log-only run): %w", err)
+	}
+	rep.Notes = append(rep.Notes, fmt.Sprintf("log-only run: the default action %s was switched to log; each call listed would have been denied", opts.Profile.DefaultAction))
+	for _, n := range lo.Notes {
+		rep.Notes = append(rep.Notes, "log-only run: "+n)
+	}
+	rep.Checked += lo.Checked
+	rep.Violations = mergeViolations(rep.Violations, lo.Violations)
+	rep.ExitCode = lo.ExitCode
+	if enforcedCode != 0 {
+		rep.ExitCode = enforcedCode
 	}
 	return rep, nil
 }
 
+// mergeViolations adds b to a, one entry per syscall and action, sorted.
+func mergeViolations(a, b []Violation) []Violation {
+	for _, v := range b {
+		i := slices.IndexFunc(a, func(w Violation) bool { return w.Syscall == v.Syscall && w.Action == v.Action })
+		if i >= 0 {
+			a[i].Count += v.Count
+			continue
+		}
+		a = append(a, v)
+	}
+	sort.Slice(a, func(i, j int) bool {
+		if a[i].Syscall != a[j].Syscall {
+			return a[i].Syscall < a[j].Syscall
+		}
+		return a[i].Action < a[j].Action
+	})
+	return a
+}
+
 // liveRunc runs the workload in runc and reads its audit records.
-func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, rep *Report) error {
+func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFlag bool, rep *Report) error {
 	ready, err := trace.ParseReady(opts.Ready)
 	if err != nil {
 		return err
@@ -146,7 +201,7 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, rep *R
 		return err
 	}
 	defer col.close()
-	w, err := startRunc(opts, prof)
+	w, err := startRunc(opts, prof, logFlag)
 	if err != nil {
 		return err
 	}
@@ -160,7 +215,7 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, rep *R
 		return err
 	}
 	if lost := col.lost(); lost > 0 {
-		return fmt.Errorf("%d audit messages were lost (receive buffer overrun), a denial may be missing: no verdict", lost)
+		return fmt.Errorf("the audit socket overran %d times (records dropped), a denial may be missing: no verdict", lost)
 	}
 	return rep.addDenials(col.session(w.session), opts.Profile.DefaultAction)
 }
@@ -265,10 +320,10 @@ type workload struct {
 }
 
 // startRunc writes a bundle whose profile is prof (with
-// SECCOMP_FILTER_FLAG_LOG unless log-only) and starts it with runc in a fresh audit session.
-func startRunc(opts LiveOptions, prof *learn.Profile) (*workload, error) {
+// SECCOMP_FILTER_FLAG_LOG if logFlag) and starts it with runc in a fresh audit session.
+func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool) (*workload, error) {
 	var oo emit.OCIOptions
-	if !opts.LogOnly {
+	if logFlag {
 		oo.Flags = []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG"}
 	}
 	doc, err := emit.OCI(prof, oo)
@@ -519,7 +574,7 @@ func (c *collector) session(ses uint32) []audit.Record {
 	return out
 }
 
-func (c *collector) lost() uint64 { return c.r.Lost() }
+func (c *collector) lost() uint64 { return c.r.Overruns() }
 
 func (c *collector) close() {
 	c.r.Close()

@@ -115,6 +115,10 @@ func TestEndToEndHTTPServerRunc(t *testing.T) {
 	if r.code != 1 || !slices.Equal(denied, []string{"accept4"}) {
 		t.Errorf("replay without accept4: exit %d, denied %v; want exit 1 and exactly accept4 denied\nstderr: %s", r.code, denied, r.stderr)
 	}
+	// Enforced, the server cannot accept a connection: the driver fails.
+	if rep.ExitCode == 0 {
+		t.Errorf("replay without accept4: the driver succeeded under the enforced profile (notes %q)", rep.Notes)
+	}
 
 	// The text report names the denied call too.
 	args := replayArgs("broken.json")
