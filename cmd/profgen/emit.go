@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -102,16 +103,37 @@ func learnFromFiles(paths []string, opts learn.Options) (*learn.Profile, error) 
 		paths = []string{defaultRecording}
 	}
 	recs := make([]*recording.Recording, 0, len(paths))
+	var bases []string // --base profiles of log recordings, in order
 	for _, path := range paths {
 		r, err := recording.ReadFile(path)
 		if err != nil {
 			return nil, err
 		}
 		recs = append(recs, r)
+		if r.Base != "" && !slices.Contains(bases, r.Base) {
+			bases = append(bases, r.Base)
+		}
 	}
 	rec, err := recording.Merge(recs...)
 	if err != nil {
 		return nil, err
 	}
-	return learn.FromRecording(rec, opts)
+	prof, err := learn.FromRecording(rec, opts)
+	if err != nil {
+		return nil, err
+	}
+	// A recording made with --base holds only what the base profile did
+	// not allow: the profile is the base plus what was learned.
+	profs := []*learn.Profile{prof}
+	for _, b := range bases {
+		bp, err := emit.ReadOCIFile(b)
+		if err != nil {
+			return nil, fmt.Errorf("base profile of the recording: %w", err)
+		}
+		profs = append(profs, bp)
+	}
+	if len(profs) == 1 {
+		return prof, nil
+	}
+	return learn.Merge(profs...)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -15,6 +16,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/replay"
 	"github.com/profgen/profgen/trace"
 	"github.com/profgen/profgen/trace/recording"
 )
@@ -26,6 +30,7 @@ type recordParams struct {
 	ready    string
 	duration time.Duration
 	grace    time.Duration
+	base     string
 }
 
 func newRecordCmd() *cobra.Command {
@@ -74,18 +79,47 @@ signal N), with --drive the driver's, or 1 when profgen itself failed.`,
 	f.StringVar(&p.ready, "ready", "", "with --drive, wait until the target is ready: tcp:HOST:PORT or delay:DURATION")
 	f.DurationVar(&p.duration, "duration", 0, "stop the target after DURATION (0: no limit)")
 	f.DurationVar(&p.grace, "grace", trace.DefaultGrace, "time between SIGTERM and SIGKILL when the target is stopped")
+	f.StringVar(&p.base, "base", "", "with --backend log: an OCI profile whose allowed calls are not logged, so only what is new is recorded")
 	return cmd
 }
 
-// newBackend constructs the backend named by --backend.
-func newBackend(name string) (trace.Backend, error) {
+// newBackend constructs the backend named by --backend; base is the
+// --base profile, already read, or nil.
+func newBackend(name string, base *learn.Profile) (trace.Backend, error) {
 	switch name {
 	case recording.BackendEBPF:
+		if base != nil {
+			return nil, errors.New("--base needs --backend log")
+		}
 		return trace.NewEBPF(trace.EBPFOptions{})
 	case recording.BackendLog:
-		return trace.NewLog(trace.LogOptions{})
+		var opts trace.LogOptions
+		if base != nil {
+			prog, err := baseFilter(base)
+			if err != nil {
+				return nil, err
+			}
+			opts.Filter = prog
+		}
+		return trace.NewLog(opts)
 	}
 	return nil, fmt.Errorf("unknown --backend %q (want ebpf or log)", name)
+}
+
+// baseFilter compiles the log backend's filter for --base: what base allows
+// (argument rules included) is allowed silently, everything else, other
+// ABIs too, is logged. The base's own denials become logs as well, so that
+// nothing is refused or killed while recording.
+func baseFilter(base *learn.Profile) ([]byte, error) {
+	p := base.Copy()
+	p.DefaultAction = learn.Log
+	p.Syscalls = slices.DeleteFunc(p.Syscalls, func(s learn.Syscall) bool { return s.Action != learn.Allow })
+	f, err := replay.NewFilter(p, replay.CompileOptions{BadArch: &learn.Log})
+	if err != nil {
+		return nil, fmt.Errorf("--base: %w", err)
+	}
+	defer f.Release()
+	return trace.FilterProgram(f)
 }
 
 func runRecord(ctx context.Context, p *recordParams, command []string) error {
@@ -106,7 +140,19 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 			return fmt.Errorf("output %s: %s is not a directory", p.output, dir)
 		}
 	}
-	backend, err := newBackend(p.backend)
+	var base *learn.Profile
+	if p.base != "" {
+		// Refuse a bad base profile before the target starts.
+		abs, err := filepath.Abs(p.base)
+		if err != nil {
+			return fmt.Errorf("--base: %w", err)
+		}
+		if base, err = emit.ReadOCIFile(abs); err != nil {
+			return err
+		}
+		p.base = abs
+	}
+	backend, err := newBackend(p.backend, base)
 	if err != nil {
 		return err
 	}
@@ -139,6 +185,7 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 		return err
 	}
 	rec := res.Recording
+	rec.Base = p.base
 	if res.DriverErr != nil {
 		code := res.ExitCode
 		if code == 0 {
