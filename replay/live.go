@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -33,6 +34,10 @@ const (
 	// RuntimeRunc runs it in a runc container that loads the profile.
 	RuntimeRunc = "runc"
 )
+
+// ErrInterrupted is returned when a signal (LiveOptions.Signals) ended the
+// replay: the workload did not run its course, so there is no verdict.
+var ErrInterrupted = errors.New("interrupted: no verdict")
 
 // DefaultGrace is how long a workload gets between SIGTERM and SIGKILL
 // once its driver is done, when LiveOptions.Grace is zero.
@@ -102,6 +107,29 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Mode: "live", Violations: []Violation{}}
+	// Signals pass through to the workload; one that arrives ends the
+	// replay after the current run.
+	var interrupted atomic.Bool
+	if opts.Signals != nil {
+		in, fwd := opts.Signals, make(chan os.Signal, 2)
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for {
+				select {
+				case sig := <-in:
+					interrupted.Store(true)
+					select {
+					case fwd <- sig:
+					default:
+					}
+				case <-stop:
+					return
+				}
+			}
+		}()
+		opts.Signals = fwd
+	}
 	forced := false
 	if opts.Runtime == RuntimeRunc && !opts.LogOnly {
 		ok, err := runc.SupportsSeccompFlag("SECCOMP_FILTER_FLAG_LOG")
@@ -131,6 +159,9 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 		if err := run(opts.Profile, true, rep); err != nil {
 			return nil, fmt.Errorf("live replay: %w", err)
 		}
+		if interrupted.Load() {
+			return nil, fmt.Errorf("live replay: %w", ErrInterrupted)
+		}
 		return rep, nil
 	}
 	enforcedCode := 0
@@ -145,6 +176,9 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 		for _, n := range enf.Notes {
 			rep.Notes = append(rep.Notes, "enforced run: "+n)
 		}
+		if interrupted.Load() {
+			return nil, fmt.Errorf("live replay: %w", ErrInterrupted)
+		}
 		rep.Notes = append(rep.Notes, fmt.Sprintf("enforced run: exit status %d", enf.ExitCode))
 		rep.Violations = append(rep.Violations, enf.Violations...)
 		rep.Checked += enf.Checked
@@ -157,6 +191,9 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 	lo := &Report{}
 	if err := run(prof, false, lo); err != nil {
 		return nil, fmt.Errorf("live replay (log-only run): %w", err)
+	}
+	if interrupted.Load() {
+		return nil, fmt.Errorf("live replay: %w", ErrInterrupted)
 	}
 	rep.Notes = append(rep.Notes, fmt.Sprintf("log-only run: the default action %s was switched to log; each call listed would have been denied", opts.Profile.DefaultAction))
 	for _, n := range lo.Notes {

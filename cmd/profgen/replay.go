@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -198,10 +199,12 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var signals chan os.Signal
+	var interrupted atomic.Bool
 	if p.runtime == replay.RuntimeRunc {
 		go func() {
 			select {
 			case <-sigs:
+				interrupted.Store(true)
 				cancel()
 			case <-ctx.Done():
 			}
@@ -214,7 +217,7 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 	if p.json || stdout != os.Stdout {
 		out = os.Stderr
 	}
-	return replay.Live(ctx, replay.LiveOptions{
+	rep, err := replay.Live(ctx, replay.LiveOptions{
 		Profile:         prof,
 		Command:         args,
 		Runtime:         p.runtime,
@@ -230,6 +233,10 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 		Stderr:          os.Stderr,
 		Signals:         signals,
 	})
+	if err != nil && interrupted.Load() {
+		return nil, replay.ErrInterrupted
+	}
+	return rep, err
 }
 
 // replayStatic checks recordings (merged as a union) against prof.
