@@ -156,6 +156,9 @@ func argValues(n, o *recording.Syscall) []ArgDiff {
 		}
 		return vs
 	}
+	if len(n.Args) == 0 || (o != nil && len(o.Args) == 0) {
+		return nil // one side did not capture the arguments
+	}
 	var out []ArgDiff
 	seen := map[int]bool{}
 	for _, s := range []*recording.Syscall{n, o} {

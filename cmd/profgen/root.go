@@ -25,6 +25,8 @@ as an OCI seccomp profile, and proves it by replaying the workload under it.`,
 		newRecordCmd(),
 		newEmitCmd(),
 		newReplayCmd(),
+		newMergeCmd(),
+		newDiffCmd(),
 	)
 	return root
 }

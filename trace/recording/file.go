@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/atomicfile"
@@ -124,6 +125,9 @@ func describeJSONError(data []byte, err error) string {
 	switch {
 	case errors.As(err, &se):
 		off = se.Offset
+		if off > 0 && int(off) <= len(data) && !strings.Contains(se.Error(), "unexpected end") {
+			off-- // the offending byte, which Offset counts as read
+		}
 	case errors.As(err, &te):
 		off = te.Offset
 	}

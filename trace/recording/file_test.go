@@ -100,7 +100,7 @@ func TestParseErrors(t *testing.T) {
 		want       []string
 	}{
 		{"truncated", valid[:len(valid)/2], []string{"line ", "column "}},
-		{"syntax", "{\n  \"version\": 1,\n  \"arch\": amd64\n}", []string{"line 3 column 12"}},
+		{"syntax", "{\n  \"version\": 1,\n  \"arch\": amd64\n}", []string{"line 3 column 11"}},
 		{"wrong type", edit(`"inputs": 1`, `"inputs": "one"`), []string{"line 19 column 18", "inputs"}},
 		{"no version", `{"arch": "amd64"}`, []string{`no "version"`}},
 		{"future version", edit(`"version": 1`, `"version": 2`), []string{"format version 2 is newer than this profgen reads (1)", "upgrade"}},

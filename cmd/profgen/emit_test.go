@@ -1,0 +1,77 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/trace/recording"
+)
+
+// TestEmitBadInput: each bad input gives one line on stderr, a non-zero
+// exit, nothing on stdout, and no output file with -o.
+func TestEmitBadInput(t *testing.T) {
+	in := t.TempDir()
+	good := writeRecording(t, in, "good.json", nil)
+	x86 := writeRecording(t, in, "x86.json", func(r *recording.Recording) {
+		r.Arch = "x86"
+		r.Syscalls = []recording.Syscall{{Name: "read", Number: 3, Count: 1, Seen: 1}}
+	})
+	corrupt := filepath.Join(in, "corrupt.json")
+	os.WriteFile(corrupt, []byte("{\n  \"version\": 1,\n  \"arch\": amd64\n}\n"), 0o644)
+	future := filepath.Join(in, "future.json")
+	data, _ := os.ReadFile(good)
+	os.WriteFile(future, []byte(strings.Replace(string(data), `"version": 1`, `"version": 2`, 1)), 0o644)
+	unknown := filepath.Join(in, "unknown.json")
+	os.WriteFile(unknown, []byte(strings.Replace(string(data), `"name": "write"`, `"name": "wrait"`, 1)), 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no such file", []string{filepath.Join(in, "missing.json")}, "no such file"},
+		{"default recording missing", nil, "profgen-recording.json"},
+		{"corrupt JSON", []string{corrupt}, "line 3 column 11"},
+		{"future version", []string{future}, "format version 2 is newer than this profgen reads (1); upgrade profgen"},
+		{"unknown syscall", []string{unknown}, `unknown syscall "wrait"`},
+		{"unknown format", []string{"--format", "yaml", good}, `unknown --format "yaml"`},
+		{"unknown runtime", []string{"--runtime", "docker", good}, `unknown runtime "docker"`},
+		{"unknown default action", []string{"--default-action", "maybe", good}, `unknown default action "maybe"`},
+		{"unknown args mode", []string{"--args", "paths", good}, `unknown argument mode "paths"`},
+		{"different architectures", []string{good, x86}, "input 2 is for architecture x86, input 1 for amd64"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			res := runProfgen(t, out, append([]string{"emit", "-o", filepath.Join(out, "seccomp.json")}, tc.args...)...)
+			assertFailedCleanly(t, res, out, tc.want)
+		})
+	}
+}
+
+// TestEmitFormats: oci is loadable back, text is the table; --args none
+// drops the rules.
+func TestEmitFormats(t *testing.T) {
+	dir := t.TempDir()
+	rec := writeRecording(t, dir, "rec.json", nil)
+	prof := filepath.Join(dir, "seccomp.json")
+	if r := runProfgen(t, dir, "emit", "-o", prof, rec); r.code != 0 || r.stdout != "" {
+		t.Fatalf("emit: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	p, err := emit.ReadOCIFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Lookup("socket"); s == nil || len(s.Rules) != 2 {
+		t.Errorf("socket rules in the emitted profile: %v", s)
+	}
+	text := runProfgen(t, dir, "emit", "--format", "text", "--runtime", "none", rec)
+	if text.code != 0 || !strings.Contains(text.stdout, "arg0 & 0xffffffff == 0x1 && arg1 & 0xfff7f7ff == 0x1") {
+		t.Errorf("text: exit %d\n%s", text.code, text.stdout)
+	}
+	none := runProfgen(t, dir, "emit", "--format", "text", "--args", "none", rec)
+	if none.code != 0 || strings.Contains(none.stdout, "arg0") || !hasRow(none.stdout, "socket", "allow", "1/1", "recorded", "any") {
+		t.Errorf("--args none: exit %d\n%s", none.code, none.stdout)
+	}
+}
