@@ -75,16 +75,27 @@ var diffOptions = Options{Runtime: RuntimeNone}
 // Diff compares old and cur, the new side. Two recordings are compared
 // syscall by syscall and argument value by argument value; a profile is
 // compared by its rules (a recording facing a profile is learned into one
-// first, with no runtime's syscalls). Drift evaluates what the new side
+// first, with the runtime whose own syscalls the profile allows, if any;
+// two recordings are learned with none). Drift evaluates what the new side
 // needs in old's profile (learned, when old is a recording): every
 // recorded call shape of a new recording, or for a new profile every
 // syscall it allows and a representative call of each of its rules.
 func Diff(old, cur DiffInput) (*Difference, error) {
-	oldP, err := old.profile()
+	// A recording facing a profile is learned with the runtime the
+	// profile was most likely emitted for, so that the runtime's own
+	// syscalls neither show as removed nor unpin what it shares.
+	opts := diffOptions
+	switch {
+	case old.Profile != nil && cur.Recording != nil:
+		opts.Runtime = guessRuntime(old.Profile)
+	case cur.Profile != nil && old.Recording != nil:
+		opts.Runtime = guessRuntime(cur.Profile)
+	}
+	oldP, err := old.profile(opts)
 	if err != nil {
 		return nil, fmt.Errorf("diff: old: %w", err)
 	}
-	newP, err := cur.profile()
+	newP, err := cur.profile(opts)
 	if err != nil {
 		return nil, fmt.Errorf("diff: new: %w", err)
 	}
@@ -108,14 +119,32 @@ func Diff(old, cur DiffInput) (*Difference, error) {
 // Drifted reports whether the new side needs something old does not allow.
 func (d *Difference) Drifted() bool { return len(d.Drift) > 0 }
 
-func (in DiffInput) profile() (*Profile, error) {
+// guessRuntime returns the runtime with the most own syscalls that p
+// allows unconditionally, all of them; RuntimeNone if there is none.
+func guessRuntime(p *Profile) Runtime {
+	best, most := RuntimeNone, 0
+	for _, rt := range []Runtime{RuntimeRunc, RuntimeCrun} {
+		names := RuntimeSyscalls(rt)
+		ok := len(names) > most
+		for _, n := range names {
+			s := p.Lookup(n)
+			ok = ok && s != nil && allows(s.Action) && len(s.Rules) == 0
+		}
+		if ok {
+			best, most = rt, len(names)
+		}
+	}
+	return best
+}
+
+func (in DiffInput) profile(opts Options) (*Profile, error) {
 	switch {
 	case in.Recording != nil && in.Profile != nil:
 		return nil, fmt.Errorf("both a recording and a profile given")
 	case in.Profile != nil:
 		return in.Profile, nil
 	case in.Recording != nil:
-		return FromRecording(in.Recording, diffOptions)
+		return FromRecording(in.Recording, opts)
 	}
 	return nil, fmt.Errorf("nothing given")
 }
