@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/workload"
+	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/replay"
 	"github.com/profgen/profgen/trace/recording"
 )
 
@@ -177,6 +181,96 @@ func TestDiffHelp(t *testing.T) {
 	for _, want := range []string{"0  no drift", "1  drift", "2  error", "Examples:"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("help does not say %q:\n%s", want, res.stdout)
+		}
+	}
+}
+
+// TestDiffArgShapesWorkload records the argshapes workload (eBPF backend)
+// in its normal mode and in each variant, and checks that diff names the
+// one out-of-profile call of each variant, by syscall and value, both
+// against the normal recording and against the profile emitted from it;
+// and that the static replay of the normal recording under its own
+// profile (through OCI, libseccomp and the BPF VM) passes while each
+// variant's call is denied.
+func TestDiffArgShapesWorkload(t *testing.T) {
+	bin := workload.Build(t, "argshapes")
+	dir := t.TempDir()
+	record := func(name string, args ...string) string {
+		t.Helper()
+		out := filepath.Join(dir, name+".json")
+		r := runProfgen(t, dir, append([]string{"record", "-o", out, "--", bin}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("record %s: exit %d: %s", name, r.code, r.stderr)
+		}
+		return out
+	}
+	normal := record("normal")
+	prof := filepath.Join(dir, "seccomp.json")
+	// --runtime none: runc's own syscalls include prctl with any option,
+	// which would allow the dumpable variant.
+	if r := runProfgen(t, dir, "emit", "--runtime", "none", "-o", prof, normal); r.code != 0 {
+		t.Fatalf("emit: %s", r.stderr)
+	}
+	for _, old := range []string{normal, prof} {
+		if r := runProfgen(t, dir, "diff", old, normal); r.code != 0 {
+			t.Errorf("diff %s normal: exit %d\n%s%s", filepath.Base(old), r.code, r.stdout, r.stderr)
+		}
+	}
+	rec, err := recording.ReadFile(normal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := learn.FromRecording(rec, learn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := emit.OCI(model, emit.OCIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := emit.WriteOCI(&b, doc); err != nil {
+		t.Fatal(err)
+	}
+	back, err := emit.ParseOCI([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := replay.Static(back, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Checked < uint64(len(rec.Syscalls)) {
+		t.Errorf("static replay of the normal recording: %+v", rep)
+	}
+
+	for _, v := range []struct {
+		variant, syscall, detail string
+	}{
+		{"netlink", "socket", "domain=0x10 "},
+		{"packet", "socket", "domain=0x11 "},
+		{"ioctl", "ioctl", "request=0x5451"},
+		{"dumpable", "prctl", "option=0x4"},
+		{"wx", "mmap", "prot=0x6"},
+	} {
+		rec := record(v.variant, "--variant", v.variant)
+		for _, old := range []string{normal, prof} {
+			r := runProfgen(t, dir, "diff", old, rec)
+			want := "DRIFT: NEW needs what OLD does not allow:\n  " + v.syscall + " (" + v.detail
+			if r.code != 1 || !strings.Contains(r.stdout, want) || strings.Count(r.stdout, "OLD says") != 1 {
+				t.Errorf("diff %s %s: exit %d, want 1 and one drift saying %q:\n%s%s", filepath.Base(old), v.variant, r.code, want, r.stdout, r.stderr)
+			}
+		}
+		vr, err := recording.ReadFile(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := replay.Static(back, vr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Violations) != 1 || rep.Violations[0].Syscall != v.syscall {
+			t.Errorf("static replay of %s: violations %+v, want one %s", v.variant, rep.Violations, v.syscall)
 		}
 	}
 }
