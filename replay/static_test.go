@@ -468,3 +468,62 @@ func TestDifferential(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDifferentialDense: profiles shaped like learned ones — up to 60
+// rules per syscall over three arguments, 32-bit masked enums, 64-bit
+// equalities and flag masks — agree with the model on events whose upper
+// halves are zero, small, or sign-extended.
+func TestDifferentialDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(99, 1))
+	for i := range 60 {
+		p := &learn.Profile{Arch: "amd64", DefaultAction: learn.ErrnoEPERM}
+		for _, name := range []string{"socket", "ioctl", "mmap", "setsockopt"} {
+			var rules []learn.Rule
+			for range 1 + rng.IntN(60) {
+				var r learn.Rule
+				for k := range 3 {
+					if rng.IntN(3) == 0 {
+						continue
+					}
+					v := uint64(rng.IntN(6))
+					switch rng.IntN(3) {
+					case 0:
+						r[k] = learn.MaskedEqual{Mask: 0xffffffff, Value: v}
+					case 1:
+						r[k] = learn.Equal{Value: v | uint64(rng.IntN(2))<<32}
+					default:
+						r[k] = learn.MaskedEqual{Mask: 0xffffffff &^ uint64(rng.IntN(16)), Value: 0}
+					}
+				}
+				rules = append(rules, r)
+			}
+			if err := p.Add(learn.Syscall{Name: name, Action: learn.Allow, Rules: rules}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, err := NewChecker(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events := crafted(p)
+		for name := range events {
+			for range 300 {
+				var a [6]uint64
+				for k := range 3 {
+					a[k] = uint64(rng.IntN(8)) | uint64(rng.IntN(3))<<32
+					if rng.IntN(4) == 0 {
+						a[k] |= 0xffffffff_00000000
+					}
+				}
+				events[name] = append(events[name], a)
+			}
+		}
+		for name, evs := range events {
+			for _, args := range evs {
+				if _, err := c.Check(name, args); err != nil {
+					t.Fatalf("profile %d: %v", i, err)
+				}
+			}
+		}
+	}
+}
