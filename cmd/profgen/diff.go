@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -109,9 +110,12 @@ func readDiffInput(path string) (learn.DiffInput, string, error) {
 		Syscalls      []map[string]json.RawMessage
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		// Let the recording parser say where the JSON is broken.
-		if _, perr := recording.Parse(data); perr != nil {
-			return learn.DiffInput{}, "", fmt.Errorf("%s: %w", path, perr)
+		// Let the parser of what it looks like say where the JSON is
+		// broken.
+		if bytes.Contains(data, []byte(`"defaultAction"`)) {
+			_, err = emit.ParseOCI(data)
+		} else {
+			_, err = recording.Parse(data)
 		}
 		return learn.DiffInput{}, "", fmt.Errorf("%s: %w", path, err)
 	}

@@ -274,3 +274,16 @@ func TestDiffArgShapesWorkload(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffBrokenProfile: a broken OCI profile is reported as a profile,
+// with the place of the error.
+func TestDiffBrokenProfile(t *testing.T) {
+	dir := t.TempDir()
+	old := writeRecording(t, dir, "old.json", nil)
+	broken := filepath.Join(dir, "seccomp.json")
+	os.WriteFile(broken, []byte("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"syscalls\": [}\n"), 0o644)
+	res := runProfgen(t, dir, "diff", broken, old)
+	if res.code != 2 || !strings.Contains(res.stderr, "invalid profile: line 3 column 16") {
+		t.Errorf("exit %d, stderr %q", res.code, res.stderr)
+	}
+}
