@@ -39,6 +39,12 @@ const (
 // replay: the workload did not run its course, so there is no verdict.
 var ErrInterrupted = errors.New("interrupted: no verdict")
 
+// errAuditLost means audit records were dropped during a run, so a denial
+// may be missing; the run is repeated up to auditAttempts times.
+var errAuditLost = errors.New("audit records were lost, a denial may be missing: no verdict")
+
+const auditAttempts = 3
+
 // DefaultGrace is how long a workload gets between SIGTERM and SIGKILL
 // once its driver is done, when LiveOptions.Grace is zero.
 const DefaultGrace = 5 * time.Second
@@ -148,10 +154,22 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 		return nil, fmt.Errorf("live replay: log-only needs a profile whose default action denies (an allowlist), not %s", opts.Profile.DefaultAction)
 	}
 	run := func(prof *learn.Profile, logFlag bool, rep *Report) error {
-		if opts.Runtime == RuntimeNone {
-			return liveDirect(ctx, opts, prof, rep)
+		// Audit records of the whole machine share the socket: when
+		// another busy auditor overran it, the run is repeated.
+		base := *rep
+		for attempt := 1; ; attempt++ {
+			*rep = base
+			rep.Violations, rep.Notes = slices.Clone(base.Violations), slices.Clone(base.Notes)
+			var err error
+			if opts.Runtime == RuntimeNone {
+				err = liveDirect(ctx, opts, prof, rep)
+			} else {
+				err = liveRunc(ctx, opts, prof, logFlag, rep)
+			}
+			if !errors.Is(err, errAuditLost) || attempt == auditAttempts || interrupted.Load() {
+				return err
+			}
 		}
-		return liveRunc(ctx, opts, prof, logFlag, rep)
 	}
 
 	if !opts.LogOnly && !forced {
@@ -252,7 +270,7 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 		return err
 	}
 	if lost := col.lost(); lost > 0 {
-		return fmt.Errorf("the audit socket overran %d times (records dropped), a denial may be missing: no verdict", lost)
+		return fmt.Errorf("%w: the audit socket overran %d times", errAuditLost, lost)
 	}
 	return rep.addDenials(col.session(w.session), opts.Profile.DefaultAction)
 }
@@ -298,7 +316,7 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, rep 
 	rec := res.Recording
 	rep.Notes = append(rep.Notes, rec.Notes...)
 	if rec.Lost > 0 {
-		return fmt.Errorf("%d audit records were lost, a denial may be missing: no verdict", rec.Lost)
+		return fmt.Errorf("%w: %d records", errAuditLost, rec.Lost)
 	}
 	act := actionName(opts.Profile.DefaultAction)
 	for _, s := range rec.Syscalls {
