@@ -99,11 +99,13 @@ type LiveOptions struct {
 // The kernel audits a denial (SECCOMP_RET_ERRNO) only when the filter was
 // loaded with SECCOMP_FILTER_FLAG_LOG. runc before 1.2 refuses the OCI
 // "flags" field, and profgen's launcher (RuntimeNone) loads its filter
-// without flags; in those cases Live runs log-only, as if LogOnly were
-// set, and says so in a note. Log-only, the workload itself never sees a
-// denial, so it runs to the end and every would-be denial is reported,
-// not only the first; calls the profile answers with an explicit action
-// (the ENOSYS stubs) are enforced and not reported.
+// without flags; in those cases Live runs the workload twice and says so
+// in a note: first enforced as the profile is (its exit status counts;
+// only kill actions, which the kernel always audits, can be named), then
+// log-only, as if LogOnly were set. Log-only, the workload itself never
+// sees a denial, so it runs to the end and every would-be denial is
+// reported, not only the first; calls the profile answers with an
+// explicit action (the ENOSYS stubs) are enforced and not reported.
 //
 // The report's ExitCode is the driver's exit status when a driver ran,
 // the workload's otherwise (128+N for death by signal N). An error means
