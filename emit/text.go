@@ -31,13 +31,14 @@ func WriteText(w io.Writer, p *learn.Profile) error {
 		if s.Seen > 0 {
 			seen = fmt.Sprintf("%d/%d", s.Seen, p.Inputs)
 		}
-		origin := s.Origin
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Action, seen, s.Origin, rules)
+		// Reasons and notes go on lines of their own, in the last
+		// column, so that they do not widen the table.
 		if s.Reason != "" {
-			origin += ": " + s.Reason
+			fmt.Fprintf(tw, "\t\t\t\t# %s\n", s.Reason)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Action, seen, origin, rules)
 		for _, n := range s.Notes {
-			fmt.Fprintf(tw, "\t\t\tnote: %s\t\n", n)
+			fmt.Fprintf(tw, "\t\t\t\t# note: %s\n", n)
 		}
 	}
 	return tw.Flush()

@@ -21,7 +21,9 @@ const maxRulesPerSyscall = 64
 //     values (MASKED_EQ of the other bits against 0), except that bits
 //     listed as exclusive (PROT_WRITE|PROT_EXEC) are allowed together
 //     only if a value holding them all was seen;
-//   - an argument with more than maxValues distinct values is not pinned.
+//   - an enum argument with more than maxValues distinct values is not
+//     pinned (a flags argument becomes one mask however many values it
+//     took, so it is always pinned).
 //
 // Values are compared under the argument's capture mask, so a 32-bit int
 // argument matches whatever its upper half holds.
@@ -30,7 +32,7 @@ func generalize(s *recording.Syscall, maxValues int) ([]Rule, []string) {
 	pinned := make([]bool, len(s.Args))
 	for i, a := range s.Args {
 		pinned[i] = true
-		if n := distinct(s.Shapes, i); n > maxValues {
+		if n := distinct(s.Shapes, i); a.Kind == recording.KindEnum && n > maxValues {
 			pinned[i] = false
 			notes = append(notes, fmt.Sprintf("%s (arg %d) not pinned: %d distinct values, more than %d", a.Name, a.Index, n, maxValues))
 		}
