@@ -258,7 +258,7 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 		return err
 	}
 	defer col.close()
-	w, err := startRunc(opts, prof, logFlag)
+	w, err := startRunc(opts, prof, logFlag, col.watch)
 	if err != nil {
 		return err
 	}
@@ -377,8 +377,9 @@ type workload struct {
 }
 
 // startRunc writes a bundle whose profile is prof (with
-// SECCOMP_FILTER_FLAG_LOG if logFlag) and starts it with runc in a fresh audit session.
-func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool) (*workload, error) {
+// SECCOMP_FILTER_FLAG_LOG if logFlag) and starts it, telling watch its
+// audit session before it runs with runc in a fresh audit session.
+func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
 	var oo emit.OCIOptions
 	if logFlag {
 		oo.Flags = []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG"}
@@ -405,6 +406,7 @@ func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool) (*workload, 
 	c, err := runc.Start(b, runc.NewID("profgen-replay"), runc.Options{
 		Stdio:           runc.Stdio{Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr},
 		NewAuditSession: true,
+		OnAuditSession:  watch,
 	})
 	if err != nil {
 		os.RemoveAll(dir)
@@ -577,6 +579,7 @@ type collector struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	recs    []audit.Record
+	watched map[uint32]bool // sessions whose records are kept
 	markers map[uint32]bool
 	err     error
 	done    chan struct{}
@@ -590,7 +593,7 @@ func newCollector() (*collector, error) {
 		}
 		return nil, err
 	}
-	c := &collector{r: r, markers: map[uint32]bool{}, done: make(chan struct{})}
+	c := &collector{r: r, watched: map[uint32]bool{}, markers: map[uint32]bool{}, done: make(chan struct{})}
 	c.cond = sync.NewCond(&c.mu)
 	go c.loop()
 	return c, nil
@@ -611,11 +614,20 @@ func (c *collector) loop() {
 		if rec.Pid == pid && rec.Syscall == markerSyscall {
 			c.markers[rec.Ses] = true
 			c.cond.Broadcast()
-		} else if rec.Ses != audit.SessionUnset {
+		} else if c.watched[rec.Ses] {
 			c.recs = append(c.recs, rec)
 		}
 		c.mu.Unlock()
 	}
+}
+
+// watch keeps the records of audit session ses from now on; records of
+// other sessions (every process on the machine sends to the socket) are
+// dropped.
+func (c *collector) watch(ses uint32) {
+	c.mu.Lock()
+	c.watched[ses] = true
+	c.mu.Unlock()
 }
 
 // session returns the records of audit session ses.

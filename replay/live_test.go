@@ -66,7 +66,7 @@ func runcCalls(t *testing.T, nnp bool, rt learn.Runtime) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := runc.Start(b, runc.NewID("profgen-test"), runc.Options{NewAuditSession: true, Stdio: runc.Stdio{Stderr: os.Stderr}})
+	c, err := runc.Start(b, runc.NewID("profgen-test"), runc.Options{NewAuditSession: true, OnAuditSession: col.watch, Stdio: runc.Stdio{Stderr: os.Stderr}})
 	if err != nil {
 		t.Fatal(err)
 	}

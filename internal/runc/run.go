@@ -40,6 +40,10 @@ type Options struct {
 	// audit record of the container (seccomp denials, for example)
 	// then carries Container.Session as ses=.
 	NewAuditSession bool
+	// OnAuditSession, with NewAuditSession, is called with the session
+	// id before runc starts, so that a reader of audit records can
+	// select the session's records from the first.
+	OnAuditSession func(ses uint32)
 }
 
 // Look finds the runc binary.
@@ -90,7 +94,7 @@ func Start(b *Bundle, id string, opts Options) (*Container, error) {
 	}
 	var ses uint32
 	if opts.NewAuditSession {
-		ses, err = startInNewSession(cmd)
+		ses, err = startInNewSession(cmd, opts.OnAuditSession)
 	} else {
 		err = cmd.Start()
 	}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -111,5 +113,43 @@ func TestRunCancel(t *testing.T) {
 	out, _ := exec.Command(Binary, "state", id).CombinedOutput()
 	if !strings.Contains(string(out), "does not exist") {
 		t.Errorf("container %s still exists after Wait: %s", id, out)
+	}
+}
+
+// With NewAuditSession, runc and the container run in a fresh audit
+// session, reported before runc starts and seen by the container.
+func TestRunAuditSession(t *testing.T) {
+	b, err := NewBundle(filepath.Join(t.TempDir(), "bundle"), BundleOptions{Args: []string{"cat", "/proc/self/sessionid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reported uint32
+	var out bytes.Buffer
+	c, err := Start(b, NewID("profgen-test"), Options{
+		Stdio:           Stdio{Stdout: &out, Stderr: &out},
+		NewAuditSession: true,
+		OnAuditSession:  func(ses uint32) { reported = ses },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, err := c.Wait(context.Background()); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v: %s", code, err, out.String())
+	}
+	// A thread of the test that was never given a session of its own.
+	ownc := make(chan []byte)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		b, _ := os.ReadFile("/proc/thread-self/sessionid")
+		ownc <- b
+	}()
+	own := <-ownc
+	got := strings.TrimSpace(out.String())
+	if len(own) == 0 {
+		t.Fatal("cannot read the test's own audit session")
+	}
+	if c.Session == 0 || reported != c.Session || got != fmt.Sprint(c.Session) || got == strings.TrimSpace(string(own)) {
+		t.Errorf("container session %q, Session %d, reported %d, test's own %s: want one fresh session", got, c.Session, reported, own)
 	}
 }

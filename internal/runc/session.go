@@ -20,7 +20,7 @@ import (
 // no other goroutine runs with the altered loginuid. Changing a loginuid
 // that is already set needs CAP_AUDIT_CONTROL and fails when the kernel
 // makes loginuid immutable (audit=... loginuid_immutable).
-func startInNewSession(cmd *exec.Cmd) (uint32, error) {
+func startInNewSession(cmd *exec.Cmd, onSession func(uint32)) (uint32, error) {
 	type result struct {
 		ses uint32
 		err error
@@ -30,6 +30,9 @@ func startInNewSession(cmd *exec.Cmd) (uint32, error) {
 		runtime.LockOSThread()
 		// No UnlockOSThread: the thread ends with this goroutine.
 		ses, err := NewThreadAuditSession()
+		if err == nil && onSession != nil {
+			onSession(ses)
+		}
 		if err == nil {
 			err = cmd.Start()
 		}
@@ -42,8 +45,9 @@ func startInNewSession(cmd *exec.Cmd) (uint32, error) {
 // NewThreadAuditSession gives the calling OS thread a fresh audit session
 // and returns its id. The caller must have locked the thread
 // (runtime.LockOSThread) and must never unlock it, so that Go discards the
-// thread when the goroutine ends. The login uid is kept when set and set
-// to 0 (root) when not.
+// thread when the goroutine ends (or, for the main thread, parks it for
+// good; either way no other goroutine runs on it). The login uid is kept
+// when set and set to 0 (root) when not.
 func NewThreadAuditSession() (uint32, error) {
 	uid, err := os.ReadFile("/proc/thread-self/loginuid")
 	if err != nil {
