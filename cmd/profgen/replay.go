@@ -63,8 +63,10 @@ workload's own audit session.
 
 With --runtime runc (the default) the workload runs in a runc container
 (the host's /usr bind-mounted read-only, the host network, the workload's
-binary and --bind paths bind-mounted) that loads the profile itself, so the
-calls runc makes after loading the filter are checked too. With --runtime
+binary and --bind paths bind-mounted at their host paths, working directory
+/) that loads the profile itself, so the calls runc makes after loading the
+filter are checked too: give files the workload needs as absolute paths and
+--bind them. With --runtime
 none it runs directly under the compiled filter. With --drive, profgen waits
 until the workload is ready (--ready), runs the driver with sh -c on the
 host, then stops the workload (SIGTERM, SIGKILL after --grace).
