@@ -120,7 +120,7 @@ func Diff(old, cur DiffInput) (*Difference, error) {
 func (d *Difference) Drifted() bool { return len(d.Drift) > 0 }
 
 // guessRuntime returns the runtime with the most own syscalls that p
-// allows unconditionally, all of them; RuntimeNone if there is none.
+// allows, all of them; RuntimeNone if there is none.
 func guessRuntime(p *Profile) Runtime {
 	best, most := RuntimeNone, 0
 	for _, rt := range []Runtime{RuntimeRunc, RuntimeCrun} {
@@ -128,7 +128,7 @@ func guessRuntime(p *Profile) Runtime {
 		ok := len(names) > most
 		for _, n := range names {
 			s := p.Lookup(n)
-			ok = ok && s != nil && allows(s.Action) && len(s.Rules) == 0
+			ok = ok && s != nil && allows(s.Action)
 		}
 		if ok {
 			best, most = rt, len(names)

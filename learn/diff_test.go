@@ -166,6 +166,9 @@ func TestDiffProfileRecording(t *testing.T) {
 	// The recording is learned with runc's syscalls, which the profile
 	// allows: they are not removed, and runc's futex is not "changed".
 	for _, name := range learn.RuntimeSyscalls(learn.RuntimeRunc) {
+		if name == "mmap" {
+			continue // runc calls it too, but the drifted recording changes it
+		}
 		if strings.Contains(got, "\n"+name+" ") || strings.HasPrefix(got, name+" ") {
 			t.Errorf("runc's %s listed:\n%s", name, got)
 		}

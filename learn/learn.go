@@ -89,8 +89,13 @@ func addFixed(p *Profile, rt Runtime) error {
 			return err
 		}
 	}
-	for _, name := range RuntimeSyscalls(rt) {
-		if err := add(name, OriginRuntime, fmt.Sprintf("%s calls it after loading the filter", rt), Allow); err != nil {
+	for _, c := range runtimeCalls[rt] {
+		if _, err := abi.SyscallNumber(p.Arch, c.name); err != nil {
+			continue
+		}
+		s := Syscall{Name: c.name, Action: Allow, Rules: c.rules, Origin: OriginRuntime,
+			Reason: fmt.Sprintf("%s calls it after loading the filter", rt)}
+		if err := p.Add(s); err != nil {
 			return err
 		}
 	}

@@ -2,8 +2,9 @@ package learn
 
 import (
 	"fmt"
-	"slices"
 	"sort"
+
+	"golang.org/x/sys/unix"
 )
 
 // Runtime names the container runtime that will load the profile.
@@ -16,38 +17,91 @@ const (
 	RuntimeCrun Runtime = "crun"
 )
 
-// runtimeSyscalls lists what each runtime itself calls after loading the
-// filter, up to and including the container process's execve. The runc
-// list was found by running containers under a logging profile on this
-// machine (runc 1.1.5), 30 runs each with noNewPrivileges true and false,
-// and is the union of both: without no_new_privs (Docker's default) runc
-// loads the filter before it drops privileges and changes directory, so
-// capset, setuid, chdir and the rest run under the filter too. The test
-// TestRuncRuntimeSyscalls in package replay repeats the experiment; see
-// docs/runtimes.md for the method and the evidence. The crun list comes
-// from crun's source and notes and was not verified here.
-var runtimeSyscalls = map[Runtime][]string{
+// runtimeCall is a syscall a runtime makes itself under the filter, with
+// the argument values it uses where the argument is one profgen pins
+// (nil Rules: any arguments). Pinning them keeps the workload's own rules
+// meaningful: runc's prctl calls must not open prctl to every option.
+type runtimeCall struct {
+	name  string
+	rules []Rule
+}
+
+// runtimeCalls lists what each runtime itself calls after loading the
+// filter, up to and including the container process's execve.
+//
+// runc (1.1.5): the names were found by running containers under a logging
+// profile on this machine, 30 runs each with noNewPrivileges true and
+// false, and are the union of both: without no_new_privs (Docker's
+// default) runc loads the filter before it drops privileges and changes
+// directory, so capset, setuid, chdir and the rest run under the filter
+// too. The argument values were read from `strace -f` of runc init after
+// its PR_SET_SECCOMP and from runc's source (finalizeNamespace: keep-caps,
+// bounding set and ambient capabilities; closing and marking descriptors
+// close-on-exec; opening /proc/self/fd, the exec fifo and /etc/passwd; Go
+// runtime futexes and heap growth). TestRuncRuntimeSyscalls in package
+// replay checks, under a logging profile of exactly these rules, that runc
+// makes no call outside them. See docs/runtimes.md.
+//
+// crun: from crun's source and notes; not verified here (crun refuses this
+// machine's hybrid cgroup layout).
+var runtimeCalls = map[Runtime][]runtimeCall{
 	RuntimeNone: nil,
 	RuntimeRunc: {
 		// Every run, with or without no_new_privs.
-		"close", "epoll_ctl", "execve", "fstatfs", "getdents64", "getpid", "openat", "write",
+		{name: "close"}, {name: "epoll_ctl"}, {name: "execve"}, {name: "fstatfs"},
+		{name: "getdents64"}, {name: "getpid"}, {name: "write"},
+		{name: "openat", rules: onlyBits(2, unix.O_WRONLY|unix.O_CLOEXEC)},
 		// Some runs: Go runtime threads of runc init.
-		"futex", "rt_sigreturn",
+		{name: "futex", rules: anyOf(1, futexCmdMask, futexWait, futexWake)},
+		{name: "rt_sigreturn"},
+		{name: "mmap", rules: onlyBits(2, unix.PROT_READ|unix.PROT_WRITE)},
+		{name: "mprotect", rules: onlyBits(2, unix.PROT_READ|unix.PROT_WRITE)},
 		// Every run without no_new_privs: finishing the process's
-		// credentials, capabilities and working directory, and
-		// looking up the executable (faccessat2; on ENOSYS Go would
-		// fall back to faccessat plus getuid, geteuid, getgid and
-		// getegid).
-		"capget", "capset", "chdir", "faccessat2", "fcntl", "fstat", "getcwd", "getppid",
-		"newfstatat", "prctl", "read", "setgid", "setgroups", "setuid",
+		// credentials, capabilities and working directory, and looking
+		// up the executable (faccessat2; on ENOSYS Go would fall back to
+		// faccessat plus getuid, geteuid, getgid and getegid).
+		{name: "capget"}, {name: "capset"}, {name: "chdir"}, {name: "faccessat2"},
+		{name: "fstat"}, {name: "getcwd"}, {name: "getppid"}, {name: "newfstatat"},
+		{name: "read"}, {name: "setgid"}, {name: "setgroups"}, {name: "setuid"},
+		{name: "fcntl", rules: anyOf(1, mask32, unix.F_SETFD, unix.F_GETFL, unix.F_SETFL)},
+		{name: "prctl", rules: anyOf(0, mask32, unix.PR_SET_KEEPCAPS, unix.PR_CAPBSET_DROP, unix.PR_CAP_AMBIENT)},
 	},
-	RuntimeCrun: {"close"},
+	RuntimeCrun: {{name: "close"}},
 }
 
-// RuntimeSyscalls returns the syscalls runtime r makes under the profile,
-// sorted.
+const (
+	mask32 = 0xffffffff
+	// futexCmdMask drops FUTEX_PRIVATE_FLAG (128) and
+	// FUTEX_CLOCK_REALTIME (256) from a futex op, as the recorder does.
+	futexCmdMask = mask32 &^ (128 | 256)
+	// FUTEX_WAIT and FUTEX_WAKE (linux/futex.h; not in x/sys/unix).
+	futexWait = 0
+	futexWake = 1
+)
+
+// anyOf allows argument arg to be any of values, compared under mask.
+func anyOf(arg int, mask uint64, values ...uint64) []Rule {
+	rules := make([]Rule, len(values))
+	for i, v := range values {
+		rules[i][arg] = MaskedEqual{Mask: mask, Value: v & mask}
+	}
+	return rules
+}
+
+// onlyBits allows the 32-bit flags argument arg to hold no bits but bits.
+func onlyBits(arg int, bits uint64) []Rule {
+	var r Rule
+	r[arg] = MaskedEqual{Mask: mask32 &^ bits, Value: 0}
+	return []Rule{r}
+}
+
+// RuntimeSyscalls returns the names of the syscalls runtime r makes under
+// the profile, sorted.
 func RuntimeSyscalls(r Runtime) []string {
-	out := slices.Clone(runtimeSyscalls[r])
+	var out []string
+	for _, c := range runtimeCalls[r] {
+		out = append(out, c.name)
+	}
 	sort.Strings(out)
 	return out
 }
@@ -55,9 +109,9 @@ func RuntimeSyscalls(r Runtime) []string {
 // ParseRuntime checks a runtime name.
 func ParseRuntime(s string) (Runtime, error) {
 	r := Runtime(s)
-	if _, ok := runtimeSyscalls[r]; !ok {
+	if _, ok := runtimeCalls[r]; !ok {
 		var names []string
-		for k := range runtimeSyscalls {
+		for k := range runtimeCalls {
 			names = append(names, string(k))
 		}
 		sort.Strings(names)
