@@ -69,15 +69,17 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 			return nil, err
 		}
 	}
-	if err := addFixed(p, opts.Runtime); err != nil {
+	if err := addFixed(p, opts); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
 // addFixed adds the baseline, the runtime's own syscalls and the ENOSYS
-// stubs to p. Each must exist on p's architecture.
-func addFixed(p *Profile, rt Runtime) error {
+// stubs to p. Each must exist on p's architecture. With ArgsNone the
+// runtime's calls are allowed whatever their arguments, like the rest.
+func addFixed(p *Profile, opts Options) error {
+	rt := opts.Runtime
 	add := func(name, origin, reason string, act Action) error {
 		if _, err := abi.SyscallNumber(p.Arch, name); err != nil {
 			return nil // not on this architecture: nothing to allow
@@ -95,6 +97,9 @@ func addFixed(p *Profile, rt Runtime) error {
 		}
 		s := Syscall{Name: c.name, Action: Allow, Rules: c.rules, Origin: OriginRuntime,
 			Reason: fmt.Sprintf("%s calls it after loading the filter", rt)}
+		if opts.Args == ArgsNone {
+			s.Rules = nil
+		}
 		if err := p.Add(s); err != nil {
 			return err
 		}
