@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/jsonerr"
 	"github.com/profgen/profgen/learn"
 )
 
@@ -151,7 +151,7 @@ func ReadOCIFile(path string) (*learn.Profile, error) {
 func ParseOCI(data []byte) (*learn.Profile, error) {
 	var doc specs.LinuxSeccomp
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrProfile, describeJSONError(data, err))
+		return nil, fmt.Errorf("%w: %s", ErrProfile, jsonerr.Describe(data, err))
 	}
 	if doc.DefaultAction == "" {
 		return nil, fmt.Errorf("%w: no defaultAction (not a seccomp profile?)", ErrProfile)
@@ -268,34 +268,4 @@ func parseArgs(args []specs.LinuxSeccompArg) ([]learn.Rule, error) {
 		r[args[k].Index] = m
 	}
 	return []learn.Rule{r}, nil
-}
-
-// describeJSONError says where in data a decoding error is, as line and
-// column.
-func describeJSONError(data []byte, err error) string {
-	var off int64 = -1
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-		if off > 0 && int(off) <= len(data) && !strings.Contains(se.Error(), "unexpected end") {
-			off-- // the offending byte, which Offset counts as read
-		}
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < 0 {
-		return err.Error()
-	}
-	line, col := 1, 1
-	for _, b := range data[:min(int(off), len(data))] {
-		if b == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("line %d column %d: %v", line, col, err)
 }

@@ -1,12 +1,9 @@
 package replay
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
 
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/net/bpf"
@@ -14,6 +11,7 @@ import (
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/trace"
 )
 
 // CompileOptions adjust the filter Compile and NewFilter build.
@@ -122,11 +120,14 @@ func Compile(p *learn.Profile, opts CompileOptions) ([]unix.SockFilter, error) {
 		return nil, err
 	}
 	defer f.Release()
-	raw, err := exportBPF(f)
+	raw, err := trace.FilterProgram(f)
+	if errors.Is(err, trace.ErrFilterTooLong) {
+		return nil, fmt.Errorf("compile profile: %w; use fewer argument rules (emit --args none or a lower --max-values)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("compile profile: %w", err)
 	}
-	return decodeSockFilters(raw)
+	return trace.DecodeFilter(raw)
 }
 
 // RawInstructions converts a program to golang.org/x/net/bpf's form.
@@ -136,60 +137,6 @@ func RawInstructions(prog []unix.SockFilter) []bpf.RawInstruction {
 		out[i] = bpf.RawInstruction{Op: ins.Code, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
 	}
 	return out
-}
-
-// exportBPF returns the program of f as the bytes seccomp(2) reads: an
-// array of struct sock_filter in native byte order. libseccomp before 2.6
-// has no seccomp_export_bpf_mem, so the program is exported to a memfd.
-func exportBPF(f *seccomp.ScmpFilter) ([]byte, error) {
-	if b, err := f.ExportBPFMem(); err == nil {
-		return b, nil
-	}
-	fd, err := unix.MemfdCreate("profgen-filter", unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("export filter: memfd_create: %w", err)
-	}
-	file := os.NewFile(uintptr(fd), "profgen-filter")
-	defer file.Close()
-	if err := f.ExportBPF(file); err != nil {
-		return nil, fmt.Errorf("export filter: %w", err)
-	}
-	if _, err := file.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("export filter: %w", err)
-	}
-	b, err := io.ReadAll(file)
-	if err != nil {
-		return nil, fmt.Errorf("export filter: %w", err)
-	}
-	return b, nil
-}
-
-// sockFilterSize is sizeof(struct sock_filter): u16 code, u8 jt, u8 jf,
-// u32 k.
-const sockFilterSize = 8
-
-// bpfMaxInsns is BPF_MAXINSNS, the kernel's limit on a filter's length.
-const bpfMaxInsns = 4096
-
-func decodeSockFilters(b []byte) ([]unix.SockFilter, error) {
-	if len(b) == 0 || len(b)%sockFilterSize != 0 {
-		return nil, fmt.Errorf("compile profile: libseccomp exported %d bytes, not a whole number of instructions", len(b))
-	}
-	n := len(b) / sockFilterSize
-	if n > bpfMaxInsns {
-		return nil, fmt.Errorf("compile profile: the filter has %d instructions, more than the kernel's limit of %d; use fewer argument rules (emit --args none or a lower --max-values)", n, bpfMaxInsns)
-	}
-	prog := make([]unix.SockFilter, n)
-	for i := range prog {
-		r := b[i*sockFilterSize:]
-		prog[i] = unix.SockFilter{
-			Code: binary.NativeEndian.Uint16(r[0:]),
-			Jt:   r[2],
-			Jf:   r[3],
-			K:    binary.NativeEndian.Uint32(r[4:]),
-		}
-	}
-	return prog, nil
 }
 
 // scmpAction maps a model action to libseccomp's.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/trace"
 	"github.com/profgen/profgen/trace/recording"
 )
 
@@ -56,7 +57,7 @@ func TestCompileInstructions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(prog) < 10 || len(prog) > bpfMaxInsns {
+	if len(prog) < 10 || len(prog) > trace.MaxFilterLen {
 		t.Fatalf("%d instructions", len(prog))
 	}
 	raw := RawInstructions(prog)

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -168,7 +169,7 @@ func setThreadName(name string) error {
 // installFilter decodes prog, a raw struct sock_filter array, and loads it
 // on the calling thread.
 func installFilter(prog []byte) error {
-	filters, err := decodeFilter(prog)
+	filters, err := DecodeFilter(prog)
 	if err != nil {
 		return err
 	}
@@ -189,15 +190,20 @@ func installFilterProg(filters []unix.SockFilter) error {
 	return nil
 }
 
-// decodeFilter checks and converts a raw sock_filter program.
-func decodeFilter(prog []byte) ([]unix.SockFilter, error) {
+// ErrFilterTooLong is returned (wrapped) for a filter longer than the
+// kernel's BPF_MAXINSNS.
+var ErrFilterTooLong = errors.New("filter too long")
+
+// DecodeFilter checks and converts a raw struct sock_filter program, in
+// native byte order, as libseccomp exports it and seccomp(2) loads it.
+func DecodeFilter(prog []byte) ([]unix.SockFilter, error) {
 	const size = int(unsafe.Sizeof(unix.SockFilter{}))
 	if len(prog) == 0 || len(prog)%size != 0 {
 		return nil, fmt.Errorf("seccomp filter: %d bytes is not a whole number of %d-byte instructions", len(prog), size)
 	}
 	n := len(prog) / size
 	if n > MaxFilterLen {
-		return nil, fmt.Errorf("seccomp filter: %d instructions, the kernel allows %d", n, MaxFilterLen)
+		return nil, fmt.Errorf("seccomp filter: %w: %d instructions, more than the kernel's limit of %d", ErrFilterTooLong, n, MaxFilterLen)
 	}
 	filters := make([]unix.SockFilter, n)
 	copy(unsafe.Slice((*byte)(unsafe.Pointer(&filters[0])), len(prog)), prog)

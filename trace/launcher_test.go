@@ -97,7 +97,7 @@ func TestDecodeFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	filters, err := decodeFilter(prog)
+	filters, err := DecodeFilter(prog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestDecodeFilter(t *testing.T) {
 		t.Errorf("last instruction %+v, want ret SECCOMP_RET_LOG", last)
 	}
 	for _, bad := range [][]byte{nil, make([]byte, 7), make([]byte, 8*(MaxFilterLen+1))} {
-		if _, err := decodeFilter(bad); err == nil {
+		if _, err := DecodeFilter(bad); err == nil {
 			t.Errorf("decodeFilter accepted %d bytes", len(bad))
 		}
 	}

@@ -123,7 +123,7 @@ func NewLog(opts LogOptions) (*Log, error) {
 			return nil, err
 		}
 	}
-	if _, err := decodeFilter(prog); err != nil {
+	if _, err := DecodeFilter(prog); err != nil {
 		return nil, fmt.Errorf("log backend: %w", err)
 	}
 	r, err := audit.Open(audit.Options{RcvBuf: opts.RcvBuf})
@@ -255,7 +255,7 @@ func FilterProgram(f *seccomp.ScmpFilter) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export filter: %w", err)
 	}
-	if _, err := decodeFilter(prog); err != nil {
+	if _, err := DecodeFilter(prog); err != nil {
 		return nil, err
 	}
 	return prog, nil
@@ -653,7 +653,7 @@ func compileMarker() ([]unix.SockFilter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeFilter(prog)
+	return DecodeFilter(prog)
 }
 
 // Close implements Backend.

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/atomicfile"
+	"github.com/profgen/profgen/internal/jsonerr"
 )
 
 // ErrFormat marks a recording that cannot be used: corrupt, incomplete, or
@@ -38,7 +38,7 @@ func Parse(data []byte) (*Recording, error) {
 		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrFormat, describeJSONError(data, err))
+		return nil, fmt.Errorf("%w: %s", ErrFormat, jsonerr.Describe(data, err))
 	}
 	switch {
 	case head.Version == nil:
@@ -52,7 +52,7 @@ func Parse(data []byte) (*Recording, error) {
 	dec.DisallowUnknownFields()
 	var r Recording
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrFormat, describeJSONError(data, err))
+		return nil, fmt.Errorf("%w: %s", ErrFormat, jsonerr.Describe(data, err))
 	}
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -115,33 +115,4 @@ func (r *Recording) Encode(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
-}
-
-// describeJSONError turns a decoding error into text that says where.
-func describeJSONError(data []byte, err error) string {
-	var off int64 = -1
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-		if off > 0 && int(off) <= len(data) && !strings.Contains(se.Error(), "unexpected end") {
-			off-- // the offending byte, which Offset counts as read
-		}
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < 0 {
-		return err.Error()
-	}
-	line, col := 1, 1
-	for _, b := range data[:min(int(off), len(data))] {
-		if b == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("line %d column %d: %v", line, col, err)
 }
