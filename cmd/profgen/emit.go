@@ -110,6 +110,9 @@ func learnFromFiles(paths []string, opts learn.Options) (*learn.Profile, error) 
 			return nil, err
 		}
 		recs = append(recs, r)
+		if r.Base == "mixed" {
+			return nil, fmt.Errorf("recording %s merges recordings made against different --base profiles: emit from those recordings instead", path)
+		}
 		if r.Base != "" && !slices.Contains(bases, r.Base) {
 			bases = append(bases, r.Base)
 		}
