@@ -79,28 +79,23 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 // stubs to p. Each must exist on p's architecture. With ArgsNone the
 // runtime's calls are allowed whatever their arguments, like the rest.
 func addFixed(p *Profile, opts Options) error {
-	rt := opts.Runtime
-	add := func(name, origin, reason string, act Action) error {
-		if _, err := abi.SyscallNumber(p.Arch, name); err != nil {
+	add := func(c fixedCall, origin, reason string, act Action) error {
+		if _, err := abi.SyscallNumber(p.Arch, c.name); err != nil {
 			return nil // not on this architecture: nothing to allow
 		}
-		return p.Add(Syscall{Name: name, Action: act, Origin: origin, Reason: reason})
-	}
-	for _, b := range baseline {
-		if err := add(b.name, OriginBaseline, b.reason, Allow); err != nil {
-			return err
-		}
-	}
-	for _, c := range runtimeCalls[rt] {
-		if _, err := abi.SyscallNumber(p.Arch, c.name); err != nil {
-			continue
-		}
-		s := Syscall{Name: c.name, Action: Allow, Rules: c.rules, Origin: OriginRuntime,
-			Reason: fmt.Sprintf("%s calls it after loading the filter", rt)}
+		s := Syscall{Name: c.name, Action: act, Rules: c.rules, Origin: origin, Reason: reason}
 		if opts.Args == ArgsNone {
 			s.Rules = nil
 		}
-		if err := p.Add(s); err != nil {
+		return p.Add(s)
+	}
+	for _, c := range baseline {
+		if err := add(c, OriginBaseline, c.reason, Allow); err != nil {
+			return err
+		}
+	}
+	for _, c := range runtimeCalls[opts.Runtime] {
+		if err := add(c, OriginRuntime, fmt.Sprintf("%s calls it after loading the filter", opts.Runtime), Allow); err != nil {
 			return err
 		}
 	}
@@ -108,7 +103,7 @@ func addFixed(p *Profile, opts Options) error {
 		if p.Lookup(s.name) != nil {
 			continue
 		}
-		if err := add(s.name, OriginStub, s.reason, ErrnoENOSYS); err != nil {
+		if err := add(s, OriginStub, s.reason, ErrnoENOSYS); err != nil {
 			return err
 		}
 	}

@@ -17,17 +17,10 @@ const (
 	RuntimeCrun Runtime = "crun"
 )
 
-// runtimeCall is a syscall a runtime makes itself under the filter, with
-// the argument values it uses where the argument is one profgen pins
-// (nil Rules: any arguments). Pinning them keeps the workload's own rules
-// meaningful: runc's prctl calls must not open prctl to every option.
-type runtimeCall struct {
-	name  string
-	rules []Rule
-}
-
 // runtimeCalls lists what each runtime itself calls after loading the
-// filter, up to and including the container process's execve.
+// filter, up to and including the container process's execve, with the
+// argument values it uses where profgen pins the argument: runc's prctl
+// calls must not open prctl to every option.
 //
 // runc (1.1.5): the names were found by running containers under a logging
 // profile on this machine, 30 runs each with noNewPrivileges true and
@@ -44,7 +37,7 @@ type runtimeCall struct {
 //
 // crun: from crun's source and notes; not verified here (crun refuses this
 // machine's hybrid cgroup layout).
-var runtimeCalls = map[Runtime][]runtimeCall{
+var runtimeCalls = map[Runtime][]fixedCall{
 	RuntimeNone: nil,
 	RuntimeRunc: {
 		// Every run, with or without no_new_privs.
