@@ -21,6 +21,7 @@ type emitParams struct {
 	args          string
 	maxValues     int
 	logFlag       bool
+	goPackage     string
 }
 
 const defaultRecording = "profgen-recording.json"
@@ -35,6 +36,11 @@ a union) and writes it. Formats:
   oci    runtime-spec LinuxSeccomp JSON, for docker --security-opt seccomp=FILE,
          podman, Kubernetes localhost profiles, runc and crun
   text   a table of every allowed syscall with its rules, coverage and origin
+  c      C source for libseccomp with int profgen_load_filter(void); built with
+         cc -DPROFGEN_MAIN -o launcher FILE.c -lseccomp it is a launcher that
+         loads the filter and executes its arguments
+  go     Go source (package --go-package) with func LoadFilter() error, using
+         github.com/seccomp/libseccomp-golang; the filter covers every thread
 
 The profile always allows a small baseline (rt_sigreturn, restart_syscall,
 exit, exit_group), answers clone3 and faccessat2 with ENOSYS when they were
@@ -42,25 +48,28 @@ not recorded (so glibc falls back), and adds what --runtime calls itself
 after loading the filter.`,
 		Example: `  profgen emit --format oci -o seccomp.json profgen-recording.json
   profgen emit --format oci --runtime crun --default-action kill a.json b.json
-  profgen emit --format text --args none rec.json`,
+  profgen emit --format text --args none rec.json
+  profgen emit --format c --runtime none -o profile.c rec.json
+  profgen emit --format go --runtime none --go-package sandbox -o sandbox/filter.go rec.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runEmit(cmd.OutOrStdout(), &p, args)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&p.format, "format", "oci", "output format: oci or text")
+	f.StringVar(&p.format, "format", "oci", "output format: oci, text, c or go")
 	f.StringVarP(&p.output, "output", "o", "", "write to FILE instead of standard output")
 	f.StringVar(&p.runtime, "runtime", "runc", "container runtime whose own syscalls to allow: runc, crun or none")
 	f.StringVar(&p.defaultAction, "default-action", "errno", "action for everything not allowed: errno (EPERM), kill or log")
 	f.StringVar(&p.args, "args", "shapes", "pin argument values: shapes, or none for names only")
 	f.IntVar(&p.maxValues, "max-values", learn.DefaultMaxValues, "stop pinning an argument seen with more distinct values than this")
 	f.BoolVar(&p.logFlag, "log-denials", false, "set SECCOMP_FILTER_FLAG_LOG so that denied syscalls are logged to audit")
+	f.StringVar(&p.goPackage, "go-package", emit.DefaultGoPackage, "package name of --format go output")
 	return cmd
 }
 
 func runEmit(stdout io.Writer, p *emitParams, args []string) error {
-	if p.format != "oci" && p.format != "text" {
-		return fmt.Errorf("unknown --format %q (want oci or text)", p.format)
+	if !slices.Contains([]string{"oci", "text", "c", "go"}, p.format) {
+		return fmt.Errorf("unknown --format %q (want oci, text, c or go)", p.format)
 	}
 	rt, err := learn.ParseRuntime(p.runtime)
 	if err != nil {
@@ -77,8 +86,14 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		return err
 	}
 	write := func(w io.Writer) error {
-		if p.format == "text" {
+		code := emit.CodeOptions{Version: version, Log: p.logFlag}
+		switch p.format {
+		case "text":
 			return emit.WriteText(w, prof)
+		case "c":
+			return emit.WriteC(w, prof, code)
+		case "go":
+			return emit.WriteGo(w, prof, p.goPackage, code)
 		}
 		var opts emit.OCIOptions
 		if p.logFlag {
