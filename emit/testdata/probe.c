@@ -1,0 +1,41 @@
+/*
+ * probe: the workload of the generated-source tests. It makes a fixed set
+ * of syscalls and prints one line per call, "NAME ERRNO" (0 on success).
+ *
+ *   probe record    only the calls the test's profile is learned from:
+ *                   getuid, prctl(PR_SET_NAME)
+ *   probe enforce   those, plus getcwd (not in the profile) and
+ *                   prctl(PR_SET_DUMPABLE) (prctl pinned to PR_SET_NAME)
+ *
+ * Raw syscall(2) calls, so that libc neither caches nor substitutes them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void report(const char *name, long rc)
+{
+	printf("%s %d\n", name, rc < 0 ? errno : 0);
+}
+
+int main(int argc, char **argv)
+{
+	char buf[4096];
+	int enforce;
+
+	if (argc != 2 || (strcmp(argv[1], "record") && strcmp(argv[1], "enforce"))) {
+		fprintf(stderr, "usage: probe record|enforce\n");
+		return 2;
+	}
+	enforce = strcmp(argv[1], "enforce") == 0;
+	report("getuid", syscall(SYS_getuid));
+	report("prctl-set-name", syscall(SYS_prctl, PR_SET_NAME, "probe", 0, 0, 0));
+	if (enforce) {
+		report("getcwd", syscall(SYS_getcwd, buf, sizeof buf));
+		report("prctl-set-dumpable", syscall(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0));
+	}
+	return 0;
+}
