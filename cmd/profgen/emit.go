@@ -41,6 +41,7 @@ a union) and writes it. Formats:
          loads the filter and executes its arguments
   go     Go source (package --go-package) with func LoadFilter() error, using
          github.com/seccomp/libseccomp-golang; the filter covers every thread
+With c and go no container runtime loads the filter: pass --runtime none.
 
 The profile always allows a small baseline (rt_sigreturn, restart_syscall,
 exit, exit_group), answers clone3 and faccessat2 with ENOSYS when they were
