@@ -45,7 +45,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	if r.OK() {
-		_, err := fmt.Fprintf(w, "PASS: %s replay, %d checked, no syscall denied\n", r.Mode, r.Checked)
+		_, err := fmt.Fprintf(w, "PASS: %s replay, %s, no syscall denied\n", r.Mode, r.scope())
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -58,8 +58,18 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\n", v.Syscall, v.Number, args, v.Action, v.Count)
 	}
 	tw.Flush()
-	_, err := fmt.Fprintf(w, "FAIL: %s replay, %d checked, %d denied\n", r.Mode, r.Checked, len(r.Violations))
+	_, err := fmt.Fprintf(w, "FAIL: %s replay, %s, %d syscalls denied\n", r.Mode, r.scope(), len(r.Violations))
 	return err
+}
+
+// scope says what the verdict covers: the events checked (static), or how
+// the workload ended (live: only denied calls are audited, so there is no
+// count of the allowed ones).
+func (r *Report) scope() string {
+	if r.Mode == "live" {
+		return fmt.Sprintf("workload exit status %d", r.ExitCode)
+	}
+	return fmt.Sprintf("%d events checked", r.Checked)
 }
 
 // actionName is the name reports use for an action.
