@@ -732,7 +732,7 @@ func emitMarker() (uint32, error) {
 	if markerErr != nil {
 		return 0, fmt.Errorf("marker filter: %w", markerErr)
 	}
-	ses, err := runc.NewThreadAuditSession()
+	ses, err := audit.NewThreadSession()
 	if err != nil {
 		return 0, err
 	}

@@ -13,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/trace/audit"
 )
 
 // launcherArg, as argv[1], marks a re-execution of profgen (or of a test
@@ -94,7 +96,7 @@ func runLauncher(args []string) int {
 		fmt.Fprintf(status, "%s %s\n", kind, strings.ReplaceAll(msg, "\n", " "))
 	}
 
-	ses, err := newAuditSession()
+	ses, err := audit.NewThreadSession()
 	if err != nil {
 		report(launcherNoSession, err.Error())
 	} else {
@@ -122,36 +124,6 @@ func runLauncher(args []string) int {
 	err = syscall.Exec(path, argv, os.Environ())
 	report(launcherExecError, fmt.Sprintf("exec %s: %v", path, err))
 	return launcherExitCode
-}
-
-// newAuditSession gives the calling thread a fresh audit session id, which
-// its children inherit, and returns it. The login uid is kept when one is
-// set (that needs CAP_AUDIT_CONTROL and loginuid_immutable off) and set to
-// the caller's uid when it is not (allowed to anyone).
-func newAuditSession() (uint32, error) {
-	cur, err := os.ReadFile("/proc/thread-self/loginuid")
-	if err != nil {
-		return 0, fmt.Errorf("read login uid (kernel without CONFIG_AUDITSYSCALL?): %w", err)
-	}
-	uid := strings.TrimSpace(string(cur))
-	if uid == strconv.FormatUint(uint64(^uint32(0)), 10) {
-		uid = strconv.Itoa(os.Getuid())
-	}
-	if err := os.WriteFile("/proc/thread-self/loginuid", []byte(uid), 0); err != nil {
-		return 0, fmt.Errorf("set login uid for a fresh audit session (needs CAP_AUDIT_CONTROL once a login uid is set, and loginuid_immutable off): %w", err)
-	}
-	data, err := os.ReadFile("/proc/thread-self/sessionid")
-	if err != nil {
-		return 0, fmt.Errorf("read audit session id: %w", err)
-	}
-	v, err := strconv.ParseUint(strings.TrimSpace(string(data)), 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("read audit session id: %w", err)
-	}
-	if uint32(v) == ^uint32(0) {
-		return 0, fmt.Errorf("audit session id still unset after setting the login uid")
-	}
-	return uint32(v), nil
 }
 
 // setThreadName sets the calling thread's name (comm).
