@@ -7,14 +7,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -580,7 +578,7 @@ type collector struct {
 	cond    *sync.Cond
 	recs    []audit.Record
 	watched map[uint32]bool // sessions whose records are kept
-	markers map[uint32]bool
+	markers []audit.Record  // records of profgen itself: audit markers
 	err     error
 	done    chan struct{}
 }
@@ -593,7 +591,7 @@ func newCollector() (*collector, error) {
 		}
 		return nil, err
 	}
-	c := &collector{r: r, watched: map[uint32]bool{}, markers: map[uint32]bool{}, done: make(chan struct{})}
+	c := &collector{r: r, watched: map[uint32]bool{}, done: make(chan struct{})}
 	c.cond = sync.NewCond(&c.mu)
 	go c.loop()
 	return c, nil
@@ -611,8 +609,8 @@ func (c *collector) loop() {
 			c.mu.Unlock()
 			return
 		}
-		if rec.Pid == pid && rec.Syscall == markerSyscall {
-			c.markers[rec.Ses] = true
+		if rec.Pid == pid {
+			c.markers = append(c.markers, rec)
 			c.cond.Broadcast()
 		} else if c.watched[rec.Ses] {
 			c.recs = append(c.recs, rec)
@@ -650,34 +648,15 @@ func (c *collector) close() {
 	<-c.done
 }
 
-// markerSyscall is what flush makes its marker record with; nothing in
-// profgen calls it otherwise.
-const markerSyscall = unix.SYS_GETCPU
-
 // flush waits until every audit record emitted before the call has
 // arrived. The kernel queues audit records in order and sends them from a
 // kernel thread, so a workload's last records may still be on the way when
-// it has exited. flush emits a marker record of its own, behind them in
-// the queue, and waits for it: on one locked OS thread (which Go discards
-// afterwards, with all it changed) it takes a fresh audit session, so that
-// the marker is told apart from every other flush's, loads a filter that
-// logs getcpu, and calls getcpu.
+// it has exited. flush emits a marker record of its own
+// (trace.EmitAuditMarker), behind them in the queue, and waits for it.
 func (c *collector) flush() error {
-	type result struct {
-		ses uint32
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		// No UnlockOSThread: the thread, filtered now, ends with this
-		// goroutine.
-		ses, err := emitMarker()
-		done <- result{ses, err}
-	}()
-	r := <-done
-	if r.err != nil {
-		return fmt.Errorf("flush audit records: %w", r.err)
+	m, err := trace.EmitAuditMarker()
+	if err != nil {
+		return fmt.Errorf("flush audit records: %w", err)
 	}
 	deadline := time.AfterFunc(flushTimeout, func() {
 		c.mu.Lock()
@@ -688,7 +667,13 @@ func (c *collector) flush() error {
 	start := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for !c.markers[r.ses] {
+	for {
+		for i, rec := range c.markers {
+			if m.Is(rec) {
+				c.markers = slices.Delete(c.markers, i, i+1)
+				return nil
+			}
+		}
 		if c.err != nil {
 			return fmt.Errorf("flush audit records: %w", c.err)
 		}
@@ -697,54 +682,4 @@ func (c *collector) flush() error {
 		}
 		c.cond.Wait()
 	}
-	delete(c.markers, r.ses)
-	return nil
-}
-
-var (
-	markerOnce sync.Once
-	markerProg []unix.SockFilter
-	markerErr  error
-)
-
-// emitMarker gives the calling thread a fresh audit session, loads the
-// marker filter on it and makes the marker call. It returns the session.
-// The thread must be locked and never unlocked.
-func emitMarker() (uint32, error) {
-	markerOnce.Do(func() {
-		arch, err := abi.Native()
-		if err != nil {
-			markerErr = err
-			return
-		}
-		name, err := abi.SyscallName(arch, markerSyscall)
-		if err != nil {
-			markerErr = err
-			return
-		}
-		p := &learn.Profile{Arch: arch, DefaultAction: learn.Allow}
-		if err := p.Add(learn.Syscall{Name: name, Action: learn.Log}); err != nil {
-			markerErr = err
-			return
-		}
-		markerProg, markerErr = Compile(p, CompileOptions{BadArch: &learn.Allow})
-	})
-	if markerErr != nil {
-		return 0, fmt.Errorf("marker filter: %w", markerErr)
-	}
-	ses, err := audit.NewThreadSession()
-	if err != nil {
-		return 0, err
-	}
-	// Loaded by hand on this thread only: libseccomp-golang always asks
-	// for TSYNC, which would filter every thread of profgen.
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return 0, fmt.Errorf("marker filter: set no_new_privs: %w", err)
-	}
-	prog := unix.SockFprog{Len: uint16(len(markerProg)), Filter: &markerProg[0]}
-	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog))); e != 0 {
-		return 0, fmt.Errorf("load marker filter: %w", e)
-	}
-	unix.RawSyscall(markerSyscall, 0, 0, 0)
-	return ses, nil
 }

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
@@ -88,16 +86,17 @@ type Log struct {
 	// reader counters when the recording started
 	missedAtStart, malformedAtStart, overrunsAtStart uint64
 	collected                                        bool
-	drainComm                                        string
-	drained                                          chan struct{}
-	readErr                                          error
-	notes                                            []string
+	// marker is the drain marker Collect waits for, drainCh is closed
+	// when its record is read, and markers are the marker records of
+	// this process read so far (one may arrive before drain knows it).
+	marker  *AuditMarker
+	drainCh chan struct{}
+	markers []audit.Record
+	readErr error
+	notes   []string
 
 	closeOnce sync.Once
 }
-
-// drainSeq numbers the drain markers of all Log backends of the process.
-var drainSeq atomic.Uint32
 
 // NewLog checks that seccomp logging works, opens the audit socket and
 // starts reading. The caller must Close it.
@@ -387,9 +386,12 @@ func (l *Log) take(rec audit.Record) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if rec.Pid == l.self {
-		if l.drainComm != "" && rec.Comm == l.drainComm {
-			close(l.drained)
-			l.drainComm = ""
+		if rec.Syscall == markerNr {
+			l.markers = append(l.markers, rec)
+			if l.marker != nil && l.marker.Is(rec) {
+				close(l.drainCh)
+				l.marker = nil
+			}
 		}
 		return
 	}
@@ -540,7 +542,7 @@ func (l *Log) Collect() (*Observations, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.collected = true
-	l.drainComm = ""
+	l.marker = nil
 	obs := &Observations{
 		Counts: l.counts,
 		Scope:  recording.ScopeSeccomp,
@@ -583,77 +585,28 @@ func (l *Log) Collect() (*Observations, error) {
 	return obs, nil
 }
 
-// drain has a thread of profgen log one call under a thread name unique to
-// this attempt and returns a channel closed when its record is read.
+// drain emits an audit marker and returns a channel closed when its record
+// is read.
 func (l *Log) drain() (<-chan struct{}, error) {
-	comm := fmt.Sprintf("pgdrain-%x", drainSeq.Add(1))
 	ch := make(chan struct{})
 	l.mu.Lock()
-	l.drainComm, l.drained = comm, ch
+	l.drainCh = ch
 	l.mu.Unlock()
-	errc := make(chan error, 1)
-	go func() {
-		// The thread is never unlocked, so it ends with the goroutine,
-		// and its filter with it.
-		runtime.LockOSThread()
-		errc <- logMarker(comm)
-	}()
-	if err := <-errc; err != nil {
+	m, err := EmitAuditMarker()
+	if err != nil {
 		return nil, fmt.Errorf("log backend: drain: %w", err)
 	}
+	l.mu.Lock()
+	l.marker = &m
+	for _, rec := range l.markers { // it may have been read already
+		if m.Is(rec) {
+			close(ch)
+			l.marker = nil
+			break
+		}
+	}
+	l.mu.Unlock()
 	return ch, nil
-}
-
-var (
-	markerOnce sync.Once
-	markerProg []unix.SockFilter
-	markerErr  error
-)
-
-// logMarker names the calling thread comm, loads on it a filter that logs
-// getppid and allows everything else, and calls getppid. The thread must
-// be locked and must not run anything else afterwards.
-func logMarker(comm string) error {
-	markerOnce.Do(func() {
-		markerProg, markerErr = compileMarker()
-	})
-	if markerErr != nil {
-		return fmt.Errorf("marker filter: %w", markerErr)
-	}
-	var old [16]byte
-	if err := unix.Prctl(unix.PR_GET_NAME, uintptr(unsafe.Pointer(&old[0])), 0, 0, 0); err != nil {
-		return fmt.Errorf("get thread name: %w", err)
-	}
-	if err := setThreadName(comm); err != nil {
-		return err
-	}
-	if err := installFilterProg(markerProg); err != nil {
-		return err
-	}
-	unix.Getppid()
-	// Should the runtime keep the thread (it never ends the main
-	// thread), it keeps its name.
-	return setThreadName(unix.ByteSliceToString(old[:]))
-}
-
-func compileMarker() ([]unix.SockFilter, error) {
-	f, err := seccomp.NewFilter(seccomp.ActAllow)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Release()
-	sc, err := seccomp.GetSyscallFromName("getppid")
-	if err != nil {
-		return nil, err
-	}
-	if err := f.AddRule(sc, seccomp.ActLog); err != nil {
-		return nil, err
-	}
-	prog, err := FilterProgram(f)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeFilter(prog)
 }
 
 // Close implements Backend.
