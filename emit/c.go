@@ -226,32 +226,31 @@ func cConditions(r learn.Rule) ([]string, error) {
 		if m == nil {
 			continue
 		}
-		var c string
-		switch m := m.(type) {
-		case learn.Equal:
-			c = fmt.Sprintf("SCMP_A%d_64(SCMP_CMP_EQ, %#xULL)", i, m.Value)
-		case learn.NotEqual:
-			c = fmt.Sprintf("SCMP_A%d_64(SCMP_CMP_NE, %#xULL)", i, m.Value)
-		case learn.Less:
-			c = fmt.Sprintf("SCMP_A%d_64(SCMP_CMP_LT, %#xULL)", i, m.Value)
-		case learn.LessEqual:
-			c = fmt.Sprintf("SCMP_A%d_64(SCMP_CMP_LE, %#xULL)", i, m.Value)
-		case learn.Greater:
-			c = fmt.Sprintf("SCMP_A%d_64(SCMP_CMP_GT, %#xULL)", i, m.Value)
-		case learn.GreaterEqual:
-			c = fmt.Sprintf("SCMP_A%d_64(SCMP_CMP_GE, %#xULL)", i, m.Value)
-		case learn.MaskedEqual:
-			// libseccomp: mask first, then the expected value.
-			c = fmt.Sprintf("SCMP_A%d_64(SCMP_CMP_MASKED_EQ, %#xULL, %#xULL)", i, m.Mask, m.Value)
-		default:
-			return nil, fmt.Errorf("arg %d: no libseccomp comparison for %T", i, m)
+		op, operands, err := learn.Operands(m)
+		if err != nil {
+			return nil, fmt.Errorf("arg %d: %w", i, err)
 		}
-		out = append(out, c)
+		c := fmt.Sprintf("SCMP_A%d_64(%s", i, cOps[op])
+		for _, v := range operands {
+			c += fmt.Sprintf(", %#xULL", v)
+		}
+		out = append(out, c+")")
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("rule has no condition")
 	}
 	return out, nil
+}
+
+// cOps names the model's comparisons in libseccomp's C API.
+var cOps = map[learn.Op]string{
+	learn.OpEqual:        "SCMP_CMP_EQ",
+	learn.OpNotEqual:     "SCMP_CMP_NE",
+	learn.OpLess:         "SCMP_CMP_LT",
+	learn.OpLessEqual:    "SCMP_CMP_LE",
+	learn.OpGreater:      "SCMP_CMP_GT",
+	learn.OpGreaterEqual: "SCMP_CMP_GE",
+	learn.OpMaskedEqual:  "SCMP_CMP_MASKED_EQ",
 }
 
 // cComment makes s safe inside a one-line C comment.

@@ -6,6 +6,7 @@ import (
 	"go/format"
 	"go/token"
 	"io"
+	"strings"
 
 	"github.com/profgen/profgen/learn"
 )
@@ -212,30 +213,29 @@ func goConditions(r learn.Rule) ([]string, error) {
 		if m == nil {
 			continue
 		}
-		var c string
-		switch m := m.(type) {
-		case learn.Equal:
-			c = fmt.Sprintf("{%d, seccomp.CompareEqual, []uint64{%#x}}", i, m.Value)
-		case learn.NotEqual:
-			c = fmt.Sprintf("{%d, seccomp.CompareNotEqual, []uint64{%#x}}", i, m.Value)
-		case learn.Less:
-			c = fmt.Sprintf("{%d, seccomp.CompareLess, []uint64{%#x}}", i, m.Value)
-		case learn.LessEqual:
-			c = fmt.Sprintf("{%d, seccomp.CompareLessOrEqual, []uint64{%#x}}", i, m.Value)
-		case learn.Greater:
-			c = fmt.Sprintf("{%d, seccomp.CompareGreater, []uint64{%#x}}", i, m.Value)
-		case learn.GreaterEqual:
-			c = fmt.Sprintf("{%d, seccomp.CompareGreaterEqual, []uint64{%#x}}", i, m.Value)
-		case learn.MaskedEqual:
-			// libseccomp-golang: mask first, then the expected value.
-			c = fmt.Sprintf("{%d, seccomp.CompareMaskedEqual, []uint64{%#x, %#x}}", i, m.Mask, m.Value)
-		default:
-			return nil, fmt.Errorf("arg %d: no libseccomp comparison for %T", i, m)
+		op, operands, err := learn.Operands(m)
+		if err != nil {
+			return nil, fmt.Errorf("arg %d: %w", i, err)
 		}
-		out = append(out, c)
+		vals := make([]string, len(operands))
+		for k, v := range operands {
+			vals[k] = fmt.Sprintf("%#x", v)
+		}
+		out = append(out, fmt.Sprintf("{%d, seccomp.%s, []uint64{%s}}", i, goOps[op], strings.Join(vals, ", ")))
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("rule has no condition")
 	}
 	return out, nil
+}
+
+// goOps names the model's comparisons in libseccomp-golang.
+var goOps = map[learn.Op]string{
+	learn.OpEqual:        "CompareEqual",
+	learn.OpNotEqual:     "CompareNotEqual",
+	learn.OpLess:         "CompareLess",
+	learn.OpLessEqual:    "CompareLessOrEqual",
+	learn.OpGreater:      "CompareGreater",
+	learn.OpGreaterEqual: "CompareGreaterEqual",
+	learn.OpMaskedEqual:  "CompareMaskedEqual",
 }

@@ -95,27 +95,38 @@ func ociAction(a learn.Action) (specs.LinuxSeccompAction, *uint, error) {
 }
 
 func ociArg(idx uint, m learn.Matcher) (specs.LinuxSeccompArg, error) {
-	a := specs.LinuxSeccompArg{Index: idx}
-	switch m := m.(type) {
-	case learn.Equal:
-		a.Op, a.Value = specs.OpEqualTo, m.Value
-	case learn.NotEqual:
-		a.Op, a.Value = specs.OpNotEqual, m.Value
-	case learn.Less:
-		a.Op, a.Value = specs.OpLessThan, m.Value
-	case learn.LessEqual:
-		a.Op, a.Value = specs.OpLessEqual, m.Value
-	case learn.Greater:
-		a.Op, a.Value = specs.OpGreaterThan, m.Value
-	case learn.GreaterEqual:
-		a.Op, a.Value = specs.OpGreaterEqual, m.Value
-	case learn.MaskedEqual:
-		// runtime-spec: value is the mask, valueTwo the expected value.
-		a.Op, a.Value, a.ValueTwo = specs.OpMaskedEqual, m.Mask, m.Value
-	default:
-		return a, fmt.Errorf("arg %d: no OCI operator for %T", idx, m)
+	op, operands, err := learn.Operands(m)
+	if err != nil {
+		return specs.LinuxSeccompArg{}, fmt.Errorf("arg %d: %w", idx, err)
+	}
+	// runtime-spec, like libseccomp: value, or for MASKED_EQ the mask in
+	// value and the expected value in valueTwo.
+	a := specs.LinuxSeccompArg{Index: idx, Op: ociOps[op], Value: operands[0]}
+	if len(operands) > 1 {
+		a.ValueTwo = operands[1]
 	}
 	return a, nil
+}
+
+// ociOpOf is the inverse of ociOps.
+func ociOpOf(name specs.LinuxSeccompOperator) (learn.Op, bool) {
+	for op, n := range ociOps {
+		if n == name {
+			return op, true
+		}
+	}
+	return 0, false
+}
+
+// ociOps names the model's comparisons in the runtime-spec.
+var ociOps = map[learn.Op]specs.LinuxSeccompOperator{
+	learn.OpEqual:        specs.OpEqualTo,
+	learn.OpNotEqual:     specs.OpNotEqual,
+	learn.OpLess:         specs.OpLessThan,
+	learn.OpLessEqual:    specs.OpLessEqual,
+	learn.OpGreater:      specs.OpGreaterThan,
+	learn.OpGreaterEqual: specs.OpGreaterEqual,
+	learn.OpMaskedEqual:  specs.OpMaskedEqual,
 }
 
 // WriteOCI writes doc as indented JSON.
@@ -229,24 +240,17 @@ func parseArgs(args []specs.LinuxSeccompArg) ([]learn.Rule, error) {
 		if a.Index > 5 {
 			return nil, fmt.Errorf("args[%d]: index %d is not 0..5", k, a.Index)
 		}
-		var m learn.Matcher
-		switch a.Op {
-		case specs.OpEqualTo:
-			m = learn.Equal{Value: a.Value}
-		case specs.OpNotEqual:
-			m = learn.NotEqual{Value: a.Value}
-		case specs.OpLessThan:
-			m = learn.Less{Value: a.Value}
-		case specs.OpLessEqual:
-			m = learn.LessEqual{Value: a.Value}
-		case specs.OpGreaterThan:
-			m = learn.Greater{Value: a.Value}
-		case specs.OpGreaterEqual:
-			m = learn.GreaterEqual{Value: a.Value}
-		case specs.OpMaskedEqual:
-			m = learn.MaskedEqual{Mask: a.Value, Value: a.ValueTwo}
-		default:
+		op, ok := ociOpOf(a.Op)
+		if !ok {
 			return nil, fmt.Errorf("args[%d]: unknown operator %q", k, a.Op)
+		}
+		operands := []uint64{a.Value}
+		if op == learn.OpMaskedEqual {
+			operands = append(operands, a.ValueTwo)
+		}
+		m, err := learn.NewMatcher(op, operands...)
+		if err != nil {
+			return nil, fmt.Errorf("args[%d]: %v", k, err)
 		}
 		ms = append(ms, m)
 		count[a.Index]++

@@ -47,3 +47,70 @@ func (m LessEqual) String() string    { return fmt.Sprintf("<= %#x", m.Value) }
 func (m Greater) String() string      { return fmt.Sprintf("> %#x", m.Value) }
 func (m GreaterEqual) String() string { return fmt.Sprintf(">= %#x", m.Value) }
 func (m MaskedEqual) String() string  { return fmt.Sprintf("& %#x == %#x", m.Mask, m.Value) }
+
+// Op is a comparison of seccomp's argument filters, as libseccomp and the
+// OCI runtime-spec know them. Every output translates Ops with a table of
+// its own names; the matcher types map to Ops only here.
+type Op int
+
+// Comparisons.
+const (
+	OpEqual Op = iota
+	OpNotEqual
+	OpLess
+	OpLessEqual
+	OpGreater
+	OpGreaterEqual
+	OpMaskedEqual
+)
+
+// Operands returns m's comparison and its operands in libseccomp's order:
+// the value, or for MaskedEqual the mask and then the value.
+func Operands(m Matcher) (Op, []uint64, error) {
+	switch m := m.(type) {
+	case Equal:
+		return OpEqual, []uint64{m.Value}, nil
+	case NotEqual:
+		return OpNotEqual, []uint64{m.Value}, nil
+	case Less:
+		return OpLess, []uint64{m.Value}, nil
+	case LessEqual:
+		return OpLessEqual, []uint64{m.Value}, nil
+	case Greater:
+		return OpGreater, []uint64{m.Value}, nil
+	case GreaterEqual:
+		return OpGreaterEqual, []uint64{m.Value}, nil
+	case MaskedEqual:
+		return OpMaskedEqual, []uint64{m.Mask, m.Value}, nil
+	}
+	return 0, nil, fmt.Errorf("unknown matcher %T", m)
+}
+
+// NewMatcher is the inverse of Operands.
+func NewMatcher(op Op, operands ...uint64) (Matcher, error) {
+	want := 1
+	if op == OpMaskedEqual {
+		want = 2
+	}
+	if len(operands) != want {
+		return nil, fmt.Errorf("comparison %d takes %d operands, not %d", op, want, len(operands))
+	}
+	v := operands[0]
+	switch op {
+	case OpEqual:
+		return Equal{v}, nil
+	case OpNotEqual:
+		return NotEqual{v}, nil
+	case OpLess:
+		return Less{v}, nil
+	case OpLessEqual:
+		return LessEqual{v}, nil
+	case OpGreater:
+		return Greater{v}, nil
+	case OpGreaterEqual:
+		return GreaterEqual{v}, nil
+	case OpMaskedEqual:
+		return MaskedEqual{Mask: v, Value: operands[1]}, nil
+	}
+	return nil, fmt.Errorf("unknown comparison %d", op)
+}

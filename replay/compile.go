@@ -169,30 +169,11 @@ func scmpConditions(r learn.Rule) ([]seccomp.ScmpCondition, error) {
 		if m == nil {
 			continue
 		}
-		var (
-			c   seccomp.ScmpCondition
-			err error
-		)
-		idx := uint(i)
-		switch m := m.(type) {
-		case learn.Equal:
-			c, err = seccomp.MakeCondition(idx, seccomp.CompareEqual, m.Value)
-		case learn.NotEqual:
-			c, err = seccomp.MakeCondition(idx, seccomp.CompareNotEqual, m.Value)
-		case learn.Less:
-			c, err = seccomp.MakeCondition(idx, seccomp.CompareLess, m.Value)
-		case learn.LessEqual:
-			c, err = seccomp.MakeCondition(idx, seccomp.CompareLessOrEqual, m.Value)
-		case learn.Greater:
-			c, err = seccomp.MakeCondition(idx, seccomp.CompareGreater, m.Value)
-		case learn.GreaterEqual:
-			c, err = seccomp.MakeCondition(idx, seccomp.CompareGreaterEqual, m.Value)
-		case learn.MaskedEqual:
-			// libseccomp-golang: mask first, then the expected value.
-			c, err = seccomp.MakeCondition(idx, seccomp.CompareMaskedEqual, m.Mask, m.Value)
-		default:
-			err = fmt.Errorf("no libseccomp comparison for %T", m)
+		op, operands, err := learn.Operands(m)
+		if err != nil {
+			return nil, fmt.Errorf("arg %d: %w", i, err)
 		}
+		c, err := seccomp.MakeCondition(uint(i), scmpOps[op], operands...)
 		if err != nil {
 			return nil, fmt.Errorf("arg %d: %w", i, err)
 		}
@@ -202,4 +183,15 @@ func scmpConditions(r learn.Rule) ([]seccomp.ScmpCondition, error) {
 		return nil, errors.New("rule has no condition")
 	}
 	return conds, nil
+}
+
+// scmpOps names the model's comparisons in libseccomp-golang.
+var scmpOps = map[learn.Op]seccomp.ScmpCompareOp{
+	learn.OpEqual:        seccomp.CompareEqual,
+	learn.OpNotEqual:     seccomp.CompareNotEqual,
+	learn.OpLess:         seccomp.CompareLess,
+	learn.OpLessEqual:    seccomp.CompareLessOrEqual,
+	learn.OpGreater:      seccomp.CompareGreater,
+	learn.OpGreaterEqual: seccomp.CompareGreaterEqual,
+	learn.OpMaskedEqual:  seccomp.CompareMaskedEqual,
 }
