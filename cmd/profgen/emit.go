@@ -63,7 +63,7 @@ after loading the filter.`,
 	f.StringVar(&p.defaultAction, "default-action", "errno", "action for everything not allowed: errno (EPERM), kill or log")
 	f.StringVar(&p.args, "args", "shapes", "pin argument values: shapes, or none for names only")
 	f.IntVar(&p.maxValues, "max-values", learn.DefaultMaxValues, "stop pinning an argument seen with more distinct values than this")
-	f.BoolVar(&p.logFlag, "log-denials", false, "set SECCOMP_FILTER_FLAG_LOG so that denied syscalls are logged to audit")
+	f.BoolVar(&p.logFlag, "log-denials", false, "set SECCOMP_FILTER_FLAG_LOG so that denied syscalls are logged to audit (runc before 1.2 refuses such a profile)")
 	f.StringVar(&p.goPackage, "go-package", emit.DefaultGoPackage, "package name of --format go output")
 	return cmd
 }
