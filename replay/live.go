@@ -95,10 +95,10 @@ type LiveOptions struct {
 // count too: a profile that runc cannot start the workload under fails.
 //
 // The kernel audits a denial (SECCOMP_RET_ERRNO) only when the filter was
-// loaded with SECCOMP_FILTER_FLAG_LOG. runc before 1.2 refuses the OCI
-// "flags" field, and profgen's launcher (RuntimeNone) loads its filter
-// without flags; in those cases Live runs the workload twice and says so
-// in a note: first enforced as the profile is (its exit status counts;
+// loaded with SECCOMP_FILTER_FLAG_LOG. profgen's launcher (RuntimeNone)
+// sets it, and runc 1.2 does when asked; runc before 1.2 refuses the OCI
+// "flags" field, and then Live runs the workload twice and says so in a
+// note: first enforced as the profile is (its exit status counts;
 // only kill actions, which the kernel always audits, can be named), then
 // log-only, as if LogOnly were set. Log-only, the workload itself never
 // sees a denial, so it runs to the end and every would-be denial is
@@ -146,12 +146,9 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 			forced = true
 			rep.Notes = append(rep.Notes, "this runc cannot load a filter with SECCOMP_FILTER_FLAG_LOG (runc 1.2 can), so denials are not audited: the workload ran twice, enforced and then log-only")
 		}
-	} else if opts.Runtime == RuntimeNone && !opts.LogOnly {
-		forced = true
-		rep.Notes = append(rep.Notes, "profgen's launcher loads filters without SECCOMP_FILTER_FLAG_LOG, so denials are not audited: the workload ran twice, enforced and then log-only")
 	}
-	if (opts.LogOnly || forced) && (opts.Profile.DefaultAction.Kind == learn.ActAllow || opts.Profile.DefaultAction.Kind == learn.ActLog) {
-		return nil, fmt.Errorf("live replay: log-only needs a profile whose default action denies (an allowlist), not %s", opts.Profile.DefaultAction)
+	if k := opts.Profile.DefaultAction.Kind; k == learn.ActAllow || k == learn.ActLog {
+		return nil, fmt.Errorf("live replay: the profile's default action is %s: replay proves allowlists, whose default action denies", opts.Profile.DefaultAction)
 	}
 	run := func(prof *learn.Profile, logFlag bool, rep *Report) error {
 		// Audit records of the whole machine share the socket: when
@@ -162,7 +159,7 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 			rep.Violations, rep.Notes = slices.Clone(base.Violations), slices.Clone(base.Notes)
 			var err error
 			if opts.Runtime == RuntimeNone {
-				err = liveDirect(ctx, opts, prof, rep)
+				err = liveDirect(ctx, opts, prof, logFlag, rep)
 			} else {
 				err = liveRunc(ctx, opts, prof, logFlag, rep)
 			}
@@ -276,20 +273,33 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 }
 
 // liveDirect runs the workload through profgen's seccomp launcher, as the
-// log backend records: the filter is prof compiled (with calls of another
-// ABI logged instead of killed, to be reported), so what the backend
-// records is exactly what prof's default action caught.
-func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, rep *Report) error {
-	f, err := NewFilter(prof, CompileOptions{BadArch: &learn.Log})
+// log backend records. With logFlag the profile is enforced as it is and
+// loaded with SECCOMP_FILTER_FLAG_LOG, so that the kernel audits each
+// denial, and only the records of the profile's default action (and of a
+// call through another ABI, which kills) are kept; audit records do not
+// carry the errno, so the calls the profile answers with an explicit
+// action of the same kind (the ENOSYS stubs) are told apart by name and
+// are not violations. Without logFlag (log-only), prof's default action is
+// SCMP_ACT_LOG and calls of another ABI are logged too.
+func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFlag bool, rep *Report) error {
+	var co CompileOptions
+	var logOpts trace.LogOptions
+	if logFlag {
+		logOpts.FilterFlags = unix.SECCOMP_FILTER_FLAG_LOG
+		logOpts.Codes = []uint32{RetFromAction(prof.DefaultAction) & unix.SECCOMP_RET_ACTION_FULL, unix.SECCOMP_RET_KILL_PROCESS}
+	} else {
+		co.BadArch = &learn.Log
+	}
+	f, err := NewFilter(prof, co)
 	if err != nil {
 		return err
 	}
-	prog, err := trace.FilterProgram(f)
+	logOpts.Filter, err = trace.FilterProgram(f)
 	f.Release()
 	if err != nil {
 		return err
 	}
-	backend, err := trace.NewLog(trace.LogOptions{Filter: prog})
+	backend, err := trace.NewLog(logOpts)
 	if err != nil {
 		return err
 	}
@@ -320,6 +330,9 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, rep 
 	}
 	act := actionName(opts.Profile.DefaultAction)
 	for _, s := range rec.Syscalls {
+		if e := prof.Lookup(s.Name); e != nil && e.Action != learn.Allow && e.Action != learn.Log && len(e.Rules) == 0 {
+			continue // answered by its own entry (an ENOSYS stub), not denied by default
+		}
 		rep.Violations = append(rep.Violations, Violation{Syscall: s.Name, Number: s.Number, Action: act, Count: s.Count})
 		rep.Checked += s.Count
 	}

@@ -94,6 +94,24 @@ func (v *VM) Verdict(d SeccompData) (learn.Action, error) {
 	return ActionFromRet(ret)
 }
 
+// RetFromAction is the inverse of ActionFromRet: the value a filter returns
+// for a, as audit records show it in code=.
+func RetFromAction(a learn.Action) uint32 {
+	switch a.Kind {
+	case learn.ActAllow:
+		return unix.SECCOMP_RET_ALLOW
+	case learn.ActLog:
+		return unix.SECCOMP_RET_LOG
+	case learn.ActErrno:
+		return unix.SECCOMP_RET_ERRNO | uint32(a.Errno)&unix.SECCOMP_RET_DATA
+	case learn.ActTrap:
+		return unix.SECCOMP_RET_TRAP
+	case learn.ActKillThread:
+		return unix.SECCOMP_RET_KILL_THREAD
+	}
+	return unix.SECCOMP_RET_KILL_PROCESS
+}
+
 // ActionFromRet maps a seccomp filter's return value to the model's
 // action. Actions profgen never generates (TRACE, USER_NOTIF) are errors.
 func ActionFromRet(ret uint32) (learn.Action, error) {

@@ -23,7 +23,7 @@ const launcherArg = "__profgen_launch"
 
 // The launcher's protocol with the log backend (Log.Prepare and Log.Start):
 //
-//		argv: [argv0, launcherArg, FILTER_FD, STATUS_FD, PATH, ARGV...]
+//		argv: [argv0, launcherArg, FILTER_FD, STATUS_FD, FLAGS, PATH, ARGV...]
 //
 //	 1. On one locked OS thread, the launcher gives itself a fresh audit
 //	    session by writing its login uid to /proc/thread-self/loginuid and
@@ -34,7 +34,8 @@ const launcherArg = "__profgen_launch"
 //	    no record of the target can precede that; an empty program means the
 //	    backend gave up, and the launcher exits.
 //	 3. It names its thread launcherComm, sets no_new_privs and installs the
-//	    filter on its own thread only (no TSYNC): the runtime's other threads
+//	    filter, with the seccomp(2) flags FLAGS (decimal; TSYNC is never
+//	    set), on its own thread only: the runtime's other threads
 //	    stay unfiltered, so the only records of the launcher are those of this
 //	    thread, under that name, up to its execve.
 //	 4. It execs PATH with ARGV from the same thread; the process keeps the
@@ -79,17 +80,18 @@ func runLauncher(args []string) int {
 	// Everything happens on this thread: the session id and the filter
 	// belong to the thread that execs.
 	runtime.LockOSThread()
-	if len(args) < 4 {
+	if len(args) < 5 {
 		fmt.Fprintln(os.Stderr, "profgen launcher: bad arguments")
 		return launcherExitCode
 	}
 	filterFD, err1 := strconv.Atoi(args[0])
 	statusFD, err2 := strconv.Atoi(args[1])
-	if err1 != nil || err2 != nil {
-		fmt.Fprintln(os.Stderr, "profgen launcher: bad descriptors")
+	flags, err3 := strconv.ParseUint(args[2], 10, 32)
+	if err1 != nil || err2 != nil || err3 != nil || flags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 {
+		fmt.Fprintln(os.Stderr, "profgen launcher: bad arguments")
 		return launcherExitCode
 	}
-	path, argv := args[2], args[3:]
+	path, argv := args[3], args[4:]
 	unix.CloseOnExec(statusFD)
 	status := os.NewFile(uintptr(statusFD), "launcher-status")
 	report := func(kind, msg string) {
@@ -117,7 +119,7 @@ func runLauncher(args []string) int {
 		report(launcherError, err.Error())
 		return launcherExitCode
 	}
-	if err := installFilter(prog); err != nil {
+	if err := installFilter(prog, uint(flags)); err != nil {
 		report(launcherError, err.Error())
 		return launcherExitCode
 	}
@@ -139,23 +141,23 @@ func setThreadName(name string) error {
 }
 
 // installFilter decodes prog, a raw struct sock_filter array, and loads it
-// on the calling thread.
-func installFilter(prog []byte) error {
+// on the calling thread with the seccomp(2) flags.
+func installFilter(prog []byte, flags uint) error {
 	filters, err := DecodeFilter(prog)
 	if err != nil {
 		return err
 	}
-	return installFilterProg(filters)
+	return installFilterProg(filters, flags)
 }
 
 // installFilterProg sets no_new_privs and loads filters on the calling
-// thread only.
-func installFilterProg(filters []unix.SockFilter) error {
+// thread only, with the seccomp(2) flags (never TSYNC).
+func installFilterProg(filters []unix.SockFilter, flags uint) error {
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("set no_new_privs: %w", err)
 	}
 	fprog := unix.SockFprog{Len: uint16(len(filters)), Filter: &filters[0]}
-	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&fprog))); e != 0 {
+	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(&fprog))); e != 0 {
 		return fmt.Errorf("install seccomp filter: %w", e)
 	}
 	runtime.KeepAlive(filters)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,14 @@ type LogOptions struct {
 	// recorded. Nil means DefaultLogFilter: every syscall is logged. With
 	// --base it allows what the base profile allows and logs the rest.
 	Filter []byte
+	// FilterFlags are seccomp(2) flags the launcher loads Filter with:
+	// SECCOMP_FILTER_FLAG_LOG has the kernel audit every action but
+	// ALLOW, denials included. TSYNC is refused.
+	FilterFlags uint
+	// Codes, when not empty, limits what is recorded to records whose
+	// seccomp action is listed, as audit records carry it: the filter's
+	// return value without its data (SECCOMP_RET_ERRNO, not the errno).
+	Codes []uint32
 	// RcvBuf is the audit socket's receive buffer; zero means
 	// audit.DefaultRcvBuf (64 MiB).
 	RcvBuf int
@@ -56,6 +65,8 @@ type LogOptions struct {
 // waits for that record: every record of the target was queued before it.
 type Log struct {
 	filter   []byte
+	flags    uint     // seccomp(2) flags of the filter
+	codes    []uint32 // actions to record; empty: all
 	reader   *audit.Reader
 	native   uint32 // AUDIT_ARCH_* of the recorded ABI
 	execveNr int64
@@ -125,12 +136,17 @@ func NewLog(opts LogOptions) (*Log, error) {
 	if _, err := DecodeFilter(prog); err != nil {
 		return nil, fmt.Errorf("log backend: %w", err)
 	}
+	if opts.FilterFlags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 {
+		return nil, errors.New("log backend: the launcher filters its own thread only: TSYNC cannot be set")
+	}
 	r, err := audit.Open(audit.Options{RcvBuf: opts.RcvBuf})
 	if err != nil {
 		return nil, auditError(err)
 	}
 	l := &Log{
 		filter:   prog,
+		flags:    opts.FilterFlags,
+		codes:    slices.Clone(opts.Codes),
 		reader:   r,
 		native:   native,
 		execveNr: int64(execveNr),
@@ -286,7 +302,7 @@ func (l *Log) Prepare(t *Target) error {
 	}
 	filterFD := 3 + len(cmd.ExtraFiles)
 	cmd.ExtraFiles = append(cmd.ExtraFiles, l.filterR, l.statusW)
-	args := []string{"profgen-launcher", launcherArg, strconv.Itoa(filterFD), strconv.Itoa(filterFD + 1), cmd.Path}
+	args := []string{"profgen-launcher", launcherArg, strconv.Itoa(filterFD), strconv.Itoa(filterFD + 1), strconv.FormatUint(uint64(l.flags), 10), cmd.Path}
 	cmd.Args = append(args, cmd.Args...)
 	cmd.Path = "/proc/self/exe"
 	l.cgroup = t.Cgroup
@@ -426,6 +442,9 @@ func (l *Log) take(rec audit.Record) {
 		if !native || rec.Syscall != l.execveNr {
 			return
 		}
+	}
+	if len(l.codes) > 0 && !slices.Contains(l.codes, rec.Code) {
+		return
 	}
 	l.events.Add(1)
 	if !native {

@@ -84,7 +84,7 @@ func logMarker(comm string) error {
 	if err := setThreadName(comm); err != nil {
 		return err
 	}
-	if err := installFilterProg(markerProg); err != nil {
+	if err := installFilterProg(markerProg, 0); err != nil {
 		return err
 	}
 	unix.RawSyscall(markerNr, 0, 0, 0)

@@ -72,10 +72,13 @@ until the workload is ready (--ready), runs the driver with sh -c on the
 host, then stops the workload (SIGTERM, SIGKILL after --grace).
 
 The kernel audits a denied call only when the filter was loaded with
-SECCOMP_FILTER_FLAG_LOG, which runc before 1.2 and profgen's own launcher
-cannot set; replay then runs log-only (as --log-only asks): the profile's
-default action is switched to SCMP_ACT_LOG, nothing is denied, and every
-call the profile would have denied is reported. The report says so.
+SECCOMP_FILTER_FLAG_LOG. profgen's launcher (--runtime none) sets it: one
+enforced run, and the denials it met are reported. runc before 1.2 cannot:
+replay then runs twice, enforced (its exit status counts), then log-only
+(as --log-only asks: the profile's default action switched to SCMP_ACT_LOG,
+nothing denied, every call the profile would have denied reported). The
+report says so. --log-only lists every would-be denial, not only those an
+enforced run reaches before the workload gives up.
 
 With --static, nothing runs: each syscall and argument shape of the
 recordings is checked against the profile's compiled filter in a BPF VM.
