@@ -19,6 +19,7 @@ import (
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/trace"
@@ -269,7 +270,7 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 	if lost := col.lost(); lost > 0 {
 		return fmt.Errorf("%w: the audit socket overran %d times", errAuditLost, lost)
 	}
-	return rep.addDenials(col.session(w.session), opts.Profile.DefaultAction)
+	return rep.addDenials(col.session(w.session), opts.Profile)
 }
 
 // liveDirect runs the workload through profgen's seccomp launcher, as the
@@ -330,8 +331,8 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logF
 	}
 	act := actionName(opts.Profile.DefaultAction)
 	for _, s := range rec.Syscalls {
-		if e := prof.Lookup(s.Name); e != nil && e.Action != learn.Allow && e.Action != learn.Log && len(e.Rules) == 0 {
-			continue // answered by its own entry (an ENOSYS stub), not denied by default
+		if ownEntry(prof, s.Name) {
+			continue // an ENOSYS stub, not a denial
 		}
 		rep.Violations = append(rep.Violations, Violation{Syscall: s.Name, Number: s.Number, Action: act, Count: s.Count})
 		rep.Checked += s.Count
@@ -474,10 +475,7 @@ func drive(ctx context.Context, w *workload, ready trace.Readiness, opts LiveOpt
 			w.wait(cancelled())
 			return -1, fmt.Errorf("run driver: %w", derr)
 		}
-		dcode = ee.ExitCode()
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			dcode = 128 + int(ws.Signal())
-		}
+		dcode = exitcode.Of(ee.ProcessState)
 		rep.Notes = append(rep.Notes, fmt.Sprintf("driver exited with status %d", dcode))
 	}
 	// Stop the workload: SIGTERM, then SIGKILL after the grace period.
@@ -511,12 +509,19 @@ func cancelled() context.Context {
 }
 
 // addDenials turns the audit records of the workload's session into
-// violations, one per syscall and action, sorted by name. A logged call
-// (log-only) is reported with def, the action the profile would have taken.
-func (r *Report) addDenials(recs []audit.Record, def learn.Action) error {
+// violations, one per ABI, syscall and action, sorted by name. A logged or
+// errno call is reported with the profile's default action (audit records
+// carry no errno); calls p answers with an entry of their own (the ENOSYS
+// stubs) are not denials.
+func (r *Report) addDenials(recs []audit.Record, p *learn.Profile) error {
 	type key struct {
+		arch uint32
 		nr   int64
 		code uint32
+	}
+	native, err := abi.Native()
+	if err != nil {
+		return err
 	}
 	byKey := map[key]*Violation{}
 	for _, rec := range recs {
@@ -524,8 +529,8 @@ func (r *Report) addDenials(recs []audit.Record, def learn.Action) error {
 		switch act.Kind {
 		case learn.ActAllow:
 			continue
-		case learn.ActLog:
-			act = def
+		case learn.ActLog, learn.ActErrno:
+			act = p.DefaultAction
 		}
 		arch, err := abi.FromAudit(rec.Arch)
 		if err != nil {
@@ -535,10 +540,12 @@ func (r *Report) addDenials(recs []audit.Record, def learn.Action) error {
 		if err != nil {
 			name = fmt.Sprintf("syscall-%d", rec.Syscall)
 		}
-		if native, _ := abi.Native(); arch != native {
+		if arch != native {
 			name = string(arch) + ":" + name
+		} else if ownEntry(p, name) {
+			continue
 		}
-		k := key{rec.Syscall, rec.Code}
+		k := key{rec.Arch, rec.Syscall, rec.Code}
 		v, ok := byKey[k]
 		if !ok {
 			v = &Violation{Syscall: name, Number: int(rec.Syscall), Action: actionName(act), Pid: rec.Pid}
@@ -560,26 +567,25 @@ func (r *Report) addDenials(recs []audit.Record, def learn.Action) error {
 	return nil
 }
 
-// auditAction decodes the seccomp return value an audit record carries
-// (code=) into the action it stands for.
+// auditAction decodes the seccomp action an audit record carries (code=,
+// without the errno: the kernel logs the action only).
 func auditAction(code uint32) learn.Action {
-	switch code & unix.SECCOMP_RET_ACTION_FULL {
-	case unix.SECCOMP_RET_ALLOW:
-		return learn.Allow
-	case unix.SECCOMP_RET_LOG:
-		return learn.Log
-	case unix.SECCOMP_RET_ERRNO:
-		return learn.Action{Kind: learn.ActErrno, Errno: uint16(code & unix.SECCOMP_RET_DATA)}
-	case unix.SECCOMP_RET_TRAP:
+	a, err := ActionFromRet(code & unix.SECCOMP_RET_ACTION_FULL)
+	if err != nil {
+		// TRACE and USER_NOTIF: the profile model has neither; report
+		// the call as refused to the workload's own handling.
 		return learn.Action{Kind: learn.ActTrap}
-	case unix.SECCOMP_RET_KILL_THREAD:
-		return learn.Action{Kind: learn.ActKillThread}
-	case unix.SECCOMP_RET_KILL_PROCESS:
-		return learn.KillProcess
 	}
-	// TRACE and USER_NOTIF: the profile model has neither; report the
-	// call as refused to the workload's own handling.
-	return learn.Action{Kind: learn.ActTrap}
+	return a
+}
+
+// ownEntry reports whether p answers the named syscall with an action of
+// its own for every argument (an ENOSYS stub), rather than leaving it to
+// the default action: such a call is not a denial. Audit records carry the
+// action but not the errno, so the name tells them apart.
+func ownEntry(p *learn.Profile, name string) bool {
+	e := p.Lookup(name)
+	return e != nil && e.Action != learn.Allow && e.Action != learn.Log && len(e.Rules) == 0
 }
 
 // collector keeps the seccomp audit records received while a workload
@@ -671,13 +677,14 @@ func (c *collector) flush() error {
 	if err != nil {
 		return fmt.Errorf("flush audit records: %w", err)
 	}
+	timedOut := false // under c.mu
 	deadline := time.AfterFunc(flushTimeout, func() {
 		c.mu.Lock()
+		timedOut = true
 		c.cond.Broadcast()
 		c.mu.Unlock()
 	})
 	defer deadline.Stop()
-	start := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
@@ -690,7 +697,7 @@ func (c *collector) flush() error {
 		if c.err != nil {
 			return fmt.Errorf("flush audit records: %w", c.err)
 		}
-		if time.Since(start) >= flushTimeout {
+		if timedOut {
 			return fmt.Errorf("flush audit records: the marker record did not arrive within %v", flushTimeout)
 		}
 		c.cond.Wait()

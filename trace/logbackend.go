@@ -570,7 +570,9 @@ func (l *Log) Collect() (*Observations, error) {
 	l.counts = map[Key]uint64{}
 	// Records the stream skipped, by audit serial numbers; an overflow
 	// the kernel reported counts at least one.
-	dropped := l.reader.Missed() - l.missedAtStart
+	// Missed can go down (a late record fills a gap), so below its value
+	// at the start: floor at zero rather than wrap.
+	dropped := l.reader.Missed() - min(l.missedAtStart, l.reader.Missed())
 	overruns := l.reader.Overruns() - l.overrunsAtStart
 	malformed := l.reader.Malformed() - l.malformedAtStart
 	obs.Lost = max(dropped, overruns) + malformed + l.unattributed

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/trace/recording"
 )
 
@@ -487,7 +488,7 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 		select {
 		case err := <-driverDone:
 			running = false
-			res.ExitCode = exitCode(driver.ProcessState)
+			res.ExitCode = exitcode.Of(driver.ProcessState)
 			if err != nil {
 				res.DriverErr = fmt.Errorf("driver %q failed: %v", s.opts.Drive, err)
 			}
@@ -558,17 +559,6 @@ func toSyscallSignal(sig os.Signal) syscall.Signal {
 	return unix.SIGTERM
 }
 
-// exitCode is a process's exit status, or 128+N when signal N killed it.
-func exitCode(ps *os.ProcessState) int {
-	if ps == nil {
-		return -1
-	}
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ps.ExitCode()
-}
-
 // cleanup leaves nothing of the session behind: no process of the target
 // tree, no cgroup.
 func (s *session) cleanup() {
@@ -614,11 +604,8 @@ func (s *session) build(arch abi.Arch, obs *Observations, args map[int][]recordi
 		Inputs:      1,
 		Notes:       append(append([]string(nil), s.notes...), obs.Notes...),
 	}
-	ps := s.cmd.ProcessState
-	rec.Exit.Code = exitCode(ps)
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		rec.Exit.Signal = unix.SignalName(ws.Signal())
-	}
+	rec.Exit.Code = exitcode.Of(s.cmd.ProcessState)
+	rec.Exit.Signal = exitcode.Signal(s.cmd.ProcessState)
 
 	byNr := map[int]*recording.Syscall{}
 	unknown := map[uint32]uint64{}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/profgen/profgen/internal/exitcode"
 )
 
 // Binary is the runc executable Run uses; looked up in PATH.
@@ -185,10 +187,7 @@ func exitCode(err error) (int, error) {
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return 128 + int(ws.Signal()), nil
-		}
-		return ee.ExitCode(), nil
+		return exitcode.Of(ee.ProcessState), nil
 	}
 	return -1, fmt.Errorf("runc run: %w", err)
 }
