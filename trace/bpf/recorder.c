@@ -11,7 +11,7 @@
 //   profgen_fork   raw tracepoint sched_process_fork: in process-tree mode,
 //                  follows new processes of tracked ones.
 //   profgen_exit   raw tracepoint sched_process_exit: in process-tree mode,
-//                  forgets a process whose group leader exits.
+//                  forgets a process whose last thread exits.
 //
 // Raw tracepoints are used rather than perf tracepoints because they are
 // attached by name and need no tracefs mount.
@@ -111,10 +111,19 @@ struct thread_info {
 	__u32 status;
 } __attribute__((preserve_access_index));
 
+typedef struct {
+	int counter;
+} atomic_t;
+
+struct signal_struct {
+	atomic_t live; // threads of the group not yet exited
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct thread_info thread_info;
 	int pid;
 	int tgid;
+	struct signal_struct *signal;
 } __attribute__((preserve_access_index));
 
 #define TS_COMPAT 0x0002 // arch/x86/include/asm/thread_info.h
@@ -175,9 +184,6 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 			if (m->mask[5])
 				k.args[5] = BPF_CORE_READ(regs, r9) & m->mask[5];
 		}
-		__u32 *s = bpf_map_lookup_elem(&seen, &idx);
-		if (s && !*s)
-			*s = 1;
 	}
 
 	stat_add(STAT_EVENTS);
@@ -189,8 +195,17 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 		}
 		__u64 init = 1;
 		long err = bpf_map_update_elem(&counts, &k, &init, BPF_NOEXIST);
-		if (err == 0)
+		if (err == 0) {
+			// A new key: the first time for this shape, so maybe for
+			// this syscall. Off the per-call path.
+			if (!k.flags && k.nr < MAX_NR) {
+				__u32 idx = k.nr;
+				__u32 *s = bpf_map_lookup_elem(&seen, &idx);
+				if (s)
+					*s = 1;
+			}
 			return 0;
+		}
 		if (err != -17 /* EEXIST: another CPU inserted it first */)
 			break;
 	}
@@ -223,10 +238,14 @@ int profgen_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	if (mode != MODE_TREE)
 		return 0;
-	__u64 pt = bpf_get_current_pid_tgid();
-	__u32 pid = (__u32)pt, tgid = pt >> 32;
-	if (pid != tgid)
-		return 0; // a thread other than the group leader
+	// Not when the group leader exits but when the last thread does: a
+	// thread that execs kills the leader and goes on under the same tgid,
+	// and a leader may pthread_exit while other threads run. do_exit has
+	// decremented signal->live before this tracepoint.
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *t = bpf_map_lookup_elem(&tracked, &tgid);
 	if (t && *t == TRACK_TARGET)
 		bpf_map_delete_elem(&tracked, &tgid);
