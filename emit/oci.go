@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -164,6 +165,24 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrProfile, jsonerr.Describe(data, err))
 	}
+	// Docker's profile format adds an archMap and conditional entries to
+	// the runtime-spec document.
+	var docker struct {
+		ArchMap []struct {
+			Architecture specs.Arch `json:"architecture"`
+		} `json:"archMap"`
+		Syscalls []struct {
+			Includes, Excludes map[string]json.RawMessage
+		} `json:"syscalls"`
+	}
+	if err := json.Unmarshal(data, &docker); err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrProfile, jsonerr.Describe(data, err))
+	}
+	if len(doc.Architectures) == 0 {
+		for _, a := range docker.ArchMap {
+			doc.Architectures = append(doc.Architectures, a.Architecture)
+		}
+	}
 	if doc.DefaultAction == "" {
 		return nil, fmt.Errorf("%w: no defaultAction (not a seccomp profile?)", ErrProfile)
 	}
@@ -179,8 +198,16 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 		return nil, fmt.Errorf("%w: defaultAction: %v", ErrProfile, err)
 	}
 	p := &learn.Profile{Arch: arch, DefaultAction: def, Inputs: 1}
+	var conditional, otherArch []string
 	for i, e := range doc.Syscalls {
 		where := fmt.Sprintf("syscalls[%d]", i)
+		if d := docker.Syscalls[i]; len(d.Includes) > 0 || len(d.Excludes) > 0 {
+			// Docker applies the entry only with some capabilities,
+			// architectures or kernels. Left out: a profile read here
+			// must not allow more than the runtime would.
+			conditional = append(conditional, e.Names...)
+			continue
+		}
 		act, err := parseAction(e.Action, e.ErrnoRet)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrProfile, where, err)
@@ -193,7 +220,10 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 			return nil, fmt.Errorf("%w: %s: no names", ErrProfile, where)
 		}
 		for j, name := range e.Names {
-			if _, err := abi.SyscallNumber(arch, name); err != nil {
+			if _, err := abi.SyscallNumber(arch, name); errors.Is(err, abi.ErrNotOnArch) {
+				otherArch = append(otherArch, name) // runc ignores these too
+				continue
+			} else if err != nil {
 				return nil, fmt.Errorf("%w: %s.names[%d]: %v", ErrProfile, where, j, err)
 			}
 			s := learn.Syscall{Name: name, Action: act, Rules: slices.Clone(rules), Origin: learn.OriginImported, Seen: 1}
@@ -201,6 +231,12 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 				return nil, fmt.Errorf("%w: %s: %v", ErrProfile, where, err)
 			}
 		}
+	}
+	if len(conditional) > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("left out %d syscalls of entries with Docker includes/excludes (allowed only with some capabilities, architectures or kernels): %s", len(conditional), strings.Join(conditional, " ")))
+	}
+	if len(otherArch) > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("ignored %d syscalls that do not exist on %s: %s", len(otherArch), arch, strings.Join(otherArch, " ")))
 	}
 	return p, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -145,7 +146,7 @@ func learnFromFiles(paths []string, opts learn.Options) (*learn.Profile, error) 
 	// not allow: the profile is the base plus what was learned.
 	profs := []*learn.Profile{prof}
 	for _, b := range bases {
-		bp, err := emit.ReadOCIFile(b)
+		bp, err := readProfile(b)
 		if err != nil {
 			return nil, fmt.Errorf("base profile of the recording: %w", err)
 		}
@@ -155,4 +156,18 @@ func learnFromFiles(paths []string, opts learn.Options) (*learn.Profile, error) 
 		return prof, nil
 	}
 	return learn.Merge(profs...)
+}
+
+// readProfile reads an OCI profile and tells the user, on standard error,
+// what reading it left out (Docker's conditional entries, syscalls of
+// other architectures).
+func readProfile(path string) (*learn.Profile, error) {
+	p, err := emit.ReadOCIFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(os.Stderr, "profgen: note: profile %s: %s\n", path, n)
+	}
+	return p, nil
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/replay"
 	"github.com/profgen/profgen/trace"
@@ -147,7 +146,7 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 		if err != nil {
 			return fmt.Errorf("--base: %w", err)
 		}
-		if base, err = emit.ReadOCIFile(abs); err != nil {
+		if base, err = readProfile(abs); err != nil {
 			return err
 		}
 		p.base = abs

@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/replay"
 	"github.com/profgen/profgen/trace/recording"
@@ -180,7 +179,7 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 	if p.grace < 0 || p.readyMax < 0 {
 		return nil, errors.New("--grace and --ready-timeout must not be negative")
 	}
-	prof, err := emit.ReadOCIFile(p.profile)
+	prof, err := readProfile(p.profile)
 	if err != nil {
 		return nil, err
 	}

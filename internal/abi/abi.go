@@ -6,6 +6,7 @@
 package abi
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -93,8 +94,17 @@ func SyscallName(a Arch, nr int) (string, error) {
 	return name, nil
 }
 
-// SyscallNumber resolves a syscall name on architecture a. It fails for names
-// libseccomp does not know and for syscalls that do not exist on a.
+// Errors of SyscallNumber, for errors.Is.
+var (
+	// ErrUnknownSyscall: libseccomp knows no syscall of that name.
+	ErrUnknownSyscall = errors.New("unknown syscall")
+	// ErrNotOnArch: the syscall exists, but not on that architecture.
+	ErrNotOnArch = errors.New("syscall does not exist on the architecture")
+)
+
+// SyscallNumber resolves a syscall name on architecture a. It fails with
+// ErrUnknownSyscall for names libseccomp does not know and with
+// ErrNotOnArch for syscalls that do not exist on a.
 func SyscallNumber(a Arch, name string) (int, error) {
 	sa, err := a.ScmpArch()
 	if err != nil {
@@ -102,12 +112,12 @@ func SyscallNumber(a Arch, name string) (int, error) {
 	}
 	sc, err := seccomp.GetSyscallFromNameByArch(name, sa)
 	if err != nil {
-		return 0, fmt.Errorf("unknown syscall %q on %s", name, a)
+		return 0, fmt.Errorf("%w %q", ErrUnknownSyscall, name)
 	}
 	if int(sc) < 0 {
 		// libseccomp's pseudo-syscall numbers: the name is known but the
 		// call does not exist on this architecture.
-		return 0, fmt.Errorf("syscall %q does not exist on %s", name, a)
+		return 0, fmt.Errorf("%w: %q on %s", ErrNotOnArch, name, a)
 	}
 	return int(sc), nil
 }
