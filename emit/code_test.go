@@ -17,6 +17,7 @@ import (
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/trace"
 )
@@ -171,7 +172,7 @@ func TestCLauncher(t *testing.T) {
 
 	backend, err := trace.NewEBPF(trace.EBPFOptions{})
 	if errors.Is(err, trace.ErrNotSupported) {
-		t.Skipf("eBPF recorder cannot be loaded here: %v", err)
+		testenv.EBPFUnsupported(t, err)
 	}
 	if err != nil {
 		t.Fatal(err)

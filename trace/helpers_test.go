@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/profgen/profgen/internal/testenv"
 )
 
 // newTestEBPF loads the eBPF backend, skipping the test only when the
@@ -19,7 +21,7 @@ func newTestEBPF(t *testing.T, opts EBPFOptions) *EBPF {
 	t.Helper()
 	e, err := NewEBPF(opts)
 	if errors.Is(err, ErrNotSupported) {
-		t.Skipf("eBPF recorder cannot be loaded here: %v", err)
+		testenv.EBPFUnsupported(t, err)
 	}
 	if err != nil {
 		t.Fatalf("NewEBPF: %v", err)

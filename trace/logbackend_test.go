@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/trace/audit"
 	"github.com/profgen/profgen/trace/recording"
@@ -27,7 +28,7 @@ func newTestLog(t *testing.T, opts LogOptions) *Log {
 	t.Helper()
 	l, err := NewLog(opts)
 	if errors.Is(err, ErrNotSupported) {
-		t.Skipf("log backend unavailable here: %v", err)
+		testenv.AuditUnsupported(t, err)
 	}
 	if err != nil {
 		t.Fatalf("NewLog: %v", err)
