@@ -45,7 +45,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	if r.OK() {
-		_, err := fmt.Fprintf(w, "PASS: %s replay, %s, no syscall denied\n", r.Mode, r.scope())
+		verdict := "PASS"
+		if r.Mode == "live" && r.ExitCode != 0 {
+			verdict = "NO VERDICT" // nothing denied, but the workload failed
+		}
+		_, err := fmt.Fprintf(w, "%s: %s replay, %s, no syscall denied\n", verdict, r.Mode, r.scope())
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
