@@ -62,7 +62,7 @@ const launcherExitCode = 127
 
 // MaxFilterLen is the kernel's limit on instructions in one filter
 // (BPF_MAXINSNS).
-const MaxFilterLen = 4096
+const MaxFilterLen = unix.BPF_MAXINSNS
 
 // MaybeLauncher runs the log backend's launcher when profgen was re-executed
 // as one, and returns otherwise. It must be called first thing in main (and

@@ -213,26 +213,17 @@ func checkSeccompLog() error {
 	if err != nil {
 		return fmt.Errorf("log backend: %w: seccomp filters (CONFIG_SECCOMP_FILTER) are not available: %v", ErrNotSupported, err)
 	}
-	if !hasWord(string(avail), "log") {
+	if !slices.Contains(strings.Fields(string(avail)), "log") {
 		return fmt.Errorf("log backend: %w: the kernel has no SECCOMP_RET_LOG (Linux 4.14 or later needed)", ErrNotSupported)
 	}
 	logged, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_logged")
 	if err != nil {
 		return fmt.Errorf("log backend: read seccomp actions_logged: %w", err)
 	}
-	if !hasWord(string(logged), "log") {
+	if !slices.Contains(strings.Fields(string(logged)), "log") {
 		return fmt.Errorf("log backend: %w: the kernel does not log SECCOMP_RET_LOG; add \"log\" to the sysctl kernel.seccomp.actions_logged (now %q)", ErrNotSupported, strings.TrimSpace(string(logged)))
 	}
 	return nil
-}
-
-func hasWord(s, w string) bool {
-	for _, f := range strings.Fields(s) {
-		if f == w {
-			return true
-		}
-	}
-	return false
 }
 
 // DefaultLogFilter returns the filter the log backend installs when

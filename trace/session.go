@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -694,7 +695,7 @@ func descendants(root int) []int {
 			continue
 		}
 		// pid (comm) state ppid ...; comm may hold spaces and parens.
-		i := lastIndexByte(data, ')')
+		i := bytes.LastIndexByte(data, ')')
 		if i < 0 {
 			continue
 		}
@@ -716,13 +717,4 @@ func descendants(root int) []int {
 		}
 	}
 	return out
-}
-
-func lastIndexByte(b []byte, c byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == c {
-			return i
-		}
-	}
-	return -1
 }

@@ -22,17 +22,10 @@ var ErrUnavailable = errors.New("audit records unavailable")
 // ErrClosed is returned by Next once the reader is closed.
 var ErrClosed = errors.New("audit reader closed")
 
-// nlgrpReadlog is AUDIT_NLGRP_READLOG, the multicast group that receives a
-// copy of every audit record.
-const nlgrpReadlog = 1
-
 // DefaultRcvBuf is the receive buffer Open asks for: large enough that a
 // burst of records emitted while the reader is not scheduled is not dropped
 // (with the default buffer about 3% of a million records were lost).
 const DefaultRcvBuf = 64 << 20
-
-// nlmsgHdrLen is sizeof(struct nlmsghdr).
-const nlmsgHdrLen = 16
 
 // Options configure Open.
 type Options struct {
@@ -54,7 +47,7 @@ type Reader struct {
 
 	// receive batch, owned by Next
 	bufs    [][]byte
-	msgs    []mmsghdr
+	msgs    []unix.Mmsghdr
 	iovs    []unix.Iovec
 	n, next int
 	parser  parser
@@ -73,13 +66,6 @@ const (
 	batch   = 64
 	msgSize = 9216
 )
-
-// mmsghdr is struct mmsghdr, which golang.org/x/sys/unix does not define.
-type mmsghdr struct {
-	hdr unix.Msghdr
-	len uint32
-	_   [4]byte
-}
 
 // Open joins the audit multicast group. Records emitted before Open returns
 // are not received.
@@ -101,7 +87,7 @@ func Open(opts Options) (*Reader, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("audit netlink socket: read receive buffer size: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1 << (nlgrpReadlog - 1)}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1 << (unix.AUDIT_NLGRP_READLOG - 1)}); err != nil {
 		unix.Close(fd)
 		return nil, openError("join audit multicast group AUDIT_NLGRP_READLOG", err)
 	}
@@ -114,7 +100,7 @@ func Open(opts Options) (*Reader, error) {
 	r := &Reader{
 		f: f, raw: raw, rcvBuf: got,
 		bufs: make([][]byte, batch),
-		msgs: make([]mmsghdr, batch),
+		msgs: make([]unix.Mmsghdr, batch),
 		iovs: make([]unix.Iovec, batch),
 	}
 	mem := make([]byte, batch*msgSize)
@@ -122,8 +108,8 @@ func Open(opts Options) (*Reader, error) {
 		r.bufs[i] = mem[i*msgSize : (i+1)*msgSize]
 		r.iovs[i].Base = &r.bufs[i][0]
 		r.iovs[i].SetLen(msgSize)
-		r.msgs[i].hdr.Iov = &r.iovs[i]
-		r.msgs[i].hdr.SetIovlen(1)
+		r.msgs[i].Hdr.Iov = &r.iovs[i]
+		r.msgs[i].Hdr.SetIovlen(1)
 	}
 	return r, nil
 }
@@ -166,7 +152,7 @@ func (r *Reader) Next() (Record, error) {
 		for r.next < r.n {
 			i := r.next
 			r.next++
-			typ, payload, ok := splitMessage(r.bufs[i][:r.msgs[i].len])
+			typ, payload, ok := splitMessage(r.bufs[i][:r.msgs[i].Len])
 			if !ok {
 				continue
 			}
@@ -268,11 +254,11 @@ func stampSerial(payload []byte) (uint64, bool) {
 // nlmsg_len to the payload length, not the message length, so generic
 // netlink parsers (syscall.ParseNetlinkMessage) reject these messages.
 func splitMessage(b []byte) (typ uint16, payload []byte, ok bool) {
-	if len(b) < nlmsgHdrLen {
+	if len(b) < unix.NLMSG_HDRLEN {
 		return 0, nil, false
 	}
 	typ = binary.NativeEndian.Uint16(b[4:6])
-	payload = b[nlmsgHdrLen:]
+	payload = b[unix.NLMSG_HDRLEN:]
 	// Accept both the historical nlmsg_len (payload only) and a correct one
 	// (header included); either way the datagram ends the payload.
 	if l := int(binary.NativeEndian.Uint32(b[0:4])); l > 0 && l <= len(payload) {

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // TypeSeccomp is the audit message type of seccomp records (AUDIT_SECCOMP in
 // linux/audit.h).
-const TypeSeccomp = 1326
+const TypeSeccomp = unix.AUDIT_SECCOMP
 
 // SessionUnset is the session id (and login uid) of a task that never had
 // one set (AUDIT_SID_UNSET).

@@ -83,8 +83,8 @@ func TestParseMalformed(t *testing.T) {
 
 func TestSplitMessage(t *testing.T) {
 	payload := []byte("audit(1.0:1): ses=1 pid=1 arch=c000003e syscall=1")
-	for _, l := range []int{len(payload), len(payload) + nlmsgHdrLen} {
-		msg := make([]byte, nlmsgHdrLen, nlmsgHdrLen+len(payload)+3)
+	for _, l := range []int{len(payload), len(payload) + unix.NLMSG_HDRLEN} {
+		msg := make([]byte, unix.NLMSG_HDRLEN, unix.NLMSG_HDRLEN+len(payload)+3)
 		binary.NativeEndian.PutUint32(msg[0:4], uint32(l))
 		binary.NativeEndian.PutUint16(msg[4:6], TypeSeccomp)
 		msg = append(msg, payload...)

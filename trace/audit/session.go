@@ -9,7 +9,7 @@ import (
 
 // unsetID is what /proc/*/loginuid and sessionid read before a login uid
 // was ever set.
-const unsetID = "4294967295"
+var unsetID = strconv.FormatUint(uint64(SessionUnset), 10)
 
 // NewThreadSession gives the calling OS thread a fresh audit session id,
 // which every process it starts inherits, and returns it. Records whose
