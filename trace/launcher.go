@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -33,14 +32,17 @@ const launcherArg = "__profgen_launch"
 //	    end of file. The backend writes it only once it knows the session, so
 //	    no record of the target can precede that; an empty program means the
 //	    backend gave up, and the launcher exits.
-//	 3. It names its thread launcherComm, sets no_new_privs and installs the
-//	    filter, with the seccomp(2) flags FLAGS (decimal; TSYNC is never
-//	    set), on its own thread only: the runtime's other threads
-//	    stay unfiltered, so the only records of the launcher are those of this
-//	    thread, under that name, up to its execve.
-//	 4. It execs PATH with ARGV from the same thread; the process keeps the
-//	    thread's session and filter. STATUS_FD is close-on-exec: the backend
-//	    reads end of file when the exec succeeded, "exec ERROR\n" otherwise.
+//	 3. It names its thread launcherComm, then, in one C call
+//	    (seccompExec), sets no_new_privs, installs the filter with the
+//	    seccomp(2) flags FLAGS (decimal; TSYNC is never set) on its own
+//	    thread only, and execs PATH with ARGV: between the filter and the
+//	    execve the thread makes no syscall of the Go runtime's, which an
+//	    enforced profile could deny. The runtime's other threads stay
+//	    unfiltered, so the only records of the launcher are those of this
+//	    thread, under that name: its execve.
+//	 4. The process keeps the thread's session and filter. STATUS_FD is
+//	    close-on-exec: the backend reads end of file when the exec
+//	    succeeded, "exec ERROR\n" otherwise.
 //
 // Errors before the filter is installed are reported as "error MSG\n".
 const (
@@ -119,12 +121,20 @@ func runLauncher(args []string) int {
 		report(launcherError, err.Error())
 		return launcherExitCode
 	}
-	if err := installFilter(prog, uint(flags)); err != nil {
+	filters, err := DecodeFilter(prog)
+	if err != nil {
 		report(launcherError, err.Error())
 		return launcherExitCode
 	}
-	err = syscall.Exec(path, argv, os.Environ())
-	report(launcherExecError, fmt.Sprintf("exec %s: %v", path, err))
+	// Returns only on failure. The status pipe is written even when the
+	// filter is loaded: a profile that denies write loses the message,
+	// and the backend reports the launcher's exit status instead.
+	execFailed, err := seccompExec(filters, uint(flags), path, argv, os.Environ())
+	kind := launcherError
+	if execFailed {
+		kind = launcherExecError
+	}
+	report(kind, err.Error())
 	return launcherExitCode
 }
 
@@ -138,16 +148,6 @@ func setThreadName(name string) error {
 		return fmt.Errorf("set thread name: %w", err)
 	}
 	return nil
-}
-
-// installFilter decodes prog, a raw struct sock_filter array, and loads it
-// on the calling thread with the seccomp(2) flags.
-func installFilter(prog []byte, flags uint) error {
-	filters, err := DecodeFilter(prog)
-	if err != nil {
-		return err
-	}
-	return installFilterProg(filters, flags)
 }
 
 // installFilterProg sets no_new_privs and loads filters on the calling
