@@ -34,7 +34,7 @@ func WriteC(w io.Writer, p *learn.Profile, opts CodeOptions) error {
 	if err := checkCodeProfile(p); err != nil {
 		return fmt.Errorf("C source: %w", err)
 	}
-	def, _ := cAction(p.DefaultAction)
+	def, _ := cDialect.action(p.DefaultAction)
 	bw := bufio.NewWriter(w)
 	pf := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	ps := func(s string) { bw.WriteString(s) }
@@ -142,14 +142,14 @@ int profgen_load_filter(void)
 			pf("\t/* %s is the default action: no rule. */\n", s.Action)
 			continue
 		}
-		act, _ := cAction(s.Action)
+		act, _ := cDialect.action(s.Action)
 		if len(s.Rules) == 0 {
 			pf("\trc = profgen_rule(ctx, %s, %q, 0, NULL);\n", act, s.Name)
 			pf("\tif (rc < 0)\n\t\tgoto out;\n")
 			continue
 		}
 		for _, r := range s.Rules {
-			conds, err := cConditions(r)
+			conds, err := cDialect.conditions(r)
 			if err != nil {
 				return fmt.Errorf("C source: syscall %s: rule %s: %w", s.Name, r, err)
 			}
@@ -194,63 +194,6 @@ int main(int argc, char **argv)
 #endif
 `)
 	return bw.Flush()
-}
-
-// cAction is the libseccomp C expression of a.
-func cAction(a learn.Action) (string, error) {
-	switch a.Kind {
-	case learn.ActAllow:
-		return "SCMP_ACT_ALLOW", nil
-	case learn.ActLog:
-		return "SCMP_ACT_LOG", nil
-	case learn.ActErrno:
-		if a.Errno > 4095 {
-			return "", fmt.Errorf("errno %d out of range", a.Errno)
-		}
-		return fmt.Sprintf("SCMP_ACT_ERRNO(%d /* %s */)", a.Errno, errnoComment(a.Errno)), nil
-	case learn.ActTrap:
-		return "SCMP_ACT_TRAP", nil
-	case learn.ActKillThread:
-		return "SCMP_ACT_KILL_THREAD", nil
-	case learn.ActKillProcess:
-		return "SCMP_ACT_KILL_PROCESS", nil
-	}
-	return "", fmt.Errorf("no libseccomp action for %s", a)
-}
-
-// cConditions renders the matchers of r, in argument order, as
-// SCMP_An_64 conditions (64-bit compares, as replay.NewFilter makes).
-func cConditions(r learn.Rule) ([]string, error) {
-	var out []string
-	for i, m := range r {
-		if m == nil {
-			continue
-		}
-		op, operands, err := learn.Operands(m)
-		if err != nil {
-			return nil, fmt.Errorf("arg %d: %w", i, err)
-		}
-		c := fmt.Sprintf("SCMP_A%d_64(%s", i, cOps[op])
-		for _, v := range operands {
-			c += fmt.Sprintf(", %#xULL", v)
-		}
-		out = append(out, c+")")
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("rule has no condition")
-	}
-	return out, nil
-}
-
-// cOps names the model's comparisons in libseccomp's C API.
-var cOps = map[learn.Op]string{
-	learn.OpEqual:        "SCMP_CMP_EQ",
-	learn.OpNotEqual:     "SCMP_CMP_NE",
-	learn.OpLess:         "SCMP_CMP_LT",
-	learn.OpLessEqual:    "SCMP_CMP_LE",
-	learn.OpGreater:      "SCMP_CMP_GT",
-	learn.OpGreaterEqual: "SCMP_CMP_GE",
-	learn.OpMaskedEqual:  "SCMP_CMP_MASKED_EQ",
 }
 
 // cComment makes s safe inside a one-line C comment.

@@ -6,7 +6,6 @@ import (
 	"go/format"
 	"go/token"
 	"io"
-	"strings"
 
 	"github.com/profgen/profgen/learn"
 )
@@ -41,7 +40,7 @@ func WriteGo(w io.Writer, p *learn.Profile, pkg string, opts CodeOptions) error 
 	if err := checkCodeProfile(p); err != nil {
 		return fmt.Errorf("Go source: %w", err)
 	}
-	def, err := goAction(p.DefaultAction)
+	def, err := goDialect.action(p.DefaultAction)
 	if err != nil {
 		return fmt.Errorf("Go source: default action: %w", err)
 	}
@@ -151,7 +150,7 @@ var profgenRules = []profgenRule{
 			pf("\t// %s is the default action: no rule.\n", s.Action)
 			continue
 		}
-		act, err := goAction(s.Action)
+		act, err := goDialect.action(s.Action)
 		if err != nil {
 			return fmt.Errorf("Go source: syscall %s: %w", s.Name, err)
 		}
@@ -160,7 +159,7 @@ var profgenRules = []profgenRule{
 			continue
 		}
 		for _, r := range s.Rules {
-			conds, err := goConditions(r)
+			conds, err := goDialect.conditions(r)
 			if err != nil {
 				return fmt.Errorf("Go source: syscall %s: rule %s: %w", s.Name, r, err)
 			}
@@ -181,61 +180,4 @@ var profgenRules = []profgenRule{
 	}
 	_, err = w.Write(src)
 	return err
-}
-
-// goAction is the libseccomp-golang expression of a.
-func goAction(a learn.Action) (string, error) {
-	switch a.Kind {
-	case learn.ActAllow:
-		return "seccomp.ActAllow", nil
-	case learn.ActLog:
-		return "seccomp.ActLog", nil
-	case learn.ActErrno:
-		if a.Errno > 4095 {
-			return "", fmt.Errorf("errno %d out of range", a.Errno)
-		}
-		return fmt.Sprintf("seccomp.ActErrno.SetReturnCode(%d /* %s */)", a.Errno, errnoComment(a.Errno)), nil
-	case learn.ActTrap:
-		return "seccomp.ActTrap", nil
-	case learn.ActKillThread:
-		return "seccomp.ActKillThread", nil
-	case learn.ActKillProcess:
-		return "seccomp.ActKillProcess", nil
-	}
-	return "", fmt.Errorf("no libseccomp action for %s", a)
-}
-
-// goConditions renders the matchers of r, in argument order, as
-// profgenCond literals.
-func goConditions(r learn.Rule) ([]string, error) {
-	var out []string
-	for i, m := range r {
-		if m == nil {
-			continue
-		}
-		op, operands, err := learn.Operands(m)
-		if err != nil {
-			return nil, fmt.Errorf("arg %d: %w", i, err)
-		}
-		vals := make([]string, len(operands))
-		for k, v := range operands {
-			vals[k] = fmt.Sprintf("%#x", v)
-		}
-		out = append(out, fmt.Sprintf("{%d, seccomp.%s, []uint64{%s}}", i, goOps[op], strings.Join(vals, ", ")))
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("rule has no condition")
-	}
-	return out, nil
-}
-
-// goOps names the model's comparisons in libseccomp-golang.
-var goOps = map[learn.Op]string{
-	learn.OpEqual:        "CompareEqual",
-	learn.OpNotEqual:     "CompareNotEqual",
-	learn.OpLess:         "CompareLess",
-	learn.OpLessEqual:    "CompareLessOrEqual",
-	learn.OpGreater:      "CompareGreater",
-	learn.OpGreaterEqual: "CompareGreaterEqual",
-	learn.OpMaskedEqual:  "CompareMaskedEqual",
 }
