@@ -45,7 +45,9 @@ With the ebpf backend (the default) the command starts in a fresh cgroup v2
 and programs on the sys_enter raw tracepoint count its syscalls in the kernel;
 this needs root, or CAP_BPF and CAP_PERFMON. Where cgroup v2 cannot be used,
 the process tree is followed instead. The log backend runs the command under a
-seccomp SCMP_ACT_LOG filter and reads the audit records back.
+seccomp SCMP_ACT_LOG filter and reads the audit records back; with --base
+PROFILE it logs only what PROFILE does not allow, and emit then writes
+PROFILE plus what was recorded.
 
 Without --drive the recording ends when every process of the command has
 exited, at --duration, or at Ctrl-C; the recording is written in every case.
@@ -59,7 +61,8 @@ signal N), with --drive the driver's, or 1 when profgen itself failed.`,
 		Example: `  profgen record -- ./server --port 8080
   profgen record -o rec.json --duration 30s -- redis-server --port 6380
   profgen record --drive './load-test http://127.0.0.1:8080' --ready tcp:127.0.0.1:8080 -- ./server
-  profgen record --backend log -- make test`,
+  profgen record --backend log -- make test
+  profgen record --backend log --base seccomp.json -o new.json -- ./server --new-feature`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("no command given: usage profgen record [flags] -- COMMAND [ARGS...]")
