@@ -31,7 +31,7 @@ func TestCGolden(t *testing.T) {
 	if err := emit.WriteC(&b, learned(t, learn.Options{}), testCode); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "recording.c.golden", b.Bytes())
+	testenv.Golden(t, "recording.c.golden", b.Bytes(), *update)
 }
 
 // TestGoGolden: the Go source for the same profile.
@@ -40,7 +40,7 @@ func TestGoGolden(t *testing.T) {
 	if err := emit.WriteGo(&b, learned(t, learn.Options{}), emit.DefaultGoPackage, testCode); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "recording.go.golden", b.Bytes())
+	testenv.Golden(t, "recording.go.golden", b.Bytes(), *update)
 }
 
 // TestCodeOptions: --log-denials sets the log attribute in both sources,

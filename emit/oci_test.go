@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/trace/recording"
 )
@@ -48,31 +49,13 @@ func ociBytes(t *testing.T, p *learn.Profile, opts emit.OCIOptions) []byte {
 	return b.Bytes()
 }
 
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test -update rewrites it after review)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
-}
-
 // TestOCIGolden: the OCI document for a fixed profile.
 func TestOCIGolden(t *testing.T) {
-	checkGolden(t, "recording.oci.json", ociBytes(t, learned(t, learn.Options{}), emit.OCIOptions{}))
+	testenv.Golden(t, "recording.oci.json", ociBytes(t, learned(t, learn.Options{}), emit.OCIOptions{}), *update)
 	kill := learn.KillProcess
-	checkGolden(t, "recording-kill-log.oci.json", ociBytes(t,
+	testenv.Golden(t, "recording-kill-log.oci.json", ociBytes(t,
 		learned(t, learn.Options{Args: learn.ArgsNone, DefaultAction: &kill}),
-		emit.OCIOptions{Flags: []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG"}}))
+		emit.OCIOptions{Flags: []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG"}}), *update)
 }
 
 // TestTextGolden: the human table for the same profile.
@@ -81,7 +64,7 @@ func TestTextGolden(t *testing.T) {
 	if err := emit.WriteText(&b, learned(t, learn.Options{})); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "recording.txt", b.Bytes())
+	testenv.Golden(t, "recording.txt", b.Bytes(), *update)
 }
 
 // TestOCIStructure: one entry per rule, conditions of a rule in one entry,

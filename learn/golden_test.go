@@ -3,11 +3,11 @@ package learn_test
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/trace/recording"
 )
@@ -34,25 +34,6 @@ func learnFile(t *testing.T, name string, opts learn.Options) *learn.Profile {
 	return p
 }
 
-// checkGolden compares got with testdata/name, or rewrites it with -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("learned profile differs from %s (go test -update rewrites it after review)\n--- got:\n%s\n--- want:\n%s", path, got, want)
-	}
-}
-
 // TestGolden learns profiles from fixed recordings and compares their text
 // rendering, which shows every rule, with the golden files.
 func TestGolden(t *testing.T) {
@@ -72,7 +53,7 @@ func TestGolden(t *testing.T) {
 			if err := emit.WriteText(&b, p); err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, tc.golden, b.Bytes())
+			testenv.Golden(t, tc.golden, b.Bytes(), *update)
 		})
 	}
 }

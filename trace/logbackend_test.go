@@ -38,23 +38,11 @@ func newTestLog(t *testing.T, opts LogOptions) *Log {
 }
 
 // nrOf resolves a syscall name on the native architecture.
-func nrOf(t *testing.T, name string) uint32 {
-	t.Helper()
-	a, err := abi.Native()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := abi.SyscallNumber(a, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return uint32(n)
-}
 
 // logCount returns how often the syscall name was seen.
 func logCount(t *testing.T, obs *Observations, name string) uint64 {
 	t.Helper()
-	return obs.Counts[Key{Nr: nrOf(t, name)}]
+	return obs.Counts[Key{Nr: uint32(testenv.SyscallNumber(t, name))}]
 }
 
 // runLog records argv with l directly (without Record): it starts the
@@ -351,7 +339,7 @@ func TestLogAttribution(t *testing.T) {
 	l := newTestLog(t, LogOptions{})
 	native, _ := abi.Native()
 	arch, _ := native.Audit()
-	execve, getppid := int64(nrOf(t, "execve")), int64(nrOf(t, "getppid"))
+	execve, getppid := int64(testenv.SyscallNumber(t, "execve")), int64(testenv.SyscallNumber(t, "getppid"))
 	const ses, launcher = 4242, 1000001
 	if err := l.attribute(launcher, launcherSes, strconv.Itoa(ses)); err != nil {
 		t.Fatal(err)
@@ -422,7 +410,7 @@ func TestLogCgroupFallback(t *testing.T) {
 	}
 	native, _ := abi.Native()
 	arch, _ := native.Audit()
-	getppid := int64(nrOf(t, "getppid"))
+	getppid := int64(testenv.SyscallNumber(t, "getppid"))
 	gone := exec.Command("true")
 	if err := gone.Run(); err != nil {
 		t.Fatal(err)

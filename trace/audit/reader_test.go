@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/testenv"
 )
 
 // childEnv makes the test binary act as a child that logs n getppid calls
@@ -59,22 +60,9 @@ func logChild(n int) error {
 	return nil
 }
 
-func nr(t *testing.T, name string) int64 {
-	t.Helper()
-	a, err := abi.Native()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := abi.SyscallNumber(a, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return int64(n)
-}
-
 func TestReaderReceivesChildRecords(t *testing.T) {
 	const n = 20000
-	getppid, getcpu := nr(t, "getppid"), nr(t, "getcpu")
+	getppid, getcpu := int64(testenv.SyscallNumber(t, "getppid")), int64(testenv.SyscallNumber(t, "getcpu"))
 	r, err := Open(Options{})
 	if err != nil {
 		t.Fatal(err)
