@@ -17,7 +17,7 @@ import (
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // DiffInput is one side of a diff: a recording or a profile (set exactly

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // maxRulesPerSyscall bounds the rules learned for one syscall. Past it, the

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/profgen/profgen/internal/abi"
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // ArgsMode says whether learned rules pin argument values.

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // argUniverse is what randomRecording draws captured arguments from: the

@@ -11,8 +11,8 @@ import (
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/trace"
-	"github.com/profgen/profgen/trace/recording"
 )
 
 // learnFixture learns a profile from testdata/shapes.json.

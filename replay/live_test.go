@@ -14,8 +14,8 @@ import (
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/trace"
-	"github.com/profgen/profgen/trace/recording"
 )
 
 func TestMain(m *testing.M) {

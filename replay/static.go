@@ -6,7 +6,7 @@ import (
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // Checker evaluates syscalls both in a profile's model and in the BPF

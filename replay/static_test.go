@@ -10,7 +10,7 @@ import (
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // TestStaticLearned: the profile learned from a recording allows every

@@ -18,8 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/trace/audit"
-	"github.com/profgen/profgen/trace/recording"
 )
 
 // LogOptions configure the log backend.

@@ -18,8 +18,8 @@ import (
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/internal/workload"
+	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/trace/audit"
-	"github.com/profgen/profgen/trace/recording"
 )
 
 // newTestLog opens the log backend, skipping the test only when the kernel

@@ -18,7 +18,7 @@ import (
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/exitcode"
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // DefaultGrace is how long a stopped target tree gets between SIGTERM and

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/profgen/profgen/internal/workload"
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // TestRecordLogBase is issue 4's incremental learning. A base profile is

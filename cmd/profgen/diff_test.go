@@ -10,8 +10,8 @@ import (
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/replay"
-	"github.com/profgen/profgen/trace/recording"
 )
 
 // TestDiffAddedSyscall: NEW makes a syscall OLD never did: drift, exit 1.

@@ -11,7 +11,7 @@ import (
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/atomicfile"
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 type emitParams struct {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/profgen/profgen/emit"
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // TestEmitBadInput: each bad input gives one line on stderr, a non-zero

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // baseRecording is a small amd64 recording: read, write, and socket with

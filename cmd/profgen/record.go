@@ -17,9 +17,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/replay"
 	"github.com/profgen/profgen/trace"
-	"github.com/profgen/profgen/trace/recording"
 )
 
 type recordParams struct {

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // assertOneLineError checks a failed run: non-zero exit, exactly one line on

@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/replay"
-	"github.com/profgen/profgen/trace/recording"
 )
 
 // Exit codes of profgen replay.
