@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/trace"
 )
@@ -121,13 +122,13 @@ func Compile(p *learn.Profile, opts CompileOptions) ([]unix.SockFilter, error) {
 	}
 	defer f.Release()
 	raw, err := trace.FilterProgram(f)
-	if errors.Is(err, trace.ErrFilterTooLong) {
+	if errors.Is(err, iseccomp.ErrFilterTooLong) {
 		return nil, fmt.Errorf("compile profile: %w; use fewer argument rules (emit --args none or a lower --max-values)", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("compile profile: %w", err)
 	}
-	return trace.DecodeFilter(raw)
+	return iseccomp.DecodeFilter(raw)
 }
 
 // RawInstructions converts a program to golang.org/x/net/bpf's form.

@@ -10,9 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/emit"
+	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
-	"github.com/profgen/profgen/trace"
 )
 
 // learnFixture learns a profile from testdata/shapes.json.
@@ -57,7 +57,7 @@ func TestCompileInstructions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(prog) < 10 || len(prog) > trace.MaxFilterLen {
+	if len(prog) < 10 || len(prog) > iseccomp.MaxFilterLen {
 		t.Fatalf("%d instructions", len(prog))
 	}
 	raw := RawInstructions(prog)

@@ -19,11 +19,11 @@ import (
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/trace"
-	"github.com/profgen/profgen/trace/audit"
 )
 
 // Runtimes live replay runs a workload in.
@@ -671,9 +671,9 @@ func (c *collector) close() {
 // arrived. The kernel queues audit records in order and sends them from a
 // kernel thread, so a workload's last records may still be on the way when
 // it has exited. flush emits a marker record of its own
-// (trace.EmitAuditMarker), behind them in the queue, and waits for it.
+// (audit.EmitMarker), behind them in the queue, and waits for it.
 func (c *collector) flush() error {
-	m, err := trace.EmitAuditMarker()
+	m, err := audit.EmitMarker()
 	if err != nil {
 		return fmt.Errorf("flush audit records: %w", err)
 	}

@@ -13,7 +13,7 @@
 //     (trace/bpf/recorder.c, built with bpf2go).
 //   - Log runs the target under a seccomp filter whose action is
 //     SECCOMP_RET_LOG, started by profgen's launcher (MaybeLauncher), and
-//     reads the kernel's audit records back (trace/audit).
+//     reads the kernel's audit records back (internal/audit).
 //
 // A missing kernel feature or permission is reported as an error wrapping
 // ErrNotSupported whose message names the feature and the fix.

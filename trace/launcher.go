@@ -2,18 +2,17 @@ package trace
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/trace/audit"
+	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/seccomp"
 )
 
 // launcherArg, as argv[1], marks a re-execution of profgen (or of a test
@@ -33,7 +32,7 @@ const launcherArg = "__profgen_launch"
 //	    no record of the target can precede that; an empty program means the
 //	    backend gave up, and the launcher exits.
 //	 3. It names its thread launcherComm, then, in one C call
-//	    (seccompExec), sets no_new_privs, installs the filter with the
+//	    (seccomp.Exec), sets no_new_privs, installs the filter with the
 //	    seccomp(2) flags FLAGS (decimal; TSYNC is never set) on its own
 //	    thread only, and execs PATH with ARGV: between the filter and the
 //	    execve the thread makes no syscall of the Go runtime's, which an
@@ -61,10 +60,6 @@ const launcherComm = "profgen-launch"
 // launcherExitCode is the launcher's exit status when it fails before the
 // target runs (as a shell does for a command it cannot run).
 const launcherExitCode = 127
-
-// MaxFilterLen is the kernel's limit on instructions in one filter
-// (BPF_MAXINSNS).
-const MaxFilterLen = unix.BPF_MAXINSNS
 
 // MaybeLauncher runs the log backend's launcher when profgen was re-executed
 // as one, and returns otherwise. It must be called first thing in main (and
@@ -117,11 +112,11 @@ func runLauncher(args []string) int {
 	if len(prog) == 0 {
 		return launcherExitCode // the backend gave up
 	}
-	if err := setThreadName(launcherComm); err != nil {
+	if err := seccomp.SetThreadName(launcherComm); err != nil {
 		report(launcherError, err.Error())
 		return launcherExitCode
 	}
-	filters, err := DecodeFilter(prog)
+	filters, err := seccomp.DecodeFilter(prog)
 	if err != nil {
 		report(launcherError, err.Error())
 		return launcherExitCode
@@ -129,59 +124,13 @@ func runLauncher(args []string) int {
 	// Returns only on failure. The status pipe is written even when the
 	// filter is loaded: a profile that denies write loses the message,
 	// and the backend reports the launcher's exit status instead.
-	execFailed, err := seccompExec(filters, uint(flags), path, argv, os.Environ())
+	execFailed, err := seccomp.Exec(filters, uint(flags), path, argv, os.Environ())
 	kind := launcherError
 	if execFailed {
 		kind = launcherExecError
 	}
 	report(kind, err.Error())
 	return launcherExitCode
-}
-
-// setThreadName sets the calling thread's name (comm).
-func setThreadName(name string) error {
-	p, err := unix.BytePtrFromString(name)
-	if err != nil {
-		return err
-	}
-	if err := unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(p)), 0, 0, 0); err != nil {
-		return fmt.Errorf("set thread name: %w", err)
-	}
-	return nil
-}
-
-// installFilterProg sets no_new_privs and loads filters on the calling
-// thread only, with the seccomp(2) flags (never TSYNC).
-func installFilterProg(filters []unix.SockFilter, flags uint) error {
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("set no_new_privs: %w", err)
-	}
-	fprog := unix.SockFprog{Len: uint16(len(filters)), Filter: &filters[0]}
-	if _, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(flags), uintptr(unsafe.Pointer(&fprog))); e != 0 {
-		return fmt.Errorf("install seccomp filter: %w", e)
-	}
-	runtime.KeepAlive(filters)
-	return nil
-}
-
-// ErrFilterTooLong is returned (wrapped) for a filter longer than the
-// kernel's BPF_MAXINSNS.
-var ErrFilterTooLong = errors.New("filter too long")
-
-// DecodeFilter checks and converts a raw struct sock_filter program, in
-// native byte order, as libseccomp exports it and seccomp(2) loads it.
-func DecodeFilter(prog []byte) ([]unix.SockFilter, error) {
-	const size = int(unsafe.Sizeof(unix.SockFilter{}))
-	if len(prog) == 0 || len(prog)%size != 0 {
-		return nil, fmt.Errorf("seccomp filter: %d bytes is not a whole number of %d-byte instructions", len(prog), size)
-	}
-	n := len(prog) / size
-	if n > MaxFilterLen {
-		return nil, fmt.Errorf("seccomp filter: %w: %d instructions, more than the kernel's limit of %d", ErrFilterTooLong, n, MaxFilterLen)
-	}
-	filters := make([]unix.SockFilter, n)
-	copy(unsafe.Slice((*byte)(unsafe.Pointer(&filters[0])), len(prog)), prog)
-	return filters, nil
 }
 
 // launcherStatus reads one status line of the launcher; io.EOF means the

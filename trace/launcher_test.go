@@ -13,6 +13,8 @@ import (
 
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	iseccomp "github.com/profgen/profgen/internal/seccomp"
 )
 
 // Environment variables that make the test binary act as a helper process
@@ -97,7 +99,7 @@ func TestDecodeFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	filters, err := DecodeFilter(prog)
+	filters, err := iseccomp.DecodeFilter(prog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,8 +108,8 @@ func TestDecodeFilter(t *testing.T) {
 	if last.Code != unix.BPF_RET|unix.BPF_K || last.K != unix.SECCOMP_RET_LOG {
 		t.Errorf("last instruction %+v, want ret SECCOMP_RET_LOG", last)
 	}
-	for _, bad := range [][]byte{nil, make([]byte, 7), make([]byte, 8*(MaxFilterLen+1))} {
-		if _, err := DecodeFilter(bad); err == nil {
+	for _, bad := range [][]byte{nil, make([]byte, 7), make([]byte, 8*(iseccomp.MaxFilterLen+1))} {
+		if _, err := iseccomp.DecodeFilter(bad); err == nil {
 			t.Errorf("decodeFilter accepted %d bytes", len(bad))
 		}
 	}

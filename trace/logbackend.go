@@ -18,8 +18,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/audit"
+	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/recording"
-	"github.com/profgen/profgen/trace/audit"
 )
 
 // LogOptions configure the log backend.
@@ -100,7 +101,7 @@ type Log struct {
 	// marker is the drain marker Collect waits for, drainCh is closed
 	// when its record is read, and markers are the marker records of
 	// this process read so far (one may arrive before drain knows it).
-	marker  *AuditMarker
+	marker  *audit.Marker
 	drainCh chan struct{}
 	markers []audit.Record
 	readErr error
@@ -133,7 +134,7 @@ func NewLog(opts LogOptions) (*Log, error) {
 			return nil, err
 		}
 	}
-	if _, err := DecodeFilter(prog); err != nil {
+	if _, err := iseccomp.DecodeFilter(prog); err != nil {
 		return nil, fmt.Errorf("log backend: %w", err)
 	}
 	if opts.FilterFlags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 {
@@ -231,15 +232,7 @@ func checkSeccompLog() error {
 // is every call of another ABI (compat or x32), which the backend counts in
 // a note instead of recording: the recording's ABI is the native one.
 func DefaultLogFilter() ([]byte, error) {
-	f, err := seccomp.NewFilter(seccomp.ActLog)
-	if err != nil {
-		return nil, fmt.Errorf("log filter: %w", err)
-	}
-	defer f.Release()
-	if err := f.SetBadArchAction(seccomp.ActLog); err != nil {
-		return nil, fmt.Errorf("log filter: %w", err)
-	}
-	return FilterProgram(f)
+	return iseccomp.LogAll(), nil
 }
 
 // FilterProgram exports f as the raw struct sock_filter program
@@ -261,7 +254,7 @@ func FilterProgram(f *seccomp.ScmpFilter) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("export filter: %w", err)
 	}
-	if _, err := DecodeFilter(prog); err != nil {
+	if _, err := iseccomp.DecodeFilter(prog); err != nil {
 		return nil, err
 	}
 	return prog, nil
@@ -393,7 +386,7 @@ func (l *Log) take(rec audit.Record) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if rec.Pid == l.self {
-		if rec.Syscall == markerNr {
+		if rec.Syscall == audit.MarkerNr {
 			l.markers = append(l.markers, rec)
 			if l.marker != nil && l.marker.Is(rec) {
 				close(l.drainCh)
@@ -604,7 +597,7 @@ func (l *Log) drain() (<-chan struct{}, error) {
 	l.mu.Lock()
 	l.drainCh = ch
 	l.mu.Unlock()
-	m, err := EmitAuditMarker()
+	m, err := audit.EmitMarker()
 	if err != nil {
 		return nil, fmt.Errorf("log backend: drain: %w", err)
 	}

@@ -16,10 +16,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
-	"github.com/profgen/profgen/trace/audit"
 )
 
 // newTestLog opens the log backend, skipping the test only when the kernel

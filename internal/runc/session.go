@@ -4,7 +4,7 @@ import (
 	"os/exec"
 	"runtime"
 
-	"github.com/profgen/profgen/trace/audit"
+	"github.com/profgen/profgen/internal/audit"
 )
 
 // startInNewSession starts cmd in a fresh audit session, so that every

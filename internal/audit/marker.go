@@ -1,4 +1,4 @@
-package trace
+package audit
 
 import (
 	"fmt"
@@ -8,17 +8,18 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	seccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/trace/audit"
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/seccomp"
 )
 
-// AuditMarker identifies an audit record profgen logged itself. The kernel
+// Marker identifies an audit record profgen logged itself. The kernel
 // queues audit records in order and sends them from a kernel thread, so a
 // target's last records may still be on the way when it has exited; once a
 // marker emitted after that is read, every earlier record has been.
-type AuditMarker struct {
+type Marker struct {
 	// Session is the marker thread's fresh audit session, or 0 when none
 	// could be made (then Comm tells the record apart).
 	Session uint32
@@ -26,9 +27,9 @@ type AuditMarker struct {
 	Comm string
 }
 
-// markerNr is the call a marker is made with; profgen makes it nowhere
+// MarkerNr is the syscall a marker is made with; profgen makes it nowhere
 // else.
-const markerNr = unix.SYS_GETCPU
+const MarkerNr = unix.SYS_GETCPU
 
 var (
 	markerSeq  atomic.Uint32
@@ -37,34 +38,34 @@ var (
 	markerErr  error
 )
 
-// EmitAuditMarker makes one audit record: on a new OS thread, with a fresh
+// EmitMarker makes one audit record: on a new OS thread, with a fresh
 // audit session where one can be had and a unique name, it loads a filter
 // that logs getcpu and allows everything else, and calls getcpu. The
 // thread is never unlocked, so Go discards it, with its filter, when the
 // marker is made.
-func EmitAuditMarker() (AuditMarker, error) {
+func EmitMarker() (Marker, error) {
 	markerOnce.Do(func() { markerProg, markerErr = compileMarker() })
 	if markerErr != nil {
-		return AuditMarker{}, fmt.Errorf("audit marker filter: %w", markerErr)
+		return Marker{}, fmt.Errorf("audit marker filter: %w", markerErr)
 	}
-	m := AuditMarker{Comm: fmt.Sprintf("pgmark-%x", markerSeq.Add(1))}
+	m := Marker{Comm: fmt.Sprintf("pgmark-%x", markerSeq.Add(1))}
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: see above
-		if ses, err := audit.NewThreadSession(); err == nil {
+		if ses, err := NewThreadSession(); err == nil {
 			m.Session = ses
 		}
 		errc <- logMarker(m.Comm)
 	}()
 	if err := <-errc; err != nil {
-		return AuditMarker{}, fmt.Errorf("audit marker: %w", err)
+		return Marker{}, fmt.Errorf("audit marker: %w", err)
 	}
 	return m, nil
 }
 
 // Is reports whether rec is m's record.
-func (m AuditMarker) Is(rec audit.Record) bool {
-	if rec.Pid != os.Getpid() || rec.Syscall != markerNr {
+func (m Marker) Is(rec Record) bool {
+	if rec.Pid != os.Getpid() || rec.Syscall != MarkerNr {
 		return false
 	}
 	if m.Session != 0 {
@@ -81,30 +82,43 @@ func logMarker(comm string) error {
 	if err := unix.Prctl(unix.PR_GET_NAME, uintptr(unsafe.Pointer(&old[0])), 0, 0, 0); err != nil {
 		return fmt.Errorf("get thread name: %w", err)
 	}
-	if err := setThreadName(comm); err != nil {
+	if err := seccomp.SetThreadName(comm); err != nil {
 		return err
 	}
-	if err := installFilterProg(markerProg, 0); err != nil {
+	if err := seccomp.Install(markerProg, 0); err != nil {
 		return err
 	}
-	unix.RawSyscall(markerNr, 0, 0, 0)
+	unix.RawSyscall(MarkerNr, 0, 0, 0)
 	// Should the runtime keep the thread (it never ends the main
 	// thread), it keeps its name.
-	return setThreadName(unix.ByteSliceToString(old[:]))
+	return seccomp.SetThreadName(unix.ByteSliceToString(old[:]))
 }
 
+// compileMarker assembles the marker filter: getcpu of the native ABI is
+// logged, everything else allowed.
 func compileMarker() ([]unix.SockFilter, error) {
-	f, err := seccomp.NewFilter(seccomp.ActAllow)
+	arch, err := abi.Native()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Release()
-	if err := f.AddRule(seccomp.ScmpSyscall(markerNr), seccomp.ActLog); err != nil {
-		return nil, err
-	}
-	prog, err := FilterProgram(f)
+	native, err := arch.Audit()
 	if err != nil {
 		return nil, err
 	}
-	return DecodeFilter(prog)
+	raw, err := bpf.Assemble([]bpf.Instruction{
+		bpf.LoadAbsolute{Off: 4, Size: 4}, // seccomp_data.arch
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: native, SkipTrue: 2},
+		bpf.LoadAbsolute{Off: 0, Size: 4}, // seccomp_data.nr
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: MarkerNr, SkipTrue: 1},
+		bpf.RetConstant{Val: unix.SECCOMP_RET_ALLOW},
+		bpf.RetConstant{Val: unix.SECCOMP_RET_LOG},
+	})
+	if err != nil {
+		return nil, err
+	}
+	prog := make([]unix.SockFilter, len(raw))
+	for i, r := range raw {
+		prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+	}
+	return prog, nil
 }

@@ -1,4 +1,4 @@
-package trace
+package seccomp
 
 /*
 #include <errno.h>
@@ -38,14 +38,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// seccompExec loads filters on the calling (locked) thread with the
+// Exec loads filters on the calling (locked) thread with the
 // seccomp(2) flags and execs path with argv and env. The load and the exec
 // happen in one C call: a Go thread may otherwise make syscalls of the
 // runtime's own between them (a futex, a signal return), which an enforced
 // profile may deny, killing the launcher instead of starting the target.
 // It returns only on failure, saying whether the exec itself failed (with
 // the filter loaded: the thread runs under it) or a step before it.
-func seccompExec(filters []unix.SockFilter, flags uint, path string, argv, env []string) (execFailed bool, err error) {
+func Exec(filters []unix.SockFilter, flags uint, path string, argv, env []string) (execFailed bool, err error) {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	cargv := cStrings(argv)

@@ -9,7 +9,7 @@
 // Joining the group needs CAP_AUDIT_READ. Records are never scraped from
 // the kernel log, which printk rate-limits to a few lines.
 //
-// The package does not import the trace package; errors that mean the
+// The package imports no project package outside internal/; errors that mean the
 // feature is unavailable wrap ErrUnavailable, which callers map to their own
 // sentinel.
 package audit
