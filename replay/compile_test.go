@@ -3,13 +3,13 @@ package replay
 import (
 	"bytes"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/filter"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
@@ -53,7 +53,7 @@ func viaOCI(t testing.TB, p *learn.Profile) *learn.Profile {
 // the ALU AND of masked comparisons.
 func TestCompileInstructions(t *testing.T) {
 	p, _ := learnFixture(t, learn.Options{})
-	prog, err := Compile(p, CompileOptions{})
+	prog, err := filter.Compile(p, filter.CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,60 +84,6 @@ func TestCompileInstructions(t *testing.T) {
 	}
 	if _, err := NewVM(prog); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// TestCompileErrors: what libseccomp cannot enforce here is refused with a
-// clear error.
-func TestCompileErrors(t *testing.T) {
-	p := &learn.Profile{Arch: "x86", DefaultAction: learn.ErrnoEPERM}
-	if _, err := Compile(p, CompileOptions{}); err == nil || !strings.Contains(err.Error(), "profile is for x86") {
-		t.Errorf("foreign arch: %v", err)
-	}
-	p = &learn.Profile{Arch: "amd64", DefaultAction: learn.ErrnoEPERM, Syscalls: []learn.Syscall{{Name: "frobnicate", Action: learn.Allow}}}
-	if _, err := Compile(p, CompileOptions{}); err == nil || !strings.Contains(err.Error(), "frobnicate") {
-		t.Errorf("unknown syscall: %v", err)
-	}
-	p = &learn.Profile{Arch: "amd64", DefaultAction: learn.Action{Kind: 99}}
-	if _, err := Compile(p, CompileOptions{}); err == nil || !strings.Contains(err.Error(), "default action") {
-		t.Errorf("bad action: %v", err)
-	}
-}
-
-// TestCompileTooLong: a filter beyond BPF_MAXINSNS is refused with advice.
-func TestCompileTooLong(t *testing.T) {
-	var rules []learn.Rule
-	for v := range 5000 {
-		rules = append(rules, learn.Rule{1: learn.Equal{Value: uint64(v)}})
-	}
-	p := &learn.Profile{Arch: "amd64", DefaultAction: learn.ErrnoEPERM, Syscalls: []learn.Syscall{{Name: "ioctl", Action: learn.Allow, Rules: rules}}}
-	_, err := Compile(p, CompileOptions{})
-	if err == nil || !strings.Contains(err.Error(), "more than the kernel's limit of 4096") {
-		t.Errorf("5000 rules: %v", err)
-	}
-}
-
-// TestActionFromRet maps every return value profgen generates.
-func TestActionFromRet(t *testing.T) {
-	for _, tc := range []struct {
-		ret  uint32
-		want learn.Action
-	}{
-		{unix.SECCOMP_RET_ALLOW, learn.Allow},
-		{unix.SECCOMP_RET_LOG, learn.Log},
-		{unix.SECCOMP_RET_ERRNO | 1, learn.ErrnoEPERM},
-		{unix.SECCOMP_RET_ERRNO | 38, learn.ErrnoENOSYS},
-		{unix.SECCOMP_RET_TRAP, learn.Action{Kind: learn.ActTrap}},
-		{unix.SECCOMP_RET_KILL_THREAD, learn.Action{Kind: learn.ActKillThread}},
-		{unix.SECCOMP_RET_KILL_PROCESS, learn.KillProcess},
-	} {
-		got, err := ActionFromRet(tc.ret)
-		if err != nil || got != tc.want {
-			t.Errorf("%#x: %s, %v; want %s", tc.ret, got, err, tc.want)
-		}
-	}
-	if _, err := ActionFromRet(unix.SECCOMP_RET_USER_NOTIF); err == nil {
-		t.Error("USER_NOTIF accepted")
 	}
 }
 

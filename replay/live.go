@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/exitcode"
@@ -283,19 +284,19 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 // are not violations. Without logFlag (log-only), prof's default action is
 // SCMP_ACT_LOG and calls of another ABI are logged too.
 func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFlag bool, rep *Report) error {
-	var co CompileOptions
+	var co filter.CompileOptions
 	var logOpts trace.LogOptions
 	if logFlag {
 		logOpts.FilterFlags = unix.SECCOMP_FILTER_FLAG_LOG
-		logOpts.Codes = []uint32{RetFromAction(prof.DefaultAction) & unix.SECCOMP_RET_ACTION_FULL, unix.SECCOMP_RET_KILL_PROCESS}
+		logOpts.Codes = []uint32{filter.RetFromAction(prof.DefaultAction) & unix.SECCOMP_RET_ACTION_FULL, unix.SECCOMP_RET_KILL_PROCESS}
 	} else {
 		co.BadArch = &learn.Log
 	}
-	f, err := NewFilter(prof, co)
+	f, err := filter.NewFilter(prof, co)
 	if err != nil {
 		return err
 	}
-	logOpts.Filter, err = trace.FilterProgram(f)
+	logOpts.Filter, err = filter.Program(f)
 	f.Release()
 	if err != nil {
 		return err
@@ -570,7 +571,7 @@ func (r *Report) addDenials(recs []audit.Record, p *learn.Profile) error {
 // auditAction decodes the seccomp action an audit record carries (code=,
 // without the errno: the kernel logs the action only).
 func auditAction(code uint32) learn.Action {
-	a, err := ActionFromRet(code & unix.SECCOMP_RET_ACTION_FULL)
+	a, err := filter.ActionFromRet(code & unix.SECCOMP_RET_ACTION_FULL)
 	if err != nil {
 		// TRACE and USER_NOTIF: the profile model has neither; report
 		// the call as refused to the workload's own handling.

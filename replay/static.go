@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
@@ -17,9 +18,9 @@ type Checker struct {
 	arch uint32
 }
 
-// NewChecker compiles p (with CompileOptions{}) for the VM.
+// NewChecker compiles p (with filter.CompileOptions{}) for the VM.
 func NewChecker(p *learn.Profile) (*Checker, error) {
-	prog, err := Compile(p, CompileOptions{})
+	prog, err := filter.Compile(p, filter.CompileOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
@@ -326,7 +327,7 @@ func TestForeignABIs(t *testing.T) {
 			t.Errorf("nr %#x arch %#x: %s, want %s", uint32(tc.d.Nr), tc.d.Arch, got, tc.want)
 		}
 	}
-	prog, err := Compile(p, CompileOptions{BadArch: &learn.ErrnoENOSYS})
+	prog, err := filter.Compile(p, filter.CompileOptions{BadArch: &learn.ErrnoENOSYS})
 	if err != nil {
 		t.Fatal(err)
 	}

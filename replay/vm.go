@@ -7,6 +7,7 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/learn"
 )
 
@@ -91,44 +92,14 @@ func (v *VM) Verdict(d SeccompData) (learn.Action, error) {
 	if err != nil {
 		return learn.Action{}, err
 	}
-	return ActionFromRet(ret)
+	return filter.ActionFromRet(ret)
 }
 
-// RetFromAction is the inverse of ActionFromRet: the value a filter returns
-// for a, as audit records show it in code=.
-func RetFromAction(a learn.Action) uint32 {
-	switch a.Kind {
-	case learn.ActAllow:
-		return unix.SECCOMP_RET_ALLOW
-	case learn.ActLog:
-		return unix.SECCOMP_RET_LOG
-	case learn.ActErrno:
-		return unix.SECCOMP_RET_ERRNO | uint32(a.Errno)&unix.SECCOMP_RET_DATA
-	case learn.ActTrap:
-		return unix.SECCOMP_RET_TRAP
-	case learn.ActKillThread:
-		return unix.SECCOMP_RET_KILL_THREAD
+// RawInstructions converts a program to golang.org/x/net/bpf's form.
+func RawInstructions(prog []unix.SockFilter) []bpf.RawInstruction {
+	out := make([]bpf.RawInstruction, len(prog))
+	for i, ins := range prog {
+		out[i] = bpf.RawInstruction{Op: ins.Code, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
 	}
-	return unix.SECCOMP_RET_KILL_PROCESS
-}
-
-// ActionFromRet maps a seccomp filter's return value to the model's
-// action. Actions profgen never generates (TRACE, USER_NOTIF) are errors.
-func ActionFromRet(ret uint32) (learn.Action, error) {
-	data := uint16(ret & unix.SECCOMP_RET_DATA)
-	switch ret & unix.SECCOMP_RET_ACTION_FULL {
-	case unix.SECCOMP_RET_ALLOW:
-		return learn.Allow, nil
-	case unix.SECCOMP_RET_LOG:
-		return learn.Log, nil
-	case unix.SECCOMP_RET_ERRNO:
-		return learn.Action{Kind: learn.ActErrno, Errno: data}, nil
-	case unix.SECCOMP_RET_TRAP:
-		return learn.Action{Kind: learn.ActTrap}, nil
-	case unix.SECCOMP_RET_KILL_THREAD:
-		return learn.Action{Kind: learn.ActKillThread}, nil
-	case unix.SECCOMP_RET_KILL_PROCESS:
-		return learn.KillProcess, nil
-	}
-	return learn.Action{}, fmt.Errorf("filter returned %#x, an action profgen does not generate", ret)
+	return out
 }

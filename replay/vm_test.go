@@ -16,6 +16,7 @@ import (
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/learn"
 )
 
@@ -175,7 +176,7 @@ func TestVMMatchesKernel(t *testing.T) {
 		if err := p.Add(learn.Syscall{Name: "getpid", Action: learn.Errno(syscall.EACCES), Rules: rules}); err != nil {
 			t.Fatal(err)
 		}
-		prog, err := Compile(p, CompileOptions{})
+		prog, err := filter.Compile(p, filter.CompileOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +254,7 @@ func TestLibseccompMixedOperators(t *testing.T) {
 
 func mustCompile(t *testing.T, p *learn.Profile) []unix.SockFilter {
 	t.Helper()
-	prog, err := Compile(p, CompileOptions{})
+	prog, err := filter.Compile(p, filter.CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

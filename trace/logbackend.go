@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
@@ -26,7 +25,7 @@ import (
 // LogOptions configure the log backend.
 type LogOptions struct {
 	// Filter is the seccomp program the target runs under, as raw
-	// struct sock_filter instructions (FilterProgram makes one from a
+	// struct sock_filter instructions (filter.Program makes one from a
 	// libseccomp filter). Syscalls it answers with SECCOMP_RET_LOG are
 	// recorded. Nil means DefaultLogFilter: every syscall is logged. With
 	// --base it allows what the base profile allows and logs the rest.
@@ -233,31 +232,6 @@ func checkSeccompLog() error {
 // a note instead of recording: the recording's ABI is the native one.
 func DefaultLogFilter() ([]byte, error) {
 	return iseccomp.LogAll(), nil
-}
-
-// FilterProgram exports f as the raw struct sock_filter program
-// LogOptions.Filter takes.
-func FilterProgram(f *seccomp.ScmpFilter) ([]byte, error) {
-	fd, err := unix.MemfdCreate("profgen-filter", unix.MFD_CLOEXEC)
-	if err != nil {
-		return nil, fmt.Errorf("export filter: %w", err)
-	}
-	mf := os.NewFile(uintptr(fd), "profgen-filter")
-	defer mf.Close()
-	if err := f.ExportBPF(mf); err != nil {
-		return nil, fmt.Errorf("export filter: %w", err)
-	}
-	if _, err := mf.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("export filter: %w", err)
-	}
-	prog, err := io.ReadAll(mf)
-	if err != nil {
-		return nil, fmt.Errorf("export filter: %w", err)
-	}
-	if _, err := iseccomp.DecodeFilter(prog); err != nil {
-		return nil, err
-	}
-	return prog, nil
 }
 
 // Name implements Backend.

@@ -15,6 +15,7 @@ import (
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/testenv"
@@ -273,7 +274,7 @@ func logOnly(t *testing.T, names ...string) []byte {
 			t.Fatal(err)
 		}
 	}
-	prog, err := FilterProgram(f)
+	prog, err := filter.Program(f)
 	if err != nil {
 		t.Fatal(err)
 	}

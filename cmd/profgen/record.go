@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -16,9 +15,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
-	"github.com/profgen/profgen/replay"
 	"github.com/profgen/profgen/trace"
 )
 
@@ -108,20 +107,13 @@ func newBackend(name string, base *learn.Profile) (trace.Backend, error) {
 	return nil, fmt.Errorf("unknown --backend %q (want ebpf or log)", name)
 }
 
-// baseFilter compiles the log backend's filter for --base: what base allows
-// (argument rules included) is allowed silently, everything else, other
-// ABIs too, is logged. The base's own denials become logs as well, so that
-// nothing is refused or killed while recording.
+// baseFilter compiles the log backend's filter for --base (filter.LogBase).
 func baseFilter(base *learn.Profile) ([]byte, error) {
-	p := base.Copy()
-	p.DefaultAction = learn.Log
-	p.Syscalls = slices.DeleteFunc(p.Syscalls, func(s learn.Syscall) bool { return s.Action != learn.Allow })
-	f, err := replay.NewFilter(p, replay.CompileOptions{BadArch: &learn.Log})
+	prog, err := filter.LogBase(base)
 	if err != nil {
 		return nil, fmt.Errorf("--base: %w", err)
 	}
-	defer f.Release()
-	return trace.FilterProgram(f)
+	return prog, nil
 }
 
 func runRecord(ctx context.Context, p *recordParams, command []string) error {

@@ -1,4 +1,4 @@
-package replay
+package filter
 
 import (
 	"errors"
@@ -6,13 +6,11 @@ import (
 	"math"
 
 	seccomp "github.com/seccomp/libseccomp-golang"
-	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/trace"
 )
 
 // CompileOptions adjust the filter Compile and NewFilter build.
@@ -121,7 +119,7 @@ func Compile(p *learn.Profile, opts CompileOptions) ([]unix.SockFilter, error) {
 		return nil, err
 	}
 	defer f.Release()
-	raw, err := trace.FilterProgram(f)
+	raw, err := Program(f)
 	if errors.Is(err, iseccomp.ErrFilterTooLong) {
 		return nil, fmt.Errorf("compile profile: %w; use fewer argument rules (emit --args none or a lower --max-values)", err)
 	}
@@ -129,15 +127,6 @@ func Compile(p *learn.Profile, opts CompileOptions) ([]unix.SockFilter, error) {
 		return nil, fmt.Errorf("compile profile: %w", err)
 	}
 	return iseccomp.DecodeFilter(raw)
-}
-
-// RawInstructions converts a program to golang.org/x/net/bpf's form.
-func RawInstructions(prog []unix.SockFilter) []bpf.RawInstruction {
-	out := make([]bpf.RawInstruction, len(prog))
-	for i, ins := range prog {
-		out[i] = bpf.RawInstruction{Op: ins.Code, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
-	}
-	return out
 }
 
 // scmpAction maps a model action to libseccomp's.

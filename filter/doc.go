@@ -1,0 +1,12 @@
+// Package filter is profgen's one seccomp filter compiler: it turns a
+// learn.Profile into a libseccomp filter (NewFilter) and the classic-BPF
+// program libseccomp generates for it (Compile, Program), maps filter
+// return values to the model's actions and back (ActionFromRet,
+// RetFromAction), and builds the log backend's filter for a base profile
+// (LogBase).
+//
+// The profile-free part — checking, decoding and installing raw
+// struct sock_filter programs — is internal/seccomp, which the recorder
+// uses without the profile model. This package and internal/abi are the
+// only project packages that import libseccomp-golang.
+package filter
