@@ -32,6 +32,7 @@ func BenchmarkEnforcement(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer backend.Close()
 	res, err := trace.Record(context.Background(), trace.Options{Command: argv, Backend: backend})
 	if err != nil {
 		b.Fatal(err)

@@ -177,6 +177,7 @@ func TestCLauncher(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer backend.Close()
 	var out bytes.Buffer
 	res, err := trace.Record(context.Background(), trace.Options{
 		Command: []string{probe, "record"}, Backend: backend, Stdout: &out, Stderr: os.Stderr, Tool: "profgen test",

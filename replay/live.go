@@ -318,6 +318,9 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logF
 		Signals:      opts.Signals,
 		Tool:         "profgen replay",
 	})
+	if cerr := backend.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close %s backend: %w", backend.Name(), cerr)
+	}
 	if err != nil {
 		return err
 	}

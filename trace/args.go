@@ -93,15 +93,11 @@ var ArgTable = []SyscallArgs{
 	{"keyctl", []ArgSpec{enum32(0, "operation")}},
 }
 
-// argMasks is the compiled form of a table: per syscall number, the mask
-// applied to each of the six arguments (zero: not captured).
-type argMasks map[int][6]uint64
-
 // compileArgTable checks table against arch and returns the per-number masks.
 // An unknown syscall, an index outside 0..5, an argument listed twice or a
 // kind other than enum or flags is an error.
-func compileArgTable(arch abi.Arch, table []SyscallArgs) (argMasks, map[int][]recording.Arg, error) {
-	masks := argMasks{}
+func compileArgTable(arch abi.Arch, table []SyscallArgs) (ArgMasks, map[int][]recording.Arg, error) {
+	masks := ArgMasks{}
 	args := map[int][]recording.Arg{}
 	for _, e := range table {
 		nr, err := abi.SyscallNumber(arch, e.Syscall)

@@ -40,6 +40,22 @@ type Target struct {
 // Prepare runs before the target starts; Start right after; Collect stops
 // observing and returns what was seen; Close releases everything and may be
 // called at any point, more than once.
+//
+// The caller that creates a backend closes it: Record uses the backend it
+// is given and never closes it, so one deferred Close right after the
+// constructor is the whole of a caller's duty.
+//
+// Beyond these methods Record uses three optional capabilities, found by
+// type assertion; a backend implements each one it has:
+//
+//   - ArgCapturer: the backend captures argument values (Key.Args);
+//   - DistinctCounter: it counts distinct syscalls cheaply, for the status
+//     line (Status.Distinct is -1 without it);
+//   - TreeFollower: it follows the target's process tree itself, which
+//     Record then asks for the tree's pids when no cgroup is used.
+//
+// These are the whole of the contract: a backend in another package that
+// implements them is used exactly as the built-in ones are.
 type Backend interface {
 	// Name is recording.BackendEBPF or recording.BackendLog.
 	Name() string
@@ -50,4 +66,34 @@ type Backend interface {
 	Events() uint64
 	Collect() (*Observations, error)
 	Close() error
+}
+
+// ArgMasks is the compiled form of an argument table (Options.ArgTable):
+// per syscall number of the native ABI, the mask of each of its six
+// arguments. A zero mask means the argument is not captured.
+type ArgMasks map[int][6]uint64
+
+// ArgCapturer is implemented by backends that capture syscall arguments.
+// Record calls CaptureArgs once, before Prepare, with the masks to apply:
+// the backend then reports in Key.Args each argument ANDed with its mask
+// (zero for the others) and sets Observations.ArgShapes.
+type ArgCapturer interface {
+	CaptureArgs(masks ArgMasks) error
+}
+
+// DistinctCounter is implemented by backends that can count the distinct
+// syscalls seen so far cheaply while recording. Distinct must be cheap and
+// safe to call concurrently with the recording.
+type DistinctCounter interface {
+	Distinct() int
+}
+
+// TreeFollower is implemented by backends that follow the target's
+// process tree themselves (the eBPF backend when no cgroup is used).
+// Record uses it only when Target.Cgroup is nil: TreePids returns the
+// processes of the tree still alive, Untrack drops a process Record has
+// reaped (its pid may be reused).
+type TreeFollower interface {
+	TreePids() ([]int, error)
+	Untrack(pid int)
 }

@@ -29,6 +29,7 @@ func BenchmarkRecordOverhead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		defer be.Close()
 		start := time.Now()
 		res, err := Record(context.Background(), Options{Command: argv, Backend: be})
 		d := time.Since(start)

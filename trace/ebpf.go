@@ -61,7 +61,12 @@ type EBPF struct {
 	closed    bool
 }
 
-var _ Backend = (*EBPF)(nil)
+var (
+	_ Backend         = (*EBPF)(nil)
+	_ ArgCapturer     = (*EBPF)(nil)
+	_ DistinctCounter = (*EBPF)(nil)
+	_ TreeFollower    = (*EBPF)(nil)
+)
 
 // NewEBPF loads the recorder's programs and maps into the kernel. Nothing
 // is attached until Prepare. It fails with an error wrapping ErrNotSupported
@@ -126,9 +131,9 @@ func bpfLoadError(err error) error {
 // Name implements Backend.
 func (e *EBPF) Name() string { return recording.BackendEBPF }
 
-// captureArgs loads the per-syscall argument masks of a compiled argument
-// table. Record calls it before Prepare.
-func (e *EBPF) captureArgs(masks argMasks) error {
+// CaptureArgs implements ArgCapturer: it loads the per-syscall argument
+// masks of a compiled argument table. Record calls it before Prepare.
+func (e *EBPF) CaptureArgs(masks ArgMasks) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -252,7 +257,8 @@ func (e *EBPF) Events() uint64 {
 	return n
 }
 
-// Distinct returns the number of distinct syscalls seen so far.
+// Distinct implements DistinctCounter: the number of distinct syscalls
+// seen so far.
 func (e *EBPF) Distinct() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -270,8 +276,9 @@ func (e *EBPF) Distinct() int {
 	return n
 }
 
-// treePids returns the processes of the target tree in process-tree mode.
-func (e *EBPF) treePids() ([]int, error) {
+// TreePids implements TreeFollower: the processes of the target tree in
+// process-tree mode.
+func (e *EBPF) TreePids() ([]int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
@@ -291,9 +298,10 @@ func (e *EBPF) treePids() ([]int, error) {
 	return pids, nil
 }
 
-// untrack forgets a process of the tree that is known to have been reaped
-// (Start may have added one that had already ended).
-func (e *EBPF) untrack(pid int) {
+// Untrack implements TreeFollower: it forgets a process of the tree that
+// is known to have been reaped (Start may have added one that had already
+// ended).
+func (e *EBPF) Untrack(pid int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if !e.closed && e.mode == bpfModeTree {

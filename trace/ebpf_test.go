@@ -41,7 +41,7 @@ func TestEBPFLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.captureArgs(masks); err != nil {
+	if err := e.CaptureArgs(masks); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "42")

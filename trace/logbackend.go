@@ -234,6 +234,11 @@ func DefaultLogFilter() ([]byte, error) {
 	return iseccomp.LogAll(), nil
 }
 
+var (
+	_ Backend         = (*Log)(nil)
+	_ DistinctCounter = (*Log)(nil)
+)
+
 // Name implements Backend.
 func (l *Log) Name() string { return recording.BackendLog }
 
@@ -474,7 +479,8 @@ func (l *Log) inCgroup(pid int, countGone bool) bool {
 // Events implements Backend.
 func (l *Log) Events() uint64 { return l.events.Load() }
 
-// Distinct returns the number of distinct syscalls seen so far.
+// Distinct implements DistinctCounter: the number of distinct syscalls
+// seen so far (audit records carry no arguments).
 func (l *Log) Distinct() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -30,7 +30,8 @@ type Options struct {
 	// Command is the target's command line; Command[0] is looked up in
 	// PATH.
 	Command []string
-	// Backend observes the target. Record closes it.
+	// Backend observes the target. Record does not close it: the caller
+	// that created it does.
 	Backend Backend
 	// Drive, if set, is a shell command run with sh -c once the target is
 	// ready; when it ends the target tree is stopped. Its failure fails
@@ -88,33 +89,14 @@ type Result struct {
 	Warnings []string
 }
 
-// distincter is implemented by backends that can count distinct syscalls
-// cheaply while recording.
-type distincter interface{ Distinct() int }
-
-// argCapturer is implemented by backends that capture syscall arguments.
-type argCapturer interface{ captureArgs(argMasks) error }
-
-// treeTracker is implemented by backends that follow the target's process
-// tree themselves (the eBPF backend in process-tree mode). untrack drops a
-// process that was reaped.
-type treeTracker interface {
-	treePids() ([]int, error)
-	untrack(pid int)
-}
-
 // Record runs opts.Command under opts.Backend and returns what it did.
 // Whatever happens, when Record returns no process of the target tree runs
-// any more, the backend is closed and the recording's cgroup is removed.
+// any more and the recording's cgroup is removed. The backend stays open:
+// its creator closes it.
 func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	if opts.Backend == nil {
 		return nil, errors.New("record: no backend")
 	}
-	defer func() {
-		if cerr := opts.Backend.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("close %s backend: %w", opts.Backend.Name(), cerr)
-		}
-	}()
 	if len(opts.Command) == 0 || opts.Command[0] == "" {
 		return nil, errors.New("no command given")
 	}
@@ -163,8 +145,8 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 			s.notes = append(s.notes, fmt.Sprintf("cgroup v2 could not be used (%v): the target's processes were followed through fork and exit instead", err))
 		}
 	}
-	if c, ok := s.backend.(argCapturer); ok {
-		if err := c.captureArgs(masks); err != nil {
+	if c, ok := s.backend.(ArgCapturer); ok {
+		if err := c.CaptureArgs(masks); err != nil {
 			return nil, err
 		}
 	}
@@ -184,7 +166,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, fmt.Errorf("prepare %s backend: %w", s.backend.Name(), err)
 	}
 	s.cmd = target.Cmd
-	if t, ok := s.backend.(treeTracker); ok && s.cg == nil {
+	if t, ok := s.backend.(TreeFollower); ok && s.cg == nil {
 		s.tree = t
 	}
 
@@ -206,7 +188,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		if s.tree != nil {
 			// Reaped: its pid may be reused, so it must not stay in
 			// the tree (Start may have added it after it ended).
-			s.tree.untrack(s.cmd.Process.Pid)
+			s.tree.Untrack(s.cmd.Process.Pid)
 		}
 		close(s.exited)
 	}()
@@ -242,7 +224,7 @@ type session struct {
 	opts    Options
 	backend Backend
 	cg      *Cgroup
-	tree    treeTracker
+	tree    TreeFollower
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd.Wait returned
 	notes   []string
@@ -276,7 +258,7 @@ func (s *session) procs() []int {
 	case s.cg != nil:
 		pids, _ = s.cg.Procs()
 	case s.tree != nil:
-		pids, _ = s.tree.treePids()
+		pids, _ = s.tree.TreePids()
 	default:
 		if !s.mainExited() {
 			pids = descendants(s.cmd.Process.Pid)
@@ -402,7 +384,7 @@ func (s *session) statusTicker() (<-chan time.Time, func()) {
 
 func (s *session) status() {
 	st := Status{Elapsed: time.Since(s.start), Events: s.backend.Events(), Distinct: -1}
-	if d, ok := s.backend.(distincter); ok {
+	if d, ok := s.backend.(DistinctCounter); ok {
 		st.Distinct = d.Distinct()
 	}
 	s.opts.Status(st)

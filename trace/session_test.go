@@ -111,6 +111,10 @@ func record(t *testing.T, opts Options) *Result {
 	if err != nil {
 		t.Fatalf("Record %v: %v", opts.Command, err)
 	}
+	// Record leaves the backend open; its creator closes it.
+	if err := opts.Backend.Close(); err != nil {
+		t.Fatalf("close backend: %v", err)
+	}
 	assertUnloaded(t, ids)
 	assertNoCgroups(t, os.Getpid())
 	if err := res.Recording.Validate(); err != nil {
@@ -361,6 +365,14 @@ func TestRecordErrors(t *testing.T) {
 	_, err := Record(context.Background(), Options{Command: []string{"no-such-command-profgen"}, Backend: e})
 	if err == nil || err.Error() != "command not found: no-such-command-profgen" {
 		t.Errorf("err = %v", err)
+	}
+	// A failed Record leaves the backend open and usable: its creator
+	// closes it.
+	if _, err := e.TreePids(); err != nil {
+		t.Errorf("backend unusable after a failed Record: %v", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
 	}
 	assertUnloaded(t, ids)
 

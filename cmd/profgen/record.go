@@ -75,7 +75,7 @@ signal N), with --drive the driver's, or 1 when profgen itself failed.`,
 	f := cmd.Flags()
 	f.SetInterspersed(false) // everything after COMMAND is the command's
 	f.StringVarP(&p.output, "output", "o", defaultRecording, "write the recording to FILE")
-	f.StringVar(&p.backend, "backend", recording.BackendEBPF, "how to record: ebpf or log")
+	f.StringVar(&p.backend, "backend", trace.Backends[0].Name, "how to record: "+trace.BackendHelp())
 	f.StringVar(&p.drive, "drive", "", "shell command that exercises the target; the target is stopped when it ends")
 	f.StringVar(&p.ready, "ready", "", "with --drive, wait until the target is ready: tcp:HOST:PORT or delay:DURATION")
 	f.DurationVar(&p.duration, "duration", 0, "stop the target after DURATION (0: no limit)")
@@ -84,27 +84,35 @@ signal N), with --drive the driver's, or 1 when profgen itself failed.`,
 	return cmd
 }
 
-// newBackend constructs the backend named by --backend; base is the
-// --base profile, already read, or nil.
+// newBackend constructs the backend named by --backend (trace.Backends);
+// base is the --base profile, already read, or nil. The caller closes the
+// backend.
 func newBackend(name string, base *learn.Profile) (trace.Backend, error) {
-	switch name {
-	case recording.BackendEBPF:
-		if base != nil {
-			return nil, errors.New("--base needs --backend log")
-		}
-		return trace.NewEBPF(trace.EBPFOptions{})
-	case recording.BackendLog:
-		var opts trace.LogOptions
-		if base != nil {
-			prog, err := baseFilter(base)
-			if err != nil {
-				return nil, err
-			}
-			opts.Filter = prog
-		}
-		return trace.NewLog(opts)
+	spec, err := trace.LookupBackend(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown --backend %q (want %s)", name, strings.Join(trace.BackendNames(), " or "))
 	}
-	return nil, fmt.Errorf("unknown --backend %q (want ebpf or log)", name)
+	var cfg trace.BackendConfig
+	if base != nil {
+		if !spec.Filter {
+			return nil, fmt.Errorf("--base needs --backend %s", filterBackends())
+		}
+		if cfg.Filter, err = baseFilter(base); err != nil {
+			return nil, err
+		}
+	}
+	return spec.New(cfg)
+}
+
+// filterBackends names the backends that take --base.
+func filterBackends() string {
+	var names []string
+	for _, b := range trace.Backends {
+		if b.Filter {
+			names = append(names, b.Name)
+		}
+	}
+	return strings.Join(names, " or ")
 }
 
 // baseFilter compiles the log backend's filter for --base (filter.LogBase).
@@ -174,6 +182,9 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 		opts.Status = func(s trace.Status) { line.show(os.Stderr, s) }
 	}
 	res, err := trace.Record(ctx, opts)
+	if cerr := backend.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close %s backend: %w", backend.Name(), cerr)
+	}
 	line.clear(os.Stderr)
 	if err != nil {
 		return err
