@@ -13,6 +13,10 @@ import (
 	"github.com/profgen/profgen/learn"
 )
 
+// ErrFilterTooLong is matched (errors.Is) by the error of a profile whose
+// filter is longer than the kernel's BPF_MAXINSNS instructions.
+var ErrFilterTooLong = iseccomp.ErrFilterTooLong
+
 // CompileOptions adjust the filter Compile and NewFilter build.
 type CompileOptions struct {
 	// BadArch is what the filter does with a syscall made through another
@@ -120,9 +124,6 @@ func Compile(p *learn.Profile, opts CompileOptions) ([]unix.SockFilter, error) {
 	}
 	defer f.Release()
 	raw, err := Program(f)
-	if errors.Is(err, iseccomp.ErrFilterTooLong) {
-		return nil, fmt.Errorf("compile profile: %w; use fewer argument rules (emit --args none or a lower --max-values)", err)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("compile profile: %w", err)
 	}

@@ -2,6 +2,8 @@ package trace
 
 import (
 	"errors"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -57,6 +59,13 @@ func TestBackendTableNew(t *testing.T) {
 		}
 		if err := b.Close(); err != nil {
 			t.Errorf("%s: close: %v", spec.Name, err)
+		}
+		// Closed objects say so with os.ErrClosed.
+		if _, err := b.Collect(); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("%s: Collect after Close: %v, want os.ErrClosed", spec.Name, err)
+		}
+		if err := b.Prepare(&Target{Cmd: exec.Command("true")}); !errors.Is(err, os.ErrClosed) {
+			t.Errorf("%s: Prepare after Close: %v, want os.ErrClosed", spec.Name, err)
 		}
 	}
 	ebpf, _ := LookupBackend(recording.BackendEBPF)

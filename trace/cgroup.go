@@ -51,7 +51,8 @@ func parseCgroup2Mount(sc *bufio.Scanner) (string, error) {
 	if err := sc.Err(); err != nil {
 		return "", fmt.Errorf("find cgroup2 mount: %w", err)
 	}
-	return "", fmt.Errorf("find cgroup2 mount: %w: no cgroup2 filesystem in /proc/self/mountinfo (mount one with: mount -t cgroup2 none /sys/fs/cgroup/unified)", ErrNotSupported)
+	return "", &Unsupported{Op: "find cgroup2 mount", Feature: "no cgroup2 filesystem in /proc/self/mountinfo",
+		Fix: "mount one with: mount -t cgroup2 none /sys/fs/cgroup/unified"}
 }
 
 // unescapeMountinfo undoes the octal escapes (\040 for a space) of mountinfo.

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/errs"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -102,28 +103,20 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 	return e, nil
 }
 
-// unsupported is an error that wraps ErrNotSupported without repeating its
-// text, so that its message reads as one sentence.
-type unsupported struct{ msg string }
-
-func (e *unsupported) Error() string        { return e.msg }
-func (e *unsupported) Is(target error) bool { return target == ErrNotSupported }
-
 // bpfLoadError explains why the recorder could not be loaded.
 func bpfLoadError(err error) error {
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return &unsupported{"load eBPF recorder: not permitted to load BPF programs: " +
-			"run profgen as root or give it CAP_BPF and CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep profgen), " +
-			"or use --backend log"}
+		return &Unsupported{Op: "load eBPF recorder", Feature: "not permitted to load BPF programs",
+			Fix: "run profgen as root or give it CAP_BPF and CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep profgen)", Err: err}
 	}
 	var ve *ebpf.VerifierError
 	if errors.As(err, &ve) {
 		return fmt.Errorf("load eBPF recorder: the kernel's verifier rejected it: %v", ve)
 	}
 	if errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
-		return &unsupported{fmt.Sprintf("load eBPF recorder: the kernel lacks a BPF feature the recorder needs "+
-			"(raw tracepoints, BTF at /sys/kernel/btf/vmlinux, mmapable global data: Linux 5.8 or later built with CONFIG_DEBUG_INFO_BTF) (%v); "+
-			"use --backend log", err)}
+		return &Unsupported{Op: "load eBPF recorder",
+			Feature: "the kernel lacks a BPF feature the recorder needs (raw tracepoints, BTF at /sys/kernel/btf/vmlinux, mmapable global data)",
+			Fix:     "use Linux 5.8 or later built with CONFIG_DEBUG_INFO_BTF", Err: err}
 	}
 	return fmt.Errorf("load eBPF recorder: %w", err)
 }
@@ -137,7 +130,7 @@ func (e *EBPF) CaptureArgs(masks ArgMasks) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return errors.New("eBPF backend is closed")
+		return errs.Closed("eBPF backend")
 	}
 	for nr, m := range masks {
 		if nr < 0 || nr >= bpfMaxNr {
@@ -158,7 +151,7 @@ func (e *EBPF) Prepare(t *Target) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return errors.New("eBPF backend is closed")
+		return errs.Closed("eBPF backend")
 	}
 	if len(e.links) > 0 {
 		return errors.New("eBPF backend: Prepare called twice")
@@ -201,10 +194,12 @@ func (e *EBPF) Prepare(t *Target) error {
 		if err != nil {
 			e.detach()
 			if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-				return &unsupported{fmt.Sprintf("attach raw tracepoint %s: not permitted: run profgen as root or give it CAP_BPF and CAP_PERFMON", a.name)}
+				return &Unsupported{Op: "attach raw tracepoint " + a.name, Feature: "not permitted",
+					Fix: "run profgen as root or give it CAP_BPF and CAP_PERFMON", Err: err}
 			}
 			if errors.Is(err, unix.ENOENT) {
-				return &unsupported{fmt.Sprintf("attach raw tracepoint %s: the kernel has no such tracepoint (it needs CONFIG_FTRACE_SYSCALLS); use --backend log", a.name)}
+				return &Unsupported{Op: "attach raw tracepoint " + a.name, Feature: "the kernel has no such tracepoint",
+					Fix: "use a kernel built with CONFIG_FTRACE_SYSCALLS", Err: err}
 			}
 			return fmt.Errorf("attach raw tracepoint %s: %w", a.name, err)
 		}
@@ -219,7 +214,7 @@ func (e *EBPF) Start(pid int) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return errors.New("eBPF backend is closed")
+		return errs.Closed("eBPF backend")
 	}
 	if e.mode != bpfModeTree {
 		return nil
@@ -282,7 +277,7 @@ func (e *EBPF) TreePids() ([]int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return nil, errors.New("eBPF backend is closed")
+		return nil, errs.Closed("eBPF backend")
 	}
 	var pids []int
 	var k, v uint32
@@ -322,7 +317,7 @@ func (e *EBPF) Collect() (*Observations, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
-		return nil, errors.New("eBPF backend is closed")
+		return nil, errs.Closed("eBPF backend")
 	}
 	e.detach()
 	obs := &Observations{

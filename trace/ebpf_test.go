@@ -3,6 +3,7 @@ package trace
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -82,8 +83,8 @@ func TestEBPFLifecycle(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if _, err := e.Collect(); err == nil {
-		t.Error("Collect after Close succeeded")
+	if _, err := e.Collect(); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("Collect after Close: %v, want os.ErrClosed", err)
 	}
 	assertUnloaded(t, ids)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/errs"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/recording"
 )
@@ -78,6 +79,7 @@ type Log struct {
 	cgroup           *Cgroup
 
 	events atomic.Uint64
+	closed atomic.Bool
 	done   chan struct{} // closed when the reader goroutine returns
 
 	mu sync.Mutex
@@ -185,7 +187,8 @@ func (l *Log) probe() error {
 	case <-l.done:
 		return fmt.Errorf("log backend: audit reader stopped: %w", l.readError())
 	case <-timer.C:
-		return fmt.Errorf("log backend: %w: a call logged by seccomp produced no audit record within %v; is audit disabled on the kernel command line (audit=0)? Boot without it, or use the eBPF backend", ErrNotSupported, probeTimeout)
+		return &Unsupported{Op: "log backend", Feature: fmt.Sprintf("a call logged by seccomp produced no audit record within %v", probeTimeout),
+			Fix: "is audit disabled on the kernel command line (audit=0)? Boot without it"}
 	}
 }
 
@@ -199,11 +202,9 @@ func (l *Log) readError() error {
 	return audit.ErrClosed
 }
 
-// auditError maps the audit package's unavailability to ErrNotSupported.
+// auditError says an audit error is the log backend's. The audit
+// package's own errors of a missing feature match ErrNotSupported.
 func auditError(err error) error {
-	if errors.Is(err, audit.ErrUnavailable) {
-		return fmt.Errorf("log backend: %w: %w", ErrNotSupported, err)
-	}
 	return fmt.Errorf("log backend: %w", err)
 }
 
@@ -211,17 +212,19 @@ func auditError(err error) error {
 func checkSeccompLog() error {
 	avail, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_avail")
 	if err != nil {
-		return fmt.Errorf("log backend: %w: seccomp filters (CONFIG_SECCOMP_FILTER) are not available: %v", ErrNotSupported, err)
+		return &Unsupported{Op: "log backend", Feature: "seccomp filters (CONFIG_SECCOMP_FILTER) are not available",
+			Fix: "use a kernel built with CONFIG_SECCOMP_FILTER", Err: err}
 	}
 	if !slices.Contains(strings.Fields(string(avail)), "log") {
-		return fmt.Errorf("log backend: %w: the kernel has no SECCOMP_RET_LOG (Linux 4.14 or later needed)", ErrNotSupported)
+		return &Unsupported{Op: "log backend", Feature: "the kernel has no SECCOMP_RET_LOG", Fix: "use Linux 4.14 or later"}
 	}
 	logged, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_logged")
 	if err != nil {
 		return fmt.Errorf("log backend: read seccomp actions_logged: %w", err)
 	}
 	if !slices.Contains(strings.Fields(string(logged)), "log") {
-		return fmt.Errorf("log backend: %w: the kernel does not log SECCOMP_RET_LOG; add \"log\" to the sysctl kernel.seccomp.actions_logged (now %q)", ErrNotSupported, strings.TrimSpace(string(logged)))
+		return &Unsupported{Op: "log backend", Feature: "the kernel does not log SECCOMP_RET_LOG",
+			Fix: fmt.Sprintf("add \"log\" to the sysctl kernel.seccomp.actions_logged (now %q)", strings.TrimSpace(string(logged)))}
 	}
 	return nil
 }
@@ -246,6 +249,9 @@ func (l *Log) Name() string { return recording.BackendLog }
 // the filter and execs the target. t.Cmd's stdio, environment, directory,
 // extra files and SysProcAttr (the cgroup it starts in) are kept.
 func (l *Log) Prepare(t *Target) error {
+	if l.closed.Load() {
+		return errs.Closed("log backend")
+	}
 	cmd := t.Cmd
 	if cmd.Err != nil {
 		return cmd.Err
@@ -275,6 +281,9 @@ func (l *Log) Prepare(t *Target) error {
 // Start learns the target's audit session from the launcher, lets it load
 // the filter and waits until it has execed the target.
 func (l *Log) Start(pid int) error {
+	if l.closed.Load() {
+		return errs.Closed("log backend")
+	}
 	if l.statusR == nil {
 		return errors.New("log backend: Start without Prepare")
 	}
@@ -322,7 +331,9 @@ func (l *Log) attribute(pid int, kind, msg string) error {
 		l.sessions[l.ses] = true
 	case launcherNoSession:
 		if l.cgroup == nil {
-			return fmt.Errorf("log backend: %w: the target cannot be told apart from other processes: no fresh audit session (%s) and no cgroup v2", ErrNotSupported, msg)
+			return &Unsupported{Op: "log backend",
+				Feature: fmt.Sprintf("the target cannot be told apart from other processes: no fresh audit session (%s) and no cgroup v2", msg),
+				Fix:     "mount cgroup v2 (mount -t cgroup2 none /sys/fs/cgroup/unified) or let profgen write /proc/self/loginuid"}
 		}
 		l.notes = append(l.notes, fmt.Sprintf("no fresh audit session could be made (%s): records were attributed by the pids of the target's cgroup", msg))
 	default:
@@ -497,6 +508,9 @@ const (
 // Collect implements Backend. It must be called once the target tree is
 // gone: it waits until every record queued until then has been read.
 func (l *Log) Collect() (*Observations, error) {
+	if l.closed.Load() {
+		return nil, errs.Closed("log backend")
+	}
 	l.mu.Lock()
 	started := l.started
 	l.mu.Unlock()
@@ -598,6 +612,7 @@ func (l *Log) drain() (<-chan struct{}, error) {
 func (l *Log) Close() error {
 	var err error
 	l.closeOnce.Do(func() {
+		l.closed.Store(true)
 		for _, f := range []*os.File{l.filterR, l.filterW, l.statusR, l.statusW} {
 			if f != nil {
 				f.Close()

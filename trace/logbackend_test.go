@@ -323,8 +323,9 @@ func TestLogNoAuditRead(t *testing.T) {
 }
 
 func TestAuditErrorMapping(t *testing.T) {
-	err := auditError(fmt.Errorf("join: %w", audit.ErrUnavailable))
-	if !errors.Is(err, ErrNotSupported) || !errors.Is(err, audit.ErrUnavailable) {
+	err := auditError(fmt.Errorf("join: %w", &Unsupported{Feature: "reading audit records needs CAP_AUDIT_READ", Err: unix.EPERM}))
+	var u *Unsupported
+	if !errors.Is(err, ErrNotSupported) || !errors.As(err, &u) || !errors.Is(err, unix.EPERM) || !strings.HasPrefix(err.Error(), "log backend: ") {
 		t.Errorf("unavailable: %v", err)
 	}
 	if err := auditError(unix.EMFILE); errors.Is(err, ErrNotSupported) || !errors.Is(err, unix.EMFILE) {

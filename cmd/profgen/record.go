@@ -156,7 +156,7 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	}
 	backend, err := newBackend(p.backend, base)
 	if err != nil {
-		return err
+		return backendAdvice(err, p.backend, base != nil)
 	}
 
 	sigs := make(chan os.Signal, 2)
@@ -187,7 +187,7 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	}
 	line.clear(os.Stderr)
 	if err != nil {
-		return err
+		return backendAdvice(err, p.backend, base != nil)
 	}
 	rec := res.Recording
 	rec.Base = p.base

@@ -132,7 +132,7 @@ func runReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []st
 		if errors.As(err, &ex) {
 			return err
 		}
-		return &exitError{code: replayError, err: err}
+		return &exitError{code: replayError, err: filterAdvice(err)}
 	}
 	if p.json {
 		enc := json.NewEncoder(stdout)

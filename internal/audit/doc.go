@@ -9,7 +9,8 @@
 // Joining the group needs CAP_AUDIT_READ. Records are never scraped from
 // the kernel log, which printk rate-limits to a few lines.
 //
-// The package imports no project package outside internal/; errors that mean the
-// feature is unavailable wrap ErrUnavailable, which callers map to their own
-// sentinel.
+// The package imports no project package outside internal/. Errors that
+// mean the feature is unavailable (no CONFIG_AUDIT, no CAP_AUDIT_READ) are
+// errs.Unsupported, matched by errors.Is(err, trace.ErrNotSupported), and
+// name the fix.
 package audit

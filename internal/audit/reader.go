@@ -12,15 +12,13 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/errs"
 )
 
-// ErrUnavailable is wrapped by errors that mean the audit multicast group
-// cannot be used here: the kernel was built without audit, or the caller
-// lacks CAP_AUDIT_READ. The message names the fix.
-var ErrUnavailable = errors.New("audit records unavailable")
-
-// ErrClosed is returned by Next once the reader is closed.
-var ErrClosed = errors.New("audit reader closed")
+// ErrClosed is returned by Next once the reader is closed. It matches
+// os.ErrClosed.
+var ErrClosed = errs.Closed("audit reader")
 
 // DefaultRcvBuf is the receive buffer Open asks for: large enough that a
 // burst of records emitted while the reader is not scheduled is not dropped
@@ -114,14 +112,15 @@ func Open(opts Options) (*Reader, error) {
 	return r, nil
 }
 
-// openError maps the errors of socket and bind to ErrUnavailable with the
+// openError maps the errors of socket and bind to errs.Unsupported with the
 // feature and the fix named.
 func openError(op string, err error) error {
 	switch {
 	case errors.Is(err, unix.EPROTONOSUPPORT), errors.Is(err, unix.EAFNOSUPPORT):
-		return fmt.Errorf("%s: %w: the kernel has no audit support (CONFIG_AUDIT); use a kernel built with CONFIG_AUDIT=y or the eBPF backend: %v", op, ErrUnavailable, err)
+		return &errs.Unsupported{Op: op, Feature: "the kernel has no audit support (CONFIG_AUDIT)", Fix: "use a kernel built with CONFIG_AUDIT=y", Err: err}
 	case errors.Is(err, unix.EPERM), errors.Is(err, unix.EACCES):
-		return fmt.Errorf("%s: %w: reading audit records needs CAP_AUDIT_READ; run as root or grant it (setcap cap_audit_read,cap_audit_control+ep profgen): %w", op, ErrUnavailable, err)
+		return &errs.Unsupported{Op: op, Feature: "reading audit records needs CAP_AUDIT_READ",
+			Fix: "run as root or grant it (setcap cap_audit_read,cap_audit_control+ep profgen)", Err: err}
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/errs"
 )
 
 func TestParseCapturedRecords(t *testing.T) {
@@ -100,15 +102,15 @@ func TestSplitMessage(t *testing.T) {
 
 func TestOpenErrorNamesFix(t *testing.T) {
 	err := openError("join", unix.EPERM)
-	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, unix.EPERM) || !strings.Contains(err.Error(), "CAP_AUDIT_READ") {
+	if !errors.Is(err, errs.ErrNotSupported) || !errors.Is(err, unix.EPERM) || !strings.Contains(err.Error(), "CAP_AUDIT_READ") {
 		t.Errorf("EPERM: %v", err)
 	}
 	err = openError("open", unix.EPROTONOSUPPORT)
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "CONFIG_AUDIT") {
+	if !errors.Is(err, errs.ErrNotSupported) || !strings.Contains(err.Error(), "CONFIG_AUDIT") {
 		t.Errorf("EPROTONOSUPPORT: %v", err)
 	}
-	if err := openError("open", unix.EMFILE); errors.Is(err, ErrUnavailable) {
-		t.Errorf("EMFILE mapped to ErrUnavailable: %v", err)
+	if err := openError("open", unix.EMFILE); errors.Is(err, errs.ErrNotSupported) {
+		t.Errorf("EMFILE mapped to errs.ErrNotSupported: %v", err)
 	}
 }
 
