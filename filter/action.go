@@ -9,7 +9,8 @@ import (
 )
 
 // RetFromAction is the inverse of ActionFromRet: the value a filter returns
-// for a, as audit records show it in code=.
+// for a, as audit records show it in code=. An action of no known kind (the
+// zero, unset Action: a forgotten field) panics.
 func RetFromAction(a learn.Action) uint32 {
 	switch a.Kind {
 	case learn.ActAllow:
@@ -22,8 +23,10 @@ func RetFromAction(a learn.Action) uint32 {
 		return unix.SECCOMP_RET_TRAP
 	case learn.ActKillThread:
 		return unix.SECCOMP_RET_KILL_THREAD
+	case learn.ActKillProcess:
+		return unix.SECCOMP_RET_KILL_PROCESS
 	}
-	return unix.SECCOMP_RET_KILL_PROCESS
+	panic(fmt.Sprintf("filter: no seccomp return value for action %s", a))
 }
 
 // ActionFromRet maps a seccomp filter's return value to the model's

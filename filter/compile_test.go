@@ -102,3 +102,23 @@ func TestLogBase(t *testing.T) {
 		t.Errorf("LogBase changed its argument: %+v", base)
 	}
 }
+
+// TestUnsetActionFails: an Action left at its zero value is no action: the
+// compiler refuses it, for the default and for a syscall, and
+// RetFromAction panics instead of returning a value.
+func TestUnsetActionFails(t *testing.T) {
+	for _, p := range []*learn.Profile{
+		{Arch: "amd64"},
+		{Arch: "amd64", DefaultAction: learn.ErrnoEPERM, Syscalls: []learn.Syscall{{Name: "read"}}},
+	} {
+		if _, err := Compile(p, CompileOptions{}); err == nil || !strings.Contains(err.Error(), "unset") {
+			t.Errorf("profile %+v compiled: %v", p, err)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("RetFromAction(Action{}) did not panic")
+		}
+	}()
+	RetFromAction(learn.Action{})
+}

@@ -9,9 +9,12 @@ import (
 type ActionKind int
 
 // Action kinds, in the order of their precedence in the kernel (most
-// restrictive last).
+// restrictive last). The zero ActionKind, ActUnset, is no action at all:
+// every consumer (the filter compiler, every output format) refuses it, so
+// an Action field left unset fails loudly instead of meaning allow.
 const (
-	ActAllow ActionKind = iota
+	ActUnset ActionKind = iota
+	ActAllow
 	ActLog
 	ActErrno
 	ActTrap
@@ -19,7 +22,8 @@ const (
 	ActKillProcess
 )
 
-// Action is an ActionKind with its errno for ActErrno.
+// Action is an ActionKind with its errno for ActErrno. The zero Action is
+// unset (ActUnset), not allow.
 type Action struct {
 	Kind  ActionKind
 	Errno uint16
@@ -37,8 +41,13 @@ var (
 // Errno returns the action that fails a syscall with e.
 func Errno(e syscall.Errno) Action { return Action{Kind: ActErrno, Errno: uint16(e)} }
 
+// IsSet reports whether a has a kind: the zero Action is unset.
+func (a Action) IsSet() bool { return a.Kind != ActUnset }
+
 func (a Action) String() string {
 	switch a.Kind {
+	case ActUnset:
+		return "unset"
 	case ActAllow:
 		return "allow"
 	case ActLog:

@@ -79,7 +79,7 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 // stubs to p. Each must exist on p's architecture. With ArgsNone the
 // runtime's calls are allowed whatever their arguments, like the rest.
 func addFixed(p *Profile, opts Options) error {
-	add := func(c fixedCall, origin, reason string, act Action) error {
+	add := func(c fixedCall, origin Origin, reason string, act Action) error {
 		if _, err := abi.SyscallNumber(p.Arch, c.name); err != nil {
 			return nil // not on this architecture: nothing to allow
 		}

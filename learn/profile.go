@@ -8,13 +8,16 @@ import (
 	"github.com/profgen/profgen/internal/abi"
 )
 
-// Origins of a profile entry: why a syscall is in the profile.
+// Origin says why a syscall is in a profile (Syscall.Origin).
+type Origin string
+
+// Origins of a profile entry.
 const (
-	OriginRecorded = "recorded"
-	OriginBaseline = "baseline"
-	OriginRuntime  = "runtime"
-	OriginStub     = "enosys-stub"
-	OriginImported = "imported"
+	OriginRecorded Origin = "recorded"
+	OriginBaseline Origin = "baseline"
+	OriginRuntime  Origin = "runtime"
+	OriginStub     Origin = "enosys-stub"
+	OriginImported Origin = "imported"
 )
 
 // Profile is a seccomp allowlist for one architecture.
@@ -40,7 +43,7 @@ type Syscall struct {
 	// added for another reason).
 	Seen int
 	// Origin says why the syscall is in the profile; Reason adds detail.
-	Origin string
+	Origin Origin
 	Reason string
 	// Notes say, for example, that an argument was left unpinned.
 	Notes []string

@@ -46,10 +46,10 @@ func Merge(recs ...*Recording) (*Recording, error) {
 			out.End = r.End
 		}
 		if r.Backend != out.Backend {
-			out.Backend = "mixed"
+			out.Backend = BackendMixed
 		}
 		if r.Scope != out.Scope {
-			out.Scope = "mixed"
+			out.Scope = ScopeMixed
 		}
 		if r.Kernel != out.Kernel {
 			out.Kernel = "mixed"

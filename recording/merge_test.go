@@ -152,7 +152,7 @@ func randomRecording(rng *rand.Rand) *Recording {
 		Version: Version, Tool: "profgen test", Arch: "amd64", Command: []string{"./server"},
 		Kernel:      []string{"6.18.0", "6.19.0"}[rng.IntN(2)],
 		Backend:     BackendEBPF,
-		Scope:       []string{ScopeCgroup, ScopeProcessTree}[rng.IntN(2)],
+		Scope:       []Scope{ScopeCgroup, ScopeProcessTree}[rng.IntN(2)],
 		Start:       time.Date(2026, 11, 26, rng.IntN(24), 0, 0, 0, time.UTC),
 		Interrupted: rng.IntN(4) == 0,
 		Lost:        uint64(rng.IntN(3)),

@@ -2,6 +2,7 @@ package recording
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,31 +13,45 @@ import (
 // it reads.
 const Version = 1
 
+// BackendName names the backend that recorded (Recording.Backend).
+type BackendName string
+
 // Backends.
 const (
-	BackendEBPF = "ebpf"
-	BackendLog  = "log"
+	BackendEBPF BackendName = "ebpf"
+	BackendLog  BackendName = "log"
+	// BackendMixed is a merge of recordings of different backends.
+	BackendMixed BackendName = "mixed"
 )
 
-// Scopes: how the backend selected the target's syscalls.
+// Scope says how the backend selected the target's syscalls
+// (Recording.Scope).
+type Scope string
+
+// Scopes.
 const (
 	// ScopeCgroup: every task of a fresh cgroup v2 made for the recording.
-	ScopeCgroup = "cgroup"
+	ScopeCgroup Scope = "cgroup"
 	// ScopeProcessTree: the target and its descendants, followed through
 	// fork and exit tracepoints.
-	ScopeProcessTree = "process-tree"
+	ScopeProcessTree Scope = "process-tree"
 	// ScopeSeccomp: every task that inherited the recording's seccomp filter.
-	ScopeSeccomp = "seccomp-filter"
+	ScopeSeccomp Scope = "seccomp-filter"
+	// ScopeMixed is a merge of recordings of different scopes.
+	ScopeMixed Scope = "mixed"
 )
+
+// ArgKind says how a captured argument's values generalise (Arg.Kind).
+type ArgKind string
 
 // Argument kinds.
 const (
 	// KindEnum: the value is one of a set of constants (socket family,
 	// ioctl request, prctl option). Each observed value is allowed alone.
-	KindEnum = "enum"
+	KindEnum ArgKind = "enum"
 	// KindFlags: the value is a bit set (clone flags, mmap prot). Observed
 	// bits may combine; unseen bits are denied.
-	KindFlags = "flags"
+	KindFlags ArgKind = "flags"
 )
 
 // Recording is what one or more runs of a target were seen to do.
@@ -45,9 +60,9 @@ type Recording struct {
 	Tool    string `json:"tool"`
 	Kernel  string `json:"kernel"`
 	// Arch is the libseccomp name of the recorded ABI, e.g. "amd64".
-	Arch    string `json:"arch"`
-	Backend string `json:"backend"`
-	Scope   string `json:"scope"`
+	Arch    string      `json:"arch"`
+	Backend BackendName `json:"backend"`
+	Scope   Scope       `json:"scope"`
 	// Command is the target's command line.
 	Command     []string  `json:"command"`
 	Start       time.Time `json:"start"`
@@ -94,9 +109,9 @@ type Syscall struct {
 
 // Arg describes one captured argument of a syscall.
 type Arg struct {
-	Index int    `json:"index"`
-	Name  string `json:"name"`
-	Kind  string `json:"kind"`
+	Index int     `json:"index"`
+	Name  string  `json:"name"`
+	Kind  ArgKind `json:"kind"`
 	// Mask selects the bits that were captured and are compared.
 	Mask Hex `json:"mask"`
 	// Exclusive lists bit sets that a flags argument may not hold all at
@@ -162,23 +177,6 @@ func (r *Recording) Normalize() {
 	}
 }
 
-func lessValues(a, b []Hex) bool {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
-	}
-	return len(a) < len(b)
-}
+func lessValues(a, b []Hex) bool { return slices.Compare(a, b) < 0 }
 
-func sameValues(a, b []Hex) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func sameValues(a, b []Hex) bool { return slices.Equal(a, b) }

@@ -27,12 +27,13 @@ import (
 	"github.com/profgen/profgen/trace"
 )
 
-// Runtimes live replay runs a workload in.
+// Runtimes live replay runs a workload in: the learn.Runtime values it
+// supports.
 const (
 	// RuntimeNone runs the workload directly under the filter.
-	RuntimeNone = "none"
+	RuntimeNone = learn.RuntimeNone
 	// RuntimeRunc runs it in a runc container that loads the profile.
-	RuntimeRunc = "runc"
+	RuntimeRunc = learn.RuntimeRunc
 )
 
 // ErrInterrupted is returned when a signal (LiveOptions.Signals) ended the
@@ -60,7 +61,7 @@ type LiveOptions struct {
 	// Command is the workload; Command[0] is looked up in PATH.
 	Command []string
 	// Runtime is RuntimeNone (the default) or RuntimeRunc.
-	Runtime string
+	Runtime learn.Runtime
 	// Drive, if set, is a shell command (sh -c, on the host) run once the
 	// workload is ready; when it ends the workload is stopped (SIGTERM,
 	// SIGKILL after Grace). Its exit status is the report's ExitCode.
@@ -114,7 +115,7 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 	if err := checkLive(&opts); err != nil {
 		return nil, err
 	}
-	rep := &Report{Mode: "live", Violations: []Violation{}}
+	rep := &Report{Mode: ModeLive, Violations: []Violation{}}
 	// Signals pass through to the workload; one that arrives ends the
 	// replay after the current run.
 	var interrupted atomic.Bool
@@ -140,7 +141,7 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 	}
 	forced := false
 	if opts.Runtime == RuntimeRunc && !opts.LogOnly {
-		ok, err := runc.SupportsSeccompFlag("SECCOMP_FILTER_FLAG_LOG")
+		ok, err := runc.SupportsSeccompFlag(specs.LinuxSeccompFlagLog)
 		if err != nil {
 			return nil, fmt.Errorf("live replay: %w", err)
 		}
@@ -398,7 +399,7 @@ type workload struct {
 func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
 	var oo emit.OCIOptions
 	if logFlag {
-		oo.Flags = []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG"}
+		oo.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
 	}
 	doc, err := emit.OCI(prof, oo)
 	if err != nil {

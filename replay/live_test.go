@@ -177,9 +177,9 @@ func violations(r *Report) []string {
 // enforced, directly under the launcher, the first denial (execve itself,
 // here) ends the run.
 func TestLive(t *testing.T) {
-	for _, rt := range []string{RuntimeNone, RuntimeRunc} {
-		t.Run(rt, func(t *testing.T) {
-			lrt := learn.Runtime(rt)
+	for _, rt := range []learn.Runtime{RuntimeNone, RuntimeRunc} {
+		t.Run(string(rt), func(t *testing.T) {
+			lrt := rt
 			live := func(p *learn.Profile, logOnly bool) *Report {
 				t.Helper()
 				var out strings.Builder

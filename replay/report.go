@@ -23,10 +23,22 @@ type Violation struct {
 	Pid int `json:"pid,omitempty"`
 }
 
+// Mode is how a replay ran (Report.Mode).
+type Mode string
+
+// Replay modes.
+const (
+	// ModeStatic ran every recorded event through the compiled filter in
+	// a BPF VM.
+	ModeStatic Mode = "static"
+	// ModeLive reran the workload under the enforced profile.
+	ModeLive Mode = "live"
+)
+
 // Report is the verdict of one replay.
 type Report struct {
-	// Mode is "static" or "live".
-	Mode string `json:"mode"`
+	// Mode is how the profile was replayed.
+	Mode Mode `json:"mode"`
 	// Checked counts the distinct events (static) or syscalls observed
 	// (live) that were checked.
 	Checked    uint64      `json:"checked"`
@@ -46,7 +58,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if r.OK() {
 		verdict := "PASS"
-		if r.Mode == "live" && r.ExitCode != 0 {
+		if r.Mode == ModeLive && r.ExitCode != 0 {
 			verdict = "NO VERDICT" // nothing denied, but the workload failed
 		}
 		_, err := fmt.Fprintf(w, "%s: %s replay, %s, no syscall denied\n", verdict, r.Mode, r.scope())
@@ -70,7 +82,7 @@ func (r *Report) WriteText(w io.Writer) error {
 // the workload ended (live: only denied calls are audited, so there is no
 // count of the allowed ones).
 func (r *Report) scope() string {
-	if r.Mode == "live" {
+	if r.Mode == ModeLive {
 		return fmt.Sprintf("workload exit status %d", r.ExitCode)
 	}
 	return fmt.Sprintf("%d events checked", r.Checked)

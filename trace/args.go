@@ -14,7 +14,7 @@ import (
 type ArgSpec struct {
 	Index int
 	Name  string
-	Kind  string // recording.KindEnum or recording.KindFlags
+	Kind  recording.ArgKind
 	Mask  uint64
 	// Exclusive lists bit sets that a flags argument may not allow all at
 	// once unless observed together.

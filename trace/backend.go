@@ -2,6 +2,8 @@ package trace
 
 import (
 	"os/exec"
+
+	"github.com/profgen/profgen/recording"
 )
 
 // Key is what a backend aggregates on: a syscall number and the captured
@@ -17,8 +19,8 @@ type Observations struct {
 	Counts map[Key]uint64
 	// Lost counts events the backend knows it dropped.
 	Lost uint64
-	// Scope is one of the recording.Scope* constants.
-	Scope string
+	// Scope says how the backend selected the target's syscalls.
+	Scope recording.Scope
 	// ArgShapes tells whether Key.Args hold captured values.
 	ArgShapes bool
 	Notes     []string
@@ -57,8 +59,9 @@ type Target struct {
 // These are the whole of the contract: a backend in another package that
 // implements them is used exactly as the built-in ones are.
 type Backend interface {
-	// Name is recording.BackendEBPF or recording.BackendLog.
-	Name() string
+	// Name is the backend's name, as its recordings carry it
+	// (recording.BackendEBPF, recording.BackendLog).
+	Name() recording.BackendName
 	Prepare(t *Target) error
 	Start(pid int) error
 	// Events returns the number of events seen so far, for a live status

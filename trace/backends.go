@@ -21,7 +21,7 @@ type BackendConfig struct {
 type BackendSpec struct {
 	// Name is what --backend takes and what the recording's backend
 	// field says.
-	Name string
+	Name recording.BackendName
 	// Help says in a few words how it records and what it needs.
 	Help string
 	// Filter tells whether the backend runs the target under a seccomp
@@ -67,7 +67,7 @@ var Backends = []BackendSpec{
 func BackendNames() []string {
 	names := make([]string, len(Backends))
 	for i, b := range Backends {
-		names[i] = b.Name
+		names[i] = string(b.Name)
 	}
 	return names
 }
@@ -76,7 +76,7 @@ func BackendNames() []string {
 // is an error that lists the known ones.
 func LookupBackend(name string) (BackendSpec, error) {
 	for _, b := range Backends {
-		if b.Name == name {
+		if string(b.Name) == name {
 			return b, nil
 		}
 	}
@@ -91,7 +91,7 @@ func BackendHelp() string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		b.WriteString(s.Name)
+		b.WriteString(string(s.Name))
 		b.WriteString(": ")
 		b.WriteString(s.Help)
 	}

@@ -16,12 +16,12 @@ import (
 // table's names are what the backends call themselves, and an unknown
 // name is refused listing the known ones.
 func TestBackendTable(t *testing.T) {
-	if got := BackendNames(); len(got) != 2 || got[0] != recording.BackendEBPF || got[1] != recording.BackendLog {
+	if got := BackendNames(); len(got) != 2 || got[0] != string(recording.BackendEBPF) || got[1] != string(recording.BackendLog) {
 		t.Fatalf("BackendNames() = %q, want [ebpf log]", got)
 	}
 	for _, name := range BackendNames() {
 		spec, err := LookupBackend(name)
-		if err != nil || spec.Name != name || spec.New == nil || spec.Help == "" {
+		if err != nil || string(spec.Name) != name || spec.New == nil || spec.Help == "" {
 			t.Errorf("LookupBackend(%q) = %+v, %v", name, spec, err)
 		}
 		if !strings.Contains(BackendHelp(), name+": ") {
@@ -32,10 +32,10 @@ func TestBackendTable(t *testing.T) {
 	if err == nil || err.Error() != `unknown backend "strace" (want ebpf or log)` {
 		t.Errorf("LookupBackend(strace): %v", err)
 	}
-	if spec, _ := LookupBackend(recording.BackendEBPF); spec.Filter {
+	if spec, _ := LookupBackend(string(recording.BackendEBPF)); spec.Filter {
 		t.Error("the ebpf backend claims to take a filter")
 	}
-	if spec, _ := LookupBackend(recording.BackendLog); !spec.Filter {
+	if spec, _ := LookupBackend(string(recording.BackendLog)); !spec.Filter {
 		t.Error("the log backend does not take a filter")
 	}
 }
@@ -68,7 +68,7 @@ func TestBackendTableNew(t *testing.T) {
 			t.Errorf("%s: Prepare after Close: %v, want os.ErrClosed", spec.Name, err)
 		}
 	}
-	ebpf, _ := LookupBackend(recording.BackendEBPF)
+	ebpf, _ := LookupBackend(string(recording.BackendEBPF))
 	if b, err := ebpf.New(BackendConfig{Filter: iseccomp.LogAll()}); err == nil {
 		b.Close()
 		t.Error("the ebpf backend accepted a filter")

@@ -122,7 +122,7 @@ func bpfLoadError(err error) error {
 }
 
 // Name implements Backend.
-func (e *EBPF) Name() string { return recording.BackendEBPF }
+func (e *EBPF) Name() recording.BackendName { return recording.BackendEBPF }
 
 // CaptureArgs implements ArgCapturer: it loads the per-syscall argument
 // masks of a compiled argument table. Record calls it before Prepare.

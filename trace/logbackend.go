@@ -243,7 +243,7 @@ var (
 )
 
 // Name implements Backend.
-func (l *Log) Name() string { return recording.BackendLog }
+func (l *Log) Name() recording.BackendName { return recording.BackendLog }
 
 // Prepare wraps t.Cmd in the launcher: profgen re-executes itself, installs
 // the filter and execs the target. t.Cmd's stdio, environment, directory,

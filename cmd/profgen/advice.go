@@ -19,7 +19,7 @@ func backendAdvice(err error, backend string, base bool) error {
 		return err
 	}
 	for _, b := range trace.Backends {
-		if b.Name != backend && (!base || b.Filter) {
+		if string(b.Name) != backend && (!base || b.Filter) {
 			return fmt.Errorf("%w; try --backend %s", err, b.Name)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/spf13/cobra"
 
 	"github.com/profgen/profgen/emit"
@@ -99,7 +100,7 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		}
 		var opts emit.OCIOptions
 		if p.logFlag {
-			opts.Flags = append(opts.Flags, "SECCOMP_FILTER_FLAG_LOG")
+			opts.Flags = append(opts.Flags, specs.LinuxSeccompFlagLog)
 		}
 		doc, err := emit.OCI(prof, opts)
 		if err != nil {

@@ -75,7 +75,7 @@ signal N), with --drive the driver's, or 1 when profgen itself failed.`,
 	f := cmd.Flags()
 	f.SetInterspersed(false) // everything after COMMAND is the command's
 	f.StringVarP(&p.output, "output", "o", defaultRecording, "write the recording to FILE")
-	f.StringVar(&p.backend, "backend", trace.Backends[0].Name, "how to record: "+trace.BackendHelp())
+	f.StringVar(&p.backend, "backend", string(trace.Backends[0].Name), "how to record: "+trace.BackendHelp())
 	f.StringVar(&p.drive, "drive", "", "shell command that exercises the target; the target is stopped when it ends")
 	f.StringVar(&p.ready, "ready", "", "with --drive, wait until the target is ready: tcp:HOST:PORT or delay:DURATION")
 	f.DurationVar(&p.duration, "duration", 0, "stop the target after DURATION (0: no limit)")
@@ -109,7 +109,7 @@ func filterBackends() string {
 	var names []string
 	for _, b := range trace.Backends {
 		if b.Filter {
-			names = append(names, b.Name)
+			names = append(names, string(b.Name))
 		}
 	}
 	return strings.Join(names, " or ")

@@ -39,7 +39,7 @@ const (
 
 type replayParams struct {
 	profile  string
-	runtime  string
+	runtime  learn.Runtime
 	drive    string
 	ready    string
 	grace    time.Duration
@@ -109,7 +109,7 @@ nothing denied, but the workload or driver failed.`,
 	f := cmd.Flags()
 	f.SetInterspersed(false) // everything after COMMAND is the command's
 	f.StringVar(&p.profile, "profile", "", "OCI seccomp profile to replay under (required)")
-	f.StringVar(&p.runtime, "runtime", replay.RuntimeRunc, "where the workload runs: runc or none")
+	f.StringVar((*string)(&p.runtime), "runtime", string(replay.RuntimeRunc), "where the workload runs: runc or none")
 	f.StringVar(&p.drive, "drive", "", "shell command that exercises the workload; the workload is stopped when it ends")
 	f.StringVar(&p.ready, "ready", "", "with --drive, wait until the workload is ready: tcp:HOST:PORT or delay:DURATION")
 	f.DurationVar(&p.readyMax, "ready-timeout", 0, "how long to wait for --ready (0: 30s)")

@@ -8,6 +8,7 @@ package abi
 import (
 	"errors"
 	"fmt"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"strings"
 	"sync"
 
@@ -18,24 +19,16 @@ import (
 // Arch is a libseccomp architecture name such as "amd64" or "x86".
 type Arch string
 
-var (
-	nativeOnce sync.Once
-	native     Arch
-	nativeErr  error
-)
-
 // Native returns the architecture profgen runs on.
-func Native() (Arch, error) {
-	nativeOnce.Do(func() {
-		a, err := seccomp.GetNativeArch()
-		if err != nil {
-			nativeErr = fmt.Errorf("native architecture: %w", err)
-			return
-		}
-		native = Arch(a.String())
-	})
-	return native, nativeErr
-}
+func Native() (Arch, error) { return native() }
+
+var native = sync.OnceValues(func() (Arch, error) {
+	a, err := seccomp.GetNativeArch()
+	if err != nil {
+		return "", fmt.Errorf("native architecture: %w", err)
+	}
+	return Arch(a.String()), nil
+})
 
 // ScmpArch converts a to libseccomp's type.
 func (a Arch) ScmpArch() (seccomp.ScmpArch, error) {
@@ -50,13 +43,13 @@ func (a Arch) ScmpArch() (seccomp.ScmpArch, error) {
 func (a Arch) OCI() string {
 	switch a {
 	case "amd64":
-		return "SCMP_ARCH_X86_64"
+		return string(specs.ArchX86_64)
 	case "x86":
-		return "SCMP_ARCH_X86"
+		return string(specs.ArchX86)
 	case "x32":
-		return "SCMP_ARCH_X32"
+		return string(specs.ArchX32)
 	case "arm64":
-		return "SCMP_ARCH_AARCH64"
+		return string(specs.ArchAARCH64)
 	}
 	return "SCMP_ARCH_" + strings.ToUpper(string(a))
 }

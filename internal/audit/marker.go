@@ -32,10 +32,9 @@ type Marker struct {
 const MarkerNr = unix.SYS_GETCPU
 
 var (
-	markerSeq  atomic.Uint32
-	markerOnce sync.Once
-	markerProg []unix.SockFilter
-	markerErr  error
+	markerSeq atomic.Uint32
+	// markerFilter compiles the marker's filter once.
+	markerFilter = sync.OnceValues(compileMarker)
 )
 
 // EmitMarker makes one audit record: on a new OS thread, with a fresh
@@ -44,9 +43,9 @@ var (
 // thread is never unlocked, so Go discards it, with its filter, when the
 // marker is made.
 func EmitMarker() (Marker, error) {
-	markerOnce.Do(func() { markerProg, markerErr = compileMarker() })
-	if markerErr != nil {
-		return Marker{}, fmt.Errorf("audit marker filter: %w", markerErr)
+	prog, err := markerFilter()
+	if err != nil {
+		return Marker{}, fmt.Errorf("audit marker filter: %w", err)
 	}
 	m := Marker{Comm: fmt.Sprintf("pgmark-%x", markerSeq.Add(1))}
 	errc := make(chan error, 1)
@@ -55,7 +54,7 @@ func EmitMarker() (Marker, error) {
 		if ses, err := NewThreadSession(); err == nil {
 			m.Session = ses
 		}
-		errc <- logMarker(m.Comm)
+		errc <- logMarker(m.Comm, prog)
 	}()
 	if err := <-errc; err != nil {
 		return Marker{}, fmt.Errorf("audit marker: %w", err)
@@ -74,10 +73,10 @@ func (m Marker) Is(rec Record) bool {
 	return rec.Comm == m.Comm
 }
 
-// logMarker names the calling thread comm, loads the marker filter on it
+// logMarker names the calling thread comm, loads the marker filter prog on it
 // and makes the marker call. The thread must be locked and must not run
 // anything else afterwards.
-func logMarker(comm string) error {
+func logMarker(comm string, prog []unix.SockFilter) error {
 	var old [16]byte
 	if err := unix.Prctl(unix.PR_GET_NAME, uintptr(unsafe.Pointer(&old[0])), 0, 0, 0); err != nil {
 		return fmt.Errorf("get thread name: %w", err)
@@ -85,7 +84,7 @@ func logMarker(comm string) error {
 	if err := seccomp.SetThreadName(comm); err != nil {
 		return err
 	}
-	if err := seccomp.Install(markerProg, 0); err != nil {
+	if err := seccomp.Install(prog, 0); err != nil {
 		return err
 	}
 	unix.RawSyscall(MarkerNr, 0, 0, 0)

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"io"
 	"os"
 	"os/exec"
@@ -207,9 +209,9 @@ func Run(ctx context.Context, b *Bundle, id string, stdio Stdio) (exitCode int, 
 }
 
 // SupportsSeccompFlag reports whether runc accepts flag (such as
-// "SECCOMP_FILTER_FLAG_LOG") in a profile's "flags", from `runc features`.
+// specs.LinuxSeccompFlagLog) in a profile's "flags", from `runc features`.
 // runc before 1.2 accepts no flags at all.
-func SupportsSeccompFlag(flag string) (bool, error) {
+func SupportsSeccompFlag(flag specs.LinuxSeccompFlag) (bool, error) {
 	bin, err := Look()
 	if err != nil {
 		return false, err
@@ -219,15 +221,12 @@ func SupportsSeccompFlag(flag string) (bool, error) {
 		// runc before 1.1 has no features command, nor flags.
 		return false, nil
 	}
-	var f struct {
-		Linux struct {
-			Seccomp struct {
-				SupportedFlags []string `json:"supportedFlags"`
-			} `json:"seccomp"`
-		} `json:"linux"`
-	}
+	var f features.Features
 	if err := json.Unmarshal(out, &f); err != nil {
 		return false, fmt.Errorf("runc features: %w", err)
 	}
-	return slices.Contains(f.Linux.Seccomp.SupportedFlags, flag), nil
+	if f.Linux == nil || f.Linux.Seccomp == nil {
+		return false, nil
+	}
+	return slices.Contains(f.Linux.Seccomp.SupportedFlags, string(flag)), nil
 }

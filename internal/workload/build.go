@@ -13,9 +13,7 @@ import (
 )
 
 var (
-	rootOnce sync.Once
-	root     string
-	rootErr  error
+	root = sync.OnceValues(findRoot)
 
 	buildsMu sync.Mutex
 	builds   = map[string]*build{}
@@ -31,11 +29,11 @@ type build struct {
 // directory, so this finds the checkout the test binary was built from.
 func Root(t testing.TB) string {
 	t.Helper()
-	rootOnce.Do(func() { root, rootErr = findRoot() })
-	if rootErr != nil {
-		t.Fatal(rootErr)
+	dir, err := root()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return root
+	return dir
 }
 
 func findRoot() (string, error) {
