@@ -8,7 +8,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # The suite runs as root on the real kernel: eBPF, seccomp, audit, runc.
 TESTFLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all deps deps-generate build demo test bench generate vet clean
+.PHONY: all deps deps-generate build demo test bench fuzz generate vet clean
 
 all: build
 
@@ -29,6 +29,19 @@ demo: build
 test: deps
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
+
+# Fuzz each parser of untrusted input for FUZZTIME; `make test` runs their
+# seed corpora (testdata/fuzz). New failing inputs land in testdata/fuzz
+# beside them: commit them with the fix, as regression cases.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./internal/audit:FuzzParse ./recording:FuzzParse ./emit:FuzzParseOCI
+
+fuzz: deps
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
+	done
 
 # Benchmarks report ratios against a baseline measured in the same run.
 bench: deps

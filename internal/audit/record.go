@@ -104,10 +104,15 @@ func (p *parser) parse(text []byte) (Record, error) {
 			return r, fmt.Errorf("%w: unterminated audit( stamp: %q", ErrMalformed, text)
 		}
 		t, serial, _ := bytes.Cut(stamp, []byte(":"))
-		r.Time = string(t)
-		if v, err := strconv.ParseUint(string(serial), 10, 64); err == nil {
-			r.Serial = v
+		sec, ms, dot := bytes.Cut(t, []byte("."))
+		if !dot || !allDigits(sec) || !allDigits(ms) {
+			return r, fmt.Errorf("%w: bad audit( time stamp: %q", ErrMalformed, stamp)
 		}
+		v, err := strconv.ParseUint(string(serial), 10, 64)
+		if err != nil {
+			return r, fmt.Errorf("%w: bad audit( serial: %q", ErrMalformed, stamp)
+		}
+		r.Time, r.Serial = string(t), v
 		text = after
 	}
 	var seen int
@@ -169,6 +174,19 @@ func (p *parser) parse(text []byte) (Record, error) {
 		return r, fmt.Errorf("%w: missing ses, pid, arch or syscall", ErrMalformed)
 	}
 	return r, nil
+}
+
+// allDigits reports whether b is one or more decimal digits.
+func allDigits(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func parseU32(b []byte, base int) (uint32, error) {
