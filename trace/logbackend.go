@@ -65,13 +65,9 @@ type LogOptions struct {
 // thread of profgen itself log one call under a marker thread name, and
 // waits for that record: every record of the target was queued before it.
 type Log struct {
-	filter   []byte
-	flags    uint     // seccomp(2) flags of the filter
-	codes    []uint32 // actions to record; empty: all
-	reader   *audit.Reader
-	native   uint32 // AUDIT_ARCH_* of the recorded ABI
-	execveNr int64
-	self     int
+	filter []byte
+	flags  uint // seccomp(2) flags of the filter
+	reader *audit.Reader
 
 	// the launcher's pipes: parent ends and child ends
 	filterW, statusR *os.File
@@ -84,21 +80,9 @@ type Log struct {
 
 	mu sync.Mutex
 	// state below is guarded by mu
-	started      bool
-	ses          uint32
-	bySession    bool
-	cgroupRel    string // cgroup fallback: the cgroup's path in the hierarchy
-	launcherPid  int
-	counts       map[Key]uint64
-	foreign      map[string]uint64 // calls of another ABI, by ABI
-	pids         map[int]bool      // cgroup fallback: pid -> in the target's cgroup
-	unattributed uint64            // cgroup fallback: records of pids gone before they were checked
-	sessions     map[uint32]bool   // audit sessions of the target: the launcher's and any its processes made
-	known        map[int]bool      // pids seen in the target's sessions
-	otherSession uint64            // records of target processes that made a session of their own
+	attributor
 	// reader counters when the recording started
 	missedAtStart, malformedAtStart, overrunsAtStart uint64
-	collected                                        bool
 	// marker is the drain marker Collect waits for, drainCh is closed
 	// when its record is read, and markers are the marker records of
 	// this process read so far (one may arrive before drain knows it).
@@ -146,19 +130,11 @@ func NewLog(opts LogOptions) (*Log, error) {
 		return nil, auditError(err)
 	}
 	l := &Log{
-		filter:   prog,
-		flags:    opts.FilterFlags,
-		codes:    slices.Clone(opts.Codes),
-		reader:   r,
-		native:   native,
-		execveNr: int64(execveNr),
-		self:     os.Getpid(),
-		done:     make(chan struct{}),
-		counts:   map[Key]uint64{},
-		foreign:  map[string]uint64{},
-		pids:     map[int]bool{},
-		sessions: map[uint32]bool{},
-		known:    map[int]bool{},
+		filter:     prog,
+		flags:      opts.FilterFlags,
+		reader:     r,
+		done:       make(chan struct{}),
+		attributor: newAttributor(os.Getpid(), native, int64(execveNr), slices.Clone(opts.Codes)),
 	}
 	go l.read()
 	if err := l.probe(); err != nil {
@@ -371,7 +347,8 @@ func (l *Log) read() {
 	}
 }
 
-// take attributes one record.
+// take handles one record: profgen's own audit markers, then the
+// target's calls (attributor.count).
 func (l *Log) take(rec audit.Record) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -385,8 +362,61 @@ func (l *Log) take(rec audit.Record) {
 		}
 		return
 	}
+	if l.count(rec) {
+		l.events.Add(1)
+	}
+}
+
+// attributor decides which audit records are the target's and counts
+// them: by audit session (the launcher's fresh one and any a process of
+// the target makes), else by the pid's cgroup. It is pure logic over
+// records; only inCgroup reads /proc, through procCgroup. The Log backend
+// holds one under its mutex.
+type attributor struct {
+	self     int      // profgen's pid: its records are never the target's
+	native   uint32   // AUDIT_ARCH_* of the recorded ABI
+	execveNr int64    // the launcher's execve of the target is counted
+	codes    []uint32 // actions to record; empty: all
+
+	started, collected bool
+	ses                uint32
+	bySession          bool
+	cgroupRel          string // cgroup fallback: the cgroup's path in the hierarchy
+	launcherPid        int
+	counts             map[Key]uint64
+	foreign            map[string]uint64 // calls of another ABI, by ABI
+	pids               map[int]bool      // cgroup fallback: pid -> in the target's cgroup
+	unattributed       uint64            // cgroup fallback: records of pids gone before they were checked
+	sessions           map[uint32]bool   // audit sessions of the target: the launcher's and any its processes made
+	known              map[int]bool      // pids seen in the target's sessions
+	otherSession       uint64            // records of target processes that made a session of their own
+
+	// procCgroup returns /proc/PID/cgroup.
+	procCgroup func(pid int) ([]byte, error)
+}
+
+func newAttributor(self int, native uint32, execveNr int64, codes []uint32) attributor {
+	return attributor{
+		self: self, native: native, execveNr: execveNr, codes: codes,
+		counts:   map[Key]uint64{},
+		foreign:  map[string]uint64{},
+		pids:     map[int]bool{},
+		sessions: map[uint32]bool{},
+		known:    map[int]bool{},
+		procCgroup: func(pid int) ([]byte, error) {
+			return os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+		},
+	}
+}
+
+// count attributes one record and reports whether it was counted (as a
+// call of the native ABI, or of another one).
+func (l *attributor) count(rec audit.Record) bool {
+	if rec.Pid == l.self {
+		return false
+	}
 	if !l.started || l.collected {
-		return
+		return false
 	}
 	switch {
 	case l.bySession && l.sessions[rec.Ses]:
@@ -406,7 +436,7 @@ func (l *Log) take(rec audit.Record) {
 			l.known[rec.Pid] = true
 		}
 	default:
-		return
+		return false
 	}
 	native := rec.Arch == l.native && !rec.Compat && !isX32(rec.Arch, rec.Syscall)
 	if rec.Pid == l.launcherPid && rec.Comm == launcherComm {
@@ -414,24 +444,23 @@ func (l *Log) take(rec audit.Record) {
 		// execve (logged unless a base filter allows it) starts the
 		// recording and is counted.
 		if !native || rec.Syscall != l.execveNr {
-			return
+			return false
 		}
 	}
 	if len(l.codes) > 0 && !slices.Contains(l.codes, rec.Code) {
-		return
+		return false
 	}
-	l.events.Add(1)
 	if !native {
 		l.foreign[foreignABI(rec)]++
-		return
+		return true
 	}
 	l.counts[Key{Nr: uint32(rec.Syscall)}]++
+	return true
 }
 
 // adoptSession takes records of session ses as the target's from now on.
 // The unset session is never adopted: most processes of a machine have it.
-// Called with l.mu held.
-func (l *Log) adoptSession(ses uint32) {
+func (l *attributor) adoptSession(ses uint32) {
 	if ses != audit.SessionUnset {
 		l.sessions[ses] = true
 	}
@@ -459,8 +488,8 @@ func foreignABI(rec audit.Record) string {
 
 // inCgroup reports whether pid belongs to the target's cgroup (or one
 // below it), caching the answer. A pid gone before it could be checked is
-// counted as unattributed if countGone is set. Called with l.mu held.
-func (l *Log) inCgroup(pid int, countGone bool) bool {
+// counted as unattributed if countGone is set.
+func (l *attributor) inCgroup(pid int, countGone bool) bool {
 	if in, ok := l.pids[pid]; ok {
 		return in
 	}
@@ -468,7 +497,7 @@ func (l *Log) inCgroup(pid int, countGone bool) bool {
 		l.pids[pid] = true
 		return true
 	}
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	data, err := l.procCgroup(pid)
 	if err != nil {
 		// Gone before its record was read: it may have been the
 		// target's. Counted as lost, not guessed.
