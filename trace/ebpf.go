@@ -107,7 +107,7 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 func bpfLoadError(err error) error {
 	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
 		return &Unsupported{Op: "load eBPF recorder", Feature: "not permitted to load BPF programs",
-			Fix: "run profgen as root or give it CAP_BPF and CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep profgen)", Err: err}
+			Fix: "run profgen as root or give it CAP_BPF and CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep profgen)"}
 	}
 	var ve *ebpf.VerifierError
 	if errors.As(err, &ve) {
