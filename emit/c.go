@@ -16,7 +16,7 @@ import (
 //
 // which returns 0 once the filter is installed on every thread of the
 // calling process (TSYNC, with no_new_privs set), or a negative errno. It
-// enforces what replay.NewFilter does: the default action, the native
+// enforces what filter.NewFilter does: the default action, the native
 // architecture only (which must be p's; another ABI, i386 compat or x32,
 // kills the process), and one seccomp_rule_add_array per learn.Rule, whose
 // conditions AND. Syscall names are resolved by the

@@ -135,7 +135,7 @@ func (d dialect) conditions(r learn.Rule) ([]string, error) {
 }
 
 // cDialect is libseccomp's C API: SCMP_An_64 conditions (64-bit compares,
-// as replay.NewFilter makes).
+// as filter.NewFilter makes).
 var cDialect = dialect{
 	actions: map[learn.ActionKind]string{
 		learn.ActAllow:       "SCMP_ACT_ALLOW",

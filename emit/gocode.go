@@ -20,7 +20,7 @@ const DefaultGoPackage = "seccompprofile"
 //	func LoadFilter() error
 //
 // which installs the filter on every thread of the calling process and
-// sets no_new_privs. It enforces what replay.NewFilter does: the default
+// sets no_new_privs. It enforces what filter.NewFilter does: the default
 // action, the native architecture only (which must be p's; another ABI
 // kills the process), and one AddRuleConditional per learn.Rule, built with
 // MakeCondition, whose conditions AND.
