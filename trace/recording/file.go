@@ -99,6 +99,9 @@ func (r *Recording) Validate() error {
 			if len(sh.Values) != len(s.Args) {
 				return fmt.Errorf("%w: %s: shapes[%d] has %d values for %d args", ErrFormat, where, j, len(sh.Values), len(s.Args))
 			}
+			if sh.Seen < 1 || sh.Seen > s.Seen {
+				return fmt.Errorf("%w: %s: shapes[%d]: seen %d is not within 1..%d (the syscall's seen)", ErrFormat, where, j, sh.Seen, s.Seen)
+			}
 		}
 	}
 	return nil

@@ -1,8 +1,11 @@
 package recording
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -10,7 +13,15 @@ import (
 // them saw, with counts added and Seen telling how many inputs saw each.
 // Recordings of different architectures, or that captured a syscall's
 // arguments differently, are refused rather than merged silently.
-// The inputs are not modified.
+//
+// Every input is validated first, and so is the result, with Validate, the
+// check Parse applies: Merge never returns a recording profgen would not
+// read back. Sums saturate instead of wrapping: Count, Lost and a shape's
+// Count stop at 2^64-1, Inputs and Seen at the largest int. Saturated sums
+// stay associative and commutative, and Seen never exceeds Inputs.
+//
+// Merge takes O(n log n) time for n shapes in all. The inputs are not
+// modified.
 func Merge(recs ...*Recording) (*Recording, error) {
 	if len(recs) == 0 {
 		return nil, errors.New("merge: no recordings")
@@ -30,13 +41,18 @@ func Merge(recs ...*Recording) (*Recording, error) {
 		Base:      first.Base,
 		ArgShapes: true,
 	}
-	byName := map[string]*Syscall{}
+	byName := map[string]*merging{}
+	var names []string
+	notes := map[string]bool{}
 	for i, r := range recs {
 		if r.Arch != first.Arch {
 			return nil, fmt.Errorf("merge: input %d is for architecture %s, input 1 for %s", i+1, r.Arch, first.Arch)
 		}
-		out.Inputs += r.Inputs
-		out.Lost += r.Lost
+		if err := r.Validate(); err != nil {
+			return nil, fmt.Errorf("merge: input %d: %w", i+1, err)
+		}
+		out.Inputs = addInt(out.Inputs, r.Inputs)
+		out.Lost = addCount(out.Lost, r.Lost)
 		out.Interrupted = out.Interrupted || r.Interrupted
 		out.ArgShapes = out.ArgShapes && r.ArgShapes
 		if r.Start.Before(out.Start) {
@@ -58,7 +74,8 @@ func Merge(recs ...*Recording) (*Recording, error) {
 			out.Base = "mixed"
 		}
 		for _, n := range r.Notes {
-			if !slices.Contains(out.Notes, n) {
+			if !notes[n] {
+				notes[n] = true
 				out.Notes = append(out.Notes, n)
 			}
 		}
@@ -71,16 +88,19 @@ func Merge(recs ...*Recording) (*Recording, error) {
 				c := s
 				c.Args = slices.Clone(s.Args)
 				c.Shapes = nil
-				m = &c
-				m.Count, m.Seen = 0, 0
+				c.Count, c.Seen = 0, 0
+				m = &merging{Syscall: c, index: map[string]int{}}
 				byName[s.Name] = m
+				names = append(names, s.Name)
 			}
 			if err := m.add(&s); err != nil {
 				return nil, fmt.Errorf("merge: input %d: %w", i+1, err)
 			}
 		}
 	}
-	for _, s := range byName {
+	out.Syscalls = make([]Syscall, 0, len(names))
+	for _, name := range names {
+		s := &byName[name].Syscall
 		if !out.ArgShapes {
 			// Some input captured no argument values: what it saw
 			// of every syscall is unknown, so nothing is pinned. Doing
@@ -92,15 +112,25 @@ func Merge(recs ...*Recording) (*Recording, error) {
 	}
 	slices.Sort(out.Notes) // the same whatever the order of the inputs
 	out.Normalize()
+	if err := out.Validate(); err != nil {
+		return nil, fmt.Errorf("merge: result: %w", err)
+	}
 	return out, nil
 }
 
+// merging is a syscall being merged, with its shapes indexed by value.
+type merging struct {
+	Syscall
+	index map[string]int // shapeKey(values) -> index in Shapes
+	key   []byte         // scratch for shapeKey
+}
+
 // add folds s into m.
-func (m *Syscall) add(s *Syscall) error {
-	m.Count += s.Count
-	m.Seen += s.Seen
+func (m *merging) add(s *Syscall) error {
+	m.Count = addCount(m.Count, s.Count)
+	m.Seen = addInt(m.Seen, s.Seen)
 	if m.Unpinned || s.Unpinned {
-		m.Unpinned, m.Args, m.Shapes = true, nil, nil
+		m.unpin()
 		return nil
 	}
 	switch {
@@ -110,7 +140,7 @@ func (m *Syscall) add(s *Syscall) error {
 		// One side captured this syscall's arguments, the other saw
 		// it without them (an older argument table): the calls of the
 		// other side may have had any arguments.
-		m.Unpinned, m.Args, m.Shapes = true, nil, nil
+		m.unpin()
 		return nil
 	case !slices.EqualFunc(m.Args, s.Args, func(a, b Arg) bool {
 		return a.Index == b.Index && a.Kind == b.Kind && a.Mask == b.Mask && slices.Equal(a.Exclusive, b.Exclusive)
@@ -118,18 +148,45 @@ func (m *Syscall) add(s *Syscall) error {
 		return fmt.Errorf("%s: argument capture differs between recordings", s.Name)
 	}
 	for _, sh := range s.Shapes {
-		found := false
-		for k := range m.Shapes {
-			if sameValues(m.Shapes[k].Values, sh.Values) {
-				m.Shapes[k].Count += sh.Count
-				m.Shapes[k].Seen += sh.Seen
-				found = true
-				break
-			}
+		m.key = shapeKey(m.key[:0], sh.Values)
+		if k, ok := m.index[string(m.key)]; ok {
+			m.Shapes[k].Count = addCount(m.Shapes[k].Count, sh.Count)
+			m.Shapes[k].Seen = addInt(m.Shapes[k].Seen, sh.Seen)
+			continue
 		}
-		if !found {
-			m.Shapes = append(m.Shapes, Shape{Values: slices.Clone(sh.Values), Count: sh.Count, Seen: sh.Seen})
-		}
+		m.index[string(m.key)] = len(m.Shapes)
+		m.Shapes = append(m.Shapes, Shape{Values: slices.Clone(sh.Values), Count: sh.Count, Seen: sh.Seen})
 	}
 	return nil
+}
+
+func (m *merging) unpin() {
+	m.Unpinned, m.Args, m.Shapes = true, nil, nil
+	clear(m.index)
+}
+
+// shapeKey appends values to b, 8 bytes each: equal keys are equal values.
+func shapeKey(b []byte, values []Hex) []byte {
+	for _, v := range values {
+		b = binary.LittleEndian.AppendUint64(b, uint64(v))
+	}
+	return b
+}
+
+// addCount returns a+b, or 2^64-1 if that overflows.
+func addCount(a, b uint64) uint64 {
+	s, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return s
+}
+
+// addInt returns a+b for a, b >= 0 (Validate ensures it), or the largest
+// int if that overflows.
+func addInt(a, b int) int {
+	if a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
