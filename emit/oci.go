@@ -198,6 +198,7 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 		return nil, fmt.Errorf("%w: defaultAction: %v", ErrProfile, err)
 	}
 	p := &learn.Profile{Arch: arch, DefaultAction: def, Inputs: 1}
+	b := learn.NewBuilder(p)
 	var conditional, otherArch []string
 	for i, e := range doc.Syscalls {
 		where := fmt.Sprintf("syscalls[%d]", i)
@@ -227,11 +228,12 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 				return nil, fmt.Errorf("%w: %s.names[%d]: %v", ErrProfile, where, j, err)
 			}
 			s := learn.Syscall{Name: name, Action: act, Rules: slices.Clone(rules), Origin: learn.OriginImported, Seen: 1}
-			if err := p.Add(s); err != nil {
+			if err := b.Add(s); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrProfile, where, err)
 			}
 		}
 	}
+	b.Done()
 	if len(conditional) > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("left out %d syscalls of entries with Docker includes/excludes (allowed only with some capabilities, architectures or kernels): %s", len(conditional), strings.Join(conditional, " ")))
 	}

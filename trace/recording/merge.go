@@ -182,10 +182,10 @@ func addCount(a, b uint64) uint64 {
 	return s
 }
 
-// addInt returns a+b for a, b >= 0 (Validate ensures it), or the largest
+// addInt returns a+b (a, b >= 0: Validate ensures it), or the largest
 // int if that overflows.
 func addInt(a, b int) int {
-	if a > math.MaxInt-b {
+	if b > 0 && a > math.MaxInt-b {
 		return math.MaxInt
 	}
 	return a + b
