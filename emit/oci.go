@@ -159,7 +159,8 @@ func ReadOCIFile(path string) (*learn.Profile, error) {
 // test the same argument index, in which case runc adds each as a rule of
 // its own (OR). Only the native architecture is kept; a profile that does
 // not cover it is refused, and so is an unknown syscall, action or
-// operator, each named with where it stands.
+// operator, and a condition no value satisfies (learn.CheckMatcher), each
+// named with where it stands.
 func ParseOCI(data []byte) (*learn.Profile, error) {
 	var doc specs.LinuxSeccomp
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -215,7 +216,7 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 		}
 		rules, err := parseArgs(e.Args)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrProfile, where, err)
+			return nil, fmt.Errorf("%w: %s (%s): %w", ErrProfile, where, strings.Join(e.Names, " "), err)
 		}
 		if len(e.Names) == 0 {
 			return nil, fmt.Errorf("%w: %s: no names", ErrProfile, where)
@@ -289,6 +290,12 @@ func parseArgs(args []specs.LinuxSeccompArg) ([]learn.Rule, error) {
 		m, err := learn.NewMatcher(op, operands...)
 		if err != nil {
 			return nil, fmt.Errorf("args[%d]: %v", k, err)
+		}
+		if err := learn.CheckMatcher(m); err != nil {
+			// A rule that can never match (or that libseccomp would
+			// read otherwise than the model): refused, see
+			// docs/arguments.md.
+			return nil, fmt.Errorf("args[%d]: arg%d %w", k, a.Index, err)
 		}
 		ms = append(ms, m)
 		count[a.Index]++
