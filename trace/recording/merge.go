@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"time"
 )
 
 // Merge returns the union of recs: every syscall and argument shape any of
@@ -55,10 +56,10 @@ func Merge(recs ...*Recording) (*Recording, error) {
 		out.Lost = addCount(out.Lost, r.Lost)
 		out.Interrupted = out.Interrupted || r.Interrupted
 		out.ArgShapes = out.ArgShapes && r.ArgShapes
-		if r.Start.Before(out.Start) {
+		if earlier(r.Start, out.Start) {
 			out.Start = r.Start
 		}
-		if r.End.After(out.End) {
+		if earlier(out.End, r.End) {
 			out.End = r.End
 		}
 		if r.Backend != out.Backend {
@@ -118,6 +119,16 @@ func Merge(recs ...*Recording) (*Recording, error) {
 	return out, nil
 }
 
+// earlier reports whether a is before b, or the same instant written with
+// a lesser text (another time zone): a total order, so that the earliest
+// start and latest end do not depend on the order of the inputs.
+func earlier(a, b time.Time) bool {
+	if !a.Equal(b) {
+		return a.Before(b)
+	}
+	return a.Format(time.RFC3339Nano) < b.Format(time.RFC3339Nano)
+}
+
 // merging is a syscall being merged, with its shapes indexed by value.
 type merging struct {
 	Syscall
@@ -146,6 +157,13 @@ func (m *merging) add(s *Syscall) error {
 		return a.Index == b.Index && a.Kind == b.Kind && a.Mask == b.Mask && slices.Equal(a.Exclusive, b.Exclusive)
 	}):
 		return fmt.Errorf("%s: argument capture differs between recordings", s.Name)
+	}
+	for k := range s.Args {
+		// A name is descriptive (profgen versions may spell it
+		// differently): the least one, whatever the order of inputs.
+		if s.Args[k].Name < m.Args[k].Name {
+			m.Args[k].Name = s.Args[k].Name
+		}
 	}
 	for _, sh := range s.Shapes {
 		m.key = shapeKey(m.key[:0], sh.Values)

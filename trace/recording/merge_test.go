@@ -404,3 +404,49 @@ func TestMergeValidates(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMerge: for any two recordings Parse accepts, Merge either refuses
+// them in both orders or merges them in both, into a recording that reads
+// back (Parse) and is the same whatever the order. The descriptive fields
+// taken from the first input (tool, command, exit) are made equal first.
+func FuzzMerge(f *testing.F) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	f.Add(encodeFuzz(sample()), encodeFuzz(sample()))
+	for range 8 {
+		f.Add(encodeFuzz(randomRecording(rng)), encodeFuzz(randomRecording(rng)))
+	}
+	f.Fuzz(func(t *testing.T, x, y []byte) {
+		a, err := Parse(x)
+		if err != nil {
+			return
+		}
+		b, err := Parse(y)
+		if err != nil {
+			return
+		}
+		b.Tool, b.Command, b.Exit = a.Tool, a.Command, a.Exit
+		ab, errAB := Merge(a, b)
+		ba, errBA := Merge(b, a)
+		if (errAB == nil) != (errBA == nil) {
+			t.Fatalf("Merge(a, b): %v, but Merge(b, a): %v", errAB, errBA)
+		}
+		if errAB != nil {
+			return
+		}
+		dataAB, dataBA := encode(t, ab), encode(t, ba)
+		if !bytes.Equal(dataAB, dataBA) {
+			t.Fatalf("Merge(a, b) != Merge(b, a):\n%s\n---\n%s", dataAB, dataBA)
+		}
+		if _, err := Parse(dataAB); err != nil {
+			t.Fatalf("the merge does not read back: %v\n%s", err, dataAB)
+		}
+	})
+}
+
+func encodeFuzz(r *Recording) []byte {
+	var b bytes.Buffer
+	if err := r.Encode(&b); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
