@@ -262,6 +262,7 @@ func TestFromRecordingErrors(t *testing.T) {
 	for _, opts := range []learn.Options{
 		{Args: "paths"},
 		{Runtime: "docker"},
+		{MaxValues: -1}, // would unpin every enum argument
 	} {
 		if _, err := learn.FromRecording(rec, opts); err == nil {
 			t.Errorf("%+v accepted", opts)
