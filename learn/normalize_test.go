@@ -2,6 +2,7 @@ package learn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -173,5 +174,78 @@ func TestNormalizeRules(t *testing.T) {
 		if !slices.Equal(rs, in) {
 			t.Fatalf("case %d: normalizeRules modified its input", i)
 		}
+	}
+}
+
+// randomProfile builds a profile from random entries, skipping those that
+// conflict.
+func randomProfile(rng *rand.Rand) *Profile {
+	p := &Profile{Arch: "amd64", DefaultAction: ErrnoEPERM, Inputs: 1 + rng.IntN(3)}
+	if rng.IntN(4) == 0 {
+		p.Inputs = math.MaxInt - rng.IntN(2)
+	}
+	b := NewBuilder(p)
+	for range rng.IntN(10) {
+		s := randomEntry(rng)
+		if rng.IntN(4) == 0 {
+			s.Seen = math.MaxInt - rng.IntN(2)
+		}
+		_ = b.Add(s) // a conflicting entry is left out
+	}
+	b.Done()
+	if rng.IntN(3) == 0 {
+		p.Notes = []string{fmt.Sprintf("note %d", rng.IntN(3))}
+	}
+	return p
+}
+
+// TestMergeProfilesAssociative: Merge(a, b, c), Merge(Merge(a, b), c) and
+// Merge(a, Merge(b, c)) are the same profile, also when Inputs and Seen
+// saturate, or all three fail; and the allowed calls of Merge(a, b) and
+// Merge(b, a) are the same (the default action and the origins come from
+// the first input).
+func TestMergeProfilesAssociative(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 37))
+	merge := func(ps ...*Profile) *Profile {
+		m, err := Merge(ps...)
+		if err != nil {
+			return nil
+		}
+		return m
+	}
+	checked := 0
+	for i := range 3000 {
+		a, b, c := randomProfile(rng), randomProfile(rng), randomProfile(rng)
+		abc := merge(a, b, c)
+		var left, right *Profile
+		if ab := merge(a, b); ab != nil {
+			left = merge(ab, c)
+		}
+		if bc := merge(b, c); bc != nil {
+			right = merge(a, bc)
+		}
+		if !reflect.DeepEqual(abc, left) || !reflect.DeepEqual(abc, right) {
+			t.Fatalf("case %d: not associative:\nMerge(a,b,c)        %+v\nMerge(Merge(a,b),c) %+v\nMerge(a,Merge(b,c)) %+v", i, abc, left, right)
+		}
+		ab, ba := merge(a, b), merge(b, a)
+		if (ab == nil) != (ba == nil) {
+			t.Fatalf("case %d: Merge(a, b) %v but Merge(b, a) %v", i, ab != nil, ba != nil)
+		}
+		if ab == nil {
+			continue
+		}
+		checked++
+		if !slices.Equal(ab.Allowed(), ba.Allowed()) || ab.Inputs != ba.Inputs {
+			t.Fatalf("case %d: allowed %v and %v, inputs %d and %d", i, ab.Allowed(), ba.Allowed(), ab.Inputs, ba.Inputs)
+		}
+		for k := range ab.Syscalls {
+			x, y := ab.Syscalls[k], ba.Syscalls[k]
+			if !reflect.DeepEqual(x.Rules, y.Rules) || x.Action != y.Action || x.Seen != y.Seen {
+				t.Fatalf("case %d: %s: Merge(a, b) %+v, Merge(b, a) %+v", i, x.Name, x, y)
+			}
+		}
+	}
+	if checked < 100 {
+		t.Errorf("only %d of 3000 cases merged without conflict", checked)
 	}
 }
