@@ -1,7 +1,6 @@
 package recording
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -90,7 +89,7 @@ func Merge(recs ...*Recording) (*Recording, error) {
 				c.Args = slices.Clone(s.Args)
 				c.Shapes = nil
 				c.Count, c.Seen = 0, 0
-				m = &merging{Syscall: c, index: map[string]int{}}
+				m = &merging{Syscall: c, index: map[valuesKey]int{}}
 				byName[s.Name] = m
 				names = append(names, s.Name)
 			}
@@ -132,8 +131,7 @@ func earlier(a, b time.Time) bool {
 // merging is a syscall being merged, with its shapes indexed by value.
 type merging struct {
 	Syscall
-	index map[string]int // shapeKey(values) -> index in Shapes
-	key   []byte         // scratch for shapeKey
+	index map[valuesKey]int // index in Shapes
 }
 
 // add folds s into m.
@@ -166,13 +164,13 @@ func (m *merging) add(s *Syscall) error {
 		}
 	}
 	for _, sh := range s.Shapes {
-		m.key = shapeKey(m.key[:0], sh.Values)
-		if k, ok := m.index[string(m.key)]; ok {
+		key := keyOf(sh.Values)
+		if k, ok := m.index[key]; ok {
 			m.Shapes[k].Count = addCount(m.Shapes[k].Count, sh.Count)
 			m.Shapes[k].Seen = addInt(m.Shapes[k].Seen, sh.Seen)
 			continue
 		}
-		m.index[string(m.key)] = len(m.Shapes)
+		m.index[key] = len(m.Shapes)
 		m.Shapes = append(m.Shapes, Shape{Values: slices.Clone(sh.Values), Count: sh.Count, Seen: sh.Seen})
 	}
 	return nil
@@ -183,12 +181,17 @@ func (m *merging) unpin() {
 	clear(m.index)
 }
 
-// shapeKey appends values to b, 8 bytes each: equal keys are equal values.
-func shapeKey(b []byte, values []Hex) []byte {
-	for _, v := range values {
-		b = binary.LittleEndian.AppendUint64(b, uint64(v))
-	}
-	return b
+// valuesKey is a shape's values as a map key: equal keys are equal values.
+// Validate ensures at most 6 (one per argument index).
+type valuesKey struct {
+	n int
+	v [6]Hex
+}
+
+func keyOf(values []Hex) valuesKey {
+	k := valuesKey{n: len(values)}
+	copy(k.v[:], values)
+	return k
 }
 
 // addCount returns a+b, or 2^64-1 if that overflows.

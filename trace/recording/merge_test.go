@@ -395,6 +395,10 @@ func TestMergeValidates(t *testing.T) {
 		{"negative shape seen", func(r *Recording) { r.Syscalls[1].Shapes[1].Seen = -5 },
 			"input 2: invalid recording: syscalls[1] (socket): shapes[1]: seen -5 is not within 1..1"},
 		{"unknown syscall", func(r *Recording) { r.Syscalls[0].Name = "nosuchcall" }, "input 2: invalid recording: syscalls[0] (nosuchcall)"},
+		{"argument index twice", func(r *Recording) { r.Syscalls[1].Args[2].Index = 0 },
+			"input 2: invalid recording: syscalls[1] (socket): args[2]: index 0 is listed twice"},
+		{"duplicate shape", func(r *Recording) { r.Syscalls[1].Shapes[1].Values = []Hex{2, 1, 0} },
+			"input 2: invalid recording: syscalls[1] (socket): shapes[1] has the values of shapes[0]"},
 	} {
 		b := sample()
 		c.edit(b)
