@@ -159,7 +159,8 @@ func ReadOCIFile(path string) (*learn.Profile, error) {
 // test the same argument index, in which case runc adds each as a rule of
 // its own (OR). Only the native architecture is kept; a profile that does
 // not cover it is refused, and so is an unknown syscall, action or
-// operator, each named with where it stands.
+// operator, and a condition no value satisfies (learn.CheckMatcher), each
+// named with where it stands.
 func ParseOCI(data []byte) (*learn.Profile, error) {
 	var doc specs.LinuxSeccomp
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -198,6 +199,7 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 		return nil, fmt.Errorf("%w: defaultAction: %v", ErrProfile, err)
 	}
 	p := &learn.Profile{Arch: arch, DefaultAction: def, Inputs: 1}
+	b := learn.NewBuilder(p)
 	var conditional, otherArch []string
 	for i, e := range doc.Syscalls {
 		where := fmt.Sprintf("syscalls[%d]", i)
@@ -214,7 +216,7 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 		}
 		rules, err := parseArgs(e.Args)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrProfile, where, err)
+			return nil, fmt.Errorf("%w: %s (%s): %w", ErrProfile, where, strings.Join(e.Names, " "), err)
 		}
 		if len(e.Names) == 0 {
 			return nil, fmt.Errorf("%w: %s: no names", ErrProfile, where)
@@ -227,11 +229,12 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 				return nil, fmt.Errorf("%w: %s.names[%d]: %v", ErrProfile, where, j, err)
 			}
 			s := learn.Syscall{Name: name, Action: act, Rules: slices.Clone(rules), Origin: learn.OriginImported, Seen: 1}
-			if err := p.Add(s); err != nil {
+			if err := b.Add(s); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrProfile, where, err)
 			}
 		}
 	}
+	b.Done()
 	if len(conditional) > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("left out %d syscalls of entries with Docker includes/excludes (allowed only with some capabilities, architectures or kernels): %s", len(conditional), strings.Join(conditional, " ")))
 	}
@@ -287,6 +290,12 @@ func parseArgs(args []specs.LinuxSeccompArg) ([]learn.Rule, error) {
 		m, err := learn.NewMatcher(op, operands...)
 		if err != nil {
 			return nil, fmt.Errorf("args[%d]: %v", k, err)
+		}
+		if err := learn.CheckMatcher(m); err != nil {
+			// A rule that can never match (or that libseccomp would
+			// read otherwise than the model): refused, see
+			// docs/arguments.md.
+			return nil, fmt.Errorf("args[%d]: arg%d %w", k, a.Index, err)
 		}
 		ms = append(ms, m)
 		count[a.Index]++

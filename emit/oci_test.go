@@ -231,10 +231,10 @@ func TestParseOCIErrors(t *testing.T) {
 			[]string{"syscalls[0]", "errnoRet 5000"}},
 		{"unknown op", `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW",
 			"args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 1, "op": "SCMP_CMP_LIKE"}]}]}`,
-			[]string{"syscalls[0]: args[1]: unknown operator \"SCMP_CMP_LIKE\""}},
+			[]string{"syscalls[0] (read): args[1]: unknown operator \"SCMP_CMP_LIKE\""}},
 		{"index above 5", `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW",
 			"args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}`,
-			[]string{"syscalls[0]: args[0]: index 6 is not 0..5"}},
+			[]string{"syscalls[0] (read): args[0]: index 6 is not 0..5"}},
 		{"conflicting actions", `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
 			{"names": ["read"], "action": "SCMP_ACT_ALLOW"},
 			{"names": ["read"], "action": "SCMP_ACT_KILL_PROCESS"}]}`,

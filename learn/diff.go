@@ -177,10 +177,11 @@ func argValues(n, o *recording.Syscall) []ArgDiff {
 			return nil
 		}
 		var vs []string
+		seen := map[recording.Hex]bool{}
 		for _, sh := range s.Shapes {
-			v := fmt.Sprintf("%#x", uint64(sh.Values[k]))
-			if !slices.Contains(vs, v) {
-				vs = append(vs, v)
+			if v := sh.Values[k]; !seen[v] {
+				seen[v] = true
+				vs = append(vs, fmt.Sprintf("%#x", uint64(v)))
 			}
 		}
 		return vs
@@ -318,7 +319,14 @@ func (d *Difference) driftProfile(old, cur *Profile) {
 			d.Drift = append(d.Drift, Drift{Syscall: s.Name, Detail: "any arguments", Old: "allowed only if " + strings.Join(ruleTexts(entry), " || ")})
 			continue
 		}
+		same := make(map[Rule]bool, len(entry.Rules))
+		for _, r := range entry.Rules {
+			same[r] = true
+		}
 		for _, r := range s.Rules {
+			if same[r] {
+				continue // old has the very rule: it allows what the rule allows
+			}
 			for _, args := range representatives(r) {
 				if v := old.Verdict(s.Name, args); !allows(v) {
 					d.Drift = append(d.Drift, Drift{Syscall: s.Name, Args: args, HasArgs: true, Detail: "rule " + r.String(), Old: v.String()})
@@ -392,9 +400,13 @@ func unionNames(a, b []string) []string {
 
 // minus returns the elements of a not in b, in a's order.
 func minus(a, b []string) []string {
+	in := make(map[string]bool, len(b))
+	for _, x := range b {
+		in[x] = true
+	}
 	var out []string
 	for _, x := range a {
-		if !slices.Contains(b, x) {
+		if !in[x] {
 			out = append(out, x)
 		}
 	}

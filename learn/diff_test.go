@@ -106,6 +106,24 @@ func TestDiffSame(t *testing.T) {
 	}
 }
 
+// TestDiffSameDeadRules: a profile built in code (the reader refuses them)
+// with rules no value matches diffs clean against itself: a rule old holds
+// itself is never drift.
+func TestDiffSameDeadRules(t *testing.T) {
+	var masked, below, above learn.Rule
+	masked[1] = learn.MaskedEqual{Mask: 0xff, Value: 0x100}
+	below[0] = learn.Less{Value: 0}
+	above[2] = learn.Greater{Value: ^uint64(0)}
+	p := profile(
+		learn.Syscall{Name: "ioctl", Action: allow, Seen: 1, Rules: []learn.Rule{masked, enumRule(1, 0x5401)}},
+		learn.Syscall{Name: "fcntl", Action: allow, Seen: 1, Rules: []learn.Rule{below, above}},
+	)
+	d := mustDiff(t, learn.DiffInput{Profile: p}, learn.DiffInput{Profile: p.Copy()})
+	if d.Drifted() || len(d.Syscalls) != 0 {
+		t.Errorf("diff P P with dead rules:\n%s", diffText(d))
+	}
+}
+
 // TestDiffProfiles: profiles compare by rules; drift is every syscall the
 // new profile allows that the old denies, and every rule of the new one
 // whose representative calls the old denies.

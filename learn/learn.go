@@ -26,7 +26,7 @@ type Options struct {
 	// Args is ArgsShapes (default) or ArgsNone.
 	Args ArgsMode
 	// MaxValues bounds the distinct values pinned for one argument;
-	// 0 means DefaultMaxValues.
+	// 0 means DefaultMaxValues, a negative value is refused.
 	MaxValues int
 	// Runtime adds what that container runtime calls itself.
 	Runtime Runtime
@@ -41,6 +41,10 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 	}
 	if opts.Args != ArgsShapes && opts.Args != ArgsNone {
 		return nil, fmt.Errorf("unknown argument mode %q (want shapes or none)", opts.Args)
+	}
+	if opts.MaxValues < 0 {
+		// n > -1 holds for every argument: all would be unpinned.
+		return nil, fmt.Errorf("max values %d: must be at least 1 (0 means the default, %d)", opts.MaxValues, DefaultMaxValues)
 	}
 	if opts.MaxValues == 0 {
 		opts.MaxValues = DefaultMaxValues

@@ -1,6 +1,9 @@
 package learn
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Matcher is a condition on one 64-bit syscall argument.
 type Matcher interface {
@@ -113,4 +116,33 @@ func NewMatcher(op Op, operands ...uint64) (Matcher, error) {
 		return MaskedEqual{Mask: v, Value: operands[1]}, nil
 	}
 	return nil, fmt.Errorf("unknown comparison %d", op)
+}
+
+// ErrNeverMatches marks a condition that no argument value satisfies as the
+// model reads it. Such a rule is dead in an allowlist at best; at worst
+// another tool reads it otherwise (libseccomp compares a MaskedEqual's
+// Value under its Mask), so profgen refuses it rather than guess.
+var ErrNeverMatches = errors.New("never matches")
+
+// CheckMatcher returns an error wrapping ErrNeverMatches if no 64-bit
+// argument value satisfies m: a MaskedEqual whose Value has bits outside
+// its Mask (which includes a value wider than a 32-bit mask), a Less than 0,
+// a Greater than 2^64-1. Every other matcher matches some value.
+func CheckMatcher(m Matcher) error {
+	switch m := m.(type) {
+	case MaskedEqual:
+		if extra := m.Value &^ m.Mask; extra != 0 {
+			return fmt.Errorf("%s %w: value %#x has bits %#x outside mask %#x (libseccomp, and so runc and crun, would compare it as %#x: write that if it is meant)",
+				m, ErrNeverMatches, m.Value, extra, m.Mask, m.Value&m.Mask)
+		}
+	case Less:
+		if m.Value == 0 {
+			return fmt.Errorf("%s %w: no value is below 0", m, ErrNeverMatches)
+		}
+	case Greater:
+		if m.Value == ^uint64(0) {
+			return fmt.Errorf("%s %w: no value is above %#x", m, ErrNeverMatches, m.Value)
+		}
+	}
+	return nil
 }

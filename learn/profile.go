@@ -1,9 +1,12 @@
 package learn
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/profgen/profgen/internal/abi"
 )
@@ -109,31 +112,67 @@ func (p *Profile) Copy() *Profile {
 // united (an unconditional side makes the result unconditional), Seen
 // counts add. Entries with different actions cannot be merged; the
 // allowing one wins over an ENOSYS stub.
+//
+// Add sorts the entry's rules each time: to add many entries, use a
+// Builder, which sorts them once.
 func (p *Profile) Add(s Syscall) error {
-	cur := p.Lookup(s.Name)
-	if cur == nil {
-		s.Rules = normalizeRules(s.Rules)
-		p.Syscalls = append(p.Syscalls, s)
-		sort.Slice(p.Syscalls, func(i, j int) bool { return p.Syscalls[i].Name < p.Syscalls[j].Name })
+	b := NewBuilder(p)
+	err := b.Add(s)
+	b.Done()
+	return err
+}
+
+// Builder adds entries to a profile with the meaning of Profile.Add, but
+// sorts each syscall's rules once, in Done, rather than on every addition:
+// n rules in all take O(n log n), where as many calls of Add take
+// O(n² log n). The profile's rules are in order only after Done.
+type Builder struct {
+	p *Profile
+	// rules holds, for each syscall added to since the last Done, the
+	// set of its rules: the entry's Rules hold each once, in the order
+	// first added, and no unconditional rule.
+	rules map[string]map[Rule]struct{}
+}
+
+// NewBuilder returns a Builder adding to p.
+func NewBuilder(p *Profile) *Builder {
+	return &Builder{p: p, rules: map[string]map[Rule]struct{}{}}
+}
+
+// Add puts s into the profile as Profile.Add does.
+func (b *Builder) Add(s Syscall) error {
+	p := b.p
+	i, found := slices.BinarySearchFunc(p.Syscalls, s.Name, func(e Syscall, name string) int { return cmp.Compare(e.Name, name) })
+	if !found {
+		p.Syscalls = slices.Insert(p.Syscalls, i, s)
+		b.reset(&p.Syscalls[i])
 		return nil
 	}
+	cur := &p.Syscalls[i]
 	if cur.Action != s.Action {
 		switch {
 		case cur.Origin == OriginStub:
 			*cur = s
-			cur.Rules = normalizeRules(cur.Rules)
+			b.reset(cur)
 			return nil
 		case s.Origin == OriginStub:
 			return nil
 		}
 		return fmt.Errorf("syscall %s: action %s conflicts with %s", s.Name, s.Action, cur.Action)
 	}
-	if cur.Unconditional() || s.Unconditional() {
+	set := b.set(cur)
+	if len(cur.Rules) == 0 || s.Unconditional() {
 		cur.Rules = nil
+		clear(set)
 	} else {
-		cur.Rules = normalizeRules(append(cur.Rules, s.Rules...))
+		for _, r := range s.Rules {
+			if _, dup := set[r]; !dup {
+				set[r] = struct{}{}
+				cur.Rules = append(cur.Rules, r)
+			}
+		}
 	}
-	cur.Seen += s.Seen
+	cur.Seen = addInt(cur.Seen, s.Seen)
 	if cur.Origin != s.Origin && cur.Origin != OriginRecorded {
 		cur.Origin, cur.Reason = s.Origin, s.Reason
 	}
@@ -145,25 +184,71 @@ func (p *Profile) Add(s Syscall) error {
 	return nil
 }
 
+// reset makes e's Rules a fresh list of its distinct rules, in the order
+// given, or nil when one is unconditional, and records them as e's set.
+func (b *Builder) reset(e *Syscall) {
+	set := map[Rule]struct{}{}
+	b.rules[e.Name] = set
+	if slices.ContainsFunc(e.Rules, Rule.Unconditional) {
+		e.Rules = nil
+		return
+	}
+	rs := e.Rules
+	e.Rules = nil
+	for _, r := range rs {
+		if _, dup := set[r]; !dup {
+			set[r] = struct{}{}
+			e.Rules = append(e.Rules, r)
+		}
+	}
+}
+
+// set returns the rule set of e, making it with reset when e was not
+// added to since the last Done.
+func (b *Builder) set(e *Syscall) map[Rule]struct{} {
+	if _, ok := b.rules[e.Name]; !ok {
+		b.reset(e)
+	}
+	return b.rules[e.Name]
+}
+
+// Done sorts the rules of every syscall added to, which makes the profile
+// what as many calls of Profile.Add would have made it. The Builder may be
+// used again afterwards.
+func (b *Builder) Done() {
+	for name := range b.rules {
+		if e := b.p.Lookup(name); e != nil {
+			sortRules(e.Rules)
+		}
+	}
+	clear(b.rules)
+}
+
 // Merge returns the union of profiles of one architecture: a call allowed by
-// any input is allowed. The default action is the first input's.
+// any input is allowed. The default action is the first input's. Inputs
+// and Seen add, stopping at the largest int rather than wrapping. Merge
+// takes O(n log n) time for n rules in all.
 func Merge(ps ...*Profile) (*Profile, error) {
 	if len(ps) == 0 {
 		return nil, fmt.Errorf("merge profiles: none given")
 	}
 	out := &Profile{Arch: ps[0].Arch, DefaultAction: ps[0].DefaultAction}
+	b := NewBuilder(out)
+	defer b.Done()
+	notes := map[string]bool{}
 	for i, p := range ps {
 		if p.Arch != out.Arch {
 			return nil, fmt.Errorf("merge profiles: input %d is for %s, input 1 for %s", i+1, p.Arch, out.Arch)
 		}
-		out.Inputs += p.Inputs
+		out.Inputs = addInt(out.Inputs, p.Inputs)
 		for _, n := range p.Notes {
-			if !slices.Contains(out.Notes, n) {
+			if !notes[n] {
+				notes[n] = true
 				out.Notes = append(out.Notes, n)
 			}
 		}
 		for _, s := range p.Copy().Syscalls {
-			if err := out.Add(s); err != nil {
+			if err := b.Add(s); err != nil {
 				return nil, fmt.Errorf("merge profiles: input %d: %w", i+1, err)
 			}
 		}
@@ -171,9 +256,17 @@ func Merge(ps ...*Profile) (*Profile, error) {
 	return out, nil
 }
 
+// addInt returns a+b, or the largest int if that overflows (a, b >= 0).
+func addInt(a, b int) int {
+	if b > 0 && a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
+}
+
 // normalizeRules removes duplicate rules and orders them by their text, so
 // that equal profiles compare and print equal. An unconditional rule
-// absorbs the others.
+// absorbs the others. It takes O(n log n) time.
 func normalizeRules(rs []Rule) []Rule {
 	if len(rs) == 0 {
 		return nil
@@ -182,11 +275,32 @@ func normalizeRules(rs []Rule) []Rule {
 		return nil
 	}
 	out := make([]Rule, 0, len(rs))
+	seen := make(map[Rule]struct{}, len(rs))
 	for _, r := range rs {
-		if !slices.Contains(out, r) {
+		if _, dup := seen[r]; !dup {
+			seen[r] = struct{}{}
 			out = append(out, r)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	sortRules(out)
 	return out
+}
+
+// sortRules orders rs by their text, stably, rendering each rule once.
+func sortRules(rs []Rule) {
+	if len(rs) < 2 {
+		return
+	}
+	type keyed struct {
+		key  string
+		rule Rule
+	}
+	ks := make([]keyed, len(rs))
+	for i, r := range rs {
+		ks[i] = keyed{r.String(), r}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
+	for i := range ks {
+		rs[i] = ks[i].rule
+	}
 }

@@ -1,6 +1,7 @@
 package learn_test
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -108,6 +109,21 @@ func TestMergeProfilesErrors(t *testing.T) {
 	perm := profile(learn.Syscall{Name: "ptrace", Action: allow})
 	if _, err := learn.Merge(kill, perm); err == nil || !strings.Contains(err.Error(), "ptrace") {
 		t.Errorf("merging conflicting actions: %v, want an error naming ptrace", err)
+	}
+}
+
+// TestMergeProfilesSaturates: Inputs and Seen stop at the largest int
+// instead of wrapping negative.
+func TestMergeProfilesSaturates(t *testing.T) {
+	a := profile(learn.Syscall{Name: "read", Action: allow, Seen: math.MaxInt})
+	a.Inputs = math.MaxInt
+	b := profile(learn.Syscall{Name: "read", Action: allow, Seen: 1})
+	m, err := learn.Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Inputs != math.MaxInt || m.Lookup("read").Seen != math.MaxInt {
+		t.Errorf("inputs %d seen %d, want %d for both", m.Inputs, m.Lookup("read").Seen, math.MaxInt)
 	}
 }
 
@@ -262,6 +278,7 @@ func TestFromRecordingErrors(t *testing.T) {
 	for _, opts := range []learn.Options{
 		{Args: "paths"},
 		{Runtime: "docker"},
+		{MaxValues: -1}, // would unpin every enum argument
 	} {
 		if _, err := learn.FromRecording(rec, opts); err == nil {
 			t.Errorf("%+v accepted", opts)

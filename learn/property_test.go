@@ -62,8 +62,9 @@ func randomShapes(rng *rand.Rand) *recording.Recording {
 
 // TestLearnedAllowsRecorded: whatever was recorded, in any input of a
 // merge, the profile learned from the merge allows it, whatever the upper
-// half of a 32-bit argument holds; and a value with a bit no input set in
-// a pinned flags argument is denied.
+// half of a 32-bit argument holds; a value with a bit no input set in a
+// pinned flags argument is denied; and every learned rule passes Check
+// (the reader would accept it).
 func TestLearnedAllowsRecorded(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 13))
 	for i := range 300 {
@@ -76,6 +77,13 @@ func TestLearnedAllowsRecorded(t *testing.T) {
 		p, err := learn.FromRecording(m, opts)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, s := range p.Syscalls {
+			for _, r := range s.Rules {
+				if err := r.Check(); err != nil {
+					t.Fatalf("case %d: learned a rule that never matches: %s: %v", i, s.Name, err)
+				}
+			}
 		}
 		for _, r := range []*recording.Recording{a, b} {
 			for _, s := range r.Syscalls {

@@ -43,3 +43,17 @@ func (r Rule) String() string {
 	}
 	return strings.Join(parts, " && ")
 }
+
+// Check returns an error naming the first argument of r whose condition no
+// value satisfies (see CheckMatcher); such a rule never matches.
+func (r Rule) Check() error {
+	for i, m := range r {
+		if m == nil {
+			continue
+		}
+		if err := CheckMatcher(m); err != nil {
+			return fmt.Errorf("arg%d %w", i, err)
+		}
+	}
+	return nil
+}

@@ -87,17 +87,41 @@ func (r *Recording) Validate() error {
 		if s.Seen < 1 || s.Seen > r.Inputs {
 			return fmt.Errorf("%w: %s: seen %d is not within 1..%d inputs", ErrFormat, where, s.Seen, r.Inputs)
 		}
+		var indices [6]bool
 		for j, a := range s.Args {
 			if a.Index < 0 || a.Index > 5 {
 				return fmt.Errorf("%w: %s: args[%d]: index %d is not 0..5", ErrFormat, where, j, a.Index)
 			}
+			if indices[a.Index] {
+				return fmt.Errorf("%w: %s: args[%d]: index %d is listed twice", ErrFormat, where, j, a.Index)
+			}
+			indices[a.Index] = true
 			if a.Kind != KindEnum && a.Kind != KindFlags {
 				return fmt.Errorf("%w: %s: args[%d]: unknown kind %q", ErrFormat, where, j, a.Kind)
 			}
 		}
+		// Shapes in strictly increasing order (as Encode writes them)
+		// are distinct; others are checked with a map.
+		var shapes map[valuesKey]int
 		for j, sh := range s.Shapes {
 			if len(sh.Values) != len(s.Args) {
 				return fmt.Errorf("%w: %s: shapes[%d] has %d values for %d args", ErrFormat, where, j, len(sh.Values), len(s.Args))
+			}
+			if shapes == nil && j > 0 && !lessValues(s.Shapes[j-1].Values, sh.Values) {
+				shapes = make(map[valuesKey]int, len(s.Shapes))
+				for k := range j {
+					shapes[keyOf(s.Shapes[k].Values)] = k
+				}
+			}
+			if shapes != nil {
+				key := keyOf(sh.Values)
+				if k, dup := shapes[key]; dup {
+					return fmt.Errorf("%w: %s: shapes[%d] has the values of shapes[%d]", ErrFormat, where, j, k)
+				}
+				shapes[key] = j
+			}
+			if sh.Seen < 1 || sh.Seen > s.Seen {
+				return fmt.Errorf("%w: %s: shapes[%d]: seen %d is not within 1..%d (the syscall's seen)", ErrFormat, where, j, sh.Seen, s.Seen)
 			}
 		}
 	}

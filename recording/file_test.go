@@ -165,3 +165,35 @@ func TestHex(t *testing.T) {
 		}
 	}
 }
+
+// TestParseShapes: shapes that repeat each other (in order or not), an
+// argument index listed twice, and a shape seen more often than its syscall
+// or never are refused, naming where.
+func TestParseShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(s *Syscall)
+		want string
+	}{
+		{"repeated in order", func(s *Syscall) { s.Shapes[1].Values = []Hex{2, 1, 0} }, "syscalls[1] (socket): shapes[1] has the values of shapes[0]"},
+		{"repeated out of order", func(s *Syscall) {
+			s.Shapes = append(s.Shapes, Shape{Values: []Hex{0, 0, 0}, Count: 1, Seen: 1}, Shape{Values: []Hex{2, 1, 0}, Count: 1, Seen: 1})
+		}, "syscalls[1] (socket): shapes[3] has the values of shapes[0]"},
+		{"index twice", func(s *Syscall) { s.Args[1].Index = 0 }, "syscalls[1] (socket): args[1]: index 0 is listed twice"},
+		{"shape seen above the syscall's", func(s *Syscall) { s.Shapes[1].Seen = 2 }, "syscalls[1] (socket): shapes[1]: seen 2 is not within 1..1"},
+		{"shape never seen", func(s *Syscall) { s.Shapes[0].Seen = 0 }, "syscalls[1] (socket): shapes[0]: seen 0 is not within 1..1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := sample()
+			tc.edit(&r.Syscalls[1])
+			var b bytes.Buffer
+			if err := (&jsonNoNormalize{r}).encode(&b); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Parse(b.Bytes())
+			if err == nil || !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%v, want an ErrFormat saying %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -3,14 +3,25 @@ package recording
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
+	"time"
 )
 
 // Merge returns the union of recs: every syscall and argument shape any of
 // them saw, with counts added and Seen telling how many inputs saw each.
 // Recordings of different architectures, or that captured a syscall's
 // arguments differently, are refused rather than merged silently.
-// The inputs are not modified.
+//
+// Every input is validated first, and so is the result, with Validate, the
+// check Parse applies: Merge never returns a recording profgen would not
+// read back. Sums saturate instead of wrapping: Count, Lost and a shape's
+// Count stop at 2^64-1, Inputs and Seen at the largest int. Saturated sums
+// stay associative and commutative, and Seen never exceeds Inputs.
+//
+// Merge takes O(n log n) time for n shapes in all. The inputs are not
+// modified.
 func Merge(recs ...*Recording) (*Recording, error) {
 	if len(recs) == 0 {
 		return nil, errors.New("merge: no recordings")
@@ -30,19 +41,24 @@ func Merge(recs ...*Recording) (*Recording, error) {
 		Base:      first.Base,
 		ArgShapes: true,
 	}
-	byName := map[string]*Syscall{}
+	byName := map[string]*merging{}
+	var names []string
+	notes := map[string]bool{}
 	for i, r := range recs {
 		if r.Arch != first.Arch {
 			return nil, fmt.Errorf("merge: input %d is for architecture %s, input 1 for %s", i+1, r.Arch, first.Arch)
 		}
-		out.Inputs += r.Inputs
-		out.Lost += r.Lost
+		if err := r.Validate(); err != nil {
+			return nil, fmt.Errorf("merge: input %d: %w", i+1, err)
+		}
+		out.Inputs = addInt(out.Inputs, r.Inputs)
+		out.Lost = addCount(out.Lost, r.Lost)
 		out.Interrupted = out.Interrupted || r.Interrupted
 		out.ArgShapes = out.ArgShapes && r.ArgShapes
-		if r.Start.Before(out.Start) {
+		if earlier(r.Start, out.Start) {
 			out.Start = r.Start
 		}
-		if r.End.After(out.End) {
+		if earlier(out.End, r.End) {
 			out.End = r.End
 		}
 		if r.Backend != out.Backend {
@@ -58,7 +74,8 @@ func Merge(recs ...*Recording) (*Recording, error) {
 			out.Base = "mixed"
 		}
 		for _, n := range r.Notes {
-			if !slices.Contains(out.Notes, n) {
+			if !notes[n] {
+				notes[n] = true
 				out.Notes = append(out.Notes, n)
 			}
 		}
@@ -71,16 +88,19 @@ func Merge(recs ...*Recording) (*Recording, error) {
 				c := s
 				c.Args = slices.Clone(s.Args)
 				c.Shapes = nil
-				m = &c
-				m.Count, m.Seen = 0, 0
+				c.Count, c.Seen = 0, 0
+				m = &merging{Syscall: c, index: map[valuesKey]int{}}
 				byName[s.Name] = m
+				names = append(names, s.Name)
 			}
 			if err := m.add(&s); err != nil {
 				return nil, fmt.Errorf("merge: input %d: %w", i+1, err)
 			}
 		}
 	}
-	for _, s := range byName {
+	out.Syscalls = make([]Syscall, 0, len(names))
+	for _, name := range names {
+		s := &byName[name].Syscall
 		if !out.ArgShapes {
 			// Some input captured no argument values: what it saw
 			// of every syscall is unknown, so nothing is pinned. Doing
@@ -92,15 +112,34 @@ func Merge(recs ...*Recording) (*Recording, error) {
 	}
 	slices.Sort(out.Notes) // the same whatever the order of the inputs
 	out.Normalize()
+	if err := out.Validate(); err != nil {
+		return nil, fmt.Errorf("merge: result: %w", err)
+	}
 	return out, nil
 }
 
+// earlier reports whether a is before b, or the same instant written with
+// a lesser text (another time zone): a total order, so that the earliest
+// start and latest end do not depend on the order of the inputs.
+func earlier(a, b time.Time) bool {
+	if !a.Equal(b) {
+		return a.Before(b)
+	}
+	return a.Format(time.RFC3339Nano) < b.Format(time.RFC3339Nano)
+}
+
+// merging is a syscall being merged, with its shapes indexed by value.
+type merging struct {
+	Syscall
+	index map[valuesKey]int // index in Shapes
+}
+
 // add folds s into m.
-func (m *Syscall) add(s *Syscall) error {
-	m.Count += s.Count
-	m.Seen += s.Seen
+func (m *merging) add(s *Syscall) error {
+	m.Count = addCount(m.Count, s.Count)
+	m.Seen = addInt(m.Seen, s.Seen)
 	if m.Unpinned || s.Unpinned {
-		m.Unpinned, m.Args, m.Shapes = true, nil, nil
+		m.unpin()
 		return nil
 	}
 	switch {
@@ -110,26 +149,65 @@ func (m *Syscall) add(s *Syscall) error {
 		// One side captured this syscall's arguments, the other saw
 		// it without them (an older argument table): the calls of the
 		// other side may have had any arguments.
-		m.Unpinned, m.Args, m.Shapes = true, nil, nil
+		m.unpin()
 		return nil
 	case !slices.EqualFunc(m.Args, s.Args, func(a, b Arg) bool {
 		return a.Index == b.Index && a.Kind == b.Kind && a.Mask == b.Mask && slices.Equal(a.Exclusive, b.Exclusive)
 	}):
 		return fmt.Errorf("%s: argument capture differs between recordings", s.Name)
 	}
-	for _, sh := range s.Shapes {
-		found := false
-		for k := range m.Shapes {
-			if sameValues(m.Shapes[k].Values, sh.Values) {
-				m.Shapes[k].Count += sh.Count
-				m.Shapes[k].Seen += sh.Seen
-				found = true
-				break
-			}
-		}
-		if !found {
-			m.Shapes = append(m.Shapes, Shape{Values: slices.Clone(sh.Values), Count: sh.Count, Seen: sh.Seen})
+	for k := range s.Args {
+		// A name is descriptive (profgen versions may spell it
+		// differently): the least one, whatever the order of inputs.
+		if s.Args[k].Name < m.Args[k].Name {
+			m.Args[k].Name = s.Args[k].Name
 		}
 	}
+	for _, sh := range s.Shapes {
+		key := keyOf(sh.Values)
+		if k, ok := m.index[key]; ok {
+			m.Shapes[k].Count = addCount(m.Shapes[k].Count, sh.Count)
+			m.Shapes[k].Seen = addInt(m.Shapes[k].Seen, sh.Seen)
+			continue
+		}
+		m.index[key] = len(m.Shapes)
+		m.Shapes = append(m.Shapes, Shape{Values: slices.Clone(sh.Values), Count: sh.Count, Seen: sh.Seen})
+	}
 	return nil
+}
+
+func (m *merging) unpin() {
+	m.Unpinned, m.Args, m.Shapes = true, nil, nil
+	clear(m.index)
+}
+
+// valuesKey is a shape's values as a map key: equal keys are equal values.
+// Validate ensures at most 6 (one per argument index).
+type valuesKey struct {
+	n int
+	v [6]Hex
+}
+
+func keyOf(values []Hex) valuesKey {
+	k := valuesKey{n: len(values)}
+	copy(k.v[:], values)
+	return k
+}
+
+// addCount returns a+b, or 2^64-1 if that overflows.
+func addCount(a, b uint64) uint64 {
+	s, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return s
+}
+
+// addInt returns a+b (a, b >= 0: Validate ensures it), or the largest
+// int if that overflows.
+func addInt(a, b int) int {
+	if b > 0 && a > math.MaxInt-b {
+		return math.MaxInt
+	}
+	return a + b
 }
