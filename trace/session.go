@@ -50,9 +50,9 @@ type Options struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 
-	// Signals carries SIGINT and SIGTERM received by the caller, to be
-	// passed on to the target. A second one, or Grace elapsing, kills the
-	// target tree. Nil: none.
+	// Signals carries the StopSignals received by the caller, to be
+	// passed on to the target (SIGHUP and SIGQUIT as SIGTERM). A second
+	// one, or Grace elapsing, kills the target tree. Nil: none.
 	Signals <-chan os.Signal
 	// Status, if set, is called about four times a second with progress.
 	Status func(Status)
@@ -551,13 +551,6 @@ func syncWriters(out, err io.Writer) (io.Writer, io.Writer) {
 		return syncWriter{mu: &mu, w: w}
 	}
 	return wrap(out), wrap(err)
-}
-
-func toSyscallSignal(sig os.Signal) syscall.Signal {
-	if s, ok := sig.(syscall.Signal); ok {
-		return s
-	}
-	return unix.SIGTERM
 }
 
 // cleanup leaves nothing of the session behind: no process of the target
