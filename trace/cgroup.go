@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,7 +23,11 @@ type Cgroup struct {
 	Path string
 	// ID is the cgroup id, as bpf_get_current_cgroup_id returns it.
 	ID uint64
-	fd int
+	// Stale says, one line each, which stale cgroups of profgen still held
+	// processes when NewCgroup removed them (see removeStaleCgroups).
+	Stale  []string
+	fd     int
+	reaper *reaper
 }
 
 // Cgroup2Mount returns where the cgroup v2 hierarchy is mounted, read from
@@ -73,15 +76,22 @@ func unescapeMountinfo(s string) string {
 	return b.String()
 }
 
-// NewCgroup makes a fresh cgroup for a recording under the cgroup v2 mount
-// and removes empty ones that an earlier, killed profgen left behind.
+// NewCgroup makes a fresh cgroup for a recording under the cgroup v2 mount,
+// named after this process (see cgroupName), with a reaper that kills and
+// removes it should this process die without Close. It first kills and
+// removes the stale cgroups that killed profgen processes left behind
+// (see removeStaleCgroups), and lists the populated ones in Stale.
 func NewCgroup() (*Cgroup, error) {
 	mnt, err := Cgroup2Mount()
 	if err != nil {
 		return nil, err
 	}
-	removeStaleCgroups(mnt)
-	path := filepath.Join(mnt, fmt.Sprintf("%s%d-%d", cgroupPrefix, os.Getpid(), time.Now().UnixNano()))
+	owner, err := selfOwner()
+	if err != nil {
+		return nil, fmt.Errorf("create cgroup: %w", err)
+	}
+	stale := removeStaleCgroups(mnt)
+	path := filepath.Join(mnt, cgroupName(owner))
 	if err := os.Mkdir(path, 0o755); err != nil {
 		return nil, fmt.Errorf("create cgroup: %w", err)
 	}
@@ -96,28 +106,13 @@ func NewCgroup() (*Cgroup, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("stat cgroup %s: %w", path, err)
 	}
-	return &Cgroup{Path: path, ID: st.Ino, fd: fd}, nil
-}
-
-// removeStaleCgroups removes empty cgroups of profgen processes that no
-// longer run. Errors are ignored: a cgroup still in use cannot be removed.
-func removeStaleCgroups(mnt string) {
-	entries, _ := os.ReadDir(mnt)
-	for _, e := range entries {
-		name := e.Name()
-		if !e.IsDir() || !strings.HasPrefix(name, cgroupPrefix) {
-			continue
-		}
-		pidStr, _, _ := strings.Cut(strings.TrimPrefix(name, cgroupPrefix), "-")
-		pid, err := strconv.Atoi(pidStr)
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		if unix.Kill(pid, 0) == nil {
-			continue // its profgen still runs
-		}
-		os.Remove(filepath.Join(mnt, name))
+	r, err := startReaper(path)
+	if err != nil {
+		unix.Close(fd)
+		os.Remove(path)
+		return nil, err
 	}
+	return &Cgroup{Path: path, ID: st.Ino, Stale: stale, fd: fd, reaper: r}, nil
 }
 
 // FD returns a descriptor of the cgroup directory, for SysProcAttr.CgroupFD.
@@ -173,21 +168,20 @@ func (c *Cgroup) Kill() error {
 	return c.Signal(unix.SIGKILL)
 }
 
-// Close kills what is left in the cgroup, waits for it to empty and removes
-// it. It may be called more than once.
+// Close kills what is left in the cgroup and in the sub-cgroups the target
+// made, waits for them to empty, removes them and releases the reaper. It
+// may be called more than once.
 func (c *Cgroup) Close() error {
 	if c == nil || c.fd < 0 {
 		return nil
 	}
 	unix.Close(c.fd)
 	c.fd = -1
-	var err error
-	for i := 0; i < 200; i++ { // up to ~2 s for killed tasks to go
-		if err = os.Remove(c.Path); err == nil || errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		c.Kill()
-		time.Sleep(10 * time.Millisecond)
+	err := killAndRemove(c.Path)
+	if err == nil || errors.Is(err, os.ErrNotExist) {
+		c.reaper.release()
+		return nil
 	}
+	// The reaper stays: it tries again when this process exits.
 	return fmt.Errorf("remove cgroup %s: %w", c.Path, err)
 }

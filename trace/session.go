@@ -84,7 +84,8 @@ type Result struct {
 	// returned.
 	DriverErr error
 	// Warnings are things the user must be told, such as lost events.
-	// They are in the recording's notes too.
+	// They are in the recording's notes too, but for those about the
+	// machine: stale cgroups of killed profgen processes that were removed.
 	Warnings []string
 }
 
@@ -178,6 +179,10 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		// nothing it does from its execve on is missed.
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = s.cg.FD()
+	} else {
+		// No cgroup, so no reaper: should profgen be killed, the
+		// kernel kills the target's main process at least.
+		cmd.SysProcAttr.Pdeathsig = unix.SIGKILL
 	}
 	target := &Target{Cmd: cmd, Cgroup: s.cg}
 	if err := s.backend.Prepare(target); err != nil {
@@ -231,6 +236,10 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	res.Recording = rec
 	res.Warnings = warnings
+	if s.cg != nil {
+		// About the machine, not this recording: not in its notes.
+		res.Warnings = append(append([]string(nil), s.cg.Stale...), warnings...)
+	}
 	if opts.Drive == "" {
 		res.ExitCode = rec.Exit.Code
 	}

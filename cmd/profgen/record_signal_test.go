@@ -6,9 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/profgen/profgen/trace"
 	"github.com/profgen/profgen/trace/recording"
 )
 
@@ -57,4 +61,70 @@ func TestRecordHangupQuit(t *testing.T) {
 			assertNoCgroupOf(t, cmd.Process.Pid)
 		})
 	}
+}
+
+// TestRecordSIGKILL kills profgen with SIGKILL while its target, which
+// ignores SIGTERM, runs: profgen's reaper kills the target and removes the
+// cgroup.
+func TestRecordSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildProfgen(t)
+	fifo := filepath.Join(dir, "ready")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "record", "-o", "rec.json", "--",
+		"sh", "-c", "trap '' TERM; echo $$ > "+fifo+"; exec sleep 100")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mnt, err := trace.Cgroup2Mount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cgs, _ := filepath.Glob(filepath.Join(mnt, "profgen-"+strconv.Itoa(cmd.Process.Pid)+"-*"))
+	if len(cgs) != 1 {
+		t.Fatalf("cgroups of profgen: %v, want one", cgs)
+	}
+	t.Cleanup(func() { syscall.Kill(target, syscall.SIGKILL) })
+
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	// The reaper acts at once; the bound only keeps a broken reaper from
+	// hanging the test.
+	deadline := time.Now().Add(20 * time.Second)
+	for running(target) || exists(cgs[0]) {
+		if time.Now().After(deadline) {
+			t.Fatalf("20 s after SIGKILL of profgen: target %d running %v, cgroup %s there %v",
+				target, running(target), cgs[0], exists(cgs[0]))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rec.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a SIGKILLed profgen wrote a recording: %v", err)
+	}
+}
+
+// running reports whether process pid exists and is not a zombie.
+func running(pid int) bool {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(data, ')')
+	return i < 0 || i+2 >= len(data) || data[i+2] != 'Z'
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
