@@ -2,7 +2,6 @@ package trace
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -118,19 +117,13 @@ func NewCgroup() (*Cgroup, error) {
 // FD returns a descriptor of the cgroup directory, for SysProcAttr.CgroupFD.
 func (c *Cgroup) FD() int { return c.fd }
 
-// Procs returns the pids of the processes in the cgroup.
+// Procs returns the pids of the processes in the cgroup and in the
+// sub-cgroups the target made.
 func (c *Cgroup) Procs() ([]int, error) {
-	data, err := os.ReadFile(filepath.Join(c.Path, "cgroup.procs"))
-	if err != nil {
+	if _, err := os.Stat(filepath.Join(c.Path, "cgroup.procs")); err != nil {
 		return nil, fmt.Errorf("read cgroup.procs: %w", err)
 	}
-	var pids []int
-	for _, f := range bytes.Fields(data) {
-		if pid, err := strconv.Atoi(string(f)); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return pids, nil
+	return subtreeProcs(c.Path), nil
 }
 
 // Populated reports whether any process is left in the cgroup.
@@ -147,7 +140,7 @@ func (c *Cgroup) Populated() (bool, error) {
 	return false, errors.New("read cgroup.events: no populated field")
 }
 
-// Signal sends sig to every process in the cgroup.
+// Signal sends sig to every process in the cgroup and its sub-cgroups.
 func (c *Cgroup) Signal(sig syscall.Signal) error {
 	pids, err := c.Procs()
 	if err != nil {
@@ -159,7 +152,8 @@ func (c *Cgroup) Signal(sig syscall.Signal) error {
 	return nil
 }
 
-// Kill kills every process in the cgroup at once (cgroup.kill, Linux 5.14),
+// Kill kills every process in the cgroup and its sub-cgroups at once
+// (cgroup.kill, Linux 5.14),
 // falling back to SIGKILL for each process listed.
 func (c *Cgroup) Kill() error {
 	if err := os.WriteFile(filepath.Join(c.Path, "cgroup.kill"), []byte("1"), 0); err == nil {

@@ -202,6 +202,9 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", opts.Command[0], err)
 	}
+	if s.cg != nil {
+		s.escapes = trackEscapes(s.cg, s.cmd.Process.Pid)
+	}
 	if err := s.backend.Start(s.cmd.Process.Pid); err != nil {
 		return nil, fmt.Errorf("start %s backend: %w", s.backend.Name(), err)
 	}
@@ -225,6 +228,8 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		s.follow(ctx)
 	}
 	s.end = time.Now()
+	escaped := s.escapes.finish(!s.stopping, s.opts.Grace)
+	s.notes = append(s.notes, escaped...)
 
 	obs, err := s.backend.Collect()
 	if err != nil {
@@ -240,6 +245,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		// About the machine, not this recording: not in its notes.
 		res.Warnings = append(append([]string(nil), s.cg.Stale...), warnings...)
 	}
+	res.Warnings = append(escaped, res.Warnings...)
 	if opts.Drive == "" {
 		res.ExitCode = rec.Exit.Code
 	}
@@ -251,6 +257,7 @@ type session struct {
 	opts    Options
 	backend Backend
 	cg      *Cgroup
+	escapes *escapeTracker // in cgroup mode
 	tree    treeTracker
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd.Wait returned
@@ -294,6 +301,7 @@ func (s *session) procs() []int {
 	if !s.mainExited() && s.cmd.Process != nil {
 		pids = append(pids, s.cmd.Process.Pid)
 	}
+	pids = append(pids, s.escapes.current()...)
 	live := pids[:0]
 	seen := map[int]bool{}
 	for _, pid := range pids {
@@ -333,6 +341,7 @@ func (s *session) signalTree(sig syscall.Signal) {
 func (s *session) killTree() {
 	if s.cg != nil {
 		s.cg.Kill()
+		s.escapes.kill()
 		return
 	}
 	s.signalTree(unix.SIGKILL)
@@ -580,6 +589,7 @@ func (s *session) cleanup() {
 		s.cmd.Process.Kill()
 		s.cmd.Wait()
 	}
+	s.escapes.close()
 	if s.cg != nil {
 		s.cg.Close()
 	}
