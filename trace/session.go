@@ -240,12 +240,11 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 	res.Recording = rec
-	res.Warnings = warnings
+	res.Warnings = append(escaped, warnings...)
 	if s.cg != nil {
 		// About the machine, not this recording: not in its notes.
-		res.Warnings = append(append([]string(nil), s.cg.Stale...), warnings...)
+		res.Warnings = append(res.Warnings, s.cg.Stale...)
 	}
-	res.Warnings = append(escaped, res.Warnings...)
 	if opts.Drive == "" {
 		res.ExitCode = rec.Exit.Code
 	}
