@@ -68,6 +68,8 @@ type escapee struct {
 	comm  string
 	to    string // the cgroup it was found in, as /proc/PID/cgroup names it
 	fd    int    // pidfd; -1 once closed
+	// stopped: it still ran when the recording ended, and was stopped.
+	stopped bool
 }
 
 // trackEscapes starts tracking the processes of cg's subtree; main is the
@@ -306,6 +308,7 @@ func (t *escapeTracker) finish(term bool, grace time.Duration) []string {
 		// It may have execed since it left: name what is stopped.
 		if p, err := readProc(e.pid); err == nil && p.Start == e.start && e.running() {
 			e.comm = p.Comm
+			e.stopped = true
 		}
 	}
 	t.mu.Unlock()
@@ -330,7 +333,11 @@ func (t *escapeTracker) finish(term bool, grace time.Duration) []string {
 		if to == "" {
 			to = "another cgroup"
 		}
-		notes = append(notes, fmt.Sprintf("process %d (%s) of the target left the recording's cgroup for %s: the recording may miss the syscalls it made there; it was stopped when the recording ended", e.pid, e.comm, to))
+		end := "it was stopped when the recording ended"
+		if !e.stopped {
+			end = "it was no longer running when the recording ended"
+		}
+		notes = append(notes, fmt.Sprintf("process %d (%s) of the target left the recording's cgroup for %s: the recording may miss the syscalls it made there; %s", e.pid, e.comm, to, end))
 	}
 	return notes
 }
