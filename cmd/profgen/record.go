@@ -55,8 +55,9 @@ driver with sh -c, then stops the command (SIGTERM, then SIGKILL after
 --grace); a failing driver fails the recording.
 
 SIGINT and SIGTERM sent to profgen are passed on to the command, SIGHUP and
-SIGQUIT as SIGTERM; the recording is written; a second one kills it. profgen exits with the command's status (128+N when it died of
-signal N), with --drive the driver's, or 1 when profgen itself failed.`,
+SIGQUIT as SIGTERM; a second one kills it. profgen exits with the command's
+status (128+N when it died of signal N), with --drive the driver's, or 1 when
+profgen itself failed.`,
 		Example: `  profgen record -- ./server --port 8080
   profgen record -o rec.json --duration 30s -- redis-server --port 6380
   profgen record --drive './load-test http://127.0.0.1:8080' --ready tcp:127.0.0.1:8080 -- ./server
