@@ -50,7 +50,8 @@ const maxEscapeNotes = 10
 // Only whole processes are followed: cgroup v2 moves threads only within
 // a threaded subtree, which stays under the recording's cgroup.
 type escapeTracker struct {
-	root string // the recording's cgroup directory
+	root   string  // the recording's cgroup directory
+	reaper *reaper // told about each escaped process; nil: none
 
 	mu      sync.Mutex
 	seen    map[int]uint64 // pid -> start time of the processes seen inside
@@ -77,11 +78,12 @@ type escapee struct {
 // first look.
 func trackEscapes(cg *Cgroup, main int) *escapeTracker {
 	t := &escapeTracker{
-		root:  cg.Path,
-		seen:  map[int]uint64{},
-		byPid: map[int]*escapee{},
-		stop:  make(chan struct{}),
-		done:  make(chan struct{}),
+		root:   cg.Path,
+		reaper: cg.reaper,
+		seen:   map[int]uint64{},
+		byPid:  map[int]*escapee{},
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	if p, err := readProc(main); err == nil {
 		t.seen[main] = p.Start
@@ -216,6 +218,8 @@ func (t *escapeTracker) escape(pid int, p procInfo) bool {
 		unix.Close(fd)
 		return true
 	}
+	// Should profgen die from now on, the reaper kills it.
+	t.reaper.escaped(pid, p.Start)
 	e := &escapee{pid: pid, start: p.Start, comm: p.Comm, to: cgroupOf(pid), fd: fd}
 	t.escaped = append(t.escaped, e)
 	t.byPid[pid] = e
