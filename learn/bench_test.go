@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/trace/recording"
+	"github.com/profgen/profgen/recording"
 )
 
 // manyRules returns a profile allowing ioctl with n request values, built

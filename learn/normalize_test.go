@@ -102,9 +102,9 @@ func randomEntry(rng *rand.Rand) Syscall {
 		Action: Allow,
 		Rules:  randomRules(rng),
 		Seen:   rng.IntN(3),
-		Origin: []string{OriginRecorded, OriginBaseline, OriginRuntime, OriginImported}[rng.IntN(4)],
+		Origin: []Origin{OriginRecorded, OriginBaseline, OriginRuntime, OriginImported}[rng.IntN(4)],
 	}
-	s.Reason = s.Origin + " reason"
+	s.Reason = string(s.Origin) + " reason"
 	switch rng.IntN(8) {
 	case 0:
 		s.Action, s.Origin = ErrnoENOSYS, OriginStub

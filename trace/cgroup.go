@@ -2,7 +2,6 @@ package trace
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,7 +22,11 @@ type Cgroup struct {
 	Path string
 	// ID is the cgroup id, as bpf_get_current_cgroup_id returns it.
 	ID uint64
-	fd int
+	// Stale says, one line each, which stale cgroups of profgen still held
+	// processes when NewCgroup removed them (see removeStaleCgroups).
+	Stale  []string
+	fd     int
+	reaper *reaper
 }
 
 // Cgroup2Mount returns where the cgroup v2 hierarchy is mounted, read from
@@ -74,15 +76,22 @@ func unescapeMountinfo(s string) string {
 	return b.String()
 }
 
-// NewCgroup makes a fresh cgroup for a recording under the cgroup v2 mount
-// and removes empty ones that an earlier, killed profgen left behind.
+// NewCgroup makes a fresh cgroup for a recording under the cgroup v2 mount,
+// named after this process (see cgroupName), with a reaper that kills and
+// removes it should this process die without Close. It first kills and
+// removes the stale cgroups that killed profgen processes left behind
+// (see removeStaleCgroups), and lists the populated ones in Stale.
 func NewCgroup() (*Cgroup, error) {
 	mnt, err := Cgroup2Mount()
 	if err != nil {
 		return nil, err
 	}
-	removeStaleCgroups(mnt)
-	path := filepath.Join(mnt, fmt.Sprintf("%s%d-%d", cgroupPrefix, os.Getpid(), time.Now().UnixNano()))
+	owner, err := selfOwner()
+	if err != nil {
+		return nil, fmt.Errorf("create cgroup: %w", err)
+	}
+	stale := removeStaleCgroups(mnt)
+	path := filepath.Join(mnt, cgroupName(owner))
 	if err := os.Mkdir(path, 0o755); err != nil {
 		return nil, fmt.Errorf("create cgroup: %w", err)
 	}
@@ -97,46 +106,25 @@ func NewCgroup() (*Cgroup, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("stat cgroup %s: %w", path, err)
 	}
-	return &Cgroup{Path: path, ID: st.Ino, fd: fd}, nil
-}
-
-// removeStaleCgroups removes empty cgroups of profgen processes that no
-// longer run. Errors are ignored: a cgroup still in use cannot be removed.
-func removeStaleCgroups(mnt string) {
-	entries, _ := os.ReadDir(mnt)
-	for _, e := range entries {
-		name := e.Name()
-		if !e.IsDir() || !strings.HasPrefix(name, cgroupPrefix) {
-			continue
-		}
-		pidStr, _, _ := strings.Cut(strings.TrimPrefix(name, cgroupPrefix), "-")
-		pid, err := strconv.Atoi(pidStr)
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		if unix.Kill(pid, 0) == nil {
-			continue // its profgen still runs
-		}
-		os.Remove(filepath.Join(mnt, name))
+	r, err := startReaper(path)
+	if err != nil {
+		unix.Close(fd)
+		os.Remove(path)
+		return nil, err
 	}
+	return &Cgroup{Path: path, ID: st.Ino, Stale: stale, fd: fd, reaper: r}, nil
 }
 
 // FD returns a descriptor of the cgroup directory, for SysProcAttr.CgroupFD.
 func (c *Cgroup) FD() int { return c.fd }
 
-// Procs returns the pids of the processes in the cgroup.
+// Procs returns the pids of the processes in the cgroup and in the
+// sub-cgroups the target made.
 func (c *Cgroup) Procs() ([]int, error) {
-	data, err := os.ReadFile(filepath.Join(c.Path, "cgroup.procs"))
-	if err != nil {
+	if _, err := os.Stat(filepath.Join(c.Path, "cgroup.procs")); err != nil {
 		return nil, fmt.Errorf("read cgroup.procs: %w", err)
 	}
-	var pids []int
-	for _, f := range bytes.Fields(data) {
-		if pid, err := strconv.Atoi(string(f)); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return pids, nil
+	return subtreeProcs(c.Path), nil
 }
 
 // Populated reports whether any process is left in the cgroup.
@@ -153,7 +141,7 @@ func (c *Cgroup) Populated() (bool, error) {
 	return false, errors.New("read cgroup.events: no populated field")
 }
 
-// Signal sends sig to every process in the cgroup.
+// Signal sends sig to every process in the cgroup and its sub-cgroups.
 func (c *Cgroup) Signal(sig syscall.Signal) error {
 	pids, err := c.Procs()
 	if err != nil {
@@ -165,7 +153,8 @@ func (c *Cgroup) Signal(sig syscall.Signal) error {
 	return nil
 }
 
-// Kill kills every process in the cgroup at once (cgroup.kill, Linux 5.14),
+// Kill kills every process in the cgroup and its sub-cgroups at once
+// (cgroup.kill, Linux 5.14),
 // falling back to SIGKILL for each process listed.
 func (c *Cgroup) Kill() error {
 	if err := os.WriteFile(filepath.Join(c.Path, "cgroup.kill"), []byte("1"), 0); err == nil {
@@ -174,21 +163,20 @@ func (c *Cgroup) Kill() error {
 	return c.Signal(unix.SIGKILL)
 }
 
-// Close kills what is left in the cgroup, waits for it to empty and removes
-// it. It may be called more than once.
+// Close kills what is left in the cgroup and in the sub-cgroups the target
+// made, waits for them to empty, removes them and releases the reaper. It
+// may be called more than once.
 func (c *Cgroup) Close() error {
 	if c == nil || c.fd < 0 {
 		return nil
 	}
 	unix.Close(c.fd)
 	c.fd = -1
-	var err error
-	for i := 0; i < 200; i++ { // up to ~2 s for killed tasks to go
-		if err = os.Remove(c.Path); err == nil || errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		c.Kill()
-		time.Sleep(10 * time.Millisecond)
+	err := killAndRemove(c.Path)
+	if err == nil || errors.Is(err, os.ErrNotExist) {
+		c.reaper.release()
+		return nil
 	}
+	// The reaper stays: it tries again when this process exits.
 	return fmt.Errorf("remove cgroup %s: %w", c.Path, err)
 }

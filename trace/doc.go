@@ -5,8 +5,12 @@
 // Record is the session runner: it makes a fresh cgroup v2 for the target
 // (found from /proc/self/mountinfo), starts the target inside it, runs an
 // optional driver once the target is ready, stops the tree, and always
-// removes what it made. The kernel side is a Backend, behind a narrow
-// lifecycle (constructor, Prepare, Start, Events, Collect, Close):
+// removes what it made: a process that leaves the cgroup is found and
+// stopped with the tree (escape.go), a reaper process kills the cgroup
+// should profgen be SIGKILLed (reaper.go), and stale cgroups of profgen
+// processes that are gone are removed by the next run (stale.go). The
+// kernel side is a Backend, behind a narrow lifecycle (constructor,
+// Prepare, Start, Events, Collect, Close):
 //
 //   - EBPF counts in the kernel, from the raw tracepoint sys_enter, keyed
 //     by syscall number and the argument values ArgTable captures

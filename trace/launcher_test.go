@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(noCapEnv) != "" {
 		os.Exit(newLogWithoutAuditRead())
 	}
+	if v := os.Getenv(killedRecorderEnv); v != "" {
+		os.Exit(killedRecorder(v))
+	}
 	os.Exit(m.Run())
 }
 

@@ -51,9 +51,9 @@ type Options struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 
-	// Signals carries SIGINT and SIGTERM received by the caller, to be
-	// passed on to the target. A second one, or Grace elapsing, kills the
-	// target tree. Nil: none.
+	// Signals carries the StopSignals received by the caller, to be
+	// passed on to the target (SIGHUP and SIGQUIT as SIGTERM). A second
+	// one, or Grace elapsing, kills the target tree. Nil: none.
 	Signals <-chan os.Signal
 	// Status, if set, is called about four times a second with progress.
 	Status func(Status)
@@ -85,7 +85,8 @@ type Result struct {
 	// returned.
 	DriverErr error
 	// Warnings are things the user must be told, such as lost events.
-	// They are in the recording's notes too.
+	// They are in the recording's notes too, but for those about the
+	// machine: stale cgroups of killed profgen processes that were removed.
 	Warnings []string
 }
 
@@ -160,6 +161,10 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		// nothing it does from its execve on is missed.
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = s.cg.FD()
+	} else {
+		// No cgroup, so no reaper: should profgen be killed, the
+		// kernel kills the target's main process at least.
+		cmd.SysProcAttr.Pdeathsig = unix.SIGKILL
 	}
 	target := &Target{Cmd: cmd, Cgroup: s.cg}
 	if err := s.backend.Prepare(target); err != nil {
@@ -178,6 +183,9 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", opts.Command[0], err)
+	}
+	if s.cg != nil {
+		s.escapes = trackEscapes(s.cg, s.cmd.Process.Pid)
 	}
 	if err := s.backend.Start(s.cmd.Process.Pid); err != nil {
 		return nil, fmt.Errorf("start %s backend: %w", s.backend.Name(), err)
@@ -202,6 +210,8 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		s.follow(ctx)
 	}
 	s.end = time.Now()
+	escaped := s.escapes.finish(!s.stopping, s.opts.Grace)
+	s.notes = append(s.notes, escaped...)
 
 	obs, err := s.backend.Collect()
 	if err != nil {
@@ -212,7 +222,11 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 	res.Recording = rec
-	res.Warnings = warnings
+	res.Warnings = append(escaped, warnings...)
+	if s.cg != nil {
+		// About the machine, not this recording: not in its notes.
+		res.Warnings = append(res.Warnings, s.cg.Stale...)
+	}
 	if opts.Drive == "" {
 		res.ExitCode = rec.Exit.Code
 	}
@@ -224,6 +238,7 @@ type session struct {
 	opts    Options
 	backend Backend
 	cg      *Cgroup
+	escapes *escapeTracker // in cgroup mode
 	tree    TreeFollower
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd.Wait returned
@@ -267,6 +282,7 @@ func (s *session) procs() []int {
 	if !s.mainExited() && s.cmd.Process != nil {
 		pids = append(pids, s.cmd.Process.Pid)
 	}
+	pids = append(pids, s.escapes.current()...)
 	live := pids[:0]
 	seen := map[int]bool{}
 	for _, pid := range pids {
@@ -306,6 +322,7 @@ func (s *session) signalTree(sig syscall.Signal) {
 func (s *session) killTree() {
 	if s.cg != nil {
 		s.cg.Kill()
+		s.escapes.kill()
 		return
 	}
 	s.signalTree(unix.SIGKILL)
@@ -535,13 +552,6 @@ func syncWriters(out, err io.Writer) (io.Writer, io.Writer) {
 	return wrap(out), wrap(err)
 }
 
-func toSyscallSignal(sig os.Signal) syscall.Signal {
-	if s, ok := sig.(syscall.Signal); ok {
-		return s
-	}
-	return unix.SIGTERM
-}
-
 // cleanup leaves nothing of the session behind: no process of the target
 // tree, no cgroup.
 func (s *session) cleanup() {
@@ -560,6 +570,7 @@ func (s *session) cleanup() {
 		s.cmd.Process.Kill()
 		s.cmd.Wait()
 	}
+	s.escapes.close()
 	if s.cg != nil {
 		s.cg.Close()
 	}

@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,9 +53,10 @@ With --drive, profgen waits until the command is ready (--ready), runs the
 driver with sh -c, then stops the command (SIGTERM, then SIGKILL after
 --grace); a failing driver fails the recording.
 
-SIGINT and SIGTERM sent to profgen are passed on to the command; a second one
-kills it. profgen exits with the command's status (128+N when it died of
-signal N), with --drive the driver's, or 1 when profgen itself failed.`,
+SIGINT and SIGTERM sent to profgen are passed on to the command, SIGHUP and
+SIGQUIT as SIGTERM; a second one kills it. profgen exits with the command's
+status (128+N when it died of signal N), with --drive the driver's, or 1 when
+profgen itself failed.`,
 		Example: `  profgen record -- ./server --port 8080
   profgen record -o rec.json --duration 30s -- redis-server --port 6380
   profgen record --drive './load-test http://127.0.0.1:8080' --ready tcp:127.0.0.1:8080 -- ./server
@@ -160,7 +160,7 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	}
 
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sigs, trace.StopSignals...)
 	defer signal.Stop(sigs)
 
 	tty := isTerminal(os.Stderr)

@@ -1,0 +1,126 @@
+package trace
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// siblingCgroup makes a cgroup beside the recordings' ones (outside every
+// recording's cgroup) for a target to escape to.
+func siblingCgroup(t *testing.T) (path, rel string) {
+	t.Helper()
+	mnt, err := Cgroup2Mount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("profgentest-escape-%d-%d", os.Getpid(), cgroupSeq.Add(1))
+	path = filepath.Join(mnt, name)
+	if err := os.Mkdir(path, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := killAndRemove(path); err != nil {
+			t.Errorf("remove %s: %v", path, err)
+		}
+	})
+	return path, "/" + name
+}
+
+// readPid waits for nothing: it reads the pid a target wrote to file.
+func readPid(t *testing.T, file string) int {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("the target did not write its escaping process's pid: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+// checkEscape checks that process pid, which moved to the cgroup rel, was
+// reported in the recording and the warnings, and that it is stopped.
+func checkEscape(t *testing.T, res *Result, pid int, sibling, rel string) {
+	t.Helper()
+	want := fmt.Sprintf("process %d (sleep) of the target left the recording's cgroup for %s", pid, rel)
+	has := func(s string) bool { return strings.HasPrefix(s, want) }
+	if !slices.ContainsFunc(res.Recording.Notes, has) {
+		t.Errorf("no note %q in %q", want, res.Recording.Notes)
+	}
+	if !slices.ContainsFunc(res.Warnings, has) {
+		t.Errorf("no warning %q in %q", want, res.Warnings)
+	}
+	if p, err := readProc(pid); err == nil && p.alive() && p.Comm == "sleep" {
+		t.Errorf("escaped process %d still runs after Record returned", pid)
+	}
+	if pids := readPids(filepath.Join(sibling, "cgroup.procs")); len(pids) != 0 {
+		t.Errorf("cgroup %s still holds %v", sibling, pids)
+	}
+}
+
+// TestRecordEscape: the target moves a child into a cgroup outside the
+// recording's; the driver ends the recording while the target waits for
+// the child. With either backend the child is reported and stopped.
+func TestRecordEscape(t *testing.T) {
+	for _, backend := range []string{"ebpf", "log"} {
+		t.Run(backend, func(t *testing.T) {
+			sibling, rel := siblingCgroup(t)
+			dir := t.TempDir()
+			pidFile := filepath.Join(dir, "pid")
+			script := fmt.Sprintf("sleep 100 & echo $! > %s/cgroup.procs && echo $! > %s.tmp && mv %s.tmp %s; wait",
+				sibling, pidFile, pidFile, pidFile)
+			opts := Options{
+				Command: []string{"sh", "-c", script},
+				Drive:   fmt.Sprintf("while [ ! -e %s ]; do sleep 0.01; done", pidFile),
+			}
+			if backend == "log" {
+				opts.Backend = newTestLog(t, LogOptions{})
+			}
+			res := record(t, opts)
+			checkEscape(t, res, readPid(t, pidFile), sibling, rel)
+		})
+	}
+}
+
+// TestRecordEscapeOutlivesTarget: a child moves itself out of the
+// recording's cgroup and the target's main process exits. The cgroup is
+// empty, so the recording ends; the child is reported and stopped.
+func TestRecordEscapeOutlivesTarget(t *testing.T) {
+	sibling, rel := siblingCgroup(t)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	child := fmt.Sprintf("sleep 0.2; echo \\$\\$ > %s/cgroup.procs && echo \\$\\$ > %s.tmp && mv %s.tmp %s; exec sleep 100",
+		sibling, pidFile, pidFile, pidFile)
+	script := fmt.Sprintf("sh -c \"%s\" & while [ ! -e %s ]; do sleep 0.01; done", child, pidFile)
+	res := record(t, Options{Command: []string{"sh", "-c", script}})
+	if res.ExitCode != 0 || res.Recording.Interrupted {
+		t.Errorf("exit %d interrupted %v, want the target's own 0", res.ExitCode, res.Recording.Interrupted)
+	}
+	checkEscape(t, res, readPid(t, pidFile), sibling, rel)
+}
+
+// TestRecordSubCgroupIsNoEscape: a process that moves into a sub-cgroup of
+// the recording's cgroup stays in the recording: no escape, and the
+// sub-cgroup is removed with the recording's.
+func TestRecordSubCgroupIsNoEscape(t *testing.T) {
+	mnt, err := Cgroup2Mount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf(`cg=%s$(sed -n 's/^0:://p' /proc/self/cgroup) && mkdir "$cg/sub" && sh -c 'echo $$ > "$1/sub/cgroup.procs" && exec sleep 0.2' sub "$cg"`, mnt)
+	res := record(t, Options{Command: []string{"sh", "-c", script}})
+	if res.ExitCode != 0 {
+		t.Fatalf("exit %d: the script failed", res.ExitCode)
+	}
+	for _, n := range append(res.Recording.Notes, res.Warnings...) {
+		if strings.Contains(n, "left the recording's cgroup") {
+			t.Errorf("a move into a sub-cgroup reported as an escape: %q", n)
+		}
+	}
+}
