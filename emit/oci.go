@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/jsonerr"
 	"github.com/profgen/profgen/learn"
 )
@@ -141,10 +142,12 @@ func WriteOCI(w io.Writer, doc *specs.LinuxSeccomp) error {
 var ErrProfile = errors.New("invalid profile")
 
 // ReadOCIFile reads an OCI seccomp profile into the model.
+// path must be a regular file of at most fileio.MaxInput bytes, or "-" for
+// standard input.
 func ReadOCIFile(path string) (*learn.Profile, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, 0, os.Stdin)
 	if err != nil {
-		return nil, fmt.Errorf("read profile: %w", err)
+		return nil, fmt.Errorf("profile: %w", err)
 	}
 	p, err := ParseOCI(data)
 	if err != nil {

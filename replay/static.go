@@ -72,7 +72,7 @@ func Static(p *learn.Profile, rec *recording.Recording) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static replay: %w", err)
 	}
-	rep := &Report{Mode: "static", Violations: []Violation{}}
+	rep := &Report{Mode: "static", Violations: []Violation{}, Lost: rec.Lost}
 	var zeroArgs []string
 	for _, s := range rec.Syscalls {
 		type event struct {

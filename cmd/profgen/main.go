@@ -2,10 +2,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
 
+	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/trace"
 )
 
@@ -14,19 +20,74 @@ func main() {
 	// the recording filter and execs the target; it must run before cobra.
 	trace.MaybeLauncher()
 
-	err := newRootCmd().Execute()
+	ctx, cancel := signalContext()
+	defer cancel(nil)
+	cmd, err := newRootCmd().ExecuteContextC(ctx)
 	if err == nil {
 		return
 	}
+	code := failStatus(cmd.Name())
 	var ex *exitError
 	if errors.As(err, &ex) {
-		if ex.err != nil {
-			fmt.Fprintf(os.Stderr, "profgen: %v\n", ex.err)
-		}
-		os.Exit(ex.code)
+		code, err = ex.code, ex.err
 	}
-	fmt.Fprintf(os.Stderr, "profgen: %v\n", err)
-	os.Exit(1)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "profgen: %v\n", err)
+	}
+	cancel(nil)
+	os.Exit(code)
+}
+
+// failStatus is the exit status of a command's own failures: record passes
+// its target's statuses on, so its own is exitcode.Tool; replay and diff
+// keep 1 for what they find. The table of statuses is internal/exitcode.
+func failStatus(command string) int {
+	switch command {
+	case "record":
+		return exitcode.Tool
+	case "replay", "diff":
+		return exitcode.Error
+	}
+	return exitcode.Failed
+}
+
+// signalsTaken is set by a command that handles SIGINT, SIGTERM and SIGHUP
+// itself (record and live replay pass them on to their target).
+var signalsTaken atomic.Bool
+
+// takeSignals tells main's handler that the running command now handles
+// the signals itself.
+func takeSignals() { signalsTaken.Store(true) }
+
+// signalContext returns the context every command runs in. SIGINT, SIGTERM
+// or SIGHUP cancels it, with the signal as its cause; unless the command
+// took the signals (takeSignals), profgen then removes the temporary files
+// of outputs not yet written and dies of that signal. A signal profgen was
+// started with ignored (nohup) stays ignored.
+func signalContext() (context.Context, context.CancelCauseFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	for _, s := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(s) {
+			signal.Notify(sigs, s)
+		}
+	}
+	go func() {
+		for s := range sigs {
+			if signalsTaken.Load() {
+				continue
+			}
+			cancel(fmt.Errorf("interrupted by %v", s))
+			fileio.RemoveTemps()
+			signal.Reset(s)
+			if sig, ok := s.(syscall.Signal); ok {
+				syscall.Kill(os.Getpid(), sig)
+				os.Exit(128 + int(sig))
+			}
+			os.Exit(exitcode.Failed)
+		}
+	}()
+	return ctx, cancel
 }
 
 // exitError makes profgen exit with code; err, if set, is printed first.

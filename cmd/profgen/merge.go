@@ -3,10 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/profgen/profgen/internal/fileio"
 
 	"github.com/profgen/profgen/trace/recording"
 )
@@ -30,7 +33,13 @@ Merging is associative and commutative.
 
 --coverage prints, per syscall and per argument shape, how many inputs saw
 it, so that calls only some runs made stand out. Without -o, --coverage
-prints only the table.`,
+prints only the table.
+
+-o FILE replaces a regular file only once the whole recording was written
+(a new file gets 0666 less the umask, an existing one keeps its mode); a
+symbolic link is written through, a device or FIFO written into; - is
+standard output. The merged recording's "lost" is the sum of the inputs':
+merge warns when it is not 0.`,
 		Example: `  profgen merge -o merged.json run1.json run2.json run3.json
   profgen merge --coverage -o merged.json runs/*.json
   profgen emit --format oci -o seccomp.json merged.json`,
@@ -40,31 +49,27 @@ prints only the table.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&p.output, "output", "o", "", "write the merged recording to FILE (standard output when omitted and without --coverage)")
+	f.StringVarP(&p.output, "output", "o", "", "write the merged recording to FILE, - for standard output (the default without --coverage)")
 	f.BoolVar(&p.coverage, "coverage", false, "print how many inputs saw each syscall and argument shape")
 	return cmd
 }
 
 func runMerge(stdout io.Writer, p *mergeParams, paths []string) error {
-	recs := make([]*recording.Recording, 0, len(paths))
-	for _, path := range paths {
-		r, err := recording.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		recs = append(recs, r)
-	}
-	m, err := recording.Merge(recs...)
+	recs, err := readRecordings(paths)
 	if err != nil {
 		return err
 	}
+	m := recs.Recording
+	if loss := lossText(m); loss != "" {
+		fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", loss)
+	}
 	switch {
-	case p.output != "" && p.output != "-":
-		if err := m.WriteFile(p.output); err != nil {
+	case p.output != "":
+		if err := fileio.Write(p.output, stdout, m.Encode); err != nil {
 			return err
 		}
 	case !p.coverage:
-		return m.Encode(stdout)
+		return fileio.Write(fileio.Stdout, stdout, m.Encode)
 	}
 	if p.coverage {
 		return writeCoverage(stdout, m)
