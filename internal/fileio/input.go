@@ -31,6 +31,15 @@ func ReadFile(path string, max int64, stdin io.Reader) ([]byte, error) {
 		return nil, errors.New("empty input path")
 	}
 	if path == Stdin {
+		// Standard input may be a pipe or a file, not a device that
+		// never ends (< /dev/zero); a terminal is fine.
+		if f, ok := stdin.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeDevice != 0 {
+				if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err != nil {
+					return nil, fmt.Errorf("read standard input: a %s, not a file or pipe", kind(st.Mode()))
+				}
+			}
+		}
 		return readLimited("standard input", stdin, max)
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
