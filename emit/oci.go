@@ -141,6 +141,12 @@ func WriteOCI(w io.Writer, doc *specs.LinuxSeccomp) error {
 // ErrProfile marks a profile document that cannot be used.
 var ErrProfile = errors.New("invalid profile")
 
+// IncompleteField is the top-level field of an OCI profile that profgen
+// emit --allow-incomplete learned from recordings that lost events; its
+// value says what was lost. Runtimes ignore it; ParseOCI turns it into a
+// note.
+const IncompleteField = "profgenIncomplete"
+
 // ReadOCIFile reads an OCI seccomp profile into the model.
 // path must be a regular file of at most fileio.MaxInput bytes, or "-" for
 // standard input.
@@ -177,6 +183,8 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 		Syscalls []struct {
 			Includes, Excludes map[string]json.RawMessage
 		} `json:"syscalls"`
+		// Incomplete is IncompleteField.
+		Incomplete *string `json:"profgenIncomplete"`
 	}
 	if err := json.Unmarshal(data, &docker); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrProfile, jsonerr.Describe(data, err))
@@ -201,6 +209,9 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 		return nil, fmt.Errorf("%w: defaultAction: %v", ErrProfile, err)
 	}
 	p := &learn.Profile{Arch: arch, DefaultAction: def, Inputs: 1}
+	if docker.Incomplete != nil {
+		p.Notes = append(p.Notes, fmt.Sprintf("learned from recordings that lost events (%s %.200q)", IncompleteField, *docker.Incomplete))
+	}
 	var conditional, otherArch []string
 	for i, e := range doc.Syscalls {
 		where := fmt.Sprintf("syscalls[%d]", i)

@@ -154,14 +154,10 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	return fileio.Write(p.output, stdout, write)
 }
 
-// incompleteField is the top-level field emit adds to an OCI profile
-// learned from recordings that lost events. runc, crun, Docker and podman
-// ignore fields they do not know; profgen's readers report it.
-const incompleteField = "profgenIncomplete"
-
 // markIncomplete wraps write so that its output starts with a mark saying
 // what was lost: a comment line in text, C and Go, a top-level field in
-// OCI JSON.
+// OCI JSON (emit.IncompleteField: runc, crun, Docker and podman ignore
+// fields they do not know, profgen's reader reports it).
 func markIncomplete(format, loss string, write func(io.Writer) error) func(io.Writer) error {
 	mark := "INCOMPLETE: " + loss
 	return func(w io.Writer) error {
@@ -185,7 +181,7 @@ func markIncomplete(format, loss string, write func(io.Writer) error) func(io.Wr
 			if !ok {
 				return errors.New("OCI output does not start with {")
 			}
-			fmt.Fprintf(w, "{\n  %q: %s,\n", incompleteField, field)
+			fmt.Fprintf(w, "{\n  %q: %s,\n", emit.IncompleteField, field)
 			_, err = w.Write(doc)
 			return err
 		}
