@@ -110,6 +110,16 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--default-action: %w", err)
 	}
+	// The output first: an unwritable one fails before any work, and a
+	// signal while the inputs are read removes its temporary file.
+	if p.output == "" {
+		p.output = fileio.Stdout
+	}
+	out, err := fileio.Create(p.output, stdout)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
 	recs, err := readRecordings(args)
 	if err != nil {
 		return err
@@ -148,10 +158,10 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		fmt.Fprintf(os.Stderr, "profgen: warning: %s; the output is marked incomplete\n", loss)
 		write = markIncomplete(p.format, loss, write)
 	}
-	if p.output == "" {
-		p.output = fileio.Stdout
+	if err := write(out); err != nil {
+		return fmt.Errorf("write %s: %w", p.output, err)
 	}
-	return fileio.Write(p.output, stdout, write)
+	return out.Commit()
 }
 
 // markIncomplete wraps write so that its output starts with a mark saying

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/fileio"
@@ -81,7 +82,10 @@ func signalContext() (context.Context, context.CancelCauseFunc) {
 			fileio.RemoveTemps()
 			signal.Reset(s)
 			if sig, ok := s.(syscall.Signal); ok {
+				// Die of the signal, as without a handler; the
+				// exit is a fallback should it not arrive.
 				syscall.Kill(os.Getpid(), sig)
+				time.Sleep(5 * time.Second)
 				os.Exit(128 + int(sig))
 			}
 			os.Exit(exitcode.Failed)

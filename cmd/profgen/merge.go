@@ -55,6 +55,20 @@ merge warns when it is not 0.`,
 }
 
 func runMerge(stdout io.Writer, p *mergeParams, paths []string) error {
+	// The output first: an unwritable one fails before any work, and a
+	// signal while the inputs are read removes its temporary file.
+	var out *fileio.File
+	if p.output != "" || !p.coverage {
+		o := p.output
+		if o == "" {
+			o = fileio.Stdout
+		}
+		var err error
+		if out, err = fileio.Create(o, stdout); err != nil {
+			return err
+		}
+		defer out.Abort()
+	}
 	recs, err := readRecordings(paths)
 	if err != nil {
 		return err
@@ -63,13 +77,13 @@ func runMerge(stdout io.Writer, p *mergeParams, paths []string) error {
 	if loss := lossText(m); loss != "" {
 		fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", loss)
 	}
-	switch {
-	case p.output != "":
-		if err := fileio.Write(p.output, stdout, m.Encode); err != nil {
+	if out != nil {
+		if err := m.Encode(out); err != nil {
+			return fmt.Errorf("write %s: %w", out.Name(), err)
+		}
+		if err := out.Commit(); err != nil {
 			return err
 		}
-	case !p.coverage:
-		return fileio.Write(fileio.Stdout, stdout, m.Encode)
 	}
 	if p.coverage {
 		return writeCoverage(stdout, m)
