@@ -52,17 +52,28 @@ func failStatus(command string) int {
 	return exitcode.Failed
 }
 
-// signalsTaken is set by a command that handles SIGINT, SIGTERM and SIGHUP
-// itself (record and live replay pass them on to their target).
-var signalsTaken atomic.Bool
+// signalsTaken holds a bit 1<<N for each signal N the running command
+// handles itself (record and live replay pass SIGINT and SIGTERM on to
+// their target).
+var signalsTaken atomic.Uint64
 
 // takeSignals tells main's handler that the running command now handles
-// the signals itself.
-func takeSignals() { signalsTaken.Store(true) }
+// sigs itself.
+func takeSignals(sigs ...syscall.Signal) {
+	for _, s := range sigs {
+		signalsTaken.Or(1 << uint(s))
+	}
+}
+
+// taken reports whether the running command handles s itself.
+func taken(s os.Signal) bool {
+	sig, ok := s.(syscall.Signal)
+	return ok && signalsTaken.Load()&(1<<uint(sig)) != 0
+}
 
 // signalContext returns the context every command runs in. SIGINT, SIGTERM
 // or SIGHUP cancels it, with the signal as its cause; unless the command
-// took the signals (takeSignals), profgen then removes the temporary files
+// took that signal (takeSignals), profgen then removes the temporary files
 // of outputs not yet written and dies of that signal. A signal profgen was
 // started with ignored (nohup) stays ignored.
 func signalContext() (context.Context, context.CancelCauseFunc) {
@@ -75,7 +86,7 @@ func signalContext() (context.Context, context.CancelCauseFunc) {
 	}
 	go func() {
 		for s := range sigs {
-			if signalsTaken.Load() {
+			if taken(s) {
 				continue
 			}
 			cancel(fmt.Errorf("interrupted by %v", s))

@@ -126,3 +126,23 @@ func TestOutputDirectory(t *testing.T) {
 		t.Errorf("files written into the directory: %v", entries)
 	}
 }
+
+// TestRecordToStdout: record -o - writes the recording to standard output
+// and the target's standard output to standard error.
+func TestRecordToStdout(t *testing.T) {
+	dir := t.TempDir()
+	r := runProfgen(t, dir, "record", "-o", "-", "--", "sh", "-c", "echo from-the-target")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	rec, err := recording.Parse([]byte(r.stdout))
+	if err != nil || rec.Lookup("execve") == nil {
+		t.Errorf("standard output is not the recording: %v\n%.200s", err, r.stdout)
+	}
+	if !strings.Contains(r.stderr, "from-the-target") {
+		t.Errorf("the target's output is not on standard error: %q", r.stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("files written: %v", entries)
+	}
+}

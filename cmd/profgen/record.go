@@ -201,9 +201,9 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 		stdout = os.Stderr // standard output is the recording's
 	}
 
-	takeSignals()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	takeSignals(syscall.SIGINT, syscall.SIGTERM) // after Notify: none is missed
 	defer signal.Stop(sigs)
 
 	tty := isTerminal(os.Stderr)

@@ -185,9 +185,9 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 		}
 	}
 
-	takeSignals()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	takeSignals(syscall.SIGINT, syscall.SIGTERM) // after Notify: none is missed
 	defer signal.Stop(sigs)
 	// runc runs the container in its own process group: a signal to
 	// profgen ends the replay (the container is killed and deleted).

@@ -167,6 +167,44 @@ func TestDirectoryAndSpecial(t *testing.T) {
 	noTemps(t, dir)
 }
 
+// TestProcLinks: /proc/self/fd/N (what /dev/stdout and /dev/fd/N lead to)
+// is written into, a pipe as a pipe and a regular file in place (the open
+// file gets the bytes, nothing is renamed over it).
+func TestProcLinks(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	got := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(pr)
+		got <- string(b)
+	}()
+	if err := write(t, "/proc/self/fd/"+strconv.Itoa(int(pw.Fd())), "into the pipe"); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if s := <-got; s != "into the pipe" {
+		t.Errorf("pipe got %q", s)
+	}
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "open.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	before, _ := f.Stat()
+	if err := write(t, "/proc/self/fd/"+strconv.Itoa(int(f.Fd())), "in place"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(f.Name())
+	if err != nil || !os.SameFile(before, after) || content(t, f.Name()) != "in place" {
+		t.Errorf("the open file was replaced or not written: %v, %q", err, content(t, f.Name()))
+	}
+	noTemps(t, dir)
+}
+
 // TestTemps: the temporary file is named .NAME.profgen-tmp-PID-*; stale
 // ones of dead processes are removed by the next Create, live ones are
 // not; RemoveTemps removes this process's own.
