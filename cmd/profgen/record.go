@@ -241,7 +241,11 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	if err := commitRecording(out, rec); err != nil {
 		return err
 	}
-	summary(os.Stderr, rec, p.output)
+	where := p.output
+	if where == fileio.Stdout {
+		where = "standard output"
+	}
+	summary(os.Stderr, rec, where)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", w)
 	}

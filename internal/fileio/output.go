@@ -98,6 +98,11 @@ func (out *File) createTemp(st fs.FileInfo) error {
 		}
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			// Name the directory, not the temporary file.
+			return fmt.Errorf("create a file in %s: %w", dir, pe.Err)
+		}
 		return err
 	}
 	tempsMu.Lock()
