@@ -185,10 +185,6 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 		}
 		p.base = abs
 	}
-	backend, err := newBackend(p, base)
-	if err != nil {
-		return err
-	}
 	// Fail before the target runs when the recording cannot be written:
 	// the temporary file is created now.
 	out, err := fileio.Create(p.output, os.Stdout)
@@ -196,6 +192,10 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 		return err
 	}
 	defer out.Abort()
+	backend, err := newBackend(p, base)
+	if err != nil {
+		return err
+	}
 	stdout := os.Stdout
 	if p.output == fileio.Stdout {
 		stdout = os.Stderr // standard output is the recording's
