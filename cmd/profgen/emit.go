@@ -80,7 +80,9 @@ after loading the filter.`,
   profgen emit --format oci --runtime crun --default-action kill a.json b.json
   profgen emit --format text --args none rec.json
   profgen emit --format c --runtime none -o profile.c rec.json
-  profgen emit --format go --runtime none --go-package sandbox -o sandbox/filter.go rec.json`,
+  profgen emit --format go --runtime none --go-package sandbox -o sandbox/filter.go rec.json
+  profgen emit --allow-incomplete -o seccomp.json lossy.json   # marked INCOMPLETE
+  profgen emit - < rec.json > seccomp.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := p.validate(); err != nil {
 				return err

@@ -103,7 +103,8 @@ recording): raise --max-shapes when record warns.`,
   profgen record -o rec.json --duration 30s -- redis-server --port 6380
   profgen record --drive './load-test http://127.0.0.1:8080' --ready tcp:127.0.0.1:8080 -- ./server
   profgen record --backend log -- make test
-  profgen record --backend log --base seccomp.json -o new.json -- ./server --new-feature`,
+  profgen record --backend log --base seccomp.json -o new.json -- ./server --new-feature
+  profgen record --max-shapes 262144 -o - -- ./many-ioctls | gzip > rec.json.gz`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("no command given: usage profgen record [flags] -- COMMAND [ARGS...]")
