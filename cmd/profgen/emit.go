@@ -92,11 +92,11 @@ after loading the filter.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&p.format, "format", "oci", "output format: oci, text, c or go")
-	f.StringVarP(&p.output, "output", "o", "", "write to FILE instead of standard output")
+	f.StringVarP(&p.output, "output", "o", "", "write to FILE, - for standard output (the default)")
 	f.StringVar(&p.runtime, "runtime", "runc", "container runtime whose own syscalls to allow: runc, crun or none")
 	f.StringVar(&p.defaultAction, "default-action", "errno", "action for everything not allowed: errno (EPERM), kill or log")
 	f.StringVar(&p.args, "args", "shapes", "pin argument values: shapes, or none for names only")
-	f.IntVar(&p.maxValues, "max-values", learn.DefaultMaxValues, "stop pinning an argument seen with more distinct values than this")
+	f.IntVar(&p.maxValues, "max-values", learn.DefaultMaxValues, "stop pinning an argument seen with more distinct values than this (at least 1)")
 	f.BoolVar(&p.logFlag, "log-denials", false, "set SECCOMP_FILTER_FLAG_LOG so that denied syscalls are logged to audit (runc before 1.2 refuses such a profile)")
 	f.StringVar(&p.goPackage, "go-package", emit.DefaultGoPackage, "package name of --format go output")
 	f.BoolVar(&p.allowIncomplete, "allow-incomplete", false, "emit from recordings that lost events, marking the output as incomplete")

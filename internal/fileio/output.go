@@ -41,12 +41,16 @@ var (
 
 // Create opens path for writing, as the package documentation describes;
 // stdout is what "-" writes to. The temporary file is created at once, so
-// an unwritable directory or read-only file system fails here.
+// an unwritable directory or read-only file system fails here. A nil
+// stdout is os.Stdout.
 func Create(path string, stdout io.Writer) (*File, error) {
 	if path == "" {
 		return nil, errors.New("empty output path")
 	}
 	if path == Stdout {
+		if stdout == nil {
+			stdout = os.Stdout
+		}
 		return &File{path: path, target: "standard output", w: bufio.NewWriter(stdout)}, nil
 	}
 	target, direct, err := resolve(path)
