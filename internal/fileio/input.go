@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -44,12 +45,12 @@ func ReadFile(path string, max int64, stdin io.Reader) ([]byte, error) {
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, fmt.Errorf("read %w", err) // *PathError names path
+		return nil, fmt.Errorf("read %s: %w", path, cause(err))
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("read %w", err)
+		return nil, fmt.Errorf("read %s: %w", path, cause(err))
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("read %s: a %s, not a regular file", path, kind(st.Mode()))
@@ -69,4 +70,14 @@ func readLimited(name string, r io.Reader, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w of %d bytes", name, ErrTooLarge, max)
 	}
 	return data, nil
+}
+
+// cause returns the error a *fs.PathError wraps (the path is named by the
+// caller), or err.
+func cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
