@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/jsonerr"
 	"github.com/profgen/profgen/learn"
 )
@@ -140,11 +141,19 @@ func WriteOCI(w io.Writer, doc *specs.LinuxSeccomp) error {
 // ErrProfile marks a profile document that cannot be used.
 var ErrProfile = errors.New("invalid profile")
 
+// IncompleteField is the top-level field of an OCI profile that profgen
+// emit --allow-incomplete learned from recordings that lost events; its
+// value says what was lost. Runtimes ignore it; ParseOCI turns it into a
+// note.
+const IncompleteField = "profgenIncomplete"
+
 // ReadOCIFile reads an OCI seccomp profile into the model.
+// path must be a regular file of at most fileio.MaxInput bytes, or "-" for
+// standard input.
 func ReadOCIFile(path string) (*learn.Profile, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, 0, os.Stdin)
 	if err != nil {
-		return nil, fmt.Errorf("read profile: %w", err)
+		return nil, fmt.Errorf("profile: %w", err)
 	}
 	p, err := ParseOCI(data)
 	if err != nil {
@@ -175,6 +184,8 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 		Syscalls []struct {
 			Includes, Excludes map[string]json.RawMessage
 		} `json:"syscalls"`
+		// Incomplete is IncompleteField.
+		Incomplete *string `json:"profgenIncomplete"`
 	}
 	if err := json.Unmarshal(data, &docker); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrProfile, jsonerr.Describe(data, err))
@@ -199,6 +210,9 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 		return nil, fmt.Errorf("%w: defaultAction: %v", ErrProfile, err)
 	}
 	p := &learn.Profile{Arch: arch, DefaultAction: def, Inputs: 1}
+	if docker.Incomplete != nil {
+		p.Notes = append(p.Notes, fmt.Sprintf("learned from recordings that lost events (%s %.200q)", IncompleteField, *docker.Incomplete))
+	}
 	b := learn.NewBuilder(p)
 	var conditional, otherArch []string
 	for i, e := range doc.Syscalls {

@@ -9,7 +9,7 @@ import (
 	"os"
 
 	"github.com/profgen/profgen/internal/abi"
-	"github.com/profgen/profgen/internal/atomicfile"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/jsonerr"
 )
 
@@ -17,11 +17,12 @@ import (
 // written by a newer profgen.
 var ErrFormat = errors.New("invalid recording")
 
-// ReadFile reads and validates the recording at path.
+// ReadFile reads and validates the recording at path, a regular file of at
+// most fileio.MaxInput bytes, or "-" for standard input.
 func ReadFile(path string) (*Recording, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, 0, os.Stdin)
 	if err != nil {
-		return nil, fmt.Errorf("read recording: %w", err)
+		return nil, fmt.Errorf("recording: %w", err)
 	}
 	r, err := Parse(data)
 	if err != nil {
@@ -128,9 +129,11 @@ func (r *Recording) Validate() error {
 	return nil
 }
 
-// WriteFile writes r to path atomically, as indented JSON.
+// WriteFile writes r to path as indented JSON, the way fileio.Write does:
+// a regular file is replaced only once all was written, "-" is standard
+// output.
 func (r *Recording) WriteFile(path string) error {
-	return atomicfile.Write(path, 0o644, r.Encode)
+	return fileio.Write(path, os.Stdout, r.Encode)
 }
 
 // Encode writes r as indented JSON.

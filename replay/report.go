@@ -44,8 +44,11 @@ type Report struct {
 	Checked    uint64      `json:"checked"`
 	Violations []Violation `json:"violations"`
 	// ExitCode is the workload's exit status in live mode.
-	ExitCode int      `json:"exitCode"`
-	Notes    []string `json:"notes,omitempty"`
+	ExitCode int `json:"exitCode"`
+	// Lost is, in static mode, how many syscall events the recordings
+	// lost: what they missed was not checked, so there is no verdict.
+	Lost  uint64   `json:"lost,omitempty"`
+	Notes []string `json:"notes,omitempty"`
 }
 
 // OK reports whether nothing was denied.
@@ -58,8 +61,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if r.OK() {
 		verdict := "PASS"
-		if r.Mode == ModeLive && r.ExitCode != 0 {
-			verdict = "NO VERDICT" // nothing denied, but the workload failed
+		if r.Mode == ModeLive && r.ExitCode != 0 || r.Lost > 0 {
+			// nothing denied, but the workload failed, or the
+			// recordings lost what might be denied
+			verdict = "NO VERDICT"
 		}
 		_, err := fmt.Fprintf(w, "%s: %s replay, %s, no syscall denied\n", verdict, r.Mode, r.scope())
 		return err
@@ -84,6 +89,9 @@ func (r *Report) WriteText(w io.Writer) error {
 func (r *Report) scope() string {
 	if r.Mode == ModeLive {
 		return fmt.Sprintf("workload exit status %d", r.ExitCode)
+	}
+	if r.Lost > 0 {
+		return fmt.Sprintf("%d events checked, %d lost by the recordings", r.Checked, r.Lost)
 	}
 	return fmt.Sprintf("%d events checked", r.Checked)
 }

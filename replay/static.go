@@ -73,7 +73,7 @@ func Static(p *learn.Profile, rec *recording.Recording) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("static replay: %w", err)
 	}
-	rep := &Report{Mode: ModeStatic, Violations: []Violation{}}
+	rep := &Report{Mode: ModeStatic, Violations: []Violation{}, Lost: rec.Lost}
 	var zeroArgs []string
 	for _, s := range rec.Syscalls {
 		type event struct {

@@ -15,6 +15,9 @@ type BackendConfig struct {
 	// answers with SECCOMP_RET_LOG is recorded. Only a backend whose
 	// BackendSpec.Filter is set takes one; the others refuse it.
 	Filter []byte
+	// MaxShapes sizes the map of a backend that counts (syscall, argument
+	// shape) pairs in a bounded kernel map; 0 means its default.
+	MaxShapes uint32
 }
 
 // BackendSpec describes one backend of the Backends table.
@@ -42,7 +45,7 @@ var Backends = []BackendSpec{
 			if c.Filter != nil {
 				return nil, errors.New("the ebpf backend cannot run the target under a seccomp filter")
 			}
-			e, err := NewEBPF(EBPFOptions{})
+			e, err := NewEBPF(EBPFOptions{MaxEntries: c.MaxShapes})
 			if err != nil {
 				return nil, err
 			}

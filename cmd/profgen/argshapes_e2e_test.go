@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/replay"
 )
@@ -61,8 +62,8 @@ func TestArgShapesRunc(t *testing.T) {
 	} {
 		t.Run(c.variant, func(t *testing.T) {
 			r, rep := liveReport(t, "--variant", c.variant)
-			if r.code != replayDenied {
-				t.Fatalf("replay exit %d, want %d (denied)\nstdout: %s\nstderr: %s", r.code, replayDenied, r.stdout, r.stderr)
+			if r.code != exitcode.Found {
+				t.Fatalf("replay exit %d, want %d (denied)\nstdout: %s\nstderr: %s", r.code, exitcode.Found, r.stdout, r.stderr)
 			}
 			var names []string
 			for _, v := range rep.Violations {
@@ -82,8 +83,8 @@ func TestArgShapesRunc(t *testing.T) {
 				t.Fatalf("record variant: exit %d: %s", r.code, r.stderr)
 			}
 			r = run("replay", "--static", "--json", "--profile", "profile.json", rec)
-			if r.code != replayDenied {
-				t.Fatalf("static replay exit %d, want %d\n%s%s", r.code, replayDenied, r.stdout, r.stderr)
+			if r.code != exitcode.Found {
+				t.Fatalf("static replay exit %d, want %d\n%s%s", r.code, exitcode.Found, r.stdout, r.stderr)
 			}
 			var srep replay.Report
 			if err := json.Unmarshal([]byte(r.stdout), &srep); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
 )
@@ -33,7 +34,7 @@ func TestRecordLogBase(t *testing.T) {
 	}
 	must("record", "-o", "a.json", "--", bin)
 	must("emit", "-o", "base.json", "a.json")
-	if r := run("replay", "--profile", "base.json", "--", bin, "--variant", "dumpable"); r.code != replayDenied {
+	if r := run("replay", "--profile", "base.json", "--", bin, "--variant", "dumpable"); r.code != exitcode.Found {
 		t.Fatalf("the base profile does not deny the variant: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
@@ -52,12 +53,12 @@ func TestRecordLogBase(t *testing.T) {
 	must("emit", "-o", "both.json", "b.json")
 	for _, mode := range [][]string{nil, {"--variant", "dumpable"}} {
 		args := append([]string{"replay", "--profile", "both.json", "--", bin}, mode...)
-		if r := run(args...); r.code != replayPass {
+		if r := run(args...); r.code != exitcode.OK {
 			t.Errorf("base + new profile, argshapes %v: exit %d\n%s%s", mode, r.code, r.stdout, r.stderr)
 		}
 	}
 	// The other variants stay denied: the base's pinned rules were kept.
-	if r := run("replay", "--profile", "both.json", "--", bin, "--variant", "netlink"); r.code != replayDenied {
+	if r := run("replay", "--profile", "both.json", "--", bin, "--variant", "netlink"); r.code != exitcode.Found {
 		t.Errorf("base + new profile allows the netlink variant: exit %d\n%s", r.code, r.stdout)
 	}
 }

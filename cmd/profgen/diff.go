@@ -1,19 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/recording"
 )
 
 type diffParams struct {
@@ -35,16 +33,21 @@ OLD's profile (learned from OLD with no runtime's syscalls when OLD is a
 recording). Anything OLD would deny is drift: the release candidate needs a
 syscall or an argument value the committed profile does not allow.
 
+A recording that lost events (its "lost" is not 0) is reported: without
+drift, a NEW recording that lost events gives no verdict (exit 3), since
+what it lost may be drift.
+
 Exit status:
   0  no drift (removals alone are not drift)
   1  drift: NEW needs something OLD does not allow
-  2  error: unreadable or invalid input, different architectures`,
+  2  error: unreadable or invalid input, different architectures
+  3  no drift found, but NEW is a recording that lost events: no verdict`,
 		Example: `  profgen diff seccomp.json rc-recording.json
   profgen diff --json old-recording.json new-recording.json
   profgen diff old-seccomp.json new-seccomp.json || echo "profile drift"`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return &exitError{code: 2, err: fmt.Errorf("diff needs OLD and NEW, got %d argument(s)", len(args))}
+				return fmt.Errorf("diff needs OLD and NEW, got %d argument(s)", len(args))
 			}
 			return nil
 		},
@@ -53,7 +56,6 @@ Exit status:
 		},
 	}
 	cmd.Flags().BoolVar(&p.json, "json", false, "print the differences as JSON")
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &exitError{code: 2, err: err} })
 	return cmd
 }
 
@@ -62,24 +64,38 @@ type diffReport struct {
 	Old     string `json:"old"`
 	New     string `json:"new"`
 	Drifted bool   `json:"drifted"`
+	// Incomplete says what recordings among the inputs lost.
+	Incomplete []string `json:"incomplete,omitempty"`
 	*learn.Difference
 }
 
 func runDiff(stdout io.Writer, p *diffParams, oldPath, newPath string) error {
-	fail := func(err error) error { return &exitError{code: 2, err: err} }
-	old, oldKind, err := readDiffInput(oldPath)
-	if err != nil {
-		return fail(err)
+	if err := oneStdin([]string{oldPath, newPath}); err != nil {
+		return err
 	}
-	cur, curKind, err := readDiffInput(newPath)
+	old, err := readInput(oldPath)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	d, err := learn.Diff(old, cur)
+	cur, err := readInput(newPath)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	rep := diffReport{Old: oldKind + " " + oldPath, New: curKind + " " + newPath, Drifted: d.Drifted(), Difference: d}
+	d, err := learn.Diff(learn.DiffInput{Recording: old.rec, Profile: old.prof}, learn.DiffInput{Recording: cur.rec, Profile: cur.prof})
+	if err != nil {
+		return err
+	}
+	rep := diffReport{Old: old.kind + " " + oldPath, New: cur.kind + " " + newPath, Drifted: d.Drifted(), Difference: d}
+	newLost := false
+	for _, in := range []struct {
+		name string
+		in   input
+	}{{"OLD", old}, {"NEW", cur}} {
+		if in.in.rec != nil && in.in.rec.Lost > 0 {
+			rep.Incomplete = append(rep.Incomplete, in.name+": "+lossText(in.in.rec))
+			newLost = newLost || in.name == "NEW"
+		}
+	}
 	if p.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -88,58 +104,15 @@ func runDiff(stdout io.Writer, p *diffParams, oldPath, newPath string) error {
 		err = writeDiffText(stdout, &rep)
 	}
 	if err != nil {
-		return fail(err)
-	}
-	if d.Drifted() {
-		return &exitError{code: 1}
-	}
-	return nil
-}
-
-// readDiffInput reads a recording or an OCI profile, told apart by their
-// fields: a recording has "version" and "syscalls" entries with "count";
-// an OCI profile has "defaultAction".
-func readDiffInput(path string) (learn.DiffInput, string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return learn.DiffInput{}, "", fmt.Errorf("read %s: %w", path, err)
-	}
-	var probe struct {
-		Version       *json.RawMessage `json:"version"`
-		DefaultAction *json.RawMessage `json:"defaultAction"`
-		Syscalls      []map[string]json.RawMessage
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		// Let the parser of what it looks like say where the JSON is
-		// broken.
-		if bytes.Contains(data, []byte(`"defaultAction"`)) {
-			_, err = emit.ParseOCI(data)
-		} else {
-			_, err = recording.Parse(data)
-		}
-		return learn.DiffInput{}, "", fmt.Errorf("%s: %w", path, err)
-	}
-	isRecording := probe.Version != nil
-	for _, s := range probe.Syscalls {
-		if _, ok := s["count"]; !ok {
-			isRecording = false
-		}
+		return err
 	}
 	switch {
-	case isRecording && probe.DefaultAction == nil:
-		r, err := recording.Parse(data)
-		if err != nil {
-			return learn.DiffInput{}, "", fmt.Errorf("recording %s: %w", path, err)
-		}
-		return learn.DiffInput{Recording: r}, "recording", nil
-	case probe.DefaultAction != nil:
-		prof, err := emit.ParseOCI(data)
-		if err != nil {
-			return learn.DiffInput{}, "", fmt.Errorf("profile %s: %w", path, err)
-		}
-		return learn.DiffInput{Profile: prof}, "profile", nil
+	case d.Drifted():
+		return &exitError{code: exitcode.Found}
+	case newLost:
+		return &exitError{code: exitcode.NoVerdict}
 	}
-	return learn.DiffInput{}, "", fmt.Errorf("%s is neither a profgen recording (\"version\", \"syscalls\" with \"count\") nor an OCI seccomp profile (\"defaultAction\")", path)
+	return nil
 }
 
 func writeDiffText(w io.Writer, r *diffReport) error {
@@ -173,8 +146,15 @@ func writeDiffText(w io.Writer, r *diffReport) error {
 			return err
 		}
 	}
+	for _, in := range r.Incomplete {
+		fmt.Fprintf(w, "incomplete: %s\n", in)
+	}
 	if !r.Drifted {
-		_, err := fmt.Fprintln(w, "OK: NEW needs nothing OLD does not allow")
+		verdict := "OK: NEW needs nothing OLD does not allow"
+		if slices.ContainsFunc(r.Incomplete, func(s string) bool { return strings.HasPrefix(s, "NEW:") }) {
+			verdict = "NO VERDICT: nothing OLD denies, but NEW lost events"
+		}
+		_, err := fmt.Fprintln(w, verdict)
 		return err
 	}
 	fmt.Fprintln(w, "DRIFT: NEW needs what OLD does not allow:")

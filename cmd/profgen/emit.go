@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,9 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/profgen/profgen/emit"
-	"github.com/profgen/profgen/internal/atomicfile"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/recording"
 )
 
 type emitParams struct {
@@ -24,6 +26,20 @@ type emitParams struct {
 	maxValues     int
 	logFlag       bool
 	goPackage     string
+	// allowIncomplete emits from recordings that lost events, marking
+	// every output.
+	allowIncomplete bool
+}
+
+// validate checks the flags that need no input.
+func (p *emitParams) validate() error {
+	if !slices.Contains([]string{"oci", "text", "c", "go"}, p.format) {
+		return fmt.Errorf("unknown --format %q (want oci, text, c or go)", p.format)
+	}
+	if p.maxValues < 1 {
+		return fmt.Errorf("--max-values %d: must be at least 1 (the default is %d; --args none pins no argument at all)", p.maxValues, learn.DefaultMaxValues)
+	}
+	return nil
 }
 
 const defaultRecording = "profgen-recording.json"
@@ -45,6 +61,18 @@ a union) and writes it. Formats:
          github.com/seccomp/libseccomp-golang; the filter covers every thread
 With c and go no container runtime loads the filter: pass --runtime none.
 
+-o FILE replaces a regular file (or creates one, 0666 less the umask; an
+existing file keeps its mode) only once the whole profile was written; a
+symbolic link is written through, a device or FIFO (/dev/stdout) written
+into; - is standard output, as is no -o at all.
+
+A recording that lost events (its "lost" is not 0) misses syscalls or
+argument values: emit refuses it, naming the loss, unless --allow-incomplete
+is given. Then every output is marked: a first comment line in text, C and
+Go, and in OCI JSON (which has no comment) a top-level "profgenIncomplete"
+field that runtimes ignore and profgen reports; emit also warns on standard
+error.
+
 The profile always allows a small baseline (rt_sigreturn, restart_syscall,
 exit, exit_group), answers clone3 and faccessat2 with ENOSYS when they were
 not recorded (so glibc falls back), and adds what --runtime calls itself
@@ -53,27 +81,30 @@ after loading the filter.`,
   profgen emit --format oci --runtime crun --default-action kill a.json b.json
   profgen emit --format text --args none rec.json
   profgen emit --format c --runtime none -o profile.c rec.json
-  profgen emit --format go --runtime none --go-package sandbox -o sandbox/filter.go rec.json`,
+  profgen emit --format go --runtime none --go-package sandbox -o sandbox/filter.go rec.json
+  profgen emit --allow-incomplete -o seccomp.json lossy.json   # marked INCOMPLETE
+  profgen emit - < rec.json > seccomp.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.validate(); err != nil {
+				return err
+			}
 			return runEmit(cmd.OutOrStdout(), &p, args)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&p.format, "format", "oci", "output format: oci, text, c or go")
-	f.StringVarP(&p.output, "output", "o", "", "write to FILE instead of standard output")
+	f.StringVarP(&p.output, "output", "o", "", "write to FILE, - for standard output (the default)")
 	f.StringVar(&p.runtime, "runtime", "runc", "container runtime whose own syscalls to allow: runc, crun or none")
 	f.StringVar(&p.defaultAction, "default-action", "errno", "action for everything not allowed: errno (EPERM), kill or log")
 	f.StringVar(&p.args, "args", "shapes", "pin argument values: shapes, or none for names only")
-	f.IntVar(&p.maxValues, "max-values", learn.DefaultMaxValues, "stop pinning an argument seen with more distinct values than this")
+	f.IntVar(&p.maxValues, "max-values", learn.DefaultMaxValues, "stop pinning an argument seen with more distinct values than this (at least 1)")
 	f.BoolVar(&p.logFlag, "log-denials", false, "set SECCOMP_FILTER_FLAG_LOG so that denied syscalls are logged to audit (runc before 1.2 refuses such a profile)")
 	f.StringVar(&p.goPackage, "go-package", emit.DefaultGoPackage, "package name of --format go output")
+	f.BoolVar(&p.allowIncomplete, "allow-incomplete", false, "emit from recordings that lost events, marking the output as incomplete")
 	return cmd
 }
 
 func runEmit(stdout io.Writer, p *emitParams, args []string) error {
-	if !slices.Contains([]string{"oci", "text", "c", "go"}, p.format) {
-		return fmt.Errorf("unknown --format %q (want oci, text, c or go)", p.format)
-	}
 	rt, err := learn.ParseRuntime(p.runtime)
 	if err != nil {
 		return fmt.Errorf("--runtime: %w", err)
@@ -82,7 +113,25 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--default-action: %w", err)
 	}
-	prof, err := learnFromFiles(args, learn.Options{
+	// The output first: an unwritable one fails before any work, and a
+	// signal while the inputs are read removes its temporary file.
+	if p.output == "" {
+		p.output = fileio.Stdout
+	}
+	out, err := fileio.Create(p.output, stdout)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	recs, err := readRecordings(args)
+	if err != nil {
+		return err
+	}
+	loss := lossText(recs.Recording)
+	if loss != "" && !p.allowIncomplete {
+		return fmt.Errorf("%s; emit refuses it unless --allow-incomplete is given", loss)
+	}
+	prof, err := recs.learn(learn.Options{
 		Args: learn.ArgsMode(p.args), MaxValues: p.maxValues, Runtime: rt, DefaultAction: &def,
 	})
 	if err != nil {
@@ -108,67 +157,47 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		}
 		return emit.WriteOCI(w, doc)
 	}
-	if p.output == "" || p.output == "-" {
-		return write(stdout)
+	if loss != "" {
+		fmt.Fprintf(os.Stderr, "profgen: warning: %s; the output is marked incomplete\n", loss)
+		write = markIncomplete(p.format, loss, write)
 	}
-	return atomicfile.Write(p.output, 0o644, write)
+	if err := write(out); err != nil {
+		return fmt.Errorf("write %s: %w", p.output, err)
+	}
+	return out.Commit()
 }
 
-// learnFromFiles reads recordings (default: profgen-recording.json), merges
-// them and learns one profile.
-func learnFromFiles(paths []string, opts learn.Options) (*learn.Profile, error) {
-	if len(paths) == 0 {
-		paths = []string{defaultRecording}
-	}
-	recs := make([]*recording.Recording, 0, len(paths))
-	var bases []string // --base profiles of log recordings, in order
-	for _, path := range paths {
-		r, err := recording.ReadFile(path)
-		if err != nil {
-			return nil, err
+// markIncomplete wraps write so that its output starts with a mark saying
+// what was lost: a comment line in text, C and Go, a top-level field in
+// OCI JSON (emit.IncompleteField: runc, crun, Docker and podman ignore
+// fields they do not know, profgen's reader reports it).
+func markIncomplete(format, loss string, write func(io.Writer) error) func(io.Writer) error {
+	mark := "INCOMPLETE: " + loss
+	return func(w io.Writer) error {
+		switch format {
+		case "text":
+			fmt.Fprintf(w, "# %s\n", mark)
+		case "c":
+			fmt.Fprintf(w, "/* %s */\n", mark)
+		case "go":
+			fmt.Fprintf(w, "// %s\n\n", mark)
+		default:
+			var buf bytes.Buffer
+			if err := write(&buf); err != nil {
+				return err
+			}
+			field, err := json.Marshal(mark)
+			if err != nil {
+				return err
+			}
+			doc, ok := bytes.CutPrefix(buf.Bytes(), []byte("{\n"))
+			if !ok {
+				return errors.New("OCI output does not start with {")
+			}
+			fmt.Fprintf(w, "{\n  %q: %s,\n", emit.IncompleteField, field)
+			_, err = w.Write(doc)
+			return err
 		}
-		recs = append(recs, r)
-		if r.Base == "mixed" {
-			return nil, fmt.Errorf("recording %s merges recordings made against different --base profiles: emit from those recordings instead", path)
-		}
-		if r.Base != "" && !slices.Contains(bases, r.Base) {
-			bases = append(bases, r.Base)
-		}
+		return write(w)
 	}
-	rec, err := recording.Merge(recs...)
-	if err != nil {
-		return nil, err
-	}
-	prof, err := learn.FromRecording(rec, opts)
-	if err != nil {
-		return nil, err
-	}
-	// A recording made with --base holds only what the base profile did
-	// not allow: the profile is the base plus what was learned.
-	profs := []*learn.Profile{prof}
-	for _, b := range bases {
-		bp, err := readProfile(b)
-		if err != nil {
-			return nil, fmt.Errorf("base profile of the recording: %w", err)
-		}
-		profs = append(profs, bp)
-	}
-	if len(profs) == 1 {
-		return prof, nil
-	}
-	return learn.Merge(profs...)
-}
-
-// readProfile reads an OCI profile and tells the user, on standard error,
-// what reading it left out (Docker's conditional entries, syscalls of
-// other architectures).
-func readProfile(path string) (*learn.Profile, error) {
-	p, err := emit.ReadOCIFile(path)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range p.Notes {
-		fmt.Fprintf(os.Stderr, "profgen: note: profile %s: %s\n", path, n)
-	}
-	return p, nil
 }

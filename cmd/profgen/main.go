@@ -2,10 +2,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
 
+	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/trace"
 )
 
@@ -14,19 +21,90 @@ func main() {
 	// the recording filter and execs the target; it must run before cobra.
 	trace.MaybeLauncher()
 
-	err := newRootCmd().Execute()
+	ctx, cancel := signalContext()
+	defer cancel(nil)
+	cmd, err := newRootCmd().ExecuteContextC(ctx)
 	if err == nil {
 		return
 	}
+	code := failStatus(cmd.Name())
 	var ex *exitError
 	if errors.As(err, &ex) {
-		if ex.err != nil {
-			fmt.Fprintf(os.Stderr, "profgen: %v\n", ex.err)
-		}
-		os.Exit(ex.code)
+		code, err = ex.code, ex.err
 	}
-	fmt.Fprintf(os.Stderr, "profgen: %v\n", err)
-	os.Exit(1)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "profgen: %v\n", err)
+	}
+	cancel(nil)
+	os.Exit(code)
+}
+
+// failStatus is the exit status of a command's own failures: record passes
+// its target's statuses on, so its own is exitcode.Tool; replay and diff
+// keep 1 for what they find. The table of statuses is internal/exitcode.
+func failStatus(command string) int {
+	switch command {
+	case "record":
+		return exitcode.Tool
+	case "replay", "diff":
+		return exitcode.Error
+	}
+	return exitcode.Failed
+}
+
+// signalsTaken holds a bit 1<<N for each signal N the running command
+// handles itself (record and live replay pass SIGINT and SIGTERM on to
+// their target).
+var signalsTaken atomic.Uint64
+
+// takeSignals tells main's handler that the running command now handles
+// sigs itself.
+func takeSignals(sigs ...os.Signal) {
+	for _, s := range sigs {
+		if sig, ok := s.(syscall.Signal); ok {
+			signalsTaken.Or(1 << uint(sig))
+		}
+	}
+}
+
+// taken reports whether the running command handles s itself.
+func taken(s os.Signal) bool {
+	sig, ok := s.(syscall.Signal)
+	return ok && signalsTaken.Load()&(1<<uint(sig)) != 0
+}
+
+// signalContext returns the context every command runs in. SIGINT, SIGTERM
+// or SIGHUP cancels it, with the signal as its cause; unless the command
+// took that signal (takeSignals), profgen then removes the temporary files
+// of outputs not yet written and dies of that signal. A signal profgen was
+// started with ignored (nohup) stays ignored.
+func signalContext() (context.Context, context.CancelCauseFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	for _, s := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(s) {
+			signal.Notify(sigs, s)
+		}
+	}
+	go func() {
+		for s := range sigs {
+			if taken(s) {
+				continue
+			}
+			cancel(fmt.Errorf("interrupted by %v", s))
+			fileio.RemoveTemps()
+			signal.Reset(s)
+			if sig, ok := s.(syscall.Signal); ok {
+				// Die of the signal, as without a handler; the
+				// exit is a fallback should it not arrive.
+				syscall.Kill(os.Getpid(), sig)
+				time.Sleep(5 * time.Second)
+				os.Exit(128 + int(sig))
+			}
+			os.Exit(exitcode.Failed)
+		}
+	}()
+	return ctx, cancel
 }
 
 // exitError makes profgen exit with code; err, if set, is printed first.

@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -30,7 +32,13 @@ Merging is associative and commutative.
 
 --coverage prints, per syscall and per argument shape, how many inputs saw
 it, so that calls only some runs made stand out. Without -o, --coverage
-prints only the table.`,
+prints only the table.
+
+-o FILE replaces a regular file only once the whole recording was written
+(a new file gets 0666 less the umask, an existing one keeps its mode); a
+symbolic link is written through, a device or FIFO written into; - is
+standard output. The merged recording's "lost" is the sum of the inputs':
+merge warns when it is not 0.`,
 		Example: `  profgen merge -o merged.json run1.json run2.json run3.json
   profgen merge --coverage -o merged.json runs/*.json
   profgen emit --format oci -o seccomp.json merged.json`,
@@ -40,31 +48,41 @@ prints only the table.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&p.output, "output", "o", "", "write the merged recording to FILE (standard output when omitted and without --coverage)")
+	f.StringVarP(&p.output, "output", "o", "", "write the merged recording to FILE, - for standard output (the default without --coverage)")
 	f.BoolVar(&p.coverage, "coverage", false, "print how many inputs saw each syscall and argument shape")
 	return cmd
 }
 
 func runMerge(stdout io.Writer, p *mergeParams, paths []string) error {
-	recs := make([]*recording.Recording, 0, len(paths))
-	for _, path := range paths {
-		r, err := recording.ReadFile(path)
-		if err != nil {
+	// The output first: an unwritable one fails before any work, and a
+	// signal while the inputs are read removes its temporary file.
+	var out *fileio.File
+	if p.output != "" || !p.coverage {
+		o := p.output
+		if o == "" {
+			o = fileio.Stdout
+		}
+		var err error
+		if out, err = fileio.Create(o, stdout); err != nil {
 			return err
 		}
-		recs = append(recs, r)
+		defer out.Abort()
 	}
-	m, err := recording.Merge(recs...)
+	recs, err := readRecordings(paths)
 	if err != nil {
 		return err
 	}
-	switch {
-	case p.output != "" && p.output != "-":
-		if err := m.WriteFile(p.output); err != nil {
+	m := recs.Recording
+	if loss := lossText(m); loss != "" {
+		fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", loss)
+	}
+	if out != nil {
+		if err := m.Encode(out); err != nil {
+			return fmt.Errorf("write %s: %w", out.Name(), err)
+		}
+		if err := out.Commit(); err != nil {
 			return err
 		}
-	case !p.coverage:
-		return m.Encode(stdout)
 	}
 	if p.coverage {
 		return writeCoverage(stdout, m)

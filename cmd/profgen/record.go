@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/filter"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/trace"
@@ -28,6 +29,32 @@ type recordParams struct {
 	duration time.Duration
 	grace    time.Duration
 	base     string
+	// maxShapes sizes the eBPF backend's shape map.
+	maxShapes uint32
+}
+
+// maxShapesLimit bounds --max-shapes: the map is allocated in the kernel
+// up front (about 100 bytes an entry).
+const maxShapesLimit = 1 << 24
+
+// validate checks the flags that need no file or backend.
+func (p *recordParams) validate(flags interface{ Changed(string) bool }) error {
+	if p.output == "" {
+		return errors.New("-o: empty output path")
+	}
+	if err := checkReady(p.ready, p.drive); err != nil {
+		return err
+	}
+	if p.duration < 0 || p.grace < 0 {
+		return errors.New("--duration and --grace must not be negative")
+	}
+	if p.maxShapes < 1 || p.maxShapes > maxShapesLimit {
+		return fmt.Errorf("--max-shapes %d: must be within 1..%d", p.maxShapes, maxShapesLimit)
+	}
+	if flags.Changed("max-shapes") && recording.BackendName(p.backend) != recording.BackendEBPF {
+		return errors.New("--max-shapes sizes the ebpf backend's map: it needs --backend ebpf")
+	}
+	return nil
 }
 
 func newRecordCmd() *cobra.Command {
@@ -54,14 +81,28 @@ driver with sh -c, then stops the command (SIGTERM, then SIGKILL after
 --grace); a failing driver fails the recording.
 
 SIGINT and SIGTERM sent to profgen are passed on to the command, SIGHUP and
-SIGQUIT as SIGTERM; a second one kills it. profgen exits with the command's
-status (128+N when it died of signal N), with --drive the driver's, or 1 when
-profgen itself failed.`,
+SIGQUIT as SIGTERM; a second one kills it. profgen exits with the command's status (128+N when it died of
+signal N), with --drive the driver's, or 125 when profgen itself failed.
+
+The output is checked before the command starts: -o FILE creates its
+temporary file (.FILE.profgen-tmp-PID-*) beside FILE first, so an
+unwritable directory or read-only file system fails at once. The recording
+replaces a regular FILE (a new one gets 0666 less the umask, an existing one
+keeps its mode), is written through a symbolic link, or straight into a
+device or FIFO; -o - writes it to standard output, and the command's
+standard output then goes to standard error. If writing fails after the
+command ran, the recording is kept in $TMPDIR and the error says where.
+
+The ebpf backend counts each distinct (syscall, argument shape) pair in a
+kernel map of --max-shapes entries; events of new pairs that find it full
+are lost (counted in the recording's "lost", and emit refuses such a
+recording): raise --max-shapes when record warns.`,
 		Example: `  profgen record -- ./server --port 8080
   profgen record -o rec.json --duration 30s -- redis-server --port 6380
   profgen record --drive './load-test http://127.0.0.1:8080' --ready tcp:127.0.0.1:8080 -- ./server
   profgen record --backend log -- make test
-  profgen record --backend log --base seccomp.json -o new.json -- ./server --new-feature`,
+  profgen record --backend log --base seccomp.json -o new.json -- ./server --new-feature
+  profgen record --max-shapes 262144 -o - -- ./many-ioctls | gzip > rec.json.gz`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("no command given: usage profgen record [flags] -- COMMAND [ARGS...]")
@@ -69,17 +110,21 @@ profgen itself failed.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.validate(cmd.Flags()); err != nil {
+				return err
+			}
 			return runRecord(cmd.Context(), &p, args)
 		},
 	}
 	f := cmd.Flags()
 	f.SetInterspersed(false) // everything after COMMAND is the command's
-	f.StringVarP(&p.output, "output", "o", defaultRecording, "write the recording to FILE")
+	f.StringVarP(&p.output, "output", "o", defaultRecording, "write the recording to FILE, - for standard output")
 	f.StringVar(&p.backend, "backend", string(trace.Backends[0].Name), "how to record: "+trace.BackendHelp())
 	f.StringVar(&p.drive, "drive", "", "shell command that exercises the target; the target is stopped when it ends")
 	f.StringVar(&p.ready, "ready", "", "with --drive, wait until the target is ready: tcp:HOST:PORT or delay:DURATION")
 	f.DurationVar(&p.duration, "duration", 0, "stop the target after DURATION (0: no limit)")
 	f.DurationVar(&p.grace, "grace", trace.DefaultGrace, "time between SIGTERM and SIGKILL when the target is stopped")
+	f.Uint32Var(&p.maxShapes, "max-shapes", trace.DefaultMaxEntries, "ebpf backend: entries of the kernel map counting (syscall, argument shape) pairs; events that find it full are lost")
 	f.StringVar(&p.base, "base", "", "with --backend log: an OCI profile whose allowed calls are not logged, so only what is new is recorded")
 	return cmd
 }
@@ -87,12 +132,13 @@ profgen itself failed.`,
 // newBackend constructs the backend named by --backend (trace.Backends);
 // base is the --base profile, already read, or nil. The caller closes the
 // backend.
-func newBackend(name string, base *learn.Profile) (trace.Backend, error) {
+func newBackend(p *recordParams, base *learn.Profile) (trace.Backend, error) {
+	name := p.backend
 	spec, err := trace.LookupBackend(name)
 	if err != nil {
 		return nil, fmt.Errorf("unknown --backend %q (want %s)", name, strings.Join(trace.BackendNames(), " or "))
 	}
-	var cfg trace.BackendConfig
+	cfg := trace.BackendConfig{MaxShapes: p.maxShapes}
 	if base != nil {
 		if !spec.Filter {
 			return nil, fmt.Errorf("--base needs --backend %s", filterBackends())
@@ -128,20 +174,6 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if p.ready != "" && p.drive == "" {
-		return errors.New("--ready needs --drive")
-	}
-	if p.duration < 0 || p.grace < 0 {
-		return errors.New("--duration and --grace must not be negative")
-	}
-	// Fail before the target runs when the recording cannot be written.
-	if dir := filepath.Dir(p.output); dir != "" {
-		if st, err := os.Stat(dir); err != nil {
-			return fmt.Errorf("output %s: %w", p.output, err)
-		} else if !st.IsDir() {
-			return fmt.Errorf("output %s: %s is not a directory", p.output, dir)
-		}
-	}
 	var base *learn.Profile
 	if p.base != "" {
 		// Refuse a bad base profile before the target starts.
@@ -154,13 +186,25 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 		}
 		p.base = abs
 	}
-	backend, err := newBackend(p.backend, base)
+	// Fail before the target runs when the recording cannot be written:
+	// the temporary file is created now.
+	out, err := fileio.Create(p.output, os.Stdout)
 	if err != nil {
 		return backendAdvice(err, p.backend, base != nil)
+	}
+	defer out.Abort()
+	backend, err := newBackend(p, base)
+	if err != nil {
+		return err
+	}
+	stdout := os.Stdout
+	if p.output == fileio.Stdout {
+		stdout = os.Stderr // standard output is the recording's
 	}
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, trace.StopSignals...)
+	takeSignals(trace.StopSignals...) // after Notify: none is missed
 	defer signal.Stop(sigs)
 
 	tty := isTerminal(os.Stderr)
@@ -173,7 +217,7 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 		Duration: p.duration,
 		Grace:    p.grace,
 		Stdin:    os.Stdin,
-		Stdout:   os.Stdout,
+		Stdout:   stdout,
 		Stderr:   os.Stderr,
 		Signals:  sigs,
 		Tool:     "profgen " + version,
@@ -198,17 +242,52 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 		}
 		return &exitError{code: code, err: fmt.Errorf("%v; recording not written", res.DriverErr)}
 	}
-	if err := rec.WriteFile(p.output); err != nil {
+	if err := commitRecording(out, rec); err != nil {
 		return err
 	}
-	summary(os.Stderr, rec, p.output)
+	where := p.output
+	if where == fileio.Stdout {
+		where = "standard output"
+	}
+	summary(os.Stderr, rec, where)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", w)
+	}
+	if rec.Lost > 0 && recording.BackendName(p.backend) == recording.BackendEBPF {
+		fmt.Fprintf(os.Stderr, "profgen: warning: record again with a larger --max-shapes (it was %d) so that every (syscall, argument shape) pair fits\n", p.maxShapes)
 	}
 	if res.ExitCode != 0 {
 		return &exitError{code: res.ExitCode}
 	}
 	return nil
+}
+
+// commitRecording writes rec to out. When that fails the target already ran:
+// the recording is then kept in a new file in $TMPDIR, and the error says
+// where.
+func commitRecording(out *fileio.File, rec *recording.Recording) error {
+	err := rec.Encode(out)
+	if err == nil {
+		err = out.Commit()
+	}
+	if err == nil {
+		return nil
+	}
+	out.Abort()
+	keep, kerr := os.CreateTemp("", "profgen-recording-*.json")
+	if kerr == nil {
+		kerr = rec.Encode(keep)
+		if cerr := keep.Close(); kerr == nil {
+			kerr = cerr
+		}
+		if kerr != nil {
+			os.Remove(keep.Name())
+		}
+	}
+	if kerr != nil {
+		return fmt.Errorf("%w; keeping the recording in $TMPDIR failed too, it is lost: %v", err, kerr)
+	}
+	return fmt.Errorf("%w; the recording was kept in %s", err, keep.Name())
 }
 
 // summary prints what was recorded.

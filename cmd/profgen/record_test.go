@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -213,8 +214,8 @@ func TestRecordNotPermitted(t *testing.T) {
 	cmd.Stderr = &stderr
 	err = cmd.Run()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
-		t.Errorf("profgen as nobody: %v, want exit status 1", err)
+	if !errors.As(err, &ee) || ee.ExitCode() != exitcode.Tool {
+		t.Errorf("profgen as nobody: %v, want exit status %d", err, exitcode.Tool)
 	}
-	assertOneLineError(t, result{code: 1, stderr: stderr.String()}, out, "CAP_BPF")
+	assertOneLineError(t, result{code: exitcode.Tool, stderr: stderr.String()}, out, "CAP_BPF")
 }

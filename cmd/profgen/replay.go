@@ -15,26 +15,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/replay"
-)
-
-// Exit codes of profgen replay.
-const (
-	// replayPass: nothing was denied and the workload (or driver)
-	// succeeded.
-	replayPass = 0
-	// replayDenied: the profile denied (or, log-only, would have denied)
-	// at least one syscall; the report names each.
-	replayDenied = 1
-	// replayError: profgen could not replay (bad input, runc or audit
-	// unavailable, ...).
-	replayError = 2
-	// replayWorkloadFailed: nothing was denied, but the workload (or,
-	// with --drive, the driver) exited non-zero: no verdict on the
-	// profile.
-	replayWorkloadFailed = 3
 )
 
 type replayParams struct {
@@ -82,9 +65,13 @@ enforced run reaches before the workload gives up.
 With --static, nothing runs: each syscall and argument shape of the
 recordings is checked against the profile's compiled filter in a BPF VM.
 
+A recording that lost events (its "lost" is not 0) may miss calls the
+profile denies: --static then reads NO VERDICT instead of PASS.
+
 Exit status: 0 nothing denied and the workload (or the driver) succeeded;
 1 a syscall was denied (each is named); 2 profgen could not replay; 3
-nothing denied, but the workload or driver failed.`,
+nothing denied, but the workload or driver failed, or (--static) a
+recording lost events.`,
 		Example: `  profgen replay --profile seccomp.json -- ./server --once
   profgen replay --runtime runc --profile seccomp.json --ready tcp:127.0.0.1:8080 \
       --drive './load-test http://127.0.0.1:8080' -- ./server --addr 127.0.0.1:8080
@@ -93,19 +80,19 @@ nothing denied, but the workload or driver failed.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				if p.static {
-					return &exitError{code: replayError, err: errors.New("no recording given: usage profgen replay --static --profile FILE RECORDING...")}
+					return errors.New("no recording given: usage profgen replay --static --profile FILE RECORDING...")
 				}
-				return &exitError{code: replayError, err: errors.New("no command given: usage profgen replay --profile FILE [flags] -- COMMAND [ARGS...]")}
+				return errors.New("no command given: usage profgen replay --profile FILE [flags] -- COMMAND [ARGS...]")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.validate(); err != nil {
+				return err
+			}
 			return runReplay(cmd.Context(), cmd.OutOrStdout(), &p, args)
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &exitError{code: replayError, err: err}
-	})
 	f := cmd.Flags()
 	f.SetInterspersed(false) // everything after COMMAND is the command's
 	f.StringVar(&p.profile, "profile", "", "OCI seccomp profile to replay under (required)")
@@ -122,32 +109,52 @@ nothing denied, but the workload or driver failed.`,
 	return cmd
 }
 
+// validate checks the flags that need no file.
+func (p *replayParams) validate() error {
+	if p.profile == "" {
+		return errors.New("no profile given: use --profile FILE")
+	}
+	if p.static {
+		if p.drive != "" || p.ready != "" || p.logOnly || p.nnp || len(p.binds) > 0 {
+			return errors.New("--static checks recordings: --drive, --ready, --log-only, --no-new-privileges and --bind do not apply")
+		}
+	}
+	if p.runtime != replay.RuntimeRunc && p.runtime != replay.RuntimeNone {
+		return fmt.Errorf("unknown --runtime %q (want runc or none)", p.runtime)
+	}
+	if err := checkReady(p.ready, p.drive); err != nil {
+		return err
+	}
+	if p.grace < 0 || p.readyMax < 0 {
+		return errors.New("--grace and --ready-timeout must not be negative")
+	}
+	return nil
+}
+
 func runReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []string) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	rep, err := doReplay(ctx, stdout, p, args)
 	if err != nil {
-		var ex *exitError
-		if errors.As(err, &ex) {
-			return err
-		}
-		return &exitError{code: replayError, err: filterAdvice(err)}
+		return filterAdvice(err)
 	}
 	if p.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
-			return &exitError{code: replayError, err: err}
+			return err
 		}
 	} else if err := rep.WriteText(stdout); err != nil {
-		return &exitError{code: replayError, err: err}
+		return err
 	}
 	switch {
 	case !rep.OK():
-		return &exitError{code: replayDenied}
+		return &exitError{code: exitcode.Found}
+	case rep.Lost > 0:
+		return &exitError{code: exitcode.NoVerdict, err: fmt.Errorf("nothing was denied, but the recordings lost %d syscall events (record again with a larger --max-shapes): no verdict", rep.Lost)}
 	case rep.ExitCode != 0:
-		return &exitError{code: replayWorkloadFailed, err: fmt.Errorf("nothing was denied, but the %s exited with status %d: no verdict", driverOrWorkload(p), rep.ExitCode)}
+		return &exitError{code: exitcode.NoVerdict, err: fmt.Errorf("nothing was denied, but the %s exited with status %d: no verdict", driverOrWorkload(p), rep.ExitCode)}
 	}
 	return nil
 }
@@ -162,23 +169,6 @@ func driverOrWorkload(p *replayParams) string {
 // doReplay checks the input, then replays; it returns the report, or an
 // error when no verdict could be reached.
 func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []string) (*replay.Report, error) {
-	if p.profile == "" {
-		return nil, errors.New("no profile given: use --profile FILE")
-	}
-	if p.static {
-		if p.drive != "" || p.ready != "" || p.logOnly || p.nnp || len(p.binds) > 0 {
-			return nil, errors.New("--static checks recordings: --drive, --ready, --log-only, --no-new-privileges and --bind do not apply")
-		}
-	}
-	if p.runtime != replay.RuntimeRunc && p.runtime != replay.RuntimeNone {
-		return nil, fmt.Errorf("unknown --runtime %q (want runc or none)", p.runtime)
-	}
-	if p.ready != "" && p.drive == "" {
-		return nil, errors.New("--ready needs --drive")
-	}
-	if p.grace < 0 || p.readyMax < 0 {
-		return nil, errors.New("--grace and --ready-timeout must not be negative")
-	}
 	prof, err := readProfile(p.profile)
 	if err != nil {
 		return nil, err
@@ -197,6 +187,7 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	takeSignals(syscall.SIGINT, syscall.SIGTERM) // after Notify: none is missed
 	defer signal.Stop(sigs)
 	// runc runs the container in its own process group: a signal to
 	// profgen ends the replay (the container is killed and deleted).
@@ -245,17 +236,9 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 
 // replayStatic checks recordings (merged as a union) against prof.
 func replayStatic(prof *learn.Profile, paths []string) (*replay.Report, error) {
-	recs := make([]*recording.Recording, 0, len(paths))
-	for _, path := range paths {
-		r, err := recording.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		recs = append(recs, r)
-	}
-	rec, err := recording.Merge(recs...)
+	recs, err := readRecordings(paths)
 	if err != nil {
 		return nil, err
 	}
-	return replay.Static(prof, rec)
+	return replay.Static(prof, recs.Recording)
 }

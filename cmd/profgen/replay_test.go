@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/exitcode"
 )
 
 // writeProfile writes an OCI profile allowing names into dir and returns
@@ -83,8 +84,8 @@ func TestReplayBadInput(t *testing.T) {
 			dir := t.TempDir()
 			r := runProfgen(t, dir, append([]string{"replay"}, tc.args...)...)
 			assertOneLineError(t, r, dir, tc.want)
-			if r.code != replayError {
-				t.Errorf("exit %d, want %d", r.code, replayError)
+			if r.code != exitcode.Error {
+				t.Errorf("exit %d, want %d", r.code, exitcode.Error)
 			}
 		})
 	}
@@ -97,21 +98,21 @@ func TestReplayExitCodes(t *testing.T) {
 	_, prof := recordAndEmit(t, dir, "sh", "-c", "exit 4")
 
 	r := runProfgen(t, dir, "replay", "--runtime", "none", "--profile", prof, "--", "sh", "-c", "exit 0")
-	if r.code != replayPass || !strings.Contains(r.stdout, "PASS") {
-		t.Errorf("sh -c 'exit 0': exit %d, stdout %q, stderr %q; want %d and PASS", r.code, r.stdout, r.stderr, replayPass)
+	if r.code != exitcode.OK || !strings.Contains(r.stdout, "PASS") {
+		t.Errorf("sh -c 'exit 0': exit %d, stdout %q, stderr %q; want %d and PASS", r.code, r.stdout, r.stderr, exitcode.OK)
 	}
 
 	r = runProfgen(t, dir, "replay", "--runtime", "none", "--profile", prof, "--", "sh", "-c", "exit 4")
 	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
-	if r.code != replayWorkloadFailed || len(lines) != 1 || !strings.Contains(r.stderr, "status 4") {
-		t.Errorf("sh -c 'exit 4': exit %d, stderr %q; want %d and one line naming status 4", r.code, r.stderr, replayWorkloadFailed)
+	if r.code != exitcode.NoVerdict || len(lines) != 1 || !strings.Contains(r.stderr, "status 4") {
+		t.Errorf("sh -c 'exit 4': exit %d, stderr %q; want %d and one line naming status 4", r.code, r.stderr, exitcode.NoVerdict)
 	}
 
 	// cat(1) reads a file: sh -c 'exit N' never did, so cat's calls
 	// (fadvise64, ...) are denied.
 	r = runProfgen(t, dir, "replay", "--runtime", "none", "--profile", prof, "--", "cat", "/etc/hostname")
-	if r.code != replayDenied || !strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "DENIED") {
-		t.Errorf("cat: exit %d, stdout %q, stderr %q; want %d and a list of denied calls", r.code, r.stdout, r.stderr, replayDenied)
+	if r.code != exitcode.Found || !strings.Contains(r.stdout, "FAIL") || !strings.Contains(r.stdout, "DENIED") {
+		t.Errorf("cat: exit %d, stdout %q, stderr %q; want %d and a list of denied calls", r.code, r.stdout, r.stderr, exitcode.Found)
 	}
 }
 
@@ -121,13 +122,13 @@ func TestReplayStatic(t *testing.T) {
 	dir := t.TempDir()
 	rec, prof := recordAndEmit(t, dir, "sh", "-c", "exit 0")
 	r := runProfgen(t, dir, "replay", "--static", "--profile", prof, rec)
-	if r.code != replayPass || !strings.Contains(r.stdout, "PASS: static") {
+	if r.code != exitcode.OK || !strings.Contains(r.stdout, "PASS: static") {
 		t.Errorf("static replay: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	broken := filepath.Join(dir, "broken.json")
 	withoutSyscall(t, prof, broken, "execve")
 	r = runProfgen(t, dir, "replay", "--static", "--profile", broken, rec)
-	if r.code != replayDenied || !strings.Contains(r.stdout, "execve") {
+	if r.code != exitcode.Found || !strings.Contains(r.stdout, "execve") {
 		t.Errorf("static replay without execve: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
@@ -169,8 +170,8 @@ func TestReplayRuncSIGINT(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
 	code := cmd.ProcessState.ExitCode()
-	if code != replayError || !strings.Contains(stderr.String(), "interrupted") {
-		t.Errorf("after SIGINT: %v, exit %d, stderr %q; want %d and 'interrupted'", err, code, stderr.String(), replayError)
+	if code != exitcode.Error || !strings.Contains(stderr.String(), "interrupted") {
+		t.Errorf("after SIGINT: %v, exit %d, stderr %q; want %d and 'interrupted'", err, code, stderr.String(), exitcode.Error)
 	}
 	if left := containers(); len(left) > 0 {
 		t.Errorf("containers left behind: %v", left)

@@ -32,3 +32,27 @@ func Signal(ps *os.ProcessState) string {
 	}
 	return ""
 }
+
+// The exit statuses of profgen itself, one table for every command. A
+// command's help and docs/cli.md say which apply to it.
+const (
+	// OK: the command did what was asked; replay: nothing was denied;
+	// diff: no drift.
+	OK = 0
+	// Failed: emit, merge or version could not do what was asked (bad
+	// input, an unwritable output, a recording that lost events).
+	Failed = 1
+	// Found: replay found a denied syscall, diff found drift.
+	Found = 1
+	// Error: replay or diff could not compare (bad input, runc or audit
+	// unavailable).
+	Error = 2
+	// NoVerdict: replay or diff found nothing, but cannot vouch for the
+	// profile: the workload or driver failed, or a recording lost events.
+	NoVerdict = 3
+	// Tool: record failed itself (bad flags, unwritable output, the
+	// backend); every other status of record is the target's (or, with
+	// --drive, the driver's), passed through. 125 is what env, timeout
+	// and docker run use for the same purpose.
+	Tool = 125
+)

@@ -29,3 +29,26 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("plain error: %q", got)
 	}
 }
+
+// TestDescribeNoContent: an error about a document that is not JSON does
+// not quote the document's bytes (the first byte of /etc/shadow, say).
+func TestDescribeNoContent(t *testing.T) {
+	for _, doc := range []string{"root:x:0", "'secret", "\\secret", "\x00secret", "\"a\" Zecret", "{\"a\": s}"} {
+		var v any
+		err := json.Unmarshal([]byte(doc), &v)
+		if err == nil {
+			t.Fatalf("%q parsed", doc)
+		}
+		got := Describe([]byte(doc), err)
+		first := string(doc[0])
+		if doc[0] == '"' {
+			first = "Z"
+		}
+		if doc[0] == '{' {
+			first = "s"
+		}
+		if strings.Contains(got, "'"+first) || strings.Contains(got, `\x00`) || !strings.Contains(got, "invalid character") {
+			t.Errorf("%q: %q quotes the content or lost the cause", doc, got)
+		}
+	}
+}
