@@ -2,6 +2,7 @@ package learn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/trace/recording"
@@ -52,7 +53,7 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 		return nil, err
 	}
 	arch := abi.Arch(rec.Arch)
-	p := &Profile{Arch: arch, DefaultAction: ErrnoEPERM, Inputs: rec.Inputs}
+	p := &Profile{Arch: arch, DefaultAction: ErrnoEPERM, Inputs: rec.Inputs, Command: slices.Clone(rec.Command)}
 	if opts.DefaultAction != nil {
 		p.DefaultAction = *opts.DefaultAction
 	}

@@ -28,6 +28,10 @@ type Profile struct {
 	Inputs int
 	// Notes say what learning decided that a reader should know.
 	Notes []string
+	// Command is the recorded target's command line (the first input's
+	// that has one), for naming and commenting outputs; nil for a
+	// profile read from a file. It is untrusted text.
+	Command []string
 }
 
 // Syscall is the policy for one syscall: Action when any Rule matches (or
@@ -93,6 +97,7 @@ func (p *Profile) Allowed() []string {
 func (p *Profile) Copy() *Profile {
 	c := *p
 	c.Notes = slices.Clone(p.Notes)
+	c.Command = slices.Clone(p.Command)
 	c.Syscalls = make([]Syscall, len(p.Syscalls))
 	for i, s := range p.Syscalls {
 		s.Rules = slices.Clone(s.Rules)
@@ -154,6 +159,9 @@ func Merge(ps ...*Profile) (*Profile, error) {
 			return nil, fmt.Errorf("merge profiles: input %d is for %s, input 1 for %s", i+1, p.Arch, out.Arch)
 		}
 		out.Inputs += p.Inputs
+		if out.Command == nil {
+			out.Command = slices.Clone(p.Command)
+		}
 		for _, n := range p.Notes {
 			if !slices.Contains(out.Notes, n) {
 				out.Notes = append(out.Notes, n)

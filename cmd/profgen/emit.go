@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -33,16 +34,8 @@ func newEmitCmd() *cobra.Command {
 		Use:   "emit [flags] [RECORDING...]",
 		Short: "Write the profile learned from recordings",
 		Long: `emit learns a minimal seccomp profile from one or more recordings (merged as
-a union) and writes it. Formats:
-  oci    runtime-spec LinuxSeccomp JSON, for docker --security-opt seccomp=FILE,
-         podman, Kubernetes localhost profiles, runc and crun
-  text   a table of every allowed syscall with its rules, coverage and origin
-  c      C source for libseccomp with int profgen_load_filter(void); built with
-         cc -DPROFGEN_MAIN -o launcher FILE.c -lseccomp it is a launcher that
-         loads the filter and executes its arguments
-  go     Go source (package --go-package) with func LoadFilter() error, using
-         github.com/seccomp/libseccomp-golang; the filter covers every thread
-With c and go no container runtime loads the filter: pass --runtime none.
+a union) and writes it. Formats (--format):
+` + emit.FormatHelp() + `With c and go no container runtime loads the filter: pass --runtime none.
 
 The profile always allows a small baseline (rt_sigreturn, restart_syscall,
 exit, exit_group), answers clone3 and faccessat2 with ENOSYS when they were
@@ -58,7 +51,7 @@ after loading the filter.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&p.format, "format", "oci", "output format: oci, text, c or go")
+	f.StringVar(&p.format, "format", emit.Formats[0].Name, "output format: "+strings.Join(emit.FormatNames(), ", "))
 	f.StringVarP(&p.output, "output", "o", "", "write to FILE instead of standard output")
 	f.StringVar(&p.runtime, "runtime", "runc", "container runtime whose own syscalls to allow: runc, crun or none")
 	f.StringVar(&p.defaultAction, "default-action", "errno", "action for everything not allowed: errno (EPERM), kill or log")
@@ -70,9 +63,14 @@ after loading the filter.`,
 }
 
 func runEmit(stdout io.Writer, p *emitParams, args []string) error {
-	if !slices.Contains([]string{"oci", "text", "c", "go"}, p.format) {
-		return fmt.Errorf("unknown --format %q (want oci, text, c or go)", p.format)
+	format, err := emit.LookupFormat(p.format)
+	if err != nil {
+		return fmt.Errorf("unknown --format %q (want %s)", p.format, strings.Join(emit.FormatNames(), ", "))
 	}
+	if err := emit.CheckGoPackage(p.goPackage); err != nil {
+		return fmt.Errorf("--go-package: %w", err)
+	}
+	opts := emit.Options{Version: version, Log: p.logFlag, GoPackage: p.goPackage}
 	rt, err := learn.ParseRuntime(p.runtime)
 	if err != nil {
 		return fmt.Errorf("--runtime: %w", err)
@@ -87,26 +85,7 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	if err != nil {
 		return err
 	}
-	write := func(w io.Writer) error {
-		code := emit.CodeOptions{Version: version, Log: p.logFlag}
-		switch p.format {
-		case "text":
-			return emit.WriteText(w, prof)
-		case "c":
-			return emit.WriteC(w, prof, code)
-		case "go":
-			return emit.WriteGo(w, prof, p.goPackage, code)
-		}
-		var opts emit.OCIOptions
-		if p.logFlag {
-			opts.Flags = append(opts.Flags, "SECCOMP_FILTER_FLAG_LOG")
-		}
-		doc, err := emit.OCI(prof, opts)
-		if err != nil {
-			return err
-		}
-		return emit.WriteOCI(w, doc)
-	}
+	write := func(w io.Writer) error { return format.Write(w, prof, opts) }
 	if p.output == "" || p.output == "-" {
 		return write(stdout)
 	}
