@@ -48,9 +48,13 @@ type Format struct {
 // The first is the default.
 var Formats = []Format{
 	{"oci", "runtime-spec LinuxSeccomp JSON, for docker/podman --security-opt seccomp=FILE, Kubernetes localhost profiles, runc and crun", writeOCIFormat},
+	{"k8s", "Security Profiles Operator SeccompProfile YAML (--name sets metadata.name)", WriteK8s},
+	{"systemd", "systemd unit drop-in: [Service] SystemCallFilter= (argument rules dropped, with a warning)", WriteSystemd},
+	{"bpf", "the compiled filter as raw struct sock_filter instructions, for bwrap --seccomp FD and other loaders", WriteBPF},
 	{"text", "a table of every allowed syscall with its rules, coverage and origin", func(w io.Writer, p *learn.Profile, _ Options) error { return WriteText(w, p) }},
 	{"c", "C source for libseccomp with int profgen_load_filter(void); with -DPROFGEN_MAIN a launcher", WriteC},
-	{"go", "Go source (package --go-package) with func LoadFilter() error, using libseccomp-golang (cgo)", WriteGoLibseccomp},
+	{"go", "Go source without cgo (package --go-package) with func Install() error; the filter is compiled now and covers every thread", WriteGo},
+	{"go-libseccomp", "Go source (package --go-package) with func LoadFilter() error, using libseccomp-golang (cgo)", WriteGoLibseccomp},
 }
 
 // FormatNames lists the names of Formats, in order.

@@ -68,3 +68,18 @@ func CheckGoPackage(pkg string) error {
 	}
 	return nil
 }
+
+// WriteGo writes p as a Go source file of package opts.GoPackage that needs
+// no cgo: the filter is compiled now, with opts.Compile (the compiler
+// runc's profiles also go through), and embedded as instructions. The file
+// defines
+//
+//	func Install() error
+//
+// which sets no_new_privs and loads the filter with
+// seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC) through
+// golang.org/x/sys/unix, so that it covers every thread. A program using
+// it builds with CGO_ENABLED=0.
+func WriteGo(w io.Writer, p *learn.Profile, opts Options) error {
+	return writeGoSource(w, p, opts, "go.tmpl", "Go source")
+}

@@ -24,6 +24,7 @@ type emitParams struct {
 	maxValues     int
 	logFlag       bool
 	goPackage     string
+	name          string
 }
 
 const defaultRecording = "profgen-recording.json"
@@ -35,7 +36,8 @@ func newEmitCmd() *cobra.Command {
 		Short: "Write the profile learned from recordings",
 		Long: `emit learns a minimal seccomp profile from one or more recordings (merged as
 a union) and writes it. Formats (--format):
-` + emit.FormatHelp() + `With c and go no container runtime loads the filter: pass --runtime none.
+` + emit.FormatHelp() + `With systemd, bpf, c, go and go-libseccomp no container runtime loads the
+filter: pass --runtime none.
 
 The profile always allows a small baseline (rt_sigreturn, restart_syscall,
 exit, exit_group), answers clone3 and faccessat2 with ENOSYS when they were
@@ -45,7 +47,11 @@ after loading the filter.`,
   profgen emit --format oci --runtime crun --default-action kill a.json b.json
   profgen emit --format text --args none rec.json
   profgen emit --format c --runtime none -o profile.c rec.json
-  profgen emit --format go --runtime none --go-package sandbox -o sandbox/filter.go rec.json`,
+  profgen emit --format k8s --name my-app -o my-app.yaml rec.json
+  profgen emit --format systemd --runtime none -o /etc/systemd/system/app.service.d/seccomp.conf rec.json
+  profgen emit --format bpf --runtime none -o filter.bpf rec.json   # bwrap --seccomp 3 3<filter.bpf ...
+  profgen emit --format go --runtime none --go-package sandbox -o sandbox/filter.go rec.json
+  profgen emit --format go-libseccomp --runtime none -o sandbox/filter.go rec.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runEmit(cmd.OutOrStdout(), &p, args)
 		},
@@ -58,7 +64,8 @@ after loading the filter.`,
 	f.StringVar(&p.args, "args", "shapes", "pin argument values: shapes, or none for names only")
 	f.IntVar(&p.maxValues, "max-values", learn.DefaultMaxValues, "stop pinning an argument seen with more distinct values than this")
 	f.BoolVar(&p.logFlag, "log-denials", false, "set SECCOMP_FILTER_FLAG_LOG so that denied syscalls are logged to audit (runc before 1.2 refuses such a profile)")
-	f.StringVar(&p.goPackage, "go-package", emit.DefaultGoPackage, "package name of --format go output")
+	f.StringVar(&p.goPackage, "go-package", emit.DefaultGoPackage, "package name of --format go and go-libseccomp output")
+	f.StringVar(&p.name, "name", "", "metadata.name of --format k8s output (default: derived from the recorded command)")
 	return cmd
 }
 
@@ -70,7 +77,16 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	if err := emit.CheckGoPackage(p.goPackage); err != nil {
 		return fmt.Errorf("--go-package: %w", err)
 	}
-	opts := emit.Options{Version: version, Log: p.logFlag, GoPackage: p.goPackage}
+	if p.name != "" {
+		if err := emit.CheckK8sName(p.name); err != nil {
+			return fmt.Errorf("--name: %w", err)
+		}
+	}
+	opts := emit.Options{
+		Version: version, Log: p.logFlag, GoPackage: p.goPackage, Name: p.name,
+		Compile: compileProfile,
+		Warn:    func(msg string) { fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", msg) },
+	}
 	rt, err := learn.ParseRuntime(p.runtime)
 	if err != nil {
 		return fmt.Errorf("--runtime: %w", err)
