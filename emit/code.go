@@ -90,12 +90,13 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// cComment makes s safe inside a one-line C comment: one line, and no
-// comment terminator.
+// cComment makes s safe inside a one-line C comment: one line, no
+// comment terminator, and no "/*" (which compilers warn about).
 func cComment(s string) string {
 	s = oneLine(s)
-	for strings.Contains(s, "*/") {
+	for strings.Contains(s, "*/") || strings.Contains(s, "/*") {
 		s = strings.ReplaceAll(s, "*/", "* /")
+		s = strings.ReplaceAll(s, "/*", "/ *")
 	}
 	return s
 }
