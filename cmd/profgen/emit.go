@@ -25,6 +25,7 @@ type emitParams struct {
 	logFlag       bool
 	goPackage     string
 	name          string
+	noNewPrivs    bool
 }
 
 const defaultRecording = "profgen-recording.json"
@@ -48,6 +49,7 @@ after loading the filter.`,
   profgen emit --format text --args none rec.json
   profgen emit --format c --runtime none -o profile.c rec.json
   profgen emit --format k8s --name my-app -o my-app.yaml rec.json
+  profgen emit --no-new-privileges -o seccomp.json rec.json   # for allowPrivilegeEscalation: false
   profgen emit --format systemd --runtime none -o /etc/systemd/system/app.service.d/seccomp.conf rec.json
   profgen emit --format bpf --runtime none -o filter.bpf rec.json   # bwrap --seccomp 3 3<filter.bpf ...
   profgen emit --format go --runtime none --go-package sandbox -o sandbox/filter.go rec.json
@@ -65,6 +67,7 @@ after loading the filter.`,
 	f.IntVar(&p.maxValues, "max-values", learn.DefaultMaxValues, "stop pinning an argument seen with more distinct values than this")
 	f.BoolVar(&p.logFlag, "log-denials", false, "set SECCOMP_FILTER_FLAG_LOG so that denied syscalls are logged to audit (runc before 1.2 refuses such a profile)")
 	f.StringVar(&p.goPackage, "go-package", emit.DefaultGoPackage, "package name of --format go and go-libseccomp output")
+	f.BoolVar(&p.noNewPrivs, "no-new-privileges", false, "the container runs with no_new_privs (Kubernetes allowPrivilegeEscalation: false, docker --security-opt no-new-privileges): add only what --runtime runc calls then")
 	f.StringVar(&p.name, "name", "", "metadata.name of --format k8s output (default: derived from the recorded command)")
 	return cmd
 }
@@ -91,12 +94,16 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--runtime: %w", err)
 	}
+	if p.noNewPrivs && rt != learn.RuntimeRunc {
+		return fmt.Errorf("--no-new-privileges applies to --runtime runc only (not %s)", rt)
+	}
 	def, err := learn.ParseDefaultAction(p.defaultAction)
 	if err != nil {
 		return fmt.Errorf("--default-action: %w", err)
 	}
 	prof, err := learnFromFiles(args, learn.Options{
 		Args: learn.ArgsMode(p.args), MaxValues: p.maxValues, Runtime: rt, DefaultAction: &def,
+		NoNewPrivileges: p.noNewPrivs,
 	})
 	if err != nil {
 		return err

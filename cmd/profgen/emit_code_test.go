@@ -94,3 +94,31 @@ func TestEmitDeployFormats(t *testing.T) {
 		})
 	}
 }
+
+// TestEmitNoNewPrivileges: --no-new-privileges adds only what runc calls
+// when it loads the filter just before execve, and applies to runc only.
+func TestEmitNoNewPrivileges(t *testing.T) {
+	dir := t.TempDir()
+	rec := writeRecording(t, dir, "rec.json", nil)
+	full := runProfgen(t, dir, "emit", "--format", "text", rec)
+	nnp := runProfgen(t, dir, "emit", "--format", "text", "--no-new-privileges", rec)
+	if full.code != 0 || nnp.code != 0 {
+		t.Fatalf("exit %d, %d: %q %q", full.code, nnp.code, full.stderr, nnp.stderr)
+	}
+	for _, name := range []string{"capset", "setuid", "chdir"} {
+		if !hasRow(full.stdout, name, "allow", "-", "runtime", "any") {
+			t.Errorf("--runtime runc does not add %s:\n%s", name, full.stdout)
+		}
+		if strings.Contains(nnp.stdout, "\n"+name+" ") {
+			t.Errorf("--no-new-privileges adds %s:\n%s", name, nnp.stdout)
+		}
+	}
+	for _, name := range []string{"close", "execve", "getdents64", "fstatfs"} {
+		if !hasRow(nnp.stdout, name, "allow", "-", "runtime", "any") {
+			t.Errorf("--no-new-privileges does not add %s:\n%s", name, nnp.stdout)
+		}
+	}
+	bad := t.TempDir()
+	r := runProfgen(t, bad, "emit", "--runtime", "none", "--no-new-privileges", "-o", filepath.Join(bad, "p.json"), rec)
+	assertFailedCleanly(t, r, bad, "--no-new-privileges applies to --runtime runc only (not none)")
+}
