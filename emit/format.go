@@ -47,14 +47,14 @@ type Format struct {
 // Formats is the table of output formats, in the order --help lists them.
 // The first is the default.
 var Formats = []Format{
-	{"oci", "runtime-spec LinuxSeccomp JSON, for docker/podman --security-opt seccomp=FILE, Kubernetes localhost profiles, runc and crun", writeOCIFormat},
-	{"k8s", "Security Profiles Operator SeccompProfile YAML (--name sets metadata.name)", WriteK8s},
-	{"systemd", "systemd unit drop-in: [Service] SystemCallFilter= (argument rules dropped, with a warning)", WriteSystemd},
-	{"bpf", "the compiled filter as raw struct sock_filter instructions, for bwrap --seccomp FD and other loaders", WriteBPF},
-	{"text", "a table of every allowed syscall with its rules, coverage and origin", func(w io.Writer, p *learn.Profile, _ Options) error { return WriteText(w, p) }},
-	{"c", "C source for libseccomp with int profgen_load_filter(void); with -DPROFGEN_MAIN a launcher", WriteC},
-	{"go", "Go source without cgo (package --go-package) with func Install() error; the filter is compiled now and covers every thread", WriteGo},
-	{"go-libseccomp", "Go source (package --go-package) with func LoadFilter() error, using libseccomp-golang (cgo)", WriteGoLibseccomp},
+	{"oci", "runtime-spec JSON: docker, podman, Kubernetes, runc, crun", writeOCIFormat},
+	{"k8s", "Security Profiles Operator SeccompProfile YAML (--name)", WriteK8s},
+	{"systemd", "systemd drop-in, SystemCallFilter= (argument rules dropped)", WriteSystemd},
+	{"bpf", "compiled filter, raw struct sock_filter: bwrap --seccomp FD", WriteBPF},
+	{"text", "a table of the syscalls with rules, coverage and origin", func(w io.Writer, p *learn.Profile, _ Options) error { return WriteText(w, p) }},
+	{"c", "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", WriteC},
+	{"go", "Go source without cgo, filter embedded, func Install() error", WriteGo},
+	{"go-libseccomp", "Go source using libseccomp-golang (cgo), func LoadFilter()", WriteGoLibseccomp},
 }
 
 // FormatNames lists the names of Formats, in order.
