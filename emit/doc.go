@@ -11,8 +11,9 @@
 // The C and Go sources are embedded text/templates (templates/) over one
 // language-neutral view of the profile; a dialect per language spells its
 // actions, comparisons and comments. Nothing taken from a recording
-// reaches a generated file except inside a comment, made one line and
-// stripped of comment terminators.
+// reaches an output except inside a comment, made one line and stripped of
+// comment terminators, and as the k8s format's default name, reduced to
+// [a-z0-9-].
 //
 // emit compiles no filter itself: the formats that embed the compiled
 // program take the compiler through Options.Compile, so that emit imports
