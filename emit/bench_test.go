@@ -51,7 +51,7 @@ func BenchmarkEnforcement(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := emit.WriteC(f, p, emit.CodeOptions{Version: "bench"}); err != nil {
+		if err := emit.WriteC(f, p, emit.Options{Version: "bench"}); err != nil {
 			b.Fatal(err)
 		}
 		f.Close()

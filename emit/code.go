@@ -3,21 +3,13 @@ package emit
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/learn"
 )
-
-// CodeOptions adjust the C and Go sources WriteC and WriteGo generate.
-type CodeOptions struct {
-	// Version is profgen's version, named in the header comment.
-	Version string
-	// Log sets SECCOMP_FILTER_FLAG_LOG when the filter is loaded, so that
-	// denied syscalls are logged to audit.
-	Log bool
-}
 
 // checkCodeProfile refuses profiles the generated sources cannot enforce:
 // an architecture libseccomp does not know, or an action without a
@@ -41,11 +33,19 @@ func checkCodeProfile(p *learn.Profile) error {
 }
 
 // version returns opts.Version, or "(unknown version)".
-func (opts CodeOptions) version() string {
+func (opts Options) version() string {
 	if opts.Version == "" {
 		return "(unknown version)"
 	}
 	return opts.Version
+}
+
+// goPackage returns opts.GoPackage, or DefaultGoPackage.
+func (opts Options) goPackage() string {
+	if opts.GoPackage == "" {
+		return DefaultGoPackage
+	}
+	return opts.GoPackage
 }
 
 // profileSummary is the header line that says what the profile is.
@@ -76,9 +76,29 @@ func syscallComment(s learn.Syscall, inputs int) []string {
 	return lines
 }
 
-// oneLine makes s safe for a one-line comment.
+// oneLine makes s safe for a one-line comment in Go, YAML or a unit file:
+// every run of white space, line breaks included (also those Go and
+// Unicode count, such as U+2028), becomes one space, and other control
+// characters are dropped.
 func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// cComment makes s safe inside a one-line C comment: one line, no
+// comment terminator, and no "/*" (which compilers warn about).
+func cComment(s string) string {
+	s = oneLine(s)
+	for strings.Contains(s, "*/") || strings.Contains(s, "/*") {
+		s = strings.ReplaceAll(s, "*/", "* /")
+		s = strings.ReplaceAll(s, "/*", "/ *")
+	}
+	return s
 }
 
 // errnoComment names errno e, for example "ENOSYS".
@@ -98,6 +118,8 @@ type dialect struct {
 	ops     map[learn.Op]string
 	// cond spells a comparison of argument arg.
 	cond func(arg int, op string, operands []uint64) string
+	// comment makes any text safe inside a one-line comment.
+	comment func(string) string
 }
 
 // action is the expression of a.
@@ -161,6 +183,7 @@ var cDialect = dialect{
 		}
 		return c + ")"
 	},
+	comment: cComment,
 }
 
 // goDialect is libseccomp-golang: profgenCond literals.
@@ -189,4 +212,5 @@ var goDialect = dialect{
 		}
 		return fmt.Sprintf("{%d, seccomp.%s, []uint64{%s}}", arg, op, strings.Join(vals, ", "))
 	},
+	comment: oneLine,
 }

@@ -22,8 +22,8 @@ import (
 	"github.com/profgen/profgen/trace"
 )
 
-// testCode is the CodeOptions of the golden files: a fixed version.
-var testCode = emit.CodeOptions{Version: "test"}
+// testCode is the Options of the golden files: a fixed version.
+var testCode = emit.Options{Version: "test"}
 
 // TestCGolden: the C source for the fixed profile of TestOCIGolden.
 func TestCGolden(t *testing.T) {
@@ -37,7 +37,7 @@ func TestCGolden(t *testing.T) {
 // TestGoGolden: the Go source for the same profile.
 func TestGoGolden(t *testing.T) {
 	var b bytes.Buffer
-	if err := emit.WriteGo(&b, learned(t, learn.Options{}), emit.DefaultGoPackage, testCode); err != nil {
+	if err := emit.WriteGoLibseccomp(&b, learned(t, learn.Options{}), testCode); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Golden(t, "recording.go.golden", b.Bytes(), *update)
@@ -47,12 +47,12 @@ func TestGoGolden(t *testing.T) {
 // the version is in the header, and an unusable package name is refused.
 func TestCodeOptions(t *testing.T) {
 	p := learned(t, learn.Options{})
-	opts := emit.CodeOptions{Version: "1.2.3", Log: true}
+	opts := emit.Options{Version: "1.2.3", Log: true, GoPackage: "sandbox"}
 	var c, g bytes.Buffer
 	if err := emit.WriteC(&c, p, opts); err != nil {
 		t.Fatal(err)
 	}
-	if err := emit.WriteGo(&g, p, "sandbox", opts); err != nil {
+	if err := emit.WriteGoLibseccomp(&g, p, opts); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"profgen 1.2.3", "SCMP_FLTATR_CTL_LOG, 1"} {
@@ -65,8 +65,10 @@ func TestCodeOptions(t *testing.T) {
 			t.Errorf("Go source does not say %q", want)
 		}
 	}
-	for _, pkg := range []string{"", "_", "my-pkg", "func", "9lives"} {
-		if err := emit.WriteGo(&g, p, pkg, opts); err == nil {
+	for _, pkg := range []string{"_", "my-pkg", "func", "9lives"} {
+		bad := opts
+		bad.GoPackage = pkg
+		if err := emit.WriteGoLibseccomp(&g, p, bad); err == nil {
 			t.Errorf("package name %q accepted", pkg)
 		}
 	}
@@ -81,8 +83,8 @@ func TestCodeBadProfile(t *testing.T) {
 	if err := emit.WriteC(&b, p, testCode); err == nil || !strings.Contains(err.Error(), "socketcall") {
 		t.Errorf("WriteC: %v, want an error naming socketcall", err)
 	}
-	if err := emit.WriteGo(&b, p, "x", testCode); err == nil || !strings.Contains(err.Error(), "socketcall") {
-		t.Errorf("WriteGo: %v, want an error naming socketcall", err)
+	if err := emit.WriteGoLibseccomp(&b, p, testCode); err == nil || !strings.Contains(err.Error(), "socketcall") {
+		t.Errorf("WriteGoLibseccomp: %v, want an error naming socketcall", err)
 	}
 }
 
@@ -337,7 +339,7 @@ func TestGoLoadFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	var g bytes.Buffer
-	if err := emit.WriteGo(&g, p, emit.DefaultGoPackage, testCode); err != nil {
+	if err := emit.WriteGoLibseccomp(&g, p, testCode); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(pkgDir, "filter.go"), g.Bytes(), 0o644); err != nil {

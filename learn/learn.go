@@ -2,6 +2,7 @@ package learn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/recording"
@@ -30,6 +31,12 @@ type Options struct {
 	MaxValues int
 	// Runtime adds what that container runtime calls itself.
 	Runtime Runtime
+	// NoNewPrivileges says the runtime will run the container with
+	// no_new_privs (OCI process.noNewPrivileges, Kubernetes
+	// allowPrivilegeEscalation: false, docker --security-opt
+	// no-new-privileges): runc then loads the filter just before execve,
+	// and only what it calls from there is added.
+	NoNewPrivileges bool
 	// DefaultAction for everything not allowed; the zero value is EPERM.
 	DefaultAction *Action
 }
@@ -56,7 +63,7 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 		return nil, err
 	}
 	arch := abi.Arch(rec.Arch)
-	p := &Profile{Arch: arch, DefaultAction: ErrnoEPERM, Inputs: rec.Inputs}
+	p := &Profile{Arch: arch, DefaultAction: ErrnoEPERM, Inputs: rec.Inputs, Command: slices.Clone(rec.Command)}
 	if opts.DefaultAction != nil {
 		p.DefaultAction = *opts.DefaultAction
 	}
@@ -98,8 +105,12 @@ func addFixed(p *Profile, opts Options) error {
 			return err
 		}
 	}
-	for _, c := range runtimeCalls[opts.Runtime] {
-		if err := add(c, OriginRuntime, fmt.Sprintf("%s calls it after loading the filter", opts.Runtime), Allow); err != nil {
+	reason := fmt.Sprintf("%s calls it after loading the filter", opts.Runtime)
+	if opts.NoNewPrivileges {
+		reason += " (with no_new_privs)"
+	}
+	for _, c := range runtimeCallsFor(opts.Runtime, opts.NoNewPrivileges) {
+		if err := add(c, OriginRuntime, reason, Allow); err != nil {
 			return err
 		}
 	}

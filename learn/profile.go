@@ -34,6 +34,10 @@ type Profile struct {
 	Inputs int
 	// Notes say what learning decided that a reader should know.
 	Notes []string
+	// Command is the recorded target's command line (the first input's
+	// that has one), for naming and commenting outputs; nil for a
+	// profile read from a file. It is untrusted text.
+	Command []string
 }
 
 // Syscall is the policy for one syscall: Action when any Rule matches (or
@@ -99,6 +103,7 @@ func (p *Profile) Allowed() []string {
 func (p *Profile) Copy() *Profile {
 	c := *p
 	c.Notes = slices.Clone(p.Notes)
+	c.Command = slices.Clone(p.Command)
 	c.Syscalls = make([]Syscall, len(p.Syscalls))
 	for i, s := range p.Syscalls {
 		s.Rules = slices.Clone(s.Rules)
@@ -241,6 +246,9 @@ func Merge(ps ...*Profile) (*Profile, error) {
 			return nil, fmt.Errorf("merge profiles: input %d is for %s, input 1 for %s", i+1, p.Arch, out.Arch)
 		}
 		out.Inputs = addInt(out.Inputs, p.Inputs)
+		if out.Command == nil {
+			out.Command = slices.Clone(p.Command)
+		}
 		for _, n := range p.Notes {
 			if !notes[n] {
 				notes[n] = true

@@ -42,11 +42,20 @@ func nativeArch(t *testing.T) abi.Arch {
 // "NAME ACTION".
 func runcCalls(t *testing.T, nnp bool, rt learn.Runtime) map[string]int {
 	t.Helper()
+	return runcCallsUnder(t, nnp, learn.Options{Runtime: rt})
+}
+
+// runcCallsUnder is runcCalls under the profile learn.Options opts make
+// (with default action log) from an empty recording; opts.Runtime "" means
+// a profile of nothing at all.
+func runcCallsUnder(t *testing.T, nnp bool, opts learn.Options) map[string]int {
+	t.Helper()
 	arch := nativeArch(t)
 	p := &learn.Profile{Arch: arch, DefaultAction: learn.Log}
-	if rt != "" {
+	if opts.Runtime != "" {
 		var err error
-		p, err = learn.FromRecording(&recording.Recording{Arch: string(arch)}, learn.Options{Runtime: rt, DefaultAction: &learn.Log})
+		opts.DefaultAction = &learn.Log
+		p, err = learn.FromRecording(&recording.Recording{Arch: string(arch)}, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,6 +149,39 @@ func TestRuncRuntimeSyscalls(t *testing.T) {
 				t.Errorf("noNewPrivileges=%v, run %d: runc made a call --runtime runc does not allow: %s (%d times)", nnp, i+1, k, n)
 			}
 		}
+	}
+}
+
+// TestRuncNoNewPrivilegesSyscalls: with noNewPrivileges true, runc makes
+// no call outside what emit --runtime runc --no-new-privileges adds (the
+// list of runc's calls just before execve), and that list leaves out the
+// calls runc makes only without no_new_privs.
+func TestRuncNoNewPrivilegesSyscalls(t *testing.T) {
+	runs := 5
+	if v := os.Getenv("PROFGEN_RUNTIME_RUNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("PROFGEN_RUNTIME_RUNS=%q", v)
+		}
+		runs = n
+	}
+	nnp := learn.RuntimeSyscallsNNP(learn.RuntimeRunc, true)
+	for _, name := range []string{"capset", "setuid", "chdir", "prctl"} {
+		if slices.Contains(nnp, name) {
+			t.Errorf("the no_new_privs list has %s, which runc calls only without no_new_privs", name)
+		}
+	}
+	for i := 0; i < runs; i++ {
+		for k, n := range runcCallsUnder(t, true, learn.Options{Runtime: learn.RuntimeRunc, NoNewPrivileges: true}) {
+			t.Errorf("run %d: runc made a call --no-new-privileges does not allow: %s (%d times)", i+1, k, n)
+		}
+	}
+	// Without no_new_privs the short list is not enough: runc's
+	// privileged set-up (capset, setuid, ...) is logged.
+	extra := runcCallsUnder(t, false, learn.Options{Runtime: learn.RuntimeRunc, NoNewPrivileges: true})
+	t.Logf("noNewPrivileges false, outside the no_new_privs list: %v", extra)
+	if len(extra) == 0 {
+		t.Error("with noNewPrivileges false runc made no call outside the no_new_privs list: the check cannot tell the lists apart")
 	}
 }
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # deps.sh installs the Debian packages profgen needs that are missing.
-#   scripts/deps.sh            what build, test and demo need
+#   scripts/deps.sh            what build, test and demo need (systemd for
+#                              systemd-analyze, bubblewrap for bwrap: the emit tests;
+#                              memcached: the --no-new-privileges server test)
 #   scripts/deps.sh generate   also what `make generate` needs (clang, llvm, libbpf-dev)
 set -euo pipefail
 
-pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc strace)
+pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc strace systemd bubblewrap memcached)
 if [ "${1:-}" = generate ]; then
 	pkgs+=(clang llvm libbpf-dev)
 fi

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/profgen/profgen/trace"
 	"github.com/profgen/profgen/recording"
+	"github.com/profgen/profgen/trace"
 )
 
 // TestRecordEscapeReported: a child the target moves out of the recording's

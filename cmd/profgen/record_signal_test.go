@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/profgen/profgen/trace"
 	"github.com/profgen/profgen/recording"
+	"github.com/profgen/profgen/trace"
 )
 
 // TestRecordHangupQuit sends SIGHUP and SIGQUIT to profgen: each is handled

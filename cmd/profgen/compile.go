@@ -1,0 +1,17 @@
+package main
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/filter"
+)
+
+// compileProfile is the project's one profile compiler as the emit
+// formats that embed a compiled filter (bpf, go) take it: the program
+// libseccomp builds for p, with other ABIs killing the process. It is the
+// only place emit's compiler is named, so that it can move with the
+// compiler.
+func compileProfile(p *learn.Profile) ([]unix.SockFilter, error) {
+	return filter.Compile(p, filter.CompileOptions{})
+}

@@ -1,0 +1,186 @@
+package emit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/learn"
+)
+
+// Options adjust every format's output; each format reads the fields it
+// needs and ignores the others.
+type Options struct {
+	// Version is profgen's version, named in the header of sources.
+	Version string
+	// Log sets SECCOMP_FILTER_FLAG_LOG where the format can say so (oci,
+	// k8s, c, go, go-libseccomp), so that denials are logged to audit.
+	Log bool
+	// GoPackage is the package of the go and go-libseccomp outputs;
+	// empty means DefaultGoPackage.
+	GoPackage string
+	// Name is metadata.name of the k8s output; empty means one derived
+	// from the profile's recorded command (K8sName).
+	Name string
+	// Compile compiles a profile into the classic-BPF program the kernel
+	// loads. The bpf and go formats need it; emit does not compile
+	// itself, so that it never imports the compiler's dependencies
+	// (cmd/profgen passes the project's one compiler).
+	Compile func(*learn.Profile) ([]unix.SockFilter, error)
+	// Warn, when not nil, receives one line per thing a format could not
+	// express (systemd's dropped argument rules).
+	Warn func(string)
+	// Incomplete, when not empty, marks the output as learned from
+	// recordings that lost events: Format.Emit writes it first, as a
+	// comment, and the oci format as the IncompleteField field. It is
+	// profgen's own text, never a recording's.
+	Incomplete string
+}
+
+// Format is one output format of emit.
+type Format struct {
+	// Name is what `emit --format` takes.
+	Name string
+	// Help is a one-line description for --help.
+	Help string
+	// Write writes p in the format.
+	Write func(w io.Writer, p *learn.Profile, opts Options) error
+	// Comment turns Options.Incomplete into the format's comment line,
+	// written before everything else; nil when the format marks its
+	// output itself (Marks) or cannot carry a mark at all.
+	Comment func(mark string) string
+	// Marks says that Write itself marks the output with
+	// Options.Incomplete (oci: a field).
+	Marks bool
+}
+
+// Markable reports whether f can say that its output is incomplete.
+func (f Format) Markable() bool { return f.Marks || f.Comment != nil }
+
+// Emit writes p in format f, marked as incomplete first when
+// opts.Incomplete is set.
+func (f Format) Emit(w io.Writer, p *learn.Profile, opts Options) error {
+	if opts.Incomplete != "" && !f.Marks {
+		if f.Comment == nil {
+			return fmt.Errorf("format %s cannot be marked incomplete", f.Name)
+		}
+		if _, err := io.WriteString(w, f.Comment(opts.Incomplete)); err != nil {
+			return err
+		}
+	}
+	return f.Write(w, p, opts)
+}
+
+func hashComment(mark string) string  { return "# " + mark + "\n" }
+func slashComment(mark string) string { return "// " + mark + "\n\n" }
+func cMark(mark string) string        { return "/* " + mark + " */\n" }
+
+// Formats is the table of output formats, in the order --help lists them.
+// The first is the default.
+var Formats = []Format{
+	{Name: "oci", Help: "runtime-spec JSON: docker, podman, Kubernetes, runc, crun", Write: writeOCIFormat, Marks: true},
+	{Name: "k8s", Help: "Security Profiles Operator SeccompProfile YAML (--name)", Write: WriteK8s, Comment: hashComment},
+	{Name: "systemd", Help: "systemd drop-in, SystemCallFilter= (argument rules dropped)", Write: WriteSystemd, Comment: hashComment},
+	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF},
+	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: func(w io.Writer, p *learn.Profile, _ Options) error { return WriteText(w, p) }, Comment: hashComment},
+	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark},
+	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment},
+	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment},
+}
+
+// FormatNames lists the names of Formats, in order.
+func FormatNames() []string {
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// LookupFormat returns the format called name.
+func LookupFormat(name string) (Format, error) {
+	for _, f := range Formats {
+		if f.Name == name {
+			return f, nil
+		}
+	}
+	return Format{}, fmt.Errorf("unknown format %q (want %s)", name, strings.Join(FormatNames(), ", "))
+}
+
+// FormatHelp is the list of formats for a command's long help, one per
+// line, indented.
+func FormatHelp() string {
+	var b strings.Builder
+	width := 0
+	for _, f := range Formats {
+		width = max(width, len(f.Name))
+	}
+	for _, f := range Formats {
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, f.Name, f.Help)
+	}
+	return b.String()
+}
+
+func writeOCIFormat(w io.Writer, p *learn.Profile, opts Options) error {
+	doc, err := OCI(p, ociOptions(opts))
+	if err != nil {
+		return err
+	}
+	if opts.Incomplete == "" {
+		return WriteOCI(w, doc)
+	}
+	return writeIncompleteOCI(w, doc, opts.Incomplete)
+}
+
+// writeIncompleteOCI writes doc with IncompleteField first: runc, crun,
+// Docker and podman ignore fields they do not know; ParseOCI reports it.
+func writeIncompleteOCI(w io.Writer, doc *specs.LinuxSeccomp, mark string) error {
+	var buf bytes.Buffer
+	if err := WriteOCI(&buf, doc); err != nil {
+		return err
+	}
+	field, err := json.Marshal(mark)
+	if err != nil {
+		return err
+	}
+	rest, ok := bytes.CutPrefix(buf.Bytes(), []byte("{\n"))
+	if !ok {
+		return errors.New("OCI output does not start with {")
+	}
+	if _, err := fmt.Fprintf(w, "{\n  %q: %s,\n", IncompleteField, field); err != nil {
+		return err
+	}
+	_, err = w.Write(rest)
+	return err
+}
+
+// ociOptions are the OCIOptions opts ask for.
+func ociOptions(opts Options) OCIOptions {
+	var o OCIOptions
+	if opts.Log {
+		o.Flags = append(o.Flags, "SECCOMP_FILTER_FLAG_LOG")
+	}
+	return o
+}
+
+// compile runs opts.Compile, which the caller must have set.
+func compile(p *learn.Profile, opts Options) ([]unix.SockFilter, error) {
+	if opts.Compile == nil {
+		return nil, fmt.Errorf("no filter compiler given (Options.Compile)")
+	}
+	prog, err := opts.Compile(p)
+	if err != nil {
+		return nil, err
+	}
+	if len(prog) == 0 {
+		return nil, fmt.Errorf("compiler returned an empty program")
+	}
+	return prog, nil
+}

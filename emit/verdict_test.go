@@ -1,0 +1,315 @@
+package emit_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/runc"
+	"github.com/profgen/profgen/internal/seccomp"
+	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
+	"github.com/profgen/profgen/replay"
+)
+
+// event is one syscall a filter is asked about.
+type event struct {
+	name string
+	args [6]uint64
+}
+
+// verdictEvents are every recorded event of testdata/recording.json (each
+// argument shape, as static replay checks them) and calls outside the
+// profile: syscalls it does not name, and named ones with other argument
+// values.
+func verdictEvents(t *testing.T) []event {
+	t.Helper()
+	rec, err := recording.ReadFile(filepath.Join("testdata", "recording.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []event
+	for _, s := range rec.Syscalls {
+		evs = append(evs, event{name: s.Name})
+		for _, sh := range s.Shapes {
+			ev := event{name: s.Name}
+			for k, a := range s.Args {
+				ev.args[a.Index] = uint64(sh.Values[k])
+			}
+			evs = append(evs, ev)
+		}
+	}
+	for _, name := range []string{"ptrace", "getcwd", "mount", "bpf", "unshare", "setns", "kexec_load", "init_module", "clone3", "faccessat2", "io_uring_setup"} {
+		evs = append(evs, event{name: name})
+	}
+	evs = append(evs,
+		event{name: "socket", args: [6]uint64{unix.AF_NETLINK, unix.SOCK_RAW}},
+		event{name: "prctl", args: [6]uint64{unix.PR_SET_DUMPABLE, 1}},
+		event{name: "ioctl", args: [6]uint64{0, unix.TIOCSTI}},
+		event{name: "futex", args: [6]uint64{0, 9}},
+	)
+	return evs
+}
+
+// goProgram extracts the instructions the go output embeds.
+func goFilterProgram(t *testing.T, src []byte) []unix.SockFilter {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "filter.go", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prog []unix.SockFilter
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs.Names) != 1 || vs.Names[0].Name != "profgenFilter" {
+			return true
+		}
+		for _, el := range vs.Values[0].(*ast.CompositeLit).Elts {
+			var ins unix.SockFilter
+			for _, kv := range el.(*ast.CompositeLit).Elts {
+				kv := kv.(*ast.KeyValueExpr)
+				v, err := strconv.ParseUint(kv.Value.(*ast.BasicLit).Value, 0, 32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch kv.Key.(*ast.Ident).Name {
+				case "Code":
+					ins.Code = uint16(v)
+				case "Jt":
+					ins.Jt = uint8(v)
+				case "Jf":
+					ins.Jf = uint8(v)
+				case "K":
+					ins.K = uint32(v)
+				}
+			}
+			prog = append(prog, ins)
+		}
+		return false
+	})
+	if len(prog) == 0 {
+		t.Fatal("no profgenFilter in the go output")
+	}
+	return prog
+}
+
+// cFilterProgram builds the C output as a launcher whose seccomp_load is
+// wrapped (ld --wrap) to export the program libseccomp built to standard
+// output instead of loading it, and returns that program: what the C
+// file's profgen_load_filter would load.
+func cFilterProgram(t *testing.T, src []byte) []unix.SockFilter {
+	t.Helper()
+	dir := t.TempDir()
+	cfile := filepath.Join(dir, "profile.c")
+	wrap := filepath.Join(dir, "wrap.c")
+	if err := os.WriteFile(cfile, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(wrap, []byte("#include <seccomp.h>\nint __wrap_seccomp_load(scmp_filter_ctx ctx) { return seccomp_export_bpf(ctx, 1); }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "export")
+	run(t, dir, "cc", "-Wall", "-Werror", "-DPROFGEN_MAIN", "-o", bin, cfile, wrap, "-Wl,--wrap=seccomp_load", "-lseccomp")
+	prog, err := seccomp.DecodeFilter([]byte(run(t, dir, bin, "/bin/true")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
+
+// TestSameVerdicts: for the golden profile, the programs of the C output
+// (as libseccomp builds it at load time), the go output (embedded) and the
+// bpf output give, in the BPF VM, the verdict of the profile model for
+// every recorded event and for calls outside the profile.
+func TestSameVerdicts(t *testing.T) {
+	p := learned(t, learn.Options{})
+	bpfProg, err := seccomp.DecodeFilter(write(t, "bpf", p, testOpts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	progs := map[string][]unix.SockFilter{
+		"bpf": bpfProg,
+		"go":  goFilterProgram(t, write(t, "go", p, testOpts)),
+		"c":   cFilterProgram(t, write(t, "c", p, testOpts)),
+	}
+	audit, err := p.Arch.Audit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, denied := 0, 0
+	for format, prog := range progs {
+		vm, err := replay.NewVM(prog)
+		if err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		for _, ev := range verdictEvents(t) {
+			nr, err := abi.SyscallNumber(p.Arch, ev.name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := vm.Verdict(replay.SeccompData{Nr: int32(nr), Arch: audit, Args: ev.args})
+			if err != nil {
+				t.Fatalf("%s: %s: %v", format, ev.name, err)
+			}
+			want := p.Verdict(ev.name, ev.args)
+			if got != want {
+				t.Errorf("%s output: %s%x: %s, the model says %s", format, ev.name, ev.args, got, want)
+			}
+			checked++
+			if want != learn.Allow {
+				denied++
+			}
+		}
+	}
+	if denied == 0 || denied == checked {
+		t.Fatalf("%d of %d events denied: the events do not tell allow from deny", denied, checked)
+	}
+}
+
+// runcFilterProgram runs pauser in runc under doc (noNewPrivileges true)
+// and reads the filter runc loaded for it with PTRACE_SECCOMP_GET_FILTER.
+func runcFilterProgram(t *testing.T, doc *specs.LinuxSeccomp) []unix.SockFilter {
+	t.Helper()
+	if runtime.GOARCH != "amd64" {
+		t.Skipf("testdata/pauser.c is x86_64 code; this machine is %s", runtime.GOARCH)
+	}
+	runcBin, err := runc.Look()
+	if err != nil {
+		t.Fatalf("runc (scripts/deps.sh installs it): %v", err)
+	}
+	dir := t.TempDir()
+	src, err := filepath.Abs(filepath.Join("testdata", "pauser.c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pauser := filepath.Join(dir, "pauser")
+	run(t, dir, "cc", "-O2", "-nostdlib", "-static", "-o", pauser, src)
+	b, err := runc.NewBundle(filepath.Join(dir, "bundle"), runc.BundleOptions{Args: []string{pauser}, NoNewPrivileges: true, Seccomp: doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := runc.NewID("profgen-test")
+	c, err := runc.Start(b, id, runc.Options{Stdio: runc.Stdio{Stderr: os.Stderr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		c.Signal(unix.SIGKILL)
+		c.Wait(context.Background())
+	}()
+	// The container's process, once it is pauser under a filter.
+	pid := 0
+	for deadline := time.Now().Add(30 * time.Second); pid == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the container's process did not start pauser under a filter")
+		}
+		out, err := exec.Command(runcBin, "state", id).Output()
+		if err != nil {
+			continue
+		}
+		var st struct{ Pid int }
+		if json.Unmarshal(out, &st) != nil || st.Pid == 0 {
+			continue
+		}
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", st.Pid))
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", st.Pid))
+		if exe == pauser && strings.Contains(string(status), "\nSeccomp:\t2\n") {
+			pid = st.Pid
+		}
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := unix.PtraceAttach(pid); err != nil {
+		t.Fatalf("ptrace attach %d: %v", pid, err)
+	}
+	defer unix.PtraceDetach(pid)
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
+		t.Fatal(err)
+	}
+	const getFilter = 0x420c // PTRACE_SECCOMP_GET_FILTER
+	n, _, e := unix.Syscall6(unix.SYS_PTRACE, getFilter, uintptr(pid), 0, 0, 0, 0)
+	if e != 0 {
+		t.Fatalf("PTRACE_SECCOMP_GET_FILTER: %v", e)
+	}
+	prog := make([]unix.SockFilter, n)
+	if _, _, e := unix.Syscall6(unix.SYS_PTRACE, getFilter, uintptr(pid), 0, uintptr(unsafe.Pointer(&prog[0])), 0, 0); e != 0 {
+		t.Fatalf("PTRACE_SECCOMP_GET_FILTER: %v", e)
+	}
+	// Only one filter: the next index does not exist.
+	if _, _, e := unix.Syscall6(unix.SYS_PTRACE, getFilter, uintptr(pid), 1, 0, 0, 0); e != unix.ENOENT {
+		t.Errorf("a second filter on the container's process (%v)", e)
+	}
+	return prog
+}
+
+// TestRuncSameVerdicts: the filter runc loads for the oci output gives the
+// model's verdict for every event of TestSameVerdicts, except that runc
+// answers ENOSYS for numbers above the profile's largest (its stub, see
+// runc's libcontainer/seccomp/patchbpf), which the test expects for exactly those calls and
+// checks with a number no syscall has.
+func TestRuncSameVerdicts(t *testing.T) {
+	p := learned(t, learn.Options{Runtime: learn.RuntimeRunc})
+	if err := p.Add(learn.Syscall{Name: "pause", Action: learn.Allow, Origin: learn.OriginRecorded}); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := emit.OCI(p, emit.OCIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm, err := replay.NewVM(runcFilterProgram(t, doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := p.Arch.Audit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxNr := 0
+	for _, s := range p.Syscalls {
+		nr, _ := abi.SyscallNumber(p.Arch, s.Name)
+		maxNr = max(maxNr, nr)
+	}
+	stubbed := 0
+	for _, ev := range verdictEvents(t) {
+		nr, err := abi.SyscallNumber(p.Arch, ev.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := vm.Verdict(replay.SeccompData{Nr: int32(nr), Arch: audit, Args: ev.args})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := p.Verdict(ev.name, ev.args)
+		if p.Lookup(ev.name) == nil && nr > maxNr {
+			want = learn.ErrnoENOSYS
+			stubbed++
+		}
+		if got != want {
+			t.Errorf("runc's filter: %s%x: %s, want %s", ev.name, ev.args, got, want)
+		}
+	}
+	// A number above every syscall in the profile (and above any the
+	// kernel has): runc's stub answers ENOSYS.
+	if got, err := vm.Verdict(replay.SeccompData{Nr: 1000, Arch: audit}); err != nil || got != learn.ErrnoENOSYS {
+		t.Errorf("runc's filter: syscall 1000: %s, %v; want errno(ENOSYS), runc's stub", got, err)
+	}
+	t.Logf("%d events, %d of them above the profile's largest syscall number %d", len(verdictEvents(t)), stubbed, maxNr)
+}
