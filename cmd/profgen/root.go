@@ -28,6 +28,7 @@ as an OCI seccomp profile, and proves it by replaying the workload under it.`,
 		newMergeCmd(),
 		newDiffCmd(),
 		newExplainCmd(),
+		newDumpCmd(),
 	)
 	return root
 }
