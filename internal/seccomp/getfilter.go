@@ -101,6 +101,13 @@ func GetFilter(pid, index int) ([]unix.SockFilter, error) {
 	if err != nil {
 		return nil, err
 	}
+	self, err := ReadStatus(os.Getpid())
+	if err == nil && self.Mode != 0 {
+		return nil, fmt.Errorf("process %d: %w, and profgen must not run under seccomp itself (it runs in mode %d)", pid, ErrPermission, self.Mode)
+	}
+	if !hasSysAdmin() {
+		return nil, fmt.Errorf("process %d: %w (run as root)", pid, ErrPermission)
+	}
 	switch {
 	case st.Mode == 0:
 		return nil, fmt.Errorf("process %d: %w: it runs without seccomp (Seccomp: 0 in /proc/%d/status)", pid, ErrNoFilter, pid)
@@ -108,13 +115,6 @@ func GetFilter(pid, index int) ([]unix.SockFilter, error) {
 		return nil, fmt.Errorf("process %d: %w: it runs in strict seccomp mode, which has no filter", pid, ErrNoFilter)
 	case st.Filters >= 0 && index >= st.Filters:
 		return nil, fmt.Errorf("process %d: %w at index %d: it has %d (index 0 is the first installed)", pid, ErrNoFilter, index, st.Filters)
-	}
-	self, err := ReadStatus(os.Getpid())
-	if err == nil && self.Mode != 0 {
-		return nil, fmt.Errorf("process %d: %w, and profgen must not run under seccomp itself (it runs in mode %d)", pid, ErrPermission, self.Mode)
-	}
-	if !hasSysAdmin() {
-		return nil, fmt.Errorf("process %d: %w (run as root)", pid, ErrPermission)
 	}
 
 	// ptrace requests must come from the thread that attached.
