@@ -29,6 +29,7 @@ as an OCI seccomp profile, and proves it by replaying the workload under it.`,
 		newDiffCmd(),
 		newExplainCmd(),
 		newDumpCmd(),
+		newMonitorCmd(),
 	)
 	return root
 }
