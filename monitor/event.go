@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/trace/audit"
@@ -73,7 +75,7 @@ func NewEvent(rec audit.Record) Event {
 		Timestamp: auditTime(rec.Time),
 		Process:   Process{Pid: rec.Pid, Comm: rec.Comm, Exe: rec.Exe, UID: rec.UID},
 		Syscall:   Syscall{Nr: rec.Syscall},
-		Action:    seccomp.DecodeRet(rec.Code),
+		Action:    auditAction(rec.Code),
 		Details:   Details{IP: fmt.Sprintf("%#x", rec.IP), Serial: rec.Serial, Session: rec.Ses, Signal: rec.Sig},
 	}
 	a, err := recordArch(rec)
@@ -86,6 +88,18 @@ func NewEvent(rec audit.Record) Event {
 		ev.Syscall.Name = name
 	}
 	return ev
+}
+
+// auditAction decodes the code= field of a record. The kernel writes the
+// action only (code=0x50000 for every errno denial: kernel/seccomp.c
+// passes filter_ret & SECCOMP_RET_ACTION_FULL to audit), so the errno
+// number, trap and trace data are not known and left out.
+func auditAction(code uint32) seccomp.Action {
+	a := seccomp.DecodeRet(code)
+	if code&unix.SECCOMP_RET_DATA == 0 {
+		a.Errno, a.ErrnoName, a.Data = nil, "", nil
+	}
+	return a
 }
 
 // auditTime parses the "SECONDS.MILLISECONDS" of an audit stamp; the zero
