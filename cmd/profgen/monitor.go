@@ -142,6 +142,7 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	fmt.Fprintln(os.Stderr, "profgen: monitor: reading seccomp audit records; SIGINT or SIGTERM stops")
 	runErr := m.Run(ctx)
 	if rot != nil {
 		if err := rot.Close(); err != nil && runErr == nil {
