@@ -12,7 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/trace/audit"
 )
 
@@ -35,6 +38,13 @@ type Options struct {
 	// RcvBuf is the audit socket's receive buffer; zero means the audit
 	// reader's default.
 	RcvBuf int
+	// ErrnoFromFilter fills in the errno number of errno denials, which
+	// the kernel's record lacks, from the caller's filters: each process
+	// with an errno denial is seized with ptrace once to read them
+	// (needs CAP_SYS_ADMIN; the process is stopped while its filters are
+	// copied). The arguments are taken as zero; a number is given only
+	// when the filters then return the record's action.
+	ErrnoFromFilter bool
 }
 
 // Lost counts records monitor knows it did not see.
@@ -83,6 +93,8 @@ type Monitor struct {
 	byAction  map[string]uint64
 	// seen counts the native syscalls, by number, for Fragment.
 	seen map[int]uint64
+
+	errno *errnoFinder // with Options.ErrnoFromFilter
 }
 
 // Open joins the audit multicast group. It fails with an error wrapping
@@ -106,11 +118,15 @@ func Open(opts Options) (*Monitor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("monitor: %w", err)
 	}
-	return &Monitor{
+	m := &Monitor{
 		opts: opts, reader: r, native: native, start: time.Now(),
 		bySyscall: map[string]uint64{}, byProcess: map[string]uint64{}, byAction: map[string]uint64{},
 		seen: map[int]uint64{},
-	}, nil
+	}
+	if opts.ErrnoFromFilter {
+		m.errno = &errnoFinder{cache: map[int]cachedFilters{}}
+	}
+	return m, nil
 }
 
 // Run writes events until ctx is done, then writes what it still holds
@@ -191,6 +207,13 @@ func (m *Monitor) take(rec audit.Record) error {
 		return nil
 	}
 	ev := NewEvent(rec)
+	if m.errno != nil && ev.Action.Name == seccomp.ActErrno && ev.Action.Errno == nil {
+		if n, ok := m.errno.find(rec); ok {
+			ev.Action.Errno = &n
+			ev.Action.ErrnoName = unix.ErrnoName(unix.Errno(n))
+			ev.Action.FromFilter = true
+		}
+	}
 	line, err := json.Marshal(ev)
 	if err != nil {
 		return err

@@ -524,3 +524,22 @@ func TestMonitorBurst(t *testing.T) {
 		})
 	}
 }
+
+// TestMonitorErrnoFromFilter: with ErrnoFromFilter the errno number the
+// record lacks comes from the caller's filter, run for the call.
+func TestMonitorErrnoFromFilter(t *testing.T) {
+	c := startChild(t, "errno", "log", "1", "wait")
+	r := startMonitor(t, Options{Filter: Filter{Pid: c.pid}, ErrnoFromFilter: true})
+	c.run(t)
+	evs := r.waitEvents(t, c.pid, 2)
+	if a := evs[0].Action; evs[0].Syscall.Name != "getpriority" || a.Errno == nil || *a.Errno != uint16(unix.EACCES) || a.ErrnoName != "EACCES" || !a.FromFilter {
+		t.Errorf("errno event %+v, want EACCES from the filter", evs[0])
+	}
+	if a := evs[1].Action; a.Name != "log" || a.Errno != nil || a.FromFilter {
+		t.Errorf("log event %+v", evs[1])
+	}
+	// The child goes on: it still answers after its filter was read.
+	if _, err := c.stdin.Write([]byte("x")); err != nil {
+		t.Errorf("child after the filter was read: %v", err)
+	}
+}

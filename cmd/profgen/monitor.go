@@ -24,6 +24,7 @@ type monitorParams struct {
 	compress  bool
 	toProfile string
 	base      string
+	errno     bool
 }
 
 func (p *monitorParams) validate(cmd *cobra.Command) error {
@@ -76,7 +77,10 @@ netlink multicast group, for the whole machine or for the processes the
 filters select (all given filters must match), and writes one JSON object a
 line: timestamp, process {pid, comm, exe, uid}, syscall {name, nr, arch}
 named for the ABI the call was made through, action {name, errno, ...}
-decoded, and details {ip, serial, session}.
+decoded, and details {ip, serial, session}. The kernel's record carries the
+action but not the errno number; --errno-from-filter reads each denied
+process's filter once (ptrace, CAP_SYS_ADMIN) and runs it for the call to
+find it ("errnoFromFilter": true).
 
 The kernel writes a record for kill actions always, for SCMP_ACT_LOG always,
 and for errno, trap, trace and user_notif only when the filter was loaded
@@ -117,11 +121,12 @@ CAP_AUDIT_READ (root).`,
 	f.BoolVar(&p.compress, "compress", false, "with --output: gzip rotated files")
 	f.StringVar(&p.toProfile, "to-profile", "", "at the end, write what was seen as a recording for emit and merge")
 	f.StringVar(&p.base, "base", "", "with --to-profile: the OCI profile the monitored workload runs under")
+	f.BoolVar(&p.errno, "errno-from-filter", false, "find the errno number of errno denials (not in the kernel's record) by reading the caller's filter with ptrace, once per process")
 	return cmd
 }
 
 func runMonitor(stdout io.Writer, p *monitorParams) error {
-	opts := monitor.Options{Filter: p.filter, Out: stdout}
+	opts := monitor.Options{Filter: p.filter, Out: stdout, ErrnoFromFilter: p.errno}
 	var rot *monitor.Rotating
 	if p.output != "" {
 		var err error

@@ -33,6 +33,10 @@ type Action struct {
 	Data *uint16 `json:"data,omitempty"`
 	// Ret is the raw return value.
 	Ret uint32 `json:"ret"`
+	// FromFilter is set when Errno was not in the return value seen (an
+	// audit record carries the action only) but found by running the
+	// caller's filter.
+	FromFilter bool `json:"errnoFromFilter,omitempty"`
 }
 
 // DecodeRet decodes the value a seccomp filter returns (also the code=
