@@ -245,7 +245,8 @@ func (r *running) waitEvents(t *testing.T, pid, n int) []Event {
 func TestMonitorActions(t *testing.T) {
 	a := startChild(t, "log", "1", "errno", "kill")
 	b := startChild(t, "log", "1", "errno", "wait")
-	only := startMonitor(t, Options{Filter: Filter{Pid: a.pid}})
+	summary := &syncBuffer{}
+	only := startMonitor(t, Options{Filter: Filter{Pid: a.pid}, Summary: summary})
 	all := startMonitor(t, Options{Filter: Filter{Exe: mustExe(t)}})
 	a.run(t)
 	b.run(t)
@@ -260,6 +261,12 @@ func TestMonitorActions(t *testing.T) {
 	for _, ev := range events(t, only.out.lines(), 0) {
 		if ev.Process.Pid != a.pid {
 			t.Errorf("--pid %d let through an event of %d: %+v", a.pid, ev.Process.Pid, ev)
+		}
+	}
+	sum := strings.Join(summary.lines(), "\n")
+	for _, w := range []string{"3 events", "by syscall", "amd64/getpriority", "by process", "kill_process"} {
+		if !strings.Contains(sum, w) {
+			t.Errorf("live summary lacks %q:\n%s", w, sum)
 		}
 	}
 	want := []struct{ name, action string }{{"getppid", "log"}, {"getpriority", "errno"}, {"setpriority", "kill_process"}}
