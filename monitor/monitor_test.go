@@ -314,7 +314,8 @@ func TestMonitorCgroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := strings.Repeat("3f2a9c", 10) + "abcd"
-	rel := "/profgen-monitor-test/docker-" + id + ".scope"
+	parent := fmt.Sprintf("/profgen-monitor-test-%d", os.Getpid())
+	rel := parent + "/docker-" + id + ".scope"
 	dir := filepath.Join(mnt, rel)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -329,7 +330,7 @@ func TestMonitorCgroup(t *testing.T) {
 		in.stdin.Close()
 		in.cmd.Wait()
 	})
-	byCgroup := startMonitor(t, Options{Filter: Filter{Cgroup: "/profgen-monitor-test"}})
+	byCgroup := startMonitor(t, Options{Filter: Filter{Cgroup: parent}})
 	byContainer := startMonitor(t, Options{Filter: Filter{Container: id[:12]}})
 	all := startMonitor(t, Options{Filter: Filter{Exe: mustExe(t)}})
 	in.run(t)

@@ -90,7 +90,8 @@ Records the stream lost (a full receive buffer, gaps in the audit serial
 numbers) are counted and written as a line of their own
 {"lost": {...}, "events": N}, when the counts change and once at the end
 ("final": true). With --output the file is rotated by size (gzip with
---compress) and a live summary is drawn on a terminal's standard error.
+--compress). When standard error is a terminal and the JSON lines go
+elsewhere, a live summary is drawn on it (per syscall, process, action).
 SIGINT or SIGTERM stops monitor: what was read is written, the file closed.
 
 --to-profile FILE writes what was seen (native ABI) as a recording that
@@ -134,9 +135,10 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 			return err
 		}
 		opts.Out = rot
-		if isTerminal(os.Stderr) {
-			opts.Summary = os.Stderr
-		}
+	}
+	// The live summary goes to a terminal, unless the JSON lines do.
+	if out, ok := stdout.(*os.File); isTerminal(os.Stderr) && (rot != nil || ok && !isTerminal(out)) {
+		opts.Summary = os.Stderr
 	}
 	m, err := monitor.Open(opts)
 	if err != nil {
