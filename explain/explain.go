@@ -114,6 +114,9 @@ func Explain(data []byte) (*Report, error) {
 			var v any
 			return nil, fmt.Errorf("%w: invalid JSON: %s", ErrUnknownFormat, jsonerr.Describe(data, json.Unmarshal(data, &v)))
 		}
+		if trimmed[0] == '[' {
+			return nil, fmt.Errorf("%w: a JSON array, not a profile object", ErrUnknownFormat)
+		}
 		return explainOCI(data)
 	}
 	if len(data) == 0 || len(data)%8 != 0 {

@@ -199,7 +199,7 @@ func TestCompiledExplainsAlike(t *testing.T) {
 }
 
 func TestNotAProfile(t *testing.T) {
-	for _, data := range []string{"hello\n", "{\"defaultAction\": ", `{"syscalls":[]}`, "\x00\x00\x00\x00\x00\x00\x00"} {
+	for _, data := range []string{"hello\n", "{\"defaultAction\": ", `{"syscalls":[]}`, `[{"defaultAction":"SCMP_ACT_ALLOW"}]`, "\x00\x00\x00\x00\x00\x00\x00"} {
 		_, err := Explain([]byte(data))
 		if !errors.Is(err, ErrUnknownFormat) || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%q: error %v, want one line wrapping ErrUnknownFormat", data, err)

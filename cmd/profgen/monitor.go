@@ -129,8 +129,10 @@ CAP_AUDIT_READ (root).`,
 func runMonitor(stdout io.Writer, p *monitorParams) error {
 	opts := monitor.Options{Filter: p.filter, Out: stdout, ErrnoFromFilter: p.errno}
 	var rot *monitor.Rotating
+	created := false // the output file did not exist: remove it on failure
 	if p.output != "" {
-		var err error
+		_, err := os.Stat(p.output)
+		created = errors.Is(err, os.ErrNotExist)
 		if rot, err = monitor.NewRotating(p.output, p.maxMB, p.keep, p.compress); err != nil {
 			return err
 		}
@@ -144,6 +146,9 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 	if err != nil {
 		if rot != nil {
 			rot.Close()
+			if created {
+				os.Remove(p.output)
+			}
 		}
 		return err
 	}

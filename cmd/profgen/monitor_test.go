@@ -114,6 +114,17 @@ func TestMonitorBadFlags(t *testing.T) {
 	assertOneLineError(t, runProfgen(t, dir, "monitor", "--base", "p.json"), dir, "--base needs --to-profile")
 	assertOneLineError(t, runProfgen(t, dir, "monitor", "--to-profile", "x.json", "--base", "missing.json"), dir, "missing.json")
 	assertOneLineError(t, runProfgen(t, dir, "monitor", "-o", "no/such/dir/x.json"), dir, "no/such/dir")
+
+	// Without CAP_AUDIT_READ: one line naming it, and no output file.
+	cmd := exec.Command("setpriv", "--inh-caps=-audit_read", "--bounding-set=-audit_read", buildProfgen(t), "monitor", "-o", "mon.json")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "needs CAP_AUDIT_READ") || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
+		t.Errorf("without CAP_AUDIT_READ: %v, %q", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "mon.json")); err == nil {
+		t.Error("mon.json left behind by a monitor that could not start")
+	}
 }
 
 // waitFor polls cond for at most a minute.
