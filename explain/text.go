@@ -22,7 +22,11 @@ func WriteText(w io.Writer, r *Report) error {
 	if r.Kind == KindBPF {
 		kind = "raw BPF filter"
 	}
-	fmt.Fprintf(&b, "%s: %s, %d instructions compiled\n", r.File, kind, r.Instructions)
+	if r.Kind == KindOCI {
+		fmt.Fprintf(&b, "%s: %s, compiled to %d instructions\n", r.File, kind, r.Instructions)
+	} else {
+		fmt.Fprintf(&b, "%s: %s, %d instructions\n", r.File, kind, r.Instructions)
+	}
 	fmt.Fprintf(&b, "default action:   %s\n", r.DefaultAction)
 	fmt.Fprintf(&b, "architectures:    %s\n", orNone(strings.Join(r.Architectures, " ")))
 	fmt.Fprintf(&b, "attack surface:   %d of %d native syscalls allowed (Docker's default profile: %d)\n", r.AllowedCount, r.NativeCount, r.DockerDefaultAllowed)

@@ -36,6 +36,9 @@ import (
 //	errno      one getpriority (which must fail with EACCES)
 //	kill       one setpriority (the process dies of SIGSYS)
 //	wait       wait for standard input to close
+//	exec PATH  exec PATH (under the filter)
+//
+// Calls through the i386 and x32 ABIs are logged too.
 const childEnv = "PROFGEN_MONITOR_TEST_CHILD"
 
 func TestMain(m *testing.M) {
@@ -59,7 +62,10 @@ func nr(name string) uint32 {
 
 func child(args []string) int {
 	rs, err := bpf.Assemble([]bpf.Instruction{
+		bpf.LoadAbsolute{Off: 4, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AUDIT_ARCH_I386, SkipTrue: 6}, // i386: log
 		bpf.LoadAbsolute{Off: 0, Size: 4},
+		bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: x32Bit, SkipTrue: 4}, // x32: log
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr("getppid"), SkipTrue: 3},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr("getpriority"), SkipTrue: 3},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr("setpriority"), SkipTrue: 3},
@@ -104,6 +110,10 @@ func child(args []string) int {
 			return 1 // not reached
 		case "wait":
 			io.Copy(io.Discard, in)
+		case "exec":
+			err := unix.Exec(args[i+1], args[i+1:i+2], os.Environ())
+			fmt.Fprintln(os.Stderr, err)
+			return 1
 		}
 	}
 	return 0
@@ -530,6 +540,39 @@ func TestMonitorBurst(t *testing.T) {
 				t.Errorf("records lost without an overrun or a serial gap")
 			}
 		})
+	}
+}
+
+// TestMonitorABIs: a call through the i386 or x32 ABI is named by
+// libseccomp for that ABI.
+func TestMonitorABIs(t *testing.T) {
+	native, _ := abi.Native()
+	if native != "amd64" {
+		t.Skipf("the i386 and x32 calls are x86_64's; this machine is %s", native)
+	}
+	bin := filepath.Join(t.TempDir(), "abi")
+	if out, err := exec.Command("gcc", "-O2", "-o", bin, "testdata/abi.c").CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	c := startChild(t, "exec", bin)
+	r := startMonitor(t, Options{Filter: Filter{Pid: c.pid}})
+	c.run(t)
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	evs := r.waitEvents(t, c.pid, 2)
+	got := map[string]Syscall{}
+	for _, ev := range evs {
+		got[ev.Syscall.Arch] = ev.Syscall
+		if ev.Process.Exe != bin || ev.Action.Name != "log" {
+			t.Errorf("event %+v", ev)
+		}
+	}
+	if s := got["x86"]; s.Name != "getppid" || s.Nr != 64 {
+		t.Errorf("i386 call: %+v, want getppid (64) on x86", s)
+	}
+	if s := got["x32"]; s.Name != "getppid" || s.Nr != x32Bit|110 {
+		t.Errorf("x32 call: %+v, want getppid (0x4000006e) on x32", s)
 	}
 }
 
