@@ -129,7 +129,13 @@ func GetFilter(pid, index int) ([]unix.SockFilter, error) {
 		}
 		return nil, fmt.Errorf("process %d: attach: %w", pid, err)
 	}
-	defer unix.PtraceDetach(pid)
+	// A signal may arrive just before the interrupt: the stop reported
+	// is then its signal-delivery stop, and the signal is handed back on
+	// detach, not swallowed.
+	var resend unix.Signal
+	defer func() {
+		unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_DETACH, uintptr(pid), 0, uintptr(resend), 0, 0)
+	}()
 	if err := unix.PtraceInterrupt(pid); err != nil {
 		return nil, fmt.Errorf("process %d: interrupt: %w", pid, err)
 	}
@@ -139,6 +145,9 @@ func GetFilter(pid, index int) ([]unix.SockFilter, error) {
 	}
 	if ws.Exited() || ws.Signaled() {
 		return nil, fmt.Errorf("process %d: %w: it exited", pid, ErrNoProcess)
+	}
+	if event := uint32(ws) >> 16 & 0xff; ws.Stopped() && event != unix.PTRACE_EVENT_STOP {
+		resend = ws.StopSignal()
 	}
 	n, err := getFilter(pid, index, nil)
 	if err != nil {
