@@ -220,6 +220,7 @@ type analysis struct {
 	// value no ABI has: what the filter does without an architecture
 	// check.
 	anyArch *archResult
+	defRet  uint32
 }
 
 // bogusArch is a seccomp_data.arch value of no architecture.
@@ -252,6 +253,9 @@ func analyze(prog []unix.SockFilter) (*analysis, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.computeDefault(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -270,24 +274,49 @@ func (p *prober) runArch(pa probeArch, table []syscallEntry) (*archResult, error
 // native is the native architecture's result.
 func (a *analysis) native() *archResult { return a.arches[0] }
 
-// defaultRet is the most common return value among the native syscalls
-// whose verdict does not depend on arguments: the profile's default
-// action.
+// defaultRet is the profile's default action: what the filter returns for
+// syscall numbers no profile can name, the gaps of the native table below
+// its highest number (an ENOSYS stub for numbers above the highest a
+// profile names, as runc adds, does not reach them). On a table without
+// gaps it is the most common return value among the syscalls decided by
+// number alone.
 func (a *analysis) defaultRet() uint32 {
+	return a.defRet
+}
+
+func (a *analysis) computeDefault() error {
+	nat := a.native()
 	count := map[uint32]int{}
-	for _, v := range a.native().verdicts {
-		if !v.conditional() {
-			count[v.ret]++
+	named := map[int32]bool{}
+	var top int32
+	for _, s := range nat.syscalls {
+		named[s.nr] = true
+		top = max(top, s.nr)
+	}
+	for n := nat.base; n < top; n++ {
+		if named[n] {
+			continue
+		}
+		ret, err := a.prober.vm.Run(replay.SeccompData{Nr: n, Arch: nat.audit})
+		if err != nil {
+			return err
+		}
+		count[ret]++
+	}
+	if len(count) == 0 {
+		for _, v := range nat.verdicts {
+			if !v.conditional() {
+				count[v.ret]++
+			}
 		}
 	}
-	var best uint32
 	n := -1
 	for ret, c := range count {
-		if c > n || c == n && ret < best {
-			best, n = ret, c
+		if c > n || c == n && ret < a.defRet {
+			a.defRet, n = ret, c
 		}
 	}
-	return best
+	return nil
 }
 
 // allowsArgs reports whether the native filter allows name with the given

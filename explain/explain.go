@@ -37,7 +37,8 @@ type Report struct {
 	Kind string `json:"kind"`
 	// Instructions is the length of the (compiled) filter.
 	Instructions int `json:"instructions"`
-	// DefaultAction is what the filter does with most native syscalls.
+	// DefaultAction is what the filter does with native syscall numbers
+	// it does not name (see analysis.defaultRet).
 	DefaultAction seccomp.Action `json:"defaultAction"`
 	// Architectures are the ABIs (libseccomp names) through which some
 	// syscall is allowed, native first.
@@ -416,8 +417,10 @@ func (r *Report) judge(a *analysis) error {
 		r.Warnings = append(r.Warnings, "execve has argument rules but execveat is allowed without any: the rules are bypassed through execveat")
 	}
 	for _, ar := range a.arches {
-		if ar.arch == "x86" || ar.arch == "arm" {
-			continue // 32-bit ABIs: the arguments are 32 bits
+		if ar.arch != a.native().arch {
+			// i386, arm: 32-bit arguments. x32: libseccomp compares
+			// its arguments on 32 bits by design.
+			continue
 		}
 		for i, v := range ar.verdicts {
 			if lo := v.lowOnly(); len(lo) > 0 {

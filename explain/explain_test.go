@@ -3,6 +3,9 @@ package explain
 import (
 	"bytes"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -223,4 +226,29 @@ func TestDockerDefault(t *testing.T) {
 	if n < 250 || n >= r.NativeCount {
 		t.Errorf("dockerDefaultAllowed %d of %d native syscalls", n, r.NativeCount)
 	}
+	// Docker's own file: an allowlist that allows most syscalls still
+	// has the default action errno.
+	data, err := os.ReadFile(filepath.Join(mobyDir(t), "default.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Explain(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.DefaultAction.String() != "errno(EPERM)" || hasWarning(d, "default action") || d.AllowedCount < 250 {
+		t.Errorf("Docker's default.json: default %s, %d allowed, warnings %q", d.DefaultAction, d.AllowedCount, d.Warnings)
+	}
+	if !slices.ContainsFunc(d.DangerousAllowed, func(x Dangerous) bool { return x.Name == "personality" && x.Conditional }) {
+		t.Errorf("Docker's default.json: dangerous %+v, want personality (conditional)", d.DangerousAllowed)
+	}
+}
+
+// mobyDir is the module directory of github.com/moby/profiles/seccomp.
+func mobyDir(t *testing.T) string {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/moby/profiles/seccomp").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
