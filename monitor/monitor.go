@@ -169,8 +169,14 @@ func (m *Monitor) Run(ctx context.Context) error {
 	for {
 		select {
 		case rec, ok := <-recs:
-			if !ok {
-				return stop(<-readErr)
+			if !ok { // the reader stopped
+				var err error
+				select {
+				case err = <-readErr:
+					err = fmt.Errorf("monitor: %w", err)
+				default:
+				}
+				return stop(err)
 			}
 			if err := m.take(rec); err != nil {
 				return stop(err)

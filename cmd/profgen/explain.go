@@ -75,7 +75,9 @@ func runExplain(stdout io.Writer, p *explainParams) error {
 			err = explain.WriteJSON(stdout, r)
 		} else {
 			if i > 0 {
-				io.WriteString(stdout, "\n")
+				if _, err := io.WriteString(stdout, "\n"); err != nil {
+					return err
+				}
 			}
 			err = explain.WriteText(stdout, r)
 		}
