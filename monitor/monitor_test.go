@@ -414,7 +414,7 @@ func TestMonitorRotation(t *testing.T) {
 	if min, max := int(total/(1<<20)), int(total/(1<<20-MaxBatch)); len(gz) < min || len(gz) > max || len(gz) < 2 {
 		t.Errorf("%d gzip files for %d bytes, want %d..%d (and at least 2)", len(gz), total, min, max)
 	}
-	if uint64(calls) != events+lost.Missed && events != calls {
+	if events > calls || events+lost.Missed < calls {
 		t.Errorf("%d events and %d missed for %d calls", events, lost.Missed, calls)
 	}
 	// Every event line and the lost lines are in the files.
