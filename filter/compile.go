@@ -31,6 +31,10 @@ type CompileOptions struct {
 	// NoNewPrivs sets PR_SET_NO_NEW_PRIVS when the filter is loaded
 	// through libseccomp. The default, false, leaves it to the caller.
 	NoNewPrivs bool
+	// Arches are architectures the filter admits besides the profile's
+	// own, as runc adds those an OCI profile lists: libseccomp translates
+	// every rule to each of them by name.
+	Arches []abi.Arch
 }
 
 // NewFilter builds the libseccomp filter that enforces p: p's default
@@ -74,6 +78,15 @@ func NewFilter(p *learn.Profile, opts CompileOptions) (*seccomp.ScmpFilter, erro
 	}()
 	if err := f.SetBadArchAction(bad); err != nil {
 		return nil, fmt.Errorf("compile profile: set bad-arch action: %w", err)
+	}
+	for _, a := range opts.Arches {
+		sa, err := a.ScmpArch()
+		if err != nil {
+			return nil, fmt.Errorf("compile profile: %w", err)
+		}
+		if err := f.AddArch(sa); err != nil {
+			return nil, fmt.Errorf("compile profile: add architecture %s: %w", a, err)
+		}
 	}
 	if err := f.SetNoNewPrivsBit(opts.NoNewPrivs); err != nil {
 		return nil, fmt.Errorf("compile profile: set no_new_privs attribute: %w", err)

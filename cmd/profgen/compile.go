@@ -3,8 +3,8 @@ package main
 import (
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/filter"
+	"github.com/profgen/profgen/learn"
 )
 
 // compileProfile is the project's one profile compiler as the emit

@@ -27,6 +27,9 @@ as an OCI seccomp profile, and proves it by replaying the workload under it.`,
 		newReplayCmd(),
 		newMergeCmd(),
 		newDiffCmd(),
+		newExplainCmd(),
+		newDumpCmd(),
+		newMonitorCmd(),
 	)
 	return root
 }

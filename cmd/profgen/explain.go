@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/profgen/profgen/explain"
+)
+
+type explainParams struct {
+	json  bool
+	files []string
+}
+
+func (p *explainParams) validate(args []string) error {
+	if len(args) == 0 {
+		return errors.New("explain needs at least one FILE (an OCI profile or a raw BPF filter)")
+	}
+	p.files = args
+	return nil
+}
+
+func newExplainCmd() *cobra.Command {
+	var p explainParams
+	cmd := &cobra.Command{
+		Use:   "explain [--json] FILE...",
+		Short: "Judge a seccomp profile or filter: what it allows, its attack surface and weaknesses",
+		Long: `explain reads an OCI/Docker seccomp profile or a raw BPF filter (an array of
+struct sock_filter as 'profgen dump' writes it; told apart by the content) and
+prints its default action, the architectures it admits, the syscalls it
+allows without conditions and those it decides on their arguments.
+
+A profile is compiled with libseccomp first, and every verdict comes from
+running the filter in a BPF VM over every syscall number of every
+architecture, so a profile and its compiled form explain alike.
+
+It compares the number of syscalls allowed with the native syscall table and
+with Docker's default profile, lists the well-known dangerous syscalls still
+allowed (docs/operations.md says why each is dangerous) and warns about a
+default action that allows, a missing architecture check, x32 or i386
+admitted, execve without execveat, conditions runc turns into OR, 32-bit
+comparisons of 64-bit arguments and names this libseccomp does not know.
+
+With --json each FILE gives one JSON object with the same fields.`,
+		Example: `  profgen explain seccomp.json
+  profgen explain --json seccomp.json | jq '.allowedCount, .dockerDefaultAllowed'
+  profgen dump --pid 1234 -o filter.bpf && profgen explain filter.bpf`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.validate(args); err != nil {
+				return err
+			}
+			return runExplain(cmd.OutOrStdout(), &p)
+		},
+	}
+	cmd.Flags().BoolVar(&p.json, "json", false, "print one JSON object per FILE")
+	return cmd
+}
+
+func runExplain(stdout io.Writer, p *explainParams) error {
+	// Every file is read and judged before anything is printed: a bad
+	// file is one error, not half a report.
+	var reports []*explain.Report
+	for _, f := range p.files {
+		r, err := explain.File(f)
+		if err != nil {
+			return err
+		}
+		reports = append(reports, r)
+	}
+	for i, r := range reports {
+		var err error
+		if p.json {
+			err = explain.WriteJSON(stdout, r)
+		} else {
+			if i > 0 {
+				if _, err := io.WriteString(stdout, "\n"); err != nil {
+					return err
+				}
+			}
+			err = explain.WriteText(stdout, r)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/profgen/profgen/monitor"
+)
+
+type monitorParams struct {
+	filter    monitor.Filter
+	output    string
+	maxSize   string
+	maxMB     int
+	keep      int
+	compress  bool
+	toProfile string
+	base      string
+	errno     bool
+}
+
+func (p *monitorParams) validate(cmd *cobra.Command) error {
+	if err := p.filter.Validate(); err != nil {
+		return err
+	}
+	if p.output == "" {
+		for _, f := range []string{"max-size", "keep", "compress"} {
+			if cmd.Flags().Changed(f) {
+				return fmt.Errorf("--%s needs --output FILE", f)
+			}
+		}
+	}
+	mb, err := monitor.ParseSize(p.maxSize)
+	if err != nil {
+		return fmt.Errorf("--max-size: %w", err)
+	}
+	p.maxMB = mb
+	if p.keep < 0 {
+		return fmt.Errorf("--keep %d: want 0 (keep all) or more", p.keep)
+	}
+	if p.base != "" {
+		if p.toProfile == "" {
+			return errors.New("--base needs --to-profile FILE")
+		}
+		abs, err := filepath.Abs(p.base)
+		if err != nil {
+			return fmt.Errorf("--base: %w", err)
+		}
+		if _, err := readProfile(abs); err != nil {
+			return fmt.Errorf("--base: %w", err)
+		}
+		p.base = abs
+	}
+	if p.toProfile != "" {
+		if st, err := os.Stat(filepath.Dir(p.toProfile)); err != nil || !st.IsDir() {
+			return fmt.Errorf("--to-profile %s: directory %s does not exist", p.toProfile, filepath.Dir(p.toProfile))
+		}
+	}
+	return nil
+}
+
+func newMonitorCmd() *cobra.Command {
+	var p monitorParams
+	cmd := &cobra.Command{
+		Use:   "monitor [--pid PID] [--comm NAME] [--exe PATH] [--cgroup PATH] [--container ID] [-o FILE [--max-size 100M] [--keep 10] [--compress]] [--to-profile FILE [--base PROFILE]]",
+		Short: "Log seccomp denials and logged calls of the machine as JSON lines",
+		Long: `monitor reads the kernel's seccomp audit records (type 1326) from the audit
+netlink multicast group, for the whole machine or for the processes the
+filters select (all given filters must match), and writes one JSON object a
+line: timestamp, process {pid, comm, exe, uid}, syscall {name, nr, arch}
+named for the ABI the call was made through, action {name, errno, ...}
+decoded, and details {ip, serial, session}. The kernel's record carries the
+action but not the errno number; --errno-from-filter reads each denied
+process's filter once (ptrace, CAP_SYS_ADMIN) and runs it for the call to
+find it ("errnoFromFilter": true).
+
+The kernel writes a record for kill actions always, for SCMP_ACT_LOG always,
+and for errno, trap, trace and user_notif only when the filter was loaded
+with SECCOMP_FILTER_FLAG_LOG (OCI "flags": ["SECCOMP_FILTER_FLAG_LOG"]).
+
+Records the stream lost (a full receive buffer, gaps in the audit serial
+numbers) are counted and written as a line of their own
+{"lost": {...}, "events": N}, when the counts change and once at the end
+("final": true). With --output the file is rotated by size (gzip with
+--compress). When standard error is a terminal and the JSON lines go
+elsewhere, a live summary is drawn on it (per syscall, process, action).
+SIGINT or SIGTERM stops monitor: what was read is written, the file closed.
+
+--to-profile FILE writes what was seen (native ABI) as a recording that
+'profgen emit' learns from and 'profgen merge' takes; with --base PROFILE,
+the profile the workload runs under, emit adds what was seen to it. Needs
+CAP_AUDIT_READ (root).`,
+		Example: `  sudo profgen monitor --comm nginx
+  sudo profgen monitor -o /var/log/profgen/seccomp.json --max-size 100M --keep 10 --compress
+  sudo profgen monitor --container 3f2a9c --to-profile seen.json --base seccomp.json
+  profgen emit -o seccomp-next.json seen.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := p.validate(cmd); err != nil {
+				return err
+			}
+			return runMonitor(cmd.OutOrStdout(), &p)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&p.filter.Pid, "pid", 0, "only records of this process (thread group) id")
+	f.StringVar(&p.filter.Comm, "comm", "", "only records of threads with this name")
+	f.StringVar(&p.filter.Exe, "exe", "", "only records of processes running this executable (full path)")
+	f.StringVar(&p.filter.Cgroup, "cgroup", "", "only records of processes in this cgroup v2 path (as /proc/PID/cgroup shows it) or below")
+	f.StringVar(&p.filter.Container, "container", "", "only records of processes of the container with this id (or id prefix), found by the engine's cgroup naming")
+	f.StringVarP(&p.output, "output", "o", "", "append to FILE instead of standard output, rotated by size")
+	f.StringVar(&p.maxSize, "max-size", "100M", "with --output: rotate when the file would grow past this size (whole M or G)")
+	f.IntVar(&p.keep, "keep", 10, "with --output: rotated files to keep (0: all)")
+	f.BoolVar(&p.compress, "compress", false, "with --output: gzip rotated files")
+	f.StringVar(&p.toProfile, "to-profile", "", "at the end, write what was seen as a recording for emit and merge")
+	f.StringVar(&p.base, "base", "", "with --to-profile: the OCI profile the monitored workload runs under")
+	f.BoolVar(&p.errno, "errno-from-filter", false, "find the errno number of errno denials (not in the kernel's record) by reading the caller's filter with ptrace, once per process")
+	return cmd
+}
+
+func runMonitor(stdout io.Writer, p *monitorParams) error {
+	opts := monitor.Options{Filter: p.filter, Out: stdout, ErrnoFromFilter: p.errno}
+	var rot *monitor.Rotating
+	created := false // the output file did not exist: remove it on failure
+	if p.output != "" {
+		_, err := os.Stat(p.output)
+		created = errors.Is(err, os.ErrNotExist)
+		if rot, err = monitor.NewRotating(p.output, p.maxMB, p.keep, p.compress); err != nil {
+			return err
+		}
+		opts.Out = rot
+	}
+	// The live summary goes to a terminal, unless the JSON lines do.
+	if out, ok := stdout.(*os.File); isTerminal(os.Stderr) && (rot != nil || ok && !isTerminal(out)) {
+		opts.Summary = os.Stderr
+	}
+	m, err := monitor.Open(opts)
+	if err != nil {
+		if rot != nil {
+			rot.Close()
+			if created {
+				os.Remove(p.output)
+			}
+		}
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintln(os.Stderr, "profgen: monitor: reading seccomp audit records; SIGINT or SIGTERM stops")
+	runErr := m.Run(ctx)
+	if rot != nil {
+		if err := rot.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	events, lost := m.Stats()
+	fmt.Fprintf(os.Stderr, "profgen: monitor: %d events; lost: missed %d, overruns %d, malformed %d, unattributed %d\n",
+		events, lost.Missed, lost.Overruns, lost.Malformed, lost.Unattributed)
+	if p.toProfile != "" {
+		rec, err := m.Fragment("profgen "+version, p.base)
+		if err != nil {
+			return fmt.Errorf("--to-profile: %w", err)
+		}
+		if err := rec.WriteFile(p.toProfile); err != nil {
+			return fmt.Errorf("--to-profile: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "profgen: wrote %s (%d syscalls)\n", p.toProfile, len(rec.Syscalls))
+	}
+	return nil
+}

@@ -1,0 +1,495 @@
+package explain
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	dockerseccomp "github.com/moby/profiles/seccomp"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/filter"
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/jsonerr"
+	"github.com/profgen/profgen/internal/seccomp"
+)
+
+// Input kinds of Report.Kind.
+const (
+	KindOCI = "oci"
+	KindBPF = "bpf"
+)
+
+// Report is what Explain finds. Its JSON form is what `profgen explain
+// --json` prints.
+type Report struct {
+	File string `json:"file"`
+	// Kind is KindOCI (a JSON profile) or KindBPF (a raw filter).
+	Kind string `json:"kind"`
+	// Instructions is the length of the (compiled) filter.
+	Instructions int `json:"instructions"`
+	// DefaultAction is what the filter does with native syscall numbers
+	// it does not name (see analysis.defaultRet).
+	DefaultAction seccomp.Action `json:"defaultAction"`
+	// Architectures are the ABIs (libseccomp names) through which some
+	// syscall is allowed, native first.
+	Architectures []string `json:"architectures"`
+	// Allowed are the native syscalls allowed (or logged) whatever the
+	// arguments, sorted.
+	Allowed []string `json:"allowed"`
+	// Conditional are the native syscalls whose verdict depends on their
+	// arguments.
+	Conditional []Conditional `json:"conditional"`
+	// Other are native syscalls denied with another action than the
+	// default (an ENOSYS stub, a kill among errno denials).
+	Other []Other `json:"otherActions,omitempty"`
+	// AllowedCount is len(Allowed) + len(Conditional): the native
+	// syscalls a process can make in some case.
+	AllowedCount int `json:"allowedCount"`
+	// NativeCount is the number of native syscalls libseccomp knows.
+	NativeCount int `json:"nativeCount"`
+	// DockerDefaultAllowed is AllowedCount of Docker's default profile
+	// (github.com/moby/profiles/seccomp) for a container with Docker's
+	// default capabilities on this machine.
+	DockerDefaultAllowed int `json:"dockerDefaultAllowed"`
+	// DangerousAllowed are the well-known dangerous syscalls allowed.
+	DangerousAllowed []Dangerous `json:"dangerousAllowed"`
+	// Warnings are weaknesses of the profile, one sentence each.
+	Warnings []string `json:"warnings"`
+	// Notes say how the profile was read (entries left out, as runc
+	// would).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Conditional is a syscall allowed or denied depending on its arguments.
+type Conditional struct {
+	Name string `json:"name"`
+	// Args are the argument indexes the filter reads with every argument
+	// zero.
+	Args []int `json:"args"`
+	// Rules are the profile's rules (OCI input only), in profgen's
+	// notation; they OR.
+	Rules []string `json:"rules,omitempty"`
+}
+
+// Other is a syscall denied with an action other than the default.
+type Other struct {
+	Name   string         `json:"name"`
+	Action seccomp.Action `json:"action"`
+}
+
+// ErrUnknownFormat is returned (wrapped) for a file that is neither a JSON
+// profile nor a raw BPF filter.
+var ErrUnknownFormat = errors.New("neither a JSON seccomp profile nor a raw BPF filter")
+
+// File reads and explains the profile or filter in path.
+func File(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("explain: %w", err)
+	}
+	r, err := Explain(data)
+	if err != nil {
+		return nil, fmt.Errorf("explain %s: %w", path, err)
+	}
+	r.File = path
+	return r, nil
+}
+
+// Explain explains data, an OCI/Docker JSON profile or a raw BPF filter
+// (an array of struct sock_filter in native byte order, as the kernel
+// holds it and `profgen dump` writes it), told apart by their content.
+func Explain(data []byte) (*Report, error) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		if !json.Valid(data) {
+			var v any
+			return nil, fmt.Errorf("%w: invalid JSON: %s", ErrUnknownFormat, jsonerr.Describe(data, json.Unmarshal(data, &v)))
+		}
+		if trimmed[0] == '[' {
+			return nil, fmt.Errorf("%w: a JSON array, not a profile object", ErrUnknownFormat)
+		}
+		return explainOCI(data)
+	}
+	if len(data) == 0 || len(data)%8 != 0 {
+		return nil, fmt.Errorf("%w (%d bytes, not JSON and not a multiple of 8)", ErrUnknownFormat, len(data))
+	}
+	prog, err := seccomp.DecodeFilter(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, err)
+	}
+	r, err := explainProgram(prog)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, err)
+	}
+	r.Kind = KindBPF
+	return r, nil
+}
+
+// ociDoc is what explain reads of a profile besides what emit.ParseOCI
+// reads: Docker's archMap and the raw entries.
+type ociDoc struct {
+	specs.LinuxSeccomp
+	ArchMap []struct {
+		Arch      specs.Arch   `json:"architecture"`
+		SubArches []specs.Arch `json:"subArchitectures"`
+	} `json:"archMap"`
+}
+
+func explainOCI(data []byte) (*Report, error) {
+	var doc ociDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%w: %s", emit.ErrProfile, jsonerr.Describe(data, err))
+	}
+	if doc.DefaultAction == "" {
+		return nil, fmt.Errorf("%w: no defaultAction (not a seccomp profile)", ErrUnknownFormat)
+	}
+	native, err := abi.Native()
+	if err != nil {
+		return nil, err
+	}
+	var warnings []string
+	// Names this libseccomp does not know: runc drops them with a
+	// warning, so explain does too, before the one OCI reader sees them.
+	cleaned, unknown, err := pruneUnknown(data, native)
+	if err != nil {
+		return nil, err
+	}
+	if len(unknown) > 0 {
+		warnings = append(warnings, fmt.Sprintf("names unknown to this libseccomp (runc drops them with a warning, so they are not allowed here): %s", strings.Join(unknown, " ")))
+	}
+	p, err := emit.ParseOCI(cleaned)
+	if err != nil {
+		return nil, err
+	}
+	// The architectures runc adds to the filter: the document's, or for
+	// Docker's archMap the native entry and its sub-architectures.
+	archNames := doc.Architectures
+	for _, m := range doc.ArchMap {
+		if m.Arch == specs.Arch(native.OCI()) {
+			archNames = append(append(archNames, m.Arch), m.SubArches...)
+		}
+	}
+	var extra []abi.Arch
+	for _, n := range archNames {
+		a, err := abi.FromOCI(string(n))
+		if err != nil {
+			warnings = append(warnings, fmt.Sprintf("architecture %s unknown to this libseccomp", n))
+			continue
+		}
+		if a != native && !slices.Contains(extra, a) {
+			extra = append(extra, a)
+		}
+	}
+	prog, err := filter.Compile(p, filter.CompileOptions{Arches: extra})
+	if err != nil {
+		return nil, err
+	}
+	r, err := explainProgram(prog)
+	if err != nil {
+		return nil, err
+	}
+	r.Kind = KindOCI
+	r.Notes = p.Notes
+	r.Warnings = append(warnings, r.Warnings...)
+	for i, c := range r.Conditional {
+		if s := p.Lookup(c.Name); s != nil {
+			for _, rule := range s.Rules {
+				r.Conditional[i].Rules = append(r.Conditional[i].Rules, rule.String())
+			}
+		}
+	}
+	// runc turns two conditions on one argument of an entry into rules
+	// of their own, which OR.
+	for _, e := range doc.Syscalls {
+		idx := map[uint]int{}
+		for _, a := range e.Args {
+			idx[a.Index]++
+		}
+		for i, n := range idx {
+			if n > 1 {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %d conditions on argument %d, which runc turns into alternatives (OR), not AND", strings.Join(e.Names, ","), n, i))
+			}
+		}
+	}
+	return r, nil
+}
+
+// pruneUnknown returns the profile data without the syscall names
+// libseccomp does not know on arch (and without entries left with no
+// name), and those names.
+func pruneUnknown(data []byte, arch abi.Arch) ([]byte, []string, error) {
+	var generic map[string]any
+	if err := json.Unmarshal(data, &generic); err != nil {
+		return nil, nil, fmt.Errorf("%w: %s", emit.ErrProfile, jsonerr.Describe(data, err))
+	}
+	entries, ok := generic["syscalls"].([]any)
+	if !ok {
+		return data, nil, nil
+	}
+	var unknown []string
+	kept := entries[:0]
+	for _, e := range entries {
+		m, ok := e.(map[string]any)
+		if !ok {
+			kept = append(kept, e)
+			continue
+		}
+		names, _ := m["names"].([]any)
+		var keep []any
+		for _, n := range names {
+			s, _ := n.(string)
+			if _, err := abi.SyscallNumber(arch, s); errors.Is(err, abi.ErrUnknownSyscall) {
+				unknown = append(unknown, s)
+				continue
+			}
+			keep = append(keep, n)
+		}
+		if len(names) > 0 && len(keep) == 0 {
+			continue
+		}
+		if len(names) > 0 {
+			m["names"] = keep
+		}
+		kept = append(kept, m)
+	}
+	if len(unknown) == 0 {
+		return data, nil, nil
+	}
+	generic["syscalls"] = kept
+	out, err := json.Marshal(generic)
+	return out, unknown, err
+}
+
+// explainProgram analyses a compiled or raw filter.
+func explainProgram(prog []unix.SockFilter) (*Report, error) {
+	a, err := analyze(prog)
+	if err != nil {
+		return nil, err
+	}
+	r := report(a)
+	r.Instructions = len(prog)
+	docker, err := dockerDefaultAllowed()
+	if err != nil {
+		return nil, err
+	}
+	r.DockerDefaultAllowed = docker
+	if err := r.judge(a); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// report fills in the fields that follow from the verdicts alone.
+func report(a *analysis) *Report {
+	def := a.defaultRet()
+	nat := a.native()
+	r := &Report{
+		DefaultAction: seccomp.DecodeRet(def),
+		NativeCount:   len(nat.syscalls),
+		Allowed:       []string{},
+		Conditional:   []Conditional{},
+	}
+	for _, ar := range a.arches {
+		if ar.admitted() {
+			r.Architectures = append(r.Architectures, string(ar.arch))
+		}
+	}
+	for i, s := range nat.syscalls {
+		v := nat.verdicts[i]
+		act := seccomp.DecodeRet(v.ret)
+		switch {
+		case v.conditional():
+			args, _ := v.args()
+			r.Conditional = append(r.Conditional, Conditional{Name: s.name, Args: args})
+		case act.Allows():
+			r.Allowed = append(r.Allowed, s.name)
+		case v.ret != def:
+			r.Other = append(r.Other, Other{Name: s.name, Action: act})
+		}
+	}
+	sort.Strings(r.Allowed)
+	sort.Slice(r.Conditional, func(i, j int) bool { return r.Conditional[i].Name < r.Conditional[j].Name })
+	sort.Slice(r.Other, func(i, j int) bool { return r.Other[i].Name < r.Other[j].Name })
+	r.AllowedCount = len(r.Allowed) + len(r.Conditional)
+	return r
+}
+
+// cloneNamespaceFlags are the clone flags that create namespaces.
+var cloneNamespaceFlags = []struct {
+	name string
+	flag uint64
+}{
+	{"CLONE_NEWUSER", unix.CLONE_NEWUSER},
+	{"CLONE_NEWNS", unix.CLONE_NEWNS},
+	{"CLONE_NEWPID", unix.CLONE_NEWPID},
+	{"CLONE_NEWNET", unix.CLONE_NEWNET},
+	{"CLONE_NEWUTS", unix.CLONE_NEWUTS},
+	{"CLONE_NEWIPC", unix.CLONE_NEWIPC},
+	{"CLONE_NEWCGROUP", unix.CLONE_NEWCGROUP},
+	{"CLONE_NEWTIME", unix.CLONE_NEWTIME},
+}
+
+// judge fills in DangerousAllowed and Warnings.
+func (r *Report) judge(a *analysis) error {
+	nat := a.native()
+	r.DangerousAllowed = []Dangerous{}
+	for _, d := range dangerous {
+		v, ok := nat.lookup(d.Name)
+		if !ok {
+			continue
+		}
+		if v.conditional() || seccomp.DecodeRet(v.ret).Allows() {
+			d.Conditional = v.conditional()
+			r.DangerousAllowed = append(r.DangerousAllowed, d)
+		}
+	}
+	if v, ok := nat.lookup("clone"); ok && (v.conditional() || seccomp.DecodeRet(v.ret).Allows()) {
+		var flags []string
+		for _, f := range cloneNamespaceFlags {
+			// clone's flags are argument 0 on every architecture
+			// profgen runs on (x86_64, arm64).
+			ok, err := a.allowsArgs("clone", [6]uint64{f.flag | uint64(unix.SIGCHLD)})
+			if err != nil {
+				return err
+			}
+			if ok {
+				flags = append(flags, f.name)
+			}
+		}
+		if len(flags) > 0 {
+			r.DangerousAllowed = append(r.DangerousAllowed, Dangerous{
+				Name: "clone", Conditional: v.conditional(),
+				Why: cloneWhy + ": allowed with " + strings.Join(flags, ", "),
+			})
+		}
+	}
+	sort.Slice(r.DangerousAllowed, func(i, j int) bool { return r.DangerousAllowed[i].Name < r.DangerousAllowed[j].Name })
+
+	r.Warnings = []string{}
+	if r.DefaultAction.Allows() {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("default action %s: every syscall not named is allowed, including those of newer kernels", r.DefaultAction))
+	}
+	anyAllowed := 0
+	for _, v := range a.anyArch.verdicts {
+		if v.conditional() || seccomp.DecodeRet(v.ret).Allows() {
+			anyAllowed++
+		}
+	}
+	if anyAllowed > 0 {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("no architecture check: %d syscall numbers are allowed whatever the ABI, so a call through another ABI (i386, x32) with the same number is a different syscall let through", anyAllowed))
+	}
+	for _, ar := range a.arches[1:] {
+		if !ar.admitted() {
+			continue
+		}
+		n := 0
+		for _, v := range ar.verdicts {
+			if v.conditional() || seccomp.DecodeRet(v.ret).Allows() {
+				n++
+			}
+		}
+		label := string(ar.arch)
+		if ar.arch == "x86" {
+			label = "i386 (x86)"
+		}
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s syscalls admitted (%d allowed): a second ABI with its own numbers and weaker-checked arguments; allow only the native one unless 32-bit programs run", label, n))
+	}
+	execve, _ := nat.lookup("execve")
+	execveat, _ := nat.lookup("execveat")
+	execveOK := execve.conditional() || seccomp.DecodeRet(execve.ret).Allows()
+	execveatOK := execveat.conditional() || seccomp.DecodeRet(execveat.ret).Allows()
+	switch {
+	case execveOK && !execveatOK && !execveat.conditional() && execveat.ret == a.defaultRet():
+		r.Warnings = append(r.Warnings, "execve is allowed but execveat is not considered (it gets the default action): a program that runs others through execveat (fexecve) fails, and a rule meant for execve does not cover it")
+	case !execveOK && execveatOK:
+		r.Warnings = append(r.Warnings, "execve is denied but execveat is allowed: execveat runs programs just the same")
+	case execve.conditional() && !execveat.conditional() && execveatOK:
+		r.Warnings = append(r.Warnings, "execve has argument rules but execveat is allowed without any: the rules are bypassed through execveat")
+	}
+	for _, ar := range a.arches {
+		if ar.arch != a.native().arch {
+			// i386, arm: 32-bit arguments. x32: libseccomp compares
+			// its arguments on 32 bits by design.
+			continue
+		}
+		for i, v := range ar.verdicts {
+			if lo := v.lowOnly(); len(lo) > 0 {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%s on %s: argument %s compared on its low 32 bits only: a 64-bit value with high bits set passes (CVE-2019-9893)", ar.syscalls[i].name, ar.arch, joinInts(lo)))
+			}
+		}
+	}
+	return nil
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ",")
+}
+
+// dockerDefaultCaps are the capabilities Docker gives a container by
+// default (moby's oci/caps.DefaultCapabilities); entries of its profile
+// that need others are left out, as for such a container.
+var dockerDefaultCaps = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+}
+
+var dockerCount struct {
+	once sync.Once
+	n    int
+	err  error
+}
+
+// dockerDefaultAllowed is AllowedCount of Docker's default profile,
+// analysed like any other.
+func dockerDefaultAllowed() (int, error) {
+	dockerCount.once.Do(func() { dockerCount.n, dockerCount.err = dockerAllowed() })
+	return dockerCount.n, dockerCount.err
+}
+
+func dockerAllowed() (int, error) {
+	spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: dockerDefaultCaps}}}
+	doc, err := dockerseccomp.GetDefaultProfile(spec)
+	if err != nil {
+		return 0, fmt.Errorf("docker's default profile: %w", err)
+	}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return 0, fmt.Errorf("docker's default profile: %w", err)
+	}
+	native, err := abi.Native()
+	if err != nil {
+		return 0, err
+	}
+	// It names syscalls newer than this libseccomp; runc drops them.
+	data, _, err = pruneUnknown(data, native)
+	if err != nil {
+		return 0, fmt.Errorf("docker's default profile: %w", err)
+	}
+	p, err := emit.ParseOCI(data)
+	if err != nil {
+		return 0, fmt.Errorf("docker's default profile: %w", err)
+	}
+	prog, err := filter.Compile(p, filter.CompileOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("docker's default profile: %w", err)
+	}
+	a, err := analyze(prog)
+	if err != nil {
+		return 0, fmt.Errorf("docker's default profile: %w", err)
+	}
+	return report(a).AllowedCount, nil
+}

@@ -1,0 +1,139 @@
+package monitor
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/profgen/profgen/internal/audit"
+)
+
+// Filter selects records; an empty field selects everything. A record is
+// kept when it matches every field set.
+type Filter struct {
+	// Pid is the caller's process (thread group) id.
+	Pid int
+	// Comm is the calling thread's name, exactly.
+	Comm string
+	// Exe is the caller's executable, exactly.
+	Exe string
+	// Cgroup is a cgroup v2 path as /proc/PID/cgroup shows it
+	// ("/system.slice/nginx.service"): the caller must be in it or below.
+	Cgroup string
+	// Container is a container id, or a prefix of one: the caller must
+	// be in a cgroup the engine named after it (docker-ID.scope,
+	// libpod-ID.scope, crio-ID.scope, cri-containerd-ID.scope, or a
+	// directory ID under docker/ or kubepods), in any hierarchy.
+	Container string
+}
+
+// needsCgroup reports whether matching reads the caller's cgroups.
+func (f *Filter) needsCgroup() bool { return f.Cgroup != "" || f.Container != "" }
+
+// Validate checks f once.
+func (f *Filter) Validate() error {
+	if f.Pid < 0 {
+		return fmt.Errorf("--pid %d: not a process id", f.Pid)
+	}
+	if f.Cgroup != "" {
+		if !strings.HasPrefix(f.Cgroup, "/") {
+			return fmt.Errorf("--cgroup %q: give the path as /proc/PID/cgroup shows it, starting with /", f.Cgroup)
+		}
+		f.Cgroup = path.Clean(f.Cgroup)
+	}
+	if f.Container != "" && strings.ContainsAny(f.Container, "/ ") {
+		return fmt.Errorf("--container %q: a container id has no slash or space", f.Container)
+	}
+	return nil
+}
+
+// errGone: the caller exited before its cgroups could be read.
+var errGone = errors.New("process gone")
+
+// match reports whether rec passes f; errGone when it depends on the
+// cgroup of a process that has exited.
+func (f *Filter) match(rec audit.Record) (bool, error) {
+	if f.Pid != 0 && rec.Pid != f.Pid {
+		return false, nil
+	}
+	if f.Comm != "" && rec.Comm != f.Comm {
+		return false, nil
+	}
+	if f.Exe != "" && rec.Exe != f.Exe {
+		return false, nil
+	}
+	if !f.needsCgroup() {
+		return true, nil
+	}
+	v2, all, err := cgroupsOf(rec.Pid)
+	if err != nil {
+		return false, err
+	}
+	if f.Cgroup != "" && !(v2 == f.Cgroup || f.Cgroup == "/" || strings.HasPrefix(v2, f.Cgroup+"/")) {
+		return false, nil
+	}
+	if f.Container != "" && !slicesAny(all, func(p string) bool { return inContainer(p, f.Container) }) {
+		return false, nil
+	}
+	return true, nil
+}
+
+func slicesAny(xs []string, f func(string) bool) bool {
+	for _, x := range xs {
+		if f(x) {
+			return true
+		}
+	}
+	return false
+}
+
+// cgroupsOf returns the cgroup v2 path of pid and the paths of all its
+// hierarchies (v1 and v2).
+func cgroupsOf(pid int) (v2 string, all []string, err error) {
+	fh, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
+	if err != nil {
+		return "", nil, errGone
+	}
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		// hierarchy-ID:controllers:path
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[0] == "0" && parts[1] == "" {
+			v2 = parts[2]
+		}
+		all = append(all, parts[2])
+	}
+	if err := sc.Err(); err != nil {
+		return "", nil, errGone
+	}
+	return v2, all, nil
+}
+
+// containerPrefixes are how engines name a container's cgroup (systemd
+// driver): PREFIX ID .scope.
+var containerPrefixes = []string{"docker-", "libpod-", "crio-", "cri-containerd-", "containerd-"}
+
+// inContainer reports whether the cgroup path p names a container whose id
+// starts with id.
+func inContainer(p, id string) bool {
+	for _, c := range strings.Split(p, "/") {
+		c = strings.TrimSuffix(c, ".scope")
+		for _, pre := range containerPrefixes {
+			if rest, ok := strings.CutPrefix(c, pre); ok && strings.HasPrefix(rest, id) {
+				return true
+			}
+		}
+		// cgroupfs driver: /docker/ID, /kubepods/.../ID, /libpod_parent/libpod-ID
+		if len(c) == 64 && strings.HasPrefix(c, id) {
+			return true
+		}
+	}
+	return false
+}
