@@ -7,9 +7,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/replay"
-	"github.com/profgen/profgen/internal/audit"
 )
 
 // errnoFinder finds the errno number of an errno denial, which the

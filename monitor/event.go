@@ -9,8 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
-	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/seccomp"
 )
 
 // Event is one seccomp audit record, as monitor writes it.

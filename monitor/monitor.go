@@ -15,8 +15,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
-	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/seccomp"
 )
 
 // MaxBatch bounds the bytes monitor hands Out in one Write; writes hold
