@@ -152,9 +152,13 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 		}
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// monitor stops on these itself, flushing what it read (main would
+	// otherwise die of them).
+	stopSigs := []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+	ctx, stop := signal.NotifyContext(context.Background(), stopSigs...)
 	defer stop()
-	fmt.Fprintln(os.Stderr, "profgen: monitor: reading seccomp audit records; SIGINT or SIGTERM stops")
+	takeSignals(stopSigs...) // after Notify: none is missed
+	fmt.Fprintln(os.Stderr, "profgen: monitor: reading seccomp audit records; SIGINT, SIGTERM or SIGHUP stops")
 	runErr := m.Run(ctx)
 	if rot != nil {
 		if err := rot.Close(); err != nil && runErr == nil {
