@@ -160,8 +160,16 @@ func (e *EBPF) Prepare(t *Target) error {
 	}
 	if t.Cgroup != nil {
 		e.mode = bpfModeCgroup
-		if err := e.objs.TargetCgid.Set(t.Cgroup.ID); err != nil {
+		// The cgroup array takes a descriptor of the directory; the
+		// map keeps its own reference to the cgroup.
+		fd, err := unix.Open(t.Cgroup.Path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
 			return fmt.Errorf("set target cgroup: %w", err)
+		}
+		err = e.objs.TargetCgroup.Put(uint32(0), uint32(fd))
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("set target cgroup %s: %w", t.Cgroup.Path, err)
 		}
 	} else {
 		e.mode = bpfModeTree

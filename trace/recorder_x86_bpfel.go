@@ -33,6 +33,7 @@ const (
 	recorderMapCounts        = "counts"
 	recorderMapSeen          = "seen"
 	recorderMapStats         = "stats"
+	recorderMapTargetCgroup  = "target_cgroup"
 	recorderMapTracked       = "tracked"
 	recorderProgProfgenEnter = "profgen_enter"
 	recorderProgProfgenExit  = "profgen_exit"
@@ -41,7 +42,6 @@ const (
 	recorderVarMode          = "mode"
 	recorderVarNrExecve      = "nr_execve"
 	recorderVarNrExecveat    = "nr_execveat"
-	recorderVarTargetCgid    = "target_cgid"
 )
 
 // loadRecorder returns the embedded CollectionSpec for recorder.
@@ -95,11 +95,12 @@ type recorderProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderMapSpecs struct {
-	ArgMasks *ebpf.MapSpec `ebpf:"arg_masks"`
-	Counts   *ebpf.MapSpec `ebpf:"counts"`
-	Seen     *ebpf.MapSpec `ebpf:"seen"`
-	Stats    *ebpf.MapSpec `ebpf:"stats"`
-	Tracked  *ebpf.MapSpec `ebpf:"tracked"`
+	ArgMasks     *ebpf.MapSpec `ebpf:"arg_masks"`
+	Counts       *ebpf.MapSpec `ebpf:"counts"`
+	Seen         *ebpf.MapSpec `ebpf:"seen"`
+	Stats        *ebpf.MapSpec `ebpf:"stats"`
+	TargetCgroup *ebpf.MapSpec `ebpf:"target_cgroup"`
+	Tracked      *ebpf.MapSpec `ebpf:"tracked"`
 }
 
 // recorderVariableSpecs contains global variables before they are loaded into the kernel.
@@ -110,7 +111,6 @@ type recorderVariableSpecs struct {
 	Mode       *ebpf.VariableSpec `ebpf:"mode"`
 	NrExecve   *ebpf.VariableSpec `ebpf:"nr_execve"`
 	NrExecveat *ebpf.VariableSpec `ebpf:"nr_execveat"`
-	TargetCgid *ebpf.VariableSpec `ebpf:"target_cgid"`
 }
 
 // recorderObjects contains all objects after they have been loaded into the kernel.
@@ -133,11 +133,12 @@ func (o *recorderObjects) Close() error {
 //
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderMaps struct {
-	ArgMasks *ebpf.Map `ebpf:"arg_masks"`
-	Counts   *ebpf.Map `ebpf:"counts"`
-	Seen     *ebpf.Map `ebpf:"seen"`
-	Stats    *ebpf.Map `ebpf:"stats"`
-	Tracked  *ebpf.Map `ebpf:"tracked"`
+	ArgMasks     *ebpf.Map `ebpf:"arg_masks"`
+	Counts       *ebpf.Map `ebpf:"counts"`
+	Seen         *ebpf.Map `ebpf:"seen"`
+	Stats        *ebpf.Map `ebpf:"stats"`
+	TargetCgroup *ebpf.Map `ebpf:"target_cgroup"`
+	Tracked      *ebpf.Map `ebpf:"tracked"`
 }
 
 func (m *recorderMaps) Close() error {
@@ -146,6 +147,7 @@ func (m *recorderMaps) Close() error {
 		m.Counts,
 		m.Seen,
 		m.Stats,
+		m.TargetCgroup,
 		m.Tracked,
 	)
 }
@@ -158,7 +160,6 @@ type recorderVariables struct {
 	Mode       *ebpf.Variable `ebpf:"mode"`
 	NrExecve   *ebpf.Variable `ebpf:"nr_execve"`
 	NrExecveat *ebpf.Variable `ebpf:"nr_execveat"`
-	TargetCgid *ebpf.Variable `ebpf:"target_cgid"`
 }
 
 // recorderPrograms contains all programs after they have been loaded into the kernel.

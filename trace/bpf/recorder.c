@@ -25,7 +25,7 @@ char __license[] SEC("license") = "Dual MIT/GPL";
 #define MAX_NR 1024
 
 enum mode {
-	MODE_CGROUP = 0, // every task of the cgroup target_cgid
+	MODE_CGROUP = 0, // every task of the cgroup in target_cgroup[0] or below it
 	MODE_TREE = 1,   // every process whose tgid is tracked
 };
 
@@ -50,7 +50,6 @@ volatile const __s64 nr_execveat = -1;
 
 // Set after load, before the programs are attached (Variable.Set).
 volatile __u32 mode = MODE_CGROUP;
-volatile __u64 target_cgid = 0;
 
 // armed is set by the target's first execve: syscalls before it are the
 // launcher's (Go's fork-exec child), not the target's.
@@ -95,6 +94,17 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+// target_cgroup[0] is the recording's cgroup (a cgroup v2 directory fd
+// when put). bpf_current_task_under_cgroup tests the current task's cgroup
+// against it and its descendants: a process that moves into a child cgroup
+// of the recording's (systemd, container runtimes) is still recorded.
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} target_cgroup SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);
@@ -138,7 +148,7 @@ static __always_inline void stat_add(__u32 which)
 static __always_inline int is_target(void)
 {
 	if (mode == MODE_CGROUP)
-		return bpf_get_current_cgroup_id() == target_cgid;
+		return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *t = bpf_map_lookup_elem(&tracked, &tgid);
 	return t && *t == TRACK_TARGET;
