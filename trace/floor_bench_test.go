@@ -1,0 +1,178 @@
+package trace
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/profgen/profgen/internal/workload"
+)
+
+// floorLoops is how many read+write pairs one run of rwloop makes in
+// BenchmarkRecorderFloor (2M syscalls, like dd bs=64 count=1000000).
+const floorLoops = 1000000
+
+// benchRounds is how many alternating rounds the ratio benchmarks run:
+// PROFGEN_BENCH_ROUNDS, at least 5, default 7.
+func benchRounds(b *testing.B) int {
+	n := 7
+	if s := os.Getenv("PROFGEN_BENCH_ROUNDS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 5 {
+			b.Fatalf("PROFGEN_BENCH_ROUNDS=%q: want a number of rounds, at least 5", s)
+		}
+		n = v
+	}
+	return n
+}
+
+// loopTime parses the loop's own time that rwloop prints.
+func loopTime(b *testing.B, out []byte) time.Duration {
+	ns, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	if err != nil || ns <= 0 {
+		b.Fatalf("rwloop printed %q, want its loop time in ns", out)
+	}
+	return time.Duration(ns)
+}
+
+// emptySysEnter loads a raw tracepoint program that only returns 0: the
+// least any sys_enter recorder can cost.
+func emptySysEnter(b *testing.B) *ebpf.Program {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name:    "floor",
+		Type:    ebpf.RawTracepoint,
+		License: "GPL",
+		Instructions: asm.Instructions{
+			asm.Mov.Imm(asm.R0, 0),
+			asm.Return(),
+		},
+	})
+	if err != nil {
+		b.Fatalf("load the empty sys_enter program: %v", err)
+	}
+	b.Cleanup(func() { prog.Close() })
+	return prog
+}
+
+// ratioStats is the median and range of one configuration's ratios.
+type ratioStats struct{ med, min, max float64 }
+
+func statsOf(v []float64) ratioStats {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return ratioStats{med, s[0], s[len(s)-1]}
+}
+
+func (r ratioStats) String() string {
+	return fmt.Sprintf("%.3f [%.3f-%.3f]", r.med, r.min, r.max)
+}
+
+// BenchmarkRecorderFloor measures the eBPF recorder against the floor of
+// its tracepoint: rwloop (floorLoops read+write pairs, timed by the loop
+// itself) runs bare, under an empty raw tracepoint sys_enter program the
+// benchmark attaches itself, and under profgen record (eBPF backend), in
+// rounds that alternate the three (the order rotates each round). It prints
+// a table of the median and range of each configuration's ratio to the
+// bare run and to the floor run of the same round, and reports the medians
+// as floor-x, ebpf-x (to bare) and ebpf/floor.
+func BenchmarkRecorderFloor(b *testing.B) {
+	bin := workload.Build(b, "rwloop")
+	argv := []string{bin, strconv.Itoa(floorLoops)}
+	floor := emptySysEnter(b)
+	rounds := benchRounds(b)
+
+	run := func() time.Duration {
+		out, err := exec.Command(argv[0], argv[1:]...).Output()
+		if err != nil {
+			b.Fatalf("rwloop: %v", err)
+		}
+		return loopTime(b, out)
+	}
+	configs := []struct {
+		name string
+		run  func() time.Duration
+	}{
+		{"bare", run},
+		{"floor (empty sys_enter program)", func() time.Duration {
+			l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: floor})
+			if err != nil {
+				b.Fatalf("attach the empty program: %v", err)
+			}
+			defer l.Close()
+			return run()
+		}},
+		{"profgen record (eBPF)", func() time.Duration {
+			be, err := NewEBPF(EBPFOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var out bytes.Buffer
+			res, err := Record(context.Background(), Options{Command: argv, Backend: be, Stdout: &out, Stderr: os.Stderr, Tool: "profgen bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, name := range []string{"read", "write"} {
+				if s := res.Recording.Lookup(name); s == nil || s.Count < floorLoops {
+					b.Fatalf("recorded %s %+v, want at least %d calls", name, s, floorLoops)
+				}
+			}
+			if res.Recording.Lost != 0 {
+				b.Fatalf("recording lost %d calls", res.Recording.Lost)
+			}
+			return loopTime(b, out.Bytes())
+		}},
+	}
+	times := make([][]time.Duration, len(configs))
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range times {
+			times[i] = times[i][:0]
+		}
+		for r := 0; r < rounds; r++ {
+			for j := range configs {
+				c := (r + j) % len(configs)
+				times[c] = append(times[c], configs[c].run())
+			}
+		}
+	}
+	b.StopTimer()
+
+	ratios := func(num, den int) ratioStats {
+		v := make([]float64, rounds)
+		for r := range v {
+			v[r] = float64(times[num][r]) / float64(times[den][r])
+		}
+		return statsOf(v)
+	}
+	var tab strings.Builder
+	fmt.Fprintf(&tab, "\nrecorder: rwloop %d read+write pairs, %d alternating rounds; median [min-max]\n", floorLoops, rounds)
+	fmt.Fprintf(&tab, "%-34s %-22s %-22s %s\n", "configuration", "loop ms", "x bare", "x floor")
+	for i, c := range configs {
+		ms := make([]float64, rounds)
+		for r := range ms {
+			ms[r] = float64(times[i][r]) / 1e6
+		}
+		msStats := statsOf(ms)
+		fmt.Fprintf(&tab, "%-34s %-22s %-22s %s\n", c.name,
+			fmt.Sprintf("%.0f [%.0f-%.0f]", msStats.med, msStats.min, msStats.max), ratios(i, 0), ratios(i, 1))
+	}
+	fmt.Print(tab.String())
+	b.ReportMetric(ratios(1, 0).med, "floor-x")
+	b.ReportMetric(ratios(2, 0).med, "ebpf-x")
+	b.ReportMetric(ratios(2, 1).med, "ebpf/floor")
+}
