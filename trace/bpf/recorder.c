@@ -178,6 +178,44 @@ static __always_inline void capture_args(struct bpf_raw_tracepoint_args *ctx, __
 	k->args[5] = REG_AT(w, r9) & m[5];
 }
 
+// count_shape counts a syscall with a captured argument, or a number
+// outside 0..MAX_NR-1, in the counts hash map.
+static __always_inline int count_shape(struct bpf_raw_tracepoint_args *ctx, struct fast *f, long id, int compat)
+{
+	struct key k = {};
+	k.nr = (__u32)id;
+	if (compat)
+		k.flags = KEY_COMPAT;
+	else if (id >= 0 && id < MAX_NR)
+		capture_args(ctx, (__u32)id, &k);
+
+	f->hashed += 1;
+	for (int i = 0; i < 2; i++) {
+		__u64 *c = bpf_map_lookup_elem(&counts, &k);
+		if (c) {
+			__sync_fetch_and_add(c, 1);
+			return 0;
+		}
+		__u64 init = 1;
+		long err = bpf_map_update_elem(&counts, &k, &init, BPF_NOEXIST);
+		if (err == 0) {
+			// A new key: the first time for this shape, so maybe for
+			// this syscall. Off the per-call path.
+			if (!k.flags && k.nr < MAX_NR) {
+				__u32 idx = k.nr;
+				__u32 *s = bpf_map_lookup_elem(&seen, &idx);
+				if (s)
+					*s = 1;
+			}
+			return 0;
+		}
+		if (err != -17 /* EEXIST: another CPU inserted it first */)
+			break;
+	}
+	f->lost += 1;
+	return 0;
+}
+
 SEC("raw_tracepoint/sys_enter")
 int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -206,8 +244,6 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 		status = task->thread_info.status;
 	int compat = status & TS_COMPAT;
 
-	struct key k = {};
-	k.nr = (__u32)id;
 	if (id >= 0 && id < MAX_NR) {
 		__u32 nr = (__u32)id;
 		if (compat) {
@@ -218,36 +254,8 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 			f->n[nr] += 1;
 			return 0;
 		}
-		capture_args(ctx, nr, &k);
-	} else if (compat) {
-		k.flags = KEY_COMPAT;
 	}
-
-	f->hashed += 1;
-	for (int i = 0; i < 2; i++) {
-		__u64 *c = bpf_map_lookup_elem(&counts, &k);
-		if (c) {
-			__sync_fetch_and_add(c, 1);
-			return 0;
-		}
-		__u64 init = 1;
-		long err = bpf_map_update_elem(&counts, &k, &init, BPF_NOEXIST);
-		if (err == 0) {
-			// A new key: the first time for this shape, so maybe for
-			// this syscall. Off the per-call path.
-			if (!k.flags && k.nr < MAX_NR) {
-				__u32 idx = k.nr;
-				__u32 *s = bpf_map_lookup_elem(&seen, &idx);
-				if (s)
-					*s = 1;
-			}
-			return 0;
-		}
-		if (err != -17 /* EEXIST: another CPU inserted it first */)
-			break;
-	}
-	f->lost += 1;
-	return 0;
+	return count_shape(ctx, f, id, compat);
 }
 
 // sched_process_fork(struct task_struct *parent, struct task_struct *child)
