@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -62,6 +63,12 @@ type EBPF struct {
 	mode  uint32
 	arch  abi.Arch
 	masks argMasks
+	// level and cgid select the recording cgroup by direct loads in the
+	// program (cgroupLevel); level 0 leaves it to the helper.
+	level uint32
+	cgid  uint64
+	// noLevel makes the program ask the kernel per call (tests).
+	noLevel bool
 	// argShapes is set once argument masks were given.
 	argShapes bool
 	closed    bool
@@ -116,7 +123,10 @@ func (e *EBPF) reload() error {
 			capture[nr] = 1
 		}
 	}
-	for name, v := range map[string]any{recorderVarMode: e.mode, recorderVarCapture: capture, recorderVarArgMask: masks} {
+	for name, v := range map[string]any{
+		recorderVarMode: e.mode, recorderVarTargetLevel: e.level, recorderVarTargetCgid: e.cgid,
+		recorderVarCapture: capture, recorderVarArgMask: masks,
+	} {
 		if err := e.spec.Variables[name].Set(v); err != nil {
 			return fmt.Errorf("load eBPF recorder: set %s: %w", name, err)
 		}
@@ -136,6 +146,27 @@ func (e *EBPF) reload() error {
 	e.objs.recorderPrograms.Close()
 	e.objs.recorderPrograms = progs
 	return nil
+}
+
+// cgroupLevel returns the level of the cgroup v2 directory path in the
+// kernel's hierarchy (the root is level 0) when it can be known for sure:
+// the cgroup2 mount is the hierarchy's root (its directory has the root
+// cgroup's id, 1), not a subtree (a cgroup namespace, a bind mount), and
+// path lies below it. Otherwise the recorder asks the kernel per call.
+func cgroupLevel(path string) (uint32, bool) {
+	mnt, err := Cgroup2Mount()
+	if err != nil {
+		return 0, false
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(mnt, &st); err != nil || st.Ino != 1 {
+		return 0, false
+	}
+	rel, err := filepath.Rel(mnt, path)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return 0, false
+	}
+	return uint32(len(strings.Split(rel, "/"))), true
 }
 
 // unsupported is an error that wraps ErrNotSupported without repeating its
@@ -212,6 +243,9 @@ func (e *EBPF) Prepare(t *Target) error {
 		unix.Close(fd)
 		if err != nil {
 			return fmt.Errorf("set target cgroup %s: %w", t.Cgroup.Path, err)
+		}
+		if level, ok := cgroupLevel(t.Cgroup.Path); ok && !e.noLevel {
+			e.level, e.cgid = level, t.Cgroup.ID
 		}
 	} else {
 		e.mode = bpfModeTree

@@ -45,6 +45,8 @@ const (
 	recorderVarMode          = "mode"
 	recorderVarNrExecve      = "nr_execve"
 	recorderVarNrExecveat    = "nr_execveat"
+	recorderVarTargetCgid    = "target_cgid"
+	recorderVarTargetLevel   = "target_level"
 )
 
 // loadRecorder returns the embedded CollectionSpec for recorder.
@@ -110,11 +112,13 @@ type recorderMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderVariableSpecs struct {
-	ArgMask    *ebpf.VariableSpec `ebpf:"arg_mask"`
-	Capture    *ebpf.VariableSpec `ebpf:"capture"`
-	Mode       *ebpf.VariableSpec `ebpf:"mode"`
-	NrExecve   *ebpf.VariableSpec `ebpf:"nr_execve"`
-	NrExecveat *ebpf.VariableSpec `ebpf:"nr_execveat"`
+	ArgMask     *ebpf.VariableSpec `ebpf:"arg_mask"`
+	Capture     *ebpf.VariableSpec `ebpf:"capture"`
+	Mode        *ebpf.VariableSpec `ebpf:"mode"`
+	NrExecve    *ebpf.VariableSpec `ebpf:"nr_execve"`
+	NrExecveat  *ebpf.VariableSpec `ebpf:"nr_execveat"`
+	TargetCgid  *ebpf.VariableSpec `ebpf:"target_cgid"`
+	TargetLevel *ebpf.VariableSpec `ebpf:"target_level"`
 }
 
 // recorderObjects contains all objects after they have been loaded into the kernel.
@@ -160,11 +164,13 @@ func (m *recorderMaps) Close() error {
 //
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderVariables struct {
-	ArgMask    *ebpf.Variable `ebpf:"arg_mask"`
-	Capture    *ebpf.Variable `ebpf:"capture"`
-	Mode       *ebpf.Variable `ebpf:"mode"`
-	NrExecve   *ebpf.Variable `ebpf:"nr_execve"`
-	NrExecveat *ebpf.Variable `ebpf:"nr_execveat"`
+	ArgMask     *ebpf.Variable `ebpf:"arg_mask"`
+	Capture     *ebpf.Variable `ebpf:"capture"`
+	Mode        *ebpf.Variable `ebpf:"mode"`
+	NrExecve    *ebpf.Variable `ebpf:"nr_execve"`
+	NrExecveat  *ebpf.Variable `ebpf:"nr_execveat"`
+	TargetCgid  *ebpf.Variable `ebpf:"target_cgid"`
+	TargetLevel *ebpf.Variable `ebpf:"target_level"`
 }
 
 // recorderPrograms contains all programs after they have been loaded into the kernel.

@@ -23,12 +23,29 @@ mkdir "$cg/sub"
 	exec python3 -c 'import os; os.sched_yield(); os.getpgid(0)'
 )
 rmdir "$cg/sub"
+# Deeper than the program walks up by loads (MAX_UP): the helper decides.
+deep="$cg"
+for i in 1 2 3 4 5 6 7 8 9 10; do deep="$deep/d$i"; mkdir "$deep"; done
+(
+	echo 0 > "$deep/cgroup.procs"
+	exec python3 -c 'import os; os.getsid(0)'
+)
+for i in 10 9 8 7 6 5 4 3 2 1; do rmdir "$deep"; deep=$(dirname "$deep"); done
 `
 
 // TestRecordSubCgroup: a process of the target that moves into a child
 // cgroup of the recording's cgroup is still recorded by the eBPF backend
-// (issue 7 §2): sched_yield and getpgid are made only by python in CG/sub.
+// (issue 7 §2): sched_yield and getpgid are made only by python in CG/sub,
+// getsid only by python ten levels below CG. Both ways the program decides
+// are run: by its load-time level and id, and by asking the kernel per
+// call (what it does when the level cannot be known).
 func TestRecordSubCgroup(t *testing.T) {
+	if level, ok := cgroupLevel(mustCgroup2Mount(t) + "/profgen-x/y"); !ok || level != 2 {
+		t.Errorf("cgroupLevel(MOUNT/profgen-x/y) = %d, %v; want 2, true", level, ok)
+	}
+	if _, ok := cgroupLevel("/tmp/x"); ok {
+		t.Error("cgroupLevel of a path outside the cgroup2 mount succeeded")
+	}
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
 		t.Skipf("python3 is not installed: %v", err)
 	}
@@ -36,19 +53,35 @@ func TestRecordSubCgroup(t *testing.T) {
 	if err := os.WriteFile(script, []byte(subCgroupScript), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	res := record(t, Options{Command: []string{"/bin/sh", script}})
-	if res.ExitCode != 0 {
-		t.Fatalf("script exited %d", res.ExitCode)
-	}
-	if res.Recording.Scope != recording.ScopeCgroup {
-		t.Fatalf("scope %q, want a cgroup recording", res.Recording.Scope)
-	}
-	for _, name := range []string{"sched_yield", "getpgid"} {
-		if count(t, res.Recording, name) == 0 {
-			t.Errorf("%s made in CG/sub is not recorded; recorded %v", name, res.Recording.Names())
+	for _, noLevel := range []bool{false, true} {
+		be := newTestEBPF(t, EBPFOptions{})
+		be.noLevel = noLevel
+		res := record(t, Options{Command: []string{"/bin/sh", script}, Backend: be})
+		if res.ExitCode != 0 {
+			t.Fatalf("noLevel=%v: script exited %d", noLevel, res.ExitCode)
+		}
+		if res.Recording.Scope != recording.ScopeCgroup {
+			t.Fatalf("noLevel=%v: scope %q, want a cgroup recording", noLevel, res.Recording.Scope)
+		}
+		if !noLevel && be.level != 1 {
+			t.Errorf("the program did not get the recording cgroup's level: %d, want 1", be.level)
+		}
+		for _, name := range []string{"sched_yield", "getpgid", "getsid"} {
+			if count(t, res.Recording, name) == 0 {
+				t.Errorf("noLevel=%v: %s made below the recording cgroup is not recorded; recorded %v", noLevel, name, res.Recording.Names())
+			}
+		}
+		if res.Recording.Lost != 0 {
+			t.Errorf("noLevel=%v: lost %d", noLevel, res.Recording.Lost)
 		}
 	}
-	if res.Recording.Lost != 0 {
-		t.Errorf("lost %d", res.Recording.Lost)
+}
+
+func mustCgroup2Mount(t *testing.T) string {
+	t.Helper()
+	mnt, err := Cgroup2Mount()
+	if err != nil {
+		t.Fatal(err)
 	}
+	return mnt
 }

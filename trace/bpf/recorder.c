@@ -45,6 +45,13 @@ enum track {
 volatile const __s64 nr_execve = -1;
 volatile const __s64 nr_execveat = -1;
 volatile const __u32 mode = MODE_CGROUP;
+// In cgroup mode with target_level > 0, a task is the target's when its
+// cgroup v2 ancestor at target_level (the recording cgroup's level, 0 the
+// root) has the id target_cgid: direct loads, no helper call. With
+// target_level 0 (the level is unknown: a cgroup namespace, a mount of a
+// subtree) the helper bpf_current_task_under_cgroup decides.
+volatile const __u32 target_level = 0;
+volatile const __u64 target_cgid = 0;
 // capture[nr] is 1 when syscall nr has an argument to capture, with the
 // masks arg_mask[nr][0..5] (0: not captured).
 volatile const __u8 capture[MAX_NR] = {};
@@ -137,15 +144,64 @@ struct signal_struct {
 	atomic_t live; // threads of the group not yet exited
 } __attribute__((preserve_access_index));
 
+struct kernfs_node {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup;
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct cgroup_subsys_state *parent;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct cgroup_subsys_state self;
+	int level;
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup *dfl_cgrp; // the task's cgroup v2
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct thread_info thread_info;
 	int pid;
 	int tgid;
 	struct signal_struct *signal;
+	struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 
 #define TS_COMPAT 0x0002 // arch/x86/include/asm/thread_info.h
 
+// MAX_UP is how many levels below the recording cgroup in_target_cgroup
+// walks up by direct loads; deeper tasks are left to the helper.
+#define MAX_UP 8
+
+// in_target_cgroup reports whether task's cgroup is the recording cgroup
+// or below it, by the load-time level and id: the task's ancestor at
+// target_level, reached by walking up parents, must have the id
+// target_cgid. Only loads, no helper call, for the target's own tasks and
+// for every task not deeper than MAX_UP below target_level.
+static __always_inline int in_target_cgroup(struct task_struct *task)
+{
+	struct cgroup *cg = task->cgroups->dfl_cgrp;
+	int up = cg->level - (int)target_level;
+	if (up < 0)
+		return 0;
+	if (up > MAX_UP)
+		return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
+#pragma unroll
+	for (int i = 0; i < MAX_UP; i++) {
+		if (i == up)
+			break;
+		cg = cg->self.parent->cgroup;
+	}
+	return cg->kn->id == target_cgid;
+}
+
+// is_target decides without target_level.
 static __always_inline int is_target(void)
 {
 	if (mode == MODE_CGROUP)
@@ -222,8 +278,14 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 	long id = (long)ctx->args[1];
 	__u32 zero = 0;
 
-	if (!is_target())
+	struct task_struct *task = 0;
+	if (mode == MODE_CGROUP && target_level) {
+		task = bpf_get_current_task_btf();
+		if (!in_target_cgroup(task))
+			return 0;
+	} else if (!is_target()) {
 		return 0;
+	}
 	__u32 *armed_p = bpf_map_lookup_elem(&armed, &zero);
 	if (!armed_p)
 		return 0;
@@ -239,7 +301,8 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 	// A direct (BTF) load of current's thread_info.status, not a probe
 	// read: the compat check is one instruction on the common path.
 	__u32 status = 0;
-	struct task_struct *task = bpf_get_current_task_btf();
+	if (!task)
+		task = bpf_get_current_task_btf();
 	if (bpf_core_field_exists(task->thread_info.status))
 		status = task->thread_info.status;
 	int compat = status & TS_COMPAT;
