@@ -10,18 +10,27 @@ import (
 )
 
 // TestCacheAllowsNamesOnly walks the path of every syscall in a learned
-// profile's compiled filter the way the kernel's constant-action cache
+// profile's compiled filter (Compile's and CompileHot's) the way the kernel's constant-action cache
 // does: every syscall allowed without argument rules touches only the
 // syscall number and architecture on its way to ALLOW (the kernel decides
 // it from a bitmap); every one with argument rules loads an argument (it
 // runs the filter); one the profile does not allow, and any syscall of the
 // i386 ABI, are not cache-allowed.
 func TestCacheAllowsNamesOnly(t *testing.T) {
-	p, _ := learnFixture(t, learn.Options{})
-	prog, err := Compile(p, CompileOptions{})
+	p, rec := learnFixture(t, learn.Options{})
+	plain, err := Compile(p, CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	hot, err := CompileHot(p, recordedCounts(rec), CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("plain", func(t *testing.T) { checkCacheable(t, p, plain) })
+	t.Run("hot", func(t *testing.T) { checkCacheable(t, p, hot) })
+}
+
+func checkCacheable(t *testing.T, p *learn.Profile, prog []unix.SockFilter) {
 	var names, args int
 	for _, s := range p.Syscalls {
 		nr, err := abi.SyscallNumber(p.Arch, s.Name)
