@@ -8,7 +8,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # The suite runs as root on the real kernel: eBPF, seccomp, audit, runc.
 TESTFLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all deps deps-generate build demo test bench generate vet clean
+.PHONY: all deps deps-generate build demo test bench bench-all generate vet clean
 
 all: build
 
@@ -30,8 +30,14 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
 
-# Benchmarks report ratios against a baseline measured in the same run.
+# bench prints one table: the eBPF recorder on a read/write loop against a
+# bare run and an empty sys_enter program, ratios within the same run
+# (docs/performance.md). PROFGEN_BENCH_ROUNDS sets the rounds (default 7).
 bench: deps
+	$(GO) test -run '^$$' -bench '^BenchmarkRecorderFloor$$' -count=1 ./trace/
+
+# bench-all runs every benchmark of the tree (each reports its own ratios).
+bench-all: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 # Regenerate the bpf2go output under trace/ from trace/bpf/*.c.
