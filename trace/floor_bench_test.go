@@ -99,59 +99,95 @@ func (r ratioStats) String() string {
 
 // BenchmarkRecorderFloor measures the eBPF recorder against the floor of
 // its tracepoint: rwloop (floorLoops read+write pairs, timed by the loop
-// itself; the ratios are of its CPU time, which leaves out the time it waited
-// for a CPU on a shared machine) runs bare, under an empty raw tracepoint sys_enter program the
-// benchmark attaches itself, and under profgen record (eBPF backend), in
-// rounds that alternate the three (the order rotates each round). It prints
-// a table of the median and range of each configuration's ratio to the
-// bare run and to the floor run of the same round, and reports the medians
-// as floor-x, ebpf-x (to bare) and ebpf/floor.
+// itself; the ratios are of its CPU time, which leaves out the time it
+// waited for a CPU on a shared machine) runs bare, under an empty raw
+// tracepoint sys_enter program the benchmark attaches itself, and under
+// profgen record (eBPF backend); on shorter loops, each against a bare run
+// of its own length, under the log backend and under strace (wall time:
+// the tracee's CPU time leaves out its ptrace stops). The configurations
+// alternate in rounds (the order rotates each round). It prints a table of
+// the median and range of each configuration's ratio to its bare run and
+// to the floor run of the same round, and reports the medians as floor-x,
+// ebpf-x (to bare), ebpf/floor and log-x.
 func BenchmarkRecorderFloor(b *testing.B) {
 	bin := workload.Build(b, "rwloop")
-	argv := []string{bin, strconv.Itoa(floorLoops)}
 	floor := emptySysEnter(b)
 	rounds := benchRounds(b)
 
-	run := func() loopSample {
-		out, err := exec.Command(argv[0], argv[1:]...).Output()
+	runN := func(loops int) loopSample {
+		out, err := exec.Command(bin, strconv.Itoa(loops)).Output()
 		if err != nil {
 			b.Fatalf("rwloop: %v", err)
 		}
 		return loopTime(b, out)
 	}
-	configs := []struct {
-		name string
-		run  func() loopSample
-	}{
-		{"bare", run},
-		{"floor (empty sys_enter program)", func() loopSample {
+	// record runs rwloop under profgen record with be and checks that it
+	// counted every call; a backend that may lose calls (allowLost)
+	// reports them in the table instead.
+	lost := map[string]uint64{}
+	record := func(name string, be Backend, err error, loops int, allowLost bool) loopSample {
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out bytes.Buffer
+		argv := []string{bin, strconv.Itoa(loops)}
+		res, err := Record(context.Background(), Options{Command: argv, Backend: be, Stdout: &out, Stderr: os.Stderr, Tool: "profgen bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Recording.Lost != 0 && !allowLost {
+			b.Fatalf("%s: recording lost %d calls", name, res.Recording.Lost)
+		}
+		lost[name] += res.Recording.Lost
+		for _, sc := range []string{"read", "write"} {
+			if s := res.Recording.Lookup(sc); (s == nil || s.Count < uint64(loops)) && res.Recording.Lost == 0 {
+				b.Fatalf("%s: recorded %s %+v, want at least %d calls", name, sc, s, loops)
+			}
+		}
+		return loopTime(b, out.Bytes())
+	}
+	const (
+		logLoops    = floorLoops / 10  // the log backend costs µs per call
+		straceLoops = floorLoops / 100 // strace costs about 600x
+	)
+	type config struct {
+		name  string
+		loops int
+		base  int  // index of the bare run of the same loop
+		wall  bool // compare wall time (strace: the tracee's CPU time leaves out its stops)
+		run   func() loopSample
+	}
+	configs := []config{
+		{"bare", floorLoops, 0, false, func() loopSample { return runN(floorLoops) }},
+		{"floor (empty sys_enter program)", floorLoops, 0, false, func() loopSample {
 			l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: floor})
 			if err != nil {
 				b.Fatalf("attach the empty program: %v", err)
 			}
 			defer l.Close()
-			return run()
+			return runN(floorLoops)
 		}},
-		{"profgen record (eBPF)", func() loopSample {
+		{"profgen record (eBPF)", floorLoops, 0, false, func() loopSample {
 			be, err := NewEBPF(EBPFOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var out bytes.Buffer
-			res, err := Record(context.Background(), Options{Command: argv, Backend: be, Stdout: &out, Stderr: os.Stderr, Tool: "profgen bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, name := range []string{"read", "write"} {
-				if s := res.Recording.Lookup(name); s == nil || s.Count < floorLoops {
-					b.Fatalf("recorded %s %+v, want at least %d calls", name, s, floorLoops)
-				}
-			}
-			if res.Recording.Lost != 0 {
-				b.Fatalf("recording lost %d calls", res.Recording.Lost)
-			}
-			return loopTime(b, out.Bytes())
+			return record("profgen record (eBPF)", be, err, floorLoops, false)
 		}},
+		{"bare", logLoops, 3, false, func() loopSample { return runN(logLoops) }},
+		{"profgen record --backend log", logLoops, 3, false, func() loopSample {
+			be, err := NewLog(LogOptions{})
+			return record("profgen record --backend log", be, err, logLoops, true)
+		}},
+		{"bare", straceLoops, 5, true, func() loopSample { return runN(straceLoops) }},
+		{"strace -f -c (wall time)", straceLoops, 5, true, func() loopSample {
+			cmd := exec.Command("strace", "-f", "-c", "-o", "/dev/null", bin, strconv.Itoa(straceLoops))
+			out, err := cmd.Output()
+			if err != nil {
+				b.Fatalf("strace: %v", err)
+			}
+			return loopTime(b, out)
+		}},
+	}
+	if _, err := exec.LookPath("strace"); err != nil {
+		configs = configs[:5]
 	}
 	times := make([][]loopSample, len(configs))
 	b.ResetTimer()
@@ -178,20 +214,33 @@ func BenchmarkRecorderFloor(b *testing.B) {
 		return statsOf(v)
 	}
 	var tab strings.Builder
-	fmt.Fprintf(&tab, "\nrecorder: rwloop %d read+write pairs, %d alternating rounds; median [min-max] of per-round ratios of the loop's CPU time (wall time: last column)\n", floorLoops, rounds)
-	fmt.Fprintf(&tab, "%-32s %-16s %-22s %-22s %s\n", "configuration", "cpu ms", "x bare", "x floor", "wall x bare")
+	fmt.Fprintf(&tab, "\nrecorder: rwloop N read+write pairs, %d alternating rounds; median [min-max] of per-round ratios of the loop's CPU time (wall time: last column) to the bare run of the same N and to the floor\n", rounds)
+	fmt.Fprintf(&tab, "%-32s %-8s %-22s %-22s %-22s %s\n", "configuration", "N", "cpu ms", "x bare", "x floor", "wall x bare")
 	for i, c := range configs {
+		of := cpu
+		if c.wall {
+			of = wall
+		}
 		ms := make([]float64, rounds)
 		for r := range ms {
-			ms[r] = float64(times[i][r].cpu) / 1e6
+			ms[r] = float64(of(times[i][r])) / 1e6
 		}
 		msStats := statsOf(ms)
-		fmt.Fprintf(&tab, "%-32s %-16s %-22s %-22s %s\n", c.name,
-			fmt.Sprintf("%.0f [%.0f-%.0f]", msStats.med, msStats.min, msStats.max),
-			ratios(i, 0, cpu), ratios(i, 1, cpu), ratios(i, 0, wall))
+		xfloor := "-"
+		if c.loops == floorLoops {
+			xfloor = ratios(i, 1, cpu).String()
+		}
+		name := c.name
+		if n := lost[c.name]; n > 0 {
+			name += fmt.Sprintf(" (lost %d)", n)
+		}
+		fmt.Fprintf(&tab, "%-32s %-8d %-22s %-22s %-22s %s\n", name, c.loops,
+			fmt.Sprintf("%.1f [%.1f-%.1f]", msStats.med, msStats.min, msStats.max),
+			ratios(i, c.base, of), xfloor, ratios(i, c.base, wall))
 	}
 	fmt.Print(tab.String())
 	b.ReportMetric(ratios(1, 0, cpu).med, "floor-x")
 	b.ReportMetric(ratios(2, 0, cpu).med, "ebpf-x")
 	b.ReportMetric(ratios(2, 1, cpu).med, "ebpf/floor")
+	b.ReportMetric(ratios(4, 3, cpu).med, "log-x")
 }
