@@ -297,8 +297,10 @@ func freePort(b *testing.B) int {
 func (r *redisBench) run(prog *ebpf.Program, record bool) loopSample {
 	b := r.b
 	port := strconv.Itoa(freePort(b))
-	server := []string{r.server, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"}
-	out := filepath.Join(b.TempDir(), "load.csv")
+	dir := b.TempDir()
+	server := []string{r.server, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--loglevel", "warning", "--logfile", filepath.Join(dir, "redis.log")}
+	out := filepath.Join(dir, "load.csv")
 	load := fmt.Sprintf("%s -p %s -n %d -c 10 -t set,get -q --csv > %s", r.load, port, redisRequests, out)
 	if prog != nil {
 		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: prog})
