@@ -30,11 +30,13 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
 
-# bench prints one table: the eBPF recorder on a read/write loop against a
-# bare run and an empty sys_enter program, ratios within the same run
+# bench prints the recorder's table (a read/write loop and a server against
+# a bare run and an empty sys_enter program) and the enforcement table
+# (argument rules against allow-all), ratios within the same run
 # (docs/performance.md). PROFGEN_BENCH_ROUNDS sets the rounds (default 7).
 bench: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkRecorderFloor$$' -count=1 ./trace/
+	$(GO) test -run '^$$' -bench '^BenchmarkArgumentRules$$' -count=1 ./replay/
 
 # bench-all runs every benchmark of the tree (each reports its own ratios).
 bench-all: deps
