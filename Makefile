@@ -8,7 +8,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # The suite runs as root on the real kernel: eBPF, seccomp, audit, runc.
 TESTFLAGS ?= -count=1 -timeout 45m
 
-.PHONY: all deps deps-generate build demo test bench fuzz generate vet clean
+.PHONY: all deps deps-generate build demo test bench bench-all fuzz generate vet clean
 
 all: build
 
@@ -34,7 +34,7 @@ test: deps
 # seed corpora (testdata/fuzz). New failing inputs land in testdata/fuzz
 # beside them: commit them with the fix, as regression cases.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./internal/audit:FuzzParse ./recording:FuzzParse ./emit:FuzzParseOCI
+FUZZ_TARGETS := ./internal/audit:FuzzParse ./recording:FuzzParse ./recording:FuzzMerge ./emit:FuzzParseOCI ./replay:FuzzHotMatchesPlain
 
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do \
@@ -43,8 +43,16 @@ fuzz: deps
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
 	done
 
-# Benchmarks report ratios against a baseline measured in the same run.
+# bench prints the recorder's table (a read/write loop and a server against
+# a bare run and an empty sys_enter program) and the enforcement table
+# (argument rules against allow-all), ratios within the same run
+# (docs/performance.md). PROFGEN_BENCH_ROUNDS sets the rounds (default 7).
 bench: deps
+	$(GO) test -run '^$$' -bench '^BenchmarkRecorderFloor$$' -count=1 ./trace/
+	$(GO) test -run '^$$' -bench '^BenchmarkArgumentRules$$' -count=1 ./replay/
+
+# bench-all runs every benchmark of the tree (each reports its own ratios).
+bench-all: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 # Regenerate the bpf2go output under trace/ from trace/bpf/*.c.

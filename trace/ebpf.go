@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -26,13 +27,11 @@ const (
 	bpfTrackTarget   = 1
 	bpfTrackLauncher = 2
 
-	bpfStatEvents = 0
-	bpfStatLost   = 1
-
 	bpfKeyCompat = 1
 
-	// bpfMaxNr is the size of the arg_masks and seen arrays: syscall
-	// numbers at or above it are counted but their arguments not captured.
+	// bpfMaxNr is the size of the capture, arg_mask and seen arrays and
+	// of each half of the per-CPU counts: syscall numbers at or above it
+	// are counted (in the hash map) but their arguments not captured.
 	bpfMaxNr = 1024
 )
 
@@ -49,15 +48,29 @@ type EBPFOptions struct {
 }
 
 // EBPF is the eBPF backend: programs on the raw tracepoints sys_enter,
-// sched_process_fork and sched_process_exit count the target's syscalls
+// sched_process_fork and sched_process_exit count the target's syscalls:
+// those with no captured argument in a per-CPU array by number, the others
 // per (syscall, argument shape) in a kernel hash map.
+//
+// The mode and the argument masks are load-time constants of the programs
+// (so the kernel's verifier drops what they rule out): NewEBPF loads
+// everything once with defaults, which proves the kernel can; Prepare
+// loads the programs again with the final constants, on the same maps.
 type EBPF struct {
 	mu    sync.Mutex
+	spec  *ebpf.CollectionSpec
 	objs  recorderObjects
 	links []link.Link
 	mode  uint32
 	arch  abi.Arch
-	// argShapes is set once argument masks were loaded.
+	masks ArgMasks
+	// level and cgid select the recording cgroup by direct loads in the
+	// program (cgroupLevel); level 0 leaves it to the helper.
+	level uint32
+	cgid  uint64
+	// noLevel makes the program ask the kernel per call (tests).
+	noLevel bool
+	// argShapes is set once argument masks were given.
 	argShapes bool
 	closed    bool
 }
@@ -96,11 +109,70 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
 	_ = rlimit.RemoveMemlock()
 
-	e := &EBPF{arch: arch}
+	e := &EBPF{arch: arch, spec: spec}
 	if err := spec.LoadAndAssign(&e.objs, nil); err != nil {
 		return nil, bpfLoadError(err)
 	}
 	return e, nil
+}
+
+// reload loads the programs again with the final mode and argument masks
+// as constants, on the maps already loaded, and closes the first ones.
+func (e *EBPF) reload() error {
+	var (
+		capture [bpfMaxNr]uint8
+		masks   [bpfMaxNr][6]uint64
+	)
+	for nr, m := range e.masks {
+		masks[nr] = m
+		if m != [6]uint64{} {
+			capture[nr] = 1
+		}
+	}
+	for name, v := range map[string]any{
+		recorderVarMode: e.mode, recorderVarTargetLevel: e.level, recorderVarTargetCgid: e.cgid,
+		recorderVarCapture: capture, recorderVarArgMask: masks,
+	} {
+		if err := e.spec.Variables[name].Set(v); err != nil {
+			return fmt.Errorf("load eBPF recorder: set %s: %w", name, err)
+		}
+	}
+	var progs recorderPrograms
+	err := e.spec.LoadAndAssign(&progs, &ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{
+		recorderMapArmed:        e.objs.Armed,
+		recorderMapCounts:       e.objs.Counts,
+		recorderMapFast:         e.objs.Fast,
+		recorderMapSeen:         e.objs.Seen,
+		recorderMapTargetCgroup: e.objs.TargetCgroup,
+		recorderMapTracked:      e.objs.Tracked,
+	}})
+	if err != nil {
+		return bpfLoadError(err)
+	}
+	e.objs.recorderPrograms.Close()
+	e.objs.recorderPrograms = progs
+	return nil
+}
+
+// cgroupLevel returns the level of the cgroup v2 directory path in the
+// kernel's hierarchy (the root is level 0) when it can be known for sure:
+// the cgroup2 mount is the hierarchy's root (its directory has the root
+// cgroup's id, 1), not a subtree (a cgroup namespace, a bind mount), and
+// path lies below it. Otherwise the recorder asks the kernel per call.
+func cgroupLevel(path string) (uint32, bool) {
+	mnt, err := Cgroup2Mount()
+	if err != nil {
+		return 0, false
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(mnt, &st); err != nil || st.Ino != 1 {
+		return 0, false
+	}
+	rel, err := filepath.Rel(mnt, path)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return 0, false
+	}
+	return uint32(len(strings.Split(rel, "/"))), true
 }
 
 // bpfLoadError explains why the recorder could not be loaded.
@@ -124,22 +196,23 @@ func bpfLoadError(err error) error {
 // Name implements Backend.
 func (e *EBPF) Name() recording.BackendName { return recording.BackendEBPF }
 
-// CaptureArgs implements ArgCapturer: it loads the per-syscall argument
-// masks of a compiled argument table. Record calls it before Prepare.
+// CaptureArgs implements ArgCapturer: it sets the per-syscall argument
+// masks of a compiled argument table, which Prepare loads as constants. Record calls it before Prepare.
 func (e *EBPF) CaptureArgs(masks ArgMasks) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
 		return errs.Closed("eBPF backend")
 	}
-	for nr, m := range masks {
+	if len(e.links) > 0 {
+		return errors.New("eBPF backend: argument masks given after Prepare")
+	}
+	for nr := range masks {
 		if nr < 0 || nr >= bpfMaxNr {
 			return fmt.Errorf("argument table: syscall number %d is beyond the recorder's %d", nr, bpfMaxNr)
 		}
-		if err := e.objs.ArgMasks.Put(uint32(nr), recorderMasks{Mask: m}); err != nil {
-			return fmt.Errorf("load argument masks: %w", err)
-		}
 	}
+	e.masks = masks
 	e.argShapes = true
 	return nil
 }
@@ -158,8 +231,19 @@ func (e *EBPF) Prepare(t *Target) error {
 	}
 	if t.Cgroup != nil {
 		e.mode = bpfModeCgroup
-		if err := e.objs.TargetCgid.Set(t.Cgroup.ID); err != nil {
+		// The cgroup array takes a descriptor of the directory; the
+		// map keeps its own reference to the cgroup.
+		fd, err := unix.Open(t.Cgroup.Path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
 			return fmt.Errorf("set target cgroup: %w", err)
+		}
+		err = e.objs.TargetCgroup.Put(uint32(0), uint32(fd))
+		unix.Close(fd)
+		if err != nil {
+			return fmt.Errorf("set target cgroup %s: %w", t.Cgroup.Path, err)
+		}
+		if level, ok := cgroupLevel(t.Cgroup.Path); ok && !e.noLevel {
+			e.level, e.cgid = level, t.Cgroup.ID
 		}
 	} else {
 		e.mode = bpfModeTree
@@ -169,8 +253,8 @@ func (e *EBPF) Prepare(t *Target) error {
 			return fmt.Errorf("track launcher: %w", err)
 		}
 	}
-	if err := e.objs.Mode.Set(e.mode); err != nil {
-		return fmt.Errorf("set recorder mode: %w", err)
+	if err := e.reload(); err != nil {
+		return err
 	}
 	attach := []struct {
 		name string
@@ -228,17 +312,21 @@ func (e *EBPF) Start(pid int) error {
 	return nil
 }
 
-// stat sums a per-CPU counter.
-func (e *EBPF) stat(which uint32) (uint64, error) {
-	var per []uint64
-	if err := e.objs.Stats.Lookup(which, &per); err != nil {
-		return 0, err
+// fastCounts returns the per-CPU counts summed over the CPUs.
+func (e *EBPF) fastCounts() (*recorderFast, error) {
+	var per []recorderFast
+	if err := e.objs.Fast.Lookup(uint32(0), &per); err != nil {
+		return nil, fmt.Errorf("read per-CPU syscall counts: %w", err)
 	}
-	var sum uint64
-	for _, v := range per {
-		sum += v
+	var sum recorderFast
+	for i := range per {
+		sum.Hashed += per[i].Hashed
+		sum.Lost += per[i].Lost
+		for nr, n := range per[i].N {
+			sum.N[nr] += n
+		}
 	}
-	return sum, nil
+	return &sum, nil
 }
 
 // Events implements Backend: the number of target syscalls seen so far.
@@ -248,7 +336,14 @@ func (e *EBPF) Events() uint64 {
 	if e.closed {
 		return 0
 	}
-	n, _ := e.stat(bpfStatEvents)
+	f, err := e.fastCounts()
+	if err != nil {
+		return 0
+	}
+	n := f.Hashed
+	for _, v := range f.N {
+		n += v
+	}
 	return n
 }
 
@@ -260,11 +355,22 @@ func (e *EBPF) Distinct() int {
 	if e.closed {
 		return 0
 	}
-	n := 0
+	seen := make([]bool, bpfMaxNr)
+	if f, err := e.fastCounts(); err == nil {
+		for nr := range seen {
+			seen[nr] = f.N[nr] != 0
+		}
+	}
 	var k, v uint32
 	it := e.objs.Seen.Iterate()
 	for it.Next(&k, &v) {
-		if v != 0 {
+		if v != 0 && k < bpfMaxNr {
+			seen[k] = true
+		}
+	}
+	n := 0
+	for _, s := range seen {
+		if s {
 			n++
 		}
 	}
@@ -344,14 +450,22 @@ func (e *EBPF) Collect() (*Observations, error) {
 	if err := it.Err(); err != nil {
 		return nil, fmt.Errorf("read syscall counts: %w", err)
 	}
+	f, err := e.fastCounts()
+	if err != nil {
+		return nil, err
+	}
+	for nr := uint32(0); nr < bpfMaxNr; nr++ {
+		if n := f.N[nr]; n != 0 {
+			obs.Counts[Key{Nr: nr}] += n
+		}
+		if n := f.N[bpfMaxNr+nr]; n != 0 {
+			compat[nr] += n
+		}
+	}
 	if len(compat) > 0 {
 		obs.Notes = append(obs.Notes, compatNote(compat, e.arch))
 	}
-	lost, err := e.stat(bpfStatLost)
-	if err != nil {
-		return nil, fmt.Errorf("read lost count: %w", err)
-	}
-	obs.Lost = lost
+	obs.Lost = f.Lost
 	return obs, nil
 }
 

@@ -53,6 +53,16 @@ func TestEBPFLifecycle(t *testing.T) {
 	if err := e.Prepare(&Target{Cmd: cmd, Cgroup: cg}); err == nil {
 		t.Error("second Prepare succeeded")
 	}
+	// Prepare loaded the programs again with their final constants and
+	// unloaded the first ones.
+	assertUnloaded(t, ids)
+	ids = programIDs(t, e)
+	if e.level != 1 || e.cgid != cg.ID {
+		t.Errorf("the program selects cgroup level %d id %d, want 1 and %d", e.level, e.cgid, cg.ID)
+	}
+	if err := e.CaptureArgs(masks); err == nil {
+		t.Error("argument masks given after Prepare were accepted")
+	}
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,13 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type recorderFast struct {
+	_      structs.HostLayout
+	Hashed uint64
+	Lost   uint64
+	N      [2048]uint64
+}
+
 type recorderKey struct {
 	_     structs.HostLayout
 	Nr    uint32
@@ -20,28 +27,26 @@ type recorderKey struct {
 	Args  [6]uint64
 }
 
-type recorderMasks struct {
-	_    structs.HostLayout
-	Mask [6]uint64
-}
-
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	recorderMapArgMasks      = "arg_masks"
+	recorderMapArmed         = "armed"
 	recorderMapCounts        = "counts"
+	recorderMapFast          = "fast"
 	recorderMapSeen          = "seen"
-	recorderMapStats         = "stats"
+	recorderMapTargetCgroup  = "target_cgroup"
 	recorderMapTracked       = "tracked"
 	recorderProgProfgenEnter = "profgen_enter"
 	recorderProgProfgenExit  = "profgen_exit"
 	recorderProgProfgenFork  = "profgen_fork"
-	recorderVarArmed         = "armed"
+	recorderVarArgMask       = "arg_mask"
+	recorderVarCapture       = "capture"
 	recorderVarMode          = "mode"
 	recorderVarNrExecve      = "nr_execve"
 	recorderVarNrExecveat    = "nr_execveat"
 	recorderVarTargetCgid    = "target_cgid"
+	recorderVarTargetLevel   = "target_level"
 )
 
 // loadRecorder returns the embedded CollectionSpec for recorder.
@@ -95,22 +100,25 @@ type recorderProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderMapSpecs struct {
-	ArgMasks *ebpf.MapSpec `ebpf:"arg_masks"`
-	Counts   *ebpf.MapSpec `ebpf:"counts"`
-	Seen     *ebpf.MapSpec `ebpf:"seen"`
-	Stats    *ebpf.MapSpec `ebpf:"stats"`
-	Tracked  *ebpf.MapSpec `ebpf:"tracked"`
+	Armed        *ebpf.MapSpec `ebpf:"armed"`
+	Counts       *ebpf.MapSpec `ebpf:"counts"`
+	Fast         *ebpf.MapSpec `ebpf:"fast"`
+	Seen         *ebpf.MapSpec `ebpf:"seen"`
+	TargetCgroup *ebpf.MapSpec `ebpf:"target_cgroup"`
+	Tracked      *ebpf.MapSpec `ebpf:"tracked"`
 }
 
 // recorderVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderVariableSpecs struct {
-	Armed      *ebpf.VariableSpec `ebpf:"armed"`
-	Mode       *ebpf.VariableSpec `ebpf:"mode"`
-	NrExecve   *ebpf.VariableSpec `ebpf:"nr_execve"`
-	NrExecveat *ebpf.VariableSpec `ebpf:"nr_execveat"`
-	TargetCgid *ebpf.VariableSpec `ebpf:"target_cgid"`
+	ArgMask     *ebpf.VariableSpec `ebpf:"arg_mask"`
+	Capture     *ebpf.VariableSpec `ebpf:"capture"`
+	Mode        *ebpf.VariableSpec `ebpf:"mode"`
+	NrExecve    *ebpf.VariableSpec `ebpf:"nr_execve"`
+	NrExecveat  *ebpf.VariableSpec `ebpf:"nr_execveat"`
+	TargetCgid  *ebpf.VariableSpec `ebpf:"target_cgid"`
+	TargetLevel *ebpf.VariableSpec `ebpf:"target_level"`
 }
 
 // recorderObjects contains all objects after they have been loaded into the kernel.
@@ -133,19 +141,21 @@ func (o *recorderObjects) Close() error {
 //
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderMaps struct {
-	ArgMasks *ebpf.Map `ebpf:"arg_masks"`
-	Counts   *ebpf.Map `ebpf:"counts"`
-	Seen     *ebpf.Map `ebpf:"seen"`
-	Stats    *ebpf.Map `ebpf:"stats"`
-	Tracked  *ebpf.Map `ebpf:"tracked"`
+	Armed        *ebpf.Map `ebpf:"armed"`
+	Counts       *ebpf.Map `ebpf:"counts"`
+	Fast         *ebpf.Map `ebpf:"fast"`
+	Seen         *ebpf.Map `ebpf:"seen"`
+	TargetCgroup *ebpf.Map `ebpf:"target_cgroup"`
+	Tracked      *ebpf.Map `ebpf:"tracked"`
 }
 
 func (m *recorderMaps) Close() error {
 	return _RecorderClose(
-		m.ArgMasks,
+		m.Armed,
 		m.Counts,
+		m.Fast,
 		m.Seen,
-		m.Stats,
+		m.TargetCgroup,
 		m.Tracked,
 	)
 }
@@ -154,11 +164,13 @@ func (m *recorderMaps) Close() error {
 //
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderVariables struct {
-	Armed      *ebpf.Variable `ebpf:"armed"`
-	Mode       *ebpf.Variable `ebpf:"mode"`
-	NrExecve   *ebpf.Variable `ebpf:"nr_execve"`
-	NrExecveat *ebpf.Variable `ebpf:"nr_execveat"`
-	TargetCgid *ebpf.Variable `ebpf:"target_cgid"`
+	ArgMask     *ebpf.Variable `ebpf:"arg_mask"`
+	Capture     *ebpf.Variable `ebpf:"capture"`
+	Mode        *ebpf.Variable `ebpf:"mode"`
+	NrExecve    *ebpf.Variable `ebpf:"nr_execve"`
+	NrExecveat  *ebpf.Variable `ebpf:"nr_execveat"`
+	TargetCgid  *ebpf.Variable `ebpf:"target_cgid"`
+	TargetLevel *ebpf.Variable `ebpf:"target_level"`
 }
 
 // recorderPrograms contains all programs after they have been loaded into the kernel.

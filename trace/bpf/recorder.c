@@ -6,8 +6,9 @@
 //
 // Programs:
 //   profgen_enter  raw tracepoint sys_enter (raw_syscalls/sys_enter): selects
-//                  the target, captures the arguments the argument table
-//                  names and increments counts[key].
+//                  the target; counts a syscall with no captured argument in
+//                  a per-CPU array by number (the common path), one with
+//                  arguments the argument table names in counts[key].
 //   profgen_fork   raw tracepoint sched_process_fork: in process-tree mode,
 //                  follows new processes of tracked ones.
 //   profgen_exit   raw tracepoint sched_process_exit: in process-tree mode,
@@ -25,7 +26,7 @@ char __license[] SEC("license") = "Dual MIT/GPL";
 #define MAX_NR 1024
 
 enum mode {
-	MODE_CGROUP = 0, // every task of the cgroup target_cgid
+	MODE_CGROUP = 0, // every task of the cgroup in target_cgroup[0] or below it
 	MODE_TREE = 1,   // every process whose tgid is tracked
 };
 
@@ -35,26 +36,26 @@ enum track {
 	                    // processes are tracked, its own syscalls are not
 };
 
-enum stat {
-	STAT_EVENTS = 0, // target syscalls counted
-	STAT_LOST = 1,   // target syscalls that could not be counted (map full)
-	STAT_MAX,
-};
-
 // key.flags
 #define KEY_COMPAT 1 // a 32-bit (ia32) syscall: nr is an i386 number, args not captured
 
-// Set before load (spec.Variables): the native execve and execveat numbers.
+// Load-time constants (.rodata, set through the spec's variables before
+// the programs are loaded): the verifier sees their values and drops the
+// branches they rule out, so the untaken mode costs nothing.
 volatile const __s64 nr_execve = -1;
 volatile const __s64 nr_execveat = -1;
-
-// Set after load, before the programs are attached (Variable.Set).
-volatile __u32 mode = MODE_CGROUP;
-volatile __u64 target_cgid = 0;
-
-// armed is set by the target's first execve: syscalls before it are the
-// launcher's (Go's fork-exec child), not the target's.
-__u32 armed = 0;
+volatile const __u32 mode = MODE_CGROUP;
+// In cgroup mode with target_level > 0, a task is the target's when its
+// cgroup v2 ancestor at target_level (the recording cgroup's level, 0 the
+// root) has the id target_cgid: direct loads, no helper call. With
+// target_level 0 (the level is unknown: a cgroup namespace, a mount of a
+// subtree) the helper bpf_current_task_under_cgroup decides.
+volatile const __u32 target_level = 0;
+volatile const __u64 target_cgid = 0;
+// capture[nr] is 1 when syscall nr has an argument to capture, with the
+// masks arg_mask[nr][0..5] (0: not captured).
+volatile const __u8 capture[MAX_NR] = {};
+volatile const __u64 arg_mask[MAX_NR][6] = {};
 
 struct key {
 	__u32 nr;
@@ -62,10 +63,26 @@ struct key {
 	__u64 args[6];
 };
 
-struct masks {
-	__u64 mask[6];
+// fast is the per-call path: one per-CPU value, so no atomic operation and
+// no shared cache line. n[nr] counts native syscall nr with no captured
+// argument, n[MAX_NR + nr] 32-bit syscall nr. Everything else goes to the
+// counts hash map; hashed counts the calls that took that path, lost those
+// of them that found the map full. Collect sums the CPUs.
+struct fast {
+	__u64 hashed;
+	__u64 lost;
+	__u64 n[2 * MAX_NR];
 };
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fast);
+} fast SEC(".maps");
+
+// counts holds (syscall, argument shape) pairs: syscalls with a captured
+// argument and numbers outside 0..MAX_NR-1.
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);
@@ -73,14 +90,8 @@ struct {
 	__type(value, __u64);
 } counts SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MAX_NR);
-	__type(key, __u32);
-	__type(value, struct masks);
-} arg_masks SEC(".maps");
-
-// seen[nr] is 1 once nr was counted, for the live distinct count.
+// seen[nr] is 1 once nr was counted in counts, for the live distinct count
+// (the per-CPU counts say the rest).
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, MAX_NR);
@@ -88,12 +99,26 @@ struct {
 	__type(value, __u32);
 } seen SEC(".maps");
 
+// armed[0] is set by the target's first execve: syscalls before it are the
+// launcher's (Go's fork-exec child), not the target's. A map, not a global,
+// so that it survives reloading the programs with their final constants.
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, STAT_MAX);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
+	__type(value, __u32);
+} armed SEC(".maps");
+
+// target_cgroup[0] is the recording's cgroup (a cgroup v2 directory fd
+// when put). bpf_current_task_under_cgroup tests the current task's cgroup
+// against it and its descendants: a process that moves into a child cgroup
+// of the recording's (systemd, container runtimes) is still recorded.
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} target_cgroup SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -119,74 +144,108 @@ struct signal_struct {
 	atomic_t live; // threads of the group not yet exited
 } __attribute__((preserve_access_index));
 
+struct kernfs_node {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup;
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct cgroup_subsys_state *parent;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct cgroup_subsys_state self;
+	int level;
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup *dfl_cgrp; // the task's cgroup v2
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct thread_info thread_info;
 	int pid;
 	int tgid;
 	struct signal_struct *signal;
+	struct css_set *cgroups;
 } __attribute__((preserve_access_index));
 
 #define TS_COMPAT 0x0002 // arch/x86/include/asm/thread_info.h
 
-static __always_inline void stat_add(__u32 which)
+// MAX_UP is how many levels below the recording cgroup in_target_cgroup
+// walks up by direct loads; deeper tasks are left to the helper.
+#define MAX_UP 8
+
+// in_target_cgroup reports whether task's cgroup is the recording cgroup
+// or below it, by the load-time level and id: the task's ancestor at
+// target_level, reached by walking up parents, must have the id
+// target_cgid. Only loads, no helper call, for the target's own tasks and
+// for every task not deeper than MAX_UP below target_level.
+static __always_inline int in_target_cgroup(struct task_struct *task)
 {
-	__u64 *v = bpf_map_lookup_elem(&stats, &which);
-	if (v)
-		*v += 1; // per-CPU: no other writer
+	struct cgroup *cg = task->cgroups->dfl_cgrp;
+	int up = cg->level - (int)target_level;
+	if (up < 0)
+		return 0;
+	if (up > MAX_UP)
+		return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
+#pragma unroll
+	for (int i = 0; i < MAX_UP; i++) {
+		if (i == up)
+			break;
+		cg = cg->self.parent->cgroup;
+	}
+	return cg->kn->id == target_cgid;
 }
 
+// is_target decides without target_level.
 static __always_inline int is_target(void)
 {
 	if (mode == MODE_CGROUP)
-		return bpf_get_current_cgroup_id() == target_cgid;
+		return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *t = bpf_map_lookup_elem(&tracked, &tgid);
 	return t && *t == TRACK_TARGET;
 }
 
-SEC("raw_tracepoint/sys_enter")
-int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
+// The six argument registers of x86-64 lie in one 64-byte window of
+// pt_regs, r10 first (arch/x86/include/asm/ptrace.h: r10 r9 r8 ax cx dx si
+// di): capture reads it once. The offsets are CO-RE relocated; a layout
+// outside the window fails the verifier at load, never silently.
+#define REGS_WINDOW 64
+#define REG_AT(w, f) (*(__u64 *)((char *)(w) + (bpf_core_field_offset(struct pt_regs, f) - \
+					      bpf_core_field_offset(struct pt_regs, r10))))
+
+static __always_inline void capture_args(struct bpf_raw_tracepoint_args *ctx, __u32 nr, struct key *k)
 {
-	long id = (long)ctx->args[1];
+	__u64 w[REGS_WINDOW / 8];
+	char *regs = (char *)ctx->args[0];
+	if (bpf_probe_read_kernel(w, sizeof w, regs + bpf_core_field_offset(struct pt_regs, r10)))
+		return; // cannot fault: the kernel's own pt_regs of current
+	const volatile __u64 *m = arg_mask[nr];
+	k->args[0] = REG_AT(w, di) & m[0];
+	k->args[1] = REG_AT(w, si) & m[1];
+	k->args[2] = REG_AT(w, dx) & m[2];
+	k->args[3] = REG_AT(w, r10) & m[3];
+	k->args[4] = REG_AT(w, r8) & m[4];
+	k->args[5] = REG_AT(w, r9) & m[5];
+}
 
-	if (!is_target())
-		return 0;
-	if (!armed) {
-		if (id != nr_execve && id != nr_execveat)
-			return 0;
-		armed = 1;
-	}
-
+// count_shape counts a syscall with a captured argument, or a number
+// outside 0..MAX_NR-1, in the counts hash map.
+static __always_inline int count_shape(struct bpf_raw_tracepoint_args *ctx, struct fast *f, long id, int compat)
+{
 	struct key k = {};
 	k.nr = (__u32)id;
-
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	__u32 status = 0;
-	if (bpf_core_field_exists(task->thread_info.status))
-		status = BPF_CORE_READ(task, thread_info.status);
-	if (status & TS_COMPAT) {
+	if (compat)
 		k.flags = KEY_COMPAT;
-	} else if (id >= 0 && id < MAX_NR) {
-		__u32 idx = (__u32)id;
-		struct masks *m = bpf_map_lookup_elem(&arg_masks, &idx);
-		if (m && (m->mask[0] | m->mask[1] | m->mask[2] | m->mask[3] | m->mask[4] | m->mask[5])) {
-			struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-			if (m->mask[0])
-				k.args[0] = BPF_CORE_READ(regs, di) & m->mask[0];
-			if (m->mask[1])
-				k.args[1] = BPF_CORE_READ(regs, si) & m->mask[1];
-			if (m->mask[2])
-				k.args[2] = BPF_CORE_READ(regs, dx) & m->mask[2];
-			if (m->mask[3])
-				k.args[3] = BPF_CORE_READ(regs, r10) & m->mask[3];
-			if (m->mask[4])
-				k.args[4] = BPF_CORE_READ(regs, r8) & m->mask[4];
-			if (m->mask[5])
-				k.args[5] = BPF_CORE_READ(regs, r9) & m->mask[5];
-		}
-	}
+	else if (id >= 0 && id < MAX_NR)
+		capture_args(ctx, (__u32)id, &k);
 
-	stat_add(STAT_EVENTS);
+	f->hashed += 1;
 	for (int i = 0; i < 2; i++) {
 		__u64 *c = bpf_map_lookup_elem(&counts, &k);
 		if (c) {
@@ -209,8 +268,57 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 		if (err != -17 /* EEXIST: another CPU inserted it first */)
 			break;
 	}
-	stat_add(STAT_LOST);
+	f->lost += 1;
 	return 0;
+}
+
+SEC("raw_tracepoint/sys_enter")
+int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	long id = (long)ctx->args[1];
+	__u32 zero = 0;
+
+	struct task_struct *task = 0;
+	if (mode == MODE_CGROUP && target_level) {
+		task = bpf_get_current_task_btf();
+		if (!in_target_cgroup(task))
+			return 0;
+	} else if (!is_target()) {
+		return 0;
+	}
+	__u32 *armed_p = bpf_map_lookup_elem(&armed, &zero);
+	if (!armed_p)
+		return 0;
+	if (!*armed_p) {
+		if (id != nr_execve && id != nr_execveat)
+			return 0;
+		*armed_p = 1;
+	}
+	struct fast *f = bpf_map_lookup_elem(&fast, &zero);
+	if (!f)
+		return 0;
+
+	// A direct (BTF) load of current's thread_info.status, not a probe
+	// read: the compat check is one instruction on the common path.
+	__u32 status = 0;
+	if (!task)
+		task = bpf_get_current_task_btf();
+	if (bpf_core_field_exists(task->thread_info.status))
+		status = task->thread_info.status;
+	int compat = status & TS_COMPAT;
+
+	if (id >= 0 && id < MAX_NR) {
+		__u32 nr = (__u32)id;
+		if (compat) {
+			f->n[MAX_NR + nr] += 1; // per-CPU: no other writer
+			return 0;
+		}
+		if (!capture[nr]) {
+			f->n[nr] += 1;
+			return 0;
+		}
+	}
+	return count_shape(ctx, f, id, compat);
 }
 
 // sched_process_fork(struct task_struct *parent, struct task_struct *child)

@@ -1,0 +1,379 @@
+package trace
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/profgen/profgen/internal/workload"
+)
+
+// floorLoops is how many read+write pairs one run of rwloop makes in
+// BenchmarkRecorderFloor (2M syscalls, like dd bs=64 count=1000000).
+const floorLoops = 1000000
+
+// benchRounds is how many alternating rounds the ratio benchmarks run:
+// PROFGEN_BENCH_ROUNDS, at least 5, default 7.
+func benchRounds(b *testing.B) int {
+	n := 7
+	if s := os.Getenv("PROFGEN_BENCH_ROUNDS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 5 {
+			b.Fatalf("PROFGEN_BENCH_ROUNDS=%q: want a number of rounds, at least 5", s)
+		}
+		n = v
+	}
+	return n
+}
+
+// loopSample is one run's loop time as rwloop measures it.
+type loopSample struct {
+	cpu  time.Duration // the thread's CPU time: what the benchmark compares
+	wall time.Duration
+}
+
+// loopTime parses the loop's own times that rwloop prints: "CPU WALL" ns.
+func loopTime(b *testing.B, out []byte) loopSample {
+	f := strings.Fields(string(out))
+	var ns [2]int64
+	for i := range ns {
+		var err error
+		if len(f) != 2 {
+			err = fmt.Errorf("%d fields", len(f))
+		} else {
+			ns[i], err = strconv.ParseInt(f[i], 10, 64)
+		}
+		if err != nil || ns[i] <= 0 {
+			b.Fatalf("rwloop printed %q, want its CPU and wall time in ns", out)
+		}
+	}
+	return loopSample{time.Duration(ns[0]), time.Duration(ns[1])}
+}
+
+// emptySysEnter loads a raw tracepoint program that only returns 0: the
+// least any sys_enter recorder can cost.
+func emptySysEnter(b *testing.B) *ebpf.Program {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name:    "floor",
+		Type:    ebpf.RawTracepoint,
+		License: "GPL",
+		Instructions: asm.Instructions{
+			asm.Mov.Imm(asm.R0, 0),
+			asm.Return(),
+		},
+	})
+	if err != nil {
+		b.Fatalf("load the empty sys_enter program: %v", err)
+	}
+	b.Cleanup(func() { prog.Close() })
+	return prog
+}
+
+// ratioStats is the median and range of one configuration's ratios.
+type ratioStats struct{ med, min, max float64 }
+
+func statsOf(v []float64) ratioStats {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return ratioStats{med, s[0], s[len(s)-1]}
+}
+
+func (r ratioStats) String() string {
+	return fmt.Sprintf("%.3f [%.3f-%.3f]", r.med, r.min, r.max)
+}
+
+// BenchmarkRecorderFloor measures the eBPF recorder against the floor of
+// its tracepoint: rwloop (floorLoops read+write pairs, timed by the loop
+// itself; the ratios are of its CPU time, which leaves out the time it
+// waited for a CPU on a shared machine) runs bare, under an empty raw
+// tracepoint sys_enter program the benchmark attaches itself, and under
+// profgen record (eBPF backend); on shorter loops, each against a bare run
+// of its own length, under the log backend and under strace (wall time:
+// the tracee's CPU time leaves out its ptrace stops). The configurations
+// alternate in rounds (the order rotates each round). It prints a table of
+// the median and range of each configuration's ratio to its bare run and
+// to the floor run of the same round, and reports the medians as floor-x,
+// ebpf-x (to bare), ebpf/floor and log-x.
+func BenchmarkRecorderFloor(b *testing.B) {
+	bin := workload.Build(b, "rwloop")
+	floor := emptySysEnter(b)
+	rounds := benchRounds(b)
+
+	runN := func(loops int) loopSample {
+		out, err := exec.Command(bin, strconv.Itoa(loops)).Output()
+		if err != nil {
+			b.Fatalf("rwloop: %v", err)
+		}
+		return loopTime(b, out)
+	}
+	// record runs rwloop under profgen record with be and checks that it
+	// counted every call; a backend that may lose calls (allowLost)
+	// reports them in the table instead.
+	lost := map[string]uint64{}
+	record := func(name string, be Backend, err error, loops int, allowLost bool) loopSample {
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out bytes.Buffer
+		argv := []string{bin, strconv.Itoa(loops)}
+		res, err := Record(context.Background(), Options{Command: argv, Backend: be, Stdout: &out, Stderr: os.Stderr, Tool: "profgen bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Recording.Lost != 0 && !allowLost {
+			b.Fatalf("%s: recording lost %d calls", name, res.Recording.Lost)
+		}
+		lost[name] += res.Recording.Lost
+		for _, sc := range []string{"read", "write"} {
+			if s := res.Recording.Lookup(sc); (s == nil || s.Count < uint64(loops)) && res.Recording.Lost == 0 {
+				b.Fatalf("%s: recorded %s %+v, want at least %d calls", name, sc, s, loops)
+			}
+		}
+		return loopTime(b, out.Bytes())
+	}
+	const (
+		logLoops    = floorLoops / 10  // the log backend costs µs per call
+		straceLoops = floorLoops / 100 // strace costs about 600x
+	)
+	type config struct {
+		name  string
+		loops int
+		base  int  // index of the bare run of the same loop
+		wall  bool // compare wall time (strace: the tracee's CPU time leaves out its stops)
+		run   func() loopSample
+	}
+	configs := []config{
+		{"bare", floorLoops, 0, false, func() loopSample { return runN(floorLoops) }},
+		{"floor (empty sys_enter program)", floorLoops, 0, false, func() loopSample {
+			l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: floor})
+			if err != nil {
+				b.Fatalf("attach the empty program: %v", err)
+			}
+			defer l.Close()
+			return runN(floorLoops)
+		}},
+		{"profgen record (eBPF)", floorLoops, 0, false, func() loopSample {
+			be, err := NewEBPF(EBPFOptions{})
+			return record("profgen record (eBPF)", be, err, floorLoops, false)
+		}},
+		{"bare", logLoops, 3, false, func() loopSample { return runN(logLoops) }},
+		{"profgen record --backend log", logLoops, 3, false, func() loopSample {
+			be, err := NewLog(LogOptions{})
+			return record("profgen record --backend log", be, err, logLoops, true)
+		}},
+		{"bare", straceLoops, 5, true, func() loopSample { return runN(straceLoops) }},
+		{"strace -f -c (wall time)", straceLoops, 5, true, func() loopSample {
+			cmd := exec.Command("strace", "-f", "-c", "-o", "/dev/null", bin, strconv.Itoa(straceLoops))
+			out, err := cmd.Output()
+			if err != nil {
+				b.Fatalf("strace: %v", err)
+			}
+			return loopTime(b, out)
+		}},
+	}
+	if _, err := exec.LookPath("strace"); err != nil {
+		configs = configs[:5]
+		fmt.Println("recorder: strace is not installed: its rows are left out")
+	}
+	if srv, ok := newRedisBench(b); ok {
+		base := len(configs)
+		configs = append(configs,
+			config{"redis-server bare", redisRequests, base, true, func() loopSample { return srv.run(nil, false) }},
+			config{"redis-server, floor", redisRequests, base, true, func() loopSample { return srv.run(floor, false) }},
+			config{"redis-server, profgen (eBPF)", redisRequests, base, true, func() loopSample { return srv.run(nil, true) }},
+		)
+	} else {
+		fmt.Println("recorder: redis-server or redis-benchmark is not installed (apt-get install redis-server redis-tools): the server rows are left out")
+	}
+	times := make([][]loopSample, len(configs))
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range times {
+			times[i] = times[i][:0]
+		}
+		for r := 0; r < rounds; r++ {
+			for j := range configs {
+				c := (r + j) % len(configs)
+				times[c] = append(times[c], configs[c].run())
+			}
+		}
+	}
+	b.StopTimer()
+
+	cpu := func(s loopSample) time.Duration { return s.cpu }
+	wall := func(s loopSample) time.Duration { return s.wall }
+	ratios := func(num, den int, of func(loopSample) time.Duration) ratioStats {
+		v := make([]float64, rounds)
+		for r := range v {
+			v[r] = float64(of(times[num][r])) / float64(of(times[den][r]))
+		}
+		return statsOf(v)
+	}
+	var tab strings.Builder
+	fmt.Fprintf(&tab, "\nrecorder: rwloop N read+write pairs, %d alternating rounds; median [min-max] of per-round ratios of the loop's CPU time (wall time: last column) to the bare run of the same N and to the floor\n", rounds)
+	fmt.Fprintf(&tab, "(strace: wall time; redis-server: time per request, the inverse of redis-benchmark's throughput over N SET and N GET)\n")
+	fmt.Fprintf(&tab, "%-32s %-8s %-22s %-22s %-22s %s\n", "configuration", "N", "cpu ms", "x bare", "x floor", "wall x bare")
+	for i, c := range configs {
+		of := cpu
+		if c.wall {
+			of = wall
+		}
+		ms := make([]float64, rounds)
+		for r := range ms {
+			ms[r] = float64(of(times[i][r])) / 1e6
+		}
+		msStats := statsOf(ms)
+		xfloor := "-"
+		switch {
+		case c.loops == floorLoops:
+			xfloor = ratios(i, 1, cpu).String()
+		case strings.HasPrefix(c.name, "redis-server") && i > c.base:
+			xfloor = ratios(i, c.base+1, wall).String()
+		}
+		name := c.name
+		if n := lost[c.name]; n > 0 {
+			name += fmt.Sprintf(" (lost %d)", n)
+		}
+		fmt.Fprintf(&tab, "%-32s %-8d %-22s %-22s %-22s %s\n", name, c.loops,
+			fmt.Sprintf("%.1f [%.1f-%.1f]", msStats.med, msStats.min, msStats.max),
+			ratios(i, c.base, of), xfloor, ratios(i, c.base, wall))
+	}
+	fmt.Print(tab.String())
+	b.ReportMetric(ratios(1, 0, cpu).med, "floor-x")
+	b.ReportMetric(ratios(2, 0, cpu).med, "ebpf-x")
+	b.ReportMetric(ratios(2, 1, cpu).med, "ebpf/floor")
+	b.ReportMetric(ratios(4, 3, cpu).med, "log-x")
+}
+
+// redisRequests is how many SET and how many GET requests redis-benchmark
+// makes per run.
+const redisRequests = 50000
+
+// redisBench runs redis-server on loopback under its own load generator.
+type redisBench struct {
+	b            *testing.B
+	server, load string
+}
+
+func newRedisBench(b *testing.B) (*redisBench, bool) {
+	server, err1 := exec.LookPath("redis-server")
+	load, err2 := exec.LookPath("redis-benchmark")
+	if err1 != nil || err2 != nil {
+		return nil, false
+	}
+	return &redisBench{b, server, load}, true
+}
+
+// freePort returns a loopback TCP port nothing listens on now.
+func freePort(b *testing.B) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// run starts redis-server (bare, with prog attached to sys_enter, or under
+// profgen record), runs redis-benchmark against it and returns the time per
+// request (the mean of SET's and GET's 1/throughput) as both fields.
+func (r *redisBench) run(prog *ebpf.Program, record bool) loopSample {
+	b := r.b
+	port := strconv.Itoa(freePort(b))
+	dir := b.TempDir()
+	server := []string{r.server, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--loglevel", "warning", "--logfile", filepath.Join(dir, "redis.log")}
+	out := filepath.Join(dir, "load.csv")
+	load := fmt.Sprintf("%s -p %s -n %d -c 10 -t set,get -q --csv > %s", r.load, port, redisRequests, out)
+	if prog != nil {
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: prog})
+		if err != nil {
+			b.Fatalf("attach the empty program: %v", err)
+		}
+		defer l.Close()
+	}
+	if record {
+		be, err := NewEBPF(EBPFOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := Record(context.Background(), Options{Command: server, Backend: be, Drive: load,
+			Ready: "tcp:127.0.0.1:" + port, Stdout: os.Stderr, Stderr: os.Stderr, Tool: "profgen bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Recording.Lost != 0 {
+			b.Fatalf("redis-server recording lost %d calls", res.Recording.Lost)
+		}
+	} else {
+		cmd := exec.Command(server[0], server[1:]...)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		defer func() {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}()
+		for i := 0; ; i++ {
+			c, err := net.Dial("tcp", "127.0.0.1:"+port)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if i == 500 {
+				b.Fatalf("redis-server did not listen on %s: %v", port, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if o, err := exec.Command("sh", "-c", load).CombinedOutput(); err != nil {
+			b.Fatalf("redis-benchmark: %v\n%s", err, o)
+		}
+	}
+	return redisTime(b, out)
+}
+
+// redisTime reads redis-benchmark's CSV: the mean time per request of its
+// tests, from their requests per second.
+func redisTime(b *testing.B, path string) loopSample {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sum float64
+	n := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) < 2 || f[0] == `"test"` {
+			continue
+		}
+		rps, err := strconv.ParseFloat(strings.Trim(f[1], `"`), 64)
+		if err != nil || rps <= 0 {
+			b.Fatalf("redis-benchmark line %q: no throughput", line)
+		}
+		sum += 1 / rps
+		n++
+	}
+	if n != 2 {
+		b.Fatalf("redis-benchmark printed %d results, want SET and GET:\n%s", n, data)
+	}
+	d := time.Duration(sum / float64(n) * float64(time.Second) * redisRequests)
+	return loopSample{cpu: d, wall: d}
+}
