@@ -134,6 +134,9 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	if p.duration < 0 || p.grace < 0 {
 		return errors.New("--duration and --grace must not be negative")
 	}
+	if err := checkEngineCommand(command); err != nil {
+		return err
+	}
 	// Fail before the target runs when the recording cannot be written.
 	if dir := filepath.Dir(p.output); dir != "" {
 		if st, err := os.Stat(dir); err != nil {
