@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
@@ -142,10 +143,39 @@ func Attach(opts AttachOptions) (a *Attached, err error) {
 			return nil, err
 		}
 	}
+	e := opts.Backend.(*EBPF)
+	if err := e.objs.ArmOnExec.Set(uint32(1)); err != nil {
+		return nil, fmt.Errorf("set arm on exec: %w", err)
+	}
 	if err := opts.Backend.Prepare(&Target{Cmd: &exec.Cmd{}, Cgroup: cg}); err != nil {
 		return nil, fmt.Errorf("prepare %s backend: %w", opts.Backend.Name(), err)
 	}
+	if err := attachExec(e); err != nil {
+		return nil, err
+	}
 	return &Attached{opts: opts, cg: cg, arch: arch, args: args, start: time.Now()}, nil
+}
+
+// attachExec attaches the program that arms the recorder once a task of
+// the cgroup has completed an execve (sched_process_exec) rather than when
+// it enters one (arm_on_exec): until the exec killed them, the other threads
+// of a container's runc init make Go runtime calls of runc's (nanosleep,
+// getpid, tgkill). The execve calls are counted all the same. Attach runs
+// it while the container's init still waits for start, so no exec is
+// missed.
+func attachExec(e *EBPF) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return errors.New("eBPF backend is closed")
+	}
+	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sched_process_exec", Program: e.objs.ProfgenExec})
+	if err != nil {
+		return fmt.Errorf("attach raw tracepoint sched_process_exec: %w", err)
+	}
+	// Detached and closed with the others by Collect and Close.
+	e.links = append(e.links, l)
+	return nil
 }
 
 // Cgroup returns the cgroup being recorded.

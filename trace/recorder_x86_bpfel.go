@@ -35,8 +35,10 @@ const (
 	recorderMapStats         = "stats"
 	recorderMapTracked       = "tracked"
 	recorderProgProfgenEnter = "profgen_enter"
+	recorderProgProfgenExec  = "profgen_exec"
 	recorderProgProfgenExit  = "profgen_exit"
 	recorderProgProfgenFork  = "profgen_fork"
+	recorderVarArmOnExec     = "arm_on_exec"
 	recorderVarArmed         = "armed"
 	recorderVarMode          = "mode"
 	recorderVarNrExecve      = "nr_execve"
@@ -87,6 +89,7 @@ type recorderSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderProgramSpecs struct {
 	ProfgenEnter *ebpf.ProgramSpec `ebpf:"profgen_enter"`
+	ProfgenExec  *ebpf.ProgramSpec `ebpf:"profgen_exec"`
 	ProfgenExit  *ebpf.ProgramSpec `ebpf:"profgen_exit"`
 	ProfgenFork  *ebpf.ProgramSpec `ebpf:"profgen_fork"`
 }
@@ -106,6 +109,7 @@ type recorderMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderVariableSpecs struct {
+	ArmOnExec  *ebpf.VariableSpec `ebpf:"arm_on_exec"`
 	Armed      *ebpf.VariableSpec `ebpf:"armed"`
 	Mode       *ebpf.VariableSpec `ebpf:"mode"`
 	NrExecve   *ebpf.VariableSpec `ebpf:"nr_execve"`
@@ -154,6 +158,7 @@ func (m *recorderMaps) Close() error {
 //
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderVariables struct {
+	ArmOnExec  *ebpf.Variable `ebpf:"arm_on_exec"`
 	Armed      *ebpf.Variable `ebpf:"armed"`
 	Mode       *ebpf.Variable `ebpf:"mode"`
 	NrExecve   *ebpf.Variable `ebpf:"nr_execve"`
@@ -166,6 +171,7 @@ type recorderVariables struct {
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderPrograms struct {
 	ProfgenEnter *ebpf.Program `ebpf:"profgen_enter"`
+	ProfgenExec  *ebpf.Program `ebpf:"profgen_exec"`
 	ProfgenExit  *ebpf.Program `ebpf:"profgen_exit"`
 	ProfgenFork  *ebpf.Program `ebpf:"profgen_fork"`
 }
@@ -173,6 +179,7 @@ type recorderPrograms struct {
 func (p *recorderPrograms) Close() error {
 	return _RecorderClose(
 		p.ProfgenEnter,
+		p.ProfgenExec,
 		p.ProfgenExit,
 		p.ProfgenFork,
 	)

@@ -92,9 +92,20 @@ func findRuntime(flag string) (string, error) {
 		name = "runc"
 	}
 	path, err := exec.LookPath(name)
+	if err != nil && flag == "" {
+		// Engines do not always pass a PATH with the sbin directories
+		// (podman kill runs the runtime with its own): look where
+		// Debian and most distributions install runc.
+		for _, dir := range []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"} {
+			if p := filepath.Join(dir, name); unix.Access(p, unix.X_OK) == nil {
+				path, err = p, nil
+				break
+			}
+		}
+	}
 	if err != nil {
 		if flag == "" {
-			return "", errors.New("no runc on the PATH: install runc or name the real OCI runtime with --profgen-runtime PATH")
+			return "", errors.New("no runc on the PATH or in /usr/sbin, /usr/bin: install runc or name the real OCI runtime with --profgen-runtime PATH")
 		}
 		return "", fmt.Errorf("--profgen-runtime %s: no such executable", flag)
 	}

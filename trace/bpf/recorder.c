@@ -12,6 +12,8 @@
 //                  follows new processes of tracked ones.
 //   profgen_exit   raw tracepoint sched_process_exit: in process-tree mode,
 //                  forgets a process whose last thread exits.
+//   profgen_exec   raw tracepoint sched_process_exec: with arm_on_exec, arms
+//                  the recorder once a target task's execve succeeded.
 //
 // Raw tracepoints are used rather than perf tracepoints because they are
 // attached by name and need no tracefs mount.
@@ -51,6 +53,14 @@ volatile const __s64 nr_execveat = -1;
 // Set after load, before the programs are attached (Variable.Set).
 volatile __u32 mode = MODE_CGROUP;
 volatile __u64 target_cgid = 0;
+
+// arm_on_exec (a container's recording, trace.Attach): armed is set when a
+// target task's execve has succeeded (sched_process_exec), not when it is
+// entered. A container's init is a multi-threaded runc init: until the
+// execve has killed its other threads they make Go runtime calls (nanosleep,
+// tgkill, futex) that are runc's, not the entrypoint's. The execve calls
+// themselves are counted.
+volatile __u32 arm_on_exec = 0;
 
 // armed is set by the target's first execve: syscalls before it are the
 // launcher's (Go's fork-exec child), not the target's.
@@ -154,7 +164,8 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (!armed) {
 		if (id != nr_execve && id != nr_execveat)
 			return 0;
-		armed = 1;
+		if (!arm_on_exec)
+			armed = 1;
 	}
 
 	struct key k = {};
@@ -249,5 +260,15 @@ int profgen_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u32 *t = bpf_map_lookup_elem(&tracked, &tgid);
 	if (t && *t == TRACK_TARGET)
 		bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}
+
+// sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm),
+// after the exec's point of no return: the task's other threads are gone.
+SEC("raw_tracepoint/sched_process_exec")
+int profgen_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	if (arm_on_exec && !armed && is_target())
+		armed = 1;
 	return 0;
 }
