@@ -43,6 +43,9 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if dockerd != nil {
+		dockerd.stop()
+	}
 	if env != nil {
 		env.podman("rm", "--all", "--force").Run()
 		env.podman("rmi", "--all", "--force").Run()
@@ -81,25 +84,35 @@ func newPodmanEnv() (*podmanEnv, error) {
 			return nil, fmt.Errorf("build %s: %v\n%s", pkg, err, b)
 		}
 	}
-	rootfs := filepath.Join(dir, "rootfs")
-	for _, d := range []string{"usr", "etc", "proc", "dev", "sys", "tmp", "w", "data"} {
-		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
-			return nil, err
-		}
-	}
-	for _, l := range []string{"bin", "lib", "lib64", "sbin"} {
-		if err := os.Symlink("usr/"+l, filepath.Join(rootfs, l)); err != nil {
-			return nil, err
-		}
-	}
-	tar := filepath.Join(dir, "rootfs.tar")
-	if b, err := exec.Command("tar", "-C", rootfs, "-cf", tar, ".").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("tar rootfs: %v\n%s", err, b)
+	tar, err := rootfsTar(dir)
+	if err != nil {
+		return nil, err
 	}
 	if b, err := e.podman("import", tar, testImage).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("podman import: %v\n%s", err, b)
 	}
 	return e, nil
+}
+
+// rootfsTar writes the test image's rootfs into dir and returns its tar:
+// empty, with bin, lib, lib64 and sbin linking into usr/.
+func rootfsTar(dir string) (string, error) {
+	rootfs := filepath.Join(dir, "rootfs")
+	for _, d := range []string{"usr", "etc", "proc", "dev", "sys", "tmp", "w", "data"} {
+		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
+			return "", err
+		}
+	}
+	for _, l := range []string{"bin", "lib", "lib64", "sbin"} {
+		if err := os.Symlink("usr/"+l, filepath.Join(rootfs, l)); err != nil {
+			return "", err
+		}
+	}
+	tar := filepath.Join(dir, "rootfs.tar")
+	if b, err := exec.Command("tar", "-C", rootfs, "-cf", tar, ".").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("tar rootfs: %v\n%s", err, b)
+	}
+	return tar, nil
 }
 
 // podman returns a podman command on the private store.
@@ -179,18 +192,7 @@ func TestPodmanRecord(t *testing.T) {
 	}
 	checkNoEngineCalls(t, rec)
 
-	// The same program recorded on the host by profgen record.
-	host := filepath.Join(dir, "host.json")
-	if b, err := exec.Command(e.profgen, "record", "-o", host, "--", bin, t.TempDir()).CombinedOutput(); err != nil {
-		t.Fatalf("profgen record on the host: %v\n%s", err, b)
-	}
-	hrec, err := recording.ReadFile(host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := rec.Names(), hrec.Names(); !slices.Equal(got, want) {
-		t.Errorf("recorded in podman:\n  %v\non the host:\n  %v", got, want)
-	}
+	checkLikeHost(t, e.profgen, rec, bin, t.TempDir())
 
 	// The emitted profile runs the workload in podman (runc) under
 	// enforcement; without listen the workload fails.
@@ -209,6 +211,23 @@ func TestPodmanRecord(t *testing.T) {
 	removeSyscall(t, prof, less, "listen")
 	if code, outp := enforce(less); code == 0 || !strings.Contains(outp, "listen") {
 		t.Errorf("without listen the workload should fail naming it: exit %d\n%s", code, outp)
+	}
+}
+
+// checkLikeHost compares the names recorded in a container with what
+// profgen record sees for the same command on the host.
+func checkLikeHost(t *testing.T, profgen string, rec *recording.Recording, argv ...string) {
+	t.Helper()
+	host := filepath.Join(t.TempDir(), "host.json")
+	if b, err := exec.Command(profgen, append([]string{"record", "-o", host, "--"}, argv...)...).CombinedOutput(); err != nil {
+		t.Fatalf("profgen record on the host: %v\n%s", err, b)
+	}
+	hrec, err := recording.ReadFile(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rec.Names(), hrec.Names(); !slices.Equal(got, want) {
+		t.Errorf("recorded in the container:\n  %v\non the host:\n  %v", got, want)
 	}
 }
 
