@@ -4,7 +4,7 @@
 #   scripts/deps.sh generate   also what `make generate` needs (clang, llvm, libbpf-dev)
 set -euo pipefail
 
-pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc strace podman docker.io)
+pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc strace podman docker.io memcached)
 if [ "${1:-}" = generate ]; then
 	pkgs+=(clang llvm libbpf-dev)
 fi

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -425,5 +426,106 @@ func TestPodmanBadInput(t *testing.T) {
 	}
 	if code, outp := runCmd(t, e.podman("ps", "-aq")); code != 0 || strings.TrimSpace(outp) != "" {
 		t.Errorf("containers left: %q", outp)
+	}
+}
+
+// memcachedDrive is a shell command that stores and reads one key from the
+// memcached on 127.0.0.1:$1, then quits (memcached closes the connection).
+const memcachedDrive = `exec 3<>/dev/tcp/127.0.0.1/$1; printf 'set k 0 0 1\r\nv\r\nget k\r\nquit\r\n' >&3; cat <&3`
+
+// freePort returns a loopback TCP port nothing listens on.
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+// TestPodmanServer records a real Debian server (memcached) through podman
+// while a client stores and reads a key, stopped by podman stop, and
+// compares it with profgen record of the same drive on the host.
+func TestPodmanServer(t *testing.T) {
+	e := needPodman(t)
+	mc, err := exec.LookPath("memcached")
+	if err != nil {
+		t.Skip("memcached is not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	server := []string{mc, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-t", "2"}
+	host := filepath.Join(dir, "host.json")
+	drive := "bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port
+	if b, err := exec.Command(e.profgen, append([]string{"record", "-o", host, "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--"}, server...)...).CombinedOutput(); err != nil {
+		t.Fatalf("profgen record memcached on the host: %v\n%s", err, b)
+	}
+	hrec, err := recording.ReadFile(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	out := filepath.Join(dir, "rec.json")
+	name := "profgen-memcached"
+	args := append([]string{"-d", "--name", name, "--security-opt", "seccomp=unconfined"}, runArgs("/usr/bin/x", t.TempDir())...)
+	if code, outp := e.recordRun(t, out, append(append(args, testImage), server...)...); code != 0 {
+		t.Fatalf("podman run -d memcached: exit %d\n%s", code, outp)
+	}
+	defer e.podman("rm", "-f", name).Run()
+	waitFor(t, "memcached to listen", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	if b, err := exec.Command("bash", "-c", memcachedDrive, "drive", port).CombinedOutput(); err != nil || !strings.Contains(string(b), "VALUE k 0 1") {
+		t.Fatalf("drive: %v\n%s", err, b)
+	}
+	if code, outp := runCmd(t, e.podman("stop", name)); code != 0 {
+		t.Fatalf("podman stop: exit %d\n%s", code, outp)
+	}
+	waitFor(t, "the recorder to exit", func() bool { return len(recorderPids(out)) == 0 })
+	rec, err := recording.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoEngineCalls(t, rec)
+	for _, n := range []string{"accept4", "epoll_wait", "sendmsg"} {
+		if rec.Lookup(n) == nil {
+			t.Errorf("memcached's %s (serving the client) is not recorded: %v", n, rec.Names())
+		}
+	}
+	if got, want := rec.Names(), hrec.Names(); !slices.Equal(got, want) {
+		t.Errorf("memcached in podman:\n  %v\non the host:\n  %v", got, want)
+	}
+
+	// Its profile serves the same drive under podman's enforcement.
+	prof := filepath.Join(dir, "seccomp.json")
+	if b, err := exec.Command(e.profgen, "emit", "-o", prof, out).CombinedOutput(); err != nil {
+		t.Fatalf("profgen emit: %v\n%s", err, b)
+	}
+	enforced := name + "-enforced"
+	args = append([]string{"run", "-d", "--name", enforced, "--security-opt", "seccomp=" + prof}, runArgs("/usr/bin/x", t.TempDir())...)
+	if code, outp := runCmd(t, e.podman(append(append(args, testImage), server...)...)); code != 0 {
+		t.Fatalf("podman run memcached under its profile: exit %d\n%s", code, outp)
+	}
+	defer e.podman("rm", "-f", enforced).Run()
+	waitFor(t, "memcached to listen", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	if b, err := exec.Command("bash", "-c", memcachedDrive, "drive", port).CombinedOutput(); err != nil || !strings.Contains(string(b), "VALUE k 0 1") {
+		t.Errorf("drive under the profile: %v\n%s", err, b)
+	}
+	if code, outp := runCmd(t, e.podman("stop", enforced)); code != 0 {
+		t.Fatalf("podman stop: exit %d\n%s", code, outp)
+	}
+	if code, outp := runCmd(t, e.podman("inspect", "-f", "{{.State.ExitCode}}", enforced)); code != 0 || strings.TrimSpace(outp) != "0" {
+		t.Errorf("memcached under its profile exited %q (podman inspect exit %d)", strings.TrimSpace(outp), code)
 	}
 }
