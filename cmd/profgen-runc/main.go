@@ -147,6 +147,11 @@ func runReal(cmd *exec.Cmd) int {
 // removed the container its recording is complete.
 func (inv *invocation) delete(runtime string) int {
 	code := runReal(inv.realCmd(runtime, inv.rest))
+	if code != 0 {
+		// The container was not deleted (it still runs without
+		// --force): its recorder goes on.
+		return code
+	}
 	var id string
 	for _, a := range inv.rest {
 		if _, _, _, isFlag := flagName(a); !isFlag {
