@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
@@ -156,25 +157,31 @@ func Attach(opts AttachOptions) (a *Attached, err error) {
 	return &Attached{opts: opts, cg: cg, arch: arch, args: args, start: time.Now()}, nil
 }
 
-// attachExec attaches the program that arms the recorder once a task of
-// the cgroup has completed an execve (sched_process_exec) rather than when
-// it enters one (arm_on_exec): until the exec killed them, the other threads
-// of a container's runc init make Go runtime calls of runc's (nanosleep,
-// getpid, tgkill). The execve calls are counted all the same. Attach runs
-// it while the container's init still waits for start, so no exec is
-// missed.
+// attachExec attaches the programs that, with arm_on_exec, count a process
+// of the cgroup only once its execve succeeded (sched_process_exec), and
+// the processes it forks (sched_process_fork, sched_process_exit keep the
+// set): until the exec has killed them, the other threads of a container's
+// runc init make Go runtime calls of runc's (nanosleep, getpid, tgkill),
+// and the runc init of `runc exec` joins the cgroup before it execs. The
+// execve calls are counted all the same. Attach runs it while the
+// container's init still waits for start, so no exec is missed.
 func attachExec(e *EBPF) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
 		return errors.New("eBPF backend is closed")
 	}
-	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sched_process_exec", Program: e.objs.ProfgenExec})
-	if err != nil {
-		return fmt.Errorf("attach raw tracepoint sched_process_exec: %w", err)
+	for _, a := range []struct {
+		name string
+		prog *ebpf.Program
+	}{{"sched_process_fork", e.objs.ProfgenFork}, {"sched_process_exit", e.objs.ProfgenExit}, {"sched_process_exec", e.objs.ProfgenExec}} {
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
+		if err != nil {
+			return fmt.Errorf("attach raw tracepoint %s: %w", a.name, err)
+		}
+		// Detached and closed with the others by Collect and Close.
+		e.links = append(e.links, l)
 	}
-	// Detached and closed with the others by Collect and Close.
-	e.links = append(e.links, l)
 	return nil
 }
 

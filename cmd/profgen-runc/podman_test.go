@@ -529,3 +529,39 @@ func TestPodmanServer(t *testing.T) {
 		t.Errorf("memcached under its profile exited %q (podman inspect exit %d)", strings.TrimSpace(outp), code)
 	}
 }
+
+// TestPodmanExec: a process podman exec runs in a recorded container is
+// recorded from its execve on; the calls runc makes for it before (its
+// runc init joins the container's cgroup, then loads the filter, drops
+// capabilities and execs) are not.
+func TestPodmanExec(t *testing.T) {
+	e := needPodman(t)
+	bin := workload.Build(t, "manycalls")
+	out := filepath.Join(t.TempDir(), "rec.json")
+	name := "profgen-exec"
+	args := append([]string{"-d", "--name", name, "--security-opt", "seccomp=unconfined"}, runArgs(bin, t.TempDir())...)
+	if code, outp := e.recordRun(t, out, append(args, testImage, "/usr/bin/sleep", "1000")...); code != 0 {
+		t.Fatalf("podman run -d: exit %d\n%s", code, outp)
+	}
+	defer e.podman("rm", "-f", name).Run()
+	if code, outp := runCmd(t, e.podman("--runtime", e.wrapper, "exec", name, "/w/manycalls", "77")); code != 0 {
+		t.Fatalf("podman exec: exit %d\n%s", code, outp)
+	}
+	if code, outp := runCmd(t, e.podman("--runtime", e.wrapper, "kill", name)); code != 0 {
+		t.Fatalf("podman kill: exit %d\n%s", code, outp)
+	}
+	waitFor(t, "the recorder to exit", func() bool { return len(recorderPids(out)) == 0 })
+	rec, err := recording.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rec.Lookup("getppid"); s == nil || s.Count != 77 {
+		t.Errorf("the exec'd manycalls' getppid %+v, want count 77", s)
+	}
+	checkNoEngineCalls(t, rec)
+	for _, n := range []string{"seccomp", "setuid", "setgid", "setgroups", "prctl", "capget"} {
+		if rec.Lookup(n) != nil {
+			t.Errorf("runc's %s for the exec is recorded: %v", n, rec.Names())
+		}
+	}
+}

@@ -8,12 +8,13 @@
 //   profgen_enter  raw tracepoint sys_enter (raw_syscalls/sys_enter): selects
 //                  the target, captures the arguments the argument table
 //                  names and increments counts[key].
-//   profgen_fork   raw tracepoint sched_process_fork: in process-tree mode,
-//                  follows new processes of tracked ones.
-//   profgen_exit   raw tracepoint sched_process_exit: in process-tree mode,
-//                  forgets a process whose last thread exits.
-//   profgen_exec   raw tracepoint sched_process_exec: with arm_on_exec, arms
-//                  the recorder once a target task's execve succeeded.
+//   profgen_fork   raw tracepoint sched_process_fork: in process-tree mode
+//                  and with arm_on_exec, follows new processes of tracked ones.
+//   profgen_exit   raw tracepoint sched_process_exit: in process-tree mode
+//                  and with arm_on_exec, forgets a process whose last thread
+//                  exits.
+//   profgen_exec   raw tracepoint sched_process_exec: with arm_on_exec,
+//                  tracks a process of the cgroup once its execve succeeded.
 //
 // Raw tracepoints are used rather than perf tracepoints because they are
 // attached by name and need no tracefs mount.
@@ -54,12 +55,16 @@ volatile const __s64 nr_execveat = -1;
 volatile __u32 mode = MODE_CGROUP;
 volatile __u64 target_cgid = 0;
 
-// arm_on_exec (a container's recording, trace.Attach): armed is set when a
-// target task's execve has succeeded (sched_process_exec), not when it is
-// entered. A container's init is a multi-threaded runc init: until the
-// execve has killed its other threads they make Go runtime calls (nanosleep,
-// tgkill, futex) that are runc's, not the entrypoint's. The execve calls
-// themselves are counted.
+// arm_on_exec (a container's recording, trace.Attach; with MODE_CGROUP): a
+// process of the cgroup is counted from the moment its execve succeeded
+// (sched_process_exec), and so are the processes it forks; the others are
+// not. A container's init is a multi-threaded runc init: until the execve
+// has killed its other threads they make Go runtime calls (nanosleep,
+// tgkill) that are runc's. `runc exec` (podman exec, health checks) moves
+// a new runc init into the cgroup, whose calls before its own execve
+// (capset, keyctl, seccomp, prctl ...) are runc's too. Counted processes
+// are kept in tracked; execve calls of the others are counted, as the
+// profile must allow them.
 volatile __u32 arm_on_exec = 0;
 
 // armed is set by the target's first execve: syscalls before it are the
@@ -145,13 +150,18 @@ static __always_inline void stat_add(__u32 which)
 		*v += 1; // per-CPU: no other writer
 }
 
+static __always_inline int is_tracked(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *t = bpf_map_lookup_elem(&tracked, &tgid);
+	return t && *t == TRACK_TARGET;
+}
+
 static __always_inline int is_target(void)
 {
 	if (mode == MODE_CGROUP)
 		return bpf_get_current_cgroup_id() == target_cgid;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *t = bpf_map_lookup_elem(&tracked, &tgid);
-	return t && *t == TRACK_TARGET;
+	return is_tracked();
 }
 
 SEC("raw_tracepoint/sys_enter")
@@ -161,11 +171,13 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 
 	if (!is_target())
 		return 0;
-	if (!armed) {
+	if (arm_on_exec) {
+		if (!is_tracked() && id != nr_execve && id != nr_execveat)
+			return 0;
+	} else if (!armed) {
 		if (id != nr_execve && id != nr_execveat)
 			return 0;
-		if (!arm_on_exec)
-			armed = 1;
+		armed = 1;
 	}
 
 	struct key k = {};
@@ -228,7 +240,7 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_fork")
 int profgen_fork(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (mode != MODE_TREE)
+	if (mode != MODE_TREE && !arm_on_exec)
 		return 0;
 	struct task_struct *child = (struct task_struct *)ctx->args[1];
 	__u32 parent = bpf_get_current_pid_tgid() >> 32;
@@ -247,7 +259,7 @@ int profgen_fork(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_exit")
 int profgen_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (mode != MODE_TREE)
+	if (mode != MODE_TREE && !arm_on_exec)
 		return 0;
 	// Not when the group leader exits but when the last thread does: a
 	// thread that execs kills the leader and goes on under the same tgid,
@@ -268,7 +280,10 @@ int profgen_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_exec")
 int profgen_exec(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (arm_on_exec && !armed && is_target())
-		armed = 1;
+	if (!arm_on_exec || !is_target())
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 v = TRACK_TARGET;
+	bpf_map_update_elem(&tracked, &tgid, &v, BPF_ANY);
 	return 0;
 }
