@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -563,5 +564,60 @@ func TestPodmanExec(t *testing.T) {
 		if rec.Lookup(n) != nil {
 			t.Errorf("runc's %s for the exec is recorded: %v", n, rec.Names())
 		}
+	}
+}
+
+// podmanConfEnv returns the environment that points podman at the private
+// store through its configuration files, as the podman flags do.
+func (e *podmanEnv) podmanConfEnv(t *testing.T) []string {
+	t.Helper()
+	storage := filepath.Join(e.dir, "storage.conf")
+	conf := filepath.Join(e.dir, "containers.conf")
+	files := map[string]string{
+		storage: fmt.Sprintf("[storage]\ndriver = \"vfs\"\ngraphroot = %q\nrunroot = %q\n", filepath.Join(e.dir, "root"), filepath.Join(e.dir, "runroot")),
+		conf:    fmt.Sprintf("[engine]\ntmp_dir = %q\nevents_logger = \"none\"\n", filepath.Join(e.dir, "tmp")),
+	}
+	for path, data := range files {
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return append(os.Environ(), "CONTAINERS_STORAGE_CONF="+storage, "CONTAINERS_CONF="+conf)
+}
+
+// TestReplayPodman: profgen replay --runtime podman runs the image under
+// the profile learned through profgen-runc with no denial, and names the
+// syscall when one needed syscall is removed.
+func TestReplayPodman(t *testing.T) {
+	e := needPodman(t)
+	bin := workload.Build(t, "cfiletcp")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "rec.json")
+	args := append([]string{"--rm", "--security-opt", "seccomp=unconfined"}, runArgs(bin, t.TempDir())...)
+	if code, outp := e.recordRun(t, out, append(args, testImage, "/w/cfiletcp", "/data")...); code != 0 {
+		t.Fatalf("podman run with profgen-runc: exit %d\n%s", code, outp)
+	}
+	prof := filepath.Join(dir, "seccomp.json")
+	if b, err := exec.Command(e.profgen, "emit", "-o", prof, out).CombinedOutput(); err != nil {
+		t.Fatalf("profgen emit: %v\n%s", err, b)
+	}
+	less := filepath.Join(dir, "less.json")
+	removeSyscall(t, prof, less, "listen")
+	replay := func(profile string) (int, string) {
+		cmd := exec.Command(e.profgen, "replay", "--runtime", "podman", "--profile", profile,
+			"--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin),
+			"--engine-arg=--ulimit=nofile=1024:1024", "--engine-arg=--ulimit=nproc=1024:1024", "--engine-arg=--network=host",
+			"--engine-arg=-v", "--engine-arg="+t.TempDir()+":/data",
+			"--", testImage, bin, "/data")
+		cmd.Env = e.podmanConfEnv(t)
+		return runCmd(t, cmd)
+	}
+	if code, outp := replay(prof); code != 0 {
+		t.Errorf("replay --runtime podman of the learned profile: exit %d\n%s", code, outp)
+	}
+	code, outp := replay(less)
+	t.Logf("replay without listen:\n%s", outp)
+	if code != 1 || !regexp.MustCompile(`(?m)^\s*listen\s+50\s`).MatchString(outp) {
+		t.Errorf("replay --runtime podman without listen: exit %d, want 1 naming listen\n%s", code, outp)
 	}
 }
