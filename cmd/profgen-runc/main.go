@@ -73,6 +73,13 @@ func run(args []string) int {
 		return 1
 	case "delete":
 		return inv.delete(runtime)
+	case "start":
+		// A container created through the wrapper is never started
+		// unrecorded: its recorder must still hold its lock.
+		if id := lastPositional(inv.rest); id != "" && !recorderRunning(id) {
+			inv.fail(fmt.Errorf("start %s: the container's recorder is not running (it was killed?): refusing to start it unrecorded; delete it and create it again", id))
+			return 1
+		}
 	}
 	argv := append(append([]string{runtime}, inv.global...), inv.command)
 	if inv.command == "" {
@@ -152,18 +159,24 @@ func (inv *invocation) delete(runtime string) int {
 		// --force): its recorder goes on.
 		return code
 	}
-	var id string
-	for _, a := range inv.rest {
-		if _, _, _, isFlag := flagName(a); !isFlag {
-			id = a
-		}
-	}
-	if id != "" {
+	if id := lastPositional(inv.rest); id != "" {
 		if err := waitRecorder(id); err != nil {
 			inv.fail(err)
 		}
 	}
 	return code
+}
+
+// lastPositional returns the last argument that is not a flag: the
+// container id of start, delete and the like.
+func lastPositional(args []string) string {
+	id := ""
+	for _, a := range args {
+		if _, _, _, isFlag := flagName(a); !isFlag {
+			id = a
+		}
+	}
+	return id
 }
 
 // fail reports err on standard error and, when the engine gave the runtime a

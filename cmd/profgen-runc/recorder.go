@@ -173,6 +173,17 @@ func waitRecorder(id string) error {
 	}
 }
 
+// recorderRunning reports whether the recorder of container id holds its
+// lock.
+func recorderRunning(id string) bool {
+	f, err := os.Open(lockPath(id))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
+}
+
 // appendLog appends msg to the runtime's log file in its format ("json" or
 // text), as runc writes it; without a log file it does nothing.
 func appendLog(path, format, msg string) {

@@ -183,3 +183,43 @@ func TestRuncCannotRecord(t *testing.T) {
 		t.Error("a recording was written")
 	}
 }
+
+// TestRuncRecorderKilled: when the recorder of a created container died,
+// start refuses to run the container unrecorded.
+func TestRuncRecorderKilled(t *testing.T) {
+	b := newRuncBundle(t, "1")
+	bin := wrapperBin(t)
+	root, dir := t.TempDir(), t.TempDir()
+	id := "profgen-killed-" + filepath.Base(t.TempDir())
+	wrap := func(args ...string) (string, error) {
+		cmd := exec.Command(bin, append([]string{"--root", root, "--profgen-record-dir", dir}, args...)...)
+		f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		cmd.Stdout, cmd.Stderr = f, f
+		err = cmd.Run()
+		out, _ := os.ReadFile(f.Name())
+		return string(out), err
+	}
+	if out, err := wrap("create", "--bundle", b.Dir, id); err != nil {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	defer wrap("delete", "--force", id)
+	pids := recorderPids(filepath.Join(dir, id+".json"))
+	if len(pids) != 1 {
+		t.Fatalf("recorders: %v, want one", pids)
+	}
+	if err := unix.Kill(pids[0], unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the recorder to die", func() bool { return !recorderRunning(id) })
+	out, err := wrap("start", id)
+	if err == nil || !strings.Contains(out, "refusing to start it unrecorded") {
+		t.Errorf("start without its recorder: %v\n%s", err, out)
+	}
+	if state, _ := exec.Command("runc", "--root", root, "state", id).Output(); !strings.Contains(string(state), `"created"`) {
+		t.Errorf("the container is not left created: %s", state)
+	}
+}
