@@ -621,3 +621,37 @@ func TestReplayPodman(t *testing.T) {
 		t.Errorf("replay --runtime podman without listen: exit %d, want 1 naming listen\n%s", code, outp)
 	}
 }
+
+// TestReplayPodmanIoctlFamilies: fdprobe recorded on the host with its
+// standard input a file (ioctl FIOCLEX) runs in podman, where its standard
+// input is a pipe (ioctl FIONBIO), under the learned profile with no
+// denial: the descriptor-flags family (learn/families.go).
+func TestReplayPodmanIoctlFamilies(t *testing.T) {
+	e := needPodman(t)
+	bin := workload.Build(t, "fdprobe")
+	dir := t.TempDir()
+	in, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	rec := exec.Command(e.profgen, "record", "-o", filepath.Join(dir, "rec.json"), "--", bin)
+	rec.Stdin = in
+	if b, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(b), "fdprobe: file ok") {
+		t.Fatalf("record with stdin a file: %v\n%s", err, b)
+	}
+	prof := filepath.Join(dir, "seccomp.json")
+	if b, err := exec.Command(e.profgen, "emit", "-o", prof, filepath.Join(dir, "rec.json")).CombinedOutput(); err != nil {
+		t.Fatalf("emit: %v\n%s", err, b)
+	}
+	cmd := exec.Command(e.profgen, "replay", "--runtime", "podman", "--profile", prof,
+		"--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin),
+		"--engine-arg=-i", "--engine-arg=--ulimit=nofile=1024:1024", "--engine-arg=--ulimit=nproc=1024:1024",
+		"--", testImage, bin)
+	cmd.Env = e.podmanConfEnv(t)
+	cmd.Stdin = strings.NewReader("x\n")
+	code, outp := runCmd(t, cmd)
+	if code != 0 || !strings.Contains(outp, "fdprobe: pipe ok") {
+		t.Errorf("replay --runtime podman with stdin a pipe: exit %d\n%s", code, outp)
+	}
+}

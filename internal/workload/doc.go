@@ -13,6 +13,7 @@
 //	multiproc/pipeline.sh  a /bin/sh pipeline (use Path, not Build)
 //	argshapes            C: argument shapes ([--variant V])
 //	manycalls            C: N getppid calls then personality(0xffffffff)
+//	fdprobe              C: ioctl on stdin by descriptor kind (FIONBIO, FIOCLEX, TIOCGWINSZ)
 //
 // Build compiles a workload once per test binary and returns the path of the
 // executable; Path returns the path of a source file or script; Strace and
