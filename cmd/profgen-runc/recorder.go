@@ -161,6 +161,8 @@ func waitRecorder(id string) error {
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
 		if err == nil {
+			// Done, or killed before it could remove its lock file.
+			os.Remove(f.Name())
 			return nil
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) {

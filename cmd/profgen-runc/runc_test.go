@@ -222,4 +222,11 @@ func TestRuncRecorderKilled(t *testing.T) {
 	if state, _ := exec.Command("runc", "--root", root, "state", id).Output(); !strings.Contains(string(state), `"created"`) {
 		t.Errorf("the container is not left created: %s", state)
 	}
+	// delete removes the lock file the killed recorder left.
+	if out, err := wrap("delete", "--force", id); err != nil {
+		t.Fatalf("delete: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(lockPath(id)); err == nil {
+		t.Errorf("delete left the dead recorder's lock file %s", lockPath(id))
+	}
 }
