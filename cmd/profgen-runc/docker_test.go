@@ -186,6 +186,11 @@ func TestDockerKill(t *testing.T) {
 	if n := len(recorderPids(out)); n != 1 {
 		t.Fatalf("%d recorders of %s, want one", n, out)
 	}
+	code, pid := runCmd(t, d.run("inspect", "-f", "{{.State.Pid}}", id))
+	if code != 0 {
+		t.Fatalf("docker inspect: %s", pid)
+	}
+	waitSleeping(t, strings.TrimSpace(pid))
 	if code, outp := runCmd(t, d.run("kill", id)); code != 0 {
 		t.Fatalf("docker kill: exit %d\n%s", code, outp)
 	}

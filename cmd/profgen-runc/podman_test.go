@@ -293,6 +293,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// waitSleeping waits until process pid runs sleep and sleeps in it (its
+// execve and clock_nanosleep were made).
+func waitSleeping(t *testing.T, pid string) {
+	t.Helper()
+	waitFor(t, "sleep to sleep", func() bool {
+		exe, _ := os.Readlink("/proc/" + pid + "/exe")
+		stat, _ := os.ReadFile("/proc/" + pid + "/stat")
+		i := bytes.LastIndexByte(stat, ')')
+		return filepath.Base(exe) == "sleep" && i > 0 && len(stat) > i+2 && stat[i+2] == 'S'
+	})
+}
+
 // TestPodmanKill: a container killed by podman kill is recorded up to its
 // end, and its recorder exits (so nothing of it stays loaded).
 func TestPodmanKill(t *testing.T) {
@@ -312,6 +324,11 @@ func TestPodmanKill(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		t.Fatal("the recording was written while the container runs")
 	}
+	code, pid := runCmd(t, e.podman("inspect", "-f", "{{.State.Pid}}", name))
+	if code != 0 {
+		t.Fatalf("podman inspect: %s", pid)
+	}
+	waitSleeping(t, strings.TrimSpace(pid))
 	if code, outp := runCmd(t, e.podman("kill", name)); code != 0 {
 		t.Fatalf("podman kill: exit %d\n%s", code, outp)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -228,5 +230,61 @@ func TestRuncRecorderKilled(t *testing.T) {
 	}
 	if _, err := os.Stat(lockPath(id)); err == nil {
 		t.Errorf("delete left the dead recorder's lock file %s", lockPath(id))
+	}
+}
+
+// TestRuncRecorderInterrupted: SIGTERM to a recorder writes what it saw so
+// far, marked interrupted.
+func TestRuncRecorderInterrupted(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("runc needs root")
+	}
+	b, err := runc.NewBundle(filepath.Join(t.TempDir(), "bundle"), runc.BundleOptions{Args: []string{"sleep", "100"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := wrapperBin(t)
+	root, dir := t.TempDir(), t.TempDir()
+	id := "profgen-interrupted-" + filepath.Base(t.TempDir())
+	stdio, err := os.Create(filepath.Join(t.TempDir(), "stdio"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdio.Close()
+	wrap := func(args ...string) error {
+		cmd := exec.Command(bin, append([]string{"--root", root, "--profgen-record-dir", dir}, args...)...)
+		cmd.Stdout, cmd.Stderr = stdio, stdio
+		return cmd.Run()
+	}
+	if err := wrap("create", "--bundle", b.Dir, id); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	defer wrap("delete", "--force", id)
+	if err := wrap("start", id); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	out := filepath.Join(dir, id+".json")
+	pids := recorderPids(out)
+	if len(pids) != 1 {
+		t.Fatalf("recorders: %v", pids)
+	}
+	var st struct{ Pid int }
+	if data, err := exec.Command("runc", "--root", root, "state", id).Output(); err != nil || json.Unmarshal(data, &st) != nil {
+		t.Fatalf("runc state: %v %s", err, data)
+	}
+	waitFor(t, "the container's init to exec sleep", func() bool {
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", st.Pid))
+		return filepath.Base(exe) == "sleep"
+	})
+	if err := unix.Kill(pids[0], unix.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the recorder to exit", func() bool { return len(recorderPids(out)) == 0 })
+	rec, err := recording.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Interrupted || rec.Lookup("execve") == nil {
+		t.Errorf("interrupted %v, syscalls %v", rec.Interrupted, rec.Names())
 	}
 }
