@@ -20,6 +20,7 @@ deps-generate:
 
 build: deps
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/profgen
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/profgen-runc ./cmd/profgen-runc
 
 # Record the bundled HTTP server while its driver runs, emit its OCI
 # profile, then rerun server and driver inside runc under that profile.

@@ -75,6 +75,9 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 		entry := Syscall{Name: s.Name, Action: Allow, Seen: s.Seen, Origin: OriginRecorded}
 		if opts.Args == ArgsShapes && rec.ArgShapes && !s.Unpinned && len(s.Args) > 0 {
 			entry.Rules, entry.Notes = generalize(s, opts.MaxValues)
+			var notes []string
+			entry.Rules, notes = widenFamilies(arch, s.Name, entry.Rules)
+			entry.Notes = append(entry.Notes, notes...)
 		}
 		if err := p.Add(entry); err != nil {
 			return nil, err

@@ -70,8 +70,13 @@ var shapesCalls = []call{
 	{"socket", [6]uint64{signExtend(unix.AF_INET6), unix.SOCK_STREAM}, eperm},
 	{"ioctl", [6]uint64{1, unix.TCGETS}, allow},
 	{"ioctl", [6]uint64{1, signExtend(unix.TCGETS)}, allow},
-	{"ioctl", [6]uint64{1, unix.TIOCGWINSZ}, eperm},
+	// TCGETS was seen: the other terminal queries are allowed with it
+	// (learn/families.go); setting terminal attributes and TIOCSTI are not.
+	{"ioctl", [6]uint64{1, unix.TIOCGWINSZ}, allow},
+	{"ioctl", [6]uint64{1, unix.TIOCGPGRP}, allow},
 	{"ioctl", [6]uint64{1, unix.TCSETS}, eperm},
+	{"ioctl", [6]uint64{1, unix.TIOCSTI}, eperm},
+	{"ioctl", [6]uint64{1, 0x5421 /* FIONBIO: another family, none of it seen */}, eperm},
 	{"prctl", [6]uint64{unix.PR_SET_NAME}, allow},
 	{"prctl", [6]uint64{signExtend(unix.PR_SET_NAME)}, allow},
 	{"prctl", [6]uint64{unix.PR_SET_DUMPABLE}, eperm},

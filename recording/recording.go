@@ -78,9 +78,29 @@ type Recording struct {
 	Inputs int `json:"inputs"`
 	// Base names the profile whose allowed syscalls were not logged
 	// (log backend with --base); empty otherwise.
-	Base     string    `json:"base,omitempty"`
-	Notes    []string  `json:"notes,omitempty"`
-	Syscalls []Syscall `json:"syscalls"`
+	Base string `json:"base,omitempty"`
+	// Container describes the container recorded through profgen-runc;
+	// nil for other recordings.
+	Container *Container `json:"container,omitempty"`
+	Notes     []string   `json:"notes,omitempty"`
+	Syscalls  []Syscall  `json:"syscalls"`
+}
+
+// Container is the metadata of a container recorded through an OCI runtime
+// wrapper (profgen-runc).
+type Container struct {
+	// ID is the container id the engine gave the runtime.
+	ID string `json:"id"`
+	// Bundle is the OCI bundle directory the container was created from.
+	Bundle string `json:"bundle"`
+	// Image is the image the container runs, when the engine's annotations
+	// name it.
+	Image string `json:"image,omitempty"`
+	// Engine is the engine that created the container: "podman",
+	// "docker", "containerd", "cri-o" or "unknown".
+	Engine string `json:"engine"`
+	// Runtime is the real OCI runtime that ran it (its path).
+	Runtime string `json:"runtime"`
 }
 
 // Exit is how the target ended.

@@ -58,9 +58,10 @@ const flushTimeout = 10 * time.Second
 type LiveOptions struct {
 	// Profile is the profile the workload runs under.
 	Profile *learn.Profile
-	// Command is the workload; Command[0] is looked up in PATH.
+	// Command is the workload; Command[0] is looked up in PATH. With
+	// RuntimePodman it is IMAGE [CMD...].
 	Command []string
-	// Runtime is RuntimeNone (the default) or RuntimeRunc.
+	// Runtime is RuntimeNone (the default), RuntimeRunc or RuntimePodman.
 	Runtime learn.Runtime
 	// Drive, if set, is a shell command (sh -c, on the host) run once the
 	// workload is ready; when it ends the workload is stopped (SIGTERM,
@@ -81,8 +82,12 @@ type LiveOptions struct {
 	// earlier and makes more of its own calls under it.
 	NoNewPrivileges bool
 	// Binds are extra host paths bind-mounted read-only into the
-	// container (runc only); the workload's binary always is.
+	// container (runc and podman); with runc the workload's binary always
+	// is.
 	Binds []string
+	// EngineArgs are passed to `podman run` before the image
+	// (RuntimePodman): --ulimit, --network, -v, -e ...
+	EngineArgs []string
 
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -140,7 +145,8 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 		opts.Signals = fwd
 	}
 	forced := false
-	if opts.Runtime == RuntimeRunc && !opts.LogOnly {
+	if opts.Runtime != RuntimeNone && !opts.LogOnly {
+		// podman runs the same runc.
 		ok, err := runc.SupportsSeccompFlag(specs.LinuxSeccompFlagLog)
 		if err != nil {
 			return nil, fmt.Errorf("live replay: %w", err)
@@ -245,7 +251,8 @@ func mergeViolations(a, b []Violation) []Violation {
 	return a
 }
 
-// liveRunc runs the workload in runc and reads its audit records.
+// liveRunc runs the workload in runc (or podman's runc) and reads its
+// audit records.
 func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFlag bool, rep *Report) error {
 	ready, err := trace.ParseReady(opts.Ready)
 	if err != nil {
@@ -256,7 +263,11 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 		return err
 	}
 	defer col.close()
-	w, err := startRunc(opts, prof, logFlag, col.watch)
+	start := startRunc
+	if opts.Runtime == RuntimePodman {
+		start = startPodman
+	}
+	w, err := start(opts, prof, logFlag, col.watch)
 	if err != nil {
 		return err
 	}
@@ -355,9 +366,9 @@ func checkLive(opts *LiveOptions) error {
 	switch opts.Runtime {
 	case "":
 		opts.Runtime = RuntimeNone
-	case RuntimeNone, RuntimeRunc:
+	case RuntimeNone, RuntimeRunc, RuntimePodman:
 	default:
-		return fmt.Errorf("live replay: unknown runtime %q (want none or runc)", opts.Runtime)
+		return fmt.Errorf("live replay: unknown runtime %q (want none, runc or podman)", opts.Runtime)
 	}
 	if opts.Ready != "" && opts.Drive == "" {
 		return errors.New("live replay: a readiness check needs a driver command")
@@ -365,7 +376,11 @@ func checkLive(opts *LiveOptions) error {
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
 	}
-	if _, err := exec.LookPath(opts.Command[0]); err != nil {
+	if opts.Runtime == RuntimePodman {
+		if _, err := exec.LookPath("podman"); err != nil {
+			return fmt.Errorf("live replay: --runtime podman: %w", err)
+		}
+	} else if _, err := exec.LookPath(opts.Command[0]); err != nil {
 		return fmt.Errorf("live replay: command %q: %w", opts.Command[0], err)
 	}
 	native, err := abi.Native()

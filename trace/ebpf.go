@@ -70,6 +70,10 @@ type EBPF struct {
 	cgid  uint64
 	// noLevel makes the program ask the kernel per call (tests).
 	noLevel bool
+	// armOnExec counts a process of the cgroup only from its own
+	// completed execve on, and what it forks (trace.Attach: a container's
+	// cgroup, where runc's calls come first).
+	armOnExec bool
 	// argShapes is set once argument masks were given.
 	argShapes bool
 	closed    bool
@@ -131,7 +135,7 @@ func (e *EBPF) reload() error {
 	}
 	for name, v := range map[string]any{
 		recorderVarMode: e.mode, recorderVarTargetLevel: e.level, recorderVarTargetCgid: e.cgid,
-		recorderVarCapture: capture, recorderVarArgMask: masks,
+		recorderVarCapture: capture, recorderVarArgMask: masks, recorderVarArmOnExec: boolU32(e.armOnExec),
 	} {
 		if err := e.spec.Variables[name].Set(v); err != nil {
 			return fmt.Errorf("load eBPF recorder: set %s: %w", name, err)
@@ -260,7 +264,7 @@ func (e *EBPF) Prepare(t *Target) error {
 		name string
 		prog *ebpf.Program
 	}{{"sys_enter", e.objs.ProfgenEnter}}
-	if e.mode == bpfModeTree {
+	if e.mode == bpfModeTree || e.armOnExec {
 		attach = append(attach,
 			struct {
 				name string
@@ -271,7 +275,13 @@ func (e *EBPF) Prepare(t *Target) error {
 				prog *ebpf.Program
 			}{"sched_process_exit", e.objs.ProfgenExit})
 	}
-	// Fork and exit first, so that no process of the tree is missed.
+	if e.armOnExec {
+		attach = append(attach, struct {
+			name string
+			prog *ebpf.Program
+		}{"sched_process_exec", e.objs.ProfgenExec})
+	}
+	// Exec, fork and exit first, so that no process of the tree is missed.
 	for i := len(attach) - 1; i >= 0; i-- {
 		a := attach[i]
 		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
@@ -502,4 +512,11 @@ func compatNote(compat map[uint32]uint64, native abi.Arch) string {
 	}
 	return fmt.Sprintf("%d syscalls through the 32-bit x86 entry (int 0x80, or a 32-bit program) are not in this recording, "+
 		"whose profile allows only the %s ABI: %s", total, native, strings.Join(parts, ", "))
+}
+
+func boolU32(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -38,9 +38,11 @@ const (
 	recorderMapTargetCgroup  = "target_cgroup"
 	recorderMapTracked       = "tracked"
 	recorderProgProfgenEnter = "profgen_enter"
+	recorderProgProfgenExec  = "profgen_exec"
 	recorderProgProfgenExit  = "profgen_exit"
 	recorderProgProfgenFork  = "profgen_fork"
 	recorderVarArgMask       = "arg_mask"
+	recorderVarArmOnExec     = "arm_on_exec"
 	recorderVarCapture       = "capture"
 	recorderVarMode          = "mode"
 	recorderVarNrExecve      = "nr_execve"
@@ -92,6 +94,7 @@ type recorderSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderProgramSpecs struct {
 	ProfgenEnter *ebpf.ProgramSpec `ebpf:"profgen_enter"`
+	ProfgenExec  *ebpf.ProgramSpec `ebpf:"profgen_exec"`
 	ProfgenExit  *ebpf.ProgramSpec `ebpf:"profgen_exit"`
 	ProfgenFork  *ebpf.ProgramSpec `ebpf:"profgen_fork"`
 }
@@ -113,6 +116,7 @@ type recorderMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderVariableSpecs struct {
 	ArgMask     *ebpf.VariableSpec `ebpf:"arg_mask"`
+	ArmOnExec   *ebpf.VariableSpec `ebpf:"arm_on_exec"`
 	Capture     *ebpf.VariableSpec `ebpf:"capture"`
 	Mode        *ebpf.VariableSpec `ebpf:"mode"`
 	NrExecve    *ebpf.VariableSpec `ebpf:"nr_execve"`
@@ -165,6 +169,7 @@ func (m *recorderMaps) Close() error {
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderVariables struct {
 	ArgMask     *ebpf.Variable `ebpf:"arg_mask"`
+	ArmOnExec   *ebpf.Variable `ebpf:"arm_on_exec"`
 	Capture     *ebpf.Variable `ebpf:"capture"`
 	Mode        *ebpf.Variable `ebpf:"mode"`
 	NrExecve    *ebpf.Variable `ebpf:"nr_execve"`
@@ -178,6 +183,7 @@ type recorderVariables struct {
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderPrograms struct {
 	ProfgenEnter *ebpf.Program `ebpf:"profgen_enter"`
+	ProfgenExec  *ebpf.Program `ebpf:"profgen_exec"`
 	ProfgenExit  *ebpf.Program `ebpf:"profgen_exit"`
 	ProfgenFork  *ebpf.Program `ebpf:"profgen_fork"`
 }
@@ -185,6 +191,7 @@ type recorderPrograms struct {
 func (p *recorderPrograms) Close() error {
 	return _RecorderClose(
 		p.ProfgenEnter,
+		p.ProfgenExec,
 		p.ProfgenExit,
 		p.ProfgenFork,
 	)

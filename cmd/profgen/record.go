@@ -174,6 +174,9 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if err := checkEngineCommand(command); err != nil {
+		return err
+	}
 	var base *learn.Profile
 	if p.base != "" {
 		// Refuse a bad base profile before the target starts.

@@ -13,6 +13,7 @@
 //	multiproc/pipeline.sh  a /bin/sh pipeline (use Path, not Build)
 //	argshapes            C: argument shapes ([--variant V])
 //	manycalls            C: N getppid calls then personality(0xffffffff)
+//	fdprobe              C: ioctl on stdin by descriptor kind (FIONBIO, FIOCLEX, TIOCGWINSZ)
 //	manyshapes           C: N distinct ioctl requests, then sched_yield and getpgid
 //
 // Build compiles a workload once per test binary and returns the path of the

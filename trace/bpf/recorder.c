@@ -9,10 +9,13 @@
 //                  the target; counts a syscall with no captured argument in
 //                  a per-CPU array by number (the common path), one with
 //                  arguments the argument table names in counts[key].
-//   profgen_fork   raw tracepoint sched_process_fork: in process-tree mode,
-//                  follows new processes of tracked ones.
-//   profgen_exit   raw tracepoint sched_process_exit: in process-tree mode,
-//                  forgets a process whose last thread exits.
+//   profgen_fork   raw tracepoint sched_process_fork: in process-tree mode
+//                  and with arm_on_exec, follows new processes of tracked ones.
+//   profgen_exit   raw tracepoint sched_process_exit: in process-tree mode
+//                  and with arm_on_exec, forgets a process whose last thread
+//                  exits.
+//   profgen_exec   raw tracepoint sched_process_exec: with arm_on_exec,
+//                  tracks a process of the cgroup once its execve succeeded.
 //
 // Raw tracepoints are used rather than perf tracepoints because they are
 // attached by name and need no tracefs mount.
@@ -55,6 +58,17 @@ volatile const __u64 target_cgid = 0;
 // capture[nr] is 1 when syscall nr has an argument to capture, with the
 // masks arg_mask[nr][0..5] (0: not captured).
 volatile const __u8 capture[MAX_NR] = {};
+// arm_on_exec (a container's recording, trace.Attach; with MODE_CGROUP): a
+// process of the cgroup is counted from the moment its execve succeeded
+// (sched_process_exec), and so are the processes it forks; the others are
+// not. A container's init is a multi-threaded runc init: until the execve
+// has killed its other threads they make Go runtime calls (nanosleep,
+// tgkill) that are runc's. `runc exec` (podman exec, health checks) moves
+// a new runc init into the cgroup, whose calls before its own execve
+// (capset, keyctl, seccomp, prctl ...) are runc's too. Counted processes
+// are kept in tracked; execve calls of the others are counted, as the
+// profile must allow them.
+volatile const __u32 arm_on_exec = 0;
 volatile const __u64 arg_mask[MAX_NR][6] = {};
 
 struct key {
@@ -201,14 +215,27 @@ static __always_inline int in_target_cgroup(struct task_struct *task)
 	return cg->kn->id == target_cgid;
 }
 
-// is_target decides without target_level.
-static __always_inline int is_target(void)
+// is_tracked reports whether the current process is a tracked one of the
+// target.
+static __always_inline int is_tracked(void)
 {
-	if (mode == MODE_CGROUP)
-		return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *t = bpf_map_lookup_elem(&tracked, &tgid);
 	return t && *t == TRACK_TARGET;
+}
+
+// is_target reports whether the current task is the target's: in cgroup
+// mode by its cgroup (setting *task when it had to fetch it), in
+// process-tree mode by tracked.
+static __always_inline int is_target(struct task_struct **task)
+{
+	if (mode != MODE_CGROUP)
+		return is_tracked();
+	if (target_level) {
+		*task = bpf_get_current_task_btf();
+		return in_target_cgroup(*task);
+	}
+	return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
 }
 
 // The six argument registers of x86-64 lie in one 64-byte window of
@@ -279,20 +306,20 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u32 zero = 0;
 
 	struct task_struct *task = 0;
-	if (mode == MODE_CGROUP && target_level) {
-		task = bpf_get_current_task_btf();
-		if (!in_target_cgroup(task))
-			return 0;
-	} else if (!is_target()) {
+	if (!is_target(&task))
 		return 0;
-	}
-	__u32 *armed_p = bpf_map_lookup_elem(&armed, &zero);
-	if (!armed_p)
-		return 0;
-	if (!*armed_p) {
-		if (id != nr_execve && id != nr_execveat)
+	if (arm_on_exec) {
+		if (id != nr_execve && id != nr_execveat && !is_tracked())
 			return 0;
-		*armed_p = 1;
+	} else {
+		__u32 *armed_p = bpf_map_lookup_elem(&armed, &zero);
+		if (!armed_p)
+			return 0;
+		if (!*armed_p) {
+			if (id != nr_execve && id != nr_execveat)
+				return 0;
+			*armed_p = 1;
+		}
 	}
 	struct fast *f = bpf_map_lookup_elem(&fast, &zero);
 	if (!f)
@@ -325,7 +352,7 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_fork")
 int profgen_fork(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (mode != MODE_TREE)
+	if (mode != MODE_TREE && !arm_on_exec)
 		return 0;
 	struct task_struct *child = (struct task_struct *)ctx->args[1];
 	__u32 parent = bpf_get_current_pid_tgid() >> 32;
@@ -344,7 +371,7 @@ int profgen_fork(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_exit")
 int profgen_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (mode != MODE_TREE)
+	if (mode != MODE_TREE && !arm_on_exec)
 		return 0;
 	// Not when the group leader exits but when the last thread does: a
 	// thread that execs kills the leader and goes on under the same tgid,
@@ -357,5 +384,19 @@ int profgen_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u32 *t = bpf_map_lookup_elem(&tracked, &tgid);
 	if (t && *t == TRACK_TARGET)
 		bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}
+
+// sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm),
+// after the exec's point of no return: the task's other threads are gone.
+SEC("raw_tracepoint/sched_process_exec")
+int profgen_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *task = 0;
+	if (!arm_on_exec || !is_target(&task))
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 v = TRACK_TARGET;
+	bpf_map_update_elem(&tracked, &tgid, &v, BPF_ANY);
 	return 0;
 }

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// recorderConfig is what the wrapper hands the detached recorder.
+type recorderConfig struct {
+	ID      string   `json:"id"`
+	Pid     int      `json:"pid"`
+	Out     string   `json:"out"`
+	Bundle  string   `json:"bundle"`
+	Image   string   `json:"image,omitempty"`
+	Engine  string   `json:"engine"`
+	Runtime string   `json:"runtime"`
+	Command []string `json:"command"`
+	Notes   []string `json:"notes,omitempty"`
+	// LogPath and LogFormat are the runtime's log, where the recorder
+	// reports failures after create returned.
+	LogPath   string `json:"logPath,omitempty"`
+	LogFormat string `json:"logFormat,omitempty"`
+}
+
+// create runs the real create and starts the container's recorder; it
+// returns only once the recorder is attached, and fails (deleting the
+// container) when recording cannot start.
+func (inv *invocation) create(runtime string) int {
+	ca, err := parseCreate(inv.rest)
+	if err != nil {
+		inv.fail(fmt.Errorf("create: %w", err))
+		return 1
+	}
+	cfg, err := inv.prepare(runtime, ca)
+	if err != nil {
+		inv.fail(fmt.Errorf("create %s: %w", ca.id, err))
+		return 1
+	}
+	if code := runReal(inv.realCmd(runtime, inv.rest)); code != 0 {
+		return code
+	}
+	err = inv.startRecorder(runtime, ca, cfg)
+	if err == nil {
+		return 0
+	}
+	// A container that was to be recorded never runs unrecorded.
+	del := exec.Command(runtime, append(append([]string(nil), inv.global...), "delete", "--force", ca.id)...)
+	del.Stdout, del.Stderr = os.Stderr, os.Stderr
+	if derr := del.Run(); derr != nil {
+		err = fmt.Errorf("%w (and deleting the container failed: %v)", err, derr)
+	}
+	inv.fail(fmt.Errorf("create %s: cannot record the container: %w", ca.id, err))
+	return 1
+}
+
+// prepare reads the bundle, decides where the recording goes and checks
+// that it can be written there, before the container exists.
+func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig, error) {
+	bundle := ca.bundle
+	if bundle == "" {
+		bundle = "."
+	}
+	bundle, err := filepath.Abs(bundle)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, fmt.Errorf("read bundle: %s: %w", filepath.Join(bundle, "config.json"), err)
+	}
+	out := spec.Annotations[AnnotationRecord]
+	if out == "" {
+		dir := inv.recordDir
+		if dir == "" {
+			dir = DefaultRecordDir
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("recording directory: %w", err)
+		}
+		out = filepath.Join(dir, ca.id+".json")
+	} else if !filepath.IsAbs(out) {
+		return nil, fmt.Errorf("annotation %s=%s: the recording's path must be absolute", AnnotationRecord, out)
+	}
+	if err := probeWritable(out); err != nil {
+		return nil, err
+	}
+	cfg := &recorderConfig{
+		ID:        ca.id,
+		Out:       out,
+		Bundle:    bundle,
+		Image:     imageOf(spec.Annotations),
+		Engine:    engineOf(spec.Annotations, bundle),
+		Runtime:   runtime,
+		LogPath:   inv.logPath,
+		LogFormat: inv.logFormat,
+	}
+	if spec.Process != nil {
+		cfg.Command = spec.Process.Args
+	}
+	if spec.Linux != nil && spec.Linux.Seccomp != nil {
+		switch spec.Linux.Seccomp.DefaultAction {
+		case specs.ActAllow, specs.ActLog:
+		default:
+			cfg.Notes = append(cfg.Notes, fmt.Sprintf(
+				"the container ran under a seccomp profile with default action %s: calls it denied never reached the recorder "+
+					"(record with --security-opt seccomp=unconfined to see every call)", spec.Linux.Seccomp.DefaultAction))
+		}
+	}
+	return cfg, nil
+}
+
+// probeWritable checks that a file can be made in path's directory, as the
+// recording will be (written beside it, then renamed).
+func probeWritable(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".probe-*")
+	if err != nil {
+		return fmt.Errorf("recording %s cannot be written: %w", path, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("recording %s cannot be written: it is a directory", path)
+	}
+	return nil
+}
+
+// imageOf returns the image an engine's annotations name.
+func imageOf(ann map[string]string) string {
+	for _, k := range []string{AnnotationImage, "io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName", "org.opencontainers.image.base.name", "org.opencontainers.image.ref.name"} {
+		if v := ann[k]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// engineOf guesses the engine that made a container from its annotations
+// and bundle path.
+func engineOf(ann map[string]string, bundle string) string {
+	switch {
+	case ann["io.container.manager"] == "libpod":
+		return "podman"
+	case strings.Contains(bundle, "/moby/"):
+		return "docker"
+	case ann["io.kubernetes.cri.container-type"] != "" || strings.Contains(bundle, "io.containerd.runtime"):
+		return "containerd"
+	case ann["io.kubernetes.cri-o.ContainerType"] != "":
+		return "cri-o"
+	}
+	return "unknown"
+}
+
+// containerPid returns the pid of the container's init: from the pid file
+// create wrote, or from the runtime's state.
+func (inv *invocation) containerPid(runtime string, ca *createArgs) (int, error) {
+	if ca.pidFile != "" {
+		data, err := os.ReadFile(ca.pidFile)
+		if err != nil {
+			return 0, fmt.Errorf("read pid file: %w", err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pid <= 0 {
+			return 0, fmt.Errorf("pid file %s: no pid in %q", ca.pidFile, data)
+		}
+		return pid, nil
+	}
+	out, err := exec.Command(runtime, append(append([]string(nil), inv.global...), "state", ca.id)...).Output()
+	if err != nil {
+		return 0, fmt.Errorf("%s state %s: %w", runtime, ca.id, err)
+	}
+	var st specs.State
+	if err := json.Unmarshal(out, &st); err != nil || st.Pid <= 0 {
+		return 0, fmt.Errorf("%s state %s: no pid in its output", runtime, ca.id)
+	}
+	return st.Pid, nil
+}
+
+// startRecorder starts the detached recorder and waits until it reports
+// that it is attached (or why it cannot be).
+func (inv *invocation) startRecorder(runtime string, ca *createArgs, cfg *recorderConfig) error {
+	pid, err := inv.containerPid(runtime, ca)
+	if err != nil {
+		return err
+	}
+	cfg.Pid = pid
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		w.Close()
+		return err
+	}
+	defer devnull.Close()
+	// The recorder must not hold the engine's pipes open: it outlives
+	// this call, and an engine waits for EOF on the runtime's output.
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Env = append(os.Environ(), recorderEnv+"="+string(js))
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, devnull, devnull
+	cmd.ExtraFiles = []*os.File{w} // fd 3
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return fmt.Errorf("start recorder: %w", err)
+	}
+	w.Close()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	line = strings.TrimSpace(line)
+	if line == "ok" {
+		cmd.Process.Release()
+		return nil
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+	}
+	if msg, ok := strings.CutPrefix(line, "error "); ok {
+		return errors.New(msg)
+	}
+	return errors.New("the recorder exited before it was attached")
+}

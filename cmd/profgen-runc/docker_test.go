@@ -1,0 +1,206 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/profgen/profgen/internal/workload"
+	"github.com/profgen/profgen/recording"
+)
+
+// dockerEnv is a private dockerd (own socket, data root, exec root and
+// managed containerd; no iptables, no bridge) with profgen-runc registered
+// as the runtime "profgen", recording into recDir (Docker 20.10 passes no
+// annotations), and the test image imported.
+type dockerEnv struct {
+	*podmanEnv // the built binaries
+	dir        string
+	recDir     string
+	docker     string
+	cmd        *exec.Cmd
+}
+
+var (
+	dockerOnce sync.Once
+	dockerd    *dockerEnv
+	dockerErr  error
+)
+
+func needDocker(t *testing.T) *dockerEnv {
+	t.Helper()
+	e := needPodman(t)
+	if _, err := exec.LookPath("dockerd"); err != nil {
+		t.Skip("dockerd is not installed (make deps installs docker.io)")
+	}
+	dockerOnce.Do(func() { dockerd, dockerErr = startDocker(e) })
+	if dockerErr != nil {
+		t.Fatal(dockerErr)
+	}
+	return dockerd
+}
+
+func startDocker(e *podmanEnv) (*dockerEnv, error) {
+	dir := filepath.Join(e.dir, "docker")
+	d := &dockerEnv{podmanEnv: e, dir: dir, recDir: filepath.Join(dir, "recordings"), docker: "/usr/bin/docker"}
+	if _, err := os.Stat(d.docker); err != nil {
+		if d.docker, err = exec.LookPath("docker"); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(d.recDir, 0o755); err != nil {
+		return nil, err
+	}
+	conf, _ := json.Marshal(map[string]any{"runtimes": map[string]any{"profgen": map[string]any{
+		"path": e.wrapper, "runtimeArgs": []string{"--profgen-record-dir", d.recDir}}}})
+	confPath := filepath.Join(dir, "daemon.json")
+	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	d.cmd = exec.Command("dockerd", "--config-file", confPath, "--iptables=false", "--ip6tables=false", "--bridge=none",
+		"--storage-driver", "vfs", "--host", "unix://"+filepath.Join(dir, "docker.sock"),
+		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"), "--pidfile", filepath.Join(dir, "dockerd.pid"))
+	d.cmd.Stdout, d.cmd.Stderr = logf, logf
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.cmd.Start(); err != nil {
+		return nil, err
+	}
+	for deadline := time.Now().Add(time.Minute); d.run("version").Run() != nil; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			d.stop()
+			log, _ := os.ReadFile(logf.Name())
+			return nil, fmt.Errorf("dockerd did not start:\n%s", log)
+		}
+	}
+	if b, err := d.run("import", filepath.Join(e.dir, "rootfs.tar"), testImage).CombinedOutput(); err != nil {
+		d.stop()
+		return nil, fmt.Errorf("docker import: %v\n%s", err, b)
+	}
+	return d, nil
+}
+
+// run returns a docker command on the private daemon.
+func (d *dockerEnv) run(args ...string) *exec.Cmd {
+	return exec.Command(d.docker, append([]string{"--host", "unix://" + filepath.Join(d.dir, "docker.sock")}, args...)...)
+}
+
+// stop removes the containers and stops dockerd (and its containerd).
+func (d *dockerEnv) stop() {
+	if ids, err := d.run("ps", "-aq").Output(); err == nil && len(strings.TrimSpace(string(ids))) > 0 {
+		d.run(append([]string{"rm", "-f"}, strings.Fields(string(ids))...)...).Run()
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { d.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	// dockerd leaves its default network namespace bound in the exec root.
+	if data, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], d.dir+"/") {
+				syscall.Unmount(f[4], syscall.MNT_DETACH)
+			}
+		}
+	}
+}
+
+func dockerRunArgs(bin, data string) []string {
+	return []string{"--network", "host", "-v", "/usr:/usr:ro", "-v", "/etc:/etc:ro", "-v", filepath.Dir(bin) + ":/w:ro", "-v", data + ":/data"}
+}
+
+// TestDockerRecord records cfiletcp through dockerd with profgen-runc as a
+// registered runtime: the recording (DIR/ID.json) has the host's calls and
+// none of the engine's, and its profile runs the workload under docker's
+// seccomp, where without listen it fails.
+func TestDockerRecord(t *testing.T) {
+	d := needDocker(t)
+	bin := workload.Build(t, "cfiletcp")
+	cidfile := filepath.Join(t.TempDir(), "cid")
+	args := append([]string{"run", "--rm", "--runtime", "profgen", "--cidfile", cidfile, "--security-opt", "seccomp=unconfined"}, dockerRunArgs(bin, t.TempDir())...)
+	if code, out := runCmd(t, d.run(append(args, testImage, "/w/cfiletcp", "/data")...)); code != 0 {
+		t.Fatalf("docker run --runtime profgen: exit %d\n%s", code, out)
+	}
+	cid, _ := os.ReadFile(cidfile)
+	id := strings.TrimSpace(string(cid))
+	out := filepath.Join(d.recDir, id+".json")
+	rec, err := recording.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rec.Container; c == nil || c.ID != id || c.Engine != "docker" || c.Runtime != d.runc {
+		t.Errorf("container metadata %+v", c)
+	}
+	if !slices.Equal(rec.Command, []string{"/w/cfiletcp", "/data"}) || rec.Lost != 0 {
+		t.Errorf("command %v, lost %d", rec.Command, rec.Lost)
+	}
+	checkNoEngineCalls(t, rec)
+	checkLikeHost(t, d.profgen, rec, bin, t.TempDir())
+
+	prof := filepath.Join(t.TempDir(), "seccomp.json")
+	if b, err := exec.Command(d.profgen, "emit", "-o", prof, out).CombinedOutput(); err != nil {
+		t.Fatalf("profgen emit: %v\n%s", err, b)
+	}
+	enforce := func(profile string) (int, string) {
+		args := append([]string{"run", "--rm", "--security-opt", "seccomp=" + profile}, dockerRunArgs(bin, t.TempDir())...)
+		return runCmd(t, d.run(append(args, testImage, "/w/cfiletcp", "/data")...))
+	}
+	if code, outp := enforce(prof); code != 0 {
+		t.Fatalf("the workload under its emitted profile in docker: exit %d\n%s", code, outp)
+	}
+	less := filepath.Join(t.TempDir(), "less.json")
+	removeSyscall(t, prof, less, "listen")
+	if code, outp := enforce(less); code == 0 || !strings.Contains(outp, "listen") {
+		t.Errorf("without listen the workload should fail naming it: exit %d\n%s", code, outp)
+	}
+}
+
+// TestDockerKill: a container killed by docker kill is recorded, and its
+// recorder exits.
+func TestDockerKill(t *testing.T) {
+	d := needDocker(t)
+	args := append([]string{"run", "-d", "--runtime", "profgen", "--security-opt", "seccomp=unconfined"}, dockerRunArgs("/usr/bin/x", t.TempDir())...)
+	code, outp := runCmd(t, d.run(append(args, testImage, "/usr/bin/sleep", "1000")...))
+	if code != 0 {
+		t.Fatalf("docker run -d: exit %d\n%s", code, outp)
+	}
+	id := strings.TrimSpace(outp)
+	defer d.run("rm", "-f", id).Run()
+	out := filepath.Join(d.recDir, id+".json")
+	if n := len(recorderPids(out)); n != 1 {
+		t.Fatalf("%d recorders of %s, want one", n, out)
+	}
+	code, pid := runCmd(t, d.run("inspect", "-f", "{{.State.Pid}}", id))
+	if code != 0 {
+		t.Fatalf("docker inspect: %s", pid)
+	}
+	waitSleeping(t, strings.TrimSpace(pid))
+	if code, outp := runCmd(t, d.run("kill", id)); code != 0 {
+		t.Fatalf("docker kill: exit %d\n%s", code, outp)
+	}
+	waitFor(t, "the recorder to exit", func() bool { return len(recorderPids(out)) == 0 })
+	rec, err := recording.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Lookup("execve") == nil || rec.Lookup("clock_nanosleep") == nil && rec.Lookup("nanosleep") == nil {
+		t.Errorf("sleep's recording lacks execve or its sleep: %v", rec.Names())
+	}
+	checkNoEngineCalls(t, rec)
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/trace"
+	"github.com/profgen/profgen/recording"
+)
+
+// recorderEnv, when set, makes profgen-runc the detached recorder of one
+// container; its value is the recorderConfig as JSON. Descriptor 3 is the
+// handshake pipe: the recorder writes "ok\n" once attached, or
+// "error MESSAGE\n".
+const recorderEnv = "PROFGEN_RUNC_RECORDER"
+
+// recorderWaitMax bounds how long delete waits for a recording.
+const recorderWaitMax = 30 * time.Second
+
+// lockPath is the recorder's lock file for container id.
+func lockPath(id string) string {
+	return filepath.Join(stateDir, strings.ReplaceAll(id, "/", "_")+".lock")
+}
+
+// runRecorder is the detached recorder's main.
+func runRecorder() int {
+	hs := os.NewFile(3, "handshake")
+	var cfg recorderConfig
+	if err := json.Unmarshal([]byte(os.Getenv(recorderEnv)), &cfg); err != nil {
+		fmt.Fprintf(hs, "error bad recorder configuration: %v\n", err)
+		return 1
+	}
+	os.Unsetenv(recorderEnv)
+	// SIGTERM or SIGINT end the recording early (marked interrupted).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT)
+	signal.Ignore(unix.SIGHUP, unix.SIGPIPE)
+
+	lock, att, err := attach(&cfg)
+	if err != nil {
+		fmt.Fprintf(hs, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		return 1
+	}
+	fmt.Fprintln(hs, "ok")
+	hs.Close()
+
+	interrupted := false
+	poll := time.NewTicker(20 * time.Millisecond)
+	for att.Populated() && !interrupted {
+		select {
+		case <-poll.C:
+		case <-sigs:
+			interrupted = true
+		}
+	}
+	poll.Stop()
+	err = finish(&cfg, att, interrupted)
+	os.Remove(lock.Name())
+	lock.Close()
+	if err != nil {
+		appendLog(cfg.LogPath, cfg.LogFormat, "profgen-runc recorder: "+err.Error())
+		// The engine may not show the runtime's log: leave the reason
+		// beside the recording that is missing.
+		os.WriteFile(cfg.Out+".error", []byte(err.Error()+"\n"), 0o644)
+		return 1
+	}
+	return 0
+}
+
+// attach takes the container's lock and attaches the eBPF backend to the
+// container's own cgroup v2.
+func attach(cfg *recorderConfig) (*os.File, *trace.Attached, error) {
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("state directory: %w", err)
+	}
+	lock, err := os.OpenFile(lockPath(cfg.ID), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock file: %w", err)
+	}
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, nil, fmt.Errorf("lock file %s: %w (is container %s recorded twice?)", lock.Name(), err, cfg.ID)
+	}
+	fail := func(err error) (*os.File, *trace.Attached, error) {
+		os.Remove(lock.Name())
+		lock.Close()
+		return nil, nil, err
+	}
+	cg, err := trace.CgroupOf(cfg.Pid)
+	if err != nil {
+		return fail(err)
+	}
+	// The container's init must have a cgroup v2 of its own: counting a
+	// shared one would record other processes' calls as the container's.
+	procs, err := os.ReadFile(filepath.Join(cg, "cgroup.procs"))
+	if err != nil {
+		return fail(fmt.Errorf("read the container's cgroup: %w", err))
+	}
+	if others := slices.DeleteFunc(strings.Fields(string(procs)), func(p string) bool { return p == fmt.Sprint(cfg.Pid) }); len(others) > 0 {
+		return fail(fmt.Errorf("the container's cgroup v2 %s also holds processes %s: the runtime did not give the container a cgroup v2 of its own", cg, strings.Join(others, " ")))
+	}
+	b, err := trace.NewEBPF(trace.EBPFOptions{})
+	if err != nil {
+		return fail(err)
+	}
+	notes := append([]string{fmt.Sprintf("recorded by profgen-runc through %s: every task of the container's cgroup %s from its entrypoint's execve on; "+
+		"the container's exit status is the engine's to report (exit code -1 here)", cfg.Runtime, cg)}, cfg.Notes...)
+	att, err := trace.Attach(trace.AttachOptions{
+		Cgroup:  cg,
+		Backend: b,
+		Command: cfg.Command,
+		Tool:    "profgen-runc " + version,
+		Notes:   notes,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return lock, att, nil
+}
+
+// finish collects the recording and writes it atomically.
+func finish(cfg *recorderConfig, att *trace.Attached, interrupted bool) error {
+	rec, _, err := att.Finish(interrupted)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", cfg.ID, err)
+	}
+	rec.Container = &recording.Container{
+		ID:      cfg.ID,
+		Bundle:  cfg.Bundle,
+		Image:   cfg.Image,
+		Engine:  cfg.Engine,
+		Runtime: cfg.Runtime,
+	}
+	if len(rec.Syscalls) == 0 {
+		rec.Notes = append(rec.Notes, "no syscall was recorded: the container was deleted before it started")
+	}
+	if err := rec.WriteFile(cfg.Out); err != nil {
+		return fmt.Errorf("container %s: %w", cfg.ID, err)
+	}
+	return nil
+}
+
+// waitRecorder waits until the recorder of container id, if one runs, has
+// written its recording.
+func waitRecorder(id string) error {
+	f, err := os.Open(lockPath(id))
+	if err != nil {
+		return nil // no recorder, or it is done
+	}
+	defer f.Close()
+	deadline := time.Now().Add(recorderWaitMax)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB)
+		if err == nil {
+			// Done, or killed before it could remove its lock file.
+			os.Remove(f.Name())
+			return nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			return fmt.Errorf("wait for the recorder of %s: %w", id, err)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the recorder of container %s did not finish within %v", id, recorderWaitMax)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// recorderRunning reports whether the recorder of container id holds its
+// lock.
+func recorderRunning(id string) bool {
+	f, err := os.Open(lockPath(id))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
+}
+
+// appendLog appends msg to the runtime's log file in its format ("json" or
+// text), as runc writes it; without a log file it does nothing.
+func appendLog(path, format, msg string) {
+	if path == "" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if format == "json" {
+		line, _ := json.Marshal(map[string]string{"level": "error", "msg": msg, "time": now})
+		f.Write(append(line, '\n'))
+		return
+	}
+	fmt.Fprintf(f, "time=%q level=error msg=%q\n", now, msg)
+}
