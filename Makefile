@@ -5,8 +5,11 @@ GO      ?= go
 BIN     := bin/profgen
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-# The suite runs as root on the real kernel: eBPF, seccomp, audit, runc.
-TESTFLAGS ?= -count=1 -timeout 45m
+# The suite runs as root on the real kernel: eBPF, seccomp, audit, runc,
+# podman, dockerd. One package at a time (-p 1): audit records, runc state
+# and the machine's CPUs are shared, and a burst in one package (monitor's
+# 100k records) would show as truthfully reported loss in another.
+TESTFLAGS ?= -count=1 -timeout 45m -p 1
 
 .PHONY: all deps deps-generate build demo test bench bench-all fuzz generate vet clean
 

@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/trace"
 	"github.com/profgen/profgen/recording"
+	"github.com/profgen/profgen/trace"
 )
 
 // recorderEnv, when set, makes profgen-runc the detached recorder of one

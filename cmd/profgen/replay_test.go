@@ -147,7 +147,17 @@ func TestReplayRuncSIGINT(t *testing.T) {
 	}
 	prefix := fmt.Sprintf("profgen-replay-%d-", cmd.Process.Pid)
 	containers := func() []string {
-		out, err := exec.Command("runc", "list", "-q").Output()
+		// runc list fails while another container of the machine is
+		// half created or deleted (its state is read without a lock):
+		// a few tries before that counts.
+		var out []byte
+		var err error
+		for try := 0; try < 5; try++ {
+			if out, err = exec.Command("runc", "list", "-q").Output(); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		if err != nil {
 			t.Fatalf("runc list: %v", err)
 		}

@@ -6,13 +6,17 @@
  * Makes ioctl(-1, REQUEST) for N distinct requests (0x7e000000 + i; each
  * fails with EBADF), so that the recording holds N+ distinct (syscall,
  * argument shape) pairs; then, as calls never made before, one
- * sched_yield() and one getpgid(0). Prints "manyshapes: N ok" and exits 0.
+ * prctl(PR_GET_DUMPABLE) (a captured argument: a new shape, lost when the
+ * map is full), one sched_yield() and one getpgid(0) (no captured
+ * argument: counted per syscall number, never lost). Prints
+ * "manyshapes: N ok" and exits 0.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -30,6 +34,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "manyshapes: ioctl %ld did not fail with EBADF\n", i);
 			return 1;
 		}
+	}
+	if (prctl(PR_GET_DUMPABLE) < 0) {
+		perror("prctl");
+		return 1;
 	}
 	sched_yield();
 	if (getpgid(0) < 0) {
