@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/learn"
 )
 
@@ -37,6 +38,16 @@ type Options struct {
 	// Warn, when not nil, receives one line per thing a format could not
 	// express (systemd's dropped argument rules).
 	Warn func(string)
+	// Arches are further architectures the output is for, besides the
+	// profile's own (emit --arch x86_64,aarch64; learn.ForArches made the
+	// profile): the oci and k8s formats list them, the others, which
+	// hold one architecture's filter, refuse them (Format.MultiArch).
+	Arches []abi.Arch
+	// ArchNotes say what writing the profile for another architecture
+	// left out, replaced or allowed by name (learn.ForArch's warnings).
+	// Formats with comments show them as the profile's notes; the oci
+	// format, which has none, writes them in the ArchNotesField field.
+	ArchNotes []string
 	// Incomplete, when not empty, marks the output as learned from
 	// recordings that lost events: Format.Emit writes it first, as a
 	// comment, and the oci format as the IncompleteField field. It is
@@ -59,6 +70,9 @@ type Format struct {
 	// Marks says that Write itself marks the output with
 	// Options.Incomplete (oci: a field).
 	Marks bool
+	// MultiArch says that the format can hold one profile for several
+	// architectures (Options.Arches).
+	MultiArch bool
 }
 
 // Markable reports whether f can say that its output is incomplete.
@@ -67,6 +81,9 @@ func (f Format) Markable() bool { return f.Marks || f.Comment != nil }
 // Emit writes p in format f, marked as incomplete first when
 // opts.Incomplete is set.
 func (f Format) Emit(w io.Writer, p *learn.Profile, opts Options) error {
+	if len(opts.Arches) > 0 && !f.MultiArch {
+		return fmt.Errorf("format %s holds one architecture: write one output per architecture", f.Name)
+	}
 	if opts.Incomplete != "" && !f.Marks {
 		if f.Comment == nil {
 			return fmt.Errorf("format %s cannot be marked incomplete", f.Name)
@@ -85,8 +102,8 @@ func cMark(mark string) string        { return "/* " + mark + " */\n" }
 // Formats is the table of output formats, in the order --help lists them.
 // The first is the default.
 var Formats = []Format{
-	{Name: "oci", Help: "runtime-spec JSON: docker, podman, Kubernetes, runc, crun", Write: writeOCIFormat, Marks: true},
-	{Name: "k8s", Help: "Security Profiles Operator SeccompProfile YAML (--name)", Write: WriteK8s, Comment: hashComment},
+	{Name: "oci", Help: "runtime-spec JSON: docker, podman, Kubernetes, runc, crun", Write: writeOCIFormat, Marks: true, MultiArch: true},
+	{Name: "k8s", Help: "Security Profiles Operator SeccompProfile YAML (--name)", Write: WriteK8s, Comment: hashComment, MultiArch: true},
 	{Name: "systemd", Help: "systemd drop-in, SystemCallFilter= (argument rules dropped)", Write: WriteSystemd, Comment: hashComment},
 	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF},
 	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: func(w io.Writer, p *learn.Profile, _ Options) error { return WriteText(w, p) }, Comment: hashComment},
@@ -133,31 +150,46 @@ func writeOCIFormat(w io.Writer, p *learn.Profile, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if opts.Incomplete == "" {
+	if opts.Incomplete == "" && len(opts.ArchNotes) == 0 {
 		return WriteOCI(w, doc)
 	}
-	return writeIncompleteOCI(w, doc, opts.Incomplete)
+	return writeMarkedOCI(w, doc, opts.Incomplete, opts.ArchNotes)
 }
 
-// writeIncompleteOCI writes doc with IncompleteField first: runc, crun,
-// Docker and podman ignore fields they do not know; ParseOCI reports it.
-func writeIncompleteOCI(w io.Writer, doc *specs.LinuxSeccomp, mark string) error {
+// writeMarkedOCI writes doc with IncompleteField (when mark is set) and
+// ArchNotesField (when notes are given) first: runc, crun, Docker and
+// podman ignore fields they do not know; ParseOCI reports the first.
+func writeMarkedOCI(w io.Writer, doc *specs.LinuxSeccomp, mark string, notes []string) error {
 	var buf bytes.Buffer
 	if err := WriteOCI(&buf, doc); err != nil {
-		return err
-	}
-	field, err := json.Marshal(mark)
-	if err != nil {
 		return err
 	}
 	rest, ok := bytes.CutPrefix(buf.Bytes(), []byte("{\n"))
 	if !ok {
 		return errors.New("OCI output does not start with {")
 	}
-	if _, err := fmt.Fprintf(w, "{\n  %q: %s,\n", IncompleteField, field); err != nil {
+	if _, err := io.WriteString(w, "{\n"); err != nil {
 		return err
 	}
-	_, err = w.Write(rest)
+	if mark != "" {
+		field, err := json.Marshal(mark)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "  %q: %s,\n", IncompleteField, field); err != nil {
+			return err
+		}
+	}
+	if len(notes) > 0 {
+		field, err := json.MarshalIndent(notes, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "  %q: %s,\n", ArchNotesField, field); err != nil {
+			return err
+		}
+	}
+	_, err := w.Write(rest)
 	return err
 }
 
@@ -167,6 +199,7 @@ func ociOptions(opts Options) OCIOptions {
 	if opts.Log {
 		o.Flags = append(o.Flags, "SECCOMP_FILTER_FLAG_LOG")
 	}
+	o.Arches = opts.Arches
 	return o
 }
 

@@ -22,6 +22,12 @@ type OCIOptions struct {
 	// Flags are passed to seccomp(2) by the runtime, e.g.
 	// SECCOMP_FILTER_FLAG_LOG to have denials logged to audit.
 	Flags []specs.LinuxSeccompFlag
+	// Arches are listed after the profile's own architecture: runc adds
+	// each to the filter and every entry to each, by name. Compat ABIs
+	// (i386 on x86_64, arm on aarch64, x32) are never listed: a profile
+	// learned on the 64-bit ABI says nothing about them, and runc gives
+	// a syscall made through an unlisted ABI the bad-arch action.
+	Arches []abi.Arch
 }
 
 // OCI translates p into a runtime-spec LinuxSeccomp document. This is the
@@ -39,6 +45,11 @@ func OCI(p *learn.Profile, opts OCIOptions) (*specs.LinuxSeccomp, error) {
 		DefaultErrnoRet: defErrno,
 		Architectures:   []specs.Arch{specs.Arch(p.Arch.OCI())},
 		Flags:           opts.Flags,
+	}
+	for _, a := range opts.Arches {
+		if oa := specs.Arch(a.OCI()); !slices.Contains(out.Architectures, oa) {
+			out.Architectures = append(out.Architectures, oa)
+		}
 	}
 	// Unconditional entries, grouped by action in first-seen order.
 	groups := map[learn.Action]int{}
@@ -146,6 +157,11 @@ var ErrProfile = errors.New("invalid profile")
 // value says what was lost. Runtimes ignore it; ParseOCI turns it into a
 // note.
 const IncompleteField = "profgenIncomplete"
+
+// ArchNotesField is the top-level field of an OCI profile written for
+// another architecture than the recording's (emit --arch) that lists what
+// was left out, replaced or allowed by name there. Runtimes ignore it.
+const ArchNotesField = "profgenArchNotes"
 
 // ReadOCIFile reads an OCI seccomp profile into the model.
 // path must be a regular file of at most fileio.MaxInput bytes, or "-" for

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
@@ -38,21 +39,22 @@ type CompileOptions struct {
 }
 
 // NewFilter builds the libseccomp filter that enforces p: p's default
-// action, p's architecture only (which must be the native one), and for
-// each syscall one rule per learn.Rule with one condition per matcher
-// (conditions of a rule AND, rules of a syscall OR, as in the model). Rules whose action is the
-// default action are left out: they would change nothing, and libseccomp
-// refuses them. The caller releases the filter.
+// action, p's architecture (and opts.Arches) only, and for each syscall
+// one rule per learn.Rule with one condition per matcher (conditions of a
+// rule AND, rules of a syscall OR, as in the model). Rules whose action is
+// the default action are left out: they would change nothing, and
+// libseccomp refuses them. p's architecture need not be the native one: a
+// profile written for aarch64 (learn.ForArch) compiles into the filter an
+// aarch64 kernel loads, checking AUDIT_ARCH_AARCH64 and aarch64's syscall
+// numbers. The caller releases the filter.
 func NewFilter(p *learn.Profile, opts CompileOptions) (*seccomp.ScmpFilter, error) {
 	native, err := abi.Native()
 	if err != nil {
 		return nil, fmt.Errorf("compile profile: %w", err)
 	}
-	if p.Arch != native {
-		// libseccomp takes syscall numbers in the native numbering and
-		// translates them per architecture; profgen only enforces
-		// natively.
-		return nil, fmt.Errorf("compile profile: profile is for %s, but this machine is %s", p.Arch, native)
+	target, err := p.Arch.ScmpArch()
+	if err != nil {
+		return nil, fmt.Errorf("compile profile: %w", err)
 	}
 	def, err := scmpAction(p.DefaultAction)
 	if err != nil {
@@ -79,7 +81,26 @@ func NewFilter(p *learn.Profile, opts CompileOptions) (*seccomp.ScmpFilter, erro
 	if err := f.SetBadArchAction(bad); err != nil {
 		return nil, fmt.Errorf("compile profile: set bad-arch action: %w", err)
 	}
+	if p.Arch != native {
+		// A new filter holds the native architecture: replace it by
+		// the profile's.
+		if err := f.AddArch(target); err != nil {
+			return nil, fmt.Errorf("compile profile: add architecture %s: %w", p.Arch, err)
+		}
+		if !slices.Contains(opts.Arches, native) {
+			sn, err := native.ScmpArch()
+			if err != nil {
+				return nil, fmt.Errorf("compile profile: %w", err)
+			}
+			if err := f.RemoveArch(sn); err != nil {
+				return nil, fmt.Errorf("compile profile: remove architecture %s: %w", native, err)
+			}
+		}
+	}
 	for _, a := range opts.Arches {
+		if a == p.Arch || a == native {
+			continue // already in the filter
+		}
 		sa, err := a.ScmpArch()
 		if err != nil {
 			return nil, fmt.Errorf("compile profile: %w", err)
@@ -100,9 +121,15 @@ func NewFilter(p *learn.Profile, opts CompileOptions) (*seccomp.ScmpFilter, erro
 		if s.Action == p.DefaultAction {
 			continue
 		}
-		nr, err := abi.SyscallNumber(p.Arch, s.Name)
-		if err != nil {
+		if err := onSomeArch(s.Name, p.Arch, opts.Arches); err != nil {
 			return nil, fmt.Errorf("compile profile: %w", err)
+		}
+		// libseccomp takes the native number (or its pseudo-number for
+		// a name the native architecture lacks) and translates it by
+		// name to each architecture of the filter.
+		nr, err := seccomp.GetSyscallFromName(s.Name)
+		if err != nil {
+			return nil, fmt.Errorf("compile profile: syscall %s: %w", s.Name, err)
 		}
 		act, err := scmpAction(s.Action)
 		if err != nil {
@@ -198,4 +225,20 @@ var scmpOps = map[learn.Op]seccomp.ScmpCompareOp{
 	learn.OpGreater:      seccomp.CompareGreater,
 	learn.OpGreaterEqual: seccomp.CompareGreaterEqual,
 	learn.OpMaskedEqual:  seccomp.CompareMaskedEqual,
+}
+
+// onSomeArch checks that the named syscall exists on arch or one of
+// others: a profile for several architectures (learn.ForArches) may name
+// a syscall that only some of them have, which libseccomp adds to those.
+func onSomeArch(name string, arch abi.Arch, others []abi.Arch) error {
+	_, err := abi.SyscallNumber(arch, name)
+	for _, a := range others {
+		if err == nil {
+			break
+		}
+		if errors.Is(err, abi.ErrNotOnArch) {
+			_, err = abi.SyscallNumber(a, name)
+		}
+	}
+	return err
 }

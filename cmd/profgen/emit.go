@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/learn"
 )
@@ -27,11 +28,16 @@ type emitParams struct {
 	// allowIncomplete emits from recordings that lost events, marking
 	// every output.
 	allowIncomplete bool
+	// arch lists the architectures to write the profile for (--arch);
+	// archFill adds the replacements of syscalls they lack.
+	arch     string
+	archFill bool
 
 	// Set by validate.
-	fmt emit.Format
-	rt  learn.Runtime
-	def learn.Action
+	arches []abi.Arch
+	fmt    emit.Format
+	rt     learn.Runtime
+	def    learn.Action
 }
 
 // validate checks the flags that need no input.
@@ -59,6 +65,16 @@ func (p *emitParams) validate() error {
 	}
 	if p.def, err = learn.ParseDefaultAction(p.defaultAction); err != nil {
 		return fmt.Errorf("--default-action: %w", err)
+	}
+	if p.arch != "" {
+		if p.arches, err = learn.ParseArches(p.arch); err != nil {
+			return fmt.Errorf("--arch: %w", err)
+		}
+		if len(p.arches) > 1 && !p.fmt.MultiArch {
+			return fmt.Errorf("--arch %s: --format %s holds one architecture: write one output per architecture", p.arch, p.format)
+		}
+	} else if p.archFill {
+		return fmt.Errorf("--arch-fill needs --arch")
 	}
 	if p.allowIncomplete && !p.fmt.Markable() {
 		return fmt.Errorf("--allow-incomplete: --format %s cannot carry the mark that says the profile is incomplete", p.format)
@@ -94,7 +110,15 @@ error.
 The profile always allows a small baseline (rt_sigreturn, restart_syscall,
 exit, exit_group), answers clone3 and faccessat2 with ENOSYS when they were
 not recorded (so glibc falls back), and adds what --runtime calls itself
-after loading the filter.`,
+after loading the filter.
+
+--arch LIST (x86_64, aarch64, comma-separated) writes the profile for those
+architectures: each syscall the architecture has is carried over, its
+argument values translated where they differ (open flags); a syscall it
+lacks (open, stat, epoll_wait on aarch64) is left out with a warning naming
+what replaces it there, which --arch-fill adds. A rule that cannot be
+carried over leaves its syscall allowed by name, with a warning. Several
+architectures make one document (oci, k8s): see docs/formats.md.`,
 		Example: `  profgen emit --format oci -o seccomp.json profgen-recording.json
   profgen emit --format oci --runtime crun --default-action kill a.json b.json
   profgen emit --format text --args none rec.json
@@ -105,6 +129,7 @@ after loading the filter.`,
   profgen emit --format bpf --runtime none -o filter.bpf rec.json   # bwrap --seccomp 3 3<filter.bpf ...
   profgen emit --format go --runtime none --go-package sandbox -o sandbox/filter.go rec.json
   profgen emit --format go-libseccomp --runtime none -o sandbox/filter.go rec.json
+  profgen emit --arch x86_64,aarch64 --arch-fill -o seccomp.json rec.json   # for both, from an x86_64 recording
   profgen emit --allow-incomplete -o seccomp.json lossy.json   # marked INCOMPLETE
   profgen emit - < rec.json > seccomp.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -126,6 +151,8 @@ after loading the filter.`,
 	f.BoolVar(&p.noNewPrivs, "no-new-privileges", false, "the container runs with no_new_privs (Kubernetes allowPrivilegeEscalation: false, docker --security-opt no-new-privileges): add only what --runtime runc calls then")
 	f.StringVar(&p.name, "name", "", "metadata.name of --format k8s output (default: derived from the recorded command)")
 	f.BoolVar(&p.allowIncomplete, "allow-incomplete", false, "emit from recordings that lost events, marking the output as incomplete")
+	f.StringVar(&p.arch, "arch", "", "write the profile for these architectures: "+strings.Join(learn.TargetArches(), ", ")+" (comma-separated; default: the recording's)")
+	f.BoolVar(&p.archFill, "arch-fill", false, "with --arch: allow what replaces a syscall an architecture lacks (openat for open)")
 	return cmd
 }
 
@@ -161,6 +188,17 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		Version: version, Log: p.logFlag, GoPackage: p.goPackage, Name: p.name,
 		Compile: compileProfile,
 		Warn:    func(msg string) { fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", msg) },
+	}
+	if len(p.arches) > 0 {
+		var warnings []string
+		prof, warnings, err = learn.ForArches(prof, p.arches, learn.ArchOptions{Fill: p.archFill})
+		if err != nil {
+			return fmt.Errorf("--arch %s: %w", p.arch, err)
+		}
+		for _, w := range warnings {
+			opts.Warn(w)
+		}
+		opts.Arches, opts.ArchNotes = p.arches[1:], warnings
 	}
 	if loss != "" {
 		fmt.Fprintf(os.Stderr, "profgen: warning: %s; the output is marked incomplete\n", loss)
