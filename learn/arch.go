@@ -379,7 +379,11 @@ func ForArch(p *Profile, target abi.Arch, opts ArchOptions) (*Profile, []string,
 			}
 			name, shift = f.To, f.Shift
 			s.Notes = append(s.Notes, fmt.Sprintf("replaces %s, which %s does not have (%s)", f.From, tname, f.Why))
-			warn("%s has no %s: %s allowed instead, with %s's rules (--arch-fill: %s)", tname, f.From, f.To, f.From, f.Why)
+			with := ""
+			if len(s.Rules) > 0 {
+				with = fmt.Sprintf(", with %s's rules", f.From)
+			}
+			warn("%s has no %s: %s allowed instead%s (--arch-fill: %s)", tname, f.From, f.To, with, f.Why)
 			if s.Origin != OriginRecorded {
 				s.Reason = fmt.Sprintf("for %s (%s)", f.From, s.Reason)
 			}
