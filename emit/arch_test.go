@@ -2,13 +2,19 @@ package emit_test
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 	"sigs.k8s.io/yaml"
 
 	"github.com/profgen/profgen/emit"
@@ -218,4 +224,54 @@ func TestRuncBothArches(t *testing.T) {
 		t.Fatalf("%d of %d calls denied: the calls do not tell allow from deny", denied, checked)
 	}
 	t.Logf("%d calls on two architectures, %d denied, in runc's filter of %d instructions", checked, denied, len(prog))
+}
+
+// TestArchGoCrossBuild: the go output for aarch64 embeds the aarch64
+// filter and builds with GOARCH=arm64 CGO_ENABLED=0 into an aarch64
+// binary (its Install refuses any other GOARCH).
+func TestArchGoCrossBuild(t *testing.T) {
+	arm, opts := forArches(t, "arm64")
+	src := write(t, "go", arm, opts)
+	if !bytes.Contains(src, []byte(`runtime.GOARCH != "arm64"`)) {
+		t.Fatalf("the go output does not check for arm64:\n%s", src)
+	}
+	// The embedded filter tests seccomp_data.arch against
+	// AUDIT_ARCH_AARCH64.
+	if !bytes.Contains(src, []byte(fmt.Sprintf("K: %#x}", unix.AUDIT_ARCH_AARCH64))) {
+		t.Errorf("the go output's filter does not check AUDIT_ARCH_AARCH64:\n%s", src)
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	dir, err := os.MkdirTemp("testdata", "gocode-arm64-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	pkgDir := filepath.Join(dir, "seccompprofile")
+	if err := os.Mkdir(pkgDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pkgDir, "filter.go"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	main := "package main\n\nimport sp \"github.com/profgen/profgen/emit/" + filepath.ToSlash(pkgDir) + "\"\n\nfunc main() {\n\tif err := sp.Install(); err != nil {\n\t\tpanic(err)\n\t}\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "arm64probe")
+	cmd := exec.Command(goBin, "build", "-o", bin, "./"+dir)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOARCH=arm64", "GOOS=linux")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("GOARCH=arm64 CGO_ENABLED=0 go build: %v\n%s", err, out)
+	}
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_AARCH64 {
+		t.Errorf("built for %v", f.Machine)
+	}
 }
