@@ -223,6 +223,14 @@ func TestRuncBothArches(t *testing.T) {
 	if denied == 0 || denied == checked {
 		t.Fatalf("%d of %d calls denied: the calls do not tell allow from deny", denied, checked)
 	}
+	// Compat ABIs are not listed: runc's filter kills an i386 call.
+	i386Getpid, err := abi.SyscallNumber("x86", "getpid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := vm.Run(replay.SeccompData{Nr: int32(i386Getpid), Arch: unix.AUDIT_ARCH_I386}); err != nil || got&unix.SECCOMP_RET_ACTION_FULL != unix.SECCOMP_RET_KILL_THREAD && got&unix.SECCOMP_RET_ACTION_FULL != unix.SECCOMP_RET_KILL_PROCESS {
+		t.Errorf("runc's filter, i386 getpid: %#x, %v; want a kill", got, err)
+	}
 	t.Logf("%d calls on two architectures, %d denied, in runc's filter of %d instructions", checked, denied, len(prog))
 }
 
