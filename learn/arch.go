@@ -473,15 +473,35 @@ func ForArches(p *Profile, targets []abi.Arch, opts ArchOptions) (*Profile, []st
 		}
 	}
 	b.Done()
-	if len(widened) > 0 {
-		var names []string
-		for _, t := range targets {
-			names = append(names, ArchName(t))
-		}
-		w := fmt.Sprintf("one document for %s: the rules of %s differ between them, and each architecture allows the rules of all (write one profile per architecture to keep each exact)",
-			strings.Join(names, ", "), strings.Join(widened, ", "))
+	var names []string
+	for _, t := range targets {
+		names = append(names, ArchName(t))
+	}
+	both := strings.Join(names, ", ")
+	add := func(w string) {
 		warnings = append(warnings, w)
 		out.Notes = append(out.Notes, w)
+	}
+	if len(widened) > 0 {
+		add(fmt.Sprintf("one document for %s: the rules of %s differ between them, and each architecture allows the rules of all (write one profile per architecture to keep each exact)",
+			both, strings.Join(widened, ", ")))
+	}
+	// A name one architecture's profile has applies on every other that
+	// has the syscall (runc adds each entry to each architecture).
+	for i, t := range targets {
+		var extra []string
+		for _, s := range out.Syscalls {
+			if per[i].Lookup(s.Name) != nil {
+				continue
+			}
+			if _, err := abi.SyscallNumber(t, s.Name); err == nil {
+				extra = append(extra, s.Name)
+			}
+		}
+		if len(extra) > 0 {
+			add(fmt.Sprintf("one document for %s: %s also allows %s, which only the profile for another architecture has (write one profile per architecture to keep each exact)",
+				both, ArchName(t), strings.Join(extra, ", ")))
+		}
 	}
 	return out, warnings, nil
 }
