@@ -3,7 +3,9 @@
 // program libseccomp generates for it (Compile, Program), maps filter
 // return values to the model's actions and back (ActionFromRet,
 // RetFromAction), and builds the log backend's filter for a base profile
-// (LogBase).
+// (LogBase). A profile is compiled for its own architecture, which need not
+// be the native one (a profile learn.ForArch wrote for aarch64 compiles
+// into the program an aarch64 kernel loads), plus CompileOptions.Arches.
 //
 // The profile-free part — checking, decoding and installing raw
 // struct sock_filter programs — is internal/seccomp, which the recorder

@@ -11,4 +11,10 @@
 // values one rule each, flag-like values as an allowed-bits mask), plus a
 // documented baseline and what the chosen container runtime needs.
 // Merge and Copy combine profiles; Verdict evaluates one.
+//
+// ForArch and ForArches write a profile for other architectures (emit
+// --arch): names carried over where the architecture has them, legacy
+// calls replaced from one documented table (fills), captured argument
+// values translated where the architectures number them differently
+// (archArgs), in arch.go.
 package learn
