@@ -165,7 +165,7 @@ func writeIncompleteOCI(w io.Writer, doc *specs.LinuxSeccomp, mark string) error
 func ociOptions(opts Options) OCIOptions {
 	var o OCIOptions
 	if opts.Log {
-		o.Flags = append(o.Flags, "SECCOMP_FILTER_FLAG_LOG")
+		o.Flags = append(o.Flags, specs.LinuxSeccompFlagLog)
 	}
 	return o
 }
