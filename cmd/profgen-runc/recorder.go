@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/trace"
 )
@@ -70,7 +72,10 @@ func runRecorder() int {
 		appendLog(cfg.LogPath, cfg.LogFormat, "profgen-runc recorder: "+err.Error())
 		// The engine may not show the runtime's log: leave the reason
 		// beside the recording that is missing.
-		os.WriteFile(cfg.Out+".error", []byte(err.Error()+"\n"), 0o644)
+		fileio.Write(cfg.Out+".error", nil, func(w io.Writer) error {
+			_, err := fmt.Fprintln(w, err)
+			return err
+		})
 		return 1
 	}
 	return 0
