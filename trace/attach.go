@@ -116,15 +116,7 @@ func Attach(opts AttachOptions) (a *Attached, err error) {
 	if _, ok := opts.Backend.(*EBPF); !ok {
 		return nil, fmt.Errorf("attach: the %s backend cannot record processes it did not start; use the eBPF backend", opts.Backend.Name())
 	}
-	arch, err := abi.Native()
-	if err != nil {
-		return nil, err
-	}
-	table := opts.ArgTable
-	if table == nil {
-		table = ArgTable
-	}
-	masks, args, err := compileArgTable(arch, table)
+	arch, masks, args, err := nativeArgTable(opts.ArgTable)
 	if err != nil {
 		return nil, err
 	}

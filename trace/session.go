@@ -101,15 +101,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	if len(opts.Command) == 0 || opts.Command[0] == "" {
 		return nil, errors.New("no command given")
 	}
-	arch, err := abi.Native()
-	if err != nil {
-		return nil, err
-	}
-	table := opts.ArgTable
-	if table == nil {
-		table = ArgTable
-	}
-	masks, args, err := compileArgTable(arch, table)
+	arch, masks, args, err := nativeArgTable(opts.ArgTable)
 	if err != nil {
 		return nil, err
 	}
