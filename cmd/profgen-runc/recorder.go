@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/trace"
@@ -39,7 +40,7 @@ func runRecorder() int {
 	var cfg recorderConfig
 	if err := json.Unmarshal([]byte(os.Getenv(recorderEnv)), &cfg); err != nil {
 		fmt.Fprintf(hs, "error bad recorder configuration: %v\n", err)
-		return 1
+		return exitcode.Failed
 	}
 	os.Unsetenv(recorderEnv)
 	// SIGTERM or SIGINT end the recording early (marked interrupted).
@@ -50,7 +51,7 @@ func runRecorder() int {
 	lock, att, err := attach(&cfg)
 	if err != nil {
 		fmt.Fprintf(hs, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
-		return 1
+		return exitcode.Failed
 	}
 	fmt.Fprintln(hs, "ok")
 	hs.Close()
@@ -76,9 +77,9 @@ func runRecorder() int {
 			_, err := fmt.Fprintln(w, err)
 			return err
 		})
-		return 1
+		return exitcode.Failed
 	}
-	return 0
+	return exitcode.OK
 }
 
 // attach takes the container's lock and attaches the eBPF backend to the
