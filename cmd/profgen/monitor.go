@@ -154,10 +154,18 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 	}
 	// monitor stops on these itself, flushing what it read (main would
 	// otherwise die of them).
-	stopSigs := []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
-	ctx, stop := signal.NotifyContext(context.Background(), stopSigs...)
+	sigs := make(chan os.Signal, 1)
+	catchSignals(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	takeSignals(stopSigs...) // after Notify: none is missed
+	go func() {
+		select {
+		case <-sigs:
+			stop()
+		case <-ctx.Done():
+		}
+	}()
 	fmt.Fprintln(os.Stderr, "profgen: monitor: reading seccomp audit records; SIGINT, SIGTERM or SIGHUP stops")
 	runErr := m.Run(ctx)
 	if rot != nil {

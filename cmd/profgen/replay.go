@@ -201,8 +201,7 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 	sigs := make(chan os.Signal, 2)
 	// The signals record stops on: SIGHUP and SIGQUIT reach the workload
 	// as SIGTERM, and none kills profgen with the workload left running.
-	signal.Notify(sigs, trace.StopSignals...)
-	takeSignals(trace.StopSignals...) // after Notify: none is missed
+	catchSignals(sigs, trace.StopSignals...)
 	defer signal.Stop(sigs)
 	// runc runs the container in its own process group: a signal to
 	// profgen ends the replay (the container is killed and deleted).
