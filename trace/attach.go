@@ -102,17 +102,12 @@ type Attached struct {
 
 // Attach starts recording an existing cgroup. When it returns without an
 // error, the backend counts every syscall of the cgroup's tasks from the
-// first execve on; Finish stops it. The backend is closed by Finish, or by
-// Attach when it fails.
+// first execve on; Finish stops it. As with Record, the backend stays
+// open: its creator closes it, after Finish or when Attach fails.
 func Attach(opts AttachOptions) (a *Attached, err error) {
 	if opts.Backend == nil {
 		return nil, errors.New("attach: no backend")
 	}
-	defer func() {
-		if err != nil {
-			opts.Backend.Close()
-		}
-	}()
 	if _, ok := opts.Backend.(*EBPF); !ok {
 		return nil, fmt.Errorf("attach: the %s backend cannot record processes it did not start; use the eBPF backend", opts.Backend.Name())
 	}
@@ -158,8 +153,8 @@ func (a *Attached) Populated() bool {
 // Events returns the number of syscalls counted so far.
 func (a *Attached) Events() uint64 { return a.opts.Backend.Events() }
 
-// Finish stops observing, closes the backend (nothing of the recording stays
-// loaded) and returns the recording. interrupted marks a recording that was
+// Finish stops observing and returns the recording; closing the backend
+// then unloads what it loaded. interrupted marks a recording that was
 // stopped before the cgroup emptied.
 func (a *Attached) Finish(interrupted bool) (*recording.Recording, []string, error) {
 	if a.done {
@@ -167,7 +162,6 @@ func (a *Attached) Finish(interrupted bool) (*recording.Recording, []string, err
 	}
 	a.done = true
 	defer a.cg.Release()
-	defer a.opts.Backend.Close()
 	end := time.Now()
 	obs, err := a.opts.Backend.Collect()
 	if err != nil {

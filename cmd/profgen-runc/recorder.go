@@ -48,7 +48,7 @@ func runRecorder() int {
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT)
 	signal.Ignore(unix.SIGHUP, unix.SIGPIPE)
 
-	lock, att, err := attach(&cfg)
+	lock, att, backend, err := attach(&cfg)
 	if err != nil {
 		fmt.Fprintf(hs, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		return exitcode.Failed
@@ -67,6 +67,7 @@ func runRecorder() int {
 	}
 	poll.Stop()
 	err = finish(&cfg, att, interrupted)
+	backend.Close()
 	os.Remove(lock.Name())
 	lock.Close()
 	if err != nil {
@@ -83,23 +84,23 @@ func runRecorder() int {
 }
 
 // attach takes the container's lock and attaches the eBPF backend to the
-// container's own cgroup v2.
-func attach(cfg *recorderConfig) (*os.File, *trace.Attached, error) {
+// container's own cgroup v2. The caller closes the backend after Finish.
+func attach(cfg *recorderConfig) (*os.File, *trace.Attached, trace.Backend, error) {
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("state directory: %w", err)
+		return nil, nil, nil, fmt.Errorf("state directory: %w", err)
 	}
 	lock, err := os.OpenFile(lockPath(cfg.ID), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, nil, fmt.Errorf("lock file: %w", err)
+		return nil, nil, nil, fmt.Errorf("lock file: %w", err)
 	}
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		lock.Close()
-		return nil, nil, fmt.Errorf("lock file %s: %w (is container %s recorded twice?)", lock.Name(), err, cfg.ID)
+		return nil, nil, nil, fmt.Errorf("lock file %s: %w (is container %s recorded twice?)", lock.Name(), err, cfg.ID)
 	}
-	fail := func(err error) (*os.File, *trace.Attached, error) {
+	fail := func(err error) (*os.File, *trace.Attached, trace.Backend, error) {
 		os.Remove(lock.Name())
 		lock.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cg, err := trace.CgroupOf(cfg.Pid)
 	if err != nil {
@@ -128,9 +129,10 @@ func attach(cfg *recorderConfig) (*os.File, *trace.Attached, error) {
 		Notes:   notes,
 	})
 	if err != nil {
+		b.Close()
 		return fail(err)
 	}
-	return lock, att, nil
+	return lock, att, b, nil
 }
 
 // finish collects the recording and writes it atomically.
