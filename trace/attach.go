@@ -1,13 +1,11 @@
 package trace
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,20 +21,13 @@ func CgroupOf(pid int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
 	if err != nil {
 		return "", fmt.Errorf("cgroup of process %d: %w", pid, err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// 0::/libpod_parent/libpod-ID  (the v2 line has id 0 and no controllers)
-		if rel, ok := strings.CutPrefix(sc.Text(), "0::"); ok {
-			return filepath.Join(mnt, rel), nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("cgroup of process %d: %w", pid, err)
+	// 0::/libpod_parent/libpod-ID
+	if rel, ok := cgroupV2Path(data); ok {
+		return filepath.Join(mnt, rel), nil
 	}
 	return "", fmt.Errorf("cgroup of process %d: %w: it is in no cgroup v2", pid, ErrNotSupported)
 }

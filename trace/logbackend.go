@@ -506,12 +506,8 @@ func (l *attributor) inCgroup(pid int, countGone bool) bool {
 		}
 		return false
 	}
-	in := false
-	for _, line := range strings.Split(string(data), "\n") {
-		if rel, ok := strings.CutPrefix(line, "0::"); ok {
-			in = rel == l.cgroupRel || strings.HasPrefix(rel, l.cgroupRel+"/")
-		}
-	}
+	rel, in := cgroupV2Path(data)
+	in = in && (rel == l.cgroupRel || strings.HasPrefix(rel, l.cgroupRel+"/"))
 	l.pids[pid] = in
 	return in
 }

@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -675,21 +674,11 @@ func descendants(root int) []int {
 		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
 			continue
 		}
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		p, err := readProc(pid)
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid ...; comm may hold spaces and parens.
-		i := bytes.LastIndexByte(data, ')')
-		if i < 0 {
-			continue
-		}
-		var state byte
-		var ppid int
-		if _, err := fmt.Sscanf(string(data[i+1:]), " %c %d", &state, &ppid); err != nil {
-			continue
-		}
-		children[ppid] = append(children[ppid], pid)
+		children[p.PPid] = append(children[p.PPid], pid)
 	}
 	var out []int
 	queue := []int{root}
