@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/monitor"
 )
 
@@ -30,6 +31,9 @@ type monitorParams struct {
 func (p *monitorParams) validate(cmd *cobra.Command) error {
 	if err := p.filter.Validate(); err != nil {
 		return err
+	}
+	if p.output == fileio.Stdout {
+		p.output = "" // standard output, the default
 	}
 	if p.output == "" {
 		for _, f := range []string{"max-size", "keep", "compress"} {
@@ -116,7 +120,7 @@ CAP_AUDIT_READ (root).`,
 	f.StringVar(&p.filter.Exe, "exe", "", "only records of processes running this executable (full path)")
 	f.StringVar(&p.filter.Cgroup, "cgroup", "", "only records of processes in this cgroup v2 path (as /proc/PID/cgroup shows it) or below")
 	f.StringVar(&p.filter.Container, "container", "", "only records of processes of the container with this id (or id prefix), found by the engine's cgroup naming")
-	f.StringVarP(&p.output, "output", "o", "", "append to FILE instead of standard output, rotated by size")
+	f.StringVarP(&p.output, "output", "o", "", "append to FILE (a regular file or a new path) instead of standard output (-), rotated by size")
 	f.StringVar(&p.maxSize, "max-size", "100M", "with --output: rotate when the file would grow past this size (whole M or G)")
 	f.IntVar(&p.keep, "keep", 10, "with --output: rotated files to keep (0: all)")
 	f.BoolVar(&p.compress, "compress", false, "with --output: gzip rotated files")
