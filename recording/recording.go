@@ -203,5 +203,3 @@ func (r *Recording) Normalize() {
 }
 
 func lessValues(a, b []Hex) bool { return slices.Compare(a, b) < 0 }
-
-func sameValues(a, b []Hex) bool { return slices.Equal(a, b) }
