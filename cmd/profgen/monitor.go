@@ -63,10 +63,8 @@ func (p *monitorParams) validate(cmd *cobra.Command) error {
 		}
 		p.base = abs
 	}
-	if p.toProfile != "" {
-		if st, err := os.Stat(filepath.Dir(p.toProfile)); err != nil || !st.IsDir() {
-			return fmt.Errorf("--to-profile %s: directory %s does not exist", p.toProfile, filepath.Dir(p.toProfile))
-		}
+	if p.toProfile == fileio.Stdout && p.output == "" {
+		return errors.New("--to-profile - needs --output FILE: standard output holds the JSON lines")
 	}
 	return nil
 }
@@ -131,6 +129,16 @@ CAP_AUDIT_READ (root).`,
 }
 
 func runMonitor(stdout io.Writer, p *monitorParams) error {
+	// Fail before monitoring when the recording cannot be written: its
+	// temporary file is created now.
+	var prof *fileio.File
+	if p.toProfile != "" {
+		var err error
+		if prof, err = fileio.Create(p.toProfile, stdout); err != nil {
+			return fmt.Errorf("--to-profile: %w", err)
+		}
+		defer prof.Abort()
+	}
 	opts := monitor.Options{Filter: p.filter, Out: stdout, ErrnoFromFilter: p.errno}
 	var rot *monitor.Rotating
 	created := false // the output file did not exist: remove it on failure
@@ -188,7 +196,11 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 		if err != nil {
 			return fmt.Errorf("--to-profile: %w", err)
 		}
-		if err := rec.WriteFile(p.toProfile); err != nil {
+		err = rec.Encode(prof)
+		if err == nil {
+			err = prof.Commit()
+		}
+		if err != nil {
 			return fmt.Errorf("--to-profile: %w", err)
 		}
 		fmt.Fprintf(os.Stderr, "profgen: wrote %s (%d syscalls)\n", p.toProfile, len(rec.Syscalls))
