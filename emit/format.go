@@ -197,7 +197,7 @@ func writeMarkedOCI(w io.Writer, doc *specs.LinuxSeccomp, mark string, notes []s
 func ociOptions(opts Options) OCIOptions {
 	var o OCIOptions
 	if opts.Log {
-		o.Flags = append(o.Flags, "SECCOMP_FILTER_FLAG_LOG")
+		o.Flags = append(o.Flags, specs.LinuxSeccompFlagLog)
 	}
 	o.Arches = opts.Arches
 	return o

@@ -349,6 +349,7 @@ func recordProbe(t *testing.T, probe string, args ...string) *learn.Profile {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer backend.Close() // the caller that creates a backend closes it
 	var out bytes.Buffer
 	res, err := trace.Record(context.Background(), trace.Options{
 		Command: append([]string{probe, "record"}, args...), Backend: backend, Stdout: &out, Stderr: os.Stderr, Tool: "profgen test",

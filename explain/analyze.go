@@ -14,10 +14,6 @@ import (
 // libseccomp names none above it on any Linux architecture today.
 const maxSyscallNr = 1024
 
-// x32Bit is __X32_SYSCALL_BIT: x32 syscalls carry the x86_64 audit
-// architecture and their number with this bit set.
-const x32Bit = 0x40000000
-
 // probeArch is an ABI a process on this machine can make syscalls through.
 type probeArch struct {
 	arch  abi.Arch
@@ -35,7 +31,7 @@ func probeArches(native abi.Arch) ([]probeArch, error) {
 	out := []probeArch{{arch: native, audit: nat}}
 	switch native {
 	case "amd64":
-		out = append(out, probeArch{arch: "x86", audit: unix.AUDIT_ARCH_I386}, probeArch{arch: "x32", audit: unix.AUDIT_ARCH_X86_64, base: x32Bit})
+		out = append(out, probeArch{arch: "x86", audit: unix.AUDIT_ARCH_I386}, probeArch{arch: "x32", audit: unix.AUDIT_ARCH_X86_64, base: abi.X32SyscallBit})
 	case "arm64":
 		out = append(out, probeArch{arch: "arm", audit: unix.AUDIT_ARCH_ARM})
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/jsonerr"
 	"github.com/profgen/profgen/internal/seccomp"
 )
@@ -90,9 +91,10 @@ type Other struct {
 // profile nor a raw BPF filter.
 var ErrUnknownFormat = errors.New("neither a JSON seccomp profile nor a raw BPF filter")
 
-// File reads and explains the profile or filter in path.
+// File reads and explains the profile or filter in path (a regular file,
+// or "-" for standard input: see fileio.ReadFile).
 func File(path string) (*Report, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, 0, os.Stdin)
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}

@@ -215,6 +215,21 @@ func TestNotAProfile(t *testing.T) {
 	}
 }
 
+// TestFileNotRegular: a FIFO or a device is refused at once with a
+// one-line error naming it (reading would hang or never end).
+func TestFileNotRegular(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fifo, "/dev/zero"} {
+		_, err := File(path)
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "not a regular file") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: error %v, want one line naming it, not a regular file", path, err)
+		}
+	}
+}
+
 func TestDockerDefault(t *testing.T) {
 	n, err := dockerDefaultAllowed()
 	if err != nil {

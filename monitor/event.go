@@ -54,7 +54,7 @@ type Details struct {
 }
 
 // x32Bit is __X32_SYSCALL_BIT.
-const x32Bit = 0x40000000
+const x32Bit = abi.X32SyscallBit
 
 // recordArch returns the ABI a record's call was made through.
 func recordArch(rec audit.Record) (abi.Arch, error) {

@@ -224,13 +224,9 @@ func (m *Monitor) take(rec audit.Record) error {
 	if err != nil {
 		return err
 	}
-	if m.buf.Len()+len(line)+1 > MaxBatch {
-		if err := m.flush(); err != nil {
-			return err
-		}
+	if err := m.writeLine(line); err != nil {
+		return err
 	}
-	m.buf.Write(line)
-	m.buf.WriteByte('\n')
 	m.events++
 	m.mu.Lock()
 	m.bySyscall[ev.Syscall.Arch+"/"+nameOr(ev.Syscall)]++
@@ -248,6 +244,19 @@ func nameOr(s Syscall) string {
 		return s.Name
 	}
 	return fmt.Sprintf("#%d", s.Nr)
+}
+
+// writeLine adds line and a newline to the pending lines, flushing them
+// first when the batch would grow past MaxBatch.
+func (m *Monitor) writeLine(line []byte) error {
+	if m.buf.Len()+len(line)+1 > MaxBatch {
+		if err := m.flush(); err != nil {
+			return err
+		}
+	}
+	m.buf.Write(line)
+	m.buf.WriteByte('\n')
+	return nil
 }
 
 // flush hands the pending lines to Out in one Write.
@@ -284,14 +293,7 @@ func (m *Monitor) writeLost(final bool) error {
 	if err != nil {
 		return err
 	}
-	if m.buf.Len()+len(line)+1 > MaxBatch {
-		if err := m.flush(); err != nil {
-			return err
-		}
-	}
-	m.buf.Write(line)
-	m.buf.WriteByte('\n')
-	return nil
+	return m.writeLine(line)
 }
 
 // Stats returns the events written and the records lost; call it after

@@ -1,13 +1,16 @@
 package monitor
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/profgen/profgen/internal/fileio"
 	"gopkg.in/natefinch/lumberjack.v2"
 )
 
@@ -38,18 +41,60 @@ type Rotating struct {
 }
 
 // NewRotating opens path for appending, rotated at maxMB megabytes.
-// keep is how many rotated files to keep (0: all).
+// keep is how many rotated files to keep (0: all). Rotating renames the
+// file, so path must be a regular file or a new path: a symbolic link is
+// followed and its target rotated (the link stays), anything else (a
+// device such as /dev/null, a FIFO, /dev/stdout) is refused, never
+// renamed.
 func NewRotating(path string, maxMB, keep int, compress bool) (*Rotating, error) {
-	dir := filepath.Dir(path)
+	target, err := rotationTarget(path)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(target)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("output %s: directory %s does not exist", path, dir)
 	}
-	l := &lumberjack.Logger{Filename: path, MaxSize: maxMB, MaxBackups: keep, Compress: compress}
+	l := &lumberjack.Logger{Filename: target, MaxSize: maxMB, MaxBackups: keep, Compress: compress}
 	// Open now, so that an unwritable path fails before monitoring starts.
 	if _, err := l.Write(nil); err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
 	return &Rotating{Logger: l}, nil
+}
+
+// rotationTarget returns the file that rotating path renames: path, or
+// the target of the symbolic links at path (which may not exist yet). It
+// must be a regular file or not exist yet.
+func rotationTarget(path string) (string, error) {
+	target := path
+	for range 40 {
+		if t := filepath.Clean(target); t == "/proc" || strings.HasPrefix(t, "/proc/") {
+			return "", fmt.Errorf("output %s leads into /proc (a stream such as /dev/stdout): a log rotated by size is renamed, so it must be a regular file or a new path; redirect standard output instead", path)
+		}
+		st, err := os.Lstat(target)
+		if errors.Is(err, fs.ErrNotExist) {
+			return target, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("output %s: %w", path, err)
+		}
+		if st.Mode().IsRegular() {
+			return target, nil
+		}
+		if st.Mode()&fs.ModeSymlink == 0 {
+			return "", fmt.Errorf("output %s is a %s: a log rotated by size is renamed, so it must be a regular file or a new path; to write into a device or pipe, redirect standard output instead", path, fileio.Kind(st.Mode()))
+		}
+		link, err := os.Readlink(target)
+		if err != nil {
+			return "", fmt.Errorf("output %s: %w", path, err)
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(target), link)
+		}
+		target = link
+	}
+	return "", fmt.Errorf("output %s: too many levels of symbolic links", path)
 }
 
 // Close closes the file and waits (at most a minute) until the library's

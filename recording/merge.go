@@ -68,10 +68,10 @@ func Merge(recs ...*Recording) (*Recording, error) {
 			out.Scope = ScopeMixed
 		}
 		if r.Kernel != out.Kernel {
-			out.Kernel = "mixed"
+			out.Kernel = Mixed
 		}
 		if r.Base != out.Base {
-			out.Base = "mixed"
+			out.Base = Mixed
 		}
 		for _, n := range r.Notes {
 			if !notes[n] {

@@ -24,6 +24,10 @@ const (
 	BackendMixed BackendName = "mixed"
 )
 
+// Mixed is the Kernel or Base of a merge of recordings whose kernels or
+// bases differ.
+const Mixed = "mixed"
+
 // Scope says how the backend selected the target's syscalls
 // (Recording.Scope).
 type Scope string
@@ -77,7 +81,8 @@ type Recording struct {
 	// counters below are out of Inputs.
 	Inputs int `json:"inputs"`
 	// Base names the profile whose allowed syscalls were not logged
-	// (log backend with --base); empty otherwise.
+	// (log backend with --base); empty otherwise; Mixed for a merge
+	// of recordings made against different bases.
 	Base string `json:"base,omitempty"`
 	// Container describes the container recorded through profgen-runc;
 	// nil for other recordings.
@@ -198,5 +203,3 @@ func (r *Recording) Normalize() {
 }
 
 func lessValues(a, b []Hex) bool { return slices.Compare(a, b) < 0 }
-
-func sameValues(a, b []Hex) bool { return slices.Equal(a, b) }

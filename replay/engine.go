@@ -28,7 +28,7 @@ const RuntimePodman learn.Runtime = "podman"
 func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
 	var oo emit.OCIOptions
 	if logFlag {
-		oo.Flags = []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_LOG"}
+		oo.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
 	}
 	doc, err := emit.OCI(prof, oo)
 	if err != nil {

@@ -91,8 +91,9 @@ type LiveOptions struct {
 
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
-	// Signals carries SIGINT and SIGTERM received by the caller, passed
-	// on to the workload (RuntimeNone). Nil: none.
+	// Signals carries the trace.StopSignals received by the caller,
+	// passed on to the workload as trace.Record does (RuntimeNone). Nil:
+	// none.
 	Signals <-chan os.Signal
 }
 

@@ -124,6 +124,7 @@ func TestNoNewPrivilegesServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer backend.Close()
 	res, err := trace.Record(context.Background(), trace.Options{
 		Command: command, Backend: backend, Drive: drive, Ready: "tcp:" + addr, Stderr: os.Stderr, Tool: "profgen test",
 	})

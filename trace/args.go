@@ -93,6 +93,23 @@ var ArgTable = []SyscallArgs{
 	{"keyctl", []ArgSpec{enum32(0, "operation")}},
 }
 
+// nativeArgTable compiles table (ArgTable when nil) for the native ABI
+// (see compileArgTable), which it returns too.
+func nativeArgTable(table []SyscallArgs) (abi.Arch, ArgMasks, map[int][]recording.Arg, error) {
+	arch, err := abi.Native()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if table == nil {
+		table = ArgTable
+	}
+	masks, args, err := compileArgTable(arch, table)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return arch, masks, args, nil
+}
+
 // compileArgTable checks table against arch and returns the per-number masks.
 // An unknown syscall, an index outside 0..5, an argument listed twice or a
 // kind other than enum or flags is an error.

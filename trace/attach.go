@@ -1,13 +1,11 @@
 package trace
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,20 +21,13 @@ func CgroupOf(pid int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
 	if err != nil {
 		return "", fmt.Errorf("cgroup of process %d: %w", pid, err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// 0::/libpod_parent/libpod-ID  (the v2 line has id 0 and no controllers)
-		if rel, ok := strings.CutPrefix(sc.Text(), "0::"); ok {
-			return filepath.Join(mnt, rel), nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("cgroup of process %d: %w", pid, err)
+	// 0::/libpod_parent/libpod-ID
+	if rel, ok := cgroupV2Path(data); ok {
+		return filepath.Join(mnt, rel), nil
 	}
 	return "", fmt.Errorf("cgroup of process %d: %w: it is in no cgroup v2", pid, ErrNotSupported)
 }
@@ -102,29 +93,16 @@ type Attached struct {
 
 // Attach starts recording an existing cgroup. When it returns without an
 // error, the backend counts every syscall of the cgroup's tasks from the
-// first execve on; Finish stops it. The backend is closed by Finish, or by
-// Attach when it fails.
+// first execve on; Finish stops it. As with Record, the backend stays
+// open: its creator closes it, after Finish or when Attach fails.
 func Attach(opts AttachOptions) (a *Attached, err error) {
 	if opts.Backend == nil {
 		return nil, errors.New("attach: no backend")
 	}
-	defer func() {
-		if err != nil {
-			opts.Backend.Close()
-		}
-	}()
 	if _, ok := opts.Backend.(*EBPF); !ok {
 		return nil, fmt.Errorf("attach: the %s backend cannot record processes it did not start; use the eBPF backend", opts.Backend.Name())
 	}
-	arch, err := abi.Native()
-	if err != nil {
-		return nil, err
-	}
-	table := opts.ArgTable
-	if table == nil {
-		table = ArgTable
-	}
-	masks, args, err := compileArgTable(arch, table)
+	arch, masks, args, err := nativeArgTable(opts.ArgTable)
 	if err != nil {
 		return nil, err
 	}
@@ -166,8 +144,8 @@ func (a *Attached) Populated() bool {
 // Events returns the number of syscalls counted so far.
 func (a *Attached) Events() uint64 { return a.opts.Backend.Events() }
 
-// Finish stops observing, closes the backend (nothing of the recording stays
-// loaded) and returns the recording. interrupted marks a recording that was
+// Finish stops observing and returns the recording; closing the backend
+// then unloads what it loaded. interrupted marks a recording that was
 // stopped before the cgroup emptied.
 func (a *Attached) Finish(interrupted bool) (*recording.Recording, []string, error) {
 	if a.done {
@@ -175,7 +153,6 @@ func (a *Attached) Finish(interrupted bool) (*recording.Recording, []string, err
 	}
 	a.done = true
 	defer a.cg.Release()
-	defer a.opts.Backend.Close()
 	end := time.Now()
 	obs, err := a.opts.Backend.Collect()
 	if err != nil {

@@ -66,6 +66,10 @@ func TestAttachArmsOnExec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The backend stays open until its creator closes it.
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
 	assertUnloaded(t, ids)
 	if _, err := os.Stat(cg.Path); err != nil {
 		t.Errorf("Finish touched the cgroup: %v", err)

@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -391,13 +390,9 @@ func childrenOf(pid int) []int {
 // gives it (relative to the cgroup namespace's root), or "".
 func cgroupOf(pid int) string {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err != nil {
 		return ""
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if path, ok := strings.CutPrefix(line, "0::"); ok {
-			return path
-		}
-	}
-	return ""
+	path, _ := cgroupV2Path(data)
+	return path
 }

@@ -78,7 +78,8 @@ func TestRecordEscape(t *testing.T) {
 				sibling, pidFile, pidFile, pidFile)
 			opts := Options{
 				Command: []string{"sh", "-c", script},
-				Drive:   fmt.Sprintf("while [ ! -e %s ]; do sleep 0.01; done", pidFile),
+				// Until the child runs sleep, which the note names.
+				Drive: fmt.Sprintf("while [ ! -e %s ] || [ \"$(cat /proc/$(cat %s)/comm)\" != sleep ]; do sleep 0.01; done", pidFile, pidFile),
 			}
 			if backend == "log" {
 				opts.Backend = newTestLog(t, LogOptions{})
@@ -97,7 +98,10 @@ func TestRecordEscapeOutlivesTarget(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	child := fmt.Sprintf("sleep 0.2; echo \\$\\$ > %s/cgroup.procs && echo \\$\\$ > %s.tmp && mv %s.tmp %s; exec sleep 100",
 		sibling, pidFile, pidFile, pidFile)
-	script := fmt.Sprintf("sh -c \"%s\" & while [ ! -e %s ]; do sleep 0.01; done", child, pidFile)
+	// The main process exits once the child runs sleep: the note names
+	// the escaped process by the command it runs when the recording ends.
+	script := fmt.Sprintf("sh -c \"%s\" & while [ ! -e %s ] || [ \"$(cat /proc/$(cat %s)/comm)\" != sleep ]; do sleep 0.01; done",
+		child, pidFile, pidFile)
 	res := record(t, Options{Command: []string{"sh", "-c", script}})
 	if res.ExitCode != 0 || res.Recording.Interrupted {
 		t.Errorf("exit %d interrupted %v, want the target's own 0", res.ExitCode, res.Recording.Interrupted)

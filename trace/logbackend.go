@@ -469,7 +469,7 @@ func (l *attributor) adoptSession(ses uint32) {
 // isX32 tells x32 calls on x86_64: they carry the native arch value and
 // __X32_SYSCALL_BIT in the number.
 func isX32(arch uint32, nr int64) bool {
-	return arch == unix.AUDIT_ARCH_X86_64 && nr >= 0x40000000
+	return arch == unix.AUDIT_ARCH_X86_64 && nr >= abi.X32SyscallBit
 }
 
 func foreignABI(rec audit.Record) string {
@@ -506,12 +506,8 @@ func (l *attributor) inCgroup(pid int, countGone bool) bool {
 		}
 		return false
 	}
-	in := false
-	for _, line := range strings.Split(string(data), "\n") {
-		if rel, ok := strings.CutPrefix(line, "0::"); ok {
-			in = rel == l.cgroupRel || strings.HasPrefix(rel, l.cgroupRel+"/")
-		}
-	}
+	rel, in := cgroupV2Path(data)
+	in = in && (rel == l.cgroupRel || strings.HasPrefix(rel, l.cgroupRel+"/"))
 	l.pids[pid] = in
 	return in
 }

@@ -68,3 +68,16 @@ func sameProcess(pid int, start uint64) bool {
 	p, err := readProc(pid)
 	return err == nil && p.Start == start && p.alive()
 }
+
+// cgroupV2Path returns the cgroup v2 path in data, the contents of
+// /proc/PID/cgroup: the "0::PATH" line (id 0, no controllers), PATH
+// relative to the cgroup namespace's root. ok is false when the process is
+// in no cgroup v2.
+func cgroupV2Path(data []byte) (path string, ok bool) {
+	for _, line := range strings.Split(string(data), "\n") {
+		if p, found := strings.CutPrefix(line, "0::"); found {
+			return p, true
+		}
+	}
+	return "", false
+}

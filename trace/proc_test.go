@@ -2,6 +2,7 @@ package trace
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -29,5 +30,36 @@ func TestParseProcStat(t *testing.T) {
 	}
 	if _, err := readProc(1 << 30); err != errNoProcess {
 		t.Errorf("readProc of a pid that cannot exist: %v, want errNoProcess", err)
+	}
+}
+
+// TestCgroupV2Path: the "0::" line of /proc/PID/cgroup is the cgroup v2
+// path, whichever line it is; without one the process is in no cgroup v2.
+func TestCgroupV2Path(t *testing.T) {
+	for _, c := range []struct {
+		data, want string
+		ok         bool
+	}{
+		{"12:pids:/user.slice\n1:name=systemd:/user.slice/x\n0::/profgen-1-2-3-4/sub\n", "/profgen-1-2-3-4/sub", true},
+		{"0::/\n", "/", true},
+		{"10::/not-v2\n1:cpu:/a\n", "", false},
+		{"", "", false},
+	} {
+		if got, ok := cgroupV2Path([]byte(c.data)); got != c.want || ok != c.ok {
+			t.Errorf("cgroupV2Path(%q) = %q, %v; want %q, %v", c.data, got, ok, c.want, c.ok)
+		}
+	}
+	// This process's own, against what CgroupOf makes of it.
+	data, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, ok := cgroupV2Path(data)
+	mnt, err := Cgroup2Mount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if abs, err := CgroupOf(os.Getpid()); !ok || err != nil || abs != filepath.Join(mnt, rel) {
+		t.Errorf("own cgroup: %q %v, CgroupOf %q %v", rel, ok, abs, err)
 	}
 }

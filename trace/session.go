@@ -1,7 +1,6 @@
 package trace
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -101,15 +100,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	if len(opts.Command) == 0 || opts.Command[0] == "" {
 		return nil, errors.New("no command given")
 	}
-	arch, err := abi.Native()
-	if err != nil {
-		return nil, err
-	}
-	table := opts.ArgTable
-	if table == nil {
-		table = ArgTable
-	}
-	masks, args, err := compileArgTable(arch, table)
+	arch, masks, args, err := nativeArgTable(opts.ArgTable)
 	if err != nil {
 		return nil, err
 	}
@@ -683,21 +674,11 @@ func descendants(root int) []int {
 		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
 			continue
 		}
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		p, err := readProc(pid)
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid ...; comm may hold spaces and parens.
-		i := bytes.LastIndexByte(data, ')')
-		if i < 0 {
-			continue
-		}
-		var state byte
-		var ppid int
-		if _, err := fmt.Sscanf(string(data[i+1:]), " %c %d", &state, &ppid); err != nil {
-			continue
-		}
-		children[ppid] = append(children[ppid], pid)
+		children[p.PPid] = append(children[p.PPid], pid)
 	}
 	var out []int
 	queue := []int{root}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/profgen/profgen/internal/exitcode"
 )
 
 // recorderConfig is what the wrapper hands the detached recorder.
@@ -40,19 +41,19 @@ func (inv *invocation) create(runtime string) int {
 	ca, err := parseCreate(inv.rest)
 	if err != nil {
 		inv.fail(fmt.Errorf("create: %w", err))
-		return 1
+		return exitcode.Failed
 	}
 	cfg, err := inv.prepare(runtime, ca)
 	if err != nil {
 		inv.fail(fmt.Errorf("create %s: %w", ca.id, err))
-		return 1
+		return exitcode.Failed
 	}
 	if code := runReal(inv.realCmd(runtime, inv.rest)); code != 0 {
 		return code
 	}
 	err = inv.startRecorder(runtime, ca, cfg)
 	if err == nil {
-		return 0
+		return exitcode.OK
 	}
 	// A container that was to be recorded never runs unrecorded.
 	del := exec.Command(runtime, append(append([]string(nil), inv.global...), "delete", "--force", ca.id)...)
@@ -61,7 +62,7 @@ func (inv *invocation) create(runtime string) int {
 		err = fmt.Errorf("%w (and deleting the container failed: %v)", err, derr)
 	}
 	inv.fail(fmt.Errorf("create %s: cannot record the container: %w", ca.id, err))
-	return 1
+	return exitcode.Failed
 }
 
 // prepare reads the bundle, decides where the recording goes and checks

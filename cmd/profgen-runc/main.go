@@ -58,19 +58,19 @@ func run(args []string) int {
 	inv, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "profgen-runc: %v\n", err)
-		return 1
+		return exitcode.Failed
 	}
 	runtime, err := findRuntime(inv.runtime)
 	if err != nil {
 		inv.fail(err)
-		return 1
+		return exitcode.Failed
 	}
 	switch inv.command {
 	case "create":
 		return inv.create(runtime)
 	case "run":
 		inv.fail(errors.New("run is not supported with recording: the engine must use create and start (podman, docker, containerd and CRI-O do)"))
-		return 1
+		return exitcode.Failed
 	case "delete":
 		return inv.delete(runtime)
 	case "start":
@@ -78,7 +78,7 @@ func run(args []string) int {
 		// unrecorded: its recorder must still hold its lock.
 		if id := lastPositional(inv.rest); id != "" && !recorderRunning(id) {
 			inv.fail(fmt.Errorf("start %s: the container's recorder is not running (it was killed?): refusing to start it unrecorded; delete it and create it again", id))
-			return 1
+			return exitcode.Failed
 		}
 	}
 	argv := append(append([]string{runtime}, inv.global...), inv.command)
@@ -88,7 +88,7 @@ func run(args []string) int {
 	argv = append(argv, inv.rest...)
 	err = unix.Exec(runtime, argv, os.Environ())
 	inv.fail(fmt.Errorf("exec %s: %w", runtime, err))
-	return 1
+	return exitcode.Failed
 }
 
 // findRuntime resolves the real runtime and makes sure it is not this
@@ -143,7 +143,7 @@ func runReal(cmd *exec.Cmd) int {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
 			fmt.Fprintf(os.Stderr, "profgen-runc: %v\n", err)
-			return 1
+			return exitcode.Failed
 		}
 	}
 	return exitcode.Of(cmd.ProcessState)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/trace"
 )
@@ -37,7 +40,7 @@ func runRecorder() int {
 	var cfg recorderConfig
 	if err := json.Unmarshal([]byte(os.Getenv(recorderEnv)), &cfg); err != nil {
 		fmt.Fprintf(hs, "error bad recorder configuration: %v\n", err)
-		return 1
+		return exitcode.Failed
 	}
 	os.Unsetenv(recorderEnv)
 	// SIGTERM or SIGINT end the recording early (marked interrupted).
@@ -45,10 +48,10 @@ func runRecorder() int {
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT)
 	signal.Ignore(unix.SIGHUP, unix.SIGPIPE)
 
-	lock, att, err := attach(&cfg)
+	lock, att, backend, err := attach(&cfg)
 	if err != nil {
 		fmt.Fprintf(hs, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
-		return 1
+		return exitcode.Failed
 	}
 	fmt.Fprintln(hs, "ok")
 	hs.Close()
@@ -64,36 +67,40 @@ func runRecorder() int {
 	}
 	poll.Stop()
 	err = finish(&cfg, att, interrupted)
+	backend.Close()
 	os.Remove(lock.Name())
 	lock.Close()
 	if err != nil {
 		appendLog(cfg.LogPath, cfg.LogFormat, "profgen-runc recorder: "+err.Error())
 		// The engine may not show the runtime's log: leave the reason
 		// beside the recording that is missing.
-		os.WriteFile(cfg.Out+".error", []byte(err.Error()+"\n"), 0o644)
-		return 1
+		fileio.Write(cfg.Out+".error", nil, func(w io.Writer) error {
+			_, err := fmt.Fprintln(w, err)
+			return err
+		})
+		return exitcode.Failed
 	}
-	return 0
+	return exitcode.OK
 }
 
 // attach takes the container's lock and attaches the eBPF backend to the
-// container's own cgroup v2.
-func attach(cfg *recorderConfig) (*os.File, *trace.Attached, error) {
+// container's own cgroup v2. The caller closes the backend after Finish.
+func attach(cfg *recorderConfig) (*os.File, *trace.Attached, trace.Backend, error) {
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("state directory: %w", err)
+		return nil, nil, nil, fmt.Errorf("state directory: %w", err)
 	}
 	lock, err := os.OpenFile(lockPath(cfg.ID), os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, nil, fmt.Errorf("lock file: %w", err)
+		return nil, nil, nil, fmt.Errorf("lock file: %w", err)
 	}
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		lock.Close()
-		return nil, nil, fmt.Errorf("lock file %s: %w (is container %s recorded twice?)", lock.Name(), err, cfg.ID)
+		return nil, nil, nil, fmt.Errorf("lock file %s: %w (is container %s recorded twice?)", lock.Name(), err, cfg.ID)
 	}
-	fail := func(err error) (*os.File, *trace.Attached, error) {
+	fail := func(err error) (*os.File, *trace.Attached, trace.Backend, error) {
 		os.Remove(lock.Name())
 		lock.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cg, err := trace.CgroupOf(cfg.Pid)
 	if err != nil {
@@ -122,9 +129,10 @@ func attach(cfg *recorderConfig) (*os.File, *trace.Attached, error) {
 		Notes:   notes,
 	})
 	if err != nil {
+		b.Close()
 		return fail(err)
 	}
-	return lock, att, nil
+	return lock, att, b, nil
 }
 
 // finish collects the recording and writes it atomically.

@@ -48,7 +48,7 @@ func readRecordings(paths []string) (*recordings, error) {
 		}
 		recs = append(recs, r)
 		switch {
-		case r.Base == "mixed":
+		case r.Base == recording.Mixed:
 			if out.mixed == "" {
 				out.mixed = path
 			}
@@ -181,7 +181,7 @@ func lossText(rec *recording.Recording) string {
 		return ""
 	}
 	hint := ""
-	if rec.Backend == recording.BackendEBPF || rec.Backend == "mixed" {
+	if rec.Backend == recording.BackendEBPF || rec.Backend == recording.BackendMixed {
 		hint = " (record again with a larger --max-shapes)"
 	}
 	return fmt.Sprintf("the recording lost %d syscall events%s: a profile learned from it may deny calls the target makes", rec.Lost, hint)

@@ -67,6 +67,28 @@ func takeSignals(sigs ...os.Signal) {
 	}
 }
 
+// catchSignals makes the running command catch sigs on ch, and main's
+// handler let them be. Those profgen was started with ignored (nohup, a
+// script's "&") stay ignored, as in signalContext.
+func catchSignals(ch chan<- os.Signal, sigs ...os.Signal) {
+	if sigs = notIgnored(sigs); len(sigs) == 0 {
+		return // signal.Notify of no signal would relay every signal
+	}
+	signal.Notify(ch, sigs...)
+	takeSignals(sigs...) // after Notify: none is missed
+}
+
+// notIgnored returns those of sigs profgen was not started with ignored.
+func notIgnored(sigs []os.Signal) []os.Signal {
+	var out []os.Signal
+	for _, s := range sigs {
+		if !signal.Ignored(s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // taken reports whether the running command handles s itself.
 func taken(s os.Signal) bool {
 	sig, ok := s.(syscall.Signal)
@@ -81,10 +103,8 @@ func taken(s os.Signal) bool {
 func signalContext() (context.Context, context.CancelCauseFunc) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)
-	for _, s := range []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
-		if !signal.Ignored(s) {
-			signal.Notify(sigs, s)
-		}
+	if own := notIgnored([]os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}); len(own) > 0 {
+		signal.Notify(sigs, own...)
 	}
 	go func() {
 		for s := range sigs {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/monitor"
 )
 
@@ -30,6 +31,9 @@ type monitorParams struct {
 func (p *monitorParams) validate(cmd *cobra.Command) error {
 	if err := p.filter.Validate(); err != nil {
 		return err
+	}
+	if p.output == fileio.Stdout {
+		p.output = "" // standard output, the default
 	}
 	if p.output == "" {
 		for _, f := range []string{"max-size", "keep", "compress"} {
@@ -59,10 +63,8 @@ func (p *monitorParams) validate(cmd *cobra.Command) error {
 		}
 		p.base = abs
 	}
-	if p.toProfile != "" {
-		if st, err := os.Stat(filepath.Dir(p.toProfile)); err != nil || !st.IsDir() {
-			return fmt.Errorf("--to-profile %s: directory %s does not exist", p.toProfile, filepath.Dir(p.toProfile))
-		}
+	if p.toProfile == fileio.Stdout && p.output == "" {
+		return errors.New("--to-profile - needs --output FILE: standard output holds the JSON lines")
 	}
 	return nil
 }
@@ -116,7 +118,7 @@ CAP_AUDIT_READ (root).`,
 	f.StringVar(&p.filter.Exe, "exe", "", "only records of processes running this executable (full path)")
 	f.StringVar(&p.filter.Cgroup, "cgroup", "", "only records of processes in this cgroup v2 path (as /proc/PID/cgroup shows it) or below")
 	f.StringVar(&p.filter.Container, "container", "", "only records of processes of the container with this id (or id prefix), found by the engine's cgroup naming")
-	f.StringVarP(&p.output, "output", "o", "", "append to FILE instead of standard output, rotated by size")
+	f.StringVarP(&p.output, "output", "o", "", "append to FILE (a regular file or a new path) instead of standard output (-), rotated by size")
 	f.StringVar(&p.maxSize, "max-size", "100M", "with --output: rotate when the file would grow past this size (whole M or G)")
 	f.IntVar(&p.keep, "keep", 10, "with --output: rotated files to keep (0: all)")
 	f.BoolVar(&p.compress, "compress", false, "with --output: gzip rotated files")
@@ -127,6 +129,16 @@ CAP_AUDIT_READ (root).`,
 }
 
 func runMonitor(stdout io.Writer, p *monitorParams) error {
+	// Fail before monitoring when the recording cannot be written: its
+	// temporary file is created now.
+	var prof *fileio.File
+	if p.toProfile != "" {
+		var err error
+		if prof, err = fileio.Create(p.toProfile, stdout); err != nil {
+			return fmt.Errorf("--to-profile: %w", err)
+		}
+		defer prof.Abort()
+	}
 	opts := monitor.Options{Filter: p.filter, Out: stdout, ErrnoFromFilter: p.errno}
 	var rot *monitor.Rotating
 	created := false // the output file did not exist: remove it on failure
@@ -154,10 +166,18 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 	}
 	// monitor stops on these itself, flushing what it read (main would
 	// otherwise die of them).
-	stopSigs := []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
-	ctx, stop := signal.NotifyContext(context.Background(), stopSigs...)
+	sigs := make(chan os.Signal, 1)
+	catchSignals(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	takeSignals(stopSigs...) // after Notify: none is missed
+	go func() {
+		select {
+		case <-sigs:
+			stop()
+		case <-ctx.Done():
+		}
+	}()
 	fmt.Fprintln(os.Stderr, "profgen: monitor: reading seccomp audit records; SIGINT, SIGTERM or SIGHUP stops")
 	runErr := m.Run(ctx)
 	if rot != nil {
@@ -176,7 +196,11 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 		if err != nil {
 			return fmt.Errorf("--to-profile: %w", err)
 		}
-		if err := rec.WriteFile(p.toProfile); err != nil {
+		err = rec.Encode(prof)
+		if err == nil {
+			err = prof.Commit()
+		}
+		if err != nil {
 			return fmt.Errorf("--to-profile: %w", err)
 		}
 		fmt.Fprintf(os.Stderr, "profgen: wrote %s (%d syscalls)\n", p.toProfile, len(rec.Syscalls))

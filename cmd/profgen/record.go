@@ -206,8 +206,7 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	}
 
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, trace.StopSignals...)
-	takeSignals(trace.StopSignals...) // after Notify: none is missed
+	catchSignals(sigs, trace.StopSignals...)
 	defer signal.Stop(sigs)
 
 	tty := isTerminal(os.Stderr)

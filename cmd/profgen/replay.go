@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +17,7 @@ import (
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/replay"
+	"github.com/profgen/profgen/trace"
 )
 
 type replayParams struct {
@@ -199,8 +199,9 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 	}
 
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	takeSignals(syscall.SIGINT, syscall.SIGTERM) // after Notify: none is missed
+	// The signals record stops on: SIGHUP and SIGQUIT reach the workload
+	// as SIGTERM, and none kills profgen with the workload left running.
+	catchSignals(sigs, trace.StopSignals...)
 	defer signal.Stop(sigs)
 	// runc runs the container in its own process group: a signal to
 	// profgen ends the replay (the container is killed and deleted).

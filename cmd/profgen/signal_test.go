@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -91,5 +92,34 @@ func TestSignalRemovesTemp(t *testing.T) {
 	}
 	if left := temps(t, dir); len(left) != 0 {
 		t.Errorf("the stale temporary file of a dead profgen was kept: %v", left)
+	}
+}
+
+// TestCatchSignalsKeepsIgnored: a signal profgen was started with ignored
+// (nohup ignores SIGHUP) stays ignored when a command catches its stop
+// signals, so `nohup profgen record` or `monitor` outlives the terminal;
+// the others are caught.
+func TestCatchSignalsKeepsIgnored(t *testing.T) {
+	signal.Ignore(syscall.SIGHUP)
+	defer signal.Reset(syscall.SIGHUP)
+	ch := make(chan os.Signal, 2)
+	catchSignals(ch, syscall.SIGHUP, syscall.SIGUSR1)
+	defer signal.Stop(ch)
+	if !signal.Ignored(syscall.SIGHUP) {
+		t.Fatal("catchSignals caught SIGHUP, which was ignored")
+	}
+	// SIGHUP, sent first, is discarded by the kernel; SIGUSR1 arrives.
+	syscall.Kill(os.Getpid(), syscall.SIGHUP)
+	syscall.Kill(os.Getpid(), syscall.SIGUSR1)
+	select {
+	case s := <-ch:
+		if s != syscall.SIGUSR1 {
+			t.Errorf("got %v, want SIGUSR1", s)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGUSR1 was not caught")
+	}
+	if got := notIgnored([]os.Signal{syscall.SIGHUP, syscall.SIGTERM}); len(got) != 1 || got[0] != syscall.SIGTERM {
+		t.Errorf("notIgnored(SIGHUP, SIGTERM) with SIGHUP ignored = %v, want [SIGTERM]", got)
 	}
 }

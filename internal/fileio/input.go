@@ -37,7 +37,7 @@ func ReadFile(path string, max int64, stdin io.Reader) ([]byte, error) {
 		if f, ok := stdin.(*os.File); ok {
 			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeDevice != 0 {
 				if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err != nil {
-					return nil, fmt.Errorf("read standard input: a %s, not a file or pipe", kind(st.Mode()))
+					return nil, fmt.Errorf("read standard input: a %s, not a file or pipe", Kind(st.Mode()))
 				}
 			}
 		}
@@ -53,7 +53,7 @@ func ReadFile(path string, max int64, stdin io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", path, cause(err))
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("read %s: a %s, not a regular file", path, kind(st.Mode()))
+		return nil, fmt.Errorf("read %s: a %s, not a regular file", path, Kind(st.Mode()))
 	}
 	if st.Size() > max {
 		return nil, fmt.Errorf("read %s: %d bytes is %w of %d bytes", path, st.Size(), ErrTooLarge, max)

@@ -69,7 +69,7 @@ func Create(path string, stdout io.Writer) (*File, error) {
 	case err == nil && st.Mode()&(fs.ModeCharDevice|fs.ModeNamedPipe) != 0:
 		out.f, err = os.OpenFile(target, os.O_WRONLY, 0)
 	case err == nil && !st.Mode().IsRegular():
-		return nil, fmt.Errorf("output %s is a %s, not a file profgen writes", path, kind(st.Mode()))
+		return nil, fmt.Errorf("output %s is a %s, not a file profgen writes", path, Kind(st.Mode()))
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	default:
@@ -285,8 +285,8 @@ func globEscape(s string) string {
 	return r.Replace(s)
 }
 
-// kind names a file type for an error.
-func kind(m fs.FileMode) string {
+// Kind names a file type for an error: "character device", "FIFO" ...
+func Kind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeDevice != 0 && m&fs.ModeCharDevice == 0:
 		return "block device"

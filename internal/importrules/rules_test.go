@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -129,4 +130,113 @@ func TestCheck(t *testing.T) {
 			t.Errorf("planted %s -> %s: got %q, want %q among them", tc.from, tc.to, got, tc.want)
 		}
 	}
+}
+
+// TestArchitectureDoc checks that the import graph in docs/architecture.md
+// (the first fenced block after "## Imports") is the real one, and prints
+// the block to paste when it is not.
+func TestArchitectureDoc(t *testing.T) {
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(filepath.Dir(strings.TrimSpace(string(gomod))), "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(doc), "\n## Imports\n")
+	if !ok {
+		t.Fatal(`docs/architecture.md has no "## Imports" section`)
+	}
+	_, block, ok := strings.Cut(after, "```\n")
+	if block, _, ok = strings.Cut(block, "```\n"); !ok {
+		t.Fatal(`docs/architecture.md: no fenced block under "## Imports"`)
+	}
+	if want := importBlock(load(t)); block != want {
+		t.Errorf("docs/architecture.md's import graph is not the module's; write it as:\n%s", want)
+	}
+}
+
+// importBlock draws g as docs/architecture.md shows it: per package its
+// project imports (the pipeline packages first, internal/ ones grouped)
+// and the notable libraries it uses.
+func importBlock(g Graph) string {
+	top := []string{"trace", "replay", "emit", "filter", "learn", "recording", "explain", "monitor"}
+	libs := []struct{ path, name string }{
+		{Libseccomp, "libseccomp-golang"},
+		{"github.com/cilium/ebpf", "cilium/ebpf"},
+		{"github.com/opencontainers/runtime-spec/specs-go", "runtime-spec"},
+		{"github.com/spf13/cobra", "cobra"},
+		{"gopkg.in/natefinch/lumberjack.v2", "lumberjack"},
+		{"github.com/moby/profiles/seccomp", "moby/profiles"},
+		{"sigs.k8s.io/yaml", "sigs.k8s.io/yaml"},
+	}
+	edges := func(pkg string) []string {
+		imps := g[Module+"/"+pkg]
+		var out, internal []string
+		for _, p := range top {
+			if slices.Contains(imps, Module+"/"+p) {
+				out = append(out, p)
+			}
+		}
+		for _, imp := range imps {
+			if isProject(imp) && under(rel(imp), "internal") {
+				internal = append(internal, strings.TrimPrefix(rel(imp), "internal/"))
+			}
+		}
+		slices.Sort(internal)
+		switch len(internal) {
+		case 0:
+		case 1:
+			out = append(out, "internal/"+internal[0])
+		default:
+			out = append(out, "internal/{"+strings.Join(internal, ",")+"}")
+		}
+		for _, l := range libs {
+			if slices.Contains(imps, l.path) {
+				out = append(out, l.name)
+			}
+		}
+		return out
+	}
+	var internal []string
+	for _, p := range sortedKeys(g) {
+		if !isProject(p) {
+			continue
+		}
+		if r := rel(p); under(r, "internal") {
+			internal = append(internal, r)
+		}
+	}
+	// The commands first, then the packages from the outputs down.
+	pipeline := []string{"cmd/profgen", "cmd/profgen-runc", "explain", "monitor", "replay", "emit", "filter", "learn", "recording", "trace"}
+	for _, p := range sortedKeys(g) {
+		if r := rel(p); isProject(p) && !under(r, "internal") && !slices.Contains(pipeline, r) {
+			pipeline = append(pipeline, r) // a new package: listed last
+		}
+	}
+	var b strings.Builder
+	column := func(names []string) int {
+		n := 0
+		for _, s := range names {
+			n = max(n, len(s))
+		}
+		return n
+	}
+	w := column(pipeline)
+	for _, p := range pipeline {
+		fmt.Fprintf(&b, "%-*s ──> %s\n", w, p, strings.Join(edges(p), ", "))
+	}
+	b.WriteString("\n")
+	var none []string
+	w = column(internal)
+	for _, p := range internal {
+		if e := edges(p); len(e) > 0 {
+			fmt.Fprintf(&b, "%-*s ──> %s\n", w, p, strings.Join(e, ", "))
+		} else {
+			none = append(none, p)
+		}
+	}
+	fmt.Fprintf(&b, "%s: no project imports\n", strings.Join(none, ", "))
+	return b.String()
 }

@@ -12,9 +12,6 @@ import (
 	"github.com/profgen/profgen/internal/abi"
 )
 
-// x32Bit is __X32_SYSCALL_BIT.
-const x32Bit = 0x40000000
-
 // Disassemble writes prog, one instruction a line, in
 // golang.org/x/net/bpf's notation, with what each means for seccomp in a
 // comment: which seccomp_data field a load reads, the syscall or
@@ -92,13 +89,13 @@ func compared(arch *abi.Arch, field, val uint32) string {
 		return ""
 	case 0:
 		a := *arch
-		if a == "amd64" && val&x32Bit != 0 && val != ^uint32(0) {
+		if a == "amd64" && val&abi.X32SyscallBit != 0 && val != ^uint32(0) {
 			a = "x32"
 		}
 		if name, err := abi.SyscallName(a, int(int32(val))); err == nil && name != "" {
 			return name
 		}
-		if val == x32Bit {
+		if val == abi.X32SyscallBit {
 			return "x32 syscall numbers start here"
 		}
 	}
