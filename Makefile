@@ -48,12 +48,15 @@ fuzz: deps
 	done
 
 # bench prints the recorder's table (a read/write loop and a server against
-# a bare run and an empty sys_enter program) and the enforcement table
-# (argument rules against allow-all), ratios within the same run
-# (docs/performance.md). PROFGEN_BENCH_ROUNDS sets the rounds (default 7).
+# a bare run and an empty sys_enter program), the enforcement tables
+# (argument rules against allow-all, loaded directly and under runc) and the
+# scale table, ratios within the same run (docs/performance.md).
+# PROFGEN_BENCH_ROUNDS sets the rounds (default 7);
+# PROFGEN_BENCH_SCALE_MINUTES the scale table's long run (default 1).
 bench: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkRecorderFloor$$' -count=1 ./trace/
 	$(GO) test -run '^$$' -bench '^BenchmarkArgumentRules$$' -count=1 ./replay/
+	$(GO) test -run '^$$' -bench '^BenchmarkEnforcementRunc$$' -count=1 ./replay/
 
 # bench-all runs every benchmark of the tree (each reports its own ratios).
 bench-all: deps
