@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf/link"
+
 	"github.com/profgen/profgen/internal/workload"
 )
 
@@ -206,7 +208,10 @@ func runBatch(b *testing.B, profgen, rwloop string, n, loops int, together bool)
 // recording's size is compared with that of a recording as long as the
 // first time. Then 8 rwloops recorded at once are compared with 8 recorded
 // one after another, and 8 bare rwloops at once with 8 one after another
-// (what running 8 at once on this machine costs without a recorder):
+// (what running 8 at once on this machine costs without a recorder), and
+// 8 bare rwloops one after another under 8 empty sys_enter programs with
+// under 1 (every attached program runs on every syscall of the machine, so
+// 8 recorders' programs run on each of a loop's calls):
 // the loops' CPU time, the recorders' CPU time (their own, the loop's
 // taken out: the recorder's rusage includes its waited-for child's) and
 // the sum of their peak resident sets, medians of per-round ratios.
@@ -235,8 +240,35 @@ func BenchmarkRecorderScale(b *testing.B) {
 		b.ReportMetric(float64(mem[1].rss)/float64(mem[0].rss), "rss-growth")
 		b.ReportMetric(float64(longSize)/float64(shortSize), "size-growth")
 
-		var loopX, recX, rssX, bareX []float64
+		var loopX, recX, rssX, bareX, floorX []float64
+		empty := emptySysEnter(b)
+		// floorBatch runs the bare loops one after another under k copies
+		// of the empty sys_enter program: what k recorders' programs cost
+		// at the least.
+		floorBatch := func(k int) batchCost {
+			var ls []link.Link
+			for i := 0; i < k; i++ {
+				l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: empty})
+				if err != nil {
+					b.Fatalf("attach the empty program: %v", err)
+				}
+				ls = append(ls, l)
+			}
+			defer func() {
+				for _, l := range ls {
+					l.Close()
+				}
+			}()
+			return runBatch(b, "", rwloop, n, loops, false)
+		}
 		for r := 0; r < rounds; r++ {
+			if r%2 == 0 {
+				f8, f1 := floorBatch(n), floorBatch(1)
+				floorX = append(floorX, float64(f8.loop)/float64(f1.loop))
+			} else {
+				f1, f8 := floorBatch(1), floorBatch(n)
+				floorX = append(floorX, float64(f8.loop)/float64(f1.loop))
+			}
 			var tog, seq, btog, bseq batchCost
 			if r%2 == 0 {
 				tog = runBatch(b, profgen, rwloop, n, loops, true)
@@ -261,6 +293,7 @@ func BenchmarkRecorderScale(b *testing.B) {
 		}
 		fmt.Printf("\nscale: %d rwloops of %d read+write pairs at once vs one after another, %d alternating rounds; median [min-max] of per-round ratios (at once / one after another)\n", n, loops, rounds)
 		fmt.Printf("%-44s %s\n", "bare loops: the loops' CPU time", stat(bareX))
+		fmt.Printf("%-44s %s\n", "floor: 8 empty sys_enter programs / 1", stat(floorX))
 		fmt.Printf("%-44s %s\n", "recorded loops: the loops' CPU time", stat(loopX))
 		fmt.Printf("%-44s %s\n", "recorded loops: the recorders' CPU time", stat(recX))
 		fmt.Printf("%-44s %s\n", "recorded loops: the recorders' peak RSS", stat(rssX))
