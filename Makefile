@@ -48,12 +48,17 @@ fuzz: deps
 	done
 
 # bench prints the recorder's table (a read/write loop and a server against
-# a bare run and an empty sys_enter program) and the enforcement table
-# (argument rules against allow-all), ratios within the same run
-# (docs/performance.md). PROFGEN_BENCH_ROUNDS sets the rounds (default 7).
+# a bare run and an empty sys_enter program), the enforcement tables
+# (argument rules against allow-all, loaded directly and under runc) and the
+# scale table, ratios within the same run (docs/performance.md).
+# PROFGEN_BENCH_ROUNDS sets the rounds (default 7);
+# PROFGEN_BENCH_SCALE_MINUTES=N samples the scale table's recorder after 1
+# and N minutes instead of 10 and 30 seconds.
 bench: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkRecorderFloor$$' -count=1 ./trace/
 	$(GO) test -run '^$$' -bench '^BenchmarkArgumentRules$$' -count=1 ./replay/
+	$(GO) test -run '^$$' -bench '^BenchmarkEnforcementRunc$$' -count=1 ./replay/
+	$(GO) test -run '^$$' -bench '^BenchmarkRecorderScale$$' -count=1 -timeout 0 ./trace/
 
 # bench-all runs every benchmark of the tree (each reports its own ratios).
 bench-all: deps

@@ -29,9 +29,9 @@ import (
 )
 
 // compileProfile is the compiler the tests give emit, the one cmd/profgen
-// gives it.
+// gives it: hot-first by the profile's recorded counts.
 func compileProfile(p *learn.Profile) ([]unix.SockFilter, error) {
-	return filter.Compile(p, filter.CompileOptions{})
+	return filter.CompileHot(p, p.Counts(), filter.CompileOptions{})
 }
 
 // testOpts are the Options of the golden files.

@@ -10,7 +10,9 @@ import (
 )
 
 // WriteText writes p as a table a person reads: each syscall with its
-// action, rules, coverage and why it is there.
+// action, rules, coverage and why it is there; then the syscalls whose
+// argument rules take them off the kernel's action cache, most called
+// first with their recorded calls (offCache).
 func WriteText(w io.Writer, p *learn.Profile) error {
 	fmt.Fprintf(w, "# profile for %s, default action %s, learned from %d recording(s)\n", p.Arch, p.DefaultAction, p.Inputs)
 	for _, n := range p.Notes {
@@ -40,6 +42,49 @@ func WriteText(w io.Writer, p *learn.Profile) error {
 		for _, n := range s.Notes {
 			fmt.Fprintf(tw, "\t\t\t\t# note: %s\n", n)
 		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return offCache(w, p)
+}
+
+// offCache writes the section of the text output that says what the
+// argument rules cost: on Linux 5.11+ a syscall allowed by name is
+// decided from the kernel's action-cache bitmap without running the
+// filter, and one with argument rules runs the filter on every call. The
+// syscalls with rules (and an action other than the default) are listed
+// most called first, with the calls the recordings counted and their
+// share of all recorded calls, so that a pinned argument that costs much
+// and protects little can be let go (emit --args none, or an edited
+// profile).
+func offCache(w io.Writer, p *learn.Profile) error {
+	var total uint64
+	for _, s := range p.Syscalls {
+		total += s.Calls
+	}
+	var names []string
+	for _, name := range learn.HotOrder(p, p.Counts()) {
+		if s := p.Lookup(name); s != nil && len(s.Rules) > 0 {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		_, err := fmt.Fprintln(w, "\n# off the action cache: none (every allowed syscall is allowed by name)")
+		return err
+	}
+	fmt.Fprintln(w, "\n# off the action cache: these syscalls' argument rules make the kernel run the filter on each of their calls")
+	fmt.Fprintln(w, "# (the others are decided by its action cache, Linux 5.11+), most recorded calls first")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SYSCALL\tCALLS\tSHARE\tRULES")
+	for _, name := range names {
+		s := p.Lookup(name)
+		calls, share := "-", "-"
+		if s.Calls > 0 {
+			calls = fmt.Sprint(s.Calls)
+			share = fmt.Sprintf("%.1f%%", 100*float64(s.Calls)/float64(total))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d rule(s)\n", s.Name, calls, share, len(s.Rules))
 	}
 	return tw.Flush()
 }

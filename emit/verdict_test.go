@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/internal/seccomp"
@@ -312,4 +314,69 @@ func TestRuncSameVerdicts(t *testing.T) {
 		t.Errorf("runc's filter: syscall 1000: %s, %v; want errno(ENOSYS), runc's stub", got, err)
 	}
 	t.Logf("%d events, %d of them above the profile's largest syscall number %d", len(verdictEvents(t)), stubbed, maxNr)
+}
+
+// TestCompiledOutputsAreHotFirst: the C output (as libseccomp builds it at
+// load time, with the priorities it sets), the bpf output and the go
+// output are one program, the hot-first one (filter.CompileHot with the
+// recording's counts, which TestSameVerdicts checks against the model);
+// it tests the most called argument-checked syscall in fewer instructions
+// than libseccomp's default layout of the same profile, and it is not
+// that default program.
+func TestCompiledOutputsAreHotFirst(t *testing.T) {
+	p := learned(t, learn.Options{})
+	counts := p.Counts()
+	if len(counts) == 0 {
+		t.Fatal("the learned profile carries no recorded counts")
+	}
+	hot, err := filter.CompileHot(p, counts, filter.CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := filter.Compile(p, filter.CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bpfProg, err := seccomp.DecodeFilter(write(t, "bpf", p, testOpts))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for format, prog := range map[string][]unix.SockFilter{
+		"bpf": bpfProg,
+		"go":  goFilterProgram(t, write(t, "go", p, testOpts)),
+		"c":   cFilterProgram(t, write(t, "c", p, testOpts)),
+	} {
+		if !slices.Equal(prog, hot) {
+			t.Errorf("%s output: %d instructions, not the hot-first program (%d)", format, len(prog), len(hot))
+		}
+	}
+	if slices.Equal(hot, plain) {
+		t.Fatal("the hot-first program is libseccomp's default one: the test shows nothing")
+	}
+	// The hottest syscall with argument rules, and a recorded call of it.
+	order := learn.HotOrder(p, counts)
+	first := p.Lookup(order[0])
+	if first == nil || len(first.Rules) == 0 {
+		t.Fatalf("HotOrder starts with %q, which has no argument rules", order[0])
+	}
+	nr, err := abi.SyscallNumber(p.Arch, first.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	audit, err := p.Arch.Audit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := replay.SeccompData{Nr: int32(nr), Arch: audit}
+	hs, _, err := replay.Steps(hot, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _, err := replay.Steps(plain, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hs >= ps {
+		t.Errorf("%s: %d instructions hot-first, %d in libseccomp's default layout", first.Name, hs, ps)
+	}
 }

@@ -38,6 +38,16 @@ type view struct {
 	Syscalls  []viewSyscall
 	// Program is the compiled filter, for the formats that embed it.
 	Program []unix.SockFilter
+	// Hot is the order libseccomp tests the syscalls in, for the formats
+	// that build the filter with libseccomp at load time: learn.HotOrder
+	// of the recorded counts, with its priorities.
+	Hot []viewHot
+}
+
+// viewHot is one syscall's libseccomp priority (seccomp_syscall_priority).
+type viewHot struct {
+	Name     string
+	Priority uint8
 }
 
 // viewSyscall is one entry of the profile.
@@ -111,6 +121,9 @@ func newView(p *learn.Profile, opts Options) (*view, error) {
 			vs.RulesText += r.String()
 		}
 		v.Syscalls = append(v.Syscalls, vs)
+	}
+	for i, name := range learn.HotOrder(p, p.Counts()) {
+		v.Hot = append(v.Hot, viewHot{Name: name, Priority: learn.HotPriority(i)})
 	}
 	return v, nil
 }

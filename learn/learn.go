@@ -72,7 +72,7 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 	}
 	for i := range rec.Syscalls {
 		s := &rec.Syscalls[i]
-		entry := Syscall{Name: s.Name, Action: Allow, Seen: s.Seen, Origin: OriginRecorded}
+		entry := Syscall{Name: s.Name, Action: Allow, Seen: s.Seen, Calls: s.Count, Origin: OriginRecorded}
 		if opts.Args == ArgsShapes && rec.ArgShapes && !s.Unpinned && len(s.Args) > 0 {
 			entry.Rules, entry.Notes = generalize(s, opts.MaxValues)
 			var notes []string

@@ -49,6 +49,11 @@ type Syscall struct {
 	// Seen is how many input recordings made this syscall (0 when it was
 	// added for another reason).
 	Seen int
+	// Calls is how many calls of this syscall the input recordings
+	// counted (0 when it was added for another reason or read from a
+	// profile file). It orders a hot-first filter (HotOrder) and is not
+	// part of the policy: no output format writes it as a rule.
+	Calls uint64
 	// Origin says why the syscall is in the profile; Reason adds detail.
 	Origin Origin
 	Reason string
@@ -178,6 +183,7 @@ func (b *Builder) Add(s Syscall) error {
 		}
 	}
 	cur.Seen = addInt(cur.Seen, s.Seen)
+	cur.Calls = addCalls(cur.Calls, s.Calls)
 	if cur.Origin != s.Origin && cur.Origin != OriginRecorded {
 		cur.Origin, cur.Reason = s.Origin, s.Reason
 	}

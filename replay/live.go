@@ -305,7 +305,7 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logF
 	} else {
 		co.BadArch = &learn.Log
 	}
-	f, err := filter.NewFilter(prof, co)
+	f, err := filter.NewFilterHot(prof, prof.Counts(), co) // hot-first: the verdicts of NewFilter
 	if err != nil {
 		return err
 	}

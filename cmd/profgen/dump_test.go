@@ -15,6 +15,7 @@ import (
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/explain"
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/seccomp"
 )
 
@@ -97,6 +98,15 @@ func TestDumpEmittedFilter(t *testing.T) {
 	p, err := emit.ReadOCIFile(filepath.Join(dir, "seccomp.json"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Live replay's launcher loads the hot-first program (an OCI profile
+	// carries no counts: the argument-checked syscalls first, by name).
+	prog, err := seccomp.DecodeFilter(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hot, err := filter.CompileHot(p, p.Counts(), filter.CompileOptions{}); err != nil || !slices.Equal(prog, hot) {
+		t.Errorf("the launcher loaded %d instructions, not the hot-first program (%d instructions, %v)", len(prog), len(hot), err)
 	}
 	dumped := explainJSON(t, dir, "filter.bpf")
 	if got, want := allowedNames(dumped), p.Allowed(); !slices.Equal(got, want) {

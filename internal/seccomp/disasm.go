@@ -22,24 +22,56 @@ import (
 func Disassemble(w io.Writer, prog []unix.SockFilter) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	arch, _ := abi.Native()
-	var loaded uint32 = ^uint32(0) // offset of the last absolute load
+	// loaded[pc] is the offset of the seccomp_data word the accumulator
+	// holds when pc runs, on every path to it (jumps only go forward, so
+	// one pass finds it): ^0 when it holds something else or differs
+	// between paths, so that a comparison reached from an argument check
+	// and from the number dispatch is not named as a syscall.
+	const unknown, unset = ^uint32(0), ^uint32(0) - 1
+	loaded := make([]uint32, len(prog)+1)
+	for i := range loaded {
+		loaded[i] = unset
+	}
+	loaded[0] = unknown
+	flow := func(to int, off uint32) {
+		if to < 0 || to >= len(loaded) {
+			return
+		}
+		switch loaded[to] {
+		case unset:
+			loaded[to] = off
+		case off:
+		default:
+			loaded[to] = unknown
+		}
+	}
 	for i, ins := range prog {
 		raw := bpf.RawInstruction{Op: ins.Code, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
 		d := raw.Disassemble()
+		cur := loaded[i]
+		if cur == unset { // unreachable
+			cur = unknown
+		}
 		var comment string
 		switch d := d.(type) {
 		case bpf.LoadAbsolute:
-			loaded = d.Off
 			comment = fieldName(d.Off)
-		case bpf.LoadConstant, bpf.LoadScratch, bpf.ALUOpConstant, bpf.ALUOpX, bpf.NegateA, bpf.TXA:
-			loaded = ^uint32(0)
+			flow(i+1, d.Off)
 		case bpf.JumpIf:
-			comment = compared(&arch, loaded, d.Val)
+			comment = compared(&arch, cur, d.Val)
 			comment = joinComment(comment, fmt.Sprintf("true: %d, false: %d", i+1+int(d.SkipTrue), i+1+int(d.SkipFalse)))
+			flow(i+1+int(d.SkipTrue), cur)
+			flow(i+1+int(d.SkipFalse), cur)
 		case bpf.Jump:
 			comment = fmt.Sprintf("to %d", i+1+int(d.Skip))
+			flow(i+1+int(d.Skip), cur)
 		case bpf.RetConstant:
 			comment = DecodeRet(d.Val).String()
+		case bpf.RetA:
+		case bpf.LoadConstant, bpf.LoadScratch, bpf.ALUOpConstant, bpf.ALUOpX, bpf.NegateA, bpf.TXA:
+			flow(i+1, unknown)
+		default: // the accumulator is unchanged (stores, X loads)
+			flow(i+1, cur)
 		}
 		if comment != "" {
 			comment = "; " + comment
