@@ -6,7 +6,6 @@ import (
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/internal/abi"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/learn"
 )
@@ -52,7 +51,10 @@ func NewFilterHot(p *learn.Profile, counts map[string]uint64, opts CompileOption
 		return nil, fmt.Errorf("compile profile: set linear layout: %w", err)
 	}
 	for i, name := range learn.HotOrder(p, counts) {
-		nr, err := abi.SyscallNumber(p.Arch, name)
+		// As NewFilter adds the rules: the number libseccomp resolves
+		// for the name (a pseudo number where the native architecture
+		// lacks it), which it maps to each architecture of the filter.
+		nr, err := seccomp.GetSyscallFromName(name)
 		if err != nil {
 			return nil, fmt.Errorf("compile profile: %w", err)
 		}
