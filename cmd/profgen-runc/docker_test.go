@@ -1,32 +1,26 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
 )
 
-// dockerEnv is a private dockerd (own socket, data root, exec root and
-// managed containerd; no iptables, no bridge) with profgen-runc registered
-// as the runtime "profgen", recording into recDir (Docker 20.10 passes no
+// dockerEnv is a private dockerd with profgen-runc registered as the
+// runtime "profgen", recording into recDir (Docker 20.10 passes no
 // annotations), and the test image imported.
 type dockerEnv struct {
 	*podmanEnv // the built binaries
-	dir        string
-	recDir     string
-	docker     string
-	cmd        *exec.Cmd
+	*enginetest.Docker
+	recDir string
 }
 
 var (
@@ -50,80 +44,20 @@ func needDocker(t *testing.T) *dockerEnv {
 
 func startDocker(e *podmanEnv) (*dockerEnv, error) {
 	dir := filepath.Join(e.dir, "docker")
-	d := &dockerEnv{podmanEnv: e, dir: dir, recDir: filepath.Join(dir, "recordings"), docker: "/usr/bin/docker"}
-	if _, err := os.Stat(d.docker); err != nil {
-		if d.docker, err = exec.LookPath("docker"); err != nil {
-			return nil, err
-		}
-	}
+	d := &dockerEnv{podmanEnv: e, recDir: filepath.Join(dir, "recordings")}
 	if err := os.MkdirAll(d.recDir, 0o755); err != nil {
 		return nil, err
 	}
-	conf, _ := json.Marshal(map[string]any{"runtimes": map[string]any{"profgen": map[string]any{
-		"path": e.wrapper, "runtimeArgs": []string{"--profgen-record-dir", d.recDir}}}})
-	confPath := filepath.Join(dir, "daemon.json")
-	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	d.cmd = exec.Command("dockerd", "--config-file", confPath, "--iptables=false", "--ip6tables=false", "--bridge=none",
-		"--storage-driver", "vfs", "--host", "unix://"+filepath.Join(dir, "docker.sock"),
-		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"), "--pidfile", filepath.Join(dir, "dockerd.pid"))
-	d.cmd.Stdout, d.cmd.Stderr = logf, logf
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := d.cmd.Start(); err != nil {
-		return nil, err
-	}
-	for deadline := time.Now().Add(time.Minute); d.run("version").Run() != nil; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			d.stop()
-			log, _ := os.ReadFile(logf.Name())
-			return nil, fmt.Errorf("dockerd did not start:\n%s", log)
-		}
-	}
-	if b, err := d.run("import", filepath.Join(e.dir, "rootfs.tar"), testImage).CombinedOutput(); err != nil {
-		d.stop()
-		return nil, fmt.Errorf("docker import: %v\n%s", err, b)
-	}
-	return d, nil
+	var err error
+	d.Docker, err = enginetest.StartDocker(dir, e.tar, map[string]enginetest.DockerRuntime{
+		"profgen": {Path: e.wrapper, Args: []string{"--profgen-record-dir", d.recDir}}})
+	return d, err
 }
 
 // run returns a docker command on the private daemon.
-func (d *dockerEnv) run(args ...string) *exec.Cmd {
-	return exec.Command(d.docker, append([]string{"--host", "unix://" + filepath.Join(d.dir, "docker.sock")}, args...)...)
-}
+func (d *dockerEnv) run(args ...string) *exec.Cmd { return d.Cmd(args...) }
 
-// stop removes the containers and stops dockerd (and its containerd).
-func (d *dockerEnv) stop() {
-	if ids, err := d.run("ps", "-aq").Output(); err == nil && len(strings.TrimSpace(string(ids))) > 0 {
-		d.run(append([]string{"rm", "-f"}, strings.Fields(string(ids))...)...).Run()
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { d.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	}
-	// dockerd leaves its default network namespace bound in the exec root.
-	if data, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], d.dir+"/") {
-				syscall.Unmount(f[4], syscall.MNT_DETACH)
-			}
-		}
-	}
-}
-
-func dockerRunArgs(bin, data string) []string {
-	return []string{"--network", "host", "-v", "/usr:/usr:ro", "-v", "/etc:/etc:ro", "-v", filepath.Dir(bin) + ":/w:ro", "-v", data + ":/data"}
-}
+func dockerRunArgs(bin, data string) []string { return enginetest.DockerRunArgs(bin, data) }
 
 // TestDockerRecord records cfiletcp through dockerd with profgen-runc as a
 // registered runtime: the recording (DIR/ID.json) has the host's calls and
