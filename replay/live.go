@@ -21,6 +21,7 @@ import (
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/container"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
@@ -59,9 +60,10 @@ type LiveOptions struct {
 	// Profile is the profile the workload runs under.
 	Profile *learn.Profile
 	// Command is the workload; Command[0] is looked up in PATH. With
-	// RuntimePodman it is IMAGE [CMD...].
+	// RuntimePodman and RuntimeDocker it is IMAGE [CMD...].
 	Command []string
-	// Runtime is RuntimeNone (the default), RuntimeRunc or RuntimePodman.
+	// Runtime is RuntimeNone (the default), RuntimeRunc, RuntimePodman
+	// or RuntimeDocker.
 	Runtime learn.Runtime
 	// Drive, if set, is a shell command (sh -c, on the host) run once the
 	// workload is ready; when it ends the workload is stopped (SIGTERM,
@@ -82,11 +84,12 @@ type LiveOptions struct {
 	// earlier and makes more of its own calls under it.
 	NoNewPrivileges bool
 	// Binds are extra host paths bind-mounted read-only into the
-	// container (runc and podman); with runc the workload's binary always
-	// is.
+	// container (runc, podman and docker); with runc the workload's binary
+	// always is.
 	Binds []string
-	// EngineArgs are passed to `podman run` before the image
-	// (RuntimePodman): --ulimit, --network, -v, -e ...
+	// EngineArgs are passed to `podman run` or `docker create` before the
+	// image (RuntimePodman, RuntimeDocker): --ulimit, --network, -v, -e ...
+	// With docker, -i (--interactive) also attaches Stdin.
 	EngineArgs []string
 
 	Stdin          io.Reader
@@ -146,7 +149,7 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 	}
 	forced := false
 	if opts.Runtime != RuntimeNone && !opts.LogOnly {
-		// podman runs the same runc.
+		// podman and docker run the same runc.
 		ok, err := runc.SupportsSeccompFlag(specs.LinuxSeccompFlagLog)
 		if err != nil {
 			return nil, fmt.Errorf("live replay: %w", err)
@@ -251,8 +254,8 @@ func mergeViolations(a, b []Violation) []Violation {
 	return a
 }
 
-// liveRunc runs the workload in runc (or podman's runc) and reads its
-// audit records.
+// liveRunc runs the workload in runc (or podman's or docker's runc) and
+// reads its audit records.
 func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFlag bool, rep *Report) error {
 	ready, err := trace.ParseReady(opts.Ready)
 	if err != nil {
@@ -263,11 +266,15 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 		return err
 	}
 	defer col.close()
-	start := startRunc
-	if opts.Runtime == RuntimePodman {
-		start = startPodman
+	var w *workload
+	switch opts.Runtime {
+	case RuntimePodman:
+		w, err = startPodman(opts, prof, logFlag, col.watch)
+	case RuntimeDocker:
+		w, err = startDocker(opts, prof, logFlag, col)
+	default:
+		w, err = startRunc(opts, prof, logFlag, col.watch)
 	}
-	w, err := start(opts, prof, logFlag, col.watch)
 	if err != nil {
 		return err
 	}
@@ -282,6 +289,14 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 	}
 	if lost := col.lost(); lost > 0 {
 		return fmt.Errorf("%w: the audit socket overran %d times", errAuditLost, lost)
+	}
+	if w.container != "" {
+		recs, gone := col.container(w.container)
+		if gone > 0 {
+			return fmt.Errorf("%w: %d records came from processes of the container's audit session that exited before their cgroup could be read",
+				errAuditLost, gone)
+		}
+		return rep.addDenials(recs, opts.Profile)
 	}
 	return rep.addDenials(col.session(w.session), opts.Profile)
 }
@@ -366,9 +381,9 @@ func checkLive(opts *LiveOptions) error {
 	switch opts.Runtime {
 	case "":
 		opts.Runtime = RuntimeNone
-	case RuntimeNone, RuntimeRunc, RuntimePodman:
+	case RuntimeNone, RuntimeRunc, RuntimePodman, RuntimeDocker:
 	default:
-		return fmt.Errorf("live replay: unknown runtime %q (want none, runc or podman)", opts.Runtime)
+		return fmt.Errorf("live replay: unknown runtime %q (want none, runc, podman or docker)", opts.Runtime)
 	}
 	if opts.Ready != "" && opts.Drive == "" {
 		return errors.New("live replay: a readiness check needs a driver command")
@@ -376,9 +391,9 @@ func checkLive(opts *LiveOptions) error {
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
 	}
-	if opts.Runtime == RuntimePodman {
-		if _, err := exec.LookPath("podman"); err != nil {
-			return fmt.Errorf("live replay: --runtime podman: %w", err)
+	if opts.Runtime == RuntimePodman || opts.Runtime == RuntimeDocker {
+		if _, err := exec.LookPath(string(opts.Runtime)); err != nil {
+			return fmt.Errorf("live replay: --runtime %s: %w", opts.Runtime, err)
 		}
 	} else if _, err := exec.LookPath(opts.Command[0]); err != nil {
 		return fmt.Errorf("live replay: command %q: %w", opts.Command[0], err)
@@ -397,6 +412,9 @@ func checkLive(opts *LiveOptions) error {
 type workload struct {
 	// session is the audit session id of the workload's process tree.
 	session uint32
+	// container, if set, is the id of the workload's container, whose
+	// records are told apart by cgroup rather than by session (docker).
+	container string
 	// done is closed when the workload has ended.
 	done <-chan struct{}
 	// terminate asks the workload to stop (SIGTERM).
@@ -618,8 +636,16 @@ type collector struct {
 	recs    []audit.Record
 	watched map[uint32]bool // sessions whose records are kept
 	markers []audit.Record  // records of profgen itself: audit markers
-	err     error
-	done    chan struct{}
+	// containers are the ids of containers whose processes' records are
+	// kept (docker), byPid which container each process read was in
+	// ("" none), ctrRecs their records, gone the records of processes
+	// that exited before their cgroups could be read.
+	containers map[string]bool
+	byPid      map[int]string
+	ctrRecs    map[string][]audit.Record
+	gone       int
+	err        error
+	done       chan struct{}
 }
 
 func newCollector() (*collector, error) {
@@ -627,7 +653,8 @@ func newCollector() (*collector, error) {
 	if err != nil {
 		return nil, err // a missing feature matches trace.ErrNotSupported
 	}
-	c := &collector{r: r, watched: map[uint32]bool{}, done: make(chan struct{})}
+	c := &collector{r: r, watched: map[uint32]bool{}, done: make(chan struct{}),
+		containers: map[string]bool{}, byPid: map[int]string{}, ctrRecs: map[string][]audit.Record{}}
 	c.cond = sync.NewCond(&c.mu)
 	go c.loop()
 	return c, nil
@@ -650,6 +677,8 @@ func (c *collector) loop() {
 			c.cond.Broadcast()
 		} else if c.watched[rec.Ses] {
 			c.recs = append(c.recs, rec)
+		} else if len(c.containers) > 0 {
+			c.attribute(rec)
 		}
 		c.mu.Unlock()
 	}
@@ -662,6 +691,50 @@ func (c *collector) watch(ses uint32) {
 	c.mu.Lock()
 	c.watched[ses] = true
 	c.mu.Unlock()
+}
+
+// watchContainer keeps the records of the processes of container id
+// from now on, told apart by their cgroups (internal/container): call it
+// before anything of the container runs.
+func (c *collector) watchContainer(id string) {
+	c.mu.Lock()
+	c.containers[id] = true
+	c.mu.Unlock()
+}
+
+// attribute keeps rec if its process is in a watched container; c.mu is
+// held. A process's cgroups are read once, when its first record arrives:
+// the process is alive then, or a zombie whose cgroups still read, unless
+// it was reaped already (counted in c.gone).
+func (c *collector) attribute(rec audit.Record) {
+	id, ok := c.byPid[rec.Pid]
+	if !ok {
+		for cid := range c.containers {
+			in, err := container.In(rec.Pid, cid)
+			if err != nil {
+				c.gone++
+				return
+			}
+			if in {
+				id = cid
+				break
+			}
+		}
+		c.byPid[rec.Pid] = id
+	}
+	if id != "" {
+		c.ctrRecs[id] = append(c.ctrRecs[id], rec)
+	}
+}
+
+// container returns the records of the processes of container id, and
+// how many records of processes that were gone before they could be
+// attributed arrived meanwhile (any of which may have been the
+// container's).
+func (c *collector) container(id string) ([]audit.Record, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.ctrRecs[id]), c.gone
 }
 
 // session returns the records of audit session ses.

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -137,4 +138,81 @@ func TestDockerKill(t *testing.T) {
 		t.Errorf("sleep's recording lacks execve or its sleep: %v", rec.Names())
 	}
 	checkNoEngineCalls(t, rec)
+}
+
+// TestReplayDocker: profgen replay --runtime docker runs the image in
+// dockerd under the profile learned through profgen-runc with no denial,
+// and names the syscall when one needed syscall is removed; the container
+// descends from dockerd, so its records are found by its cgroup.
+func TestReplayDocker(t *testing.T) {
+	d := needDocker(t)
+	bin := workload.Build(t, "cfiletcp")
+	dir := t.TempDir()
+	cidfile := filepath.Join(dir, "cid")
+	args := append([]string{"run", "--rm", "--runtime", "profgen", "--cidfile", cidfile, "--security-opt", "seccomp=unconfined"}, dockerRunArgs(bin, t.TempDir())...)
+	if code, out := runCmd(t, d.run(append(args, testImage, "/w/cfiletcp", "/data")...)); code != 0 {
+		t.Fatalf("docker run --runtime profgen: exit %d\n%s", code, out)
+	}
+	cid, _ := os.ReadFile(cidfile)
+	prof := filepath.Join(dir, "seccomp.json")
+	if b, err := exec.Command(d.profgen, "emit", "-o", prof, filepath.Join(d.recDir, strings.TrimSpace(string(cid))+".json")).CombinedOutput(); err != nil {
+		t.Fatalf("profgen emit: %v\n%s", err, b)
+	}
+	less := filepath.Join(dir, "less.json")
+	removeSyscall(t, prof, less, "listen")
+	replay := func(profile string, extra ...string) (int, string) {
+		args := append([]string{"replay", "--runtime", "docker", "--profile", profile}, extra...)
+		args = append(args, "--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin),
+			"--engine-arg=--network=host", "--engine-arg=-v", "--engine-arg="+t.TempDir()+":/data",
+			"--", testImage, bin, "/data")
+		cmd := exec.Command(d.profgen, args...)
+		cmd.Env = d.Env()
+		return runCmd(t, cmd)
+	}
+	code, outp := replay(prof)
+	t.Logf("replay of the learned profile:\n%s", outp)
+	if code != 0 || !strings.Contains(outp, "log-only run") {
+		t.Errorf("replay --runtime docker of the learned profile: exit %d, want 0 after an enforced and a log-only run\n%s", code, outp)
+	}
+	code, outp = replay(less)
+	t.Logf("replay without listen:\n%s", outp)
+	if code != 1 || !regexp.MustCompile(`(?m)^\s*listen\s+50\s`).MatchString(outp) {
+		t.Errorf("replay --runtime docker without listen: exit %d, want 1 naming listen\n%s", code, outp)
+	}
+	// Log-only, the workload runs on past the call and exits 0; the
+	// report still names it.
+	code, outp = replay(less, "--log-only")
+	if code != 1 || !regexp.MustCompile(`(?m)^\s*listen\s+50\s`).MatchString(outp) {
+		t.Errorf("replay --runtime docker --log-only without listen: exit %d, want 1 naming listen\n%s", code, outp)
+	}
+	if code, outp := runCmd(t, d.run("ps", "-aq")); code != 0 || strings.TrimSpace(outp) != "" {
+		t.Errorf("replay left containers: %q", outp)
+	}
+}
+
+// TestReplayDockerBadInput: a docker command that cannot reach its daemon,
+// and an image the daemon does not have (nothing pulled), fail with one line that carries
+// docker's own reason, exit status 2.
+func TestReplayDockerBadInput(t *testing.T) {
+	d := needDocker(t)
+	prof := filepath.Join(t.TempDir(), "seccomp.json")
+	if err := os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, host, image, want string
+	}{
+		{"no daemon", "unix:///nonexistent/docker.sock", testImage, "Cannot connect to the Docker daemon at unix:///nonexistent/docker.sock"},
+		{"no image", d.Host(), "localhost/profgen-no-such-image", "No such image: localhost/profgen-no-such-image"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(d.profgen, "replay", "--runtime", "docker", "--profile", prof, "--engine-arg=--pull=never", "--", tc.image, "/usr/bin/true")
+			cmd.Env = append(os.Environ(), "DOCKER_HOST="+tc.host)
+			code, outp := runCmd(t, cmd)
+			lines := strings.Split(strings.TrimSpace(outp), "\n")
+			if code != 2 || len(lines) != 1 || !strings.Contains(outp, tc.want) || !strings.Contains(outp, "docker create failed") {
+				t.Errorf("exit %d, output:\n%s\nwant exit 2 and one line naming %q", code, outp, tc.want)
+			}
+		})
+	}
 }
