@@ -52,9 +52,10 @@ func (f *Filter) Validate() error {
 // errGone: the caller exited before its cgroups could be read.
 var errGone = container.ErrGone
 
-// match reports whether rec passes f; errGone when it depends on the
-// cgroup of a process that has exited.
-func (f *Filter) match(rec audit.Record) (bool, error) {
+// match reports whether rec passes f, reading cgroups through cache;
+// errGone when it depends on the cgroup of a process that has exited
+// before any of its records could be placed.
+func (f *Filter) match(rec audit.Record, cache *container.Cache) (bool, error) {
 	if f.Pid != 0 && rec.Pid != f.Pid {
 		return false, nil
 	}
@@ -67,7 +68,7 @@ func (f *Filter) match(rec audit.Record) (bool, error) {
 	if !f.needsCgroup() {
 		return true, nil
 	}
-	v2, all, err := container.Cgroups(rec.Pid)
+	v2, all, err := cache.Cgroups(rec.Pid)
 	if err != nil {
 		return false, err
 	}

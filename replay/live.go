@@ -637,11 +637,11 @@ type collector struct {
 	watched map[uint32]bool // sessions whose records are kept
 	markers []audit.Record  // records of profgen itself: audit markers
 	// containers are the ids of containers whose processes' records are
-	// kept (docker), byPid which container each process read was in
-	// ("" none), ctrRecs their records, gone the records of processes
-	// that exited before their cgroups could be read.
+	// kept (docker), cgroups where processes were, ctrRecs the
+	// containers' records, gone the records of processes that exited
+	// before their cgroups could be read.
 	containers map[string]bool
-	byPid      map[int]string
+	cgroups    container.Cache
 	ctrRecs    map[string][]audit.Record
 	gone       int
 	err        error
@@ -654,7 +654,7 @@ func newCollector() (*collector, error) {
 		return nil, err // a missing feature matches trace.ErrNotSupported
 	}
 	c := &collector{r: r, watched: map[uint32]bool{}, done: make(chan struct{}),
-		containers: map[string]bool{}, byPid: map[int]string{}, ctrRecs: map[string][]audit.Record{}}
+		containers: map[string]bool{}, ctrRecs: map[string][]audit.Record{}}
 	c.cond = sync.NewCond(&c.mu)
 	go c.loop()
 	return c, nil
@@ -703,27 +703,20 @@ func (c *collector) watchContainer(id string) {
 }
 
 // attribute keeps rec if its process is in a watched container; c.mu is
-// held. A process's cgroups are read once, when its first record arrives:
-// the process is alive then, or a zombie whose cgroups still read, unless
-// it was reaped already (counted in c.gone).
+// held. The process is alive when its record arrives, or a zombie whose
+// cgroups still read, or was seen before (c.cgroups remembers), unless it
+// was reaped before any of its records arrived (counted in c.gone).
 func (c *collector) attribute(rec audit.Record) {
-	id, ok := c.byPid[rec.Pid]
-	if !ok {
-		for cid := range c.containers {
-			in, err := container.In(rec.Pid, cid)
-			if err != nil {
-				c.gone++
-				return
-			}
-			if in {
-				id = cid
-				break
-			}
+	for id := range c.containers {
+		in, err := c.cgroups.In(rec.Pid, id)
+		if err != nil {
+			c.gone++
+			return
 		}
-		c.byPid[rec.Pid] = id
-	}
-	if id != "" {
-		c.ctrRecs[id] = append(c.ctrRecs[id], rec)
+		if in {
+			c.ctrRecs[id] = append(c.ctrRecs[id], rec)
+			return
+		}
 	}
 }
 

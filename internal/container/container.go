@@ -69,7 +69,48 @@ func Named(p, id string) bool {
 // after the container id (or a prefix of it); ErrGone when the process
 // no longer exists.
 func In(pid int, id string) (bool, error) {
-	_, all, err := Cgroups(pid)
+	var c Cache
+	return c.In(pid, id)
+}
+
+// cacheMax bounds a Cache: when it holds more processes, it starts over.
+const cacheMax = 1 << 16
+
+// Cache reads processes' cgroups and remembers the last ones read for
+// each process, so that a process that has exited (and was reaped) by the
+// time a later record of it arrives is still placed where it was: the
+// audit records of a process that dies just after a denial often arrive
+// after it is gone. A process gone before any of its records could be
+// read stays unknown (ErrGone). Not safe for concurrent use.
+type Cache struct {
+	last map[int]cgroups
+}
+
+type cgroups struct {
+	v2  string
+	all []string
+}
+
+// Cgroups is the package's Cgroups, falling back on the last cgroups read
+// for pid when the process is gone.
+func (c *Cache) Cgroups(pid int) (v2 string, all []string, err error) {
+	v2, all, err = Cgroups(pid)
+	if err != nil {
+		if l, ok := c.last[pid]; ok {
+			return l.v2, l.all, nil
+		}
+		return "", nil, err
+	}
+	if c.last == nil || len(c.last) >= cacheMax {
+		c.last = map[int]cgroups{}
+	}
+	c.last[pid] = cgroups{v2, all}
+	return v2, all, nil
+}
+
+// In is the package's In through the cache.
+func (c *Cache) In(pid int, id string) (bool, error) {
+	_, all, err := c.Cgroups(pid)
 	if err != nil {
 		return false, err
 	}

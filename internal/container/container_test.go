@@ -48,3 +48,33 @@ func TestCgroups(t *testing.T) {
 		t.Errorf("In(self, zeros) = %v, %v", in, err)
 	}
 }
+
+// TestCache: the cgroups of a process read while it ran are still given
+// once it has been reaped; those of a process never read are not.
+func TestCache(t *testing.T) {
+	var c Cache
+	cmd := exec.Command("/bin/sleep", "10")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	v2, all, err := c.Cgroups(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, _, err := Cgroups(pid); !errors.Is(err, ErrGone) {
+		t.Fatalf("Cgroups of the reaped sleep: %v, want ErrGone", err)
+	}
+	if v, a, err := c.Cgroups(pid); err != nil || v != v2 || strings.Join(a, ",") != strings.Join(all, ",") {
+		t.Errorf("cached cgroups of the reaped sleep: %q %v %v, want %q %v", v, a, err, v2, all)
+	}
+	other := exec.Command("/bin/true")
+	if err := other.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Cgroups(other.Process.Pid); !errors.Is(err, ErrGone) {
+		t.Errorf("a process never read: %v, want ErrGone", err)
+	}
+}
