@@ -5,14 +5,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/exitcode"
@@ -77,7 +80,7 @@ func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *colle
 		id = id[i+1:] // warnings come first
 	}
 	remove := func() { exec.Command("docker", "rm", "--force", id).Run() }
-	col.watchContainer(id)
+	col.watchContainer(id, daemonSession())
 
 	start := []string{"start", "--attach"}
 	if interactive(opts.EngineArgs) {
@@ -155,4 +158,69 @@ func engineError(what string, err error, stderr []byte) error {
 		return fmt.Errorf("%s: exit status %d", what, exitcode.Of(ee.ProcessState))
 	}
 	return fmt.Errorf("%s failed: %s", what, msg)
+}
+
+// daemonHost returns the address of the daemon the docker command reaches
+// (DOCKER_HOST or the current docker context).
+func daemonHost() (string, error) {
+	var stderr bytes.Buffer
+	cmd := exec.Command("docker", "context", "inspect", "--format", "{{.Endpoints.docker.Host}}")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", engineError("docker context inspect", err, stderr.Bytes())
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// checkDockerLocal fails unless the docker command reaches a daemon on
+// this machine: the container's audit records are read here.
+func checkDockerLocal() error {
+	host, err := daemonHost()
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(host, "unix://") {
+		return fmt.Errorf("--runtime docker: the docker daemon at %s is not reached through a socket on this machine: the container's audit records are read here, so replay needs a local daemon (unix://)", host)
+	}
+	return nil
+}
+
+// daemonSession returns the audit session of the dockerd the docker
+// command reaches, from its socket's peer credentials: the session the
+// container's processes inherit through containerd and the shim when they
+// are dockerd's (a managed containerd) or share the daemons' (services).
+// Zero when it cannot be told.
+func daemonSession() uint32 {
+	host, err := daemonHost()
+	if err != nil {
+		return 0
+	}
+	path, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		return 0
+	}
+	conn, err := net.DialTimeout("unix", path, 5*time.Second)
+	if err != nil {
+		return 0
+	}
+	defer conn.Close()
+	raw, err := conn.(*net.UnixConn).SyscallConn()
+	if err != nil {
+		return 0
+	}
+	var cred *unix.Ucred
+	raw.Control(func(fd uintptr) { cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
+	if err != nil || cred == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/sessionid", cred.Pid))
+	if err != nil {
+		return 0
+	}
+	ses, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(ses)
 }

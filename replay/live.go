@@ -395,6 +395,11 @@ func checkLive(opts *LiveOptions) error {
 		if _, err := exec.LookPath(string(opts.Runtime)); err != nil {
 			return fmt.Errorf("live replay: --runtime %s: %w", opts.Runtime, err)
 		}
+		if opts.Runtime == RuntimeDocker {
+			if err := checkDockerLocal(); err != nil {
+				return fmt.Errorf("live replay: %w", err)
+			}
+		}
 	} else if _, err := exec.LookPath(opts.Command[0]); err != nil {
 		return fmt.Errorf("live replay: command %q: %w", opts.Command[0], err)
 	}
@@ -641,6 +646,7 @@ type collector struct {
 	// containers' records, gone the records of processes that exited
 	// before their cgroups could be read.
 	containers map[string]bool
+	sessions   map[uint32]bool // audit sessions the containers' processes may have
 	cgroups    container.Cache
 	ctrRecs    map[string][]audit.Record
 	gone       int
@@ -654,7 +660,7 @@ func newCollector() (*collector, error) {
 		return nil, err // a missing feature matches trace.ErrNotSupported
 	}
 	c := &collector{r: r, watched: map[uint32]bool{}, done: make(chan struct{}),
-		containers: map[string]bool{}, ctrRecs: map[string][]audit.Record{}}
+		containers: map[string]bool{}, sessions: map[uint32]bool{}, ctrRecs: map[string][]audit.Record{}}
 	c.cond = sync.NewCond(&c.mu)
 	go c.loop()
 	return c, nil
@@ -695,26 +701,36 @@ func (c *collector) watch(ses uint32) {
 
 // watchContainer keeps the records of the processes of container id
 // from now on, told apart by their cgroups (internal/container): call it
-// before anything of the container runs.
-func (c *collector) watchContainer(id string) {
+// before anything of the container runs. ses, if not zero, is the audit
+// session the container's processes are expected to have (the daemon's).
+func (c *collector) watchContainer(id string, ses uint32) {
 	c.mu.Lock()
 	c.containers[id] = true
+	if ses != 0 {
+		c.sessions[ses] = true
+	}
 	c.mu.Unlock()
 }
 
 // attribute keeps rec if its process is in a watched container; c.mu is
 // held. The process is alive when its record arrives, or a zombie whose
 // cgroups still read, or was seen before (c.cgroups remembers), unless it
-// was reaped before any of its records arrived (counted in c.gone).
+// was reaped before any of its records arrived: such a record counts in
+// c.gone when its session may be a container's (the daemon's, or one a
+// container's record had; any session when none is known), since it may
+// be a denial of the container's.
 func (c *collector) attribute(rec audit.Record) {
 	for id := range c.containers {
 		in, err := c.cgroups.In(rec.Pid, id)
 		if err != nil {
-			c.gone++
+			if len(c.sessions) == 0 || c.sessions[rec.Ses] {
+				c.gone++
+			}
 			return
 		}
 		if in {
 			c.ctrRecs[id] = append(c.ctrRecs[id], rec)
+			c.sessions[rec.Ses] = true
 			return
 		}
 	}
