@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/internal/seccomp"
 )
 
@@ -62,6 +63,16 @@ func execDenyingBPF(argv []string) error {
 	return err
 }
 
+// denyingBPF makes cmd run under the deny-bpf launcher.
+func denyingBPF(cmd *exec.Cmd) {
+	cmd.Args = append([]string{os.Args[0]}, cmd.Args...)
+	cmd.Path = os.Args[0]
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, denyBPFEnv+"=1")
+}
+
 // TestPodmanNoBPFPrivilege: podman whose runtime, profgen-runc, may not
 // load BPF (bpf(2) fails with EPERM, as without CAP_BPF) fails to run the
 // container to be recorded: podman's own error output carries the
@@ -73,9 +84,7 @@ func TestPodmanNoBPFPrivilege(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "rec.json")
 	podman := func(args ...string) *exec.Cmd {
 		cmd := e.podman(args...)
-		cmd.Args = append([]string{os.Args[0]}, cmd.Args...)
-		cmd.Path = os.Args[0]
-		cmd.Env = append(os.Environ(), denyBPFEnv+"=1")
+		denyingBPF(cmd)
 		return cmd
 	}
 	args := append([]string{"--runtime", e.wrapper, "run", "--rm", "--annotation", AnnotationRecord + "=" + out}, runArgs("/usr/bin/x", t.TempDir())...)
@@ -96,5 +105,42 @@ func TestPodmanNoBPFPrivilege(t *testing.T) {
 	// recorder's privilege, not the engine.
 	if code, outp := runCmd(t, podman(append([]string{"run", "--rm"}, append(runArgs("/usr/bin/x", t.TempDir()), testImage, "/usr/bin/true")...)...)); code != 0 {
 		t.Errorf("podman without the wrapper under the same filter: exit %d\n%s", code, outp)
+	}
+}
+
+// TestDockerNoBPFPrivilege: the same through a dockerd (and its
+// containerd, shim and runtime) that may not load BPF: docker run --runtime
+// profgen fails in one line carrying the wrapper's reason.
+func TestDockerNoBPFPrivilege(t *testing.T) {
+	e := needPodman(t)
+	if _, err := exec.LookPath("dockerd"); err != nil {
+		t.Skip("dockerd is not installed (make deps installs docker.io)")
+	}
+	// A daemon of its own, beside the shared one (dockerd's paths must be short).
+	dir, err := os.MkdirTemp("", "profgen-nobpf-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	recDir := filepath.Join(dir, "recordings")
+	d, err := enginetest.StartDockerWith(filepath.Join(dir, "docker"), e.tar, map[string]enginetest.DockerRuntime{
+		"profgen": {Path: e.wrapper, Args: []string{"--profgen-record-dir", recDir}}}, denyingBPF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	args := append([]string{"run", "--rm", "--runtime", "profgen"}, dockerRunArgs("/usr/bin/x", t.TempDir())...)
+	code, outp := runCmd(t, d.Cmd(append(args, testImage, "/usr/bin/true")...))
+	t.Logf("docker without the privilege to load BPF: exit %d\n%s", code, outp)
+	lines := strings.Split(strings.TrimSpace(outp), "\n")
+	want := "cannot record the container: load eBPF recorder: not permitted to load BPF programs"
+	if code == 0 || len(lines) != 1 || !strings.Contains(lines[0], want) {
+		t.Errorf("exit %d, want one line from docker carrying the wrapper's reason %q\n%s", code, want, outp)
+	}
+	if entries, _ := os.ReadDir(recDir); len(entries) > 0 {
+		t.Errorf("recordings written: %v", entries)
+	}
+	if code, outp := runCmd(t, d.Cmd("ps", "-aq")); code != 0 || strings.TrimSpace(outp) != "" {
+		t.Errorf("containers left: %q", outp)
 	}
 }

@@ -108,6 +108,12 @@ type Docker struct {
 // StartDocker starts dockerd in dir with the runtimes registered and
 // imports TestImage from the rootfs tar.
 func StartDocker(dir, tar string, runtimes map[string]DockerRuntime) (*Docker, error) {
+	return StartDockerWith(dir, tar, runtimes, nil)
+}
+
+// StartDockerWith is StartDocker with wrap, if not nil, applied to the
+// dockerd command before it starts (to run it through a launcher).
+func StartDockerWith(dir, tar string, runtimes map[string]DockerRuntime, wrap func(*exec.Cmd)) (*Docker, error) {
 	d := &Docker{Dir: dir, docker: "/usr/bin/docker"}
 	if _, err := os.Stat(d.docker); err != nil {
 		if d.docker, err = exec.LookPath("docker"); err != nil {
@@ -132,6 +138,9 @@ func StartDocker(dir, tar string, runtimes map[string]DockerRuntime) (*Docker, e
 		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"), "--pidfile", filepath.Join(dir, "dockerd.pid"))
 	d.cmd.Stdout, d.cmd.Stderr = logf, logf
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if wrap != nil {
+		wrap(d.cmd)
+	}
 	if err := d.cmd.Start(); err != nil {
 		return nil, err
 	}
