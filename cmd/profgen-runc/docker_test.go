@@ -218,3 +218,35 @@ func TestReplayDockerBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayDockerIoctlFamilies: fdprobe recorded on the host with its
+// standard input a file runs under the learned profile in docker with its
+// standard input a pipe (--engine-arg=-i attaches it) with no denial.
+func TestReplayDockerIoctlFamilies(t *testing.T) {
+	d := needDocker(t)
+	bin := workload.Build(t, "fdprobe")
+	dir := t.TempDir()
+	in, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	rec := exec.Command(d.profgen, "record", "-o", filepath.Join(dir, "rec.json"), "--", bin)
+	rec.Stdin = in
+	if b, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(b), "fdprobe: file ok") {
+		t.Fatalf("record with stdin a file: %v\n%s", err, b)
+	}
+	prof := filepath.Join(dir, "seccomp.json")
+	if b, err := exec.Command(d.profgen, "emit", "-o", prof, filepath.Join(dir, "rec.json")).CombinedOutput(); err != nil {
+		t.Fatalf("emit: %v\n%s", err, b)
+	}
+	cmd := exec.Command(d.profgen, "replay", "--runtime", "docker", "--profile", prof,
+		"--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin), "--engine-arg=-i",
+		"--", testImage, bin)
+	cmd.Env = d.Env()
+	cmd.Stdin = strings.NewReader("x\n")
+	code, outp := runCmd(t, cmd)
+	if code != 0 || !strings.Contains(outp, "fdprobe: pipe ok") {
+		t.Errorf("replay --runtime docker with stdin a pipe: exit %d\n%s", code, outp)
+	}
+}
