@@ -1,12 +1,14 @@
 package monitor
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +40,10 @@ func TestMonitorContainer(t *testing.T) {
 	}
 	bin := workload.Build(t, "manycalls")
 	dir := t.TempDir()
+	profgen := filepath.Join(dir, "profgen")
+	if b, err := exec.Command("go", "build", "-o", profgen, "../cmd/profgen").CombinedOutput(); err != nil {
+		t.Fatalf("build profgen: %v\n%s", err, b)
+	}
 	prof := filepath.Join(dir, "seccomp.json")
 	if err := os.WriteFile(prof, []byte(containerProfile), 0o644); err != nil {
 		t.Fatal(err)
@@ -62,7 +68,7 @@ func TestMonitorContainer(t *testing.T) {
 		}
 		defer p.Remove()
 		args := append([]string{"create", "--security-opt", "seccomp=" + prof}, enginetest.PodmanRunArgs(bin, t.TempDir())...)
-		checkContainers(t, p.Cmd, args)
+		checkContainers(t, profgen, p.Cmd, args)
 	})
 	t.Run("docker", func(t *testing.T) {
 		if _, err := exec.LookPath("dockerd"); err != nil {
@@ -74,14 +80,15 @@ func TestMonitorContainer(t *testing.T) {
 		}
 		defer d.Stop()
 		args := append([]string{"create", "--security-opt", "seccomp=" + prof}, enginetest.DockerRunArgs(bin, t.TempDir())...)
-		checkContainers(t, d.Cmd, args)
+		checkContainers(t, profgen, d.Cmd, args)
 	})
 }
 
 // checkContainers creates two containers with engine (podman or docker)
 // create args, watches them, starts both at once and checks what each
-// --container monitor saw.
-func checkContainers(t *testing.T, engine func(...string) *exec.Cmd, create []string) {
+// --container monitor saw: a Monitor of each, and `profgen monitor
+// --container ID` of the first.
+func checkContainers(t *testing.T, profgen string, engine func(...string) *exec.Cmd, create []string) {
 	t.Helper()
 	counts := []int{3, 5}
 	ids := make([]string, len(counts))
@@ -99,6 +106,7 @@ func checkContainers(t *testing.T, engine func(...string) *exec.Cmd, create []st
 		mons[i] = startMonitor(t, Options{Filter: Filter{Container: ids[i][:12]}})
 	}
 	all := startMonitor(t, Options{Filter: Filter{Comm: "manycalls"}})
+	cli := startCLI(t, profgen, ids[0][:12])
 	var wg sync.WaitGroup
 	codes := make([]int, len(counts))
 	outs := make([]strings.Builder, len(counts))
@@ -163,6 +171,22 @@ func checkContainers(t *testing.T, engine func(...string) *exec.Cmd, create []st
 				ids[i][:12], logged, killed, n, counts[1-i])
 		}
 	}
+	// The command line's monitor of the first container saw what its
+	// Monitor saw.
+	cliEvents := events(t, cli(), 0)
+	n := 0
+	for _, ev := range cliEvents {
+		if !pids[0][ev.Process.Pid] {
+			t.Errorf("profgen monitor --container %s: event of another container %+v", ids[0][:12], ev)
+		}
+		if ev.Process.Comm == "manycalls" && (ev.Syscall.Name == "getppid" && ev.Action.Name == "log" ||
+			ev.Syscall.Name == "personality" && ev.Action.Name == "kill_process") {
+			n++
+		}
+	}
+	if n != counts[0]+1 {
+		t.Errorf("profgen monitor --container %s: %d of manycalls' events, want %d: %v", ids[0][:12], n, counts[0]+1, cliEvents)
+	}
 	for pid := range pids[0] {
 		if pids[1][pid] {
 			t.Errorf("pid %d was seen by the monitors of both containers", pid)
@@ -191,4 +215,41 @@ func waitLines(t *testing.T, r *running, n int) {
 		}
 	}
 	t.Fatalf("fewer than %d events: %v", n, r.out.lines())
+}
+
+// startCLI starts `profgen monitor --container id -o FILE` and returns
+// once it reads the audit socket; the function it returns stops it with
+// SIGTERM and returns the lines it wrote.
+func startCLI(t *testing.T, profgen, id string) func() []string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "monitor.json")
+	cmd := exec.Command(profgen, "monitor", "--container", id, "-o", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stderr)
+	if !sc.Scan() || !strings.Contains(sc.Text(), "reading seccomp audit records") {
+		t.Fatalf("profgen monitor did not start: %q", sc.Text())
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	return func() []string {
+		time.Sleep(200 * time.Millisecond) // anything more would come now
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("profgen monitor: %v", err)
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimSpace(string(data)), "\n")
+	}
 }
