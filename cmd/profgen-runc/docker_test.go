@@ -250,3 +250,34 @@ func TestReplayDockerIoctlFamilies(t *testing.T) {
 		t.Errorf("replay --runtime docker with stdin a pipe: exit %d\n%s", code, outp)
 	}
 }
+
+// TestReplayDockerShortLived: /usr/bin/true lives a millisecond or so, and
+// its audit records may arrive after it is gone. Learned on the host, its
+// profile passes in docker; without mmap, replay --runtime docker names
+// mmap every time, each record placed by its process's cgroup.
+func TestReplayDockerShortLived(t *testing.T) {
+	d := needDocker(t)
+	dir := t.TempDir()
+	rec, prof, less := filepath.Join(dir, "rec.json"), filepath.Join(dir, "seccomp.json"), filepath.Join(dir, "less.json")
+	if b, err := exec.Command(d.profgen, "record", "-o", rec, "--", "/usr/bin/true").CombinedOutput(); err != nil {
+		t.Fatalf("record: %v\n%s", err, b)
+	}
+	if b, err := exec.Command(d.profgen, "emit", "-o", prof, rec).CombinedOutput(); err != nil {
+		t.Fatalf("emit: %v\n%s", err, b)
+	}
+	removeSyscall(t, prof, less, "mmap")
+	replay := func(profile string) (int, string) {
+		cmd := exec.Command(d.profgen, "replay", "--runtime", "docker", "--profile", profile, "--bind", "/usr", "--", testImage, "/usr/bin/true")
+		cmd.Env = d.Env()
+		return runCmd(t, cmd)
+	}
+	if code, outp := replay(prof); code != 0 {
+		t.Errorf("under its learned profile: exit %d\n%s", code, outp)
+	}
+	for i := range 3 {
+		code, outp := replay(less)
+		if code != 1 || !regexp.MustCompile(`(?m)^\s*mmap\s+9\s`).MatchString(outp) {
+			t.Errorf("run %d without mmap: exit %d, want 1 naming mmap\n%s", i, code, outp)
+		}
+	}
+}
