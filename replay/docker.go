@@ -97,6 +97,7 @@ func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *colle
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
+	go col.pollContainer(id, done)
 	wait := func(ctx context.Context) (int, error) {
 		select {
 		case <-done:

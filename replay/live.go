@@ -736,6 +736,45 @@ func (c *collector) attribute(rec audit.Record) {
 	}
 }
 
+// pollInterval is how often pollContainer reads the container's
+// cgroup.procs.
+const pollInterval = 2 * time.Millisecond
+
+// pollContainer reads the processes of container id from its cgroups
+// until done is closed and has c.cgroups remember where each was, so that
+// a process whose first record arrives after it was reaped (one that dies
+// just after a denial, on a busy machine) is still placed. The container's
+// main process waits in runc's init, in the container's cgroups, from
+// runc create to runc start: it is seen before it runs the workload.
+func (c *collector) pollContainer(id string, done <-chan struct{}) {
+	mounts, err := container.Mounts()
+	if err != nil {
+		return
+	}
+	var dirs []string
+	seen := map[int]bool{}
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		if len(dirs) == 0 {
+			dirs = container.Dirs(mounts, id)
+		}
+		for _, pid := range container.Procs(dirs) {
+			if !seen[pid] {
+				seen[pid] = true
+				c.mu.Lock()
+				c.cgroups.Cgroups(pid)
+				c.mu.Unlock()
+			}
+		}
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // container returns the records of the processes of container id, and
 // how many records of processes that were gone before they could be
 // attributed arrived meanwhile (any of which may have been the

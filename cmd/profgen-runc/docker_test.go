@@ -281,3 +281,48 @@ func TestReplayDockerShortLived(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayDockerServer: memcached, a real Debian server, learned with
+// profgen record --drive on the host, serves the same drive under
+// replay --runtime docker --ready --drive with no denial (stopped with
+// docker kill --signal TERM when the driver is done); without accept4 the
+// driver fails and replay names accept4.
+func TestReplayDockerServer(t *testing.T) {
+	d := needDocker(t)
+	mc, err := exec.LookPath("memcached")
+	if err != nil {
+		t.Skip("memcached is not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	server := []string{mc, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-t", "2"}
+	// Without accept4 the server never answers: timeout ends the driver.
+	drive := "timeout 30 bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port + " | grep -q 'VALUE k 0 1'"
+	rec, prof, less := filepath.Join(dir, "host.json"), filepath.Join(dir, "seccomp.json"), filepath.Join(dir, "less.json")
+	if b, err := exec.Command(d.profgen, append([]string{"record", "-o", rec, "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--"}, server...)...).CombinedOutput(); err != nil {
+		t.Fatalf("profgen record memcached on the host: %v\n%s", err, b)
+	}
+	if b, err := exec.Command(d.profgen, "emit", "-o", prof, rec).CombinedOutput(); err != nil {
+		t.Fatalf("emit: %v\n%s", err, b)
+	}
+	removeSyscall(t, prof, less, "accept4")
+	replay := func(profile string) (int, string) {
+		args := append([]string{"replay", "--runtime", "docker", "--profile", profile, "--bind", "/usr", "--bind", "/etc",
+			"--engine-arg=--network=host", "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--", testImage}, server...)
+		cmd := exec.Command(d.profgen, args...)
+		cmd.Env = d.Env()
+		return runCmd(t, cmd)
+	}
+	code, outp := replay(prof)
+	t.Logf("memcached under its profile in docker:\n%s", outp)
+	if code != 0 {
+		t.Errorf("replay --runtime docker of memcached: exit %d\n%s", code, outp)
+	}
+	code, outp = replay(less)
+	if code != 1 || !regexp.MustCompile(`(?m)^\s*accept4\s+288\s`).MatchString(outp) {
+		t.Errorf("replay --runtime docker of memcached without accept4: exit %d, want 1 naming accept4\n%s", code, outp)
+	}
+	if code, outp := runCmd(t, d.run("ps", "-aq")); code != 0 || strings.TrimSpace(outp) != "" {
+		t.Errorf("replay left containers: %q", outp)
+	}
+}

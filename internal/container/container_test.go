@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -76,5 +77,51 @@ func TestCache(t *testing.T) {
 	}
 	if _, _, err := c.Cgroups(other.Process.Pid); !errors.Is(err, ErrGone) {
 		t.Errorf("a process never read: %v, want ErrGone", err)
+	}
+}
+
+// TestProcs finds a cgroup named like a container's in the host's cgroup
+// v2 hierarchy and the process moved into it.
+func TestProcs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("making a cgroup needs root")
+	}
+	mounts, err := Mounts()
+	if err != nil || len(mounts) == 0 {
+		t.Fatalf("Mounts: %v, %v", mounts, err)
+	}
+	v2 := ""
+	for _, m := range mounts {
+		if _, err := os.Stat(m + "/cgroup.controllers"); err == nil {
+			v2 = m
+		}
+	}
+	if v2 == "" {
+		t.Fatalf("no cgroup v2 mount among %v", mounts)
+	}
+	id := strings.Repeat("5e", 32)
+	dir := v2 + "/profgen-container-test/docker-" + id + ".scope"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(v2 + "/profgen-container-test")
+	defer os.Remove(dir)
+	cmd := exec.Command("/bin/sleep", "10")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if err := os.WriteFile(dir+"/cgroup.procs", []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dirs := Dirs(mounts, id[:12])
+	if len(dirs) != 1 || dirs[0] != dir {
+		t.Fatalf("Dirs = %v, want [%s]", dirs, dir)
+	}
+	if pids := Procs(dirs); len(pids) != 1 || pids[0] != cmd.Process.Pid {
+		t.Errorf("Procs = %v, want [%d]", pids, cmd.Process.Pid)
+	}
+	if in, err := In(cmd.Process.Pid, id[:12]); !in || err != nil {
+		t.Errorf("In = %v, %v", in, err)
 	}
 }
