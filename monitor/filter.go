@@ -1,14 +1,13 @@
 package monitor
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/container"
 )
 
 // Filter selects records; an empty field selects everything. A record is
@@ -51,11 +50,12 @@ func (f *Filter) Validate() error {
 }
 
 // errGone: the caller exited before its cgroups could be read.
-var errGone = errors.New("process gone")
+var errGone = container.ErrGone
 
-// match reports whether rec passes f; errGone when it depends on the
-// cgroup of a process that has exited.
-func (f *Filter) match(rec audit.Record) (bool, error) {
+// match reports whether rec passes f, reading cgroups through cache;
+// errGone when it depends on the cgroup of a process that has exited
+// before any of its records could be placed.
+func (f *Filter) match(rec audit.Record, cache *container.Cache) (bool, error) {
 	if f.Pid != 0 && rec.Pid != f.Pid {
 		return false, nil
 	}
@@ -68,72 +68,15 @@ func (f *Filter) match(rec audit.Record) (bool, error) {
 	if !f.needsCgroup() {
 		return true, nil
 	}
-	v2, all, err := cgroupsOf(rec.Pid)
+	v2, all, err := cache.Cgroups(rec.Pid)
 	if err != nil {
 		return false, err
 	}
 	if f.Cgroup != "" && !(v2 == f.Cgroup || f.Cgroup == "/" || strings.HasPrefix(v2, f.Cgroup+"/")) {
 		return false, nil
 	}
-	if f.Container != "" && !slicesAny(all, func(p string) bool { return inContainer(p, f.Container) }) {
+	if f.Container != "" && !slices.ContainsFunc(all, func(p string) bool { return container.Named(p, f.Container) }) {
 		return false, nil
 	}
 	return true, nil
-}
-
-func slicesAny(xs []string, f func(string) bool) bool {
-	for _, x := range xs {
-		if f(x) {
-			return true
-		}
-	}
-	return false
-}
-
-// cgroupsOf returns the cgroup v2 path of pid and the paths of all its
-// hierarchies (v1 and v2).
-func cgroupsOf(pid int) (v2 string, all []string, err error) {
-	fh, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
-	if err != nil {
-		return "", nil, errGone
-	}
-	defer fh.Close()
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		// hierarchy-ID:controllers:path
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[0] == "0" && parts[1] == "" {
-			v2 = parts[2]
-		}
-		all = append(all, parts[2])
-	}
-	if err := sc.Err(); err != nil {
-		return "", nil, errGone
-	}
-	return v2, all, nil
-}
-
-// containerPrefixes are how engines name a container's cgroup (systemd
-// driver): PREFIX ID .scope.
-var containerPrefixes = []string{"docker-", "libpod-", "crio-", "cri-containerd-", "containerd-"}
-
-// inContainer reports whether the cgroup path p names a container whose id
-// starts with id.
-func inContainer(p, id string) bool {
-	for _, c := range strings.Split(p, "/") {
-		c = strings.TrimSuffix(c, ".scope")
-		for _, pre := range containerPrefixes {
-			if rest, ok := strings.CutPrefix(c, pre); ok && strings.HasPrefix(rest, id) {
-				return true
-			}
-		}
-		// cgroupfs driver: /docker/ID, /kubepods/.../ID, /libpod_parent/libpod-ID
-		if len(c) == 64 && strings.HasPrefix(c, id) {
-			return true
-		}
-	}
-	return false
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/container"
 	"github.com/profgen/profgen/internal/seccomp"
 )
 
@@ -95,6 +96,9 @@ type Monitor struct {
 	seen map[int]uint64
 
 	errno *errnoFinder // with Options.ErrnoFromFilter
+	// cgroups places the callers of records (cgroup and container
+	// filters), also once they have exited.
+	cgroups container.Cache
 }
 
 // Open joins the audit multicast group. It fails with an error wrapping
@@ -204,7 +208,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 
 // take writes rec if the filter keeps it.
 func (m *Monitor) take(rec audit.Record) error {
-	ok, err := m.opts.Filter.match(rec)
+	ok, err := m.opts.Filter.match(rec, &m.cgroups)
 	if errors.Is(err, errGone) {
 		m.unattr++
 		return nil

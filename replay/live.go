@@ -21,6 +21,7 @@ import (
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/container"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
@@ -59,9 +60,10 @@ type LiveOptions struct {
 	// Profile is the profile the workload runs under.
 	Profile *learn.Profile
 	// Command is the workload; Command[0] is looked up in PATH. With
-	// RuntimePodman it is IMAGE [CMD...].
+	// RuntimePodman and RuntimeDocker it is IMAGE [CMD...].
 	Command []string
-	// Runtime is RuntimeNone (the default), RuntimeRunc or RuntimePodman.
+	// Runtime is RuntimeNone (the default), RuntimeRunc, RuntimePodman
+	// or RuntimeDocker.
 	Runtime learn.Runtime
 	// Drive, if set, is a shell command (sh -c, on the host) run once the
 	// workload is ready; when it ends the workload is stopped (SIGTERM,
@@ -82,11 +84,12 @@ type LiveOptions struct {
 	// earlier and makes more of its own calls under it.
 	NoNewPrivileges bool
 	// Binds are extra host paths bind-mounted read-only into the
-	// container (runc and podman); with runc the workload's binary always
-	// is.
+	// container (runc, podman and docker); with runc the workload's binary
+	// always is.
 	Binds []string
-	// EngineArgs are passed to `podman run` before the image
-	// (RuntimePodman): --ulimit, --network, -v, -e ...
+	// EngineArgs are passed to `podman run` or `docker create` before the
+	// image (RuntimePodman, RuntimeDocker): --ulimit, --network, -v, -e ...
+	// With docker, -i (--interactive) also attaches Stdin.
 	EngineArgs []string
 
 	Stdin          io.Reader
@@ -147,7 +150,7 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 	}
 	forced := false
 	if opts.Runtime != RuntimeNone && !opts.LogOnly {
-		// podman runs the same runc.
+		// podman and docker run the same runc.
 		ok, err := runc.SupportsSeccompFlag(specs.LinuxSeccompFlagLog)
 		if err != nil {
 			return nil, fmt.Errorf("live replay: %w", err)
@@ -252,8 +255,8 @@ func mergeViolations(a, b []Violation) []Violation {
 	return a
 }
 
-// liveRunc runs the workload in runc (or podman's runc) and reads its
-// audit records.
+// liveRunc runs the workload in runc (or podman's or docker's runc) and
+// reads its audit records.
 func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFlag bool, rep *Report) error {
 	ready, err := trace.ParseReady(opts.Ready)
 	if err != nil {
@@ -264,11 +267,15 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 		return err
 	}
 	defer col.close()
-	start := startRunc
-	if opts.Runtime == RuntimePodman {
-		start = startPodman
+	var w *workload
+	switch opts.Runtime {
+	case RuntimePodman:
+		w, err = startPodman(opts, prof, logFlag, col.watch)
+	case RuntimeDocker:
+		w, err = startDocker(opts, prof, logFlag, col)
+	default:
+		w, err = startRunc(opts, prof, logFlag, col.watch)
 	}
-	w, err := start(opts, prof, logFlag, col.watch)
 	if err != nil {
 		return err
 	}
@@ -283,6 +290,14 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 	}
 	if lost := col.lost(); lost > 0 {
 		return fmt.Errorf("%w: the audit socket overran %d times", errAuditLost, lost)
+	}
+	if w.container != "" {
+		recs, gone := col.container(w.container)
+		if gone > 0 {
+			return fmt.Errorf("%w: %d records came from processes of the container's audit session that exited before their cgroup could be read",
+				errAuditLost, gone)
+		}
+		return rep.addDenials(recs, opts.Profile)
 	}
 	return rep.addDenials(col.session(w.session), opts.Profile)
 }
@@ -367,9 +382,9 @@ func checkLive(opts *LiveOptions) error {
 	switch opts.Runtime {
 	case "":
 		opts.Runtime = RuntimeNone
-	case RuntimeNone, RuntimeRunc, RuntimePodman:
+	case RuntimeNone, RuntimeRunc, RuntimePodman, RuntimeDocker:
 	default:
-		return fmt.Errorf("live replay: unknown runtime %q (want none, runc or podman)", opts.Runtime)
+		return fmt.Errorf("live replay: unknown runtime %q (want none, runc, podman or docker)", opts.Runtime)
 	}
 	if opts.Ready != "" && opts.Drive == "" {
 		return errors.New("live replay: a readiness check needs a driver command")
@@ -377,9 +392,14 @@ func checkLive(opts *LiveOptions) error {
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
 	}
-	if opts.Runtime == RuntimePodman {
-		if _, err := exec.LookPath("podman"); err != nil {
-			return fmt.Errorf("live replay: --runtime podman: %w", err)
+	if opts.Runtime == RuntimePodman || opts.Runtime == RuntimeDocker {
+		if _, err := exec.LookPath(string(opts.Runtime)); err != nil {
+			return fmt.Errorf("live replay: --runtime %s: %w", opts.Runtime, err)
+		}
+		if opts.Runtime == RuntimeDocker {
+			if err := checkDockerLocal(); err != nil {
+				return fmt.Errorf("live replay: %w", err)
+			}
 		}
 	} else if _, err := exec.LookPath(opts.Command[0]); err != nil {
 		return fmt.Errorf("live replay: command %q: %w", opts.Command[0], err)
@@ -398,6 +418,9 @@ func checkLive(opts *LiveOptions) error {
 type workload struct {
 	// session is the audit session id of the workload's process tree.
 	session uint32
+	// container, if set, is the id of the workload's container, whose
+	// records are told apart by cgroup rather than by session (docker).
+	container string
 	// done is closed when the workload has ended.
 	done <-chan struct{}
 	// terminate asks the workload to stop (SIGTERM).
@@ -619,8 +642,17 @@ type collector struct {
 	recs    []audit.Record
 	watched map[uint32]bool // sessions whose records are kept
 	markers []audit.Record  // records of profgen itself: audit markers
-	err     error
-	done    chan struct{}
+	// containers are the ids of containers whose processes' records are
+	// kept (docker), cgroups where processes were, ctrRecs the
+	// containers' records, gone the records of processes that exited
+	// before their cgroups could be read.
+	containers map[string]bool
+	sessions   map[uint32]bool // audit sessions the containers' processes may have
+	cgroups    container.Cache
+	ctrRecs    map[string][]audit.Record
+	gone       int
+	err        error
+	done       chan struct{}
 }
 
 func newCollector() (*collector, error) {
@@ -628,7 +660,8 @@ func newCollector() (*collector, error) {
 	if err != nil {
 		return nil, err // a missing feature matches trace.ErrNotSupported
 	}
-	c := &collector{r: r, watched: map[uint32]bool{}, done: make(chan struct{})}
+	c := &collector{r: r, watched: map[uint32]bool{}, done: make(chan struct{}),
+		containers: map[string]bool{}, sessions: map[uint32]bool{}, ctrRecs: map[string][]audit.Record{}}
 	c.cond = sync.NewCond(&c.mu)
 	go c.loop()
 	return c, nil
@@ -651,6 +684,8 @@ func (c *collector) loop() {
 			c.cond.Broadcast()
 		} else if c.watched[rec.Ses] {
 			c.recs = append(c.recs, rec)
+		} else if len(c.containers) > 0 {
+			c.attribute(rec)
 		}
 		c.mu.Unlock()
 	}
@@ -663,6 +698,92 @@ func (c *collector) watch(ses uint32) {
 	c.mu.Lock()
 	c.watched[ses] = true
 	c.mu.Unlock()
+}
+
+// watchContainer keeps the records of the processes of container id
+// from now on, told apart by their cgroups (internal/container): call it
+// before anything of the container runs. ses, if not zero, is the audit
+// session the container's processes are expected to have (the daemon's).
+func (c *collector) watchContainer(id string, ses uint32) {
+	c.mu.Lock()
+	c.containers[id] = true
+	if ses != 0 {
+		c.sessions[ses] = true
+	}
+	c.mu.Unlock()
+}
+
+// attribute keeps rec if its process is in a watched container; c.mu is
+// held. The process is alive when its record arrives, or a zombie whose
+// cgroups still read, or was seen before (c.cgroups remembers), unless it
+// was reaped before any of its records arrived: such a record counts in
+// c.gone when its session may be a container's (the daemon's, or one a
+// container's record had; any session when none is known), since it may
+// be a denial of the container's.
+func (c *collector) attribute(rec audit.Record) {
+	for id := range c.containers {
+		in, err := c.cgroups.In(rec.Pid, id)
+		if err != nil {
+			if len(c.sessions) == 0 || c.sessions[rec.Ses] {
+				c.gone++
+			}
+			return
+		}
+		if in {
+			c.ctrRecs[id] = append(c.ctrRecs[id], rec)
+			c.sessions[rec.Ses] = true
+			return
+		}
+	}
+}
+
+// pollInterval is how often pollContainer reads the container's
+// cgroup.procs.
+const pollInterval = 2 * time.Millisecond
+
+// pollContainer reads the processes of container id from its cgroups
+// until done is closed and has c.cgroups remember where each was, so that
+// a process whose first record arrives after it was reaped (one that dies
+// just after a denial, on a busy machine) is still placed. The container's
+// main process waits in runc's init, in the container's cgroups, from
+// runc create to runc start: it is seen before it runs the workload.
+func (c *collector) pollContainer(id string, done <-chan struct{}) {
+	mounts, err := container.Mounts()
+	if err != nil {
+		return
+	}
+	var dirs []string
+	seen := map[int]bool{}
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for {
+		if len(dirs) == 0 {
+			dirs = container.Dirs(mounts, id)
+		}
+		for _, pid := range container.Procs(dirs) {
+			if !seen[pid] {
+				seen[pid] = true
+				c.mu.Lock()
+				c.cgroups.Cgroups(pid)
+				c.mu.Unlock()
+			}
+		}
+		select {
+		case <-done:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// container returns the records of the processes of container id, and
+// how many records of processes that were gone before they could be
+// attributed arrived meanwhile (any of which may have been the
+// container's).
+func (c *collector) container(id string) ([]audit.Record, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.ctrRecs[id]), c.gone
 }
 
 // session returns the records of audit session ses.

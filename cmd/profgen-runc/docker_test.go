@@ -1,32 +1,27 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
 )
 
-// dockerEnv is a private dockerd (own socket, data root, exec root and
-// managed containerd; no iptables, no bridge) with profgen-runc registered
-// as the runtime "profgen", recording into recDir (Docker 20.10 passes no
+// dockerEnv is a private dockerd with profgen-runc registered as the
+// runtime "profgen", recording into recDir (Docker 20.10 passes no
 // annotations), and the test image imported.
 type dockerEnv struct {
 	*podmanEnv // the built binaries
-	dir        string
-	recDir     string
-	docker     string
-	cmd        *exec.Cmd
+	*enginetest.Docker
+	recDir string
 }
 
 var (
@@ -50,80 +45,20 @@ func needDocker(t *testing.T) *dockerEnv {
 
 func startDocker(e *podmanEnv) (*dockerEnv, error) {
 	dir := filepath.Join(e.dir, "docker")
-	d := &dockerEnv{podmanEnv: e, dir: dir, recDir: filepath.Join(dir, "recordings"), docker: "/usr/bin/docker"}
-	if _, err := os.Stat(d.docker); err != nil {
-		if d.docker, err = exec.LookPath("docker"); err != nil {
-			return nil, err
-		}
-	}
+	d := &dockerEnv{podmanEnv: e, recDir: filepath.Join(dir, "recordings")}
 	if err := os.MkdirAll(d.recDir, 0o755); err != nil {
 		return nil, err
 	}
-	conf, _ := json.Marshal(map[string]any{"runtimes": map[string]any{"profgen": map[string]any{
-		"path": e.wrapper, "runtimeArgs": []string{"--profgen-record-dir", d.recDir}}}})
-	confPath := filepath.Join(dir, "daemon.json")
-	if err := os.WriteFile(confPath, conf, 0o644); err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(filepath.Join(dir, "dockerd.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	d.cmd = exec.Command("dockerd", "--config-file", confPath, "--iptables=false", "--ip6tables=false", "--bridge=none",
-		"--storage-driver", "vfs", "--host", "unix://"+filepath.Join(dir, "docker.sock"),
-		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"), "--pidfile", filepath.Join(dir, "dockerd.pid"))
-	d.cmd.Stdout, d.cmd.Stderr = logf, logf
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := d.cmd.Start(); err != nil {
-		return nil, err
-	}
-	for deadline := time.Now().Add(time.Minute); d.run("version").Run() != nil; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			d.stop()
-			log, _ := os.ReadFile(logf.Name())
-			return nil, fmt.Errorf("dockerd did not start:\n%s", log)
-		}
-	}
-	if b, err := d.run("import", filepath.Join(e.dir, "rootfs.tar"), testImage).CombinedOutput(); err != nil {
-		d.stop()
-		return nil, fmt.Errorf("docker import: %v\n%s", err, b)
-	}
-	return d, nil
+	var err error
+	d.Docker, err = enginetest.StartDocker(dir, e.tar, map[string]enginetest.DockerRuntime{
+		"profgen": {Path: e.wrapper, Args: []string{"--profgen-record-dir", d.recDir}}})
+	return d, err
 }
 
 // run returns a docker command on the private daemon.
-func (d *dockerEnv) run(args ...string) *exec.Cmd {
-	return exec.Command(d.docker, append([]string{"--host", "unix://" + filepath.Join(d.dir, "docker.sock")}, args...)...)
-}
+func (d *dockerEnv) run(args ...string) *exec.Cmd { return d.Cmd(args...) }
 
-// stop removes the containers and stops dockerd (and its containerd).
-func (d *dockerEnv) stop() {
-	if ids, err := d.run("ps", "-aq").Output(); err == nil && len(strings.TrimSpace(string(ids))) > 0 {
-		d.run(append([]string{"rm", "-f"}, strings.Fields(string(ids))...)...).Run()
-	}
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { d.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-	}
-	// dockerd leaves its default network namespace bound in the exec root.
-	if data, err := os.ReadFile("/proc/self/mountinfo"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], d.dir+"/") {
-				syscall.Unmount(f[4], syscall.MNT_DETACH)
-			}
-		}
-	}
-}
-
-func dockerRunArgs(bin, data string) []string {
-	return []string{"--network", "host", "-v", "/usr:/usr:ro", "-v", "/etc:/etc:ro", "-v", filepath.Dir(bin) + ":/w:ro", "-v", data + ":/data"}
-}
+func dockerRunArgs(bin, data string) []string { return enginetest.DockerRunArgs(bin, data) }
 
 // TestDockerRecord records cfiletcp through dockerd with profgen-runc as a
 // registered runtime: the recording (DIR/ID.json) has the host's calls and
@@ -203,4 +138,191 @@ func TestDockerKill(t *testing.T) {
 		t.Errorf("sleep's recording lacks execve or its sleep: %v", rec.Names())
 	}
 	checkNoEngineCalls(t, rec)
+}
+
+// TestReplayDocker: profgen replay --runtime docker runs the image in
+// dockerd under the profile learned through profgen-runc with no denial,
+// and names the syscall when one needed syscall is removed; the container
+// descends from dockerd, so its records are found by its cgroup.
+func TestReplayDocker(t *testing.T) {
+	d := needDocker(t)
+	bin := workload.Build(t, "cfiletcp")
+	dir := t.TempDir()
+	cidfile := filepath.Join(dir, "cid")
+	args := append([]string{"run", "--rm", "--runtime", "profgen", "--cidfile", cidfile, "--security-opt", "seccomp=unconfined"}, dockerRunArgs(bin, t.TempDir())...)
+	if code, out := runCmd(t, d.run(append(args, testImage, "/w/cfiletcp", "/data")...)); code != 0 {
+		t.Fatalf("docker run --runtime profgen: exit %d\n%s", code, out)
+	}
+	cid, _ := os.ReadFile(cidfile)
+	prof := filepath.Join(dir, "seccomp.json")
+	if b, err := exec.Command(d.profgen, "emit", "-o", prof, filepath.Join(d.recDir, strings.TrimSpace(string(cid))+".json")).CombinedOutput(); err != nil {
+		t.Fatalf("profgen emit: %v\n%s", err, b)
+	}
+	less := filepath.Join(dir, "less.json")
+	removeSyscall(t, prof, less, "listen")
+	replay := func(profile string, extra ...string) (int, string) {
+		args := append([]string{"replay", "--runtime", "docker", "--profile", profile}, extra...)
+		args = append(args, "--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin),
+			"--engine-arg=--network=host", "--engine-arg=-v", "--engine-arg="+t.TempDir()+":/data",
+			"--", testImage, bin, "/data")
+		cmd := exec.Command(d.profgen, args...)
+		cmd.Env = d.Env()
+		return runCmd(t, cmd)
+	}
+	code, outp := replay(prof)
+	t.Logf("replay of the learned profile:\n%s", outp)
+	if code != 0 || !strings.Contains(outp, "log-only run") {
+		t.Errorf("replay --runtime docker of the learned profile: exit %d, want 0 after an enforced and a log-only run\n%s", code, outp)
+	}
+	code, outp = replay(less)
+	t.Logf("replay without listen:\n%s", outp)
+	if code != 1 || !regexp.MustCompile(`(?m)^\s*listen\s+50\s`).MatchString(outp) {
+		t.Errorf("replay --runtime docker without listen: exit %d, want 1 naming listen\n%s", code, outp)
+	}
+	// Log-only, the workload runs on past the call and exits 0; the
+	// report still names it.
+	code, outp = replay(less, "--log-only")
+	if code != 1 || !regexp.MustCompile(`(?m)^\s*listen\s+50\s`).MatchString(outp) {
+		t.Errorf("replay --runtime docker --log-only without listen: exit %d, want 1 naming listen\n%s", code, outp)
+	}
+	if code, outp := runCmd(t, d.run("ps", "-aq")); code != 0 || strings.TrimSpace(outp) != "" {
+		t.Errorf("replay left containers: %q", outp)
+	}
+}
+
+// TestReplayDockerBadInput: a docker command that cannot reach its daemon,
+// an image the daemon does not have (nothing pulled) and a daemon not on
+// this machine fail with one line that carries
+// docker's own reason, exit status 2.
+func TestReplayDockerBadInput(t *testing.T) {
+	d := needDocker(t)
+	prof := filepath.Join(t.TempDir(), "seccomp.json")
+	if err := os.WriteFile(prof, []byte(`{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, host, image, want string
+	}{
+		{"no daemon", "unix:///nonexistent/docker.sock", testImage, "docker create failed: Cannot connect to the Docker daemon at unix:///nonexistent/docker.sock"},
+		{"no image", d.Host(), "localhost/profgen-no-such-image", "docker create failed: Error response from daemon: No such image: localhost/profgen-no-such-image"},
+		{"remote daemon", "tcp://192.0.2.1:2375", testImage, "the docker daemon at tcp://192.0.2.1:2375 is not reached through a socket on this machine"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(d.profgen, "replay", "--runtime", "docker", "--profile", prof, "--engine-arg=--pull=never", "--", tc.image, "/usr/bin/true")
+			cmd.Env = append(os.Environ(), "DOCKER_HOST="+tc.host)
+			code, outp := runCmd(t, cmd)
+			lines := strings.Split(strings.TrimSpace(outp), "\n")
+			if code != 2 || len(lines) != 1 || !strings.Contains(outp, tc.want) {
+				t.Errorf("exit %d, output:\n%s\nwant exit 2 and one line naming %q", code, outp, tc.want)
+			}
+		})
+	}
+}
+
+// TestReplayDockerIoctlFamilies: fdprobe recorded on the host with its
+// standard input a file runs under the learned profile in docker with its
+// standard input a pipe (--engine-arg=-i attaches it) with no denial.
+func TestReplayDockerIoctlFamilies(t *testing.T) {
+	d := needDocker(t)
+	bin := workload.Build(t, "fdprobe")
+	dir := t.TempDir()
+	in, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	rec := exec.Command(d.profgen, "record", "-o", filepath.Join(dir, "rec.json"), "--", bin)
+	rec.Stdin = in
+	if b, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(b), "fdprobe: file ok") {
+		t.Fatalf("record with stdin a file: %v\n%s", err, b)
+	}
+	prof := filepath.Join(dir, "seccomp.json")
+	if b, err := exec.Command(d.profgen, "emit", "-o", prof, filepath.Join(dir, "rec.json")).CombinedOutput(); err != nil {
+		t.Fatalf("emit: %v\n%s", err, b)
+	}
+	cmd := exec.Command(d.profgen, "replay", "--runtime", "docker", "--profile", prof,
+		"--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin), "--engine-arg=-i",
+		"--", testImage, bin)
+	cmd.Env = d.Env()
+	cmd.Stdin = strings.NewReader("x\n")
+	code, outp := runCmd(t, cmd)
+	if code != 0 || !strings.Contains(outp, "fdprobe: pipe ok") {
+		t.Errorf("replay --runtime docker with stdin a pipe: exit %d\n%s", code, outp)
+	}
+}
+
+// TestReplayDockerShortLived: /usr/bin/true lives a millisecond or so, and
+// its audit records may arrive after it is gone. Learned on the host, its
+// profile passes in docker; without mmap, replay --runtime docker names
+// mmap every time, each record placed by its process's cgroup.
+func TestReplayDockerShortLived(t *testing.T) {
+	d := needDocker(t)
+	dir := t.TempDir()
+	rec, prof, less := filepath.Join(dir, "rec.json"), filepath.Join(dir, "seccomp.json"), filepath.Join(dir, "less.json")
+	if b, err := exec.Command(d.profgen, "record", "-o", rec, "--", "/usr/bin/true").CombinedOutput(); err != nil {
+		t.Fatalf("record: %v\n%s", err, b)
+	}
+	if b, err := exec.Command(d.profgen, "emit", "-o", prof, rec).CombinedOutput(); err != nil {
+		t.Fatalf("emit: %v\n%s", err, b)
+	}
+	removeSyscall(t, prof, less, "mmap")
+	replay := func(profile string) (int, string) {
+		cmd := exec.Command(d.profgen, "replay", "--runtime", "docker", "--profile", profile, "--bind", "/usr", "--", testImage, "/usr/bin/true")
+		cmd.Env = d.Env()
+		return runCmd(t, cmd)
+	}
+	if code, outp := replay(prof); code != 0 {
+		t.Errorf("under its learned profile: exit %d\n%s", code, outp)
+	}
+	for i := range 3 {
+		code, outp := replay(less)
+		if code != 1 || !regexp.MustCompile(`(?m)^\s*mmap\s+9\s`).MatchString(outp) {
+			t.Errorf("run %d without mmap: exit %d, want 1 naming mmap\n%s", i, code, outp)
+		}
+	}
+}
+
+// TestReplayDockerServer: memcached, a real Debian server, learned with
+// profgen record --drive on the host, serves the same drive under
+// replay --runtime docker --ready --drive with no denial (stopped with
+// docker kill --signal TERM when the driver is done); without accept4 the
+// driver fails and replay names accept4.
+func TestReplayDockerServer(t *testing.T) {
+	d := needDocker(t)
+	mc, err := exec.LookPath("memcached")
+	if err != nil {
+		t.Skip("memcached is not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	server := []string{mc, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-t", "2"}
+	// Without accept4 the server never answers: timeout ends the driver.
+	drive := "timeout 30 bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port + " | grep -q 'VALUE k 0 1'"
+	rec, prof, less := filepath.Join(dir, "host.json"), filepath.Join(dir, "seccomp.json"), filepath.Join(dir, "less.json")
+	if b, err := exec.Command(d.profgen, append([]string{"record", "-o", rec, "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--"}, server...)...).CombinedOutput(); err != nil {
+		t.Fatalf("profgen record memcached on the host: %v\n%s", err, b)
+	}
+	if b, err := exec.Command(d.profgen, "emit", "-o", prof, rec).CombinedOutput(); err != nil {
+		t.Fatalf("emit: %v\n%s", err, b)
+	}
+	removeSyscall(t, prof, less, "accept4")
+	replay := func(profile string) (int, string) {
+		args := append([]string{"replay", "--runtime", "docker", "--profile", profile, "--bind", "/usr", "--bind", "/etc",
+			"--engine-arg=--network=host", "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--", testImage}, server...)
+		cmd := exec.Command(d.profgen, args...)
+		cmd.Env = d.Env()
+		return runCmd(t, cmd)
+	}
+	code, outp := replay(prof)
+	t.Logf("memcached under its profile in docker:\n%s", outp)
+	if code != 0 {
+		t.Errorf("replay --runtime docker of memcached: exit %d\n%s", code, outp)
+	}
+	code, outp = replay(less)
+	if code != 1 || !regexp.MustCompile(`(?m)^\s*accept4\s+288\s`).MatchString(outp) {
+		t.Errorf("replay --runtime docker of memcached without accept4: exit %d, want 1 naming accept4\n%s", code, outp)
+	}
+	if code, outp := runCmd(t, d.run("ps", "-aq")); code != 0 || strings.TrimSpace(outp) != "" {
+		t.Errorf("replay left containers: %q", outp)
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
 )
@@ -33,9 +34,11 @@ type podmanEnv struct {
 	wrapper string // profgen-runc
 	profgen string
 	runc    string
+	store   *enginetest.Podman
+	tar     string // the test image's rootfs
 }
 
-const testImage = "localhost/profgen-runc-test"
+const testImage = enginetest.TestImage
 
 var (
 	envOnce sync.Once
@@ -46,11 +49,10 @@ var (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if dockerd != nil {
-		dockerd.stop()
+		dockerd.Stop()
 	}
 	if env != nil {
-		env.podman("rm", "--all", "--force").Run()
-		env.podman("rmi", "--all", "--force").Run()
+		env.store.Remove()
 		os.RemoveAll(env.dir)
 	}
 	os.Exit(code)
@@ -86,51 +88,22 @@ func newPodmanEnv() (*podmanEnv, error) {
 			return nil, fmt.Errorf("build %s: %v\n%s", pkg, err, b)
 		}
 	}
-	tar, err := rootfsTar(dir)
-	if err != nil {
+	if e.tar, err = enginetest.RootfsTar(dir); err != nil {
 		return nil, err
 	}
-	if b, err := e.podman("import", tar, testImage).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("podman import: %v\n%s", err, b)
+	if e.store, err = enginetest.NewPodman(dir, e.tar); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
 
-// rootfsTar writes the test image's rootfs into dir and returns its tar:
-// empty, with bin, lib, lib64 and sbin linking into usr/.
-func rootfsTar(dir string) (string, error) {
-	rootfs := filepath.Join(dir, "rootfs")
-	for _, d := range []string{"usr", "etc", "proc", "dev", "sys", "tmp", "w", "data"} {
-		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
-			return "", err
-		}
-	}
-	for _, l := range []string{"bin", "lib", "lib64", "sbin"} {
-		if err := os.Symlink("usr/"+l, filepath.Join(rootfs, l)); err != nil {
-			return "", err
-		}
-	}
-	tar := filepath.Join(dir, "rootfs.tar")
-	if b, err := exec.Command("tar", "-C", rootfs, "-cf", tar, ".").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("tar rootfs: %v\n%s", err, b)
-	}
-	return tar, nil
-}
-
 // podman returns a podman command on the private store.
-func (e *podmanEnv) podman(args ...string) *exec.Cmd {
-	g := []string{"--root", filepath.Join(e.dir, "root"), "--runroot", filepath.Join(e.dir, "runroot"),
-		"--tmpdir", filepath.Join(e.dir, "tmp"), "--storage-driver", "vfs", "--events-backend", "none"}
-	return exec.Command("podman", append(g, args...)...)
-}
+func (e *podmanEnv) podman(args ...string) *exec.Cmd { return e.store.Cmd(args...) }
 
 // runArgs are the arguments of `podman run` that every test container
 // needs here, binding dir (the workload's executables) at /w and data at
 // /data.
-func runArgs(bin, data string) []string {
-	return []string{"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--network", "host",
-		"-v", "/usr:/usr:ro", "-v", "/etc:/etc:ro", "-v", filepath.Dir(bin) + ":/w:ro", "-v", data + ":/data"}
-}
+func runArgs(bin, data string) []string { return enginetest.PodmanRunArgs(bin, data) }
 
 // recordRun runs `podman --runtime profgen-runc run` with the record
 // annotation and returns the exit status and combined output.
@@ -142,13 +115,7 @@ func (e *podmanEnv) recordRun(t *testing.T, out string, podmanArgs ...string) (i
 
 func runCmd(t *testing.T, cmd *exec.Cmd) (int, string) {
 	t.Helper()
-	var b bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &b, &b
-	err := cmd.Run()
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("%v: %v", cmd.Args, err)
-	}
-	return cmd.ProcessState.ExitCode(), b.String()
+	return enginetest.Run(t, cmd)
 }
 
 func checkNoEngineCalls(t *testing.T, rec *recording.Recording) {
@@ -588,18 +555,11 @@ func TestPodmanExec(t *testing.T) {
 // store through its configuration files, as the podman flags do.
 func (e *podmanEnv) podmanConfEnv(t *testing.T) []string {
 	t.Helper()
-	storage := filepath.Join(e.dir, "storage.conf")
-	conf := filepath.Join(e.dir, "containers.conf")
-	files := map[string]string{
-		storage: fmt.Sprintf("[storage]\ndriver = \"vfs\"\ngraphroot = %q\nrunroot = %q\n", filepath.Join(e.dir, "root"), filepath.Join(e.dir, "runroot")),
-		conf:    fmt.Sprintf("[engine]\ntmp_dir = %q\nevents_logger = \"none\"\n", filepath.Join(e.dir, "tmp")),
+	env, err := e.store.ConfEnv()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for path, data := range files {
-		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return append(os.Environ(), "CONTAINERS_STORAGE_CONF="+storage, "CONTAINERS_CONF="+conf)
+	return env
 }
 
 // TestReplayPodman: profgen replay --runtime podman runs the image under

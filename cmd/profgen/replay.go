@@ -53,7 +53,12 @@ filter are checked too: give files the workload needs as absolute paths and
 none it runs directly under the compiled filter. With --runtime podman,
 COMMAND is IMAGE [CMD...], run with podman run --rm --security-opt
 seccomp=FILE (--bind paths as read-only volumes, --engine-arg values passed
-to podman run before the image). With --drive, profgen waits
+to podman run before the image). With --runtime docker, COMMAND is IMAGE
+[CMD...] too, run with docker create --security-opt seccomp=FILE and docker
+start --attach on the daemon the docker command reaches (DOCKER_HOST);
+--engine-arg values go to docker create (-i attaches standard input). The
+container descends from dockerd, not from profgen, so its audit records
+are told apart by the container's cgroup. With --drive, profgen waits
 until the workload is ready (--ready), runs the driver with sh -c on the
 host, then stops the workload (SIGTERM, SIGKILL after --grace).
 
@@ -81,6 +86,8 @@ recording lost events.`,
       --drive './load-test http://127.0.0.1:8080' -- ./server --addr 127.0.0.1:8080
   profgen replay --runtime none --json --profile seccomp.json -- /bin/true
   profgen replay --runtime podman --profile seccomp.json --engine-arg=--network=host -- myimage --serve
+  profgen replay --runtime docker --profile seccomp.json --engine-arg=--network=host \
+      --ready tcp:127.0.0.1:8080 --drive 'curl -fsS http://127.0.0.1:8080/' -- myimage --serve
   profgen replay --static --profile seccomp.json profgen-recording.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -101,7 +108,7 @@ recording lost events.`,
 	f := cmd.Flags()
 	f.SetInterspersed(false) // everything after COMMAND is the command's
 	f.StringVar(&p.profile, "profile", "", "OCI seccomp profile to replay under (required)")
-	f.StringVar((*string)(&p.runtime), "runtime", string(replay.RuntimeRunc), "where the workload runs: runc, podman (COMMAND is IMAGE [CMD...]) or none")
+	f.StringVar((*string)(&p.runtime), "runtime", string(replay.RuntimeRunc), "where the workload runs: runc, podman or docker (COMMAND is IMAGE [CMD...]), or none")
 	f.StringVar(&p.drive, "drive", "", "shell command that exercises the workload; the workload is stopped when it ends")
 	f.StringVar(&p.ready, "ready", "", "with --drive, wait until the workload is ready: tcp:HOST:PORT or delay:DURATION")
 	f.DurationVar(&p.readyMax, "ready-timeout", 0, "how long to wait for --ready (0: 30s)")
@@ -110,8 +117,8 @@ recording lost events.`,
 	f.BoolVar(&p.static, "static", false, "check recordings against the profile without running anything")
 	f.BoolVar(&p.logOnly, "log-only", false, "switch the profile's default action to log: deny nothing, report what would be denied")
 	f.BoolVar(&p.nnp, "no-new-privileges", false, "runc: set noNewPrivileges (Docker's default is not to)")
-	f.StringArrayVar(&p.binds, "bind", nil, "runc, podman: bind-mount this host path read-only into the container (repeatable)")
-	f.StringArrayVar(&p.engine, "engine-arg", nil, "podman: pass this argument to podman run before the image (repeatable; --engine-arg=-v --engine-arg=/data:/data)")
+	f.StringArrayVar(&p.binds, "bind", nil, "runc, podman, docker: bind-mount this host path read-only into the container (repeatable)")
+	f.StringArrayVar(&p.engine, "engine-arg", nil, "podman, docker: pass this argument to podman run or docker create before the image (repeatable; --engine-arg=-v --engine-arg=/data:/data)")
 	return cmd
 }
 
@@ -125,11 +132,12 @@ func (p *replayParams) validate() error {
 			return errors.New("--static checks recordings: --drive, --ready, --log-only, --no-new-privileges and --bind do not apply")
 		}
 	}
-	if p.runtime != replay.RuntimeRunc && p.runtime != replay.RuntimeNone && p.runtime != replay.RuntimePodman {
-		return fmt.Errorf("unknown --runtime %q (want runc, podman or none)", p.runtime)
+	engine := p.runtime == replay.RuntimePodman || p.runtime == replay.RuntimeDocker
+	if p.runtime != replay.RuntimeRunc && p.runtime != replay.RuntimeNone && !engine {
+		return fmt.Errorf("unknown --runtime %q (want runc, podman, docker or none)", p.runtime)
 	}
-	if len(p.engine) > 0 && p.runtime != replay.RuntimePodman {
-		return errors.New("--engine-arg needs --runtime podman")
+	if len(p.engine) > 0 && !engine {
+		return errors.New("--engine-arg needs --runtime podman or docker")
 	}
 	if err := checkReady(p.ready, p.drive); err != nil {
 		return err
@@ -188,6 +196,10 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 	if p.runtime == replay.RuntimePodman {
 		if _, err := exec.LookPath("podman"); err != nil {
 			return nil, fmt.Errorf("--runtime podman: podman not found (install it: apt-get install podman): %w", err)
+		}
+	} else if p.runtime == replay.RuntimeDocker {
+		if _, err := exec.LookPath("docker"); err != nil {
+			return nil, fmt.Errorf("--runtime docker: docker not found (install it: apt-get install docker.io): %w", err)
 		}
 	} else if _, err := exec.LookPath(args[0]); err != nil {
 		return nil, fmt.Errorf("command %q: %w", args[0], err)

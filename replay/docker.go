@@ -1,0 +1,227 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/learn"
+)
+
+// RuntimeDocker runs the workload, an image and its command, with
+// `docker create --security-opt seccomp=FILE` and `docker start --attach`.
+// The container descends from dockerd, not from the docker command, and
+// shares dockerd's audit session with everything else dockerd runs: its
+// audit records are told apart by the container's cgroup instead
+// (internal/container), the container's id being known from `docker
+// create` before anything of it runs.
+const RuntimeDocker learn.Runtime = "docker"
+
+// startDocker creates the container of opts.Command (IMAGE [CMD...])
+// under prof, tells col to keep the records of its processes, and starts
+// it attached.
+func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *collector) (*workload, error) {
+	var oo emit.OCIOptions
+	if logFlag {
+		oo.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
+	}
+	doc, err := emit.OCI(prof, oo)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "profgen-replay-")
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, "seccomp.json")
+	f, err := os.Create(file)
+	if err == nil {
+		err = emit.WriteOCI(f, doc)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("write the profile for docker: %w", err)
+	}
+	args := []string{"create", "--security-opt", "seccomp=" + file}
+	if opts.NoNewPrivileges {
+		args = append(args, "--security-opt", "no-new-privileges")
+	}
+	for _, b := range opts.Binds {
+		args = append(args, "-v", b+":"+b+":ro")
+	}
+	args = append(append(args, opts.EngineArgs...), opts.Command...)
+	var stderr bytes.Buffer
+	create := exec.Command("docker", args...)
+	create.Stderr = &stderr
+	out, err := create.Output()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, engineError("docker create", err, stderr.Bytes())
+	}
+	id := strings.TrimSpace(string(out))
+	if i := strings.LastIndexByte(id, '\n'); i >= 0 {
+		id = id[i+1:] // warnings come first
+	}
+	remove := func() { exec.Command("docker", "rm", "--force", id).Run() }
+	col.watchContainer(id, daemonSession())
+
+	start := []string{"start", "--attach"}
+	if interactive(opts.EngineArgs) {
+		start = append(start, "--interactive")
+	}
+	cmd := exec.Command("docker", append(start, id)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.Stdin, opts.Stdout, opts.Stderr
+	// Its own process group keeps a terminal's Ctrl-C to profgen.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		remove()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start docker: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	go col.pollContainer(id, done)
+	wait := func(ctx context.Context) (int, error) {
+		select {
+		case <-done:
+			// docker start --attach exits with the container's status.
+			return exitcode.Of(cmd.ProcessState), nil
+		case <-ctx.Done():
+		}
+		remove()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		return -1, ctx.Err()
+	}
+	return &workload{
+		container: id,
+		done:      done,
+		terminate: func() error { return exec.Command("docker", "kill", "--signal", "TERM", id).Run() },
+		wait:      wait,
+		cleanup: func() {
+			select {
+			case <-done:
+			default:
+				wait(cancelled())
+			}
+			remove()
+			os.RemoveAll(dir)
+		},
+	}, nil
+}
+
+// interactive reports whether the engine arguments keep the container's
+// standard input open: --interactive, -i, or a group of short flags with
+// i (-it).
+func interactive(args []string) bool {
+	for _, a := range args {
+		switch {
+		case a == "--interactive" || a == "--interactive=true":
+			return true
+		case len(a) > 1 && a[0] == '-' && a[1] != '-' && !strings.Contains(a, "=") && strings.ContainsRune(a[1:], 'i'):
+			return true
+		}
+	}
+	return false
+}
+
+// engineError is the one-line error of an engine command that failed: its
+// own last line of error output, which names the cause.
+func engineError(what string, err error, stderr []byte) error {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(stderr)), "\n")
+	msg := strings.TrimSpace(lines[len(lines)-1])
+	if msg == "" {
+		return fmt.Errorf("%s: exit status %d", what, exitcode.Of(ee.ProcessState))
+	}
+	return fmt.Errorf("%s failed: %s", what, msg)
+}
+
+// daemonHost returns the address of the daemon the docker command reaches
+// (DOCKER_HOST or the current docker context).
+func daemonHost() (string, error) {
+	var stderr bytes.Buffer
+	cmd := exec.Command("docker", "context", "inspect", "--format", "{{.Endpoints.docker.Host}}")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", engineError("docker context inspect", err, stderr.Bytes())
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// checkDockerLocal fails unless the docker command reaches a daemon on
+// this machine: the container's audit records are read here.
+func checkDockerLocal() error {
+	host, err := daemonHost()
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(host, "unix://") {
+		return fmt.Errorf("--runtime docker: the docker daemon at %s is not reached through a socket on this machine: the container's audit records are read here, so replay needs a local daemon (unix://)", host)
+	}
+	return nil
+}
+
+// daemonSession returns the audit session of the dockerd the docker
+// command reaches, from its socket's peer credentials: the session the
+// container's processes inherit through containerd and the shim when they
+// are dockerd's (a managed containerd) or share the daemons' (services).
+// Zero when it cannot be told.
+func daemonSession() uint32 {
+	host, err := daemonHost()
+	if err != nil {
+		return 0
+	}
+	path, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		return 0
+	}
+	conn, err := net.DialTimeout("unix", path, 5*time.Second)
+	if err != nil {
+		return 0
+	}
+	defer conn.Close()
+	raw, err := conn.(*net.UnixConn).SyscallConn()
+	if err != nil {
+		return 0
+	}
+	var cred *unix.Ucred
+	raw.Control(func(fd uintptr) { cred, err = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) })
+	if err != nil || cred == nil {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/sessionid", cred.Pid))
+	if err != nil {
+		return 0
+	}
+	ses, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(ses)
+}
