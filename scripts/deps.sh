@@ -6,7 +6,7 @@
 #   scripts/deps.sh generate   also what `make generate` needs (clang, llvm, libbpf-dev)
 set -euo pipefail
 
-pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc strace systemd bubblewrap memcached podman docker.io)
+pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc crun strace systemd bubblewrap memcached podman docker.io)
 if [ "${1:-}" = generate ]; then
 	pkgs+=(clang llvm libbpf-dev)
 fi
