@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -37,12 +36,12 @@ func (p *dumpParams) validate(stdout io.Writer) error {
 	switch p.format {
 	case "":
 		p.format = dumpRaw
-		if f, ok := stdout.(*os.File); ok && p.output == "" && isTerminal(f) {
+		if toTerminal(stdout, p.output) {
 			p.format = dumpText
 		}
 	case dumpRaw:
-		if f, ok := stdout.(*os.File); ok && p.output == "" && isTerminal(f) {
-			return errors.New("--format raw writes binary: give -o FILE or redirect standard output")
+		if err := checkBinaryOutput(stdout, p.output, "--format raw"); err != nil {
+			return err
 		}
 	case dumpText:
 	default:
