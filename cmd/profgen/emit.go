@@ -38,6 +38,7 @@ type emitParams struct {
 	fmt    emit.Format
 	rt     learn.Runtime
 	def    learn.Action
+	am     learn.ArgsMode
 }
 
 // validate checks the flags that need no input; stdout is where no -o
@@ -51,6 +52,9 @@ func (p *emitParams) validate(stdout io.Writer) error {
 		if err := checkBinaryOutput(stdout, p.output, "--format "+p.format); err != nil {
 			return err
 		}
+	}
+	if p.am, err = learn.ParseArgsMode(p.args); err != nil {
+		return fmt.Errorf("--args: %w", err)
 	}
 	if p.maxValues < 1 {
 		return fmt.Errorf("--max-values %d: must be at least 1 (the default is %d; --args none pins no argument at all)", p.maxValues, learn.DefaultMaxValues)
@@ -185,7 +189,7 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	}
 	def := p.def
 	prof, err := recs.learn(learn.Options{
-		Args: learn.ArgsMode(p.args), MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,
+		Args: p.am, MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,
 		NoNewPrivileges: p.noNewPrivs,
 	})
 	if err != nil {

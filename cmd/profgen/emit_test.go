@@ -39,7 +39,8 @@ func TestEmitBadInput(t *testing.T) {
 		{"unknown format", []string{"--format", "yaml", good}, `unknown --format "yaml"`},
 		{"unknown runtime", []string{"--runtime", "docker", good}, `unknown runtime "docker"`},
 		{"unknown default action", []string{"--default-action", "maybe", good}, `unknown default action "maybe"`},
-		{"unknown args mode", []string{"--args", "paths", good}, `unknown argument mode "paths"`},
+		{"unknown args mode", []string{"--args", "paths", good}, `--args: unknown argument mode "paths" (want shapes or none)`},
+		{"unknown args mode before the input", []string{"--args", "paths", filepath.Join(in, "missing.json")}, `--args: unknown argument mode "paths"`},
 		{"different architectures", []string{good, x86}, "input 2 is for architecture x86, input 1 for amd64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
