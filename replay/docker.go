@@ -8,16 +8,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/learn"
 )
@@ -35,29 +32,9 @@ const RuntimeDocker learn.Runtime = "docker"
 // under prof, tells col to keep the records of its processes, and starts
 // it attached.
 func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *collector) (*workload, error) {
-	var oo emit.OCIOptions
-	if logFlag {
-		oo.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
-	}
-	doc, err := emit.OCI(prof, oo)
+	file, dir, err := ociProfileFile(prof, logFlag, "docker")
 	if err != nil {
 		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "profgen-replay-")
-	if err != nil {
-		return nil, err
-	}
-	file := filepath.Join(dir, "seccomp.json")
-	f, err := os.Create(file)
-	if err == nil {
-		err = emit.WriteOCI(f, doc)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("write the profile for docker: %w", err)
 	}
 	args := []string{"create", "--security-opt", "seccomp=" + file}
 	if opts.NoNewPrivileges {

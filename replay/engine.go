@@ -5,13 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
@@ -26,29 +22,9 @@ const RuntimePodman learn.Runtime = "podman"
 // startPodman starts `podman run --rm` of opts.Command (IMAGE [CMD...])
 // under prof, in a fresh audit session told to watch.
 func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
-	var oo emit.OCIOptions
-	if logFlag {
-		oo.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
-	}
-	doc, err := emit.OCI(prof, oo)
+	file, dir, err := ociProfileFile(prof, logFlag, "podman")
 	if err != nil {
 		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "profgen-replay-")
-	if err != nil {
-		return nil, err
-	}
-	file := filepath.Join(dir, "seccomp.json")
-	f, err := os.Create(file)
-	if err == nil {
-		err = emit.WriteOCI(f, doc)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("write the profile for podman: %w", err)
 	}
 	name := runc.NewID("profgen-replay")
 	args := []string{"run", "--rm", "--name", name, "--security-opt", "seccomp=" + file}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/container"
 	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/trace"
@@ -432,19 +434,44 @@ type workload struct {
 	cleanup func()
 }
 
-// startRunc writes a bundle whose profile is prof (with
-// SECCOMP_FILTER_FLAG_LOG if logFlag) and starts it, telling watch its
-// audit session before it runs with runc in a fresh audit session.
-func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
+// ociProfile returns prof as an OCI seccomp profile (with
+// SECCOMP_FILTER_FLAG_LOG if logFlag) and a new temporary directory for
+// what runs under it, which the caller removes.
+func ociProfile(prof *learn.Profile, logFlag bool) (doc *specs.LinuxSeccomp, dir string, err error) {
 	var oo emit.OCIOptions
 	if logFlag {
 		oo.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
 	}
-	doc, err := emit.OCI(prof, oo)
-	if err != nil {
-		return nil, err
+	if doc, err = emit.OCI(prof, oo); err != nil {
+		return nil, "", err
 	}
-	dir, err := os.MkdirTemp("", "profgen-replay-")
+	if dir, err = os.MkdirTemp("", "profgen-replay-"); err != nil {
+		return nil, "", err
+	}
+	return doc, dir, nil
+}
+
+// ociProfileFile writes ociProfile's profile to seccomp.json in its
+// directory, for a container engine (named in errors) to read, and returns
+// both paths; the caller removes dir.
+func ociProfileFile(prof *learn.Profile, logFlag bool, engine string) (file, dir string, err error) {
+	doc, dir, err := ociProfile(prof, logFlag)
+	if err != nil {
+		return "", "", err
+	}
+	file = filepath.Join(dir, "seccomp.json")
+	if err := fileio.Write(file, nil, func(w io.Writer) error { return emit.WriteOCI(w, doc) }); err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("write the profile for %s: %w", engine, err)
+	}
+	return file, dir, nil
+}
+
+// startRunc writes a bundle whose profile is prof (with
+// SECCOMP_FILTER_FLAG_LOG if logFlag) and starts it, telling watch its
+// audit session before it runs with runc in a fresh audit session.
+func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
+	doc, dir, err := ociProfile(prof, logFlag)
 	if err != nil {
 		return nil, err
 	}
