@@ -81,7 +81,9 @@ type LiveOptions struct {
 	// lists every call the profile would have denied. Live switches to
 	// it by itself where denials cannot be logged (see Live).
 	LogOnly bool
-	// NoNewPrivileges sets the container's noNewPrivileges (runc only).
+	// NoNewPrivileges runs the container with no_new_privs (runc: the
+	// bundle's noNewPrivileges; podman, docker: --security-opt
+	// no-new-privileges).
 	// False is Docker's default, under which runc loads the filter
 	// earlier and makes more of its own calls under it.
 	NoNewPrivileges bool
@@ -394,10 +396,12 @@ func checkLive(opts *LiveOptions) error {
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
 	}
-	if opts.Runtime == RuntimePodman || opts.Runtime == RuntimeDocker {
-		if _, err := exec.LookPath(string(opts.Runtime)); err != nil {
-			return fmt.Errorf("live replay: --runtime %s: %w", opts.Runtime, err)
+	if exe, ok := runtimeExecutables[opts.Runtime]; ok {
+		if _, err := exec.LookPath(exe.name); err != nil {
+			return fmt.Errorf("live replay: --runtime %s: %s not found (install it: apt-get install %s%s): %w", opts.Runtime, exe.name, exe.pkg, exe.hint, err)
 		}
+	}
+	if opts.Runtime == RuntimePodman || opts.Runtime == RuntimeDocker {
 		if opts.Runtime == RuntimeDocker {
 			if err := checkDockerLocal(); err != nil {
 				return fmt.Errorf("live replay: %w", err)
@@ -432,6 +436,14 @@ type workload struct {
 	wait func(ctx context.Context) (int, error)
 	// cleanup releases what starting it made.
 	cleanup func()
+}
+
+// runtimeExecutables are the executables live replay needs per runtime,
+// with the Debian package that has them.
+var runtimeExecutables = map[learn.Runtime]struct{ name, pkg, hint string }{
+	RuntimeRunc:   {runc.Binary, "runc", ", or use --runtime none"},
+	RuntimePodman: {"podman", "podman", ""},
+	RuntimeDocker: {"docker", "docker.io", ""},
 }
 
 // ociProfile returns prof as an OCI seccomp profile (with
