@@ -2,7 +2,6 @@ package replay
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -75,22 +74,7 @@ func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *colle
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	go col.pollContainer(id, done)
-	wait := func(ctx context.Context) (int, error) {
-		select {
-		case <-done:
-			// docker start --attach exits with the container's status.
-			return exitcode.Of(cmd.ProcessState), nil
-		case <-ctx.Done():
-		}
-		remove()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		return -1, ctx.Err()
-	}
+	wait := engineWait(cmd, done, remove)
 	return &workload{
 		container: id,
 		done:      done,

@@ -47,21 +47,7 @@ func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	remove := func() { exec.Command("podman", "rm", "--force", "--time", "0", name).Run() }
-	wait := func(ctx context.Context) (int, error) {
-		select {
-		case <-done:
-			return exitcode.Of(cmd.ProcessState), nil
-		case <-ctx.Done():
-		}
-		remove()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		return -1, ctx.Err()
-	}
+	wait := engineWait(cmd, done, remove)
 	return &workload{
 		session: ses,
 		done:    done,
@@ -77,4 +63,26 @@ func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func
 			os.RemoveAll(dir)
 		},
 	}, nil
+}
+
+// engineWait returns the wait of a workload that the engine command cmd
+// runs (done is closed once cmd has exited): its exit status, which
+// podman run and docker start --attach pass on; or, when ctx ends first,
+// remove the container, give cmd 30 s to exit and then kill it.
+func engineWait(cmd *exec.Cmd, done <-chan struct{}, remove func()) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		select {
+		case <-done:
+			return exitcode.Of(cmd.ProcessState), nil
+		case <-ctx.Done():
+		}
+		remove()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		return -1, ctx.Err()
+	}
 }
