@@ -224,22 +224,7 @@ func TestReplayDockerBadInput(t *testing.T) {
 // standard input a pipe (--engine-arg=-i attaches it) with no denial.
 func TestReplayDockerIoctlFamilies(t *testing.T) {
 	d := needDocker(t)
-	bin := workload.Build(t, "fdprobe")
-	dir := t.TempDir()
-	in, err := os.Open("/etc/hostname")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	rec := exec.Command(d.profgen, "record", "-o", filepath.Join(dir, "rec.json"), "--", bin)
-	rec.Stdin = in
-	if b, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(b), "fdprobe: file ok") {
-		t.Fatalf("record with stdin a file: %v\n%s", err, b)
-	}
-	prof := filepath.Join(dir, "seccomp.json")
-	if b, err := exec.Command(d.profgen, "emit", "-o", prof, filepath.Join(dir, "rec.json")).CombinedOutput(); err != nil {
-		t.Fatalf("emit: %v\n%s", err, b)
-	}
+	bin, prof := fdprobeProfile(t, d.profgen)
 	cmd := exec.Command(d.profgen, "replay", "--runtime", "docker", "--profile", prof,
 		"--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin), "--engine-arg=-i",
 		"--", testImage, bin)

@@ -605,22 +605,7 @@ func TestReplayPodman(t *testing.T) {
 // denial: the descriptor-flags family (learn/families.go).
 func TestReplayPodmanIoctlFamilies(t *testing.T) {
 	e := needPodman(t)
-	bin := workload.Build(t, "fdprobe")
-	dir := t.TempDir()
-	in, err := os.Open("/etc/hostname")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	rec := exec.Command(e.profgen, "record", "-o", filepath.Join(dir, "rec.json"), "--", bin)
-	rec.Stdin = in
-	if b, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(b), "fdprobe: file ok") {
-		t.Fatalf("record with stdin a file: %v\n%s", err, b)
-	}
-	prof := filepath.Join(dir, "seccomp.json")
-	if b, err := exec.Command(e.profgen, "emit", "-o", prof, filepath.Join(dir, "rec.json")).CombinedOutput(); err != nil {
-		t.Fatalf("emit: %v\n%s", err, b)
-	}
+	bin, prof := fdprobeProfile(t, e.profgen)
 	cmd := exec.Command(e.profgen, "replay", "--runtime", "podman", "--profile", prof,
 		"--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin),
 		"--engine-arg=-i", "--engine-arg=--ulimit=nofile=1024:1024", "--engine-arg=--ulimit=nproc=1024:1024",
@@ -631,4 +616,28 @@ func TestReplayPodmanIoctlFamilies(t *testing.T) {
 	if code != 0 || !strings.Contains(outp, "fdprobe: pipe ok") {
 		t.Errorf("replay --runtime podman with stdin a pipe: exit %d\n%s", code, outp)
 	}
+}
+
+// fdprobeProfile records fdprobe on the host with its standard input a
+// file (ioctl FIOCLEX) with the profgen binary, and returns fdprobe and
+// the profile emitted from the recording.
+func fdprobeProfile(t *testing.T, profgen string) (bin, prof string) {
+	t.Helper()
+	bin = workload.Build(t, "fdprobe")
+	dir := t.TempDir()
+	in, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	rec := exec.Command(profgen, "record", "-o", filepath.Join(dir, "rec.json"), "--", bin)
+	rec.Stdin = in
+	if b, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(b), "fdprobe: file ok") {
+		t.Fatalf("record with stdin a file: %v\n%s", err, b)
+	}
+	prof = filepath.Join(dir, "seccomp.json")
+	if b, err := exec.Command(profgen, "emit", "-o", prof, filepath.Join(dir, "rec.json")).CombinedOutput(); err != nil {
+		t.Fatalf("emit: %v\n%s", err, b)
+	}
+	return bin, prof
 }
