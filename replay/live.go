@@ -401,14 +401,17 @@ func checkLive(opts *LiveOptions) error {
 			return fmt.Errorf("live replay: --runtime %s: %s not found (install it: apt-get install %s%s): %w", opts.Runtime, exe.name, exe.pkg, exe.hint, err)
 		}
 	}
-	if opts.Runtime == RuntimePodman || opts.Runtime == RuntimeDocker {
-		if opts.Runtime == RuntimeDocker {
-			if err := checkDockerLocal(); err != nil {
-				return fmt.Errorf("live replay: %w", err)
-			}
+	switch opts.Runtime {
+	case RuntimeDocker:
+		if err := checkDockerLocal(); err != nil {
+			return fmt.Errorf("live replay: %w", err)
 		}
-	} else if _, err := exec.LookPath(opts.Command[0]); err != nil {
-		return fmt.Errorf("live replay: command %q: %w", opts.Command[0], err)
+	case RuntimePodman:
+		// COMMAND is an image.
+	default:
+		if _, err := exec.LookPath(opts.Command[0]); err != nil {
+			return fmt.Errorf("live replay: command %q: %w", opts.Command[0], err)
+		}
 	}
 	native, err := abi.Native()
 	if err != nil {

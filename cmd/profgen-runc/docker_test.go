@@ -274,13 +274,8 @@ func TestReplayDockerShortLived(t *testing.T) {
 // driver fails and replay names accept4.
 func TestReplayDockerServer(t *testing.T) {
 	d := needDocker(t)
-	mc, err := exec.LookPath("memcached")
-	if err != nil {
-		t.Skip("memcached is not installed (make deps installs it)")
-	}
 	dir := t.TempDir()
-	port := freePort(t)
-	server := []string{mc, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-t", "2"}
+	port, server := memcachedServer(t)
 	// Without accept4 the server never answers: timeout ends the driver.
 	drive := "timeout 30 bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port + " | grep -q 'VALUE k 0 1'"
 	rec, prof, less := filepath.Join(dir, "host.json"), filepath.Join(dir, "seccomp.json"), filepath.Join(dir, "less.json")

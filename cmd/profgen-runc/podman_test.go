@@ -429,18 +429,26 @@ func freePort(t *testing.T) string {
 	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
 
+// memcachedServer returns a free loopback port and the command line of
+// memcached serving it (two threads, no UDP, as root); it skips when
+// memcached is not installed.
+func memcachedServer(t *testing.T) (port string, server []string) {
+	t.Helper()
+	mc, err := exec.LookPath("memcached")
+	if err != nil {
+		t.Skip("memcached is not installed (make deps installs it)")
+	}
+	port = freePort(t)
+	return port, []string{mc, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-t", "2"}
+}
+
 // TestPodmanServer records a real Debian server (memcached) through podman
 // while a client stores and reads a key, stopped by podman stop, and
 // compares it with profgen record of the same drive on the host.
 func TestPodmanServer(t *testing.T) {
 	e := needPodman(t)
-	mc, err := exec.LookPath("memcached")
-	if err != nil {
-		t.Skip("memcached is not installed (make deps installs it)")
-	}
 	dir := t.TempDir()
-	port := freePort(t)
-	server := []string{mc, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-t", "2"}
+	port, server := memcachedServer(t)
 	host := filepath.Join(dir, "host.json")
 	drive := "bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port
 	if b, err := exec.Command(e.profgen, append([]string{"record", "-o", host, "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--"}, server...)...).CombinedOutput(); err != nil {
