@@ -65,7 +65,8 @@ without sending it a signal, reads the filter and detaches.
 --format raw writes the struct sock_filter array as the kernel holds it (8
 bytes an instruction, native byte order), which 'profgen explain' reads;
 --format text writes a disassembly with syscall names and decoded actions.
-The default is text on a terminal, raw otherwise.
+The default is text on a terminal, raw otherwise; --format raw to a terminal
+is refused.
 
 Needs CAP_SYS_ADMIN (root), and profgen must not run under seccomp itself.`,
 		Example: `  sudo profgen dump --pid 1234
