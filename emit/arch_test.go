@@ -5,10 +5,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -248,32 +245,8 @@ func TestArchGoCrossBuild(t *testing.T) {
 	if !bytes.Contains(src, []byte(fmt.Sprintf("K: %#x}", unix.AUDIT_ARCH_AARCH64))) {
 		t.Errorf("the go output's filter does not check AUDIT_ARCH_AARCH64:\n%s", src)
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	dir, err := os.MkdirTemp("testdata", "gocode-arm64-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	pkgDir := filepath.Join(dir, "seccompprofile")
-	if err := os.Mkdir(pkgDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(pkgDir, "filter.go"), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	main := "package main\n\nimport sp \"github.com/profgen/profgen/emit/" + filepath.ToSlash(pkgDir) + "\"\n\nfunc main() {\n\tif err := sp.Install(); err != nil {\n\t\tpanic(err)\n\t}\n}\n"
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(main), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "arm64probe")
-	cmd := exec.Command(goBin, "build", "-o", bin, "./"+dir)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOARCH=arm64", "GOOS=linux")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("GOARCH=arm64 CGO_ENABLED=0 go build: %v\n%s", err, out)
-	}
+	main := "package main\n\nimport sp \"IMPORT\"\n\nfunc main() {\n\tif err := sp.Install(); err != nil {\n\t\tpanic(err)\n\t}\n}\n"
+	bin := buildGo(t, src, main, "GOARCH=arm64", "GOOS=linux")
 	f, err := elf.Open(bin)
 	if err != nil {
 		t.Fatal(err)

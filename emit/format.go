@@ -73,6 +73,9 @@ type Format struct {
 	// MultiArch says that the format can hold one profile for several
 	// architectures (Options.Arches).
 	MultiArch bool
+	// Binary says that the output is not text (bpf): the CLI refuses to
+	// write it to a terminal.
+	Binary bool
 }
 
 // Markable reports whether f can say that its output is incomplete.
@@ -105,7 +108,7 @@ var Formats = []Format{
 	{Name: "oci", Help: "runtime-spec JSON: docker, podman, Kubernetes, runc, crun", Write: writeOCIFormat, Marks: true, MultiArch: true},
 	{Name: "k8s", Help: "Security Profiles Operator SeccompProfile YAML (--name)", Write: WriteK8s, Comment: hashComment, MultiArch: true},
 	{Name: "systemd", Help: "systemd drop-in, SystemCallFilter= (argument rules dropped)", Write: WriteSystemd, Comment: hashComment},
-	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF},
+	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF, Binary: true},
 	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: func(w io.Writer, p *learn.Profile, _ Options) error { return WriteText(w, p) }, Comment: hashComment},
 	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark},
 	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment},

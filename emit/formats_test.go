@@ -508,9 +508,9 @@ func goProfile(t *testing.T, def learn.Action) *learn.Profile {
 }
 
 // buildGo writes src as package seccompprofile under a module-internal
-// directory with main, builds it with CGO_ENABLED=0 and returns the
-// binary.
-func buildGo(t *testing.T, src []byte, main string) string {
+// directory with main (importing it as IMPORT), vets and builds it with
+// CGO_ENABLED=0 and env (GOARCH=arm64) and returns the binary.
+func buildGo(t *testing.T, src []byte, main string, env ...string) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -532,13 +532,13 @@ func buildGo(t *testing.T, src []byte, main string) string {
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(strings.Replace(main, "IMPORT", importPath, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "CGO_ENABLED=0")
+	env = append([]string{"CGO_ENABLED=0"}, env...)
 	gocmd := func(args ...string) {
 		t.Helper()
 		cmd := exec.Command(goBin, args...)
-		cmd.Env = env
+		cmd.Env = append(os.Environ(), env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("CGO_ENABLED=0 go %s: %v\n%s", strings.Join(args, " "), err, out)
+			t.Fatalf("%s go %s: %v\n%s", strings.Join(env, " "), strings.Join(args, " "), err, out)
 		}
 	}
 	gocmd("vet", "./"+dir+"/...")

@@ -227,6 +227,7 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 	}
 	p := &learn.Profile{Arch: arch, DefaultAction: def, Inputs: 1}
 	if docker.Incomplete != nil {
+		p.Incomplete = true
 		p.Notes = append(p.Notes, fmt.Sprintf("learned from recordings that lost events (%s %.200q)", IncompleteField, *docker.Incomplete))
 	}
 	b := learn.NewBuilder(p)

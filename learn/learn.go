@@ -17,6 +17,15 @@ const (
 	ArgsNone   ArgsMode = "none"
 )
 
+// ParseArgsMode returns the argument mode called s (shapes or none).
+func ParseArgsMode(s string) (ArgsMode, error) {
+	switch m := ArgsMode(s); m {
+	case ArgsShapes, ArgsNone:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown argument mode %q (want shapes or none)", s)
+}
+
 // DefaultMaxValues is how many distinct values one argument may take before
 // learning stops pinning it: past it, the argument is more likely data than
 // a flag or an enum, and the rules would bloat the filter.
@@ -46,8 +55,8 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 	if opts.Args == "" {
 		opts.Args = ArgsShapes
 	}
-	if opts.Args != ArgsShapes && opts.Args != ArgsNone {
-		return nil, fmt.Errorf("unknown argument mode %q (want shapes or none)", opts.Args)
+	if _, err := ParseArgsMode(string(opts.Args)); err != nil {
+		return nil, err
 	}
 	if opts.MaxValues < 0 {
 		// n > -1 holds for every argument: all would be unpinned.

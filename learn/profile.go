@@ -34,6 +34,10 @@ type Profile struct {
 	Inputs int
 	// Notes say what learning decided that a reader should know.
 	Notes []string
+	// Incomplete says that the profile is marked as learned from
+	// recordings that lost events (a profile file emitted with
+	// --allow-incomplete): it may miss syscalls, so it gives no verdict.
+	Incomplete bool
 	// Command is the recorded target's command line (the first input's
 	// that has one), for naming and commenting outputs; nil for a
 	// profile read from a file. It is untrusted text.

@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/profgen/profgen/internal/enginetest"
+	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/internal/workload"
 )
 
@@ -224,22 +224,7 @@ func startCLI(t *testing.T, profgen, id string) func() []string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "monitor.json")
 	cmd := exec.Command(profgen, "monitor", "--container", id, "-o", out)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(stderr)
-	if !sc.Scan() || !strings.Contains(sc.Text(), "reading seccomp audit records") {
-		t.Fatalf("profgen monitor did not start: %q", sc.Text())
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	testenv.StartMonitor(t, cmd)
 	return func() []string {
 		time.Sleep(200 * time.Millisecond) // anything more would come now
 		cmd.Process.Signal(syscall.SIGTERM)

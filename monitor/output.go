@@ -10,8 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/profgen/profgen/internal/fileio"
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/profgen/profgen/internal/fileio"
 )
 
 // ParseSize parses a --max-size value: a whole number of megabytes or

@@ -2,22 +2,18 @@ package replay
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/learn"
 )
@@ -35,29 +31,9 @@ const RuntimeDocker learn.Runtime = "docker"
 // under prof, tells col to keep the records of its processes, and starts
 // it attached.
 func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *collector) (*workload, error) {
-	var oo emit.OCIOptions
-	if logFlag {
-		oo.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
-	}
-	doc, err := emit.OCI(prof, oo)
+	file, dir, err := ociProfileFile(prof, logFlag, "docker")
 	if err != nil {
 		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "profgen-replay-")
-	if err != nil {
-		return nil, err
-	}
-	file := filepath.Join(dir, "seccomp.json")
-	f, err := os.Create(file)
-	if err == nil {
-		err = emit.WriteOCI(f, doc)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("write the profile for docker: %w", err)
 	}
 	args := []string{"create", "--security-opt", "seccomp=" + file}
 	if opts.NoNewPrivileges {
@@ -98,22 +74,7 @@ func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *colle
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	go col.pollContainer(id, done)
-	wait := func(ctx context.Context) (int, error) {
-		select {
-		case <-done:
-			// docker start --attach exits with the container's status.
-			return exitcode.Of(cmd.ProcessState), nil
-		case <-ctx.Done():
-		}
-		remove()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		return -1, ctx.Err()
-	}
+	wait := engineWait(cmd, done, remove)
 	return &workload{
 		container: id,
 		done:      done,

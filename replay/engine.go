@@ -5,13 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"time"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
@@ -26,29 +22,9 @@ const RuntimePodman learn.Runtime = "podman"
 // startPodman starts `podman run --rm` of opts.Command (IMAGE [CMD...])
 // under prof, in a fresh audit session told to watch.
 func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
-	var oo emit.OCIOptions
-	if logFlag {
-		oo.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
-	}
-	doc, err := emit.OCI(prof, oo)
+	file, dir, err := ociProfileFile(prof, logFlag, "podman")
 	if err != nil {
 		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "profgen-replay-")
-	if err != nil {
-		return nil, err
-	}
-	file := filepath.Join(dir, "seccomp.json")
-	f, err := os.Create(file)
-	if err == nil {
-		err = emit.WriteOCI(f, doc)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("write the profile for podman: %w", err)
 	}
 	name := runc.NewID("profgen-replay")
 	args := []string{"run", "--rm", "--name", name, "--security-opt", "seccomp=" + file}
@@ -71,21 +47,7 @@ func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	remove := func() { exec.Command("podman", "rm", "--force", "--time", "0", name).Run() }
-	wait := func(ctx context.Context) (int, error) {
-		select {
-		case <-done:
-			return exitcode.Of(cmd.ProcessState), nil
-		case <-ctx.Done():
-		}
-		remove()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		return -1, ctx.Err()
-	}
+	wait := engineWait(cmd, done, remove)
 	return &workload{
 		session: ses,
 		done:    done,
@@ -101,4 +63,26 @@ func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func
 			os.RemoveAll(dir)
 		},
 	}, nil
+}
+
+// engineWait returns the wait of a workload that the engine command cmd
+// runs (done is closed once cmd has exited): its exit status, which
+// podman run and docker start --attach pass on; or, when ctx ends first,
+// remove the container, give cmd 30 s to exit and then kill it.
+func engineWait(cmd *exec.Cmd, done <-chan struct{}, remove func()) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		select {
+		case <-done:
+			return exitcode.Of(cmd.ProcessState), nil
+		case <-ctx.Done():
+		}
+		remove()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		return -1, ctx.Err()
+	}
 }

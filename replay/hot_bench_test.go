@@ -2,7 +2,6 @@ package replay
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -18,7 +17,6 @@ import (
 	"github.com/profgen/profgen/filter"
 	workloads "github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/trace"
 )
 
 // argLoops is how many futex+fcntl pairs one run of the argument-rule
@@ -48,17 +46,8 @@ func writeFilter(b *testing.B, prog []unix.SockFilter) string {
 // medians as plain-x and hot-x.
 func BenchmarkArgumentRules(b *testing.B) {
 	bin := workloads.Build(b, "rwloop")
-	be, err := trace.NewEBPF(trace.EBPFOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var out bytes.Buffer
-	res, err := trace.Record(context.Background(), trace.Options{Command: []string{bin, "1000", "futex"}, Backend: be,
-		Stdout: &out, Stderr: os.Stderr, Tool: "profgen bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := learn.FromRecording(res.Recording, learn.Options{})
+	rec := recordLoop(b, bin, "futex")
+	p, err := learn.FromRecording(rec, learn.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,7 +68,7 @@ func BenchmarkArgumentRules(b *testing.B) {
 		}
 		return writeFilter(b, prog)
 	}
-	hot, err := filter.CompileHot(p, recordedCounts(res.Recording), filter.CompileOptions{})
+	hot, err := filter.CompileHot(p, recordedCounts(rec), filter.CompileOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

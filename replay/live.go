@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"sort"
 	"sync"
@@ -23,6 +24,7 @@ import (
 	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/container"
 	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/trace"
@@ -79,7 +81,9 @@ type LiveOptions struct {
 	// lists every call the profile would have denied. Live switches to
 	// it by itself where denials cannot be logged (see Live).
 	LogOnly bool
-	// NoNewPrivileges sets the container's noNewPrivileges (runc only).
+	// NoNewPrivileges runs the container with no_new_privs (runc: the
+	// bundle's noNewPrivileges; podman, docker: --security-opt
+	// no-new-privileges).
 	// False is Docker's default, under which runc loads the filter
 	// earlier and makes more of its own calls under it.
 	NoNewPrivileges bool
@@ -392,17 +396,22 @@ func checkLive(opts *LiveOptions) error {
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
 	}
-	if opts.Runtime == RuntimePodman || opts.Runtime == RuntimeDocker {
-		if _, err := exec.LookPath(string(opts.Runtime)); err != nil {
-			return fmt.Errorf("live replay: --runtime %s: %w", opts.Runtime, err)
+	if exe, ok := runtimeExecutables[opts.Runtime]; ok {
+		if _, err := exec.LookPath(exe.name); err != nil {
+			return fmt.Errorf("live replay: --runtime %s: %s not found (install it: apt-get install %s%s): %w", opts.Runtime, exe.name, exe.pkg, exe.hint, err)
 		}
-		if opts.Runtime == RuntimeDocker {
-			if err := checkDockerLocal(); err != nil {
-				return fmt.Errorf("live replay: %w", err)
-			}
+	}
+	switch opts.Runtime {
+	case RuntimeDocker:
+		if err := checkDockerLocal(); err != nil {
+			return fmt.Errorf("live replay: %w", err)
 		}
-	} else if _, err := exec.LookPath(opts.Command[0]); err != nil {
-		return fmt.Errorf("live replay: command %q: %w", opts.Command[0], err)
+	case RuntimePodman:
+		// COMMAND is an image.
+	default:
+		if _, err := exec.LookPath(opts.Command[0]); err != nil {
+			return fmt.Errorf("live replay: command %q: %w", opts.Command[0], err)
+		}
 	}
 	native, err := abi.Native()
 	if err != nil {
@@ -432,19 +441,52 @@ type workload struct {
 	cleanup func()
 }
 
-// startRunc writes a bundle whose profile is prof (with
-// SECCOMP_FILTER_FLAG_LOG if logFlag) and starts it, telling watch its
-// audit session before it runs with runc in a fresh audit session.
-func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
+// runtimeExecutables are the executables live replay needs per runtime,
+// with the Debian package that has them.
+var runtimeExecutables = map[learn.Runtime]struct{ name, pkg, hint string }{
+	RuntimeRunc:   {runc.Binary, "runc", ", or use --runtime none"},
+	RuntimePodman: {"podman", "podman", ""},
+	RuntimeDocker: {"docker", "docker.io", ""},
+}
+
+// ociProfile returns prof as an OCI seccomp profile (with
+// SECCOMP_FILTER_FLAG_LOG if logFlag) and a new temporary directory for
+// what runs under it, which the caller removes.
+func ociProfile(prof *learn.Profile, logFlag bool) (doc *specs.LinuxSeccomp, dir string, err error) {
 	var oo emit.OCIOptions
 	if logFlag {
 		oo.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
 	}
-	doc, err := emit.OCI(prof, oo)
-	if err != nil {
-		return nil, err
+	if doc, err = emit.OCI(prof, oo); err != nil {
+		return nil, "", err
 	}
-	dir, err := os.MkdirTemp("", "profgen-replay-")
+	if dir, err = os.MkdirTemp("", "profgen-replay-"); err != nil {
+		return nil, "", err
+	}
+	return doc, dir, nil
+}
+
+// ociProfileFile writes ociProfile's profile to seccomp.json in its
+// directory, for a container engine (named in errors) to read, and returns
+// both paths; the caller removes dir.
+func ociProfileFile(prof *learn.Profile, logFlag bool, engine string) (file, dir string, err error) {
+	doc, dir, err := ociProfile(prof, logFlag)
+	if err != nil {
+		return "", "", err
+	}
+	file = filepath.Join(dir, "seccomp.json")
+	if err := fileio.Write(file, nil, func(w io.Writer) error { return emit.WriteOCI(w, doc) }); err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("write the profile for %s: %w", engine, err)
+	}
+	return file, dir, nil
+}
+
+// startRunc writes a bundle whose profile is prof (with
+// SECCOMP_FILTER_FLAG_LOG if logFlag) and starts it, telling watch its
+// audit session before it runs with runc in a fresh audit session.
+func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
+	doc, dir, err := ociProfile(prof, logFlag)
 	if err != nil {
 		return nil, err
 	}

@@ -52,12 +52,13 @@ func median(v []float64) (med, lo, hi float64) {
 }
 
 // recordLoop records rwloop's loop in mode (rw or futex) with the eBPF
-// backend.
+// backend, closed before it returns.
 func recordLoop(b *testing.B, bin, mode string) *recording.Recording {
 	be, err := trace.NewEBPF(trace.EBPFOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer be.Close()
 	var out bytes.Buffer
 	res, err := trace.Record(context.Background(), trace.Options{Command: []string{bin, "1000", mode}, Backend: be,
 		Stdout: &out, Stderr: os.Stderr, Tool: "profgen bench"})

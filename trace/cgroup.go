@@ -1,16 +1,16 @@
 package trace
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/container"
 )
 
 // cgroupPrefix starts the name of every cgroup profgen makes, so that ones
@@ -37,43 +37,17 @@ func Cgroup2Mount() (string, error) {
 		return "", fmt.Errorf("find cgroup2 mount: %w", err)
 	}
 	defer f.Close()
-	return parseCgroup2Mount(bufio.NewScanner(f))
-}
-
-func parseCgroup2Mount(sc *bufio.Scanner) (string, error) {
-	for sc.Scan() {
-		// 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
-		fields := strings.Fields(sc.Text())
-		for i, f := range fields {
-			if f == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" && len(fields) > 4 {
-				return unescapeMountinfo(fields[4]), nil
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
+	mounts, err := container.ParseMountinfo(f)
+	if err != nil {
 		return "", fmt.Errorf("find cgroup2 mount: %w", err)
+	}
+	for _, m := range mounts {
+		if m.Type == "cgroup2" {
+			return m.Point, nil
+		}
 	}
 	return "", &Unsupported{Op: "find cgroup2 mount", Feature: "no cgroup2 filesystem in /proc/self/mountinfo",
 		Fix: "mount one with: mount -t cgroup2 none /sys/fs/cgroup/unified"}
-}
-
-// unescapeMountinfo undoes the octal escapes (\040 for a space) of mountinfo.
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // NewCgroup makes a fresh cgroup for a recording under the cgroup v2 mount,

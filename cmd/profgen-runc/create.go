@@ -14,6 +14,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/profgen/profgen/internal/exitcode"
 )
 

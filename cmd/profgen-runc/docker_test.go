@@ -224,22 +224,7 @@ func TestReplayDockerBadInput(t *testing.T) {
 // standard input a pipe (--engine-arg=-i attaches it) with no denial.
 func TestReplayDockerIoctlFamilies(t *testing.T) {
 	d := needDocker(t)
-	bin := workload.Build(t, "fdprobe")
-	dir := t.TempDir()
-	in, err := os.Open("/etc/hostname")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	rec := exec.Command(d.profgen, "record", "-o", filepath.Join(dir, "rec.json"), "--", bin)
-	rec.Stdin = in
-	if b, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(b), "fdprobe: file ok") {
-		t.Fatalf("record with stdin a file: %v\n%s", err, b)
-	}
-	prof := filepath.Join(dir, "seccomp.json")
-	if b, err := exec.Command(d.profgen, "emit", "-o", prof, filepath.Join(dir, "rec.json")).CombinedOutput(); err != nil {
-		t.Fatalf("emit: %v\n%s", err, b)
-	}
+	bin, prof := fdprobeProfile(t, d.profgen)
 	cmd := exec.Command(d.profgen, "replay", "--runtime", "docker", "--profile", prof,
 		"--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin), "--engine-arg=-i",
 		"--", testImage, bin)
@@ -289,13 +274,8 @@ func TestReplayDockerShortLived(t *testing.T) {
 // driver fails and replay names accept4.
 func TestReplayDockerServer(t *testing.T) {
 	d := needDocker(t)
-	mc, err := exec.LookPath("memcached")
-	if err != nil {
-		t.Skip("memcached is not installed (make deps installs it)")
-	}
 	dir := t.TempDir()
-	port := freePort(t)
-	server := []string{mc, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-t", "2"}
+	port, server := memcachedServer(t)
 	// Without accept4 the server never answers: timeout ends the driver.
 	drive := "timeout 30 bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port + " | grep -q 'VALUE k 0 1'"
 	rec, prof, less := filepath.Join(dir, "host.json"), filepath.Join(dir, "seccomp.json"), filepath.Join(dir, "less.json")

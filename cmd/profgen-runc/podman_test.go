@@ -429,18 +429,26 @@ func freePort(t *testing.T) string {
 	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
 
+// memcachedServer returns a free loopback port and the command line of
+// memcached serving it (two threads, no UDP, as root); it skips when
+// memcached is not installed.
+func memcachedServer(t *testing.T) (port string, server []string) {
+	t.Helper()
+	mc, err := exec.LookPath("memcached")
+	if err != nil {
+		t.Skip("memcached is not installed (make deps installs it)")
+	}
+	port = freePort(t)
+	return port, []string{mc, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-t", "2"}
+}
+
 // TestPodmanServer records a real Debian server (memcached) through podman
 // while a client stores and reads a key, stopped by podman stop, and
 // compares it with profgen record of the same drive on the host.
 func TestPodmanServer(t *testing.T) {
 	e := needPodman(t)
-	mc, err := exec.LookPath("memcached")
-	if err != nil {
-		t.Skip("memcached is not installed (make deps installs it)")
-	}
 	dir := t.TempDir()
-	port := freePort(t)
-	server := []string{mc, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-t", "2"}
+	port, server := memcachedServer(t)
 	host := filepath.Join(dir, "host.json")
 	drive := "bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port
 	if b, err := exec.Command(e.profgen, append([]string{"record", "-o", host, "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--"}, server...)...).CombinedOutput(); err != nil {
@@ -605,22 +613,7 @@ func TestReplayPodman(t *testing.T) {
 // denial: the descriptor-flags family (learn/families.go).
 func TestReplayPodmanIoctlFamilies(t *testing.T) {
 	e := needPodman(t)
-	bin := workload.Build(t, "fdprobe")
-	dir := t.TempDir()
-	in, err := os.Open("/etc/hostname")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	rec := exec.Command(e.profgen, "record", "-o", filepath.Join(dir, "rec.json"), "--", bin)
-	rec.Stdin = in
-	if b, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(b), "fdprobe: file ok") {
-		t.Fatalf("record with stdin a file: %v\n%s", err, b)
-	}
-	prof := filepath.Join(dir, "seccomp.json")
-	if b, err := exec.Command(e.profgen, "emit", "-o", prof, filepath.Join(dir, "rec.json")).CombinedOutput(); err != nil {
-		t.Fatalf("emit: %v\n%s", err, b)
-	}
+	bin, prof := fdprobeProfile(t, e.profgen)
 	cmd := exec.Command(e.profgen, "replay", "--runtime", "podman", "--profile", prof,
 		"--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin),
 		"--engine-arg=-i", "--engine-arg=--ulimit=nofile=1024:1024", "--engine-arg=--ulimit=nproc=1024:1024",
@@ -631,4 +624,28 @@ func TestReplayPodmanIoctlFamilies(t *testing.T) {
 	if code != 0 || !strings.Contains(outp, "fdprobe: pipe ok") {
 		t.Errorf("replay --runtime podman with stdin a pipe: exit %d\n%s", code, outp)
 	}
+}
+
+// fdprobeProfile records fdprobe on the host with its standard input a
+// file (ioctl FIOCLEX) with the profgen binary, and returns fdprobe and
+// the profile emitted from the recording.
+func fdprobeProfile(t *testing.T, profgen string) (bin, prof string) {
+	t.Helper()
+	bin = workload.Build(t, "fdprobe")
+	dir := t.TempDir()
+	in, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	rec := exec.Command(profgen, "record", "-o", filepath.Join(dir, "rec.json"), "--", bin)
+	rec.Stdin = in
+	if b, err := rec.CombinedOutput(); err != nil || !strings.Contains(string(b), "fdprobe: file ok") {
+		t.Fatalf("record with stdin a file: %v\n%s", err, b)
+	}
+	prof = filepath.Join(dir, "seccomp.json")
+	if b, err := exec.Command(profgen, "emit", "-o", prof, filepath.Join(dir, "rec.json")).CombinedOutput(); err != nil {
+		t.Fatalf("emit: %v\n%s", err, b)
+	}
+	return bin, prof
 }

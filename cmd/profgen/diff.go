@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/learn"
 )
@@ -33,15 +34,15 @@ OLD's profile (learned from OLD with no runtime's syscalls when OLD is a
 recording). Anything OLD would deny is drift: the release candidate needs a
 syscall or an argument value the committed profile does not allow.
 
-A recording that lost events (its "lost" is not 0) is reported: without
-drift, a NEW recording that lost events gives no verdict (exit 3), since
-what it lost may be drift.
+A recording that lost events (its "lost" is not 0) or a profile marked as
+learned from one (emit --allow-incomplete) is reported: without drift, such
+a NEW gives no verdict (exit 3), since what it lost may be drift.
 
 Exit status:
   0  no drift (removals alone are not drift)
   1  drift: NEW needs something OLD does not allow
   2  error: unreadable or invalid input, different architectures
-  3  no drift found, but NEW is a recording that lost events: no verdict`,
+  3  no drift found, but NEW lost events (or is a profile marked incomplete): no verdict`,
 		Example: `  profgen diff seccomp.json rc-recording.json
   profgen diff --json old-recording.json new-recording.json
   profgen diff old-seccomp.json new-seccomp.json || echo "profile drift"`,
@@ -91,8 +92,15 @@ func runDiff(stdout io.Writer, p *diffParams, oldPath, newPath string) error {
 		name string
 		in   input
 	}{{"OLD", old}, {"NEW", cur}} {
-		if in.in.rec != nil && in.in.rec.Lost > 0 {
-			rep.Incomplete = append(rep.Incomplete, in.name+": "+lossText(in.in.rec))
+		var loss string
+		switch {
+		case in.in.rec != nil && in.in.rec.Lost > 0:
+			loss = lossText(in.in.rec)
+		case in.in.prof != nil && in.in.prof.Incomplete:
+			loss = "the profile is marked incomplete (" + emit.IncompleteField + "): learned from recordings that lost events"
+		}
+		if loss != "" {
+			rep.Incomplete = append(rep.Incomplete, in.name+": "+loss)
 			newLost = newLost || in.name == "NEW"
 		}
 	}

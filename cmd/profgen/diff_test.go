@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
@@ -285,5 +286,38 @@ func TestDiffBrokenProfile(t *testing.T) {
 	res := runProfgen(t, dir, "diff", broken, old)
 	if res.code != 2 || !strings.Contains(res.stderr, "invalid profile: line 3 column 16") {
 		t.Errorf("exit %d, stderr %q", res.code, res.stderr)
+	}
+}
+
+// TestDiffIncompleteProfile: a NEW profile emitted --allow-incomplete
+// (profgenIncomplete) gives no verdict, as a NEW recording that lost
+// events does; as OLD it is reported and the verdict stands.
+func TestDiffIncompleteProfile(t *testing.T) {
+	dir := t.TempDir()
+	clean := writeRecording(t, dir, "clean.json", nil)
+	lossy := writeRecording(t, dir, "lossy.json", func(r *recording.Recording) { r.Lost = 7 })
+	for _, args := range [][]string{
+		{"emit", "--runtime", "none", "-o", "clean-p.json", clean},
+		{"emit", "--runtime", "none", "--allow-incomplete", "-o", "marked.json", lossy},
+	} {
+		if r := runProfgen(t, dir, args...); r.code != 0 {
+			t.Fatalf("%v: exit %d, %s", args, r.code, r.stderr)
+		}
+	}
+	const mark = "the profile is marked incomplete (profgenIncomplete): learned from recordings that lost events"
+	for _, old := range []string{clean, "clean-p.json"} {
+		r := runProfgen(t, dir, "diff", old, "marked.json")
+		if r.code != exitcode.NoVerdict || !strings.Contains(r.stdout, "incomplete: NEW: "+mark) || !strings.Contains(r.stdout, "NO VERDICT") {
+			t.Errorf("diff %s marked.json: exit %d, want %d\n%s%s", old, r.code, exitcode.NoVerdict, r.stdout, r.stderr)
+		}
+		r = runProfgen(t, dir, "diff", "--json", old, "marked.json")
+		var rep diffReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != exitcode.NoVerdict || len(rep.Incomplete) != 1 {
+			t.Errorf("diff --json %s marked.json: exit %d, %v\n%s", old, r.code, err, r.stdout)
+		}
+	}
+	r := runProfgen(t, dir, "diff", "marked.json", "clean-p.json")
+	if r.code != exitcode.OK || !strings.Contains(r.stdout, "incomplete: OLD: "+mark) || !strings.Contains(r.stdout, "OK:") {
+		t.Errorf("diff marked.json clean-p.json: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

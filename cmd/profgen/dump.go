@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -37,12 +36,12 @@ func (p *dumpParams) validate(stdout io.Writer) error {
 	switch p.format {
 	case "":
 		p.format = dumpRaw
-		if f, ok := stdout.(*os.File); ok && p.output == "" && isTerminal(f) {
+		if toTerminal(stdout, p.output) {
 			p.format = dumpText
 		}
 	case dumpRaw:
-		if f, ok := stdout.(*os.File); ok && p.output == "" && isTerminal(f) {
-			return errors.New("--format raw writes binary: give -o FILE or redirect standard output")
+		if err := checkBinaryOutput(stdout, p.output, "--format raw"); err != nil {
+			return err
 		}
 	case dumpText:
 	default:
@@ -66,7 +65,8 @@ without sending it a signal, reads the filter and detaches.
 --format raw writes the struct sock_filter array as the kernel holds it (8
 bytes an instruction, native byte order), which 'profgen explain' reads;
 --format text writes a disassembly with syscall names and decoded actions.
-The default is text on a terminal, raw otherwise.
+The default is text on a terminal, raw otherwise; --format raw to a terminal
+is refused.
 
 Needs CAP_SYS_ADMIN (root), and profgen must not run under seccomp itself.`,
 		Example: `  sudo profgen dump --pid 1234

@@ -158,3 +158,15 @@ func TestDumpErrors(t *testing.T) {
 		t.Errorf("without CAP_SYS_ADMIN: %v, %q", err, out)
 	}
 }
+
+// TestDumpRawToTerminal: --format raw is refused on a terminal (the check
+// emit --format bpf shares), with or without -o -.
+func TestDumpRawToTerminal(t *testing.T) {
+	for _, args := range [][]string{
+		{"dump", "--pid", "1", "--format", "raw"},
+		{"dump", "--pid", "1", "--format", "raw", "-o", "-"},
+	} {
+		dir := t.TempDir()
+		assertFailedCleanly(t, runProfgenTTY(t, dir, args...), dir, "--format raw writes binary: give -o FILE or redirect standard output")
+	}
+}

@@ -38,13 +38,23 @@ type emitParams struct {
 	fmt    emit.Format
 	rt     learn.Runtime
 	def    learn.Action
+	am     learn.ArgsMode
 }
 
-// validate checks the flags that need no input.
-func (p *emitParams) validate() error {
+// validate checks the flags that need no input; stdout is where no -o
+// writes.
+func (p *emitParams) validate(stdout io.Writer) error {
 	var err error
 	if p.fmt, err = emit.LookupFormat(p.format); err != nil {
 		return fmt.Errorf("unknown --format %q (want %s)", p.format, strings.Join(emit.FormatNames(), ", "))
+	}
+	if p.fmt.Binary {
+		if err := checkBinaryOutput(stdout, p.output, "--format "+p.format); err != nil {
+			return err
+		}
+	}
+	if p.am, err = learn.ParseArgsMode(p.args); err != nil {
+		return fmt.Errorf("--args: %w", err)
 	}
 	if p.maxValues < 1 {
 		return fmt.Errorf("--max-values %d: must be at least 1 (the default is %d; --args none pins no argument at all)", p.maxValues, learn.DefaultMaxValues)
@@ -97,7 +107,8 @@ filter: pass --runtime none.
 -o FILE replaces a regular file (or creates one, 0666 less the umask; an
 existing file keeps its mode) only once the whole profile was written; a
 symbolic link is written through, a device or FIFO (/dev/stdout) written
-into; - is standard output, as is no -o at all.
+into; - is standard output, as is no -o at all. --format bpf is binary and
+refused when standard output is a terminal.
 
 A recording that lost events (its "lost" is not 0) misses syscalls or
 argument values: emit refuses it, naming the loss, unless --allow-incomplete
@@ -133,7 +144,7 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
   profgen emit --allow-incomplete -o seccomp.json lossy.json   # marked INCOMPLETE
   profgen emit - < rec.json > seccomp.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.validate(); err != nil {
+			if err := p.validate(cmd.OutOrStdout()); err != nil {
 				return err
 			}
 			return runEmit(cmd.OutOrStdout(), &p, args)
@@ -178,7 +189,7 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	}
 	def := p.def
 	prof, err := recs.learn(learn.Options{
-		Args: learn.ArgsMode(p.args), MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,
+		Args: p.am, MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,
 		NoNewPrivileges: p.noNewPrivs,
 	})
 	if err != nil {

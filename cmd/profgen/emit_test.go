@@ -39,7 +39,8 @@ func TestEmitBadInput(t *testing.T) {
 		{"unknown format", []string{"--format", "yaml", good}, `unknown --format "yaml"`},
 		{"unknown runtime", []string{"--runtime", "docker", good}, `unknown runtime "docker"`},
 		{"unknown default action", []string{"--default-action", "maybe", good}, `unknown default action "maybe"`},
-		{"unknown args mode", []string{"--args", "paths", good}, `unknown argument mode "paths"`},
+		{"unknown args mode", []string{"--args", "paths", good}, `--args: unknown argument mode "paths" (want shapes or none)`},
+		{"unknown args mode before the input", []string{"--args", "paths", filepath.Join(in, "missing.json")}, `--args: unknown argument mode "paths"`},
 		{"different architectures", []string{good, x86}, "input 2 is for architecture x86, input 1 for amd64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,5 +74,32 @@ func TestEmitFormats(t *testing.T) {
 	none := runProfgen(t, dir, "emit", "--format", "text", "--args", "none", rec)
 	if none.code != 0 || strings.Contains(none.stdout, "arg0") || !hasRow(none.stdout, "socket", "allow", "1/1", "recorded", "any") {
 		t.Errorf("--args none: exit %d\n%s", none.code, none.stdout)
+	}
+}
+
+// TestEmitBinaryToTerminal: --format bpf is refused when standard output
+// is a terminal, as dump's raw format is, before any input is read; text
+// formats are written there.
+func TestEmitBinaryToTerminal(t *testing.T) {
+	in := t.TempDir()
+	rec := writeRecording(t, in, "rec.json", nil)
+	for _, args := range [][]string{
+		{"emit", "--format", "bpf", "--runtime", "none", rec},
+		{"emit", "--format", "bpf", "--runtime", "none", "-o", "-", rec},
+		{"emit", "--format", "bpf", "--runtime", "none", filepath.Join(in, "missing.json")},
+	} {
+		out := t.TempDir()
+		assertFailedCleanly(t, runProfgenTTY(t, out, args...), out, "--format bpf writes binary: give -o FILE or redirect standard output")
+	}
+	if r := runProfgenTTY(t, "", "emit", "--format", "text", rec); r.code != 0 || !strings.Contains(r.stdout, "write") {
+		t.Errorf("--format text to a terminal: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	// To a file it is written.
+	out := t.TempDir()
+	if r := runProfgenTTY(t, out, "emit", "--format", "bpf", "--runtime", "none", "-o", "f.bpf", rec); r.code != 0 || r.stdout != "" {
+		t.Errorf("--format bpf -o f.bpf: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if st, err := os.Stat(filepath.Join(out, "f.bpf")); err != nil || st.Size() == 0 || st.Size()%8 != 0 {
+		t.Errorf("f.bpf: %v, %v", st, err)
 	}
 }

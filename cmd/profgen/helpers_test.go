@@ -6,8 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 var (
@@ -63,6 +66,57 @@ func runProfgen(t testing.TB, dir string, args ...string) result {
 		code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("run profgen %v: %v", args, err)
+	}
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// runProfgenTTY runs profgen like runProfgen but with standard output a
+// terminal (a pseudo-terminal's slave); stdout holds what reached it.
+func runProfgenTTY(t testing.TB, dir string, args ...string) result {
+	t.Helper()
+	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("open /dev/ptmx: %v", err)
+	}
+	defer ptm.Close()
+	if err := unix.IoctlSetPointerInt(int(ptm.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatalf("unlock pty: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(ptm.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatalf("pty number: %v", err)
+	}
+	pts, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("open pty slave: %v", err)
+	}
+	defer pts.Close()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	cmd := exec.Command(buildProfgen(t), args...)
+	cmd.Dir = dir
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = pts, &errb
+	runErr := cmd.Run()
+	pts.Close()
+	// What reached the terminal; the slave is closed, so the read ends.
+	var out bytes.Buffer
+	unix.SetNonblock(int(ptm.Fd()), true)
+	buf := make([]byte, 4096)
+	for {
+		k, err := unix.Read(int(ptm.Fd()), buf)
+		if k <= 0 || err != nil {
+			break
+		}
+		out.Write(buf[:k])
+	}
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(runErr, &ee) {
+		code = ee.ExitCode()
+	} else if runErr != nil {
+		t.Fatalf("run profgen %v: %v", args, runErr)
 	}
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,35 +10,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/monitor"
 	"github.com/profgen/profgen/recording"
 )
 
 // startMonitorCmd starts profgen monitor with args in dir and returns once
-// it listens.
-func startMonitorCmd(t *testing.T, dir string, args ...string) (*exec.Cmd, *strings.Builder) {
+// it listens (testenv.StartMonitor).
+func startMonitorCmd(t *testing.T, dir string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(buildProfgen(t), append([]string{"monitor"}, args...)...)
 	cmd.Dir = dir
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sc := bufio.NewScanner(stderr)
-	if !sc.Scan() || !strings.Contains(sc.Text(), "reading seccomp audit records") {
-		t.Fatalf("monitor did not start: %q", sc.Text())
-	}
-	rest := &strings.Builder{}
-	go func() {
-		for sc.Scan() {
-			rest.WriteString(sc.Text() + "\n")
-		}
-	}()
-	return cmd, rest
+	testenv.StartMonitor(t, cmd)
+	return cmd
 }
 
 // TestMonitorToProfile: monitor sees a run under a logging filter, stops
@@ -51,7 +34,7 @@ func TestMonitorToProfile(t *testing.T) {
 	if err := os.WriteFile(base, []byte(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ALLOW"}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	mon, _ := startMonitorCmd(t, dir, "--comm", "true", "-o", "mon.json", "--to-profile", "seen.json", "--base", "base.json")
+	mon := startMonitorCmd(t, dir, "--comm", "true", "-o", "mon.json", "--to-profile", "seen.json", "--base", "base.json")
 	if r := runProfgen(t, dir, "record", "--backend", "log", "-o", "rec.json", "--", "true"); r.code != 0 {
 		t.Fatalf("record: %s", r.stderr)
 	}

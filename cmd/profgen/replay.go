@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"sync/atomic"
 	"time"
@@ -116,7 +115,7 @@ recording lost events.`,
 	f.BoolVar(&p.json, "json", false, "print the report as JSON (the workload's standard output goes to standard error)")
 	f.BoolVar(&p.static, "static", false, "check recordings against the profile without running anything")
 	f.BoolVar(&p.logOnly, "log-only", false, "switch the profile's default action to log: deny nothing, report what would be denied")
-	f.BoolVar(&p.nnp, "no-new-privileges", false, "runc: set noNewPrivileges (Docker's default is not to)")
+	f.BoolVar(&p.nnp, "no-new-privileges", false, "runc, podman, docker: run the container with no_new_privs (Docker's default is not to)")
 	f.StringArrayVar(&p.binds, "bind", nil, "runc, podman, docker: bind-mount this host path read-only into the container (repeatable)")
 	f.StringArrayVar(&p.engine, "engine-arg", nil, "podman, docker: pass this argument to podman run or docker create before the image (repeatable; --engine-arg=-v --engine-arg=/data:/data)")
 	return cmd
@@ -193,23 +192,7 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 	if p.static {
 		return replayStatic(prof, args)
 	}
-	if p.runtime == replay.RuntimePodman {
-		if _, err := exec.LookPath("podman"); err != nil {
-			return nil, fmt.Errorf("--runtime podman: podman not found (install it: apt-get install podman): %w", err)
-		}
-	} else if p.runtime == replay.RuntimeDocker {
-		if _, err := exec.LookPath("docker"); err != nil {
-			return nil, fmt.Errorf("--runtime docker: docker not found (install it: apt-get install docker.io): %w", err)
-		}
-	} else if _, err := exec.LookPath(args[0]); err != nil {
-		return nil, fmt.Errorf("command %q: %w", args[0], err)
-	}
-	if p.runtime == replay.RuntimeRunc {
-		if _, err := exec.LookPath("runc"); err != nil {
-			return nil, fmt.Errorf("--runtime runc: runc not found (install it: apt-get install runc, or use --runtime none): %w", err)
-		}
-	}
-
+	// replay.Live checks the command and the runtime's executables.
 	sigs := make(chan os.Signal, 2)
 	// The signals record stops on: SIGHUP and SIGQUIT reach the workload
 	// as SIGTERM, and none kills profgen with the workload left running.

@@ -188,3 +188,29 @@ func TestReplayRuncSIGINT(t *testing.T) {
 		t.Errorf("containers left behind: %v", left)
 	}
 }
+
+// TestReplayRuntimeNotInstalled: a runtime whose executable is not on
+// PATH fails at once, in one line naming the package to install.
+func TestReplayRuntimeNotInstalled(t *testing.T) {
+	good := writeProfile(t, t.TempDir(), "good.json", "read")
+	for _, tc := range []struct{ runtime, want string }{
+		{"runc", "--runtime runc: runc not found (install it: apt-get install runc, or use --runtime none)"},
+		{"podman", "--runtime podman: podman not found (install it: apt-get install podman)"},
+		{"docker", "--runtime docker: docker not found (install it: apt-get install docker.io)"},
+	} {
+		dir := t.TempDir()
+		cmd := exec.Command(buildProfgen(t), "replay", "--runtime", tc.runtime, "--profile", good, "--", "/bin/true")
+		cmd.Dir, cmd.Env = dir, append(os.Environ(), "PATH="+t.TempDir())
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := -1
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		assertOneLineError(t, result{code: code, stdout: stdout.String(), stderr: stderr.String()}, dir, tc.want)
+		if code != exitcode.Error {
+			t.Errorf("--runtime %s without it: exit %d, want %d", tc.runtime, code, exitcode.Error)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package container
 
 import (
 	"bufio"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,27 +11,48 @@ import (
 	"strings"
 )
 
+// Mount is a cgroup hierarchy's mount point and its file system type:
+// cgroup (v1) or cgroup2.
+type Mount struct {
+	Point, Type string
+}
+
+// ParseMountinfo returns the cgroup hierarchies, v1 and v2, that r (the
+// text of /proc/self/mountinfo) lists, in its order; a hybrid host has
+// both.
+func ParseMountinfo(r io.Reader) ([]Mount, error) {
+	var out []Mount
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		// 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+		fields := strings.Fields(sc.Text())
+		for i, fl := range fields {
+			if fl == "-" && i+1 < len(fields) && (fields[i+1] == "cgroup" || fields[i+1] == "cgroup2") && len(fields) > 4 {
+				out = append(out, Mount{Point: unescape(fields[4]), Type: fields[i+1]})
+				break
+			}
+		}
+	}
+	return out, sc.Err()
+}
+
 // Mounts returns the mount points of the cgroup hierarchies, v1 and v2,
-// from /proc/self/mountinfo (a hybrid host has both).
+// from /proc/self/mountinfo (ParseMountinfo).
 func Mounts() ([]string, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
-		fields := strings.Fields(sc.Text())
-		for i, fl := range fields {
-			if fl == "-" && i+1 < len(fields) && (fields[i+1] == "cgroup" || fields[i+1] == "cgroup2") && len(fields) > 4 {
-				out = append(out, unescape(fields[4]))
-				break
-			}
-		}
+	ms, err := ParseMountinfo(f)
+	if err != nil {
+		return nil, fmt.Errorf("read /proc/self/mountinfo: %w", err)
 	}
-	return out, sc.Err()
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Point
+	}
+	return out, nil
 }
 
 // unescape undoes mountinfo's octal escapes (\040 for a space).

@@ -46,17 +46,23 @@ type Podman struct {
 // rootfs tar.
 func NewPodman(dir, tar string) (*Podman, error) {
 	p := &Podman{Dir: dir}
+	if _, err := p.ConfEnv(); err != nil {
+		return nil, err
+	}
 	if b, err := p.Cmd("import", tar, TestImage).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("podman import: %v\n%s", err, b)
 	}
 	return p, nil
 }
 
-// Cmd returns a podman command on the private store.
+// Cmd returns a podman command on the private store, with ConfEnv's
+// configuration (runc as the runtime unless args name another).
 func (p *Podman) Cmd(args ...string) *exec.Cmd {
 	g := []string{"--root", filepath.Join(p.Dir, "root"), "--runroot", filepath.Join(p.Dir, "runroot"),
 		"--tmpdir", filepath.Join(p.Dir, "tmp"), "--storage-driver", "vfs", "--events-backend", "none"}
-	return exec.Command("podman", append(g, args...)...)
+	cmd := exec.Command("podman", append(g, args...)...)
+	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+filepath.Join(p.Dir, "containers.conf"))
+	return cmd
 }
 
 // Remove removes every container and image of the store.
@@ -73,7 +79,9 @@ func (p *Podman) ConfEnv() ([]string, error) {
 	conf := filepath.Join(p.Dir, "containers.conf")
 	files := map[string]string{
 		storage: fmt.Sprintf("[storage]\ndriver = \"vfs\"\ngraphroot = %q\nrunroot = %q\n", filepath.Join(p.Dir, "root"), filepath.Join(p.Dir, "runroot")),
-		conf:    fmt.Sprintf("[engine]\ntmp_dir = %q\nevents_logger = \"none\"\n", filepath.Join(p.Dir, "tmp")),
+		// runc: podman would pick crun once it is installed, and crun
+		// refuses this host's hybrid cgroups.
+		conf: fmt.Sprintf("[engine]\nruntime = \"runc\"\ntmp_dir = %q\nevents_logger = \"none\"\n", filepath.Join(p.Dir, "tmp")),
 	}
 	for path, data := range files {
 		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {

@@ -1,9 +1,12 @@
 package testenv
 
 import (
+	"bufio"
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/profgen/profgen/internal/abi"
@@ -41,4 +44,28 @@ func SyscallNumber(t testing.TB, name string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// StartMonitor starts cmd, a `profgen monitor` command, and returns once
+// it says it reads seccomp audit records (its first line on standard
+// error, after which nothing it misses can have been logged); the rest of
+// its standard error is drained. The test's cleanup kills it.
+func StartMonitor(t testing.TB, cmd *exec.Cmd) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(stderr)
+	if !sc.Scan() || !strings.Contains(sc.Text(), "reading seccomp audit records") {
+		t.Fatalf("profgen monitor did not start: %q", sc.Text())
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
 }
