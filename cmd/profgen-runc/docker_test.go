@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -304,5 +305,60 @@ func TestReplayDockerServer(t *testing.T) {
 	}
 	if code, outp := runCmd(t, d.run("ps", "-aq")); code != 0 || strings.TrimSpace(outp) != "" {
 		t.Errorf("replay left containers: %q", outp)
+	}
+}
+
+// TestDockerServerRecord records a real Debian server (memcached) through
+// dockerd with profgen-runc as a registered runtime while a client stores
+// and reads a key, stopped by docker stop: its recording names the same
+// syscalls as profgen record of the same drive on the host, and none of
+// the engine's.
+func TestDockerServerRecord(t *testing.T) {
+	d := needDocker(t)
+	dir := t.TempDir()
+	port, server := memcachedServer(t)
+	host := filepath.Join(dir, "host.json")
+	drive := "bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port
+	if b, err := exec.Command(d.profgen, append([]string{"record", "-o", host, "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--"}, server...)...).CombinedOutput(); err != nil {
+		t.Fatalf("profgen record memcached on the host: %v\n%s", err, b)
+	}
+	hrec, err := recording.ReadFile(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cidfile := filepath.Join(t.TempDir(), "cid")
+	args := append([]string{"run", "-d", "--runtime", "profgen", "--cidfile", cidfile, "--security-opt", "seccomp=unconfined"}, dockerRunArgs("/usr/bin/x", t.TempDir())...)
+	if code, outp := runCmd(t, d.run(append(append(args, testImage), server...)...)); code != 0 {
+		t.Fatalf("docker run -d --runtime profgen memcached: exit %d\n%s", code, outp)
+	}
+	cid, _ := os.ReadFile(cidfile)
+	id := strings.TrimSpace(string(cid))
+	defer d.run("rm", "-f", id).Run()
+	out := filepath.Join(d.recDir, id+".json")
+	waitFor(t, "memcached to listen", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	if b, err := exec.Command("bash", "-c", memcachedDrive, "drive", port).CombinedOutput(); err != nil || !strings.Contains(string(b), "VALUE k 0 1") {
+		t.Fatalf("drive: %v\n%s", err, b)
+	}
+	if code, outp := runCmd(t, d.run("stop", id)); code != 0 {
+		t.Fatalf("docker stop: exit %d\n%s", code, outp)
+	}
+	waitFor(t, "the recorder to exit", func() bool { return len(recorderPids(out)) == 0 })
+	rec, err := recording.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rec.Container; c == nil || c.ID != id || c.Engine != "docker" {
+		t.Errorf("container metadata %+v", c)
+	}
+	checkNoEngineCalls(t, rec)
+	if got, want := rec.Names(), hrec.Names(); !slices.Equal(got, want) {
+		t.Errorf("memcached in docker:\n  %v\non the host:\n  %v", got, want)
 	}
 }
