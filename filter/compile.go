@@ -162,6 +162,11 @@ func Compile(p *learn.Profile, opts CompileOptions) ([]unix.SockFilter, error) {
 	if err != nil {
 		return nil, err
 	}
+	return export(f)
+}
+
+// export returns the classic-BPF program of f, which it releases.
+func export(f *seccomp.ScmpFilter) ([]unix.SockFilter, error) {
 	defer f.Release()
 	raw, err := Program(f)
 	if err != nil {

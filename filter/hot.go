@@ -6,7 +6,6 @@ import (
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
-	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/learn"
 )
 
@@ -25,12 +24,7 @@ func CompileHot(p *learn.Profile, counts map[string]uint64, opts CompileOptions)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Release()
-	raw, err := Program(f)
-	if err != nil {
-		return nil, fmt.Errorf("compile profile: %w", err)
-	}
-	return iseccomp.DecodeFilter(raw)
+	return export(f)
 }
 
 // NewFilterHot is NewFilter with CompileHot's order: libseccomp's linear
