@@ -50,24 +50,7 @@ func killedRecorder(v string) int {
 func TestRecorderKilled(t *testing.T) {
 	for _, mode := range []string{"cgroup", "tree"} {
 		t.Run(mode, func(t *testing.T) {
-			fifo := filepath.Join(t.TempDir(), "pid")
-			if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			rec := exec.Command(os.Args[0])
-			rec.Env = append(os.Environ(), killedRecorderEnv+"="+mode+":"+fifo)
-			rec.Stderr = os.Stderr
-			if err := rec.Start(); err != nil {
-				t.Fatal(err)
-			}
-			data, err := os.ReadFile(fifo)
-			if err != nil {
-				t.Fatal(err)
-			}
-			target, err := strconv.Atoi(strings.TrimSpace(string(data)))
-			if err != nil {
-				t.Fatal(err)
-			}
+			rec, target := startKilledRecorder(t, mode)
 			t.Cleanup(func() { syscall.Kill(target, syscall.SIGKILL) })
 			targetInfo, err := readProc(target)
 			if err != nil {
@@ -101,6 +84,37 @@ func TestRecorderKilled(t *testing.T) {
 	}
 }
 
+// startKilledRecorder starts this test binary as a recorder (killedRecorder)
+// in mode ("cgroup", "tree" or "escape:CGROUP") and returns it with the pid
+// its target writes to a FIFO once it runs.
+func startKilledRecorder(t *testing.T, mode string) (*exec.Cmd, int) {
+	t.Helper()
+	fifo := filepath.Join(t.TempDir(), "pid")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, sibling, escape := strings.Cut(mode, ":")
+	v := m + ":" + fifo
+	if escape {
+		v += ":" + sibling
+	}
+	rec := exec.Command(os.Args[0])
+	rec.Env = append(os.Environ(), killedRecorderEnv+"="+v)
+	rec.Stderr = os.Stderr
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, pid
+}
+
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
@@ -110,24 +124,7 @@ func exists(path string) bool {
 // outside the recording's cgroup: the reaper kills that process too.
 func TestRecorderKilledEscape(t *testing.T) {
 	sibling, _ := siblingCgroup(t)
-	fifo := filepath.Join(t.TempDir(), "pid")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	rec := exec.Command(os.Args[0])
-	rec.Env = append(os.Environ(), killedRecorderEnv+"=escape:"+fifo+":"+sibling)
-	rec.Stderr = os.Stderr
-	if err := rec.Start(); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(fifo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	escaped, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, escaped := startKilledRecorder(t, "escape:"+sibling)
 	t.Cleanup(func() { syscall.Kill(escaped, syscall.SIGKILL) })
 	info, err := readProc(escaped)
 	if err != nil {

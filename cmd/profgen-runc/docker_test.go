@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,15 +129,7 @@ func TestDockerKill(t *testing.T) {
 	if code, outp := runCmd(t, d.run("kill", id)); code != 0 {
 		t.Fatalf("docker kill: exit %d\n%s", code, outp)
 	}
-	waitFor(t, "the recorder to exit", func() bool { return len(recorderPids(out)) == 0 })
-	rec, err := recording.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.Lookup("execve") == nil || rec.Lookup("clock_nanosleep") == nil && rec.Lookup("nanosleep") == nil {
-		t.Errorf("sleep's recording lacks execve or its sleep: %v", rec.Names())
-	}
-	checkNoEngineCalls(t, rec)
+	killedSleepRecording(t, out)
 }
 
 // TestReplayDocker: profgen replay --runtime docker runs the image in
@@ -336,14 +327,7 @@ func TestDockerServerRecord(t *testing.T) {
 	id := strings.TrimSpace(string(cid))
 	defer d.run("rm", "-f", id).Run()
 	out := filepath.Join(d.recDir, id+".json")
-	waitFor(t, "memcached to listen", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	if b, err := exec.Command("bash", "-c", memcachedDrive, "drive", port).CombinedOutput(); err != nil || !strings.Contains(string(b), "VALUE k 0 1") {
+	if b, err := driveMemcached(t, port); err != nil {
 		t.Fatalf("drive: %v\n%s", err, b)
 	}
 	if code, outp := runCmd(t, d.run("stop", id)); code != 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -299,15 +300,7 @@ func TestPodmanKill(t *testing.T) {
 	if code, outp := runCmd(t, e.podman("kill", name)); code != 0 {
 		t.Fatalf("podman kill: exit %d\n%s", code, outp)
 	}
-	waitFor(t, "the recorder to exit", func() bool { return len(recorderPids(out)) == 0 })
-	rec, err := recording.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rec.Lookup("execve") == nil || rec.Lookup("clock_nanosleep") == nil && rec.Lookup("nanosleep") == nil {
-		t.Errorf("sleep's recording lacks execve or its sleep: %v", rec.Names())
-	}
-	checkNoEngineCalls(t, rec)
+	rec := killedSleepRecording(t, out)
 	if _, err := os.Stat(lockPath(rec.Container.ID)); err == nil {
 		t.Errorf("the recorder left its lock file %s", lockPath(rec.Container.ID))
 	}
@@ -466,14 +459,7 @@ func TestPodmanServer(t *testing.T) {
 		t.Fatalf("podman run -d memcached: exit %d\n%s", code, outp)
 	}
 	defer e.podman("rm", "-f", name).Run()
-	waitFor(t, "memcached to listen", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	if b, err := exec.Command("bash", "-c", memcachedDrive, "drive", port).CombinedOutput(); err != nil || !strings.Contains(string(b), "VALUE k 0 1") {
+	if b, err := driveMemcached(t, port); err != nil {
 		t.Fatalf("drive: %v\n%s", err, b)
 	}
 	if code, outp := runCmd(t, e.podman("stop", name)); code != 0 {
@@ -505,14 +491,7 @@ func TestPodmanServer(t *testing.T) {
 		t.Fatalf("podman run memcached under its profile: exit %d\n%s", code, outp)
 	}
 	defer e.podman("rm", "-f", enforced).Run()
-	waitFor(t, "memcached to listen", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	if b, err := exec.Command("bash", "-c", memcachedDrive, "drive", port).CombinedOutput(); err != nil || !strings.Contains(string(b), "VALUE k 0 1") {
+	if b, err := driveMemcached(t, port); err != nil {
 		t.Errorf("drive under the profile: %v\n%s", err, b)
 	}
 	if code, outp := runCmd(t, e.podman("stop", enforced)); code != 0 {
@@ -648,4 +627,40 @@ func fdprobeProfile(t *testing.T, profgen string) (bin, prof string) {
 		t.Fatalf("emit: %v\n%s", err, b)
 	}
 	return bin, prof
+}
+
+// driveMemcached waits (a bounded poll) until memcached listens on port,
+// then stores and reads a key with memcachedDrive; the error says what
+// failed, with the driver's output.
+func driveMemcached(t *testing.T, port string) (string, error) {
+	t.Helper()
+	waitFor(t, "memcached to listen", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	b, err := exec.Command("bash", "-c", memcachedDrive, "drive", port).CombinedOutput()
+	if err == nil && !strings.Contains(string(b), "VALUE k 0 1") {
+		err = errors.New("the key was not read back")
+	}
+	return string(b), err
+}
+
+// killedSleepRecording waits until the recorder of out exited after its
+// container (sleep) was killed, and checks the recording: sleep's execve
+// and its sleep, none of the engine's calls.
+func killedSleepRecording(t *testing.T, out string) *recording.Recording {
+	t.Helper()
+	waitFor(t, "the recorder to exit", func() bool { return len(recorderPids(out)) == 0 })
+	rec, err := recording.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Lookup("execve") == nil || rec.Lookup("clock_nanosleep") == nil && rec.Lookup("nanosleep") == nil {
+		t.Errorf("sleep's recording lacks execve or its sleep: %v", rec.Names())
+	}
+	checkNoEngineCalls(t, rec)
+	return rec
 }
