@@ -308,15 +308,7 @@ func TestDockerServerRecord(t *testing.T) {
 	d := needDocker(t)
 	dir := t.TempDir()
 	port, server := memcachedServer(t)
-	host := filepath.Join(dir, "host.json")
-	drive := "bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port
-	if b, err := exec.Command(d.profgen, append([]string{"record", "-o", host, "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--"}, server...)...).CombinedOutput(); err != nil {
-		t.Fatalf("profgen record memcached on the host: %v\n%s", err, b)
-	}
-	hrec, err := recording.ReadFile(host)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hrec := recordMemcachedOnHost(t, d.profgen, dir, port, server)
 
 	cidfile := filepath.Join(t.TempDir(), "cid")
 	args := append([]string{"run", "-d", "--runtime", "profgen", "--cidfile", cidfile, "--security-opt", "seccomp=unconfined"}, dockerRunArgs("/usr/bin/x", t.TempDir())...)

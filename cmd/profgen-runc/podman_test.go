@@ -442,15 +442,7 @@ func TestPodmanServer(t *testing.T) {
 	e := needPodman(t)
 	dir := t.TempDir()
 	port, server := memcachedServer(t)
-	host := filepath.Join(dir, "host.json")
-	drive := "bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port
-	if b, err := exec.Command(e.profgen, append([]string{"record", "-o", host, "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--"}, server...)...).CombinedOutput(); err != nil {
-		t.Fatalf("profgen record memcached on the host: %v\n%s", err, b)
-	}
-	hrec, err := recording.ReadFile(host)
-	if err != nil {
-		t.Fatal(err)
-	}
+	hrec := recordMemcachedOnHost(t, e.profgen, dir, port, server)
 
 	out := filepath.Join(dir, "rec.json")
 	name := "profgen-memcached"
@@ -662,5 +654,22 @@ func killedSleepRecording(t *testing.T, out string) *recording.Recording {
 		t.Errorf("sleep's recording lacks execve or its sleep: %v", rec.Names())
 	}
 	checkNoEngineCalls(t, rec)
+	return rec
+}
+
+// recordMemcachedOnHost records server (memcachedServer) on the host with
+// profgen record while memcachedDrive stores and reads a key, into
+// DIR/host.json.
+func recordMemcachedOnHost(t *testing.T, profgen, dir, port string, server []string) *recording.Recording {
+	t.Helper()
+	host := filepath.Join(dir, "host.json")
+	drive := "bash -c '" + strings.ReplaceAll(memcachedDrive, "'", `'\''`) + "' drive " + port
+	if b, err := exec.Command(profgen, append([]string{"record", "-o", host, "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--"}, server...)...).CombinedOutput(); err != nil {
+		t.Fatalf("profgen record memcached on the host: %v\n%s", err, b)
+	}
+	rec, err := recording.ReadFile(host)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return rec
 }
