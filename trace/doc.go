@@ -14,7 +14,9 @@
 //
 //   - EBPF counts in the kernel, from the raw tracepoint sys_enter, keyed
 //     by syscall number and the argument values ArgTable captures
-//     (trace/bpf/recorder.c, built with bpf2go).
+//     (trace/bpf/recorder.c, built with bpf2go). Cgroup-mode recordings
+//     of the machine, in any process, share one attached sys_enter
+//     program that tail-calls each recording's own (dispatch.go).
 //   - Log runs the target under a seccomp filter whose action is
 //     SECCOMP_RET_LOG, started by profgen's launcher (MaybeLauncher), and
 //     reads the kernel's audit records back (internal/audit).

@@ -45,6 +45,12 @@ type EBPFOptions struct {
 	// Events of a new (syscall, shape) pair that find the map full are
 	// counted as lost.
 	MaxEntries uint32
+	// Exclusive makes the recording attach a sys_enter program of its
+	// own rather than take a slot in the machine's shared one (see
+	// dispatch.go): each attached program costs every syscall of the
+	// machine. The environment variable PROFGEN_EBPF_EXCLUSIVE=1 sets it
+	// too.
+	Exclusive bool
 }
 
 // EBPF is the eBPF backend: programs on the raw tracepoints sys_enter,
@@ -76,7 +82,16 @@ type EBPF struct {
 	armOnExec bool
 	// argShapes is set once argument masks were given.
 	argShapes bool
-	closed    bool
+	// exclusive: never share the sys_enter program (EBPFOptions).
+	exclusive bool
+	// slot is the recording's slot in the shared dispatcher, when its
+	// sys_enter program is reached through it rather than attached.
+	slot *dispatchSlot
+	// shareErr says why a cgroup-mode recording attached its own
+	// program.
+	shareErr error
+	prepared bool
+	closed   bool
 }
 
 var (
@@ -113,7 +128,7 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
 	_ = rlimit.RemoveMemlock()
 
-	e := &EBPF{arch: arch, spec: spec}
+	e := &EBPF{arch: arch, spec: spec, exclusive: opts.Exclusive || os.Getenv(dispatchEnv) == "1"}
 	if err := spec.LoadAndAssign(&e.objs, nil); err != nil {
 		return nil, bpfLoadError(err)
 	}
@@ -208,7 +223,7 @@ func (e *EBPF) CaptureArgs(masks ArgMasks) error {
 	if e.closed {
 		return errs.Closed("eBPF backend")
 	}
-	if len(e.links) > 0 {
+	if e.prepared {
 		return errors.New("eBPF backend: argument masks given after Prepare")
 	}
 	for nr := range masks {
@@ -230,9 +245,10 @@ func (e *EBPF) Prepare(t *Target) error {
 	if e.closed {
 		return errs.Closed("eBPF backend")
 	}
-	if len(e.links) > 0 {
+	if e.prepared {
 		return errors.New("eBPF backend: Prepare called twice")
 	}
+	e.prepared = true
 	if t.Cgroup != nil {
 		e.mode = bpfModeCgroup
 		// The cgroup array takes a descriptor of the directory; the
@@ -260,26 +276,22 @@ func (e *EBPF) Prepare(t *Target) error {
 	if err := e.reload(); err != nil {
 		return err
 	}
-	attach := []struct {
+	type attachment struct {
 		name string
 		prog *ebpf.Program
-	}{{"sys_enter", e.objs.ProfgenEnter}}
+	}
+	var attach []attachment
+	// sys_enter through the shared dispatcher when the recording can
+	// share it (the last step: fork, exit and exec are attached first).
+	share := e.mode == bpfModeCgroup && e.level > 0 && !e.exclusive
+	if !share {
+		attach = append(attach, attachment{"sys_enter", e.objs.ProfgenEnter})
+	}
 	if e.mode == bpfModeTree || e.armOnExec {
-		attach = append(attach,
-			struct {
-				name string
-				prog *ebpf.Program
-			}{"sched_process_fork", e.objs.ProfgenFork},
-			struct {
-				name string
-				prog *ebpf.Program
-			}{"sched_process_exit", e.objs.ProfgenExit})
+		attach = append(attach, attachment{"sched_process_fork", e.objs.ProfgenFork}, attachment{"sched_process_exit", e.objs.ProfgenExit})
 	}
 	if e.armOnExec {
-		attach = append(attach, struct {
-			name string
-			prog *ebpf.Program
-		}{"sched_process_exec", e.objs.ProfgenExec})
+		attach = append(attach, attachment{"sched_process_exec", e.objs.ProfgenExec})
 	}
 	// Exec, fork and exit first, so that no process of the tree is missed.
 	for i := len(attach) - 1; i >= 0; i-- {
@@ -287,19 +299,39 @@ func (e *EBPF) Prepare(t *Target) error {
 		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
 		if err != nil {
 			e.detach()
-			if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-				return &Unsupported{Op: "attach raw tracepoint " + a.name, Feature: "not permitted",
-					Fix: "run profgen as root or give it CAP_BPF and CAP_PERFMON", Err: err}
-			}
-			if errors.Is(err, unix.ENOENT) {
-				return &Unsupported{Op: "attach raw tracepoint " + a.name, Feature: "the kernel has no such tracepoint",
-					Fix: "use a kernel built with CONFIG_FTRACE_SYSCALLS", Err: err}
-			}
-			return fmt.Errorf("attach raw tracepoint %s: %w", a.name, err)
+			return attachError(a.name, err)
+		}
+		e.links = append(e.links, l)
+	}
+	if share {
+		slot, err := joinDispatcher(e.objs.ProfgenEnter, t.Cgroup, e.level)
+		if err == nil {
+			e.slot = slot
+			return nil
+		}
+		// Not shared: a program of its own, as exclusive recordings.
+		e.shareErr = err
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: e.objs.ProfgenEnter})
+		if err != nil {
+			e.detach()
+			return attachError("sys_enter", err)
 		}
 		e.links = append(e.links, l)
 	}
 	return nil
+}
+
+// attachError explains why a raw tracepoint could not be attached.
+func attachError(name string, err error) error {
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return &Unsupported{Op: "attach raw tracepoint " + name, Feature: "not permitted",
+			Fix: "run profgen as root or give it CAP_BPF and CAP_PERFMON", Err: err}
+	}
+	if errors.Is(err, unix.ENOENT) {
+		return &Unsupported{Op: "attach raw tracepoint " + name, Feature: "the kernel has no such tracepoint",
+			Fix: "use a kernel built with CONFIG_FTRACE_SYSCALLS", Err: err}
+	}
+	return fmt.Errorf("attach raw tracepoint %s: %w", name, err)
 }
 
 // Start implements Backend. In process-tree mode it makes sure the target is
@@ -420,7 +452,13 @@ func (e *EBPF) Untrack(pid int) {
 	}
 }
 
+// detach stops observing: the shared slot is emptied first (the other
+// programs follow the tree the slot's program counts).
 func (e *EBPF) detach() {
+	if e.slot != nil {
+		e.slot.leave()
+		e.slot = nil
+	}
 	for _, l := range e.links {
 		l.Close()
 	}

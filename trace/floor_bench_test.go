@@ -173,13 +173,17 @@ func BenchmarkRecorderFloor(b *testing.B) {
 			be, err := NewEBPF(EBPFOptions{})
 			return record("profgen record (eBPF)", be, err, floorLoops, false)
 		}},
-		{"bare", logLoops, 3, false, func() loopSample { return runN(logLoops) }},
-		{"profgen record --backend log", logLoops, 3, false, func() loopSample {
+		{"profgen, a program of its own", floorLoops, 0, false, func() loopSample {
+			be, err := NewEBPF(EBPFOptions{Exclusive: true})
+			return record("profgen, a program of its own", be, err, floorLoops, false)
+		}},
+		{"bare", logLoops, 4, false, func() loopSample { return runN(logLoops) }},
+		{"profgen record --backend log", logLoops, 4, false, func() loopSample {
 			be, err := NewLog(LogOptions{})
 			return record("profgen record --backend log", be, err, logLoops, true)
 		}},
-		{"bare", straceLoops, 5, true, func() loopSample { return runN(straceLoops) }},
-		{"strace -f -c (wall time)", straceLoops, 5, true, func() loopSample {
+		{"bare", straceLoops, 6, true, func() loopSample { return runN(straceLoops) }},
+		{"strace -f -c (wall time)", straceLoops, 6, true, func() loopSample {
 			cmd := exec.Command("strace", "-f", "-c", "-o", "/dev/null", bin, strconv.Itoa(straceLoops))
 			out, err := cmd.Output()
 			if err != nil {
@@ -189,7 +193,7 @@ func BenchmarkRecorderFloor(b *testing.B) {
 		}},
 	}
 	if _, err := exec.LookPath("strace"); err != nil {
-		configs = configs[:5]
+		configs = configs[:6]
 		fmt.Println("recorder: strace is not installed: its rows are left out")
 	}
 	if srv, ok := newRedisBench(b); ok {
@@ -259,7 +263,8 @@ func BenchmarkRecorderFloor(b *testing.B) {
 	b.ReportMetric(ratios(1, 0, cpu).med, "floor-x")
 	b.ReportMetric(ratios(2, 0, cpu).med, "ebpf-x")
 	b.ReportMetric(ratios(2, 1, cpu).med, "ebpf/floor")
-	b.ReportMetric(ratios(4, 3, cpu).med, "log-x")
+	b.ReportMetric(ratios(3, 1, cpu).med, "exclusive/floor")
+	b.ReportMetric(ratios(5, 4, cpu).med, "log-x")
 }
 
 // redisRequests is how many SET and how many GET requests redis-benchmark

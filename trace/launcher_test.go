@@ -39,6 +39,9 @@ func TestMain(m *testing.M) {
 	if v := os.Getenv(killedRecorderEnv); v != "" {
 		os.Exit(killedRecorder(v))
 	}
+	if v := os.Getenv(attachHelperEnv); v != "" {
+		os.Exit(attachHelper(v))
+	}
 	os.Exit(m.Run())
 }
 

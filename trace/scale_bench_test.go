@@ -154,8 +154,9 @@ type batchCost struct {
 }
 
 // runBatch runs n rwloops of loops pairs, each under its own `profgen
-// record` (or bare, with profgen ""), all at once or one after another.
-func runBatch(b *testing.B, profgen, rwloop string, n, loops int, together bool) batchCost {
+// record` (or bare, with profgen ""), all at once or one after another;
+// env is added to the recorders' environment.
+func runBatch(b *testing.B, profgen, rwloop string, n, loops int, together bool, env ...string) batchCost {
 	dir := b.TempDir()
 	var mu sync.Mutex
 	var c batchCost
@@ -165,6 +166,7 @@ func runBatch(b *testing.B, profgen, rwloop string, n, loops int, together bool)
 			cmd = exec.Command(rwloop, strconv.Itoa(loops))
 		} else {
 			cmd = exec.Command(profgen, "record", "-o", filepath.Join(dir, fmt.Sprintf("rec%d.json", i)), "--", rwloop, strconv.Itoa(loops))
+			cmd.Env = append(os.Environ(), env...)
 		}
 		var out, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &stderr
@@ -240,64 +242,94 @@ func BenchmarkRecorderScale(b *testing.B) {
 		b.ReportMetric(float64(mem[1].rss)/float64(mem[0].rss), "rss-growth")
 		b.ReportMetric(float64(longSize)/float64(shortSize), "size-growth")
 
-		var loopX, recX, rssX, bareX, floorX []float64
-		empty := emptySysEnter(b)
-		// floorBatch runs the bare loops one after another under k copies
-		// of the empty sys_enter program: what k recorders' programs cost
-		// at the least.
-		floorBatch := func(k int) batchCost {
-			var ls []link.Link
-			for i := 0; i < k; i++ {
-				l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: empty})
-				if err != nil {
-					b.Fatalf("attach the empty program: %v", err)
-				}
-				ls = append(ls, l)
-			}
-			defer func() {
-				for _, l := range ls {
-					l.Close()
-				}
-			}()
-			return runBatch(b, "", rwloop, n, loops, false)
-		}
-		for r := 0; r < rounds; r++ {
-			if r%2 == 0 {
-				f8, f1 := floorBatch(n), floorBatch(1)
-				floorX = append(floorX, float64(f8.loop)/float64(f1.loop))
-			} else {
-				f1, f8 := floorBatch(1), floorBatch(n)
-				floorX = append(floorX, float64(f8.loop)/float64(f1.loop))
-			}
-			var tog, seq, btog, bseq batchCost
-			if r%2 == 0 {
-				tog = runBatch(b, profgen, rwloop, n, loops, true)
-				seq = runBatch(b, profgen, rwloop, n, loops, false)
-				btog = runBatch(b, "", rwloop, n, loops, true)
-				bseq = runBatch(b, "", rwloop, n, loops, false)
-			} else {
-				bseq = runBatch(b, "", rwloop, n, loops, false)
-				btog = runBatch(b, "", rwloop, n, loops, true)
-				seq = runBatch(b, profgen, rwloop, n, loops, false)
-				tog = runBatch(b, profgen, rwloop, n, loops, true)
-			}
-			loopX = append(loopX, float64(tog.loop)/float64(seq.loop))
-			recX = append(recX, float64(tog.recorder)/float64(seq.recorder))
-			rssX = append(rssX, float64(tog.maxRSS)/float64(seq.maxRSS))
-			bareX = append(bareX, float64(btog.loop)/float64(bseq.loop))
-		}
-		stat := func(v []float64) string {
-			v = slices.Clone(v)
-			slices.Sort(v)
-			return fmt.Sprintf("%.3f [%.3f-%.3f]", v[len(v)/2], v[0], v[len(v)-1])
-		}
-		fmt.Printf("\nscale: %d rwloops of %d read+write pairs at once vs one after another, %d alternating rounds; median [min-max] of per-round ratios (at once / one after another)\n", n, loops, rounds)
-		fmt.Printf("%-44s %s\n", "bare loops: the loops' CPU time", stat(bareX))
-		fmt.Printf("%-44s %s\n", "floor: 8 empty sys_enter programs / 1", stat(floorX))
-		fmt.Printf("%-44s %s\n", "recorded loops: the loops' CPU time", stat(loopX))
-		fmt.Printf("%-44s %s\n", "recorded loops: the recorders' CPU time", stat(recX))
-		fmt.Printf("%-44s %s\n", "recorded loops: the recorders' peak RSS", stat(rssX))
-		slices.Sort(loopX)
-		b.ReportMetric(loopX[len(loopX)/2], "8-at-once-x")
+		b.ReportMetric(concurrentRecordings(b, profgen, rwloop, rounds), "8-at-once-x")
 	}
+}
+
+// BenchmarkRecorderConcurrent is the scale table's second part alone: 8
+// recordings at once against one after another (see BenchmarkRecorderScale).
+func BenchmarkRecorderConcurrent(b *testing.B) {
+	profgen := buildProfgen(b)
+	rwloop := workload.Build(b, "rwloop")
+	rounds := benchRounds(b)
+	b.ResetTimer()
+	for b.Loop() {
+		b.ReportMetric(concurrentRecordings(b, profgen, rwloop, rounds), "8-at-once-x")
+	}
+}
+
+// concurrentRecordings prints the table of 8 rwloops recorded at once
+// against one after another, with the recorders sharing one sys_enter
+// program (the default) and with a program each (PROFGEN_EBPF_EXCLUSIVE=1,
+// what profgen did before the dispatcher), and the references: bare loops,
+// and 8 empty sys_enter programs against 1. It returns the shared
+// recorders' median ratio.
+func concurrentRecordings(b *testing.B, profgen, rwloop string, rounds int) float64 {
+	const n, loops = 8, 200000
+	exclusive := dispatchEnv + "=1"
+	var loopX, recX, rssX, bareX, floorX, exclX []float64
+	empty := emptySysEnter(b)
+	// floorBatch runs the bare loops one after another under k copies
+	// of the empty sys_enter program: what k recorders' programs cost
+	// at the least.
+	floorBatch := func(k int) batchCost {
+		var ls []link.Link
+		for i := 0; i < k; i++ {
+			l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: empty})
+			if err != nil {
+				b.Fatalf("attach the empty program: %v", err)
+			}
+			ls = append(ls, l)
+		}
+		defer func() {
+			for _, l := range ls {
+				l.Close()
+			}
+		}()
+		return runBatch(b, "", rwloop, n, loops, false)
+	}
+	for r := 0; r < rounds; r++ {
+		if r%2 == 0 {
+			f8, f1 := floorBatch(n), floorBatch(1)
+			floorX = append(floorX, float64(f8.loop)/float64(f1.loop))
+		} else {
+			f1, f8 := floorBatch(1), floorBatch(n)
+			floorX = append(floorX, float64(f8.loop)/float64(f1.loop))
+		}
+		var tog, seq, btog, bseq, xtog, xseq batchCost
+		if r%2 == 0 {
+			tog = runBatch(b, profgen, rwloop, n, loops, true)
+			seq = runBatch(b, profgen, rwloop, n, loops, false)
+			xtog = runBatch(b, profgen, rwloop, n, loops, true, exclusive)
+			xseq = runBatch(b, profgen, rwloop, n, loops, false, exclusive)
+			btog = runBatch(b, "", rwloop, n, loops, true)
+			bseq = runBatch(b, "", rwloop, n, loops, false)
+		} else {
+			bseq = runBatch(b, "", rwloop, n, loops, false)
+			btog = runBatch(b, "", rwloop, n, loops, true)
+			xseq = runBatch(b, profgen, rwloop, n, loops, false, exclusive)
+			xtog = runBatch(b, profgen, rwloop, n, loops, true, exclusive)
+			seq = runBatch(b, profgen, rwloop, n, loops, false)
+			tog = runBatch(b, profgen, rwloop, n, loops, true)
+		}
+		exclX = append(exclX, float64(xtog.loop)/float64(xseq.loop))
+		loopX = append(loopX, float64(tog.loop)/float64(seq.loop))
+		recX = append(recX, float64(tog.recorder)/float64(seq.recorder))
+		rssX = append(rssX, float64(tog.maxRSS)/float64(seq.maxRSS))
+		bareX = append(bareX, float64(btog.loop)/float64(bseq.loop))
+	}
+	stat := func(v []float64) string {
+		v = slices.Clone(v)
+		slices.Sort(v)
+		return fmt.Sprintf("%.3f [%.3f-%.3f]", v[len(v)/2], v[0], v[len(v)-1])
+	}
+	fmt.Printf("\nscale: %d rwloops of %d read+write pairs at once vs one after another, %d alternating rounds; median [min-max] of per-round ratios (at once / one after another)\n", n, loops, rounds)
+	fmt.Printf("%-44s %s\n", "bare loops: the loops' CPU time", stat(bareX))
+	fmt.Printf("%-44s %s\n", "floor: 8 empty sys_enter programs / 1", stat(floorX))
+	fmt.Printf("%-44s %s\n", "recorded, a program each: the loops' CPU time", stat(exclX))
+	fmt.Printf("%-44s %s\n", "recorded, shared program: the loops' CPU time", stat(loopX))
+	fmt.Printf("%-44s %s\n", "recorded, shared: the recorders' CPU time", stat(recX))
+	fmt.Printf("%-44s %s\n", "recorded, shared: the recorders' peak RSS", stat(rssX))
+	slices.Sort(loopX)
+	return loopX[len(loopX)/2]
 }

@@ -24,6 +24,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
+#include "kernel.h"
+
 char __license[] SEC("license") = "Dual MIT/GPL";
 
 #define MAX_NR 1024
@@ -141,57 +143,7 @@ struct {
 	__type(value, __u32); // enum track
 } tracked SEC(".maps");
 
-// Kernel types, relocated against the running kernel's BTF (CO-RE).
-struct pt_regs {
-	unsigned long di, si, dx, r10, r8, r9;
-} __attribute__((preserve_access_index));
-
-struct thread_info {
-	__u32 status;
-} __attribute__((preserve_access_index));
-
-typedef struct {
-	int counter;
-} atomic_t;
-
-struct signal_struct {
-	atomic_t live; // threads of the group not yet exited
-} __attribute__((preserve_access_index));
-
-struct kernfs_node {
-	__u64 id;
-} __attribute__((preserve_access_index));
-
-struct cgroup;
-
-struct cgroup_subsys_state {
-	struct cgroup *cgroup;
-	struct cgroup_subsys_state *parent;
-} __attribute__((preserve_access_index));
-
-struct cgroup {
-	struct cgroup_subsys_state self;
-	int level;
-	struct kernfs_node *kn;
-} __attribute__((preserve_access_index));
-
-struct css_set {
-	struct cgroup *dfl_cgrp; // the task's cgroup v2
-} __attribute__((preserve_access_index));
-
-struct task_struct {
-	struct thread_info thread_info;
-	int pid;
-	int tgid;
-	struct signal_struct *signal;
-	struct css_set *cgroups;
-} __attribute__((preserve_access_index));
-
 #define TS_COMPAT 0x0002 // arch/x86/include/asm/thread_info.h
-
-// MAX_UP is how many levels below the recording cgroup in_target_cgroup
-// walks up by direct loads; deeper tasks are left to the helper.
-#define MAX_UP 8
 
 // in_target_cgroup reports whether task's cgroup is the recording cgroup
 // or below it, by the load-time level and id: the task's ancestor at
@@ -206,13 +158,7 @@ static __always_inline int in_target_cgroup(struct task_struct *task)
 		return 0;
 	if (up > MAX_UP)
 		return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
-#pragma unroll
-	for (int i = 0; i < MAX_UP; i++) {
-		if (i == up)
-			break;
-		cg = cg->self.parent->cgroup;
-	}
-	return cg->kn->id == target_cgid;
+	return ancestor_id(cg, up) == target_cgid;
 }
 
 // is_tracked reports whether the current process is a tracked one of the

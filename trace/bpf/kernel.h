@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: (MIT OR GPL-2.0)
+//
+// kernel.h holds the kernel types the programs read by direct (BTF) loads,
+// relocated against the running kernel's BTF (CO-RE), and the cgroup
+// walk recorder.c and dispatch.c share.
+
+#ifndef PROFGEN_KERNEL_H
+#define PROFGEN_KERNEL_H
+
+struct pt_regs {
+	unsigned long di, si, dx, r10, r8, r9;
+} __attribute__((preserve_access_index));
+
+struct thread_info {
+	__u32 status;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+struct signal_struct {
+	atomic_t live; // threads of the group not yet exited
+} __attribute__((preserve_access_index));
+
+struct kernfs_node {
+	__u64 id;
+} __attribute__((preserve_access_index));
+
+struct cgroup;
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+	struct cgroup_subsys_state *parent;
+} __attribute__((preserve_access_index));
+
+struct cgroup {
+	struct cgroup_subsys_state self;
+	int level;
+	struct kernfs_node *kn;
+} __attribute__((preserve_access_index));
+
+struct css_set {
+	struct cgroup *dfl_cgrp; // the task's cgroup v2
+} __attribute__((preserve_access_index));
+
+struct task_struct {
+	struct thread_info thread_info;
+	int pid;
+	int tgid;
+	struct signal_struct *signal;
+	struct css_set *cgroups;
+} __attribute__((preserve_access_index));
+
+// MAX_UP is how many levels above a task's cgroup ancestor_id walks by
+// direct loads; a task deeper than that below a recording cgroup is left
+// to the helper bpf_current_task_under_cgroup.
+#define MAX_UP 8
+
+// ancestor_id returns the id of cg's ancestor up levels above it (0: cg
+// itself), for 0 <= up <= MAX_UP and up no more than cg's level.
+static __always_inline __u64 ancestor_id(struct cgroup *cg, int up)
+{
+#pragma unroll
+	for (int i = 0; i < MAX_UP; i++) {
+		if (i == up)
+			break;
+		cg = cg->self.parent->cgroup;
+	}
+	return cg->kn->id;
+}
+
+#endif

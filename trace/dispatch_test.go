@@ -1,0 +1,391 @@
+package trace
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+
+	"github.com/profgen/profgen/internal/workload"
+	"github.com/profgen/profgen/recording"
+)
+
+// attachHelperEnv makes the test binary a recorder of its own (another
+// process): "CGROUP:READY:OUT" attaches to CGROUP, writes "shared" or
+// "own: REASON" to READY once it records, and the recording to OUT once
+// the cgroup is empty.
+const attachHelperEnv = "PROFGEN_TEST_ATTACH_HELPER"
+
+func attachHelper(v string) int {
+	f := strings.Split(v, ":")
+	if len(f) != 3 {
+		fmt.Fprintf(os.Stderr, "%s=%q: want CGROUP:READY:OUT\n", attachHelperEnv, v)
+		return 2
+	}
+	e, err := NewEBPF(EBPFOptions{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer e.Close()
+	a, err := Attach(AttachOptions{Cgroup: f[0], Backend: e, Tool: "test"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	state := "shared"
+	if e.slot == nil {
+		state = fmt.Sprintf("own: %v", e.shareErr)
+	}
+	if err := os.WriteFile(f[1], []byte(state), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for a.Populated() {
+		time.Sleep(5 * time.Millisecond)
+	}
+	rec, _, err := a.Finish(false)
+	if err == nil {
+		err = rec.WriteFile(f[2])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// waitingCgroup is a cgroup with a shell in it that waits on a fifo, then
+// execs manycalls N (N getppid calls): a container waiting in runc init.
+type waitingCgroup struct {
+	cg   *Cgroup
+	sh   *exec.Cmd
+	fifo string
+	n    int
+}
+
+func newWaitingCgroup(t *testing.T, parent string, n int) *waitingCgroup {
+	t.Helper()
+	bin := workload.Build(t, "manycalls")
+	var cg *Cgroup
+	var err error
+	if parent == "" {
+		cg, err = NewCgroup()
+	} else {
+		path := filepath.Join(parent, "sub")
+		if err = os.Mkdir(path, 0o755); err == nil {
+			cg, err = OpenCgroup(path)
+			t.Cleanup(func() { os.Remove(path) })
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(t.TempDir(), "go")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh := exec.Command("/bin/sh", "-c", `read x < "$1"; exec "$2" "$3"`, "sh", fifo, bin, strconv.Itoa(n))
+	sh.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD()}
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w := &waitingCgroup{cg: cg, sh: sh, fifo: fifo, n: n}
+	t.Cleanup(func() {
+		sh.Process.Kill()
+		sh.Wait()
+		if parent == "" {
+			cg.Close()
+		} else {
+			cg.Release()
+		}
+	})
+	return w
+}
+
+// run lets the shell exec manycalls and waits for it.
+func (w *waitingCgroup) run(t *testing.T) {
+	t.Helper()
+	if err := os.WriteFile(w.fifo, []byte("go\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sh.Wait(); err != nil {
+		t.Fatalf("manycalls %d: %v", w.n, err)
+	}
+}
+
+// check fails unless rec counted exactly the workload's calls.
+func (w *waitingCgroup) check(t *testing.T, what string, rec *recording.Recording) {
+	t.Helper()
+	if s := rec.Lookup("getppid"); s == nil || s.Count != uint64(w.n) {
+		t.Errorf("%s: getppid %+v, want count %d", what, s, w.n)
+	}
+	if s := rec.Lookup("execve"); s == nil || s.Count != 1 {
+		t.Errorf("%s: execve %+v, want 1", what, s)
+	}
+	if rec.Lost != 0 {
+		t.Errorf("%s: lost %d", what, rec.Lost)
+	}
+}
+
+// sysEnterLinks returns how many raw tracepoint links of the machine run
+// the dispatcher and how many run a recorder's profgen_enter.
+func sysEnterLinks(t *testing.T) (dispatchers, recorders int) {
+	t.Helper()
+	var it link.Iterator
+	defer it.Close()
+	for it.Next() {
+		info, err := it.Link.Info()
+		if err != nil || info.Type != link.RawTracepointType {
+			continue
+		}
+		p, err := ebpf.NewProgramFromID(info.Program)
+		if err != nil {
+			continue
+		}
+		pi, err := p.Info()
+		p.Close()
+		if err != nil {
+			continue
+		}
+		switch {
+		case isDispatcherName(pi.Name):
+			dispatchers++
+		case pi.Name == "profgen_enter":
+			recorders++
+		}
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return dispatchers, recorders
+}
+
+// waitSysEnterLinks waits up to 5 s (links are released after an RCU grace
+// period) for the machine's links to be as wanted.
+func waitSysEnterLinks(t *testing.T, what string, dispatchers, recorders int) {
+	t.Helper()
+	var d, r int
+	for i := 0; i < 500; i++ {
+		if d, r = sysEnterLinks(t); d == dispatchers && r == recorders {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("%s: %d dispatcher and %d recorder links on sys_enter, want %d and %d", what, d, r, dispatchers, recorders)
+}
+
+// readDispatchRegistry reads the registry without taking its lock.
+func readDispatchRegistry(t *testing.T) dispatchReg {
+	t.Helper()
+	var reg dispatchReg
+	data, err := os.ReadFile(dispatchRegistry)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	if len(data) > 0 {
+		if err := json.Unmarshal(data, &reg); err != nil {
+			t.Fatalf("registry %s: %v", dispatchRegistry, err)
+		}
+	}
+	return reg
+}
+
+// TestDispatcherInProcess: two recordings of one process share one
+// attached program, each counting exactly its own cgroup's calls; a
+// recording asked to be exclusive attaches its own; when all are done,
+// nothing is attached.
+func TestDispatcherInProcess(t *testing.T) {
+	waitSysEnterLinks(t, "before", 0, 0)
+	ws := []*waitingCgroup{newWaitingCgroup(t, "", 300), newWaitingCgroup(t, "", 500), newWaitingCgroup(t, "", 700)}
+	var es []*EBPF
+	var as []*Attached
+	for i, w := range ws {
+		e := newTestEBPF(t, EBPFOptions{Exclusive: i == 2})
+		a, err := Attach(AttachOptions{Cgroup: w.cg.Path, Backend: e, Tool: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		es, as = append(es, e), append(as, a)
+	}
+	if es[0].slot == nil || es[1].slot == nil {
+		t.Fatalf("not shared: %v, %v", es[0].shareErr, es[1].shareErr)
+	}
+	if es[0].slot.d != es[1].slot.d || es[0].slot.slot == es[1].slot.slot {
+		t.Errorf("slots %+v and %+v: want two slots of one dispatcher", es[0].slot, es[1].slot)
+	}
+	if es[2].slot != nil {
+		t.Error("an exclusive recording took a slot")
+	}
+	waitSysEnterLinks(t, "three recordings, one exclusive", 1, 1)
+	for i, w := range ws {
+		w.run(t)
+		rec, _, err := as[i].Finish(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.check(t, fmt.Sprintf("recording %d", i), rec)
+	}
+	waitSysEnterLinks(t, "after", 0, 0)
+}
+
+// TestDispatcherOverlap: a recording of a cgroup below another shared
+// recording's attaches a program of its own (the dispatcher calls one
+// slot per task), and both count the calls of the inner cgroup.
+func TestDispatcherOverlap(t *testing.T) {
+	outer := newWaitingCgroup(t, "", 100)
+	inner := newWaitingCgroup(t, outer.cg.Path, 400)
+	var as []*Attached
+	var es []*EBPF
+	for _, w := range []*waitingCgroup{outer, inner} {
+		e := newTestEBPF(t, EBPFOptions{})
+		a, err := Attach(AttachOptions{Cgroup: w.cg.Path, Backend: e, Tool: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		es, as = append(es, e), append(as, a)
+	}
+	if es[0].slot == nil {
+		t.Fatalf("the outer recording is not shared: %v", es[0].shareErr)
+	}
+	if es[1].slot != nil || !errors.Is(es[1].shareErr, errDispatchOverlap) {
+		t.Fatalf("inner recording: slot %v, reason %v; want a program of its own for the overlap", es[1].slot, es[1].shareErr)
+	}
+	inner.run(t)
+	outer.run(t)
+	recOuter, _, err := as[0].Finish(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recInner, _, err := as[1].Finish(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner.check(t, "inner", recInner)
+	if s := recOuter.Lookup("getppid"); s == nil || s.Count != 500 {
+		t.Errorf("outer: getppid %+v, want both cgroups' 100+400", s)
+	}
+}
+
+// TestDispatcherAcrossProcesses: recorders in separate processes share one
+// attached program. The one that attached it is SIGKILLed: the others go
+// on recording exactly, a newcomer empties the dead one's slot and takes
+// it, and once the last recorder is done nothing is attached and the
+// registry lists no process.
+func TestDispatcherAcrossProcesses(t *testing.T) {
+	waitSysEnterLinks(t, "before", 0, 0)
+	dir := t.TempDir()
+	start := func(name string, w *waitingCgroup) *exec.Cmd {
+		ready, out := filepath.Join(dir, name+".ready"), filepath.Join(dir, name+".json")
+		h := exec.Command(os.Args[0])
+		h.Env = append(os.Environ(), attachHelperEnv+"="+w.cg.Path+":"+ready+":"+out)
+		h.Stderr = os.Stderr
+		if err := h.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Process.Kill(); h.Wait() })
+		for i := 0; ; i++ {
+			data, err := os.ReadFile(ready)
+			if err == nil && len(data) > 0 {
+				if string(data) != "shared" {
+					t.Fatalf("%s: %s", name, data)
+				}
+				return h
+			}
+			if i == 1000 {
+				t.Fatalf("%s did not start recording in 10 s", name)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	finish := func(name string, h *exec.Cmd, w *waitingCgroup) {
+		w.run(t)
+		if err := h.Wait(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rec, err := recording.ReadFile(filepath.Join(dir, name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.check(t, name, rec)
+	}
+
+	wa, wb, wc := newWaitingCgroup(t, "", 300), newWaitingCgroup(t, "", 500), newWaitingCgroup(t, "", 700)
+	ha := start("a", wa)
+	hb := start("b", wb)
+	waitSysEnterLinks(t, "two recorders", 1, 0)
+	reg := readDispatchRegistry(t)
+	if len(reg.Procs) != 2 || len(reg.Slots) != 2 {
+		t.Fatalf("registry with two recorders: %+v", reg)
+	}
+	slotA := -1
+	for _, s := range reg.Slots {
+		if s.Pid == ha.Process.Pid {
+			slotA = s.Slot
+		}
+	}
+
+	// The recorder that attached the dispatcher dies; b holds it.
+	ha.Process.Kill()
+	ha.Wait()
+	waitSysEnterLinks(t, "after a is killed", 1, 0)
+	hc := start("c", wc)
+	reg = readDispatchRegistry(t)
+	for _, p := range reg.Procs {
+		if p.Pid == ha.Process.Pid {
+			t.Errorf("the killed recorder is still registered: %+v", reg)
+		}
+	}
+	for _, s := range reg.Slots {
+		if s.Pid == hc.Process.Pid && s.Slot != slotA {
+			t.Errorf("c took slot %d, want the killed recorder's %d", s.Slot, slotA)
+		}
+	}
+	finish("b", hb, wb)
+	finish("c", hc, wc)
+	waitSysEnterLinks(t, "after the last recorder", 0, 0)
+	if reg := readDispatchRegistry(t); len(reg.Procs) != 0 || len(reg.Slots) != 0 {
+		t.Errorf("registry after the last recorder: %+v", reg)
+	}
+}
+
+// FuzzDispatchRegistry: whatever the registry file holds, it parses into
+// slots the dispatcher has and processes with a pid, and what parsed
+// round-trips.
+func FuzzDispatchRegistry(f *testing.F) {
+	f.Add([]byte(`{"procs":[{"pid":12,"start":3,"pidns":4026531836,"link_id":7,"link_fd":9,"routes_fd":10,"progs_fd":11,"cgroups_fd":12}],` +
+		`"slots":[{"link_id":7,"slot":0,"pid":12,"start":3,"pidns":4026531836,"cgroup":"/sys/fs/cgroup/profgen-12-3-4026531836-1"}]}`))
+	f.Add([]byte(`{"procs":[],"slots":[{"slot":16,"cgroup":"/x"},{"slot":-1,"cgroup":"/x"},{"slot":3,"cgroup":"rel"}]}`))
+	f.Add([]byte(`{"procs":[{"pid":-4}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		reg := parseDispatchRegistry(data)
+		for _, s := range reg.Slots {
+			if s.Slot < 0 || s.Slot >= dispatchSlots || !filepath.IsAbs(s.Cgroup) {
+				t.Fatalf("slot %+v kept", s)
+			}
+		}
+		for _, p := range reg.Procs {
+			if p.Pid <= 0 {
+				t.Fatalf("process %+v kept", p)
+			}
+		}
+		out, err := json.Marshal(reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := parseDispatchRegistry(out)
+		if len(again.Slots) != len(reg.Slots) || len(again.Procs) != len(reg.Procs) {
+			t.Fatalf("round trip: %+v, then %+v", reg, again)
+		}
+	})
+}
