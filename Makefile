@@ -11,7 +11,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # 100k records) would show as truthfully reported loss in another.
 TESTFLAGS ?= -count=1 -timeout 45m -p 1
 
-.PHONY: all deps deps-generate build demo test bench bench-all fuzz generate vet clean
+.PHONY: all deps deps-generate deps-bench build demo test bench bench-all fuzz generate vet clean
 
 all: build
 
@@ -20,6 +20,9 @@ deps:
 
 deps-generate:
 	@scripts/deps.sh generate
+
+deps-bench:
+	@scripts/deps.sh bench
 
 build: deps
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/profgen
@@ -47,21 +50,23 @@ fuzz: deps
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
 	done
 
-# bench prints the recorder's table (a read/write loop and a server against
-# a bare run and an empty sys_enter program), the enforcement tables
+# bench prints the recorder's tables (a read/write loop, and a real server,
+# against a bare run and an empty sys_enter program), the enforcement tables
 # (argument rules against allow-all, loaded directly and under runc) and the
 # scale table, ratios within the same run (docs/performance.md).
-# PROFGEN_BENCH_ROUNDS sets the rounds (default 7);
+# PROFGEN_BENCH_ROUNDS sets the rounds (default 7; the server's 11);
+# PROFGEN_BENCH_REDIS_REQUESTS the server's requests per run (100000);
 # PROFGEN_BENCH_SCALE_MINUTES=N samples the scale table's recorder after 1
 # and N minutes instead of 10 and 30 seconds.
-bench: deps
+bench: deps-bench
 	$(GO) test -run '^$$' -bench '^BenchmarkRecorderFloor$$' -count=1 ./trace/
+	$(GO) test -run '^$$' -bench '^BenchmarkRecorderServer$$' -count=1 ./trace/
 	$(GO) test -run '^$$' -bench '^BenchmarkArgumentRules$$' -count=1 ./replay/
 	$(GO) test -run '^$$' -bench '^BenchmarkEnforcementRunc$$' -count=1 ./replay/
 	$(GO) test -run '^$$' -bench '^BenchmarkRecorderScale$$' -count=1 -timeout 0 ./trace/
 
 # bench-all runs every benchmark of the tree (each reports its own ratios).
-bench-all: deps
+bench-all: deps-bench
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
 
 # Regenerate the bpf2go output under trace/ from trace/bpf/*.c.

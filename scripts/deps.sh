@@ -4,12 +4,15 @@
 #                              systemd-analyze, bubblewrap for bwrap: the emit tests;
 #                              memcached: the --no-new-privileges server test)
 #   scripts/deps.sh generate   also what `make generate` needs (clang, llvm, libbpf-dev)
+#   scripts/deps.sh bench      also what `make bench` needs (redis-server, redis-tools:
+#                              the real server under its own load generator)
 set -euo pipefail
 
 pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc crun strace systemd bubblewrap memcached podman docker.io)
-if [ "${1:-}" = generate ]; then
-	pkgs+=(clang llvm libbpf-dev)
-fi
+case "${1:-}" in
+generate) pkgs+=(clang llvm libbpf-dev) ;;
+bench) pkgs+=(redis-server redis-tools) ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do

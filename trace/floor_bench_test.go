@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,13 +102,16 @@ func (r ratioStats) String() string {
 // itself; the ratios are of its CPU time, which leaves out the time it
 // waited for a CPU on a shared machine) runs bare, under an empty raw
 // tracepoint sys_enter program the benchmark attaches itself, and under
-// profgen record (eBPF backend); on shorter loops, each against a bare run
+// profgen record (eBPF backend), through the shared dispatcher (the
+// default, dispatch.go) and with a program of its own; on shorter loops,
+// each against a bare run
 // of its own length, under the log backend and under strace (wall time:
 // the tracee's CPU time leaves out its ptrace stops). The configurations
 // alternate in rounds (the order rotates each round). It prints a table of
 // the median and range of each configuration's ratio to its bare run and
 // to the floor run of the same round, and reports the medians as floor-x,
-// ebpf-x (to bare), ebpf/floor and log-x.
+// ebpf-x (to bare), ebpf/floor, exclusive/floor and log-x. The real
+// server's rows are BenchmarkRecorderServer's.
 func BenchmarkRecorderFloor(b *testing.B) {
 	bin := workload.Build(b, "rwloop")
 	floor := emptySysEnter(b)
@@ -196,16 +197,6 @@ func BenchmarkRecorderFloor(b *testing.B) {
 		configs = configs[:6]
 		fmt.Println("recorder: strace is not installed: its rows are left out")
 	}
-	if srv, ok := newRedisBench(b); ok {
-		base := len(configs)
-		configs = append(configs,
-			config{"redis-server bare", redisRequests, base, true, func() loopSample { return srv.run(nil, false) }},
-			config{"redis-server, floor", redisRequests, base, true, func() loopSample { return srv.run(floor, false) }},
-			config{"redis-server, profgen (eBPF)", redisRequests, base, true, func() loopSample { return srv.run(nil, true) }},
-		)
-	} else {
-		fmt.Println("recorder: redis-server or redis-benchmark is not installed (apt-get install redis-server redis-tools): the server rows are left out")
-	}
 	times := make([][]loopSample, len(configs))
 	b.ResetTimer()
 	for b.Loop() {
@@ -232,7 +223,7 @@ func BenchmarkRecorderFloor(b *testing.B) {
 	}
 	var tab strings.Builder
 	fmt.Fprintf(&tab, "\nrecorder: rwloop N read+write pairs, %d alternating rounds; median [min-max] of per-round ratios of the loop's CPU time (wall time: last column) to the bare run of the same N and to the floor\n", rounds)
-	fmt.Fprintf(&tab, "(strace: wall time; redis-server: time per request, the inverse of redis-benchmark's throughput over N SET and N GET)\n")
+	fmt.Fprintf(&tab, "(strace: wall time; a real server: BenchmarkRecorderServer)\n")
 	fmt.Fprintf(&tab, "%-32s %-8s %-22s %-22s %-22s %s\n", "configuration", "N", "cpu ms", "x bare", "x floor", "wall x bare")
 	for i, c := range configs {
 		of := cpu
@@ -248,8 +239,6 @@ func BenchmarkRecorderFloor(b *testing.B) {
 		switch {
 		case c.loops == floorLoops:
 			xfloor = ratios(i, 1, cpu).String()
-		case strings.HasPrefix(c.name, "redis-server") && i > c.base:
-			xfloor = ratios(i, c.base+1, wall).String()
 		}
 		name := c.name
 		if n := lost[c.name]; n > 0 {
@@ -265,120 +254,4 @@ func BenchmarkRecorderFloor(b *testing.B) {
 	b.ReportMetric(ratios(2, 1, cpu).med, "ebpf/floor")
 	b.ReportMetric(ratios(3, 1, cpu).med, "exclusive/floor")
 	b.ReportMetric(ratios(5, 4, cpu).med, "log-x")
-}
-
-// redisRequests is how many SET and how many GET requests redis-benchmark
-// makes per run.
-const redisRequests = 50000
-
-// redisBench runs redis-server on loopback under its own load generator.
-type redisBench struct {
-	b            *testing.B
-	server, load string
-}
-
-func newRedisBench(b *testing.B) (*redisBench, bool) {
-	server, err1 := exec.LookPath("redis-server")
-	load, err2 := exec.LookPath("redis-benchmark")
-	if err1 != nil || err2 != nil {
-		return nil, false
-	}
-	return &redisBench{b, server, load}, true
-}
-
-// freePort returns a loopback TCP port nothing listens on now.
-func freePort(b *testing.B) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// run starts redis-server (bare, with prog attached to sys_enter, or under
-// profgen record), runs redis-benchmark against it and returns the time per
-// request (the mean of SET's and GET's 1/throughput) as both fields.
-func (r *redisBench) run(prog *ebpf.Program, record bool) loopSample {
-	b := r.b
-	port := strconv.Itoa(freePort(b))
-	dir := b.TempDir()
-	server := []string{r.server, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--loglevel", "warning", "--logfile", filepath.Join(dir, "redis.log")}
-	out := filepath.Join(dir, "load.csv")
-	load := fmt.Sprintf("%s -p %s -n %d -c 10 -t set,get -q --csv > %s", r.load, port, redisRequests, out)
-	if prog != nil {
-		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: prog})
-		if err != nil {
-			b.Fatalf("attach the empty program: %v", err)
-		}
-		defer l.Close()
-	}
-	if record {
-		be, err := NewEBPF(EBPFOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		res, err := Record(context.Background(), Options{Command: server, Backend: be, Drive: load,
-			Ready: "tcp:127.0.0.1:" + port, Stdout: os.Stderr, Stderr: os.Stderr, Tool: "profgen bench"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if res.Recording.Lost != 0 {
-			b.Fatalf("redis-server recording lost %d calls", res.Recording.Lost)
-		}
-	} else {
-		cmd := exec.Command(server[0], server[1:]...)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		defer func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}()
-		for i := 0; ; i++ {
-			c, err := net.Dial("tcp", "127.0.0.1:"+port)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if i == 500 {
-				b.Fatalf("redis-server did not listen on %s: %v", port, err)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		if o, err := exec.Command("sh", "-c", load).CombinedOutput(); err != nil {
-			b.Fatalf("redis-benchmark: %v\n%s", err, o)
-		}
-	}
-	return redisTime(b, out)
-}
-
-// redisTime reads redis-benchmark's CSV: the mean time per request of its
-// tests, from their requests per second.
-func redisTime(b *testing.B, path string) loopSample {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var sum float64
-	n := 0
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Split(line, ",")
-		if len(f) < 2 || f[0] == `"test"` {
-			continue
-		}
-		rps, err := strconv.ParseFloat(strings.Trim(f[1], `"`), 64)
-		if err != nil || rps <= 0 {
-			b.Fatalf("redis-benchmark line %q: no throughput", line)
-		}
-		sum += 1 / rps
-		n++
-	}
-	if n != 2 {
-		b.Fatalf("redis-benchmark printed %d results, want SET and GET:\n%s", n, data)
-	}
-	d := time.Duration(sum / float64(n) * float64(time.Second) * redisRequests)
-	return loopSample{cpu: d, wall: d}
 }
