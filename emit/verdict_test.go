@@ -2,21 +2,17 @@ package emit_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
-	"unsafe"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -192,7 +188,7 @@ func runcFilterProgram(t *testing.T, doc *specs.LinuxSeccomp) []unix.SockFilter 
 	if runtime.GOARCH != "amd64" {
 		t.Skipf("testdata/pauser.c is x86_64 code; this machine is %s", runtime.GOARCH)
 	}
-	runcBin, err := runc.Look()
+	_, err := runc.Look()
 	if err != nil {
 		t.Fatalf("runc (scripts/deps.sh installs it): %v", err)
 	}
@@ -216,48 +212,19 @@ func runcFilterProgram(t *testing.T, doc *specs.LinuxSeccomp) []unix.SockFilter 
 		c.Signal(unix.SIGKILL)
 		c.Wait(context.Background())
 	}()
-	// The container's process, once it is pauser under a filter.
-	pid := 0
-	for deadline := time.Now().Add(30 * time.Second); pid == 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the container's process did not start pauser under a filter")
-		}
-		out, err := exec.Command(runcBin, "state", id).Output()
-		if err != nil {
-			continue
-		}
-		var st struct{ Pid int }
-		if json.Unmarshal(out, &st) != nil || st.Pid == 0 {
-			continue
-		}
-		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", st.Pid))
-		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", st.Pid))
-		if exe == pauser && strings.Contains(string(status), "\nSeccomp:\t2\n") {
-			pid = st.Pid
-		}
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := unix.PtraceAttach(pid); err != nil {
-		t.Fatalf("ptrace attach %d: %v", pid, err)
-	}
-	defer unix.PtraceDetach(pid)
-	var ws unix.WaitStatus
-	if _, err := unix.Wait4(pid, &ws, unix.WALL, nil); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pid, err := c.WaitExec(ctx, pauser)
+	if err != nil {
 		t.Fatal(err)
 	}
-	const getFilter = 0x420c // PTRACE_SECCOMP_GET_FILTER
-	n, _, e := unix.Syscall6(unix.SYS_PTRACE, getFilter, uintptr(pid), 0, 0, 0, 0)
-	if e != 0 {
-		t.Fatalf("PTRACE_SECCOMP_GET_FILTER: %v", e)
-	}
-	prog := make([]unix.SockFilter, n)
-	if _, _, e := unix.Syscall6(unix.SYS_PTRACE, getFilter, uintptr(pid), 0, uintptr(unsafe.Pointer(&prog[0])), 0, 0); e != 0 {
-		t.Fatalf("PTRACE_SECCOMP_GET_FILTER: %v", e)
+	prog, err := seccomp.GetFilter(pid, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
 	// Only one filter: the next index does not exist.
-	if _, _, e := unix.Syscall6(unix.SYS_PTRACE, getFilter, uintptr(pid), 1, 0, 0, 0); e != unix.ENOENT {
-		t.Errorf("a second filter on the container's process (%v)", e)
+	if _, err := seccomp.GetFilter(pid, 1); !errors.Is(err, seccomp.ErrNoFilter) {
+		t.Errorf("a second filter on the container's process (%v)", err)
 	}
 	return prog
 }

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"io"
 	"os"
 	"os/exec"
@@ -16,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
 
 	"github.com/profgen/profgen/internal/exitcode"
 )
@@ -111,6 +112,33 @@ func Start(b *Bundle, id string, opts Options) (*Container, error) {
 		close(c.done)
 	}()
 	return c, nil
+}
+
+// WaitExec returns the pid of the container's process once it runs exe
+// under a seccomp filter (Seccomp: 2 in its status): after runc loaded
+// the profile and exec'd the process. It gives up when ctx ends or runc
+// exits.
+func (c *Container) WaitExec(ctx context.Context, exe string) (int, error) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		out, err := exec.Command(Binary, "state", c.ID).Output()
+		var st struct{ Pid int }
+		if err == nil && json.Unmarshal(out, &st) == nil && st.Pid > 0 {
+			got, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", st.Pid))
+			status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", st.Pid))
+			if got == exe && strings.Contains(string(status), "\nSeccomp:\t2\n") {
+				return st.Pid, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("container %s does not run %s under a filter: %w", c.ID, exe, ctx.Err())
+		case <-c.done:
+			return 0, fmt.Errorf("container %s: runc exited before it ran %s", c.ID, exe)
+		case <-tick.C:
+		}
+	}
 }
 
 // Done is closed when runc has exited.

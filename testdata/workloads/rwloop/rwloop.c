@@ -8,6 +8,9 @@
  * `dd if=/dev/zero of=/dev/null bs=64 count=N`. MODE "futex" makes N
  * futex(FUTEX_WAKE_PRIVATE) calls on a word nobody waits on, each followed
  * by fcntl(0, F_GETFD): two syscalls whose arguments a learned profile pins.
+ * MODE "wait" (N is ignored) only reads standard input until its end, so
+ * that a benchmark can read the seccomp filter a runtime loaded for rwloop
+ * while it waits.
  *
  * With FILTER, a file of raw struct sock_filter instructions (native byte
  * order), the loop runs under that seccomp filter: rwloop sets
@@ -66,8 +69,8 @@ int main(int argc, char **argv)
 	static int word;
 
 	if (argc < 2 || argc > 4 || (n = atol(argv[1])) <= 0 ||
-	    (argc > 2 && strcmp(argv[2], "rw") && strcmp(argv[2], "futex"))) {
-		fprintf(stderr, "usage: rwloop N [rw|futex [FILTER]]\n");
+	    (argc > 2 && strcmp(argv[2], "rw") && strcmp(argv[2], "futex") && strcmp(argv[2], "wait"))) {
+		fprintf(stderr, "usage: rwloop N [rw|futex|wait [FILTER]]\n");
 		return 2;
 	}
 	futex_mode = argc > 2 && !strcmp(argv[2], "futex");
@@ -78,6 +81,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 2 && !strcmp(argv[2], "wait")) {
+		while (read(0, buf, sizeof buf) > 0)
+			;
+		return 0;
+	}
 	if (argc > 3)
 		load_filter(argv[3]);
 	clock_gettime(CLOCK_MONOTONIC, &a);
