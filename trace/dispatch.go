@@ -49,7 +49,7 @@ const dispatchSlots = 16
 // dispatchRegistry is the registry of the processes that hold a dispatcher
 // and of their slots; the version in the name changes with the programs'
 // interface (dispatchRoutes, the maps).
-var dispatchRegistry = "/run/profgen/dispatch-v1.json"
+var dispatchRegistry = "/run/profgen/dispatch-v2.json"
 
 // dispatchEnv, set to 1, makes every recording of the process attach its
 // own program.
@@ -66,6 +66,7 @@ type dispatchProc struct {
 	Routes  int    `json:"routes_fd"`
 	Progs   int    `json:"progs_fd"`
 	Cgroups int    `json:"cgroups_fd"`
+	Scratch int    `json:"scratch_fd"`
 }
 
 // dispatchSlotRec is a slot in use: its dispatcher (by link id), its
@@ -90,7 +91,9 @@ type dispatcher struct {
 	link                   link.Link
 	linkID                 uint32
 	routes, progs, cgroups *ebpf.Map
-	slots                  int // slots this process holds
+	// scratch is dsp_scratch, which the slots' recorders are loaded on.
+	scratch *ebpf.Map
+	slots   int // slots this process holds
 }
 
 var (
@@ -112,13 +115,29 @@ var (
 	errDispatchFull    = errors.New("all slots are taken")
 )
 
-// joinDispatcher puts prog, a recorder's profgen_enter that selects the
-// cgroup cg at level (> 0) itself, in a free slot of the machine's
-// dispatcher, attaching one if no process holds one. When it returns
-// without an error, prog sees every syscall of cg's tasks.
-func joinDispatcher(prog *ebpf.Program, cg *Cgroup, level uint32) (*dispatchSlot, error) {
+// dispatchJoin is a recording joining the dispatcher: the registry stays
+// locked, and the slot chosen, from beginDispatch to end.
+type dispatchJoin struct {
+	d    *dispatcher
+	f    *os.File
+	reg  *dispatchReg
+	self cgroupOwner
+	slot int
+	path string
+}
+
+// beginDispatch takes this process's dispatcher, one another process
+// holds, or a new one attached now, and chooses a free slot for the
+// cgroup cg. The recorder program is then loaded on d.scratch (its
+// `dispatched` form) and put in the slot by commit; end releases the lock
+// (and the dispatcher, when the process holds no slot of it).
+func beginDispatch(cg *Cgroup) (_ *dispatchJoin, err error) {
 	dispatchMu.Lock()
-	defer dispatchMu.Unlock()
+	defer func() {
+		if err != nil {
+			dispatchMu.Unlock()
+		}
+	}()
 	self, err := selfOwner()
 	if err != nil {
 		return nil, err
@@ -127,75 +146,97 @@ func joinDispatcher(prog *ebpf.Program, cg *Cgroup, level uint32) (*dispatchSlot
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-
-	d := dispatchCur
-	if d == nil {
+	j := &dispatchJoin{f: f, reg: reg, self: self, slot: -1, path: filepath.Clean(cg.Path)}
+	defer func() {
+		if err != nil {
+			j.release()
+		}
+	}()
+	j.d = dispatchCur
+	if j.d == nil {
 		for _, p := range reg.Procs {
 			if p.PidNS != self.PidNS || p.Pid == self.Pid || !sameProcess(p.Pid, p.Start) {
 				continue
 			}
-			if d, err = adoptDispatcher(p); err == nil {
+			if j.d, err = adoptDispatcher(p); err == nil {
 				break
 			}
 		}
 	}
-	if d == nil {
-		if d, err = newDispatcher(); err != nil {
+	if j.d == nil {
+		if j.d, err = newDispatcher(); err != nil {
 			return nil, err
 		}
 	}
-	fail := func(err error) (*dispatchSlot, error) {
-		if d.slots == 0 {
-			d.close()
-		}
-		return nil, err
-	}
+	d := j.d
 	reg.prune(d, self)
-
-	path := filepath.Clean(cg.Path)
 	used := map[int]bool{}
 	for _, s := range reg.Slots {
 		if s.LinkID != d.linkID {
 			continue
 		}
 		used[s.Slot] = true
-		if cgroupWithin(path, s.Cgroup) || cgroupWithin(s.Cgroup, path) {
-			return fail(fmt.Errorf("%w (%s)", errDispatchOverlap, s.Cgroup))
+		if cgroupWithin(j.path, s.Cgroup) || cgroupWithin(s.Cgroup, j.path) {
+			return nil, fmt.Errorf("%w (%s)", errDispatchOverlap, s.Cgroup)
 		}
 	}
 	var routes dispatchRoutes
 	if err := d.routes.Lookup(uint32(0), &routes); err != nil {
-		return fail(fmt.Errorf("read dispatcher routes: %w", err))
+		return nil, fmt.Errorf("read dispatcher routes: %w", err)
 	}
-	slot := -1
 	for i := range dispatchSlots {
 		// A slot in the kernel but not in the registry (a registry
 		// lost or rewritten) is left alone.
 		if !used[i] && routes.S[i].Cgid == 0 {
-			slot = i
+			j.slot = i
 			break
 		}
 	}
-	if slot < 0 {
-		return fail(errDispatchFull)
+	if j.slot < 0 {
+		return nil, errDispatchFull
 	}
-	if err := d.fill(slot, prog, cg, level); err != nil {
-		d.empty(slot)
-		return fail(err)
+	return j, nil
+}
+
+// commit puts prog, the recorder loaded on j.d.scratch that selects cg at
+// level (> 0) itself, in the chosen slot. When it returns without an
+// error, prog sees every syscall of cg's tasks. A registry that cannot be
+// written leaves the slot in use, unknown to other processes (which see it
+// taken in the kernel's routes).
+func (j *dispatchJoin) commit(prog *ebpf.Program, cg *Cgroup, level uint32) (*dispatchSlot, error) {
+	d, self := j.d, j.self
+	if err := d.fill(j.slot, prog, cg, level); err != nil {
+		d.empty(j.slot)
+		return nil, err
 	}
-	reg.Slots = append(reg.Slots, dispatchSlotRec{LinkID: d.linkID, Slot: slot, Pid: self.Pid, Start: self.Start, PidNS: self.PidNS, Cgroup: path})
-	if !slices.ContainsFunc(reg.Procs, func(p dispatchProc) bool { return p.Pid == self.Pid && p.PidNS == self.PidNS }) {
-		reg.Procs = append(reg.Procs, dispatchProc{Pid: self.Pid, Start: self.Start, PidNS: self.PidNS, LinkID: d.linkID,
-			Link: d.link.(interface{ FD() int }).FD(), Routes: d.routes.FD(), Progs: d.progs.FD(), Cgroups: d.cgroups.FD()})
+	j.reg.Slots = append(j.reg.Slots, dispatchSlotRec{LinkID: d.linkID, Slot: j.slot, Pid: self.Pid, Start: self.Start, PidNS: self.PidNS, Cgroup: j.path})
+	if !slices.ContainsFunc(j.reg.Procs, func(p dispatchProc) bool { return p.Pid == self.Pid && p.PidNS == self.PidNS }) {
+		j.reg.Procs = append(j.reg.Procs, dispatchProc{Pid: self.Pid, Start: self.Start, PidNS: self.PidNS, LinkID: d.linkID,
+			Link: d.link.(interface{ FD() int }).FD(), Routes: d.routes.FD(), Progs: d.progs.FD(), Cgroups: d.cgroups.FD(), Scratch: d.scratch.FD()})
 	}
-	if err := writeDispatchRegistry(f, reg); err != nil {
-		d.empty(slot)
-		return fail(err)
-	}
+	writeDispatchRegistry(j.f, j.reg)
 	d.slots++
 	dispatchCur = d
-	return &dispatchSlot{d: d, slot: slot}, nil
+	return &dispatchSlot{d: d, slot: j.slot}, nil
+}
+
+// end releases the registry's lock; a dispatcher the process holds no
+// slot of is closed.
+func (j *dispatchJoin) end() {
+	if j != nil {
+		j.release()
+		dispatchMu.Unlock()
+	}
+}
+
+func (j *dispatchJoin) release() {
+	if j.d != nil && j.d.slots == 0 {
+		j.d.close()
+		if dispatchCur == j.d {
+			dispatchCur = nil
+		}
+	}
+	j.f.Close()
 }
 
 // leave empties the slot; the last slot of the process closes its
@@ -280,7 +321,7 @@ func (d *dispatcher) close() {
 	if d.link != nil {
 		d.link.Close()
 	}
-	for _, m := range []*ebpf.Map{d.routes, d.progs, d.cgroups} {
+	for _, m := range []*ebpf.Map{d.routes, d.progs, d.cgroups, d.scratch} {
 		if m != nil {
 			m.Close()
 		}
@@ -406,7 +447,7 @@ func newDispatcher() (*dispatcher, error) {
 		objs.dispatchMaps.Close()
 		return nil, fmt.Errorf("eBPF dispatcher link: %w", err)
 	}
-	return &dispatcher{link: l, linkID: uint32(info.ID), routes: objs.DspRoutes, progs: objs.DspProgs, cgroups: objs.DspCgroups}, nil
+	return &dispatcher{link: l, linkID: uint32(info.ID), routes: objs.DspRoutes, progs: objs.DspProgs, cgroups: objs.DspCgroups, scratch: objs.DspScratch}, nil
 }
 
 // adoptDispatcher takes p's descriptors of its dispatcher and checks them.
@@ -463,7 +504,8 @@ func adoptDispatcher(p dispatchProc) (*dispatcher, error) {
 		fd   int
 		name string
 		dst  **ebpf.Map
-	}{{p.Routes, dispatchMapDspRoutes, &d.routes}, {p.Progs, dispatchMapDspProgs, &d.progs}, {p.Cgroups, dispatchMapDspCgroups, &d.cgroups}} {
+	}{{p.Routes, dispatchMapDspRoutes, &d.routes}, {p.Progs, dispatchMapDspProgs, &d.progs}, {p.Cgroups, dispatchMapDspCgroups, &d.cgroups},
+		{p.Scratch, dispatchMapDspScratch, &d.scratch}} {
 		fd, err := unix.PidfdGetfd(pidfd, m.fd, 0)
 		if err != nil {
 			return nil, fmt.Errorf("pidfd_getfd %d:%d: %w", p.Pid, m.fd, err)

@@ -13,6 +13,13 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type dispatchDspScratch struct {
+	_      structs.HostLayout
+	Cgid   uint64
+	Status uint32
+	Pad    uint32
+}
+
 type dispatchRoutes struct {
 	_   structs.HostLayout
 	N   uint32
@@ -32,6 +39,7 @@ const (
 	dispatchMapDspCgroups       = "dsp_cgroups"
 	dispatchMapDspProgs         = "dsp_progs"
 	dispatchMapDspRoutes        = "dsp_routes"
+	dispatchMapDspScratch       = "dsp_scratch"
 	dispatchProgProfgenDispatch = "profgen_dispatch"
 )
 
@@ -87,6 +95,7 @@ type dispatchMapSpecs struct {
 	DspCgroups *ebpf.MapSpec `ebpf:"dsp_cgroups"`
 	DspProgs   *ebpf.MapSpec `ebpf:"dsp_progs"`
 	DspRoutes  *ebpf.MapSpec `ebpf:"dsp_routes"`
+	DspScratch *ebpf.MapSpec `ebpf:"dsp_scratch"`
 }
 
 // dispatchVariableSpecs contains global variables before they are loaded into the kernel.
@@ -118,6 +127,7 @@ type dispatchMaps struct {
 	DspCgroups *ebpf.Map `ebpf:"dsp_cgroups"`
 	DspProgs   *ebpf.Map `ebpf:"dsp_progs"`
 	DspRoutes  *ebpf.Map `ebpf:"dsp_routes"`
+	DspScratch *ebpf.Map `ebpf:"dsp_scratch"`
 }
 
 func (m *dispatchMaps) Close() error {
@@ -125,6 +135,7 @@ func (m *dispatchMaps) Close() error {
 		m.DspCgroups,
 		m.DspProgs,
 		m.DspRoutes,
+		m.DspScratch,
 	)
 }
 

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -137,7 +138,9 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 
 // reload loads the programs again with the final mode and argument masks
 // as constants, on the maps already loaded, and closes the first ones.
-func (e *EBPF) reload() error {
+// With scratch (the shared dispatcher's dsp_scratch), profgen_enter is
+// loaded to be tail-called by the dispatcher.
+func (e *EBPF) reload(scratch *ebpf.Map) error {
 	var (
 		capture [bpfMaxNr]uint8
 		masks   [bpfMaxNr][6]uint64
@@ -151,6 +154,7 @@ func (e *EBPF) reload() error {
 	for name, v := range map[string]any{
 		recorderVarMode: e.mode, recorderVarTargetLevel: e.level, recorderVarTargetCgid: e.cgid,
 		recorderVarCapture: capture, recorderVarArgMask: masks, recorderVarArmOnExec: boolU32(e.armOnExec),
+		recorderVarDispatched: boolU32(scratch != nil),
 	} {
 		if err := e.spec.Variables[name].Set(v); err != nil {
 			return fmt.Errorf("load eBPF recorder: set %s: %w", name, err)
@@ -164,6 +168,7 @@ func (e *EBPF) reload() error {
 		recorderMapSeen:         e.objs.Seen,
 		recorderMapTargetCgroup: e.objs.TargetCgroup,
 		recorderMapTracked:      e.objs.Tracked,
+		recorderMapDspScratch:   cmp.Or(scratch, e.objs.DspScratch),
 	}})
 	if err != nil {
 		return bpfLoadError(err)
@@ -273,7 +278,24 @@ func (e *EBPF) Prepare(t *Target) error {
 			return fmt.Errorf("track launcher: %w", err)
 		}
 	}
-	if err := e.reload(); err != nil {
+	// sys_enter through the shared dispatcher when the recording can
+	// share it: the slot is chosen (the registry locked) before the
+	// programs are loaded on the dispatcher's scratch map, and taken
+	// last, once fork, exit and exec are attached.
+	share := e.mode == bpfModeCgroup && e.level > 0 && !e.exclusive
+	var join *dispatchJoin
+	if share {
+		var err error
+		if join, err = beginDispatch(t.Cgroup); err != nil {
+			e.shareErr, share = err, false
+		}
+	}
+	defer join.end()
+	var scratch *ebpf.Map
+	if share {
+		scratch = join.d.scratch
+	}
+	if err := e.reload(scratch); err != nil {
 		return err
 	}
 	type attachment struct {
@@ -281,9 +303,6 @@ func (e *EBPF) Prepare(t *Target) error {
 		prog *ebpf.Program
 	}
 	var attach []attachment
-	// sys_enter through the shared dispatcher when the recording can
-	// share it (the last step: fork, exit and exec are attached first).
-	share := e.mode == bpfModeCgroup && e.level > 0 && !e.exclusive
 	if !share {
 		attach = append(attach, attachment{"sys_enter", e.objs.ProfgenEnter})
 	}
@@ -304,19 +323,12 @@ func (e *EBPF) Prepare(t *Target) error {
 		e.links = append(e.links, l)
 	}
 	if share {
-		slot, err := joinDispatcher(e.objs.ProfgenEnter, t.Cgroup, e.level)
-		if err == nil {
-			e.slot = slot
-			return nil
-		}
-		// Not shared: a program of its own, as exclusive recordings.
-		e.shareErr = err
-		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: e.objs.ProfgenEnter})
+		slot, err := join.commit(e.objs.ProfgenEnter, t.Cgroup, e.level)
 		if err != nil {
 			e.detach()
-			return attachError("sys_enter", err)
+			return fmt.Errorf("shared sys_enter program: %w", err)
 		}
-		e.links = append(e.links, l)
+		e.slot = slot
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/workload"
 )
@@ -249,9 +250,146 @@ func BenchmarkRecorderFloor(b *testing.B) {
 			ratios(i, c.base, of), xfloor, ratios(i, c.base, wall))
 	}
 	fmt.Print(tab.String())
+
+	// The programs' own time per call, from the kernel's BPF statistics:
+	// free of the scheduling noise of the loop times above.
+	floorNs := float64(statsOfDur(times[1], cpu)) / (2 * floorLoops)
+	pt := programTimes(b, bin, floor)
+	fmt.Printf("BPF programs' own time per call (kernel.bpf_stats_enabled; median of %d runs): empty %.1f ns; profgen, a program of its own %.1f ns; profgen, shared dispatcher and recorder %.1f ns\n",
+		programTimeRuns, pt.empty, pt.own, pt.shared)
+	fmt.Printf("above the empty program: +%.1f ns (own), +%.1f ns (shared) per call, against the floor's %.0f ns per call of the loop: %.3f x floor (own), %.3f x floor (shared)\n",
+		pt.own-pt.empty, pt.shared-pt.empty, floorNs, (floorNs+pt.own-pt.empty)/floorNs, (floorNs+pt.shared-pt.empty)/floorNs)
+	b.ReportMetric((floorNs+pt.shared-pt.empty)/floorNs, "prog-time/floor")
 	b.ReportMetric(ratios(1, 0, cpu).med, "floor-x")
 	b.ReportMetric(ratios(2, 0, cpu).med, "ebpf-x")
 	b.ReportMetric(ratios(2, 1, cpu).med, "ebpf/floor")
 	b.ReportMetric(ratios(3, 1, cpu).med, "exclusive/floor")
 	b.ReportMetric(ratios(5, 4, cpu).med, "log-x")
+}
+
+// statsOfDur is the median of of(s) over samples.
+func statsOfDur(samples []loopSample, of func(loopSample) time.Duration) time.Duration {
+	v := make([]float64, len(samples))
+	for i, x := range samples {
+		v[i] = float64(of(x))
+	}
+	return time.Duration(statsOf(v).med)
+}
+
+// programTimeRuns is how many runs of each configuration programTimes
+// takes the median of.
+const programTimeRuns = 3
+
+// progTimes is the mean time per call, in ns, of the sys_enter programs
+// while rwloop runs: the empty floor program, profgen's recorder attached
+// on its own, and the shared dispatcher with the recorder it tail-calls.
+type progTimes struct{ empty, own, shared float64 }
+
+// programTimes measures progTimes with the kernel's BPF run-time
+// statistics on (they cost two clock reads per call, the same for every
+// program, so the differences are the programs' own). Each program's
+// counts include every syscall of the machine it ran for, which during
+// the loop are nearly all the loop's.
+func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		b.Fatalf("enable BPF statistics: %v", err)
+	}
+	defer stats.Close()
+	perCall := func(p *ebpf.Program, run func()) float64 {
+		before, err := p.Stats()
+		if err != nil {
+			b.Fatal(err)
+		}
+		run()
+		after, err := p.Stats()
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := after.RunCount - before.RunCount
+		if n < 2*floorLoops {
+			b.Fatalf("program ran %d times for the loop's %d calls", n, 2*floorLoops)
+		}
+		return float64(after.Runtime-before.Runtime) / float64(n)
+	}
+	loop := func() {
+		if err := exec.Command(bin, strconv.Itoa(floorLoops)).Run(); err != nil {
+			b.Fatalf("rwloop: %v", err)
+		}
+	}
+	record := func(be *EBPF) {
+		var out bytes.Buffer
+		if _, err := Record(context.Background(), Options{Command: []string{bin, strconv.Itoa(floorLoops)}, Backend: be, Stdout: &out, Stderr: os.Stderr}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var empty, own, shared []float64
+	for i := 0; i < programTimeRuns; i++ {
+		empty = append(empty, perCall(floor, func() {
+			l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: floor})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			loop()
+		}))
+
+		be, err := NewEBPF(EBPFOptions{Exclusive: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		// The recorder's programs are loaded again by Prepare: read the
+		// one that runs once the recording ran (its counts start at 0).
+		record(be)
+		st, err := be.objs.ProfgenEnter.Stats()
+		be.Close()
+		if err != nil || st.RunCount < 2*floorLoops {
+			b.Fatalf("recorder statistics %+v, %v", st, err)
+		}
+		own = append(own, float64(st.Runtime)/float64(st.RunCount))
+
+		// A recording of an empty cgroup holds the dispatcher, so that
+		// its program can be read before and after the loop's.
+		shared = append(shared, func() float64 {
+			cg, err := NewCgroup()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer cg.Close()
+			hold, err := NewEBPF(EBPFOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer hold.Close()
+			a, err := Attach(AttachOptions{Cgroup: cg.Path, Backend: hold, Tool: "bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer a.Finish(false)
+			if hold.slot == nil {
+				b.Fatalf("the holding recording is not shared: %v", hold.shareErr)
+			}
+			info, err := hold.slot.d.link.Info()
+			if err != nil {
+				b.Fatal(err)
+			}
+			dp, err := ebpf.NewProgramFromID(info.Program)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer dp.Close()
+			return perCall(dp, func() {
+				be, err := NewEBPF(EBPFOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer be.Close()
+				record(be)
+				if be.shareErr != nil {
+					b.Fatalf("the loop's recording is not shared: %v", be.shareErr)
+				}
+			})
+		}())
+	}
+	return progTimes{statsOf(empty).med, statsOf(own).med, statsOf(shared).med}
 }

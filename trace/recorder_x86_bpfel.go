@@ -13,6 +13,13 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type recorderDspScratch struct {
+	_      structs.HostLayout
+	Cgid   uint64
+	Status uint32
+	Pad    uint32
+}
+
 type recorderFast struct {
 	_      structs.HostLayout
 	Hashed uint64
@@ -33,6 +40,7 @@ type recorderKey struct {
 const (
 	recorderMapArmed         = "armed"
 	recorderMapCounts        = "counts"
+	recorderMapDspScratch    = "dsp_scratch"
 	recorderMapFast          = "fast"
 	recorderMapSeen          = "seen"
 	recorderMapTargetCgroup  = "target_cgroup"
@@ -44,6 +52,7 @@ const (
 	recorderVarArgMask       = "arg_mask"
 	recorderVarArmOnExec     = "arm_on_exec"
 	recorderVarCapture       = "capture"
+	recorderVarDispatched    = "dispatched"
 	recorderVarMode          = "mode"
 	recorderVarNrExecve      = "nr_execve"
 	recorderVarNrExecveat    = "nr_execveat"
@@ -105,6 +114,7 @@ type recorderProgramSpecs struct {
 type recorderMapSpecs struct {
 	Armed        *ebpf.MapSpec `ebpf:"armed"`
 	Counts       *ebpf.MapSpec `ebpf:"counts"`
+	DspScratch   *ebpf.MapSpec `ebpf:"dsp_scratch"`
 	Fast         *ebpf.MapSpec `ebpf:"fast"`
 	Seen         *ebpf.MapSpec `ebpf:"seen"`
 	TargetCgroup *ebpf.MapSpec `ebpf:"target_cgroup"`
@@ -118,6 +128,7 @@ type recorderVariableSpecs struct {
 	ArgMask     *ebpf.VariableSpec `ebpf:"arg_mask"`
 	ArmOnExec   *ebpf.VariableSpec `ebpf:"arm_on_exec"`
 	Capture     *ebpf.VariableSpec `ebpf:"capture"`
+	Dispatched  *ebpf.VariableSpec `ebpf:"dispatched"`
 	Mode        *ebpf.VariableSpec `ebpf:"mode"`
 	NrExecve    *ebpf.VariableSpec `ebpf:"nr_execve"`
 	NrExecveat  *ebpf.VariableSpec `ebpf:"nr_execveat"`
@@ -147,6 +158,7 @@ func (o *recorderObjects) Close() error {
 type recorderMaps struct {
 	Armed        *ebpf.Map `ebpf:"armed"`
 	Counts       *ebpf.Map `ebpf:"counts"`
+	DspScratch   *ebpf.Map `ebpf:"dsp_scratch"`
 	Fast         *ebpf.Map `ebpf:"fast"`
 	Seen         *ebpf.Map `ebpf:"seen"`
 	TargetCgroup *ebpf.Map `ebpf:"target_cgroup"`
@@ -157,6 +169,7 @@ func (m *recorderMaps) Close() error {
 	return _RecorderClose(
 		m.Armed,
 		m.Counts,
+		m.DspScratch,
 		m.Fast,
 		m.Seen,
 		m.TargetCgroup,
@@ -171,6 +184,7 @@ type recorderVariables struct {
 	ArgMask     *ebpf.Variable `ebpf:"arg_mask"`
 	ArmOnExec   *ebpf.Variable `ebpf:"arm_on_exec"`
 	Capture     *ebpf.Variable `ebpf:"capture"`
+	Dispatched  *ebpf.Variable `ebpf:"dispatched"`
 	Mode        *ebpf.Variable `ebpf:"mode"`
 	NrExecve    *ebpf.Variable `ebpf:"nr_execve"`
 	NrExecveat  *ebpf.Variable `ebpf:"nr_execveat"`

@@ -56,9 +56,7 @@ func TestCrunDirect(t *testing.T) {
 	}
 	id := "profgen-crun-" + filepath.Base(tmp)
 	wrap := fmt.Sprintf("%q --profgen-runtime %q --root %q --profgen-record-dir %q", bin, crun, root, dir)
-	script := fmt.Sprintf(`set -e
-mount --bind %q %q
-%s create --bundle %q %s
+	script := fmt.Sprintf(`%s create --bundle %q %s
 %s start %s
 i=0
 until %q --root %q state %s | grep -q '"stopped"'; do
@@ -66,11 +64,10 @@ until %q --root %q state %s | grep -q '"stopped"'; do
 	sleep 0.02
 done
 %s delete %s
-`, empty, filepath.Join(mnt, "cgroup.controllers"), wrap, b.Dir, id, wrap, id, crun, root, id, wrap, id)
-	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script)
-	out, err := cmd.CombinedOutput()
+`, wrap, b.Dir, id, wrap, id, crun, root, id, wrap, id)
+	out, err := enginetest.CrunUnshare(mnt, empty, script).CombinedOutput()
 	if err != nil {
-		exec.Command("unshare", "-m", "sh", "-c", fmt.Sprintf("mount --bind %q %q; %s delete --force %s", empty, filepath.Join(mnt, "cgroup.controllers"), wrap, id)).Run()
+		enginetest.CrunUnshare(mnt, empty, fmt.Sprintf("%s delete --force %s", wrap, id)).Run()
 		t.Fatalf("crun through the wrapper: %v\n%s", err, out)
 	}
 	rec, err := recording.ReadFile(filepath.Join(dir, id+".json"))

@@ -220,3 +220,14 @@ func Run(t testing.TB, cmd *exec.Cmd) (int, string) {
 	}
 	return cmd.ProcessState.ExitCode(), b.String()
 }
+
+// CrunUnshare returns a command that runs script with sh in a private
+// mount namespace where the cgroup v2 mount mnt's cgroup.controllers is
+// covered by the empty file empty. crun 1.8 refuses a hybrid cgroup host
+// ("cgroups in hybrid mode not supported, drop all controllers from
+// cgroupv2"); covered, it puts its containers in cgroup v2 directories of
+// their own as on a unified host.
+func CrunUnshare(mnt, empty, script string) *exec.Cmd {
+	return exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c",
+		fmt.Sprintf("set -e\nmount --bind %q %q\n%s", empty, filepath.Join(mnt, "cgroup.controllers"), script))
+}

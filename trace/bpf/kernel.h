@@ -70,4 +70,33 @@ static __always_inline __u64 ancestor_id(struct cgroup *cg, int up)
 	return cg->kn->id;
 }
 
+// dsp_scratch is how the shared dispatcher (dispatch.c) hands a call to
+// the recorder it tail-calls (recorder.c with `dispatched`): the recording
+// cgroup the calling task was matched to and the task's thread_info
+// status, so that the recorder needs neither the task nor a helper call.
+// Per CPU, written just before the tail call on the same CPU. Both
+// programs declare it from here, so that the recorder can be loaded on the
+// dispatcher's map.
+struct dsp_scratch {
+	__u64 cgid;
+	__u32 status;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dsp_scratch);
+} dsp_scratch SEC(".maps");
+
+// task_status returns the task's thread_info.status (TS_COMPAT), 0 on a
+// kernel without the field.
+static __always_inline __u32 task_status(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->thread_info.status))
+		return task->thread_info.status;
+	return 0;
+}
+
 #endif

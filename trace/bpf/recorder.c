@@ -71,6 +71,12 @@ volatile const __u8 capture[MAX_NR] = {};
 // are kept in tracked; execve calls of the others are counted, as the
 // profile must allow them.
 volatile const __u32 arm_on_exec = 0;
+// dispatched: profgen_enter is tail-called by the shared dispatcher
+// (dispatch.c), which matched the task to a recording cgroup and left it
+// and the task's status in dsp_scratch (the dispatcher's map): the call is
+// the target's when that cgroup is the recording's (target_cgid; it is not
+// when the slot was given to another recording meanwhile). No helper call.
+volatile const __u32 dispatched = 0;
 volatile const __u64 arg_mask[MAX_NR][6] = {};
 
 struct key {
@@ -252,8 +258,19 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u32 zero = 0;
 
 	struct task_struct *task = 0;
-	if (!is_target(&task))
-		return 0;
+	__u32 status = 0;
+	if (dispatched) {
+		struct dsp_scratch *s = bpf_map_lookup_elem(&dsp_scratch, &zero);
+		if (!s || s->cgid != target_cgid)
+			return 0;
+		status = s->status;
+	} else {
+		if (!is_target(&task))
+			return 0;
+		if (!task)
+			task = bpf_get_current_task_btf();
+		status = task_status(task);
+	}
 	if (arm_on_exec) {
 		if (id != nr_execve && id != nr_execveat && !is_tracked())
 			return 0;
@@ -271,13 +288,8 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (!f)
 		return 0;
 
-	// A direct (BTF) load of current's thread_info.status, not a probe
-	// read: the compat check is one instruction on the common path.
-	__u32 status = 0;
-	if (!task)
-		task = bpf_get_current_task_btf();
-	if (bpf_core_field_exists(task->thread_info.status))
-		status = task->thread_info.status;
+	// status is a direct (BTF) load of current's thread_info.status, not
+	// a probe read: the compat check is one instruction on the common path.
 	int compat = status & TS_COMPAT;
 
 	if (id >= 0 && id < MAX_NR) {
