@@ -36,8 +36,11 @@ const (
 // replay checks, under a logging profile of exactly these rules, that runc
 // makes no call outside them. See docs/runtimes.md.
 //
-// crun: from crun's source and notes; not verified here (crun refuses this
-// machine's hybrid cgroup layout).
+// crun: from crun's source and notes. emit.TestCrunBPFAnnotation runs a
+// crun 1.8 container (no_new_privs) under a filter of the workload's calls,
+// execve and this list only, and it starts and runs (crun refuses this
+// machine's hybrid cgroup layout unless the test covers cgroup.controllers
+// in a private mount namespace).
 var runtimeCalls = map[Runtime][]fixedCall{
 	RuntimeNone: nil,
 	RuntimeRunc: append(slices.Clone(runcNoNewPrivs), runcPrivileged...),

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/trace"
 )
