@@ -101,8 +101,9 @@ func newEmitCmd() *cobra.Command {
 		Short: "Write the profile learned from recordings",
 		Long: `emit learns a minimal seccomp profile from one or more recordings (merged as
 a union) and writes it. Formats (--format):
-` + emit.FormatHelp() + `With systemd, bpf, c, go and go-libseccomp no container runtime loads the
-filter: pass --runtime none.
+` + emit.FormatHelp() + `With systemd, c, go and go-libseccomp no container runtime loads the filter:
+pass --runtime none; with bpf too, except crun's annotation
+run.oci.seccomp_bpf_data (base64 of the file; pass --runtime crun).
 
 -o FILE replaces a regular file (or creates one, 0666 less the umask; an
 existing file keeps its mode) only once the whole profile was written; a
