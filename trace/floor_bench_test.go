@@ -27,15 +27,21 @@ const floorLoops = 1000000
 // benchRounds is how many alternating rounds the ratio benchmarks run:
 // PROFGEN_BENCH_ROUNDS, at least 5, default 7.
 func benchRounds(b *testing.B) int {
-	n := 7
-	if s := os.Getenv("PROFGEN_BENCH_ROUNDS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 5 {
-			b.Fatalf("PROFGEN_BENCH_ROUNDS=%q: want a number of rounds, at least 5", s)
-		}
-		n = v
+	return benchEnv(b, "PROFGEN_BENCH_ROUNDS", "rounds", 7, 5)
+}
+
+// benchEnv reads a benchmark's setting from the environment variable
+// name: a number of what, at least min, def when unset.
+func benchEnv(b *testing.B, name, what string, def, min int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
 	}
-	return n
+	v, err := strconv.Atoi(s)
+	if err != nil || v < min {
+		b.Fatalf("%s=%q: want a number of %s, at least %d", name, s, what, min)
+	}
+	return v
 }
 
 // loopSample is one run's loop time as rwloop measures it.

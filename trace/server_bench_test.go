@@ -25,15 +25,7 @@ import (
 // makes per run of BenchmarkRecorderServer: PROFGEN_BENCH_REDIS_REQUESTS,
 // default 100000 (about 3 s a run here).
 func serverRequests(b *testing.B) int {
-	n := 100000
-	if s := os.Getenv("PROFGEN_BENCH_REDIS_REQUESTS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil || v < 1000 {
-			b.Fatalf("PROFGEN_BENCH_REDIS_REQUESTS=%q: want a number of requests, at least 1000", s)
-		}
-		n = v
-	}
-	return n
+	return benchEnv(b, "PROFGEN_BENCH_REDIS_REQUESTS", "requests", 100000, 1000)
 }
 
 // redisBench runs redis-server on loopback under its own load generator.
