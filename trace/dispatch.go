@@ -24,7 +24,8 @@ import (
 // cgroup-mode recordings share one attached program, profgen_dispatch, in
 // 16 slots: each puts its own recorder program (profgen_enter) and its
 // cgroup in a free slot, and the dispatcher tail-calls the slot whose
-// cgroup the current task is in.
+// cgroup the current task is in, with that cgroup and the task's status in
+// a per-CPU scratch map, so that the recorder makes no helper call.
 //
 // Processes share it too, and nothing outlives them: the dispatcher is not
 // pinned, it stays attached as long as some process holds a descriptor of
@@ -246,10 +247,13 @@ func (s *dispatchSlot) leave() {
 	dispatchMu.Lock()
 	defer dispatchMu.Unlock()
 	d := s.d
+	self, err := selfOwner()
+	// The routes are rewritten whole: only under the registry's lock, or
+	// another process's slot written meanwhile would be lost. Without the
+	// lock (a registry gone) the slot is emptied all the same.
+	f, reg, rerr := lockDispatchRegistry()
 	d.empty(s.slot)
 	d.slots--
-	self, err := selfOwner()
-	f, reg, rerr := lockDispatchRegistry()
 	if err == nil && rerr == nil {
 		reg.Slots = slices.DeleteFunc(reg.Slots, func(r dispatchSlotRec) bool {
 			return r.LinkID == d.linkID && r.Slot == s.slot && r.Pid == self.Pid && r.PidNS == self.PidNS
@@ -296,7 +300,8 @@ func (d *dispatcher) empty(slot int) {
 }
 
 // route sets slot's cgroup (cgid 0: none) and the number of slots the
-// dispatcher looks at. The whole value is rewritten; the other slots get
+// dispatcher looks at. The whole value is rewritten (so callers hold the
+// registry's lock, which orders the writers); the other slots get
 // the bytes they had.
 func (d *dispatcher) route(slot int, level uint32, cgid uint64) error {
 	var r dispatchRoutes
