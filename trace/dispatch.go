@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -35,8 +36,10 @@ import (
 // tracepoint link whose program is profgen_dispatch, with maps of the
 // expected kinds and sizes that the program uses. The processes that hold
 // one and the slots they use are listed in a registry file
-// (dispatchRegistry), read and written only under flock(2); a slot whose
-// process is gone is emptied by the next process that joins or leaves.
+// (dispatchRegistry), replaced whole (rename) and only under flock(2) of
+// the lock file beside it; a slot whose process is gone is emptied by the
+// next process that joins or leaves. A dispatcher with a slot in use that
+// the registry does not list (the registry lost) is not shared further.
 //
 // A recording does not share, and attaches its own program as before, when
 // its cgroup contains or is contained in another slot's (the dispatcher
@@ -79,6 +82,11 @@ type dispatchSlotRec struct {
 	Start  uint64 `json:"start"`
 	PidNS  uint64 `json:"pidns"`
 	Cgroup string `json:"cgroup"`
+	// Cgid is the slot's cgroup id (its route), Chain the ids of that
+	// cgroup and its ancestors up to the hierarchy's root: overlaps are
+	// judged by ids, whatever path the cgroup was reached by.
+	Cgid  uint64   `json:"cgid"`
+	Chain []uint64 `json:"chain"`
 }
 
 // dispatchReg is the registry file's content.
@@ -86,6 +94,11 @@ type dispatchReg struct {
 	Procs []dispatchProc    `json:"procs"`
 	Slots []dispatchSlotRec `json:"slots"`
 }
+
+// dispatchLockWait is how long a recording waits for another process's
+// hold of the registry's lock (a stopped or frozen profgen keeps it)
+// before it gives up: a join then attaches a program of its own.
+const dispatchLockWait = 2 * time.Second
 
 // dispatcher is this process's descriptors of the machine's dispatcher.
 type dispatcher struct {
@@ -109,22 +122,25 @@ var (
 type dispatchSlot struct {
 	d    *dispatcher
 	slot int
+	cgid uint64
 }
 
 var (
-	errDispatchOverlap = errors.New("its cgroup overlaps another shared recording's")
-	errDispatchFull    = errors.New("all slots are taken")
+	errDispatchOverlap  = errors.New("its cgroup overlaps another shared recording's")
+	errDispatchFull     = errors.New("all slots are taken")
+	errDispatchUnlisted = errors.New("the dispatcher has a slot in use that its registry does not list")
 )
 
 // dispatchJoin is a recording joining the dispatcher: the registry stays
 // locked, and the slot chosen, from beginDispatch to end.
 type dispatchJoin struct {
-	d    *dispatcher
-	f    *os.File
-	reg  *dispatchReg
-	self cgroupOwner
-	slot int
-	path string
+	d     *dispatcher
+	f     *os.File
+	reg   *dispatchReg
+	self  cgroupOwner
+	slot  int
+	path  string
+	chain []uint64
 }
 
 // beginDispatch takes this process's dispatcher, one another process
@@ -147,7 +163,12 @@ func beginDispatch(cg *Cgroup) (_ *dispatchJoin, err error) {
 	if err != nil {
 		return nil, err
 	}
-	j := &dispatchJoin{f: f, reg: reg, self: self, slot: -1, path: filepath.Clean(cg.Path)}
+	chain, err := cgroupChain(cg.Path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	j := &dispatchJoin{f: f, reg: reg, self: self, slot: -1, path: filepath.Clean(cg.Path), chain: chain}
 	defer func() {
 		if err != nil {
 			j.release()
@@ -170,27 +191,30 @@ func beginDispatch(cg *Cgroup) (_ *dispatchJoin, err error) {
 		}
 	}
 	d := j.d
-	reg.prune(d, self)
+	var routes dispatchRoutes
+	if err := d.routes.Lookup(uint32(0), &routes); err != nil {
+		return nil, fmt.Errorf("read dispatcher routes: %w", err)
+	}
+	reg.prune(d, &routes, self)
 	used := map[int]bool{}
 	for _, s := range reg.Slots {
 		if s.LinkID != d.linkID {
 			continue
 		}
 		used[s.Slot] = true
-		if cgroupWithin(j.path, s.Cgroup) || cgroupWithin(s.Cgroup, j.path) {
+		if slices.Contains(chain, s.Cgid) || slices.Contains(s.Chain, cg.ID) {
 			return nil, fmt.Errorf("%w (%s)", errDispatchOverlap, s.Cgroup)
 		}
 	}
-	var routes dispatchRoutes
-	if err := d.routes.Lookup(uint32(0), &routes); err != nil {
-		return nil, fmt.Errorf("read dispatcher routes: %w", err)
-	}
 	for i := range dispatchSlots {
-		// A slot in the kernel but not in the registry (a registry
-		// lost or rewritten) is left alone.
-		if !used[i] && routes.S[i].Cgid == 0 {
+		// A slot routed in the kernel but not in the registry (a
+		// registry lost, or a process killed between the two) might
+		// overlap: then this dispatcher is not shared any more.
+		if routes.S[i].Cgid != 0 && !used[i] {
+			return nil, errDispatchUnlisted
+		}
+		if !used[i] && j.slot < 0 {
 			j.slot = i
-			break
 		}
 	}
 	if j.slot < 0 {
@@ -206,19 +230,25 @@ func beginDispatch(cg *Cgroup) (_ *dispatchJoin, err error) {
 // taken in the kernel's routes).
 func (j *dispatchJoin) commit(prog *ebpf.Program, cg *Cgroup, level uint32) (*dispatchSlot, error) {
 	d, self := j.d, j.self
+	// The registry first: a process killed before its route is written
+	// leaves a record of a slot that is empty, which the next join
+	// prunes; the other way round it would leave a slot in use that no
+	// record lists.
+	j.reg.Slots = append(j.reg.Slots, dispatchSlotRec{LinkID: d.linkID, Slot: j.slot, Pid: self.Pid, Start: self.Start, PidNS: self.PidNS,
+		Cgroup: j.path, Cgid: cg.ID, Chain: j.chain})
+	j.reg.Procs = slices.DeleteFunc(j.reg.Procs, func(p dispatchProc) bool { return p.Pid == self.Pid && p.PidNS == self.PidNS })
+	j.reg.Procs = append(j.reg.Procs, dispatchProc{Pid: self.Pid, Start: self.Start, PidNS: self.PidNS, LinkID: d.linkID,
+		Link: d.link.(interface{ FD() int }).FD(), Routes: d.routes.FD(), Progs: d.progs.FD(), Cgroups: d.cgroups.FD(), Scratch: d.scratch.FD()})
+	if err := writeDispatchRegistry(j.reg); err != nil {
+		return nil, err
+	}
 	if err := d.fill(j.slot, prog, cg, level); err != nil {
 		d.empty(j.slot)
 		return nil, err
 	}
-	j.reg.Slots = append(j.reg.Slots, dispatchSlotRec{LinkID: d.linkID, Slot: j.slot, Pid: self.Pid, Start: self.Start, PidNS: self.PidNS, Cgroup: j.path})
-	if !slices.ContainsFunc(j.reg.Procs, func(p dispatchProc) bool { return p.Pid == self.Pid && p.PidNS == self.PidNS }) {
-		j.reg.Procs = append(j.reg.Procs, dispatchProc{Pid: self.Pid, Start: self.Start, PidNS: self.PidNS, LinkID: d.linkID,
-			Link: d.link.(interface{ FD() int }).FD(), Routes: d.routes.FD(), Progs: d.progs.FD(), Cgroups: d.cgroups.FD(), Scratch: d.scratch.FD()})
-	}
-	writeDispatchRegistry(j.f, j.reg)
 	d.slots++
 	dispatchCur = d
-	return &dispatchSlot{d: d, slot: j.slot}, nil
+	return &dispatchSlot{d: d, slot: j.slot, cgid: cg.ID}, nil
 }
 
 // end releases the registry's lock; a dispatcher the process holds no
@@ -249,20 +279,29 @@ func (s *dispatchSlot) leave() {
 	d := s.d
 	self, err := selfOwner()
 	// The routes are rewritten whole: only under the registry's lock, or
-	// another process's slot written meanwhile would be lost. Without the
-	// lock (a registry gone) the slot is emptied all the same.
+	// another process's slot written meanwhile would be lost. Without
+	// the lock only the slot's program goes (an element of its own); its
+	// route stays for the next join to prune, and calls it matches find
+	// no program.
 	f, reg, rerr := lockDispatchRegistry()
-	d.empty(s.slot)
+	if rerr != nil {
+		d.progs.Delete(uint32(s.slot))
+	} else {
+		d.empty(s.slot)
+	}
 	d.slots--
 	if err == nil && rerr == nil {
 		reg.Slots = slices.DeleteFunc(reg.Slots, func(r dispatchSlotRec) bool {
 			return r.LinkID == d.linkID && r.Slot == s.slot && r.Pid == self.Pid && r.PidNS == self.PidNS
 		})
-		reg.prune(d, self)
+		var routes dispatchRoutes
+		if d.routes.Lookup(uint32(0), &routes) == nil {
+			reg.prune(d, &routes, self)
+		}
 		if d.slots == 0 {
 			reg.Procs = slices.DeleteFunc(reg.Procs, func(p dispatchProc) bool { return p.Pid == self.Pid && p.PidNS == self.PidNS })
 		}
-		writeDispatchRegistry(f, reg)
+		writeDispatchRegistry(reg)
 	}
 	if f != nil {
 		f.Close()
@@ -282,6 +321,11 @@ func (d *dispatcher) fill(slot int, prog *ebpf.Program, cg *Cgroup, level uint32
 	fd, err := unix.Open(cg.Path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open cgroup %s: %w", cg.Path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Ino != cg.ID {
+		unix.Close(fd)
+		return fmt.Errorf("open cgroup %s: not the cgroup %d any more", cg.Path, cg.ID)
 	}
 	err = d.cgroups.Put(uint32(slot), uint32(fd))
 	unix.Close(fd)
@@ -334,20 +378,38 @@ func (d *dispatcher) close() {
 }
 
 // prune drops the registry's processes that are gone and empties, in d,
-// the slots of processes that are gone; slots of dispatchers no process
-// holds any more are forgotten. Processes of other pid namespaces are kept:
-// their pids mean nothing here.
-func (reg *dispatchReg) prune(d *dispatcher, self cgroupOwner) {
-	gone := func(pid int, start, ns uint64) bool {
-		if ns != self.PidNS {
-			return false
+// the slots of processes that are gone (when the slot's route is still
+// theirs); slots of dispatchers no process holds any more are forgotten.
+// Records of other pid namespaces, whose pids mean nothing here, are
+// dropped only once their dispatcher's link is gone. A process that cannot
+// be read (EMFILE, say) is not gone.
+func (reg *dispatchReg) prune(d *dispatcher, routes *dispatchRoutes, self cgroupOwner) {
+	links := map[uint32]bool{}
+	linkGone := func(id uint32) bool {
+		if v, ok := links[id]; ok {
+			return v
 		}
-		if pid == self.Pid {
+		l, err := link.NewFromID(link.ID(id))
+		if err == nil {
+			l.Close()
+		}
+		links[id] = errors.Is(err, os.ErrNotExist)
+		return links[id]
+	}
+	gone := func(pid int, start, ns uint64, linkID uint32) bool {
+		switch {
+		case ns != self.PidNS:
+			return linkGone(linkID)
+		case pid == self.Pid:
 			return start != self.Start
 		}
-		return !sameProcess(pid, start)
+		p, err := readProc(pid)
+		if errors.Is(err, errNoProcess) {
+			return true
+		}
+		return err == nil && (p.Start != start || !p.alive())
 	}
-	reg.Procs = slices.DeleteFunc(reg.Procs, func(p dispatchProc) bool { return gone(p.Pid, p.Start, p.PidNS) })
+	reg.Procs = slices.DeleteFunc(reg.Procs, func(p dispatchProc) bool { return gone(p.Pid, p.Start, p.PidNS, p.LinkID) })
 	held := map[uint32]bool{d.linkID: true}
 	for _, p := range reg.Procs {
 		held[p.LinkID] = true
@@ -356,45 +418,117 @@ func (reg *dispatchReg) prune(d *dispatcher, self cgroupOwner) {
 		if !held[s.LinkID] {
 			return true
 		}
-		if !gone(s.Pid, s.Start, s.PidNS) {
+		if !gone(s.Pid, s.Start, s.PidNS, s.LinkID) {
 			return false
 		}
-		if s.LinkID == d.linkID {
+		if s.LinkID == d.linkID && routes.S[s.Slot].Cgid == s.Cgid {
 			d.empty(s.Slot)
+			routes.S[s.Slot].Cgid = 0
 		}
 		return true
 	})
 }
 
-// cgroupWithin reports whether cgroup directory a is b or below it.
-func cgroupWithin(a, b string) bool {
-	return a == b || strings.HasPrefix(a, b+"/")
+// cgroupChain returns the ids (inode numbers) of the cgroup v2 directory
+// path and of its ancestors up to the root of its cgroup2 mount.
+func cgroupChain(path string) ([]uint64, error) {
+	var chain []uint64
+	for p := filepath.Clean(path); ; p = filepath.Dir(p) {
+		var sfs unix.Statfs_t
+		if err := unix.Statfs(p, &sfs); err != nil || sfs.Type != unix.CGROUP2_SUPER_MAGIC {
+			break
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(p, &st); err != nil {
+			return nil, fmt.Errorf("cgroup %s: %w", p, err)
+		}
+		chain = append(chain, st.Ino)
+		if p == "/" {
+			break
+		}
+	}
+	if len(chain) == 0 {
+		return nil, fmt.Errorf("cgroup %s: %w: not a cgroup v2 directory", path, ErrNotSupported)
+	}
+	return chain, nil
 }
 
-// lockDispatchRegistry opens the registry, takes its lock (released by
-// closing the file) and reads it; unreadable content reads as empty.
+// lockDispatchRegistry takes the registry's lock, flock(2) on the lock
+// file beside it, waiting at most dispatchLockWait, and reads the
+// registry; unusable content reads as empty. Closing the file releases
+// the lock.
 func lockDispatchRegistry() (*os.File, *dispatchReg, error) {
 	if err := os.MkdirAll(filepath.Dir(dispatchRegistry), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("dispatcher registry: %w", err)
 	}
-	f, err := os.OpenFile(dispatchRegistry, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	lock := strings.TrimSuffix(dispatchRegistry, ".json") + ".lock"
+	deadline := time.Now().Add(dispatchLockWait)
+	for {
+		f, err := os.OpenFile(lock, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dispatcher registry: %w", err)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || int(st.Uid) != os.Geteuid() {
+			f.Close()
+			return nil, nil, fmt.Errorf("dispatcher registry lock %s: not a regular file of this user", lock)
+		}
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			if time.Now().After(deadline) {
+				return nil, nil, fmt.Errorf("dispatcher registry lock %s: held by another process for %s", lock, dispatchLockWait)
+			}
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("lock dispatcher registry %s: %w", lock, err)
+		}
+		// The file locked must still be the one at the path.
+		var now unix.Stat_t
+		if err := unix.Stat(lock, &now); err != nil || now.Ino != st.Ino || now.Dev != st.Dev {
+			f.Close()
+			continue
+		}
+		return f, readDispatchRegistry(), nil
+	}
+}
+
+// readDispatchRegistry reads the registry; a missing, oversized or
+// unparsable file reads as empty.
+func readDispatchRegistry() *dispatchReg {
+	f, err := os.Open(dispatchRegistry)
 	if err != nil {
-		return nil, nil, fmt.Errorf("dispatcher registry: %w", err)
+		return &dispatchReg{}
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || int(st.Uid) != os.Geteuid() {
-		f.Close()
-		return nil, nil, fmt.Errorf("dispatcher registry %s: not a regular file of this user", dispatchRegistry)
+	defer f.Close()
+	const limit = 1 << 20
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil || len(data) > limit {
+		return &dispatchReg{}
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("lock dispatcher registry %s: %w", dispatchRegistry, err)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	return parseDispatchRegistry(data)
+}
+
+// writeDispatchRegistry replaces the registry, under its lock: a
+// temporary file renamed over it, so that a crash never leaves it cut
+// short.
+func writeDispatchRegistry(reg *dispatchReg) error {
+	data, err := json.Marshal(reg)
 	if err != nil {
-		data = nil
+		return err
 	}
-	return f, parseDispatchRegistry(data), nil
+	tmp := dispatchRegistry + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write dispatcher registry: %w", err)
+	}
+	if err := os.Rename(tmp, dispatchRegistry); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write dispatcher registry: %w", err)
+	}
+	return nil
 }
 
 // parseDispatchRegistry parses the registry's content. Anything it cannot
@@ -412,21 +546,6 @@ func parseDispatchRegistry(data []byte) *dispatchReg {
 	})
 	reg.Procs = slices.DeleteFunc(reg.Procs, func(p dispatchProc) bool { return p.Pid <= 0 })
 	return reg
-}
-
-// writeDispatchRegistry rewrites the locked registry f.
-func writeDispatchRegistry(f *os.File, reg *dispatchReg) error {
-	data, err := json.Marshal(reg)
-	if err != nil {
-		return err
-	}
-	if err := f.Truncate(0); err != nil {
-		return fmt.Errorf("write dispatcher registry: %w", err)
-	}
-	if _, err := f.WriteAt(append(data, '\n'), 0); err != nil {
-		return fmt.Errorf("write dispatcher registry: %w", err)
-	}
-	return nil
 }
 
 // newDispatcher loads the dispatcher and attaches it to sys_enter, with no

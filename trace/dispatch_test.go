@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -185,22 +187,6 @@ func waitSysEnterLinks(t *testing.T, what string, dispatchers, recorders int) {
 	t.Errorf("%s: %d dispatcher and %d recorder links on sys_enter, want %d and %d", what, d, r, dispatchers, recorders)
 }
 
-// readDispatchRegistry reads the registry without taking its lock.
-func readDispatchRegistry(t *testing.T) dispatchReg {
-	t.Helper()
-	var reg dispatchReg
-	data, err := os.ReadFile(dispatchRegistry)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		t.Fatal(err)
-	}
-	if len(data) > 0 {
-		if err := json.Unmarshal(data, &reg); err != nil {
-			t.Fatalf("registry %s: %v", dispatchRegistry, err)
-		}
-	}
-	return reg
-}
-
 // TestDispatcherInProcess: two recordings of one process share one
 // attached program, each counting exactly its own cgroup's calls; a
 // recording asked to be exclusive attaches its own; when all are done,
@@ -277,6 +263,46 @@ func TestDispatcherOverlap(t *testing.T) {
 	}
 }
 
+// TestDispatcherUnlistedSlot: when the registry no longer lists a slot the
+// dispatcher has in use (the file lost or garbled), the dispatcher is not
+// shared further, since the unlisted slot might overlap: the next
+// recording attaches its own program, and both count exactly.
+func TestDispatcherUnlistedSlot(t *testing.T) {
+	wa, wb := newWaitingCgroup(t, "", 300), newWaitingCgroup(t, "", 500)
+	ea := newTestEBPF(t, EBPFOptions{})
+	aa, err := Attach(AttachOptions{Cgroup: wa.cg.Path, Backend: ea, Tool: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ea.slot == nil {
+		t.Fatalf("not shared: %v", ea.shareErr)
+	}
+	if err := os.WriteFile(dispatchRegistry, []byte("{garbled"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eb := newTestEBPF(t, EBPFOptions{})
+	ab, err := Attach(AttachOptions{Cgroup: wb.cg.Path, Backend: eb, Tool: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eb.slot != nil || !errors.Is(eb.shareErr, errDispatchUnlisted) {
+		t.Errorf("slot %v, reason %v; want a program of its own for the unlisted slot", eb.slot, eb.shareErr)
+	}
+	waitSysEnterLinks(t, "a shared, b its own", 1, 1)
+	for _, c := range []struct {
+		w *waitingCgroup
+		a *Attached
+	}{{wa, aa}, {wb, ab}} {
+		c.w.run(t)
+		rec, _, err := c.a.Finish(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.w.check(t, c.w.cg.Path, rec)
+	}
+	waitSysEnterLinks(t, "after", 0, 0)
+}
+
 // TestDispatcherAcrossProcesses: recorders in separate processes share one
 // attached program. The one that attached it is SIGKILLed: the others go
 // on recording exactly, a newcomer empties the dead one's slot and takes
@@ -324,7 +350,7 @@ func TestDispatcherAcrossProcesses(t *testing.T) {
 	ha := start("a", wa)
 	hb := start("b", wb)
 	waitSysEnterLinks(t, "two recorders", 1, 0)
-	reg := readDispatchRegistry(t)
+	reg := readDispatchRegistry()
 	if len(reg.Procs) != 2 || len(reg.Slots) != 2 {
 		t.Fatalf("registry with two recorders: %+v", reg)
 	}
@@ -340,7 +366,7 @@ func TestDispatcherAcrossProcesses(t *testing.T) {
 	ha.Wait()
 	waitSysEnterLinks(t, "after a is killed", 1, 0)
 	hc := start("c", wc)
-	reg = readDispatchRegistry(t)
+	reg = readDispatchRegistry()
 	for _, p := range reg.Procs {
 		if p.Pid == ha.Process.Pid {
 			t.Errorf("the killed recorder is still registered: %+v", reg)
@@ -354,14 +380,14 @@ func TestDispatcherAcrossProcesses(t *testing.T) {
 	finish("b", hb, wb)
 	finish("c", hc, wc)
 	waitSysEnterLinks(t, "after the last recorder", 0, 0)
-	if reg := readDispatchRegistry(t); len(reg.Procs) != 0 || len(reg.Slots) != 0 {
+	if reg := readDispatchRegistry(); len(reg.Procs) != 0 || len(reg.Slots) != 0 {
 		t.Errorf("registry after the last recorder: %+v", reg)
 	}
 }
 
 // FuzzDispatchRegistry: whatever the registry file holds, it parses into
 // slots the dispatcher has and processes with a pid, and what parsed
-// round-trips.
+// round-trips unchanged.
 func FuzzDispatchRegistry(f *testing.F) {
 	f.Add([]byte(`{"procs":[{"pid":12,"start":3,"pidns":4026531836,"link_id":7,"link_fd":9,"routes_fd":10,"progs_fd":11,"cgroups_fd":12}],` +
 		`"slots":[{"link_id":7,"slot":0,"pid":12,"start":3,"pidns":4026531836,"cgroup":"/sys/fs/cgroup/profgen-12-3-4026531836-1"}]}`))
@@ -379,13 +405,31 @@ func FuzzDispatchRegistry(f *testing.F) {
 				t.Fatalf("process %+v kept", p)
 			}
 		}
+		// What parsed is stable: written and read back, it is the same.
 		out, err := json.Marshal(reg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		again := parseDispatchRegistry(out)
-		if len(again.Slots) != len(reg.Slots) || len(again.Procs) != len(reg.Procs) {
+		if !reflect.DeepEqual(normal(again), normal(reg)) {
 			t.Fatalf("round trip: %+v, then %+v", reg, again)
 		}
 	})
+}
+
+// normal makes nil and empty lists alike, as JSON does.
+func normal(r *dispatchReg) dispatchReg {
+	n := dispatchReg{Procs: r.Procs, Slots: slices.Clone(r.Slots)}
+	if len(n.Procs) == 0 {
+		n.Procs = nil
+	}
+	if len(n.Slots) == 0 {
+		n.Slots = nil
+	}
+	for i := range n.Slots {
+		if len(n.Slots[i].Chain) == 0 {
+			n.Slots[i].Chain = nil
+		}
+	}
+	return n
 }

@@ -324,11 +324,24 @@ func (e *EBPF) Prepare(t *Target) error {
 	}
 	if share {
 		slot, err := join.commit(e.objs.ProfgenEnter, t.Cgroup, e.level)
+		if err == nil {
+			e.slot = slot
+			return nil
+		}
+		// Not shared after all (the registry could not be written): a
+		// program of its own, loaded for that (the attached fork, exit
+		// and exec programs keep the maps they share with it).
+		e.shareErr = err
+		if err := e.reload(nil); err != nil {
+			e.detach()
+			return err
+		}
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: e.objs.ProfgenEnter})
 		if err != nil {
 			e.detach()
-			return fmt.Errorf("shared sys_enter program: %w", err)
+			return attachError("sys_enter", err)
 		}
-		e.slot = slot
+		e.links = append(e.links, l)
 	}
 	return nil
 }

@@ -66,6 +66,11 @@ func TestRecordSubCgroup(t *testing.T) {
 		if !noLevel && be.level != 1 {
 			t.Errorf("the program did not get the recording cgroup's level: %d, want 1", be.level)
 		}
+		// With the level known the recording goes through the shared
+		// dispatcher, whose helper decides below MAX_UP (dsp_cgroups).
+		if !noLevel && be.shareErr != nil {
+			t.Errorf("the recording did not share the dispatcher: %v", be.shareErr)
+		}
 		for _, name := range []string{"sched_yield", "getpgid", "getsid"} {
 			if count(t, res.Recording, name) == 0 {
 				t.Errorf("noLevel=%v: %s made below the recording cgroup is not recorded; recorded %v", noLevel, name, res.Recording.Names())

@@ -75,8 +75,11 @@ struct walk {
 	__u64 last_id;
 };
 
-// slot_hit reports whether the current task is in slot i's cgroup or below.
-static __always_inline int slot_hit(struct routes *r, const int i, struct walk *w)
+// slot_hit returns slot i's cgroup id when the current task is in that
+// cgroup or below, else 0. The id returned is the one the match was made
+// with, read once: the recorder checks it against its own, so a slot
+// emptied and given to another recording meanwhile never counts this call.
+static __always_inline __u64 slot_hit(struct routes *r, const int i, struct walk *w)
 {
 	__u64 want = r->s[i].cgid;
 	if (!want)
@@ -86,12 +89,12 @@ static __always_inline int slot_hit(struct routes *r, const int i, struct walk *
 	if (up < 0)
 		return 0;
 	if (up > MAX_UP)
-		return bpf_current_task_under_cgroup(&dsp_cgroups, i) == 1;
+		return bpf_current_task_under_cgroup(&dsp_cgroups, i) == 1 ? want : 0;
 	if (slot_level != w->last) {
 		w->last_id = ancestor_id(w->cg, up);
 		w->last = slot_level;
 	}
-	return w->last_id == want;
+	return w->last_id == want ? want : 0;
 }
 
 // TRY tail-calls slot i when it is in use and the task's, with the slot's
@@ -103,8 +106,8 @@ static __always_inline int slot_hit(struct routes *r, const int i, struct walk *
 // index, an indirect jump through a retpoline, which measured 20 ns more
 // per call here (trace.BenchmarkRecorderFloor's BPF statistics).
 #define TRY(i)                                                      \
-	if ((i) < n && slot_hit(r, (i), &w)) {                      \
-		s->cgid = r->s[(i)].cgid;                           \
+	if ((i) < n && (hit = slot_hit(r, (i), &w))) {              \
+		s->cgid = hit;                                      \
 		s->status = task_status(task);                      \
 		bpf_tail_call_static(ctx, &dsp_progs, (i));         \
 		return 0;                                           \
@@ -125,6 +128,7 @@ int profgen_dispatch(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct walk w = {.cg = task->cgroups->dfl_cgrp, .last = -1};
+	__u64 hit;
 	w.level = w.cg->level;
 	TRY(0) TRY(1) TRY(2) TRY(3) TRY(4) TRY(5) TRY(6) TRY(7)
 	TRY(8) TRY(9) TRY(10) TRY(11) TRY(12) TRY(13) TRY(14) TRY(15)
