@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -398,4 +399,103 @@ func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
 		}())
 	}
 	return progTimes{statsOf(empty).med, statsOf(own).med, statsOf(shared).med}
+}
+
+// BenchmarkRecorderBreakdown splits the recorder's cost on rwloop's loop
+// into its parts, each as the median of per-round ratios of the loop's
+// CPU time to the floor's in the same round (PROFGEN_BENCH_ROUNDS rounds,
+// default 11): the floor with the loop in a fresh cgroup (as a recording
+// runs it), the loop not recorded while the shared dispatcher is attached
+// for another cgroup (the check every syscall of the machine pays), and
+// the loop recorded through the dispatcher and with a program of its own.
+// Not in make bench; docs/performance.md quotes it.
+func BenchmarkRecorderBreakdown(b *testing.B) {
+	bin := workload.Build(b, "rwloop")
+	floor := emptySysEnter(b)
+	rounds := benchEnv(b, "PROFGEN_BENCH_ROUNDS", "rounds", 11, 5)
+	argv := []string{bin, strconv.Itoa(floorLoops)}
+	loop := func(cgroupFD int) float64 {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		if cgroupFD >= 0 {
+			cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cgroupFD}
+		}
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("rwloop: %v", err)
+		}
+		return float64(loopTime(b, out).cpu)
+	}
+	underFloor := func(cgroupFD int) float64 {
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: floor})
+		if err != nil {
+			b.Fatalf("attach the empty program: %v", err)
+		}
+		defer l.Close()
+		return loop(cgroupFD)
+	}
+	newCgroup := func() *Cgroup {
+		cg, err := NewCgroup()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return cg
+	}
+	recorded := func(exclusive bool) float64 {
+		be, err := NewEBPF(EBPFOptions{Exclusive: exclusive})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer be.Close()
+		var out bytes.Buffer
+		if _, err := Record(context.Background(), Options{Command: argv, Backend: be, Stdout: &out, Stderr: os.Stderr}); err != nil {
+			b.Fatal(err)
+		}
+		return float64(loopTime(b, out.Bytes()).cpu)
+	}
+	configs := []struct {
+		name string
+		run  func() float64
+	}{
+		{"floor", func() float64 { return underFloor(-1) }},
+		{"floor, the loop in a fresh cgroup", func() float64 {
+			cg := newCgroup()
+			defer cg.Close()
+			return underFloor(cg.FD())
+		}},
+		{"dispatcher, the loop not recorded", func() float64 {
+			cg := newCgroup()
+			defer cg.Close()
+			hold, err := NewEBPF(EBPFOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer hold.Close()
+			a, err := Attach(AttachOptions{Cgroup: cg.Path, Backend: hold, Tool: "bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer a.Finish(false)
+			return loop(-1)
+		}},
+		{"recorded, shared dispatcher", func() float64 { return recorded(false) }},
+		{"recorded, a program of its own", func() float64 { return recorded(true) }},
+	}
+	ratios := make([][]float64, len(configs))
+	b.ResetTimer()
+	for b.Loop() {
+		for r := 0; r < rounds; r++ {
+			t := make([]float64, len(configs))
+			for j := range configs {
+				c := (r + j) % len(configs)
+				t[c] = configs[c].run()
+			}
+			for j := range configs {
+				ratios[j] = append(ratios[j], t[j]/t[0])
+			}
+		}
+	}
+	fmt.Printf("\nrecorder breakdown: rwloop %d read+write pairs, %d alternating rounds; median [min-max] of per-round ratios of the loop's CPU time to the floor\n", floorLoops, rounds)
+	for j, c := range configs {
+		fmt.Printf("%-36s %s\n", c.name, statsOf(ratios[j]))
+	}
 }
