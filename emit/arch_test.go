@@ -164,13 +164,9 @@ func TestRuncBothArches(t *testing.T) {
 	}
 	var calls []call
 	for _, s := range rec.Syscalls {
-		calls = append(calls, call{name: s.Name})
-		for _, sh := range s.Shapes {
-			c := call{name: s.Name}
-			for k, a := range s.Args {
-				c.args[a.Index] = uint64(sh.Values[k])
-			}
-			calls = append(calls, c)
+		// Every recorded event, and the call with no argument set.
+		for _, ev := range append(s.Events(), recording.Event{}) {
+			calls = append(calls, call{name: s.Name, args: ev.Args})
 		}
 	}
 	for _, name := range []string{"ptrace", "mount", "bpf", "kexec_load", "io_uring_setup", "clone3"} {

@@ -132,6 +132,37 @@ type Syscall struct {
 	Unpinned bool `json:"unpinned,omitempty"`
 }
 
+// Event is one kind of call of a syscall: its argument registers as the
+// recording knows them (zero where not captured) and how many calls it
+// stands for.
+type Event struct {
+	Args [6]uint64
+	// HasArgs is set for an argument shape; unset, Args are all zero and
+	// the event stands for every call (no argument was captured).
+	HasArgs bool
+	Count   uint64
+}
+
+// Events expands s into the calls it records: one event per argument
+// shape, or one for all its calls when it has no captured argument or no
+// shape.
+func (s *Syscall) Events() []Event {
+	if len(s.Args) == 0 || len(s.Shapes) == 0 {
+		return []Event{{Count: s.Count}}
+	}
+	events := make([]Event, 0, len(s.Shapes))
+	for _, sh := range s.Shapes {
+		ev := Event{HasArgs: true, Count: sh.Count}
+		for k, a := range s.Args {
+			if k < len(sh.Values) && a.Index >= 0 && a.Index < len(ev.Args) {
+				ev.Args[a.Index] = uint64(sh.Values[k])
+			}
+		}
+		events = append(events, ev)
+	}
+	return events
+}
+
 // Arg describes one captured argument of a syscall.
 type Arg struct {
 	Index int     `json:"index"`

@@ -171,31 +171,15 @@ func Cost(prog []unix.SockFilter, arch uint32, rec *recording.Recording) (Filter
 	var steps, uncached, cached float64
 	for _, s := range rec.Syscalls {
 		d := SeccompData{Nr: int32(s.Number), Arch: arch}
-		type event struct {
-			args  [6]uint64
-			count uint64
-		}
-		var events []event
-		if len(s.Shapes) == 0 || len(s.Args) == 0 {
-			events = append(events, event{count: s.Count})
-		} else {
-			for _, sh := range s.Shapes {
-				ev := event{count: sh.Count}
-				for k, a := range s.Args {
-					ev.args[a.Index] = uint64(sh.Values[k])
-				}
-				events = append(events, ev)
-			}
-		}
 		hit := CacheAllows(prog, arch, d.Nr)
-		for _, ev := range events {
-			d.Args = ev.args
+		for _, ev := range s.Events() {
+			d.Args = ev.Args
 			n, _, err := Steps(prog, d)
 			if err != nil {
 				return FilterCost{}, fmt.Errorf("filter cost of %s: %w", s.Name, err)
 			}
-			w := float64(ev.count)
-			c.Calls += ev.count
+			w := float64(ev.Count)
+			c.Calls += ev.Count
 			steps += w * float64(n)
 			if hit {
 				cached += w

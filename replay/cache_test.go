@@ -8,6 +8,7 @@ import (
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
 )
 
 // TestCacheAllowsNamesOnly walks the path of every syscall in a learned
@@ -114,14 +115,10 @@ func TestStepsMatchesVM(t *testing.T) {
 	}
 	checked := 0
 	for _, s := range rec.Syscalls {
-		d := SeccompData{Nr: int32(s.Number), Arch: unix.AUDIT_ARCH_X86_64}
-		datas := []SeccompData{d}
-		for _, sh := range s.Shapes {
-			e := d
-			for k, a := range s.Args {
-				e.Args[a.Index] = uint64(sh.Values[k])
-			}
-			datas = append(datas, e)
+		// Every recorded event, and the call with no argument set.
+		var datas []SeccompData
+		for _, ev := range append(s.Events(), recording.Event{}) {
+			datas = append(datas, SeccompData{Nr: int32(s.Number), Arch: unix.AUDIT_ARCH_X86_64, Args: ev.Args})
 		}
 		for _, e := range datas {
 			n, ret, err := Steps(prog, e)

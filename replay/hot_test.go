@@ -44,14 +44,10 @@ func TestCompileHot(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range rec.Syscalls {
-		d := SeccompData{Nr: int32(s.Number), Arch: unix.AUDIT_ARCH_X86_64}
-		datas := []SeccompData{d}
-		for _, sh := range s.Shapes {
-			e := d
-			for k, a := range s.Args {
-				e.Args[a.Index] = uint64(sh.Values[k])
-			}
-			datas = append(datas, e)
+		// Every recorded event, and the call with no argument set.
+		var datas []SeccompData
+		for _, ev := range append(s.Events(), recording.Event{}) {
+			datas = append(datas, SeccompData{Nr: int32(s.Number), Arch: unix.AUDIT_ARCH_X86_64, Args: ev.Args})
 		}
 		for _, e := range datas {
 			a, errA := pv.Run(e)
@@ -116,12 +112,8 @@ func FuzzHotMatchesPlain(f *testing.F) {
 		f.Fatal(err)
 	}
 	for _, s := range rec.Syscalls {
-		f.Add(int32(s.Number), uint32(unix.AUDIT_ARCH_X86_64), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0), uint64(0))
-		for _, sh := range s.Shapes {
-			var a [6]uint64
-			for k, arg := range s.Args {
-				a[arg.Index] = uint64(sh.Values[k])
-			}
+		for _, ev := range append(s.Events(), recording.Event{}) {
+			a := ev.Args
 			f.Add(int32(s.Number), uint32(unix.AUDIT_ARCH_X86_64), a[0], a[1], a[2], a[3], a[4], a[5])
 		}
 	}

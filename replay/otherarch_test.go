@@ -24,18 +24,8 @@ func mapRecording(t *testing.T, rec *recording.Recording, arch abi.Arch, fill bo
 	out := &recording.Recording{Version: rec.Version, Arch: string(arch), Inputs: rec.Inputs, ArgShapes: rec.ArgShapes}
 	var dropped []string
 	for _, s := range rec.Syscalls {
-		events := [][6]uint64{{}}
-		if len(s.Args) > 0 {
-			events = nil
-			for _, sh := range s.Shapes {
-				var args [6]uint64
-				for k, a := range s.Args {
-					args[a.Index] = uint64(sh.Values[k])
-				}
-				events = append(events, args)
-			}
-		}
-		for _, args := range events {
+		for _, ev := range s.Events() {
+			args := ev.Args
 			name, targs, ok, err := learn.TranslateCall(abi.Arch(rec.Arch), arch, s.Name, args, fill)
 			if err != nil {
 				t.Fatal(err)

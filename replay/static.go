@@ -76,29 +76,14 @@ func Static(p *learn.Profile, rec *recording.Recording) (*Report, error) {
 	rep := &Report{Mode: ModeStatic, Violations: []Violation{}, Lost: rec.Lost}
 	var zeroArgs []string
 	for _, s := range rec.Syscalls {
-		type event struct {
-			args    [6]uint64
-			hasArgs bool
-			count   uint64
-		}
-		var events []event
-		if len(s.Shapes) == 0 || len(s.Args) == 0 {
-			events = append(events, event{count: s.Count})
+		events := s.Events()
+		if !events[0].HasArgs {
 			if e := p.Lookup(s.Name); e != nil && len(e.Rules) > 0 {
 				zeroArgs = append(zeroArgs, s.Name)
 			}
 		}
-		if len(s.Args) > 0 {
-			for _, sh := range s.Shapes {
-				ev := event{hasArgs: true, count: sh.Count}
-				for k, a := range s.Args {
-					ev.args[a.Index] = uint64(sh.Values[k])
-				}
-				events = append(events, ev)
-			}
-		}
 		for _, ev := range events {
-			act, err := c.Check(s.Name, ev.args)
+			act, err := c.Check(s.Name, ev.Args)
 			if err != nil {
 				return nil, fmt.Errorf("static replay: %w", err)
 			}
@@ -107,8 +92,8 @@ func Static(p *learn.Profile, rec *recording.Recording) (*Report, error) {
 				continue
 			}
 			rep.Violations = append(rep.Violations, Violation{
-				Syscall: s.Name, Number: s.Number, Args: ev.args, HasArgs: ev.hasArgs,
-				Action: actionName(act), Count: ev.count,
+				Syscall: s.Name, Number: s.Number, Args: ev.Args, HasArgs: ev.HasArgs,
+				Action: actionName(act), Count: ev.Count,
 			})
 		}
 	}

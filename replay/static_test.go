@@ -193,11 +193,11 @@ func TestRoundTrip(t *testing.T) {
 		}
 		events := crafted(p)
 		for _, s := range rec.Syscalls {
-			for _, sh := range s.Shapes {
-				var args [6]uint64
-				for k, a := range s.Args {
-					args[a.Index] = uint64(sh.Values[k])
+			for _, ev := range s.Events() {
+				if !ev.HasArgs {
+					continue
 				}
+				args := ev.Args
 				events[s.Name] = append(events[s.Name], args)
 				// The original model must agree with the
 				// compiled copy of the OCI document.

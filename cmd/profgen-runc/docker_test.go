@@ -100,7 +100,7 @@ func TestDockerRecord(t *testing.T) {
 		t.Fatalf("the workload under its emitted profile in docker: exit %d\n%s", code, outp)
 	}
 	less := filepath.Join(t.TempDir(), "less.json")
-	removeSyscall(t, prof, less, "listen")
+	enginetest.WithoutSyscall(t, prof, less, "listen")
 	if code, outp := enforce(less); code == 0 || !strings.Contains(outp, "listen") {
 		t.Errorf("without listen the workload should fail naming it: exit %d\n%s", code, outp)
 	}
@@ -151,7 +151,7 @@ func TestReplayDocker(t *testing.T) {
 		t.Fatalf("profgen emit: %v\n%s", err, b)
 	}
 	less := filepath.Join(dir, "less.json")
-	removeSyscall(t, prof, less, "listen")
+	enginetest.WithoutSyscall(t, prof, less, "listen")
 	replay := func(profile string, extra ...string) (int, string) {
 		args := append([]string{"replay", "--runtime", "docker", "--profile", profile}, extra...)
 		args = append(args, "--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin),
@@ -242,7 +242,7 @@ func TestReplayDockerShortLived(t *testing.T) {
 	if b, err := exec.Command(d.profgen, "emit", "-o", prof, rec).CombinedOutput(); err != nil {
 		t.Fatalf("emit: %v\n%s", err, b)
 	}
-	removeSyscall(t, prof, less, "mmap")
+	enginetest.WithoutSyscall(t, prof, less, "mmap")
 	replay := func(profile string) (int, string) {
 		cmd := exec.Command(d.profgen, "replay", "--runtime", "docker", "--profile", profile, "--bind", "/usr", "--", testImage, "/usr/bin/true")
 		cmd.Env = d.Env()
@@ -277,7 +277,7 @@ func TestReplayDockerServer(t *testing.T) {
 	if b, err := exec.Command(d.profgen, "emit", "-o", prof, rec).CombinedOutput(); err != nil {
 		t.Fatalf("emit: %v\n%s", err, b)
 	}
-	removeSyscall(t, prof, less, "accept4")
+	enginetest.WithoutSyscall(t, prof, less, "accept4")
 	replay := func(profile string) (int, string) {
 		args := append([]string{"replay", "--runtime", "docker", "--profile", profile, "--bind", "/usr", "--bind", "/etc",
 			"--engine-arg=--network=host", "--ready", "tcp:127.0.0.1:" + port, "--drive", drive, "--", testImage}, server...)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -15,8 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/internal/workload"
@@ -178,7 +175,7 @@ func TestPodmanRecord(t *testing.T) {
 		t.Fatalf("the workload under its emitted profile in podman: exit %d\n%s", code, outp)
 	}
 	less := filepath.Join(dir, "less.json")
-	removeSyscall(t, prof, less, "listen")
+	enginetest.WithoutSyscall(t, prof, less, "listen")
 	if code, outp := enforce(less); code == 0 || !strings.Contains(outp, "listen") {
 		t.Errorf("without listen the workload should fail naming it: exit %d\n%s", code, outp)
 	}
@@ -198,33 +195,6 @@ func checkLikeHost(t *testing.T, profgen string, rec *recording.Recording, argv 
 	}
 	if got, want := rec.Names(), hrec.Names(); !slices.Equal(got, want) {
 		t.Errorf("recorded in the container:\n  %v\non the host:\n  %v", got, want)
-	}
-}
-
-// removeSyscall writes the OCI profile in to out without name.
-func removeSyscall(t *testing.T, in, out, name string) {
-	t.Helper()
-	data, err := os.ReadFile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p specs.LinuxSeccomp
-	if err := json.Unmarshal(data, &p); err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for i := range p.Syscalls {
-		n := len(p.Syscalls[i].Names)
-		p.Syscalls[i].Names = slices.DeleteFunc(p.Syscalls[i].Names, func(s string) bool { return s == name })
-		found = found || len(p.Syscalls[i].Names) < n
-	}
-	if !found {
-		t.Fatalf("%s has no %s", in, name)
-	}
-	p.Syscalls = slices.DeleteFunc(p.Syscalls, func(s specs.LinuxSyscall) bool { return len(s.Names) == 0 })
-	data, _ = json.Marshal(p)
-	if err := os.WriteFile(out, data, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -558,7 +528,7 @@ func TestReplayPodman(t *testing.T) {
 		t.Fatalf("profgen emit: %v\n%s", err, b)
 	}
 	less := filepath.Join(dir, "less.json")
-	removeSyscall(t, prof, less, "listen")
+	enginetest.WithoutSyscall(t, prof, less, "listen")
 	replay := func(profile string) (int, string) {
 		cmd := exec.Command(e.profgen, "replay", "--runtime", "podman", "--profile", profile,
 			"--bind", "/usr", "--bind", "/etc", "--bind", filepath.Dir(bin),

@@ -99,38 +99,54 @@ func newRuncBundle(t *testing.T, n string) *runc.Bundle {
 	return b
 }
 
+// directWrapper drives the wrapper as an engine would, with a runc root
+// and a recording directory of its own.
+type directWrapper struct {
+	t              *testing.T
+	bin, root, dir string
+}
+
+func newDirectWrapper(t *testing.T) *directWrapper {
+	return &directWrapper{t: t, bin: wrapperBin(t), root: t.TempDir(), dir: t.TempDir()}
+}
+
+// run runs the wrapper with args and returns its output (stdout and
+// stderr, through a file as an engine gives them: a pipe would be held
+// open by the container).
+func (w *directWrapper) run(args ...string) (string, error) {
+	cmd := exec.Command(w.bin, append([]string{"--root", w.root, "--profgen-record-dir", w.dir}, args...)...)
+	f, err := os.Create(filepath.Join(w.t.TempDir(), "out"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer f.Close()
+	cmd.Stdout, cmd.Stderr = f, f
+	err = cmd.Run()
+	out, _ := os.ReadFile(f.Name())
+	return string(out), err
+}
+
 // TestRuncDirect drives the wrapper as an engine would (create, start,
 // delete) without podman and without the record annotation: the recording
 // goes to DIR/ID.json, and is complete once delete returned.
 func TestRuncDirect(t *testing.T) {
 	b := newRuncBundle(t, "700")
-	bin := wrapperBin(t)
-	root, dir := t.TempDir(), t.TempDir()
+	w := newDirectWrapper(t)
+	root, dir := w.root, w.dir
 	id := "profgen-direct-" + filepath.Base(t.TempDir())
-	stdio, err := os.Create(filepath.Join(t.TempDir(), "stdio"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdio.Close()
-	wrap := func(args ...string) error {
-		cmd := exec.Command(bin, append([]string{"--root", root, "--profgen-record-dir", dir}, args...)...)
-		cmd.Stdout, cmd.Stderr = stdio, stdio
-		return cmd.Run()
-	}
-	if err := wrap("create", "--bundle", b.Dir, id); err != nil {
-		out, _ := os.ReadFile(stdio.Name())
+	if out, err := w.run("create", "--bundle", b.Dir, id); err != nil {
 		t.Fatalf("create: %v\n%s", err, out)
 	}
-	defer wrap("delete", "--force", id)
-	if err := wrap("start", id); err != nil {
-		t.Fatalf("start: %v", err)
+	defer w.run("delete", "--force", id)
+	if out, err := w.run("start", id); err != nil {
+		t.Fatalf("start: %v\n%s", err, out)
 	}
 	waitFor(t, "the container to stop", func() bool {
 		out, _ := exec.Command("runc", "--root", root, "state", id).Output()
 		return strings.Contains(string(out), `"stopped"`)
 	})
-	if err := wrap("delete", id); err != nil {
-		t.Fatalf("delete: %v", err)
+	if out, err := w.run("delete", id); err != nil {
+		t.Fatalf("delete: %v\n%s", err, out)
 	}
 	rec, err := recording.ReadFile(filepath.Join(dir, id+".json"))
 	if err != nil {
@@ -149,8 +165,8 @@ func TestRuncDirect(t *testing.T) {
 // its reason and the container is deleted, never left to run unrecorded.
 func TestRuncCannotRecord(t *testing.T) {
 	b := newRuncBundle(t, "1")
-	bin := wrapperBin(t)
-	root, dir := t.TempDir(), t.TempDir()
+	w := newDirectWrapper(t)
+	root, dir := w.root, w.dir
 	id := "profgen-cannot-" + filepath.Base(t.TempDir())
 	// Another recorder of the same id holds its lock.
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
@@ -165,16 +181,8 @@ func TestRuncCannotRecord(t *testing.T) {
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
-	stdio, err := os.Create(filepath.Join(t.TempDir(), "stdio"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdio.Close()
-	cmd := exec.Command(bin, "--root", root, "--profgen-record-dir", dir, "create", "--bundle", b.Dir, id)
-	cmd.Stdout, cmd.Stderr = stdio, stdio
-	err = cmd.Run()
-	out, _ := os.ReadFile(stdio.Name())
-	if err == nil || !strings.Contains(string(out), "cannot record the container") || !strings.Contains(string(out), "recorded twice") {
+	out, err := w.run("create", "--bundle", b.Dir, id)
+	if err == nil || !strings.Contains(out, "cannot record the container") || !strings.Contains(out, "recorded twice") {
 		t.Errorf("create with the recorder's lock taken: %v\n%s", err, out)
 	}
 	if state, err := exec.Command("runc", "--root", root, "state", id).CombinedOutput(); err == nil {
@@ -190,21 +198,9 @@ func TestRuncCannotRecord(t *testing.T) {
 // start refuses to run the container unrecorded.
 func TestRuncRecorderKilled(t *testing.T) {
 	b := newRuncBundle(t, "1")
-	bin := wrapperBin(t)
-	root, dir := t.TempDir(), t.TempDir()
+	w := newDirectWrapper(t)
+	root, dir, wrap := w.root, w.dir, w.run
 	id := "profgen-killed-" + filepath.Base(t.TempDir())
-	wrap := func(args ...string) (string, error) {
-		cmd := exec.Command(bin, append([]string{"--root", root, "--profgen-record-dir", dir}, args...)...)
-		f, err := os.Create(filepath.Join(t.TempDir(), "out"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		cmd.Stdout, cmd.Stderr = f, f
-		err = cmd.Run()
-		out, _ := os.ReadFile(f.Name())
-		return string(out), err
-	}
 	if out, err := wrap("create", "--bundle", b.Dir, id); err != nil {
 		t.Fatalf("create: %v\n%s", err, out)
 	}
@@ -243,25 +239,15 @@ func TestRuncRecorderInterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := wrapperBin(t)
-	root, dir := t.TempDir(), t.TempDir()
+	w := newDirectWrapper(t)
+	root, dir := w.root, w.dir
 	id := "profgen-interrupted-" + filepath.Base(t.TempDir())
-	stdio, err := os.Create(filepath.Join(t.TempDir(), "stdio"))
-	if err != nil {
-		t.Fatal(err)
+	if out, err := w.run("create", "--bundle", b.Dir, id); err != nil {
+		t.Fatalf("create: %v\n%s", err, out)
 	}
-	defer stdio.Close()
-	wrap := func(args ...string) error {
-		cmd := exec.Command(bin, append([]string{"--root", root, "--profgen-record-dir", dir}, args...)...)
-		cmd.Stdout, cmd.Stderr = stdio, stdio
-		return cmd.Run()
-	}
-	if err := wrap("create", "--bundle", b.Dir, id); err != nil {
-		t.Fatalf("create: %v", err)
-	}
-	defer wrap("delete", "--force", id)
-	if err := wrap("start", id); err != nil {
-		t.Fatalf("start: %v", err)
+	defer w.run("delete", "--force", id)
+	if out, err := w.run("start", id); err != nil {
+		t.Fatalf("start: %v\n%s", err, out)
 	}
 	out := filepath.Join(dir, id+".json")
 	pids := recorderPids(out)

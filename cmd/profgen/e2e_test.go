@@ -3,15 +3,13 @@ package main
 import (
 	"encoding/json"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	specs "github.com/opencontainers/runtime-spec/specs-go"
-
+	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/replay"
 )
@@ -25,40 +23,6 @@ func freePort(t *testing.T) string {
 	}
 	defer l.Close()
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-}
-
-// withoutSyscall rewrites the OCI profile in to out without name.
-func withoutSyscall(t *testing.T, in, out, name string) {
-	t.Helper()
-	data, err := os.ReadFile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc specs.LinuxSeccomp
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	removed := false
-	var kept []specs.LinuxSyscall
-	for _, e := range doc.Syscalls {
-		n := len(e.Names)
-		e.Names = slices.DeleteFunc(e.Names, func(s string) bool { return s == name })
-		removed = removed || len(e.Names) < n
-		if len(e.Names) > 0 {
-			kept = append(kept, e)
-		}
-	}
-	if !removed {
-		t.Fatalf("%s does not allow %s", in, name)
-	}
-	doc.Syscalls = kept
-	data, err = json.MarshalIndent(&doc, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(out, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestEndToEndHTTPServerRunc is issue 2's end to end: record the Go HTTP
@@ -105,7 +69,7 @@ func TestEndToEndHTTPServerRunc(t *testing.T) {
 		t.Errorf("the driver did not report success; stderr: %s", r.stderr)
 	}
 
-	withoutSyscall(t, filepath.Join(dir, "p.json"), filepath.Join(dir, "broken.json"), "accept4")
+	enginetest.WithoutSyscall(t, filepath.Join(dir, "p.json"), filepath.Join(dir, "broken.json"), "accept4")
 	r = runProfgen(t, dir, replayArgs("broken.json")...)
 	rep = report(r)
 	var denied []string

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/internal/exitcode"
 )
 
@@ -127,7 +128,7 @@ func TestReplayStatic(t *testing.T) {
 		t.Errorf("static replay: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	broken := filepath.Join(dir, "broken.json")
-	withoutSyscall(t, prof, broken, "execve")
+	enginetest.WithoutSyscall(t, prof, broken, "execve")
 	r = runProfgen(t, dir, "replay", "--static", "--profile", broken, rec)
 	if r.code != exitcode.Found || !strings.Contains(r.stdout, "execve") {
 		t.Errorf("static replay without execve: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)

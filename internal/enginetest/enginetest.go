@@ -7,10 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // TestImage is the image both engines import from RootfsTar.
@@ -230,4 +233,35 @@ func Run(t testing.TB, cmd *exec.Cmd) (int, string) {
 func CrunUnshare(mnt, empty, script string) *exec.Cmd {
 	return exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c",
 		fmt.Sprintf("set -e\nmount --bind %q %q\n%s", empty, filepath.Join(mnt, "cgroup.controllers"), script))
+}
+
+// WithoutSyscall writes the OCI profile in to out without the syscall
+// name: what makes a workload fail under its own profile, for tests that
+// show a profile is needed whole. It fails when in does not allow name.
+func WithoutSyscall(t testing.TB, in, out, name string) {
+	t.Helper()
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc specs.LinuxSeccomp
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", in, err)
+	}
+	removed := false
+	for i := range doc.Syscalls {
+		n := len(doc.Syscalls[i].Names)
+		doc.Syscalls[i].Names = slices.DeleteFunc(doc.Syscalls[i].Names, func(s string) bool { return s == name })
+		removed = removed || len(doc.Syscalls[i].Names) < n
+	}
+	if !removed {
+		t.Fatalf("%s does not allow %s", in, name)
+	}
+	doc.Syscalls = slices.DeleteFunc(doc.Syscalls, func(s specs.LinuxSyscall) bool { return len(s.Names) == 0 })
+	if data, err = json.MarshalIndent(&doc, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
