@@ -358,24 +358,8 @@ func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
 		// A recording of an empty cgroup holds the dispatcher, so that
 		// its program can be read before and after the loop's.
 		shared = append(shared, func() float64 {
-			cg, err := NewCgroup()
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer cg.Close()
-			hold, err := NewEBPF(EBPFOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer hold.Close()
-			a, err := Attach(AttachOptions{Cgroup: cg.Path, Backend: hold, Tool: "bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer a.Finish(false)
-			if hold.slot == nil {
-				b.Fatalf("the holding recording is not shared: %v", hold.shareErr)
-			}
+			hold, release := holdDispatcher(b)
+			defer release()
 			info, err := hold.slot.d.link.Info()
 			if err != nil {
 				b.Fatal(err)
@@ -463,18 +447,8 @@ func BenchmarkRecorderBreakdown(b *testing.B) {
 			return underFloor(cg.FD())
 		}},
 		{"dispatcher, the loop not recorded", func() float64 {
-			cg := newCgroup()
-			defer cg.Close()
-			hold, err := NewEBPF(EBPFOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer hold.Close()
-			a, err := Attach(AttachOptions{Cgroup: cg.Path, Backend: hold, Tool: "bench"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer a.Finish(false)
+			_, release := holdDispatcher(b)
+			defer release()
 			return loop(-1)
 		}},
 		{"recorded, shared dispatcher", func() float64 { return recorded(false) }},
@@ -497,5 +471,33 @@ func BenchmarkRecorderBreakdown(b *testing.B) {
 	fmt.Printf("\nrecorder breakdown: rwloop %d read+write pairs, %d alternating rounds; median [min-max] of per-round ratios of the loop's CPU time to the floor\n", floorLoops, rounds)
 	for j, c := range configs {
 		fmt.Printf("%-36s %s\n", c.name, statsOf(ratios[j]))
+	}
+}
+
+// holdDispatcher starts a recording of an empty cgroup: it holds the
+// shared dispatcher attached (with one slot in use) until release.
+func holdDispatcher(b *testing.B) (hold *EBPF, release func()) {
+	cg, err := NewCgroup()
+	if err != nil {
+		b.Fatal(err)
+	}
+	hold, err = NewEBPF(EBPFOptions{})
+	if err != nil {
+		cg.Close()
+		b.Fatal(err)
+	}
+	a, err := Attach(AttachOptions{Cgroup: cg.Path, Backend: hold, Tool: "bench"})
+	if err != nil {
+		hold.Close()
+		cg.Close()
+		b.Fatal(err)
+	}
+	if hold.slot == nil {
+		b.Fatalf("the holding recording is not shared: %v", hold.shareErr)
+	}
+	return hold, func() {
+		a.Finish(false)
+		hold.Close()
+		cg.Close()
 	}
 }
