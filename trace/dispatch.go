@@ -555,11 +555,20 @@ func newDispatcher() (*dispatcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load eBPF dispatcher: %w", err)
 	}
+	current := currentTasks()
+	if err := current.configure(spec); err != nil {
+		return nil, fmt.Errorf("load eBPF dispatcher: %w", err)
+	}
 	var objs dispatchObjects
 	if err := spec.LoadAndAssign(&objs, nil); err != nil {
 		return nil, bpfLoadError(err)
 	}
 	defer objs.ProfgenDispatch.Close() // the link holds it
+	defer objs.CurrentAt.Close()       // the program holds it
+	if err := current.fill(objs.CurrentAt); err != nil {
+		objs.dispatchMaps.Close()
+		return nil, fmt.Errorf("load eBPF dispatcher: %w", err)
+	}
 	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: objs.ProfgenDispatch})
 	if err != nil {
 		objs.dispatchMaps.Close()

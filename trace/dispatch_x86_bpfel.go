@@ -36,11 +36,13 @@ type dispatchRoutes struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	dispatchMapCurrentAt        = "current_at"
 	dispatchMapDspCgroups       = "dsp_cgroups"
 	dispatchMapDspProgs         = "dsp_progs"
 	dispatchMapDspRoutes        = "dsp_routes"
 	dispatchMapDspScratch       = "dsp_scratch"
 	dispatchProgProfgenDispatch = "profgen_dispatch"
+	dispatchVarCurrentFast      = "current_fast"
 )
 
 // loadDispatch returns the embedded CollectionSpec for dispatch.
@@ -92,6 +94,7 @@ type dispatchProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type dispatchMapSpecs struct {
+	CurrentAt  *ebpf.MapSpec `ebpf:"current_at"`
 	DspCgroups *ebpf.MapSpec `ebpf:"dsp_cgroups"`
 	DspProgs   *ebpf.MapSpec `ebpf:"dsp_progs"`
 	DspRoutes  *ebpf.MapSpec `ebpf:"dsp_routes"`
@@ -102,6 +105,7 @@ type dispatchMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type dispatchVariableSpecs struct {
+	CurrentFast *ebpf.VariableSpec `ebpf:"current_fast"`
 }
 
 // dispatchObjects contains all objects after they have been loaded into the kernel.
@@ -124,6 +128,7 @@ func (o *dispatchObjects) Close() error {
 //
 // It can be passed to loadDispatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type dispatchMaps struct {
+	CurrentAt  *ebpf.Map `ebpf:"current_at"`
 	DspCgroups *ebpf.Map `ebpf:"dsp_cgroups"`
 	DspProgs   *ebpf.Map `ebpf:"dsp_progs"`
 	DspRoutes  *ebpf.Map `ebpf:"dsp_routes"`
@@ -132,6 +137,7 @@ type dispatchMaps struct {
 
 func (m *dispatchMaps) Close() error {
 	return _DispatchClose(
+		m.CurrentAt,
 		m.DspCgroups,
 		m.DspProgs,
 		m.DspRoutes,
@@ -143,6 +149,7 @@ func (m *dispatchMaps) Close() error {
 //
 // It can be passed to loadDispatchObjects or ebpf.CollectionSpec.LoadAndAssign.
 type dispatchVariables struct {
+	CurrentFast *ebpf.Variable `ebpf:"current_fast"`
 }
 
 // dispatchPrograms contains all programs after they have been loaded into the kernel.

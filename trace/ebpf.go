@@ -126,12 +126,20 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 			return nil, fmt.Errorf("load eBPF recorder: set %s: %w", name, err)
 		}
 	}
+	current := currentTasks()
+	if err := current.configure(spec); err != nil {
+		return nil, fmt.Errorf("load eBPF recorder: %w", err)
+	}
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
 	_ = rlimit.RemoveMemlock()
 
 	e := &EBPF{arch: arch, spec: spec, exclusive: opts.Exclusive || os.Getenv(dispatchEnv) == "1"}
 	if err := spec.LoadAndAssign(&e.objs, nil); err != nil {
 		return nil, bpfLoadError(err)
+	}
+	if err := current.fill(e.objs.CurrentAt); err != nil {
+		e.objs.Close()
+		return nil, fmt.Errorf("load eBPF recorder: %w", err)
 	}
 	return e, nil
 }
@@ -163,6 +171,7 @@ func (e *EBPF) reload(scratch *ebpf.Map) error {
 	var progs recorderPrograms
 	err := e.spec.LoadAndAssign(&progs, &ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{
 		recorderMapArmed:        e.objs.Armed,
+		recorderMapCurrentAt:    e.objs.CurrentAt,
 		recorderMapCounts:       e.objs.Counts,
 		recorderMapFast:         e.objs.Fast,
 		recorderMapSeen:         e.objs.Seen,

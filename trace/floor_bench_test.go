@@ -3,6 +3,7 @@ package trace
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -262,16 +263,59 @@ func BenchmarkRecorderFloor(b *testing.B) {
 	// free of the scheduling noise of the loop times above.
 	floorNs := float64(statsOfDur(times[1], cpu)) / (2 * floorLoops)
 	pt := programTimes(b, bin, floor)
-	fmt.Printf("BPF programs' own time per call (kernel.bpf_stats_enabled; median of %d runs): empty %.1f ns; profgen, a program of its own %.1f ns; profgen, shared dispatcher and recorder %.1f ns\n",
-		programTimeRuns, pt.empty, pt.own, pt.shared)
-	fmt.Printf("above the empty program: +%.1f ns (own), +%.1f ns (shared) per call, against the floor's %.0f ns per call of the loop: %.3f x floor (own), %.3f x floor (shared)\n",
-		pt.own-pt.empty, pt.shared-pt.empty, floorNs, (floorNs+pt.own-pt.empty)/floorNs, (floorNs+pt.shared-pt.empty)/floorNs)
-	b.ReportMetric((floorNs+pt.shared-pt.empty)/floorNs, "prog-time/floor")
+	xf := printProgramTimes(pt, floorNs)
+	b.ReportMetric(xf(pt.shared), "prog-time/floor")
 	b.ReportMetric(ratios(1, 0, cpu).med, "floor-x")
 	b.ReportMetric(ratios(2, 0, cpu).med, "ebpf-x")
 	b.ReportMetric(ratios(2, 1, cpu).med, "ebpf/floor")
 	b.ReportMetric(ratios(3, 1, cpu).med, "exclusive/floor")
 	b.ReportMetric(ratios(5, 4, cpu).med, "log-x")
+}
+
+// printProgramTimes prints pt against the floor's time per call of the
+// loop, floorNs, and returns the conversion of a program's time to the
+// loop's time as a ratio to the floor.
+func printProgramTimes(pt progTimes, floorNs float64) (xf func(float64) float64) {
+	xf = func(ns float64) float64 { return (floorNs + ns - pt.empty) / floorNs }
+	fmt.Printf("BPF programs' own time per call (kernel.bpf_stats_enabled; median of %d runs), above the empty program (%.1f ns), and as the loop's time x floor (the floor's %.0f ns per call of the loop):\n",
+		programTimeRuns, pt.empty, floorNs)
+	for _, r := range []struct {
+		name         string
+		fast, helper float64
+	}{
+		{"profgen, a program of its own", pt.own, pt.helperOwn},
+		{"profgen, shared dispatcher and recorder", pt.shared, pt.helperShared},
+		{"dispatcher, a call it does not record", pt.idle, pt.helperIdle},
+	} {
+		fmt.Printf("  %-40s task from its CPU's slot %5.1f ns (+%4.1f, %.3f x floor); by the helper %5.1f ns (+%4.1f, %.3f x floor)\n",
+			r.name, r.fast, r.fast-pt.empty, xf(r.fast), r.helper, r.helper-pt.empty, xf(r.helper))
+	}
+	return xf
+}
+
+// BenchmarkRecorderProgramTimes prints only the programs' own times of
+// BenchmarkRecorderFloor, with the floor's time per call measured by
+// PROFGEN_BENCH_ROUNDS (default 7) runs of the loop under the empty
+// program (~40 s). Not in make bench.
+func BenchmarkRecorderProgramTimes(b *testing.B) {
+	bin := workload.Build(b, "rwloop")
+	floor := emptySysEnter(b)
+	var samples []loopSample
+	for range benchRounds(b) {
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: floor})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := exec.Command(bin, strconv.Itoa(floorLoops)).Output()
+		l.Close()
+		if err != nil {
+			b.Fatalf("rwloop: %v", err)
+		}
+		samples = append(samples, loopTime(b, out))
+	}
+	floorNs := float64(statsOfDur(samples, func(s loopSample) time.Duration { return s.cpu })) / (2 * floorLoops)
+	pt := programTimes(b, bin, floor)
+	b.ReportMetric(printProgramTimes(pt, floorNs)(pt.shared), "prog-time/floor")
 }
 
 // statsOfDur is the median of of(s) over samples.
@@ -288,9 +332,25 @@ func statsOfDur(samples []loopSample, of func(loopSample) time.Duration) time.Du
 const programTimeRuns = 3
 
 // progTimes is the mean time per call, in ns, of the sys_enter programs
-// while rwloop runs: the empty floor program, profgen's recorder attached
-// on its own, and the shared dispatcher with the recorder it tail-calls.
-type progTimes struct{ empty, own, shared float64 }
+// while rwloop runs: the empty floor program; profgen's recorder attached
+// on its own; the shared dispatcher with the recorder it tail-calls; the
+// dispatcher on a loop it does not record (what every other syscall of the
+// machine pays). The last three twice: with the running task read from
+// its CPU's current_task slot (the default here, trace/current.go) and
+// with the helper bpf_get_current_task_btf (PROFGEN_EBPF_TASK_HELPER=1).
+type progTimes struct {
+	empty                               float64
+	own, shared, idle                   float64
+	helperOwn, helperShared, helperIdle float64
+}
+
+// withTaskHelper runs f with the programs finding the task by the helper.
+func withTaskHelper(f func()) {
+	saved := currentTasks
+	currentTasks = func() currentTask { return currentTask{err: errors.New("the benchmark asks for the helper")} }
+	defer func() { currentTasks = saved }()
+	f()
+}
 
 // programTimes measures progTimes with the kernel's BPF run-time
 // statistics on (they cost two clock reads per call, the same for every
@@ -298,6 +358,9 @@ type progTimes struct{ empty, own, shared float64 }
 // counts include every syscall of the machine it ran for, which during
 // the loop are nearly all the loop's.
 func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
+	if !currentTasks().fast() {
+		b.Fatalf("the programs use the task helper here: %v", currentTasks().err)
+	}
 	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
 	if err != nil {
 		b.Fatalf("enable BPF statistics: %v", err)
@@ -330,17 +393,7 @@ func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
 			b.Fatal(err)
 		}
 	}
-	var empty, own, shared []float64
-	for i := 0; i < programTimeRuns; i++ {
-		empty = append(empty, perCall(floor, func() {
-			l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: floor})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer l.Close()
-			loop()
-		}))
-
+	own := func() float64 {
 		be, err := NewEBPF(EBPFOptions{Exclusive: true})
 		if err != nil {
 			b.Fatal(err)
@@ -353,36 +406,58 @@ func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
 		if err != nil || st.RunCount < 2*floorLoops {
 			b.Fatalf("recorder statistics %+v, %v", st, err)
 		}
-		own = append(own, float64(st.Runtime)/float64(st.RunCount))
-
-		// A recording of an empty cgroup holds the dispatcher, so that
-		// its program can be read before and after the loop's.
-		shared = append(shared, func() float64 {
-			hold, release := holdDispatcher(b)
-			defer release()
-			info, err := hold.slot.d.link.Info()
-			if err != nil {
-				b.Fatal(err)
-			}
-			dp, err := ebpf.NewProgramFromID(info.Program)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer dp.Close()
-			return perCall(dp, func() {
-				be, err := NewEBPF(EBPFOptions{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer be.Close()
-				record(be)
-				if be.shareErr != nil {
-					b.Fatalf("the loop's recording is not shared: %v", be.shareErr)
-				}
-			})
-		}())
+		return float64(st.Runtime) / float64(st.RunCount)
 	}
-	return progTimes{statsOf(empty).med, statsOf(own).med, statsOf(shared).med}
+	// A recording of an empty cgroup holds the dispatcher, so that its
+	// program can be read before and after the loop's, recorded or not.
+	dispatched := func(recorded bool) float64 {
+		hold, release := holdDispatcher(b)
+		defer release()
+		info, err := hold.slot.d.link.Info()
+		if err != nil {
+			b.Fatal(err)
+		}
+		dp, err := ebpf.NewProgramFromID(info.Program)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer dp.Close()
+		if !recorded {
+			return perCall(dp, loop)
+		}
+		return perCall(dp, func() {
+			be, err := NewEBPF(EBPFOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer be.Close()
+			record(be)
+			if be.shareErr != nil {
+				b.Fatalf("the loop's recording is not shared: %v", be.shareErr)
+			}
+		})
+	}
+	var t [7][]float64
+	for i := 0; i < programTimeRuns; i++ {
+		t[0] = append(t[0], perCall(floor, func() {
+			l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: floor})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			loop()
+		}))
+		t[1] = append(t[1], own())
+		t[2] = append(t[2], dispatched(true))
+		t[3] = append(t[3], dispatched(false))
+		withTaskHelper(func() {
+			t[4] = append(t[4], own())
+			t[5] = append(t[5], dispatched(true))
+			t[6] = append(t[6], dispatched(false))
+		})
+	}
+	med := func(i int) float64 { return statsOf(t[i]).med }
+	return progTimes{med(0), med(1), med(2), med(3), med(4), med(5), med(6)}
 }
 
 // BenchmarkRecorderBreakdown splits the recorder's cost on rwloop's loop

@@ -40,6 +40,7 @@ type recorderKey struct {
 const (
 	recorderMapArmed         = "armed"
 	recorderMapCounts        = "counts"
+	recorderMapCurrentAt     = "current_at"
 	recorderMapDspScratch    = "dsp_scratch"
 	recorderMapFast          = "fast"
 	recorderMapSeen          = "seen"
@@ -52,6 +53,7 @@ const (
 	recorderVarArgMask       = "arg_mask"
 	recorderVarArmOnExec     = "arm_on_exec"
 	recorderVarCapture       = "capture"
+	recorderVarCurrentFast   = "current_fast"
 	recorderVarDispatched    = "dispatched"
 	recorderVarMode          = "mode"
 	recorderVarNrExecve      = "nr_execve"
@@ -114,6 +116,7 @@ type recorderProgramSpecs struct {
 type recorderMapSpecs struct {
 	Armed        *ebpf.MapSpec `ebpf:"armed"`
 	Counts       *ebpf.MapSpec `ebpf:"counts"`
+	CurrentAt    *ebpf.MapSpec `ebpf:"current_at"`
 	DspScratch   *ebpf.MapSpec `ebpf:"dsp_scratch"`
 	Fast         *ebpf.MapSpec `ebpf:"fast"`
 	Seen         *ebpf.MapSpec `ebpf:"seen"`
@@ -128,6 +131,7 @@ type recorderVariableSpecs struct {
 	ArgMask     *ebpf.VariableSpec `ebpf:"arg_mask"`
 	ArmOnExec   *ebpf.VariableSpec `ebpf:"arm_on_exec"`
 	Capture     *ebpf.VariableSpec `ebpf:"capture"`
+	CurrentFast *ebpf.VariableSpec `ebpf:"current_fast"`
 	Dispatched  *ebpf.VariableSpec `ebpf:"dispatched"`
 	Mode        *ebpf.VariableSpec `ebpf:"mode"`
 	NrExecve    *ebpf.VariableSpec `ebpf:"nr_execve"`
@@ -158,6 +162,7 @@ func (o *recorderObjects) Close() error {
 type recorderMaps struct {
 	Armed        *ebpf.Map `ebpf:"armed"`
 	Counts       *ebpf.Map `ebpf:"counts"`
+	CurrentAt    *ebpf.Map `ebpf:"current_at"`
 	DspScratch   *ebpf.Map `ebpf:"dsp_scratch"`
 	Fast         *ebpf.Map `ebpf:"fast"`
 	Seen         *ebpf.Map `ebpf:"seen"`
@@ -169,6 +174,7 @@ func (m *recorderMaps) Close() error {
 	return _RecorderClose(
 		m.Armed,
 		m.Counts,
+		m.CurrentAt,
 		m.DspScratch,
 		m.Fast,
 		m.Seen,
@@ -184,6 +190,7 @@ type recorderVariables struct {
 	ArgMask     *ebpf.Variable `ebpf:"arg_mask"`
 	ArmOnExec   *ebpf.Variable `ebpf:"arm_on_exec"`
 	Capture     *ebpf.Variable `ebpf:"capture"`
+	CurrentFast *ebpf.Variable `ebpf:"current_fast"`
 	Dispatched  *ebpf.Variable `ebpf:"dispatched"`
 	Mode        *ebpf.Variable `ebpf:"mode"`
 	NrExecve    *ebpf.Variable `ebpf:"nr_execve"`

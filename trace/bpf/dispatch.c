@@ -8,7 +8,8 @@
 // (recorder.c) in a slot of dsp_progs and its cgroup in dsp_routes, and
 // profgen_dispatch, attached once, tail-calls the slot whose cgroup the
 // current task is in or below. A syscall of no recording's task costs one
-// program and a few loads per slot in use.
+// program and a few loads per slot in use (no helper call: current_task
+// in kernel.h).
 //
 // Slots never overlap (trace/dispatch.go gives a recording whose cgroup
 // contains, or is contained in, another slot's a program of its own), so
@@ -126,7 +127,7 @@ int profgen_dispatch(struct bpf_raw_tracepoint_args *ctx)
 	struct dsp_scratch *s = bpf_map_lookup_elem(&dsp_scratch, &zero);
 	if (!s)
 		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = current_task();
 	struct walk w = {.cg = task->cgroups->dfl_cgrp, .last = -1};
 	__u64 hit;
 	w.level = w.cg->level;

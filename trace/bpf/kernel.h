@@ -99,4 +99,53 @@ static __always_inline __u32 task_status(struct task_struct *task)
 	return 0;
 }
 
+// rcuwait is the kernel's struct that holds nothing but a task pointer:
+// current_task casts a CPU's current_task slot to it, so that the verifier
+// knows the loaded pointer is a task_struct's.
+struct rcuwait {
+	struct task_struct *task;
+} __attribute__((preserve_access_index));
+
+// bpf_rdonly_cast (a kfunc since 6.2, which the verifier turns into a
+// register move) gives a typed, read-only view of kernel memory: loads
+// through it are fault-safe. Weak: on an older kernel current_fast is 0 and
+// the verifier drops the call unseen.
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+// current_fast is set (a load-time constant) when current_at holds the
+// address of every CPU's current_task that trace/current.go could find
+// and check.
+volatile const __u32 current_fast = 0;
+
+// current_at[cpu] is the address of that CPU's current_task, the kernel's
+// per-CPU pointer to the task running there; 0 for a CPU that was not
+// checked (offline then). Its size is set to the possible CPUs at load.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} current_at SEC(".maps");
+
+// current_task returns the task running on this CPU. The helper
+// bpf_get_current_task_btf is a real call (the kernel inlines
+// bpf_get_smp_processor_id, not it), and on CPUs whose returns are
+// mitigated (Safe RET here) a call costs ~20 ns, most of what a recorder
+// costs a syscall. With current_fast the task is read from this CPU's
+// current_task slot: the CPU number and the array lookup are inlined, the
+// cast is a move, so no call is made. Pointers loaded through it are
+// untrusted: good for loads, never passed to a helper.
+static __always_inline struct task_struct *current_task(void)
+{
+	if (current_fast) {
+		__u32 cpu = bpf_get_smp_processor_id();
+		__u64 *at = bpf_map_lookup_elem(&current_at, &cpu);
+		if (at && *at) {
+			struct rcuwait *slot = bpf_rdonly_cast((void *)*at, bpf_core_type_id_kernel(struct rcuwait));
+			return slot->task;
+		}
+	}
+	return bpf_get_current_task_btf();
+}
+
 #endif

@@ -184,7 +184,7 @@ static __always_inline int is_target(struct task_struct **task)
 	if (mode != MODE_CGROUP)
 		return is_tracked();
 	if (target_level) {
-		*task = bpf_get_current_task_btf();
+		*task = current_task();
 		return in_target_cgroup(*task);
 	}
 	return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
@@ -268,7 +268,7 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 		if (!is_target(&task))
 			return 0;
 		if (!task)
-			task = bpf_get_current_task_btf();
+			task = current_task();
 		status = task_status(task);
 	}
 	if (arm_on_exec) {
