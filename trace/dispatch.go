@@ -53,7 +53,7 @@ const dispatchSlots = 16
 // dispatchRegistry is the registry of the processes that hold a dispatcher
 // and of their slots; the version in the name changes with the programs'
 // interface (dispatchRoutes, the maps).
-var dispatchRegistry = "/run/profgen/dispatch-v2.json"
+var dispatchRegistry = "/run/profgen/dispatch-v3.json"
 
 // dispatchEnv, set to 1, makes every recording of the process attach its
 // own program.
@@ -343,8 +343,8 @@ func (d *dispatcher) empty(slot int) {
 	d.cgroups.Delete(uint32(slot))
 }
 
-// route sets slot's cgroup (cgid 0: none) and the number of slots the
-// dispatcher looks at. The whole value is rewritten (so callers hold the
+// route sets slot's cgroup (cgid 0: none), the number of slots the
+// dispatcher looks at and the level they share. The whole value is rewritten (so callers hold the
 // registry's lock, which orders the writers); the other slots get
 // the bytes they had.
 func (d *dispatcher) route(slot int, level uint32, cgid uint64) error {
@@ -352,17 +352,43 @@ func (d *dispatcher) route(slot int, level uint32, cgid uint64) error {
 	if err := d.routes.Lookup(uint32(0), &r); err != nil {
 		return fmt.Errorf("read dispatcher routes: %w", err)
 	}
+	prev := r
 	r.S[slot].Level, r.S[slot].Cgid = level, cgid
-	r.N = 0
-	for i := range r.S {
-		if r.S[i].Cgid != 0 {
-			r.N = uint32(i + 1)
+	r.span()
+	if prev.Level != 0 && r.Level != prev.Level {
+		// The dispatcher compares every slot with the task's ancestor at
+		// prev.Level only: before a slot of another level is routed, it
+		// must look at each slot's own level (0).
+		prev.Level = 0
+		if err := d.routes.Update(uint32(0), &prev, ebpf.UpdateExist); err != nil {
+			return fmt.Errorf("write dispatcher routes: %w", err)
 		}
 	}
 	if err := d.routes.Update(uint32(0), &r, ebpf.UpdateExist); err != nil {
 		return fmt.Errorf("write dispatcher routes: %w", err)
 	}
 	return nil
+}
+
+// span sets r.N, one more than the highest slot in use, and r.Level, the
+// level every slot in use has (0 when they differ or none is in use).
+func (r *dispatchRoutes) span() {
+	r.N, r.Level = 0, 0
+	mixed := false
+	for i := range r.S {
+		if r.S[i].Cgid == 0 {
+			continue
+		}
+		r.N = uint32(i + 1)
+		if r.Level == 0 {
+			r.Level = r.S[i].Level
+		} else if r.S[i].Level != r.Level {
+			mixed = true
+		}
+	}
+	if mixed {
+		r.Level = 0
+	}
 }
 
 // close closes this process's descriptors, those it has.

@@ -225,6 +225,108 @@ func TestDispatcherInProcess(t *testing.T) {
 	waitSysEnterLinks(t, "after", 0, 0)
 }
 
+// routesOf reads the dispatcher's routes.
+func routesOf(t *testing.T, e *EBPF) dispatchRoutes {
+	t.Helper()
+	var r dispatchRoutes
+	if err := e.slot.d.routes.Lookup(uint32(0), &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestDispatcherMixedLevels: slots at one level are compared with the
+// task's ancestor at that level once (routes.level); a slot at another
+// level turns that off while it is routed, and both recordings count
+// exactly, as does one made after it left.
+func TestDispatcherMixedLevels(t *testing.T) {
+	a := newWaitingCgroup(t, "", 300)
+	parent, err := NewCgroup() // not recorded: b is a level below a's, beside it
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { parent.Close() })
+	b := newWaitingCgroup(t, parent.Path, 500)
+	c := newWaitingCgroup(t, "", 700)
+	attach := func(w *waitingCgroup) (*EBPF, *Attached) {
+		e := newTestEBPF(t, EBPFOptions{})
+		at, err := Attach(AttachOptions{Cgroup: w.cg.Path, Backend: e, Tool: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.slot == nil {
+			t.Fatalf("%s is not shared: %v", w.cg.Path, e.shareErr)
+		}
+		return e, at
+	}
+	ea, aa := attach(a)
+	level := ea.level
+	if r := routesOf(t, ea); r.Level != level {
+		t.Fatalf("one slot at level %d: routes level %d", level, r.Level)
+	}
+	eb, ab := attach(b)
+	if eb.level != level+1 {
+		t.Fatalf("b's level %d, a's %d", eb.level, level)
+	}
+	if r := routesOf(t, ea); r.Level != 0 {
+		t.Fatalf("slots at levels %d and %d: routes level %d, want 0", level, level+1, r.Level)
+	}
+	b.run(t)
+	a.run(t)
+	rec, _, err := ab.Finish(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.check(t, "b, a level below", rec)
+	if r := routesOf(t, ea); r.Level != level {
+		t.Fatalf("b gone: routes level %d, want %d", r.Level, level)
+	}
+	ec, ac := attach(c)
+	if r := routesOf(t, ec); r.Level != level || ec.slot.d != ea.slot.d {
+		t.Fatalf("c at a's level: routes level %d, want %d, one dispatcher", r.Level, level)
+	}
+	c.run(t)
+	for name, at := range map[string]struct {
+		w *waitingCgroup
+		a *Attached
+	}{"a": {a, aa}, "c, after b left": {c, ac}} {
+		rec, _, err := at.a.Finish(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at.w.check(t, name, rec)
+	}
+}
+
+func TestRoutesSpan(t *testing.T) {
+	type slot struct {
+		i     int
+		level uint32
+	}
+	for _, tc := range []struct {
+		slots    []slot
+		n, level uint32
+	}{
+		{nil, 0, 0},
+		{[]slot{{0, 3}}, 1, 3},
+		{[]slot{{2, 3}}, 3, 3},
+		{[]slot{{0, 3}, {5, 3}}, 6, 3},
+		{[]slot{{0, 3}, {1, 4}}, 2, 0},
+		{[]slot{{1, 4}, {3, 3}, {4, 3}}, 5, 0},
+		{[]slot{{0, 3}, {1, 3}, {15, 2}}, 16, 0},
+	} {
+		var r dispatchRoutes
+		r.N, r.Level = 99, 99
+		for _, s := range tc.slots {
+			r.S[s.i].Level, r.S[s.i].Cgid = s.level, uint64(100+s.i)
+		}
+		r.span()
+		if r.N != tc.n || r.Level != tc.level {
+			t.Errorf("%v: n %d level %d, want %d %d", tc.slots, r.N, r.Level, tc.n, tc.level)
+		}
+	}
+}
+
 // TestDispatcherOverlap: a recording of a cgroup below another shared
 // recording's attaches a program of its own (the dispatcher calls one
 // slot per task), and both count the calls of the inner cgroup.

@@ -21,10 +21,10 @@ type dispatchDspScratch struct {
 }
 
 type dispatchRoutes struct {
-	_   structs.HostLayout
-	N   uint32
-	Pad uint32
-	S   [16]struct {
+	_     structs.HostLayout
+	N     uint32
+	Level uint32
+	S     [16]struct {
 		_     structs.HostLayout
 		Level uint32
 		Pad   uint32

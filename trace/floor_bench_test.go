@@ -290,6 +290,8 @@ func printProgramTimes(pt progTimes, floorNs float64) (xf func(float64) float64)
 		fmt.Printf("  %-40s task from its CPU's slot %5.1f ns (+%4.1f, %.3f x floor); by the helper %5.1f ns (+%4.1f, %.3f x floor)\n",
 			r.name, r.fast, r.fast-pt.empty, xf(r.fast), r.helper, r.helper-pt.empty, xf(r.helper))
 	}
+	fmt.Printf("  %-40s task from its CPU's slot %5.1f ns (+%4.1f, %.3f x floor)\n",
+		"shared, 8 other recordings' slots first", pt.crowded, pt.crowded-pt.empty, xf(pt.crowded))
 	return xf
 }
 
@@ -329,7 +331,7 @@ func statsOfDur(samples []loopSample, of func(loopSample) time.Duration) time.Du
 
 // programTimeRuns is how many runs of each configuration programTimes
 // takes the median of.
-const programTimeRuns = 3
+const programTimeRuns = 5
 
 // progTimes is the mean time per call, in ns, of the sys_enter programs
 // while rwloop runs: the empty floor program; profgen's recorder attached
@@ -342,6 +344,9 @@ type progTimes struct {
 	empty                               float64
 	own, shared, idle                   float64
 	helperOwn, helperShared, helperIdle float64
+	// crowded is shared with 8 other recordings' slots in use before the
+	// loop's (8 recordings at once, each an empty cgroup's).
+	crowded float64
 }
 
 // withTaskHelper runs f with the programs finding the task by the helper.
@@ -410,9 +415,13 @@ func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
 	}
 	// A recording of an empty cgroup holds the dispatcher, so that its
 	// program can be read before and after the loop's, recorded or not.
-	dispatched := func(recorded bool) float64 {
+	dispatched := func(recorded bool, others int) float64 {
 		hold, release := holdDispatcher(b)
 		defer release()
+		for range others - 1 {
+			_, release := holdDispatcher(b)
+			defer release()
+		}
 		info, err := hold.slot.d.link.Info()
 		if err != nil {
 			b.Fatal(err)
@@ -437,7 +446,7 @@ func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
 			}
 		})
 	}
-	var t [7][]float64
+	var t [8][]float64
 	for i := 0; i < programTimeRuns; i++ {
 		t[0] = append(t[0], perCall(floor, func() {
 			l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: floor})
@@ -448,16 +457,17 @@ func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
 			loop()
 		}))
 		t[1] = append(t[1], own())
-		t[2] = append(t[2], dispatched(true))
-		t[3] = append(t[3], dispatched(false))
+		t[2] = append(t[2], dispatched(true, 1))
+		t[3] = append(t[3], dispatched(false, 1))
+		t[7] = append(t[7], dispatched(true, 8))
 		withTaskHelper(func() {
 			t[4] = append(t[4], own())
-			t[5] = append(t[5], dispatched(true))
-			t[6] = append(t[6], dispatched(false))
+			t[5] = append(t[5], dispatched(true, 1))
+			t[6] = append(t[6], dispatched(false, 1))
 		})
 	}
 	med := func(i int) float64 { return statsOf(t[i]).med }
-	return progTimes{med(0), med(1), med(2), med(3), med(4), med(5), med(6)}
+	return progTimes{med(0), med(1), med(2), med(3), med(4), med(5), med(6), med(7)}
 }
 
 // BenchmarkRecorderBreakdown splits the recorder's cost on rwloop's loop

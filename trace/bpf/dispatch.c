@@ -34,12 +34,15 @@ struct route {
 	__u64 cgid;
 };
 
-// routes is dsp_routes[0]: n is one more than the highest slot in use.
-// User space rewrites the whole value; a slot it is not changing is
-// written with the bytes it had, so a reader never sees it torn.
+// routes is dsp_routes[0]: n is one more than the highest slot in use;
+// level is the level every slot in use has, 0 when they differ (or none is
+// in use). User space rewrites the whole value; a slot it is not changing
+// is written with the bytes it had, so a reader never sees it torn, and
+// level goes to 0 before a slot of another level is routed
+// (trace/dispatch.go, route).
 struct routes {
 	__u32 n;
-	__u32 _pad;
+	__u32 level;
 	struct route s[SLOTS];
 };
 
@@ -114,6 +117,18 @@ static __always_inline __u64 slot_hit(struct routes *r, const int i, struct walk
 		return 0;                                           \
 	}
 
+// SAME tail-calls slot i when its cgroup is id, the task's ancestor at
+// the level all slots share: one load and two compares a slot.
+#define SAME(i)                                                     \
+	if ((i) >= n)                                               \
+		return 0;                                           \
+	if (r->s[(i)].cgid == id) {                                 \
+		s->cgid = id;                                       \
+		s->status = task_status(task);                      \
+		bpf_tail_call_static(ctx, &dsp_progs, (i));         \
+		return 0;                                           \
+	}
+
 SEC("raw_tracepoint/sys_enter")
 int profgen_dispatch(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -131,6 +146,22 @@ int profgen_dispatch(struct bpf_raw_tracepoint_args *ctx)
 	struct walk w = {.cg = task->cgroups->dfl_cgrp, .last = -1};
 	__u64 hit;
 	w.level = w.cg->level;
+	// Recordings are mostly made side by side (profgen's own cgroups, a
+	// runtime's containers): then the task's ancestor at their level is
+	// found once and compared with each slot's cgroup. A task above that
+	// level is no recording's.
+	__u32 same = r->level;
+	if (same) {
+		int up = w.level - (int)same;
+		if (up < 0)
+			return 0;
+		if (up <= MAX_UP) {
+			__u64 id = ancestor_id(w.cg, up);
+			SAME(0) SAME(1) SAME(2) SAME(3) SAME(4) SAME(5) SAME(6) SAME(7)
+			SAME(8) SAME(9) SAME(10) SAME(11) SAME(12) SAME(13) SAME(14) SAME(15)
+			return 0;
+		}
+	}
 	TRY(0) TRY(1) TRY(2) TRY(3) TRY(4) TRY(5) TRY(6) TRY(7)
 	TRY(8) TRY(9) TRY(10) TRY(11) TRY(12) TRY(13) TRY(14) TRY(15)
 	return 0;
