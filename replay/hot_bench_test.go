@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/filter"
+	"github.com/profgen/profgen/internal/testenv"
 	workloads "github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/learn"
 )
@@ -37,10 +38,26 @@ func writeFilter(b *testing.B, prog []unix.SockFilter) string {
 }
 
 // BenchmarkArgumentRules measures what argument rules cost under
+// uncachedAllow is the shortest filter the kernel's action cache cannot
+// decide: it loads an argument, then allows every call. What it costs
+// above allow-all is what running any filter costs a call, whatever the
+// filter's length: the floor under a filter with argument rules.
+func uncachedAllow(b *testing.B, arch uint32, nr int32) []unix.SockFilter {
+	prog := []unix.SockFilter{
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 16}, // args[0], low half
+		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
+	}
+	if CacheAllows(prog, arch, nr) {
+		b.Fatal("the cache emulation takes a filter that loads an argument for constant")
+	}
+	return prog
+}
+
 // enforcement: rwloop's futex(FUTEX_WAKE_PRIVATE)+fcntl(F_GETFD) loop,
 // recorded and learned (so futex's op and fcntl's cmd are pinned), runs
-// under an allow-all filter (the baseline: any filter's fixed costs), the
-// learned profile by names only, as libseccomp compiles it (Compile) and
+// under an allow-all filter (the baseline: any filter's fixed costs), an
+// allow-all filter the cache cannot decide (uncachedAllow), the learned
+// profile by names only, as libseccomp compiles it (Compile) and
 // hot-first (CompileHot), in alternating rounds. It prints the median and
 // range of the loop's CPU time ratios to allow-all, and reports the
 // medians as plain-x and hot-x.
@@ -72,8 +89,13 @@ func BenchmarkArgumentRules(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	audit, err := p.Arch.Audit()
+	if err != nil {
+		b.Fatal(err)
+	}
 	configs := []struct{ name, filter string }{
 		{"allow-all filter", compile(&learn.Profile{Arch: p.Arch, DefaultAction: learn.Allow})},
+		{"allow-all, not cacheable (any run)", writeFilter(b, uncachedAllow(b, audit, int32(testenv.SyscallNumber(b, "futex"))))},
 		{"learned, names only", compile(&names)},
 		{"learned, libseccomp (Compile)", compile(p)},
 		{"learned, hot-first (CompileHot)", writeFilter(b, hot)},
@@ -124,8 +146,10 @@ func BenchmarkArgumentRules(b *testing.B) {
 		med, lo, hi := ratio(i)
 		fmt.Printf("%-34s %.3f [%.3f-%.3f]\n", c.name, med, lo, hi)
 	}
-	plain, _, _ := ratio(2)
-	hotx, _, _ := ratio(3)
+	plain, _, _ := ratio(3)
+	hotx, _, _ := ratio(4)
+	floor, _, _ := ratio(1)
+	b.ReportMetric(floor, "uncached-x")
 	b.ReportMetric(plain, "plain-x")
 	b.ReportMetric(hotx, "hot-x")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/internal/seccomp"
+	"github.com/profgen/profgen/internal/testenv"
 	workloads "github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
@@ -177,6 +178,11 @@ func BenchmarkEnforcementRunc(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	audit, err := p.Arch.Audit()
+	if err != nil {
+		b.Fatal(err)
+	}
+	uncached := uncachedAllow(b, audit, int32(testenv.SyscallNumber(b, "futex")))
 	type config struct {
 		name   string
 		doc    *specs.LinuxSeccomp // loaded by runc
@@ -194,6 +200,7 @@ func BenchmarkEnforcementRunc(b *testing.B) {
 		{name: "loaded: allow-all filter", prog: allowProg, base: 5},
 		{name: "loaded: profgen, libseccomp default", prog: plain, base: 5},
 		{name: "loaded: profgen optimised (hot-first)", prog: hot, base: 5},
+		{name: "loaded: allow-all, not cacheable", prog: uncached, base: 5},
 	}
 	dir := b.TempDir()
 	for i, c := range configs {
@@ -254,10 +261,6 @@ func BenchmarkEnforcementRunc(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	audit, err := p.Arch.Audit()
-	if err != nil {
-		b.Fatal(err)
-	}
 	cost := func(prog []unix.SockFilter, mode string) string {
 		if prog == nil {
 			return "-"
