@@ -141,6 +141,29 @@ func (a *Attached) Populated() bool {
 	return p
 }
 
+// WaitEmpty waits until no process is left in the recorded cgroup (true)
+// or stop receives (false): it wakes when cgroup.events changes (inotify),
+// and reads it once a second besides (every 20 ms when inotify is refused).
+func (a *Attached) WaitEmpty(stop <-chan os.Signal) bool {
+	interval := 20 * time.Millisecond
+	w, err := a.cg.WatchEvents()
+	if err == nil {
+		interval = emptyPoll
+		defer w.Close()
+	}
+	poll := time.NewTicker(interval)
+	defer poll.Stop()
+	for a.Populated() {
+		select {
+		case <-poll.C:
+		case <-w.C():
+		case <-stop:
+			return false
+		}
+	}
+	return true
+}
+
 // Events returns the number of syscalls counted so far.
 func (a *Attached) Events() uint64 { return a.opts.Backend.Events() }
 

@@ -91,6 +91,17 @@ type DistinctCounter interface {
 	Distinct() int
 }
 
+// MoveWatcher is implemented by backends that can learn from the kernel
+// when a process may have left the recording's cgroup, so that the
+// session's escape tracker looks at once instead of polling often.
+// WatchMoves is called after Prepare and before the target starts; the
+// channel then receives (coalesced, never closed) whenever a task of the
+// machine moved to another cgroup or was forked into a cgroup other than
+// its parent's. An error leaves the tracker polling.
+type MoveWatcher interface {
+	WatchMoves() (<-chan struct{}, error)
+}
+
 // TreeFollower is implemented by backends that follow the target's
 // process tree themselves (the eBPF backend when no cgroup is used).
 // Record uses it only when Target.Cgroup is nil: TreePids returns the

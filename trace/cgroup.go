@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -113,6 +114,62 @@ func (c *Cgroup) Populated() (bool, error) {
 		}
 	}
 	return false, errors.New("read cgroup.events: no populated field")
+}
+
+// EventsWatch tells when the cgroup's cgroup.events changed: the kernel
+// signals a modification of that file (inotify IN_MODIFY) whenever a
+// field changes, populated among them, so a wait for the cgroup to empty
+// needs no polling.
+type EventsWatch struct {
+	f  *os.File
+	c  chan struct{}
+	wg sync.WaitGroup
+}
+
+// WatchEvents starts watching cgroup.events.
+func (c *Cgroup) WatchEvents() (*EventsWatch, error) {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("inotify_init1: %w", err)
+	}
+	if _, err := unix.InotifyAddWatch(fd, filepath.Join(c.Path, "cgroup.events"), unix.IN_MODIFY); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("watch %s/cgroup.events: %w", c.Path, err)
+	}
+	w := &EventsWatch{f: os.NewFile(uintptr(fd), "inotify"), c: make(chan struct{}, 1)}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		buf := make([]byte, 4096)
+		for {
+			if _, err := w.f.Read(buf); err != nil {
+				return // closed
+			}
+			select {
+			case w.c <- struct{}{}:
+			default: // one pending is enough
+			}
+		}
+	}()
+	return w, nil
+}
+
+// C receives after a change of cgroup.events (coalesced; never closed).
+// A nil watch has a nil channel, which never receives.
+func (w *EventsWatch) C() <-chan struct{} {
+	if w == nil {
+		return nil
+	}
+	return w.c
+}
+
+// Close stops the watch; a nil watch is closed.
+func (w *EventsWatch) Close() {
+	if w == nil {
+		return
+	}
+	w.f.Close()
+	w.wg.Wait()
 }
 
 // Signal sends sig to every process in the cgroup and its sub-cgroups.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
 	"github.com/cilium/ebpf/rlimit"
 	"golang.org/x/sys/unix"
 
@@ -91,13 +92,18 @@ type EBPF struct {
 	// shareErr says why a cgroup-mode recording attached its own
 	// program.
 	shareErr error
-	prepared bool
-	closed   bool
+	// moves reads the moves ring buffer (WatchMoves); movesDone is
+	// closed when its goroutine ends.
+	moves     *ringbuf.Reader
+	movesDone chan struct{}
+	prepared  bool
+	closed    bool
 }
 
 var (
 	_ Backend         = (*EBPF)(nil)
 	_ ArgCapturer     = (*EBPF)(nil)
+	_ MoveWatcher     = (*EBPF)(nil)
 	_ DistinctCounter = (*EBPF)(nil)
 	_ TreeFollower    = (*EBPF)(nil)
 )
@@ -172,6 +178,7 @@ func (e *EBPF) reload(scratch *ebpf.Map) error {
 	err := e.spec.LoadAndAssign(&progs, &ebpf.CollectionOptions{MapReplacements: map[string]*ebpf.Map{
 		recorderMapArmed:        e.objs.Armed,
 		recorderMapCurrentAt:    e.objs.CurrentAt,
+		recorderMapMoves:        e.objs.Moves,
 		recorderMapCounts:       e.objs.Counts,
 		recorderMapFast:         e.objs.Fast,
 		recorderMapSeen:         e.objs.Seen,
@@ -486,6 +493,52 @@ func (e *EBPF) Untrack(pid int) {
 	}
 }
 
+// WatchMoves implements MoveWatcher: it attaches profgen_moved
+// (cgroup_attach_task) and profgen_fork_out (sched_process_fork), which
+// tell the moves ring buffer when a task of the machine moved to another
+// cgroup or was born in one other than its parent's, and returns a
+// channel that receives after each such record, coalesced.
+func (e *EBPF) WatchMoves() (<-chan struct{}, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, errs.Closed("eBPF backend")
+	}
+	if !e.prepared || e.moves != nil {
+		return nil, errors.New("eBPF backend: WatchMoves before Prepare, or twice")
+	}
+	r, err := ringbuf.NewReader(e.objs.Moves)
+	if err != nil {
+		return nil, fmt.Errorf("read the moves ring buffer: %w", err)
+	}
+	for _, a := range []struct {
+		name string
+		prog *ebpf.Program
+	}{{"cgroup_attach_task", e.objs.ProfgenMoved}, {"sched_process_fork", e.objs.ProfgenForkOut}} {
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
+		if err != nil {
+			r.Close()
+			return nil, attachError(a.name, err)
+		}
+		e.links = append(e.links, l)
+	}
+	ch := make(chan struct{}, 1)
+	e.moves, e.movesDone = r, make(chan struct{})
+	go func() {
+		defer close(e.movesDone)
+		for {
+			if _, err := r.Read(); err != nil {
+				return // closed by detach
+			}
+			select {
+			case ch <- struct{}{}:
+			default: // one pending is enough
+			}
+		}
+	}()
+	return ch, nil
+}
+
 // detach stops observing: the shared slot is emptied first (the other
 // programs follow the tree the slot's program counts).
 func (e *EBPF) detach() {
@@ -497,6 +550,11 @@ func (e *EBPF) detach() {
 		l.Close()
 	}
 	e.links = nil
+	if e.moves != nil {
+		e.moves.Close()
+		<-e.movesDone
+		e.moves = nil
+	}
 }
 
 // Collect implements Backend: it detaches the programs and reads the

@@ -13,8 +13,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// escapeInterval is how often an escapeTracker looks at the cgroup.
+// escapeInterval is how often an escapeTracker looks at the cgroup when
+// the backend cannot tell it that a process moved (MoveWatcher), and the
+// least time between two looks it makes when told.
 const escapeInterval = 20 * time.Millisecond
+
+// escapeWatchedInterval is how often it looks when the backend tells it
+// of moves: each periodic look is full. A variable for the tests, which
+// make it long to see that the notifications alone find an escape.
+var escapeWatchedInterval = 500 * time.Millisecond
 
 // fullLookEvery says how often, in intervals, a look also searches the
 // children of every process of the tree (its cost grows with the number of
@@ -31,26 +38,36 @@ const maxEscapeNotes = 10
 // the recording (the log backend sees it until the recording ends), the
 // cgroup no longer waits for it, and cgroup.kill does not reach it.
 //
-// How: every escapeInterval it reads cgroup.procs of the subtree and
+// How: at each look it reads cgroup.procs of the subtree and
 // remembers each process it finds there by pid and start time (so a
 // reused pid is never taken for it). A remembered process that still runs
 // but is no longer in the subtree escaped; so did every descendant of an
 // escaped process (found through /proc/PID/task/TID/children). A full
-// look, every fullLookEvery intervals, whenever the session signals the
-// tree (before it does) and when the recording ends, also takes every
-// descendant of a remembered process that is not in the subtree. Each
-// escaped process is held by a pidfd, so it is signalled and waited for
-// without pid races.
+// look, whenever the session signals the tree (before it does) and when
+// the recording ends, also takes every descendant of a remembered process
+// that is not in the subtree. Each escaped process is held by a pidfd, so
+// it is signalled and waited for without pid races.
 //
-// Limits: a process that leaves the subtree within one interval of its
-// birth is found only if its parent in the tree still runs at the next
-// full look; one that leaves and ends between two looks is not seen at
+// When: with a backend that watches moves (the eBPF backend: the kernel's
+// cgroup_attach_task and forks into another cgroup), a full look follows
+// each move at once (at most one per escapeInterval), and one every
+// escapeWatchedInterval besides; otherwise it looks every escapeInterval,
+// a full look every fullLookEvery intervals. Polling that often wakes
+// profgen ~100 times a second, about 2% of a CPU here during a server's
+// load (docs/performance.md).
+//
+// Limits: a process that leaves the subtree before the look that follows
+// its birth is found only if its parent in the tree still runs at the next
+// full look; one that leaves and ends before the next look is not seen at
 // all.
 // Only whole processes are followed: cgroup v2 moves threads only within
 // a threaded subtree, which stays under the recording's cgroup.
 type escapeTracker struct {
 	root   string  // the recording's cgroup directory
 	reaper *reaper // told about each escaped process; nil: none
+	// moves receives when a process may have moved (MoveWatcher); nil:
+	// poll every escapeInterval.
+	moves <-chan struct{}
 
 	mu      sync.Mutex
 	seen    map[int]uint64 // pid -> start time of the processes seen inside
@@ -74,11 +91,12 @@ type escapee struct {
 
 // trackEscapes starts tracking the processes of cg's subtree; main is the
 // target's main process, remembered at once in case it is gone by the
-// first look.
-func trackEscapes(cg *Cgroup, main int) *escapeTracker {
+// first look; moves, when not nil, tells it that a process moved.
+func trackEscapes(cg *Cgroup, main int, moves <-chan struct{}) *escapeTracker {
 	t := &escapeTracker{
 		root:   cg.Path,
 		reaper: cg.reaper,
+		moves:  moves,
 		seen:   map[int]uint64{},
 		byPid:  map[int]*escapee{},
 		stop:   make(chan struct{}),
@@ -94,14 +112,27 @@ func trackEscapes(cg *Cgroup, main int) *escapeTracker {
 
 func (t *escapeTracker) run() {
 	defer close(t.done)
-	tick := time.NewTicker(escapeInterval)
+	interval := escapeInterval
+	if t.moves != nil {
+		interval = escapeWatchedInterval
+	}
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for n := 1; ; n++ {
 		select {
 		case <-t.stop:
 			return
 		case <-tick.C:
-			t.look(n%fullLookEvery == 0)
+			t.look(t.moves != nil || n%fullLookEvery == 0)
+		case <-t.moves:
+			t.look(true)
+			// Moves come in bursts (a runtime starting containers):
+			// never more looks than polling would make.
+			select {
+			case <-t.stop:
+				return
+			case <-time.After(escapeInterval):
+			}
 		}
 	}
 }

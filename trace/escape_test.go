@@ -1,13 +1,19 @@
 package trace
 
 import (
+	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // siblingCgroup makes a cgroup beside the recordings' ones (outside every
@@ -126,5 +132,92 @@ func TestRecordSubCgroupIsNoEscape(t *testing.T) {
 		if strings.Contains(n, "left the recording's cgroup") {
 			t.Errorf("a move into a sub-cgroup reported as an escape: %q", n)
 		}
+	}
+}
+
+// forkOutEnv makes the test binary start `sleep 100` directly in the
+// cgroup directory it names (clone3 with CLONE_INTO_CGROUP), print the
+// child's pid and wait for it.
+const forkOutEnv = "PROFGEN_TEST_FORK_OUT"
+
+func forkOut(dir string) int {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cmd := exec.Command("sleep", "100")
+	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(cmd.Process.Pid)
+	cmd.Wait()
+	return 0
+}
+
+// TestEscapeWatched: with the eBPF backend's WatchMoves the tracker finds
+// a process that left the cgroup by the kernel's word alone: its periodic
+// looks are an hour apart, and the test never asks for one. Both ways out:
+// a process that moves itself (cgroup_attach_task) and a child born in
+// another cgroup (clone3 CLONE_INTO_CGROUP, seen at sched_process_fork).
+func TestEscapeWatched(t *testing.T) {
+	saved := escapeWatchedInterval
+	escapeWatchedInterval = time.Hour
+	t.Cleanup(func() { escapeWatchedInterval = saved })
+	for _, how := range []string{"moved", "born outside"} {
+		t.Run(how, func(t *testing.T) {
+			sibling, _ := siblingCgroup(t)
+			cg, err := NewCgroup()
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cg.Close() })
+			e := newTestEBPF(t, EBPFOptions{})
+			if err := e.Prepare(&Target{Cgroup: cg}); err != nil {
+				t.Fatal(err)
+			}
+			moves, err := e.WatchMoves()
+			if err != nil {
+				t.Fatalf("WatchMoves: %v", err)
+			}
+			var cmd *exec.Cmd
+			if how == "moved" {
+				// After the tracker's first look has remembered it.
+				cmd = exec.Command("sh", "-c", fmt.Sprintf("sleep 0.2; echo $$ > %s/cgroup.procs; echo $$; exec sleep 100", sibling))
+			} else {
+				cmd = exec.Command(os.Args[0])
+				cmd.Env = append(os.Environ(), forkOutEnv+"="+sibling)
+			}
+			cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD()}
+			out, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				cmd.Process.Kill()
+				cmd.Wait()
+			})
+			tr := trackEscapes(cg, cmd.Process.Pid, moves)
+			t.Cleanup(tr.close)
+			line, err := bufio.NewReader(out).ReadString('\n')
+			if err != nil {
+				t.Fatalf("the target printed no pid: %v", err)
+			}
+			pid, err := strconv.Atoi(strings.TrimSpace(line))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for start := time.Now(); !slices.Contains(tr.live(), pid); {
+				if time.Since(start) > 10*time.Second {
+					t.Fatalf("process %d left the cgroup %s ago and the tracker did not see it (escaped: %v)", pid, time.Since(start).Round(time.Millisecond), tr.live())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
 	}
 }

@@ -42,6 +42,9 @@ func TestMain(m *testing.M) {
 	if v := os.Getenv(attachHelperEnv); v != "" {
 		os.Exit(attachHelper(v))
 	}
+	if v := os.Getenv(forkOutEnv); v != "" {
+		os.Exit(forkOut(v))
+	}
 	os.Exit(m.Run())
 }
 

@@ -38,28 +38,31 @@ type recorderKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	recorderMapArmed         = "armed"
-	recorderMapCounts        = "counts"
-	recorderMapCurrentAt     = "current_at"
-	recorderMapDspScratch    = "dsp_scratch"
-	recorderMapFast          = "fast"
-	recorderMapSeen          = "seen"
-	recorderMapTargetCgroup  = "target_cgroup"
-	recorderMapTracked       = "tracked"
-	recorderProgProfgenEnter = "profgen_enter"
-	recorderProgProfgenExec  = "profgen_exec"
-	recorderProgProfgenExit  = "profgen_exit"
-	recorderProgProfgenFork  = "profgen_fork"
-	recorderVarArgMask       = "arg_mask"
-	recorderVarArmOnExec     = "arm_on_exec"
-	recorderVarCapture       = "capture"
-	recorderVarCurrentFast   = "current_fast"
-	recorderVarDispatched    = "dispatched"
-	recorderVarMode          = "mode"
-	recorderVarNrExecve      = "nr_execve"
-	recorderVarNrExecveat    = "nr_execveat"
-	recorderVarTargetCgid    = "target_cgid"
-	recorderVarTargetLevel   = "target_level"
+	recorderMapArmed           = "armed"
+	recorderMapCounts          = "counts"
+	recorderMapCurrentAt       = "current_at"
+	recorderMapDspScratch      = "dsp_scratch"
+	recorderMapFast            = "fast"
+	recorderMapMoves           = "moves"
+	recorderMapSeen            = "seen"
+	recorderMapTargetCgroup    = "target_cgroup"
+	recorderMapTracked         = "tracked"
+	recorderProgProfgenEnter   = "profgen_enter"
+	recorderProgProfgenExec    = "profgen_exec"
+	recorderProgProfgenExit    = "profgen_exit"
+	recorderProgProfgenFork    = "profgen_fork"
+	recorderProgProfgenForkOut = "profgen_fork_out"
+	recorderProgProfgenMoved   = "profgen_moved"
+	recorderVarArgMask         = "arg_mask"
+	recorderVarArmOnExec       = "arm_on_exec"
+	recorderVarCapture         = "capture"
+	recorderVarCurrentFast     = "current_fast"
+	recorderVarDispatched      = "dispatched"
+	recorderVarMode            = "mode"
+	recorderVarNrExecve        = "nr_execve"
+	recorderVarNrExecveat      = "nr_execveat"
+	recorderVarTargetCgid      = "target_cgid"
+	recorderVarTargetLevel     = "target_level"
 )
 
 // loadRecorder returns the embedded CollectionSpec for recorder.
@@ -104,10 +107,12 @@ type recorderSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderProgramSpecs struct {
-	ProfgenEnter *ebpf.ProgramSpec `ebpf:"profgen_enter"`
-	ProfgenExec  *ebpf.ProgramSpec `ebpf:"profgen_exec"`
-	ProfgenExit  *ebpf.ProgramSpec `ebpf:"profgen_exit"`
-	ProfgenFork  *ebpf.ProgramSpec `ebpf:"profgen_fork"`
+	ProfgenEnter   *ebpf.ProgramSpec `ebpf:"profgen_enter"`
+	ProfgenExec    *ebpf.ProgramSpec `ebpf:"profgen_exec"`
+	ProfgenExit    *ebpf.ProgramSpec `ebpf:"profgen_exit"`
+	ProfgenFork    *ebpf.ProgramSpec `ebpf:"profgen_fork"`
+	ProfgenForkOut *ebpf.ProgramSpec `ebpf:"profgen_fork_out"`
+	ProfgenMoved   *ebpf.ProgramSpec `ebpf:"profgen_moved"`
 }
 
 // recorderMapSpecs contains maps before they are loaded into the kernel.
@@ -119,6 +124,7 @@ type recorderMapSpecs struct {
 	CurrentAt    *ebpf.MapSpec `ebpf:"current_at"`
 	DspScratch   *ebpf.MapSpec `ebpf:"dsp_scratch"`
 	Fast         *ebpf.MapSpec `ebpf:"fast"`
+	Moves        *ebpf.MapSpec `ebpf:"moves"`
 	Seen         *ebpf.MapSpec `ebpf:"seen"`
 	TargetCgroup *ebpf.MapSpec `ebpf:"target_cgroup"`
 	Tracked      *ebpf.MapSpec `ebpf:"tracked"`
@@ -165,6 +171,7 @@ type recorderMaps struct {
 	CurrentAt    *ebpf.Map `ebpf:"current_at"`
 	DspScratch   *ebpf.Map `ebpf:"dsp_scratch"`
 	Fast         *ebpf.Map `ebpf:"fast"`
+	Moves        *ebpf.Map `ebpf:"moves"`
 	Seen         *ebpf.Map `ebpf:"seen"`
 	TargetCgroup *ebpf.Map `ebpf:"target_cgroup"`
 	Tracked      *ebpf.Map `ebpf:"tracked"`
@@ -177,6 +184,7 @@ func (m *recorderMaps) Close() error {
 		m.CurrentAt,
 		m.DspScratch,
 		m.Fast,
+		m.Moves,
 		m.Seen,
 		m.TargetCgroup,
 		m.Tracked,
@@ -203,10 +211,12 @@ type recorderVariables struct {
 //
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderPrograms struct {
-	ProfgenEnter *ebpf.Program `ebpf:"profgen_enter"`
-	ProfgenExec  *ebpf.Program `ebpf:"profgen_exec"`
-	ProfgenExit  *ebpf.Program `ebpf:"profgen_exit"`
-	ProfgenFork  *ebpf.Program `ebpf:"profgen_fork"`
+	ProfgenEnter   *ebpf.Program `ebpf:"profgen_enter"`
+	ProfgenExec    *ebpf.Program `ebpf:"profgen_exec"`
+	ProfgenExit    *ebpf.Program `ebpf:"profgen_exit"`
+	ProfgenFork    *ebpf.Program `ebpf:"profgen_fork"`
+	ProfgenForkOut *ebpf.Program `ebpf:"profgen_fork_out"`
+	ProfgenMoved   *ebpf.Program `ebpf:"profgen_moved"`
 }
 
 func (p *recorderPrograms) Close() error {
@@ -215,6 +225,8 @@ func (p *recorderPrograms) Close() error {
 		p.ProfgenExec,
 		p.ProfgenExit,
 		p.ProfgenFork,
+		p.ProfgenForkOut,
+		p.ProfgenMoved,
 	)
 }
 

@@ -165,6 +165,11 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	if t, ok := s.backend.(TreeFollower); ok && s.cg == nil {
 		s.tree = t
 	}
+	if w, ok := s.backend.(MoveWatcher); ok && s.cg != nil {
+		// Without it the escape tracker polls: slower to see a move,
+		// and more of a CPU.
+		s.moves, _ = w.WatchMoves()
+	}
 
 	s.start = time.Now()
 	if opts.Duration > 0 {
@@ -176,7 +181,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, fmt.Errorf("start %s: %w", opts.Command[0], err)
 	}
 	if s.cg != nil {
-		s.escapes = trackEscapes(s.cg, s.cmd.Process.Pid)
+		s.escapes = trackEscapes(s.cg, s.cmd.Process.Pid, s.moves)
 	}
 	if err := s.backend.Start(s.cmd.Process.Pid); err != nil {
 		return nil, fmt.Errorf("start %s backend: %w", s.backend.Name(), err)
@@ -229,7 +234,8 @@ type session struct {
 	opts    Options
 	backend Backend
 	cg      *Cgroup
-	escapes *escapeTracker // in cgroup mode
+	escapes *escapeTracker  // in cgroup mode
+	moves   <-chan struct{} // the backend's MoveWatcher channel; nil: none
 	tree    TreeFollower
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd.Wait returned
@@ -398,18 +404,35 @@ func (s *session) status() {
 	s.opts.Status(st)
 }
 
+// emptyPoll is how often a wait for a watched cgroup to empty reads
+// cgroup.events besides the kernel's notifications: a safety net.
+const emptyPoll = time.Second
+
 // follow waits until the whole target tree ended, Duration expired or the
 // recording was interrupted (and the tree then ended).
 func (s *session) follow(ctx context.Context) {
 	statusC, stop := s.statusTicker()
 	defer stop()
-	poll := time.NewTicker(20 * time.Millisecond)
+	// The tree is looked at when it may have changed: its main process
+	// ended, or cgroup.events changed (inotify); a poll besides, every
+	// emptyPoll, or every 20 ms without the watch (process-tree mode, or
+	// inotify refused).
+	var events *EventsWatch
+	interval := 20 * time.Millisecond
+	if s.cg != nil {
+		if w, err := s.cg.WatchEvents(); err == nil {
+			events, interval = w, emptyPoll
+			defer w.Close()
+		}
+	}
+	poll := time.NewTicker(interval)
 	defer poll.Stop()
 	done := ctx.Done()
 	for !s.empty() {
 		select {
 		case <-s.exited:
 			// the loop condition looks at the rest of the tree
+		case <-events.C():
 		case <-poll.C:
 		case <-statusC:
 			s.status()

@@ -56,16 +56,7 @@ func runRecorder() int {
 	fmt.Fprintln(hs, "ok")
 	hs.Close()
 
-	interrupted := false
-	poll := time.NewTicker(20 * time.Millisecond)
-	for att.Populated() && !interrupted {
-		select {
-		case <-poll.C:
-		case <-sigs:
-			interrupted = true
-		}
-	}
-	poll.Stop()
+	interrupted := !att.WaitEmpty(sigs)
 	err = finish(&cfg, att, interrupted)
 	backend.Close()
 	os.Remove(lock.Name())

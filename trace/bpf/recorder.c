@@ -16,6 +16,10 @@
 //                  exits.
 //   profgen_exec   raw tracepoint sched_process_exec: with arm_on_exec,
 //                  tracks a process of the cgroup once its execve succeeded.
+//   profgen_moved, profgen_fork_out
+//                  raw tracepoints cgroup_attach_task and sched_process_fork,
+//                  when the session watches for escapes (EBPF.WatchMoves):
+//                  tell user space that a task moved to another cgroup.
 //
 // Raw tracepoints are used rather than perf tracepoints because they are
 // attached by name and need no tracefs mount.
@@ -322,6 +326,43 @@ int profgen_fork(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	__u32 v = TRACK_TARGET;
 	bpf_map_update_elem(&tracked, &ctgid, &v, BPF_ANY);
+	return 0;
+}
+
+// moves wakes user space (EBPF.WatchMoves, trace/escape.go) when a task may
+// have left its cgroup: a record says only that something moved.
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} moves SEC(".maps");
+
+static __always_inline void tell_move(void)
+{
+	__u32 one = 1;
+	bpf_ringbuf_output(&moves, &one, sizeof one, 0);
+}
+
+// cgroup_attach_task(struct cgroup *dst_cgrp, const char *path, struct
+// task_struct *task, bool threadgroup): a task moved to another cgroup,
+// anywhere on the machine (rare: user space tells the recording's from
+// the rest).
+SEC("raw_tracepoint/cgroup_attach_task")
+int profgen_moved(struct bpf_raw_tracepoint_args *ctx)
+{
+	tell_move();
+	return 0;
+}
+
+// sched_process_fork(struct task_struct *parent, struct task_struct *child):
+// a child born in a cgroup other than its parent's (clone3 with
+// CLONE_INTO_CGROUP), which no migration reports.
+SEC("raw_tracepoint/sched_process_fork")
+int profgen_fork_out(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx->args[0];
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	if (BPF_CORE_READ(parent, cgroups, dfl_cgrp) != BPF_CORE_READ(child, cgroups, dfl_cgrp))
+		tell_move();
 	return 0;
 }
 
