@@ -19,6 +19,15 @@ var (
 	profgenErr  error
 )
 
+// TestMain removes the profgen binary buildProfgen made.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if profgenBin != "" {
+		os.RemoveAll(filepath.Dir(profgenBin))
+	}
+	os.Exit(code)
+}
+
 // buildProfgen builds the profgen binary once per test binary and returns
 // its path.
 func buildProfgen(t testing.TB) string {
