@@ -184,3 +184,46 @@ func TestAttachThreadedInit(t *testing.T) {
 		t.Errorf("getppid %+v, want count 50", s)
 	}
 }
+
+// TestAttachSubCgroup: a process of an attached cgroup that moves into a
+// sub-cgroup of its own (systemd in a container does) is still recorded,
+// and the cgroup counts as populated until the sub-cgroup empties too.
+func TestAttachSubCgroup(t *testing.T) {
+	bin := workload.Build(t, "manycalls")
+	cg, err := NewCgroup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cg.Close()
+	fifo := filepath.Join(t.TempDir(), "go")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh := exec.Command("/bin/sh", "-c", `read x < "$1"; mkdir "$3/sub" && echo $$ > "$3/sub/cgroup.procs" && exec "$2" 300`, "sh", fifo, bin, cg.Path)
+	sh.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD()}
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer sh.Process.Kill()
+	e := newTestEBPF(t, EBPFOptions{})
+	a, err := Attach(AttachOptions{Cgroup: cg.Path, Backend: e, Command: []string{bin, "300"}, Tool: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fifo, []byte("go\n"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Wait(); err != nil {
+		t.Fatalf("workload: %v", err)
+	}
+	if !a.WaitEmpty(make(chan os.Signal)) {
+		t.Fatal("WaitEmpty stopped")
+	}
+	rec, _, err := a.Finish(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rec.Lookup("getppid"); s == nil || s.Count != 300 {
+		t.Errorf("getppid %+v, want count 300 from the sub-cgroup", s)
+	}
+}
