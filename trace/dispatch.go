@@ -344,9 +344,9 @@ func (d *dispatcher) empty(slot int) {
 }
 
 // route sets slot's cgroup (cgid 0: none), the number of slots the
-// dispatcher looks at and the level they share. The whole value is rewritten (so callers hold the
-// registry's lock, which orders the writers); the other slots get
-// the bytes they had.
+// dispatcher looks at and the level they share. The whole value is
+// rewritten (so callers hold the registry's lock, which orders the
+// writers); the other slots get the bytes they had.
 func (d *dispatcher) route(slot int, level uint32, cgid uint64) error {
 	var r dispatchRoutes
 	if err := d.routes.Lookup(uint32(0), &r); err != nil {

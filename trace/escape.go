@@ -53,8 +53,9 @@ const maxEscapeNotes = 10
 // each move at once (at most one per escapeInterval), and one every
 // escapeWatchedInterval besides; otherwise it looks every escapeInterval,
 // a full look every fullLookEvery intervals. Polling that often wakes
-// profgen ~100 times a second, about 2% of a CPU here during a server's
-// load (docs/performance.md).
+// profgen 50 times a second: with the session's 20 ms wait for the cgroup
+// to empty (now on inotify), about 2% of a CPU here during a server's load
+// (docs/performance.md).
 //
 // Limits: a process that leaves the subtree before the look that follows
 // its birth is found only if its parent in the tree still runs at the next
