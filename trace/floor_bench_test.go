@@ -476,8 +476,10 @@ func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
 // default 11): the floor with the loop in a fresh cgroup (as a recording
 // runs it), the loop not recorded while the shared dispatcher is attached
 // for another cgroup (the check every syscall of the machine pays), and
-// the loop recorded through the dispatcher and with a program of its own.
-// Not in make bench; docs/performance.md quotes it.
+// the loop recorded through the dispatcher and with a program of its own;
+// the unrecorded and shared rows again with the task found by the helper
+// (as PROFGEN_EBPF_TASK_HELPER=1). Not in make bench; docs/performance.md
+// quotes it.
 func BenchmarkRecorderBreakdown(b *testing.B) {
 	bin := workload.Build(b, "rwloop")
 	floor := emptySysEnter(b)
@@ -538,6 +540,18 @@ func BenchmarkRecorderBreakdown(b *testing.B) {
 		}},
 		{"recorded, shared dispatcher", func() float64 { return recorded(false) }},
 		{"recorded, a program of its own", func() float64 { return recorded(true) }},
+		{"dispatcher, not recorded, task helper", func() (v float64) {
+			withTaskHelper(func() {
+				_, release := holdDispatcher(b)
+				defer release()
+				v = loop(-1)
+			})
+			return v
+		}},
+		{"recorded, shared, task helper", func() (v float64) {
+			withTaskHelper(func() { v = recorded(false) })
+			return v
+		}},
 	}
 	ratios := make([][]float64, len(configs))
 	b.ResetTimer()
