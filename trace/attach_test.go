@@ -22,23 +22,9 @@ import (
 // backend stays loaded after Finish.
 func TestAttachArmsOnExec(t *testing.T) {
 	bin := workload.Build(t, "manycalls")
-	cg, err := NewCgroup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cg.Close()
-	fifo := filepath.Join(t.TempDir(), "go")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	// The shell waits on the fifo like runc init on its exec fifo, then
 	// forks (a subshell: clone, wait4) and execs the workload.
-	sh := exec.Command("/bin/sh", "-c", `read x < "$1"; (true); exec "$2" 300`, "sh", fifo, bin)
-	sh.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD()}
-	if err := sh.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sh.Process.Kill()
+	cg, fifo, sh := fifoShell(t, `read x < "$1"; (true); exec "$2" 300`, bin)
 
 	path, err := CgroupOf(sh.Process.Pid)
 	if err != nil {
@@ -190,21 +176,8 @@ func TestAttachThreadedInit(t *testing.T) {
 // and the cgroup counts as populated until the sub-cgroup empties too.
 func TestAttachSubCgroup(t *testing.T) {
 	bin := workload.Build(t, "manycalls")
-	cg, err := NewCgroup()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cg.Close()
-	fifo := filepath.Join(t.TempDir(), "go")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sh := exec.Command("/bin/sh", "-c", `read x < "$1"; mkdir "$3/sub" && echo $$ > "$3/sub/cgroup.procs" && exec "$2" 300`, "sh", fifo, bin, cg.Path)
-	sh.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD()}
-	if err := sh.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer sh.Process.Kill()
+	// $0 is the cgroup's path.
+	cg, fifo, sh := fifoShell(t, `read x < "$1"; mkdir "$0/sub" && echo $$ > "$0/sub/cgroup.procs" && exec "$2" 300`, bin)
 	e := newTestEBPF(t, EBPFOptions{})
 	a, err := Attach(AttachOptions{Cgroup: cg.Path, Backend: e, Command: []string{bin, "300"}, Tool: "test"})
 	if err != nil {
@@ -226,4 +199,29 @@ func TestAttachSubCgroup(t *testing.T) {
 	if s := rec.Lookup("getppid"); s == nil || s.Count != 300 {
 		t.Errorf("getppid %+v, want count 300 from the sub-cgroup", s)
 	}
+}
+
+// fifoShell starts /bin/sh -c script in a new cgroup, with $0 the cgroup's
+// path, $1 a fifo it may wait on (write to it to go on) and $2... args.
+func fifoShell(t *testing.T, script string, args ...string) (*Cgroup, string, *exec.Cmd) {
+	t.Helper()
+	cg, err := NewCgroup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cg.Close() })
+	fifo := filepath.Join(t.TempDir(), "go")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sh := exec.Command("/bin/sh", append([]string{"-c", script, cg.Path, fifo}, args...)...)
+	sh.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cg.FD()}
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sh.Process.Kill()
+		sh.Wait()
+	})
+	return cg, fifo, sh
 }
