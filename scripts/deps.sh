@@ -5,13 +5,14 @@
 #                              memcached: the --no-new-privileges server test)
 #   scripts/deps.sh generate   also what `make generate` needs (clang, llvm, libbpf-dev)
 #   scripts/deps.sh bench      also what `make bench` needs (redis-server, redis-tools:
-#                              the real server under its own load generator)
+#                              the real server under its own load generator; bpftrace:
+#                              the tool a user would type instead)
 set -euo pipefail
 
 pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc crun strace systemd bubblewrap memcached podman docker.io)
 case "${1:-}" in
 generate) pkgs+=(clang llvm libbpf-dev) ;;
-bench) pkgs+=(redis-server redis-tools) ;;
+bench) pkgs+=(redis-server redis-tools bpftrace) ;;
 esac
 
 missing=()

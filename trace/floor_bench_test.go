@@ -192,19 +192,27 @@ func BenchmarkRecorderFloor(b *testing.B) {
 			be, err := NewLog(LogOptions{})
 			return record("profgen record --backend log", be, err, logLoops, true)
 		}},
-		{"bare", straceLoops, 6, true, func() loopSample { return runN(straceLoops) }},
-		{"strace -f -c (wall time)", straceLoops, 6, true, func() loopSample {
-			cmd := exec.Command("strace", "-f", "-c", "-o", "/dev/null", bin, strconv.Itoa(straceLoops))
-			out, err := cmd.Output()
-			if err != nil {
-				b.Fatalf("strace: %v", err)
-			}
-			return loopTime(b, out)
-		}},
 	}
-	if _, err := exec.LookPath("strace"); err != nil {
-		configs = configs[:6]
+	if _, err := exec.LookPath("strace"); err == nil {
+		configs = append(configs,
+			config{"bare", straceLoops, len(configs), true, func() loopSample { return runN(straceLoops) }},
+			config{"strace -f -c (wall time)", straceLoops, len(configs), true, func() loopSample {
+				cmd := exec.Command("strace", "-f", "-c", "-o", "/dev/null", bin, strconv.Itoa(straceLoops))
+				out, err := cmd.Output()
+				if err != nil {
+					b.Fatalf("strace: %v", err)
+				}
+				return loopTime(b, out)
+			}})
+	} else {
 		fmt.Println("recorder: strace is not installed: its rows are left out")
+	}
+	if _, err := exec.LookPath("bpftrace"); err == nil {
+		configs = append(configs, config{"bpftrace, a count per syscall", floorLoops, 0, false, func() loopSample {
+			return underBpftrace(b, bin, floorLoops)
+		}})
+	} else {
+		fmt.Println("recorder: bpftrace is not installed (make deps-bench installs it): its row is left out")
 	}
 	times := make([][]loopSample, len(configs))
 	b.ResetTimer()
@@ -270,6 +278,9 @@ func BenchmarkRecorderFloor(b *testing.B) {
 	b.ReportMetric(ratios(2, 1, cpu).med, "ebpf/floor")
 	b.ReportMetric(ratios(3, 1, cpu).med, "exclusive/floor")
 	b.ReportMetric(ratios(5, 4, cpu).med, "log-x")
+	if last := len(configs) - 1; strings.HasPrefix(configs[last].name, "bpftrace") {
+		b.ReportMetric(ratios(last, 0, cpu).med, "bpftrace-x")
+	}
 }
 
 // printProgramTimes prints pt against the floor's time per call of the
@@ -318,6 +329,75 @@ func BenchmarkRecorderProgramTimes(b *testing.B) {
 	floorNs := float64(statsOfDur(samples, func(s loopSample) time.Duration { return s.cpu })) / (2 * floorLoops)
 	pt := programTimes(b, bin, floor)
 	b.ReportMetric(printProgramTimes(pt, floorNs)(pt.shared), "prog-time/floor")
+}
+
+// bpftraceScript is what a user would type to count a program's syscalls
+// per number with bpftrace.
+const bpftraceScript = `tracepoint:raw_syscalls:sys_enter /comm == "rwloop"/ { @[args->id] = count(); }`
+
+// underBpftrace runs rwloop's loop of loops pairs while bpftraceScript
+// counts it, and checks bpftrace counted every read and write. bpftrace
+// reads tracepoints from tracefs: where it is not mounted, bpftrace gets a
+// mount of its own (a private mount namespace).
+func underBpftrace(b *testing.B, bin string, loops int) loopSample {
+	cmd := exec.Command("unshare", "-m", "sh", "-c",
+		`mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing || exit 1; exec bpftrace -e "$1"`, "sh", bpftraceScript)
+	var out bytes.Buffer
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = pw, &out
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("bpftrace: %v", err)
+	}
+	pw.Close()
+	attached, done := make(chan error, 1), make(chan struct{})
+	var printed bytes.Buffer
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		signalled := false
+		for {
+			n, err := pr.Read(buf)
+			printed.Write(buf[:n])
+			if !signalled && strings.Contains(printed.String(), "Attaching") {
+				signalled = true
+				attached <- nil
+			}
+			if err != nil {
+				if !signalled {
+					attached <- fmt.Errorf("bpftrace ended: %s", out.String())
+				}
+				return
+			}
+		}
+	}()
+	if err := <-attached; err != nil {
+		cmd.Wait()
+		<-done
+		b.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // "Attaching" comes just before the probe is
+	o, err := exec.Command(bin, strconv.Itoa(loops)).Output()
+	if err != nil {
+		b.Fatalf("rwloop: %v", err)
+	}
+	cmd.Process.Signal(unix.SIGINT)
+	cmd.Wait()
+	<-done // bpftrace printed its counts and closed the pipe
+	pr.Close()
+	counts := map[string]uint64{}
+	for _, line := range strings.Split(printed.String(), "\n") {
+		if k, v, ok := strings.Cut(line, ": "); ok {
+			n, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			counts[k] = n
+		}
+	}
+	if counts["@[0]"] < uint64(loops) || counts["@[1]"] < uint64(loops) {
+		b.Fatalf("bpftrace counted read %d and write %d, want at least %d each:\n%s", counts["@[0]"], counts["@[1]"], loops, printed.String())
+	}
+	return loopTime(b, o)
 }
 
 // statsOfDur is the median of of(s) over samples.
