@@ -145,18 +145,12 @@ func (a *Attached) Populated() bool {
 // or stop receives (false): it wakes when cgroup.events changes (inotify),
 // and reads it once a second besides (every 20 ms when inotify is refused).
 func (a *Attached) WaitEmpty(stop <-chan os.Signal) bool {
-	interval := 20 * time.Millisecond
-	w, err := a.cg.WatchEvents()
-	if err == nil {
-		interval = emptyPoll
-		defer w.Close()
-	}
-	poll := time.NewTicker(interval)
-	defer poll.Stop()
+	w := newEmptyWait(a.cg)
+	defer w.stop()
 	for a.Populated() {
 		select {
-		case <-poll.C:
-		case <-w.C():
+		case <-w.poll.C:
+		case <-w.events.C():
 		case <-stop:
 			return false
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -170,6 +171,37 @@ func (w *EventsWatch) Close() {
 	}
 	w.f.Close()
 	w.wg.Wait()
+}
+
+// emptyPoll is how often a wait for a watched cgroup to empty reads
+// cgroup.events besides the kernel's notifications: a safety net.
+const emptyPoll = time.Second
+
+// emptyWait is how a wait for a cgroup to empty learns that it may have:
+// the kernel's notification that cgroup.events changed, and a poll every
+// emptyPoll besides; every 20 ms without the notification (no cgroup, or
+// inotify refused).
+type emptyWait struct {
+	events *EventsWatch
+	poll   *time.Ticker
+}
+
+// newEmptyWait starts waiting for c, which may be nil.
+func newEmptyWait(c *Cgroup) emptyWait {
+	var w emptyWait
+	interval := 20 * time.Millisecond
+	if c != nil {
+		if ev, err := c.WatchEvents(); err == nil {
+			w.events, interval = ev, emptyPoll
+		}
+	}
+	w.poll = time.NewTicker(interval)
+	return w
+}
+
+func (w emptyWait) stop() {
+	w.poll.Stop()
+	w.events.Close()
 }
 
 // Signal sends sig to every process in the cgroup and its sub-cgroups.

@@ -511,17 +511,22 @@ func (e *EBPF) WatchMoves() (<-chan struct{}, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the moves ring buffer: %w", err)
 	}
+	var links []link.Link
 	for _, a := range []struct {
 		name string
 		prog *ebpf.Program
 	}{{"cgroup_attach_task", e.objs.ProfgenMoved}, {"sched_process_fork", e.objs.ProfgenForkOut}} {
 		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
 		if err != nil {
+			for _, l := range links {
+				l.Close()
+			}
 			r.Close()
 			return nil, attachError(a.name, err)
 		}
-		e.links = append(e.links, l)
+		links = append(links, l)
 	}
+	e.links = append(e.links, links...)
 	ch := make(chan struct{}, 1)
 	e.moves, e.movesDone = r, make(chan struct{})
 	go func() {

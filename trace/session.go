@@ -404,36 +404,22 @@ func (s *session) status() {
 	s.opts.Status(st)
 }
 
-// emptyPoll is how often a wait for a watched cgroup to empty reads
-// cgroup.events besides the kernel's notifications: a safety net.
-const emptyPoll = time.Second
-
 // follow waits until the whole target tree ended, Duration expired or the
 // recording was interrupted (and the tree then ended).
 func (s *session) follow(ctx context.Context) {
 	statusC, stop := s.statusTicker()
 	defer stop()
 	// The tree is looked at when it may have changed: its main process
-	// ended, or cgroup.events changed (inotify); a poll besides, every
-	// emptyPoll, or every 20 ms without the watch (process-tree mode, or
-	// inotify refused).
-	var events *EventsWatch
-	interval := 20 * time.Millisecond
-	if s.cg != nil {
-		if w, err := s.cg.WatchEvents(); err == nil {
-			events, interval = w, emptyPoll
-			defer w.Close()
-		}
-	}
-	poll := time.NewTicker(interval)
-	defer poll.Stop()
+	// ended, or cgroup.events changed; and by a poll besides.
+	wait := newEmptyWait(s.cg)
+	defer wait.stop()
 	done := ctx.Done()
 	for !s.empty() {
 		select {
 		case <-s.exited:
 			// the loop condition looks at the rest of the tree
-		case <-events.C():
-		case <-poll.C:
+		case <-wait.events.C():
+		case <-wait.poll.C:
 		case <-statusC:
 			s.status()
 		case <-s.limit:
