@@ -159,12 +159,13 @@ func TestSessionSignalPassedOn(t *testing.T) {
 	}
 }
 
-// TestSessionDuration: at Duration the tree is stopped with SIGTERM and
-// the recording marked interrupted.
+// TestSessionDuration: at Duration the tree is stopped with SIGTERM; that
+// is the end that was asked for: exit 0, not interrupted, Limited, and the
+// recording keeps the status the stop gave the target.
 func TestSessionDuration(t *testing.T) {
 	res := recordFake(t, &fakeBackend{}, Options{Command: []string{"sleep", "1000"}, Duration: 50 * time.Millisecond})
-	if rec := res.Recording; res.ExitCode != 128+15 || !rec.Interrupted {
-		t.Errorf("exit %d (%+v), interrupted %v; want 143, interrupted", res.ExitCode, rec.Exit, rec.Interrupted)
+	if rec := res.Recording; res.ExitCode != 0 || rec.Interrupted || !res.Limited || rec.Exit.Signal != "SIGTERM" {
+		t.Errorf("exit %d (%+v), interrupted %v, limited %v; want 0 (recorded SIGTERM), not interrupted, limited", res.ExitCode, rec.Exit, rec.Interrupted, res.Limited)
 	}
 }
 

@@ -47,7 +47,7 @@ func newRedisBench(b *testing.B) (*redisBench, bool) {
 }
 
 // freePort returns a loopback TCP port nothing listens on now.
-func freePort(b *testing.B) int {
+func freePort(b testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

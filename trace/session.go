@@ -41,7 +41,8 @@ type Options struct {
 	Ready        string
 	ReadyTimeout time.Duration // 0: DefaultReadyTimeout
 	// Duration limits the recording; 0 means no limit. When it expires
-	// the target tree is stopped and the recording marked interrupted.
+	// the target tree is stopped (and the driver with it) and the
+	// recording ends normally: not interrupted, see Result.Limited.
 	Duration time.Duration
 	// Grace is the time between SIGTERM and SIGKILL when the tree is
 	// stopped; 0 means DefaultGrace.
@@ -78,11 +79,18 @@ type Status struct {
 type Result struct {
 	Recording *recording.Recording
 	// ExitCode is the target's exit status (128+N when it died of signal
-	// N); with Drive, the driver's.
+	// N): its first process's, also when that process daemonised and
+	// exited while the rest of the tree ran on; with Drive, the driver's.
+	// See Limited for the end at Duration.
 	ExitCode int
 	// DriverErr is set when the driver failed. The recording is still
 	// returned.
 	DriverErr error
+	// Limited is set when the recording ended at Options.Duration: the
+	// target tree was stopped then. That is a normal end: the recording
+	// is not interrupted, and ExitCode is 0 when the stop ended the
+	// target's main process.
+	Limited bool
 	// Warnings are things the user must be told, such as lost events.
 	// They are in the recording's notes too, but for those about the
 	// machine: stale cgroups of killed profgen processes that were removed.
@@ -206,6 +214,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		s.follow(ctx)
 	}
 	s.end = time.Now()
+	s.endNotes()
 	escaped := s.escapes.finish(!s.stopping, s.opts.Grace)
 	s.notes = append(s.notes, escaped...)
 
@@ -223,10 +232,29 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		// About the machine, not this recording: not in its notes.
 		res.Warnings = append(res.Warnings, s.cg.Stale...)
 	}
+	res.Limited = s.limited
 	if opts.Drive == "" {
 		res.ExitCode = rec.Exit.Code
+		if s.limited && s.limitedMain && !s.interrupted {
+			// Stopped at Duration, as asked: a normal end. The
+			// recording keeps the status the stop gave it.
+			res.ExitCode = 0
+		}
 	}
 	return res, nil
+}
+
+// endNotes adds the notes on how the recording ended: at Duration, and
+// with a main process that exited while the rest of its tree ran on.
+func (s *session) endNotes() {
+	if s.limited {
+		s.notes = append(s.notes, fmt.Sprintf("the recording ended at its duration (%v): the target was stopped then", s.opts.Duration))
+	}
+	if s.outlived {
+		s.notes = append(s.notes, fmt.Sprintf(
+			"the target's first process exited with status %d while other processes of its tree ran on (it daemonised): they were recorded until they ended or were stopped; the exit status is the first process's",
+			exitcode.Of(s.cmd.ProcessState)))
+	}
 }
 
 // session is the state of one Record call.
@@ -243,6 +271,13 @@ type session struct {
 
 	start, end  time.Time
 	interrupted bool
+	// limited is set when Duration expired and the tree was stopped for
+	// it: a stop the user asked for, not an interruption. limitedMain
+	// says the main process still ran then (the stop ended it).
+	limited, limitedMain bool
+	// exitSeen is set once a loop saw the main process end; outlived
+	// then says whether other processes of the tree ran on (a daemon).
+	exitSeen, outlived bool
 	// stopping is set once the tree was sent SIGTERM; grace then fires
 	// the SIGKILL.
 	stopping bool
@@ -294,6 +329,31 @@ func (s *session) procs() []int {
 		}
 	}
 	return live
+}
+
+// exitedC returns the channel that is closed when the main process ended,
+// or nil once a loop saw it (a closed channel would make its select spin).
+func (s *session) exitedC() <-chan struct{} {
+	if s.exitSeen {
+		return nil
+	}
+	return s.exited
+}
+
+// sawExit is called when a loop sees the main process end: it notes
+// whether the rest of the tree runs on, as a server's that daemonised does.
+func (s *session) sawExit() {
+	s.exitSeen = true
+	s.outlived = !s.empty()
+}
+
+// limitReached handles the end of Options.Duration: the tree is stopped, and the
+// recording ends normally.
+func (s *session) limitReached() {
+	s.limit = nil
+	s.limited = true
+	s.limitedMain = !s.mainExited()
+	s.stopTree()
 }
 
 // empty reports whether every process of the target tree ended.
@@ -405,7 +465,9 @@ func (s *session) status() {
 }
 
 // follow waits until the whole target tree ended, Duration expired or the
-// recording was interrupted (and the tree then ended).
+// recording was interrupted (and the tree then ended). The tree, not its
+// main process: a server that daemonises lets its first process exit at
+// once and serves from a grandchild.
 func (s *session) follow(ctx context.Context) {
 	statusC, stop := s.statusTicker()
 	defer stop()
@@ -416,16 +478,14 @@ func (s *session) follow(ctx context.Context) {
 	done := ctx.Done()
 	for !s.empty() {
 		select {
-		case <-s.exited:
-			// the loop condition looks at the rest of the tree
+		case <-s.exitedC():
+			s.sawExit() // the loop condition looks at the rest of the tree
 		case <-wait.events.C():
 		case <-wait.poll.C:
 		case <-statusC:
 			s.status()
 		case <-s.limit:
-			s.limit = nil
-			s.interrupted = true
-			s.stopTree()
+			s.limitReached()
 		case sig := <-s.opts.Signals:
 			s.interrupt(toSyscallSignal(sig))
 		case <-done:
@@ -436,38 +496,65 @@ func (s *session) follow(ctx context.Context) {
 			s.killTree()
 		}
 	}
+	if !s.exitSeen {
+		<-s.exited // the tree is empty: the main process is reaped
+		s.exitSeen = true
+	}
 	if statusC != nil {
 		s.status()
 	}
 }
 
 // drive waits for readiness, runs the driver, then stops the target tree.
+// The target is gone, for the readiness wait, only when its whole tree
+// ended: the first process of a server that daemonises exits at once.
 func (s *session) drive(ctx context.Context, ready readiness, res *Result) error {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	gone := make(chan struct{})
 	readyErr := make(chan error, 1)
-	go func() { readyErr <- ready.wait(rctx, s.opts.ReadyTimeout, s.exited) }()
+	go func() { readyErr <- ready.wait(rctx, s.opts.ReadyTimeout, gone) }()
 	statusC, stop := s.statusTicker()
 	defer stop()
+	wait := newEmptyWait(s.cg)
+	defer wait.stop()
+	// look closes gone once the whole tree ended.
+	look := func() {
+		if gone != nil && s.empty() {
+			close(gone)
+			gone = nil
+		}
+	}
 	for waiting := true; waiting; {
 		select {
 		case err := <-readyErr:
 			if err != nil {
-				if s.interrupted {
+				switch {
+				case s.limited:
+					return fmt.Errorf("--duration %v ended before the target was ready", s.opts.Duration)
+				case s.interrupted:
 					return fmt.Errorf("interrupted before the target was ready")
+				case errors.Is(err, errTargetGone) && s.cmd.ProcessState != nil:
+					return fmt.Errorf("wait for %s: %w (its first process exited with status %d, and no process of its tree is left)",
+						s.opts.Ready, err, exitcode.Of(s.cmd.ProcessState))
 				}
 				return fmt.Errorf("wait for %s: %w", s.opts.Ready, err)
 			}
 			waiting = false
+		case <-s.exitedC():
+			s.sawExit()
+			look()
+		case <-wait.events.C():
+			look()
+		case <-wait.poll.C:
+			look()
 		case <-statusC:
 			s.status()
 		case sig := <-s.opts.Signals:
 			s.interrupt(toSyscallSignal(sig))
 			cancel()
 		case <-s.limit:
-			s.limit = nil
-			s.interrupted = true
-			s.stopTree()
+			s.limitReached()
 			cancel()
 		case <-s.grace:
 			s.grace = nil
@@ -489,9 +576,17 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 		case err := <-driverDone:
 			running = false
 			res.ExitCode = exitcode.Of(driver.ProcessState)
-			if err != nil {
+			switch {
+			case s.limited && !s.interrupted:
+				// Stopped by --duration: the end the user asked for,
+				// not the driver's failure.
+				res.ExitCode = 0
+				s.notes = append(s.notes, fmt.Sprintf("the driver was stopped at the end of the recording's duration (%v), before it finished", s.opts.Duration))
+			case err != nil:
 				res.DriverErr = fmt.Errorf("driver %q failed: %v", s.opts.Drive, err)
 			}
+		case <-s.exitedC():
+			s.sawExit()
 		case <-statusC:
 			s.status()
 		case sig := <-s.opts.Signals:
@@ -504,18 +599,16 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 			unix.Kill(-driver.Process.Pid, unix.SIGTERM)
 			s.interrupt(unix.SIGTERM)
 		case <-s.limit:
-			s.limit = nil
-			s.interrupted = true
 			unix.Kill(-driver.Process.Pid, unix.SIGTERM)
-			s.stopTree()
+			s.limitReached()
 		case <-s.grace:
 			s.grace = nil
 			unix.Kill(-driver.Process.Pid, unix.SIGKILL)
 			s.killTree()
 		}
 	}
-	if s.mainExited() {
-		s.notes = append(s.notes, "the target's main process exited before the driver finished")
+	if s.empty() && !s.stopping {
+		s.notes = append(s.notes, "every process of the target exited before the driver finished")
 	}
 	// The driver is done: stop the target. Its own end is not an
 	// interruption of the recording.

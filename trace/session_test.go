@@ -269,11 +269,15 @@ func TestRecordExitStatus(t *testing.T) {
 func TestRecordDuration(t *testing.T) {
 	res := record(t, Options{Command: []string{"sleep", "100"}, Duration: 200 * time.Millisecond})
 	r := res.Recording
-	if !r.Interrupted {
-		t.Error("recording not marked interrupted")
+	// A stop that was asked for is a normal end.
+	if r.Interrupted || !res.Limited {
+		t.Errorf("interrupted %v, limited %v; want a normal end at the duration", r.Interrupted, res.Limited)
 	}
-	if r.Exit.Signal != "SIGTERM" || res.ExitCode != 128+int(unix.SIGTERM) {
-		t.Errorf("exit %d %+v, want SIGTERM", res.ExitCode, r.Exit)
+	if r.Exit.Signal != "SIGTERM" || res.ExitCode != 0 {
+		t.Errorf("exit %d %+v, want 0, the recording's exit SIGTERM", res.ExitCode, r.Exit)
+	}
+	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "ended at its duration (200ms)") }) {
+		t.Errorf("no note says the recording ended at its duration: %q", r.Notes)
 	}
 	if r.Lookup("clock_nanosleep") == nil && r.Lookup("nanosleep") == nil {
 		t.Errorf("sleep's nanosleep not recorded: %v", r.Names())
@@ -422,8 +426,10 @@ func TestRecordCompatSyscalls(t *testing.T) {
 
 func TestRecordDriveDuration(t *testing.T) {
 	res := record(t, Options{Command: []string{"sleep", "100"}, Drive: "sleep 100", Duration: 100 * time.Millisecond})
-	if res.DriverErr == nil || !res.Recording.Interrupted {
-		t.Errorf("driver error %v interrupted %v; want the driver stopped and the recording interrupted", res.DriverErr, res.Recording.Interrupted)
+	// The driver stopped at the duration did not fail: the end was asked for.
+	if res.DriverErr != nil || res.Recording.Interrupted || res.ExitCode != 0 || !res.Limited {
+		t.Errorf("driver error %v, interrupted %v, exit %d, limited %v; want the driver stopped, a normal end, exit 0",
+			res.DriverErr, res.Recording.Interrupted, res.ExitCode, res.Limited)
 	}
 }
 

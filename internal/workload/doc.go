@@ -10,6 +10,7 @@
 //	cfiletcp             C: file and loopback TCP work in the directory argv[1]
 //	multiproc/daemon.c   C: double-forking daemon (ABSFILE [SLEEP_MS])
 //	multiproc/threads.c  C: pthreads ([N])
+//	tcpdaemon            C: TCP server that double-forks, its first process exits 0 at once (PORT [DELAY_MS])
 //	multiproc/pipeline.sh  a /bin/sh pipeline (use Path, not Build)
 //	argshapes            C: argument shapes ([--variant V])
 //	manycalls            C: N getppid calls then personality(0xffffffff)
