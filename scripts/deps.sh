@@ -2,14 +2,15 @@
 # deps.sh installs the Debian packages profgen needs that are missing.
 #   scripts/deps.sh            what build, test and demo need (systemd for
 #                              systemd-analyze, bubblewrap for bwrap: the emit tests;
-#                              memcached: the --no-new-privileges server test)
+#                              memcached: the --no-new-privileges server test;
+#                              apache2: record and replay of a server that daemonises)
 #   scripts/deps.sh generate   also what `make generate` needs (clang, llvm, libbpf-dev)
 #   scripts/deps.sh bench      also what `make bench` needs (redis-server, redis-tools:
 #                              the real server under its own load generator; bpftrace:
 #                              the tool a user would type instead)
 set -euo pipefail
 
-pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc crun strace systemd bubblewrap memcached podman docker.io)
+pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc crun strace systemd bubblewrap memcached podman docker.io apache2)
 case "${1:-}" in
 generate) pkgs+=(clang llvm libbpf-dev) ;;
 bench) pkgs+=(redis-server redis-tools bpftrace) ;;

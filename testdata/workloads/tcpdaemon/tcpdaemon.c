@@ -9,7 +9,7 @@
  * daemon) redirects stdio to /dev/null, waits DELAY_MS milliseconds
  * (default 200: it listens only well after its first process exited),
  * listens on 127.0.0.1:PORT and serves each connection with accept4: it
- * reads what the client sent, calls getppid() 7 times, answers
+ * reads the request's head (up to its empty line), calls getppid() 7 times, answers
  * "HTTP/1.0 200 OK" with the body "ok\n" and closes it. It runs until it
  * is killed (SIGTERM ends it).
  */
@@ -29,6 +29,33 @@ static void die(const char *what)
 {
 	fprintf(stderr, "tcpdaemon: %s: %s\n", what, strerror(errno));
 	exit(1);
+}
+
+/*
+ * read_request reads from c until the end of an HTTP request's head (an
+ * empty line) or of the stream: a client may send its request in pieces,
+ * and closing a socket with unread data resets the connection. It returns
+ * the bytes read (0: nothing before the end of the stream), or -1.
+ */
+static ssize_t read_request(int c, char *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < size - 1) {
+		n = read(c, buf + got, size - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += n;
+		buf[got] = 0;
+		if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
+			break;
+	}
+	return got;
 }
 
 int main(int argc, char **argv)
@@ -95,7 +122,7 @@ int main(int argc, char **argv)
 			die("accept4");
 		}
 		/* A readiness probe connects and closes without a word. */
-		if (read(c, buf, sizeof(buf)) > 0) {
+		if (read_request(c, buf, sizeof(buf)) > 0) {
 			for (i = 0; i < 7; i++)
 				(void)getppid();
 			if (write(c, reply, sizeof(reply) - 1) < 0) {
