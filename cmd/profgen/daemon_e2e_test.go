@@ -136,7 +136,7 @@ func TestRecordReplayApache(t *testing.T) {
 	apache, err := exec.LookPath("apache2")
 	if err != nil {
 		if apache, err = exec.LookPath("/usr/sbin/apache2"); err != nil {
-			t.Fatalf("apache2 (Debian's apache2 package; scripts/deps.sh installs it): %v", err)
+			t.Fatalf("apache2 (Debian's apache2-bin package; scripts/deps.sh installs it): %v", err)
 		}
 	}
 	dir := t.TempDir()
