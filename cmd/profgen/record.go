@@ -75,14 +75,21 @@ PROFILE it logs only what PROFILE does not allow, and emit then writes
 PROFILE plus what was recorded.
 
 Without --drive the recording ends when every process of the command has
-exited, at --duration, or at Ctrl-C; the recording is written in every case.
-With --drive, profgen waits until the command is ready (--ready), runs the
-driver with sh -c, then stops the command (SIGTERM, then SIGKILL after
---grace); a failing driver fails the recording.
+exited (not its first one: a server that forks into the background and
+lets its first process exit is followed until its last process ends), at
+--duration, or at Ctrl-C; the recording is written in every case.
+With --drive, profgen waits until the command is ready (--ready: judged on
+the whole process tree, so a daemonising server is ready when its
+background process listens), runs the driver with sh -c, then stops the
+command (SIGTERM, then SIGKILL after --grace); a failing driver fails the
+recording. --duration is a normal end: the command (and the driver) are
+stopped, the recording is not marked interrupted, and profgen exits 0.
 
 SIGINT and SIGTERM sent to profgen are passed on to the command, SIGHUP and
-SIGQUIT as SIGTERM; a second one kills it. profgen exits with the command's status (128+N when it died of
-signal N), with --drive the driver's, or 125 when profgen itself failed.
+SIGQUIT as SIGTERM; a second one kills it. profgen exits with the command's
+status (its first process's, 128+N when it died of signal N; 0 for a
+daemon whose first process exited 0), with --drive the driver's, or 125
+when profgen itself failed.
 
 The output is checked before the command starts: -o FILE creates its
 temporary file (.FILE.profgen-tmp-PID-*) beside FILE first, so an
@@ -251,7 +258,11 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	if where == fileio.Stdout {
 		where = "standard output"
 	}
-	summary(os.Stderr, rec, where)
+	var limit time.Duration
+	if res.Limited {
+		limit = p.duration
+	}
+	summary(os.Stderr, rec, where, limit)
 	for _, w := range res.Warnings {
 		fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", w)
 	}
@@ -292,8 +303,9 @@ func commitRecording(out *fileio.File, rec *recording.Recording) error {
 	return fmt.Errorf("%w; the recording was kept in %s", err, keep.Name())
 }
 
-// summary prints what was recorded.
-func summary(w io.Writer, rec *recording.Recording, path string) {
+// summary prints what was recorded; limit, when not zero, is the
+// --duration at which the target was stopped.
+func summary(w io.Writer, rec *recording.Recording, path string, limit time.Duration) {
 	var total uint64
 	for _, s := range rec.Syscalls {
 		total += s.Count
@@ -302,6 +314,8 @@ func summary(w io.Writer, rec *recording.Recording, path string) {
 	switch {
 	case rec.Interrupted:
 		how = " (interrupted)"
+	case limit > 0:
+		how = fmt.Sprintf(" (stopped at --duration %v)", limit)
 	case rec.Exit.Signal != "":
 		how = " (killed by " + rec.Exit.Signal + ")"
 	}
