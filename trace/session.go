@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -119,9 +120,9 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	if opts.Ready != "" && opts.Drive == "" {
 		return nil, errors.New("a readiness check needs a driver command")
 	}
-	path, err := exec.LookPath(opts.Command[0])
+	path, err := lookCommand(opts.Command[0])
 	if err != nil {
-		return nil, fmt.Errorf("command not found: %s", opts.Command[0])
+		return nil, err
 	}
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
@@ -255,6 +256,36 @@ func (s *session) endNotes() {
 			"the target's first process exited with status %d while other processes of its tree ran on (it daemonised): they were recorded until they ended or were stopped; the exit status is the first process's",
 			exitcode.Of(s.cmd.ProcessState)))
 	}
+}
+
+// lookCommand finds the target's executable as exec.LookPath does, with an
+// error that says what is wrong: a file that is not executable or a
+// directory is not "not found".
+func lookCommand(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path, nil
+	}
+	if !strings.Contains(name, "/") {
+		if st, serr := os.Stat(name); serr == nil && !st.IsDir() {
+			return "", fmt.Errorf("command not found: %s (not in PATH; to run the file %s here, give ./%s)", name, name, name)
+		}
+		return "", fmt.Errorf("command not found: %s", name)
+	}
+	st, serr := os.Stat(name)
+	switch {
+	case serr != nil:
+		var pe *fs.PathError
+		if errors.As(serr, &pe) {
+			serr = pe.Err
+		}
+		return "", fmt.Errorf("command not found: %s (%w)", name, serr)
+	case st.IsDir():
+		return "", fmt.Errorf("command %s: is a directory", name)
+	case errors.Is(err, fs.ErrPermission):
+		return "", fmt.Errorf("command %s: not executable (permission denied)", name)
+	}
+	return "", fmt.Errorf("command %s: %w", name, err)
 }
 
 // session is the state of one Record call.

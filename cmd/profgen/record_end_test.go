@@ -1,10 +1,12 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -34,5 +36,39 @@ func TestRecordDurationNormalEnd(t *testing.T) {
 		if rec.Interrupted || rec.Exit.Signal != "SIGTERM" {
 			t.Errorf("drive %q: interrupted %v, exit %+v; want not interrupted, the target's SIGTERM kept", drive, rec.Interrupted, rec.Exit)
 		}
+	}
+}
+
+// TestRecordCommandNotExecutable: a file that exists but is not
+// executable, or a directory, is not "command not found": one line that
+// names the path and what is wrong, exit 125, nothing written.
+func TestRecordCommandNotExecutable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(t.TempDir(), "script.sh")
+	if err := os.WriteFile(file, []byte("#!/bin/sh\nexit 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cmd, want string
+	}{
+		{file, "command " + file + ": not executable (permission denied)"},
+		{filepath.Dir(file), "command " + filepath.Dir(file) + ": is a directory"},
+		{filepath.Join(filepath.Dir(file), "missing"), "command not found: " + filepath.Join(filepath.Dir(file), "missing") + " (no such file or directory)"},
+	} {
+		r := runProfgen(t, dir, "record", "-o", "rec.json", "--", c.cmd)
+		assertOneLineError(t, r, dir, c.want)
+		if r.code != exitcode.Tool {
+			t.Errorf("%s: exit %d, want %d", c.cmd, r.code, exitcode.Tool)
+		}
+	}
+	// A file of that name here, without a slash: not in PATH, and the
+	// error says how to run it.
+	here := t.TempDir()
+	if err := os.WriteFile(filepath.Join(here, "tool"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := runProfgen(t, here, "record", "-o", filepath.Join(dir, "rec.json"), "--", "tool")
+	if want := "give ./tool"; r.code != exitcode.Tool || !strings.Contains(r.stderr, want) {
+		t.Errorf("tool in the working directory: exit %d, stderr %q; want %q", r.code, r.stderr, want)
 	}
 }
