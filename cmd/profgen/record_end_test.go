@@ -72,3 +72,21 @@ func TestRecordCommandNotExecutable(t *testing.T) {
 		t.Errorf("tool in the working directory: exit %d, stderr %q; want %q", r.code, r.stderr, want)
 	}
 }
+
+// TestRecordKernelOutput: -o /proc/version is refused before the target
+// runs, in one line that names the path once.
+func TestRecordKernelOutput(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "ran")
+	r := runProfgen(t, dir, "record", "-o", "/proc/version", "--", "touch", marker)
+	assertOneLineError(t, r, dir, "output /proc/version is in the kernel's proc file system")
+	if n := strings.Count(r.stderr, "/proc/version"); n != 1 {
+		t.Errorf("stderr names /proc/version %d times: %q", n, r.stderr)
+	}
+	if r.code != exitcode.Tool {
+		t.Errorf("exit %d, want %d", r.code, exitcode.Tool)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the target ran for a recording that could not be written")
+	}
+}

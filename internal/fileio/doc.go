@@ -8,7 +8,9 @@
 // one keeps its mode and owner); a symbolic link is written through to its
 // target, which is what gets replaced; a character device, a FIFO, or a
 // link into /proc (/dev/stdout, /dev/fd/N) is opened and written straight
-// into, never replaced. A directory, a block device or a socket is refused.
+// into, never replaced. A directory, a block device or a socket is refused,
+// and so is a file of the kernel's interface file systems (proc, sysfs,
+// cgroup, ...) or a new file in one of their directories.
 // Temporary files of profgen processes that no longer run are removed by
 // the next Create of the same path, and [RemoveTemps] removes the current
 // process's own (the CLI calls it when a signal ends it).

@@ -293,3 +293,43 @@ func TestReadFile(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelFiles: a file of /proc, /sys or a cgroup file system, or a new
+// file in one of their directories, is refused at Create, before anything
+// is written, with one error that names the path and the file system;
+// the links into /proc that lead to open files are not (TestProcLinks).
+func TestKernelFiles(t *testing.T) {
+	for path, fs := range map[string]string{
+		"/proc/version":             "proc",
+		"/proc/sys/kernel/hostname": "proc",
+		"/proc/profgen-new":         "proc",
+		"/sys/kernel/profiling":     "sysfs",
+	} {
+		before, _ := os.ReadFile(path)
+		out, err := Create(path, nil)
+		if err == nil {
+			out.Abort()
+			t.Errorf("%s: accepted", path)
+			continue
+		}
+		want := "output " + path + " is in the kernel's " + fs + " file system"
+		if !strings.Contains(err.Error(), want) || strings.Count(err.Error(), path) != 1 {
+			t.Errorf("%s: error %q, want one mention of the path and %q", path, err, want)
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+			t.Errorf("%s changed", path)
+		}
+	}
+}
+
+// TestWriteErrorOnce: a write that fails at Commit (/dev/full: ENOSPC)
+// names the path once: "write /dev/full: no space left on device".
+func TestWriteErrorOnce(t *testing.T) {
+	err := write(t, "/dev/full", "x")
+	if err == nil {
+		t.Fatal("writing /dev/full succeeded")
+	}
+	if want := "write /dev/full: no space left on device"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+}

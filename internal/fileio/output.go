@@ -59,6 +59,9 @@ func Create(path string, stdout io.Writer) (*File, error) {
 	}
 	out := &File{path: path, target: target}
 	st, err := os.Stat(target)
+	if fs := kernelFS(target, err == nil); fs != "" {
+		return nil, fmt.Errorf("output %s is in the kernel's %s file system, not a file profgen writes", path, fs)
+	}
 	switch {
 	case err == nil && direct && st.Mode().IsRegular():
 		// A /proc link to a regular file (/dev/stdout redirected to a
@@ -168,6 +171,11 @@ func (out *File) Commit() error {
 	out.done = true
 	if err != nil {
 		out.removeTemp()
+		var pe *fs.PathError
+		if errors.As(err, &pe) && (pe.Path == out.target || pe.Path == out.tmp) {
+			// Name the path once: "write FILE: input/output error".
+			err = pe.Err
+		}
 		return fmt.Errorf("write %s: %w", out.path, err)
 	}
 	out.forgetTemp()
@@ -259,6 +267,41 @@ func resolve(path string) (target string, direct bool, err error) {
 		p = link
 	}
 	return "", false, fmt.Errorf("too many levels of symbolic links")
+}
+
+// kernelFSNames names the file systems whose files are the kernel's
+// interfaces: writing a recording or a profile there makes no sense and
+// may change the kernel's settings.
+var kernelFSNames = map[int64]string{
+	unix.PROC_SUPER_MAGIC:    "proc",
+	unix.SYSFS_MAGIC:         "sysfs",
+	unix.CGROUP_SUPER_MAGIC:  "cgroup",
+	unix.CGROUP2_SUPER_MAGIC: "cgroup2",
+	unix.DEBUGFS_MAGIC:       "debugfs",
+	unix.TRACEFS_MAGIC:       "tracefs",
+	unix.SECURITYFS_MAGIC:    "securityfs",
+	unix.BPF_FS_MAGIC:        "bpf",
+	unix.EFIVARFS_MAGIC:      "efivarfs",
+	unix.PSTOREFS_MAGIC:      "pstore",
+	unix.SELINUX_MAGIC:       "selinuxfs",
+	unix.SMACK_MAGIC:         "smackfs",
+	unix.BINFMTFS_MAGIC:      "binfmt_misc",
+}
+
+// kernelFS returns the name of the kernel interface file system target
+// is on (the file when it exists, else its directory), or "". A link into
+// /proc that leads to an open file elsewhere (/dev/stdout) is judged by
+// that file.
+func kernelFS(target string, exists bool) string {
+	p := target
+	if !exists {
+		p = filepath.Dir(target)
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(p, &st); err != nil {
+		return ""
+	}
+	return kernelFSNames[int64(st.Type)]
 }
 
 func isProc(p string) bool { return p == "/proc" || strings.HasPrefix(p, "/proc/") }
