@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/recording"
@@ -88,5 +91,50 @@ func TestRecordKernelOutput(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("the target ran for a recording that could not be written")
+	}
+}
+
+// TestRecordSameOutput: two records writing the same -o at once: the
+// second is refused before its target runs, in one line that names the
+// first; the first writes its recording.
+func TestRecordSameOutput(t *testing.T) {
+	dir := t.TempDir()
+	first := exec.Command(buildProfgen(t), "record", "-o", "rec.json", "--", "sleep", "2")
+	first.Dir = dir
+	var firstErr strings.Builder
+	first.Stderr = &firstErr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer first.Wait()
+	// The first holds the output once its temporary file exists.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m, _ := filepath.Glob(filepath.Join(dir, ".rec.json.profgen-tmp-*")); len(m) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first record made no temporary file within 10s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	marker := filepath.Join(t.TempDir(), "ran")
+	r := runProfgen(t, dir, "record", "-o", "rec.json", "--", "touch", marker)
+	want := fmt.Sprintf("output rec.json: another profgen (pid %d) is writing it", first.Process.Pid)
+	if lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n"); r.code != exitcode.Tool || len(lines) != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("second record: exit %d, stderr %q; want %d and one line with %q", r.code, r.stderr, exitcode.Tool, want)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the second record ran its target")
+	}
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first record: %v: %s", err, firstErr.String())
+	}
+	rec, err := recording.ReadFile(filepath.Join(dir, "rec.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Command[0] != "sleep" {
+		t.Errorf("rec.json is the recording of %v, want the first's (sleep)", rec.Command)
 	}
 }

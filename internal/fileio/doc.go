@@ -11,6 +11,8 @@
 // into, never replaced. A directory, a block device or a socket is refused,
 // and so is a file of the kernel's interface file systems (proc, sysfs,
 // cgroup, ...) or a new file in one of their directories.
+// The temporary file is locked (flock) while it is written, and a Create
+// of a path another File is writing (of any process) is refused.
 // Temporary files of profgen processes that no longer run are removed by
 // the next Create of the same path, and [RemoveTemps] removes the current
 // process's own (the CLI calls it when a signal ends it).

@@ -333,3 +333,49 @@ func TestWriteErrorOnce(t *testing.T) {
 		t.Errorf("error %q, want %q", err, want)
 	}
 }
+
+// TestOneWriter: while one File writes a path, a second Create of the same
+// path (through a link to it too) is refused, naming the writer; after a
+// Commit or an Abort the path is free again, and other paths of the same
+// directory are never locked.
+func TestOneWriter(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rec.json")
+	first, err := Create(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "output " + path + ": another profgen (pid " + strconv.Itoa(os.Getpid()) + ") is writing it"
+	if _, err := Create(path, nil); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("second writer: %v, want %q", err, want)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink("rec.json", link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(link, nil); err == nil || !strings.Contains(err.Error(), "is writing it") {
+		t.Errorf("second writer through a link: %v", err)
+	}
+	other, err := Create(filepath.Join(dir, "rec.json.bak"), nil)
+	if err != nil {
+		t.Errorf("another path of the directory: %v", err)
+	} else {
+		other.Abort()
+	}
+	io.WriteString(first, "first")
+	if err := first.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(t, path, "second"); err != nil || content(t, path) != "second" {
+		t.Errorf("after the first committed: %v, %q", err, content(t, path))
+	}
+	third, err := Create(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	third.Abort()
+	if err := write(t, path, "fourth"); err != nil {
+		t.Errorf("after an Abort: %v", err)
+	}
+	noTemps(t, dir)
+}

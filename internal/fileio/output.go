@@ -116,6 +116,17 @@ func (out *File) createTemp(st fs.FileInfo) error {
 	temps[f.Name()] = true
 	tempsMu.Unlock()
 	out.f, out.tmp = f, f.Name()
+	// The lock on the temporary file says "being written" for as long
+	// as this File is open; it is taken before the others are looked at,
+	// so of two that start together at least one sees the other.
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		out.Abort()
+		return fmt.Errorf("lock %s: %w", f.Name(), err)
+	}
+	if pid, ok := otherWriter(dir, base, f.Name()); ok {
+		out.Abort()
+		return fmt.Errorf("another profgen (pid %d) is writing it: wait until it is done, or write elsewhere", pid)
+	}
 	if st != nil {
 		// An existing file keeps its owner and mode.
 		if sys, ok := st.Sys().(*unix.Stat_t); ok {
@@ -321,6 +332,31 @@ func removeStale(dir, base string) {
 			os.Remove(m)
 		}
 	}
+}
+
+// otherWriter reports whether another File, of this process or another,
+// is writing dir/base now: a temporary file for it, other than own, that
+// is locked. It returns the writer's pid, from the file's name.
+func otherWriter(dir, base, own string) (int, bool) {
+	matches, _ := filepath.Glob(filepath.Join(dir, "."+globEscape(base)+tempInfix+"*"))
+	for _, m := range matches {
+		if m == own {
+			continue
+		}
+		fd, err := unix.Open(m, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+		if err != nil {
+			continue // gone already
+		}
+		err = unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB)
+		unix.Close(fd)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			rest := strings.TrimPrefix(filepath.Base(m), "."+base+tempInfix)
+			pidText, _, _ := strings.Cut(rest, "-")
+			pid, _ := strconv.Atoi(pidText)
+			return pid, true
+		}
+	}
+	return 0, false
 }
 
 func globEscape(s string) string {
