@@ -39,9 +39,7 @@ func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *colle
 	if opts.NoNewPrivileges {
 		args = append(args, "--security-opt", "no-new-privileges")
 	}
-	for _, b := range opts.Binds {
-		args = append(args, "-v", b+":"+b+":ro")
-	}
+	args = append(args, engineFlags(opts)...)
 	args = append(append(args, opts.EngineArgs...), opts.Command...)
 	var stderr bytes.Buffer
 	create := exec.Command("docker", args...)
@@ -74,7 +72,7 @@ func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *colle
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	go col.pollContainer(id, done)
-	wait := engineWait(cmd, done, remove)
+	wait := engineWait(cmd, done, remove, nil)
 	return &workload{
 		container: id,
 		done:      done,

@@ -39,6 +39,38 @@ const (
 	RuntimeRunc = learn.RuntimeRunc
 )
 
+// Bind is a host path bind-mounted into the container (runc, podman,
+// docker).
+type Bind = runc.Bind
+
+// ParseBind reads a bind as --bind takes it: PATH or SRC:DST (read-only),
+// SRC:DST:ro or SRC:DST:rw.
+func ParseBind(s string) (Bind, error) { return runc.ParseBind(s) }
+
+// NormalizeCapabilities checks capability names given as docker run's
+// --cap-add and --cap-drop take them and returns them as OCI names
+// (CAP_NET_ADMIN, or ALL); the error names the flag and the capability.
+func NormalizeCapabilities(add, drop []string) (addOut, dropOut []string, err error) {
+	norm := func(names []string, flag string) ([]string, error) {
+		var out []string
+		for _, n := range names {
+			c, err := runc.NormalizeCap(n)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", flag, err)
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	}
+	if addOut, err = norm(add, "--cap-add"); err != nil {
+		return nil, nil, err
+	}
+	if dropOut, err = norm(drop, "--cap-drop"); err != nil {
+		return nil, nil, err
+	}
+	return addOut, dropOut, nil
+}
+
 // ErrInterrupted is returned when a signal (LiveOptions.Signals) ended the
 // replay: the workload did not run its course, so there is no verdict.
 var ErrInterrupted = errors.New("interrupted: no verdict")
@@ -87,10 +119,21 @@ type LiveOptions struct {
 	// False is Docker's default, under which runc loads the filter
 	// earlier and makes more of its own calls under it.
 	NoNewPrivileges bool
-	// Binds are extra host paths bind-mounted read-only into the
-	// container (runc, podman and docker); with runc the workload's binary
-	// always is.
-	Binds []string
+	// Binds are host paths bind-mounted into the container (runc,
+	// podman and docker); with runc the workload's binary always is,
+	// read-only.
+	Binds []runc.Bind
+	// CapAdd and CapDrop change the container's capabilities as docker
+	// run's --cap-add and --cap-drop do (names with or without CAP_, ALL):
+	// with runc from Docker's default set (runc.DefaultCapabilities),
+	// with podman and docker from the engine's own default.
+	CapAdd, CapDrop []string
+	// ExpectExit is the exit status the workload is expected to end
+	// with on its own (0 by default; a recording's exit.code when its
+	// command is replayed). A workload that ends otherwise, or that
+	// fails after profgen stopped it, is a failure (Report.Failures): no
+	// PASS.
+	ExpectExit int
 	// EngineArgs are passed to `podman run` or `docker create` before the
 	// image (RuntimePodman, RuntimeDocker): --ulimit, --network, -v, -e ...
 	// With docker, -i (--interactive) also attaches Stdin.
@@ -122,8 +165,11 @@ type LiveOptions struct {
 // explicit action (the ENOSYS stubs) are enforced and not reported.
 //
 // The report's ExitCode is the driver's exit status when a driver ran,
-// the workload's otherwise (128+N for death by signal N). An error means
-// the replay itself could not be done; a denial is not an error.
+// the workload's otherwise (128+N for death by signal N); Workload and
+// Driver say how each ended, and Failures which of them did not behave
+// (the workload's status is not opts.ExpectExit, it was not ready, the
+// driver failed): such a report is not a PASS. An error means the replay
+// itself could not be done; a denial is not an error.
 func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 	if err := checkLive(&opts); err != nil {
 		return nil, err
@@ -212,6 +258,9 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 			return nil, fmt.Errorf("live replay: %w", ErrInterrupted)
 		}
 		rep.Notes = append(rep.Notes, fmt.Sprintf("enforced run: exit status %d", enf.ExitCode))
+		for _, f := range enf.Failures {
+			rep.Failures = append(rep.Failures, "enforced run: "+f)
+		}
 		rep.Violations = append(rep.Violations, enf.Violations...)
 		rep.Checked += enf.Checked
 		enforcedCode = enf.ExitCode
@@ -237,13 +286,24 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 	if enforcedCode != 0 {
 		rep.ExitCode = enforcedCode
 	}
+	rep.Workload, rep.Driver = lo.Workload, lo.Driver
+	for _, f := range lo.Failures {
+		prefix := ""
+		if forced {
+			prefix = "log-only run: "
+		}
+		rep.Failures = append(rep.Failures, prefix+f)
+	}
 	return rep, nil
 }
 
-// mergeViolations adds b to a, one entry per syscall and action, sorted.
+// mergeViolations adds b to a, one entry per syscall, action and
+// executable, sorted.
 func mergeViolations(a, b []Violation) []Violation {
 	for _, v := range b {
-		i := slices.IndexFunc(a, func(w Violation) bool { return w.Syscall == v.Syscall && w.Action == v.Action })
+		i := slices.IndexFunc(a, func(w Violation) bool {
+			return w.Syscall == v.Syscall && w.Action == v.Action && w.Exe == v.Exe && w.Comm == v.Comm
+		})
 		if i >= 0 {
 			a[i].Count += v.Count
 			continue
@@ -251,12 +311,23 @@ func mergeViolations(a, b []Violation) []Violation {
 		a = append(a, v)
 	}
 	sort.Slice(a, func(i, j int) bool {
-		if a[i].Syscall != a[j].Syscall {
-			return a[i].Syscall < a[j].Syscall
-		}
-		return a[i].Action < a[j].Action
+		return violationLess(a[i], a[j])
 	})
 	return a
+}
+
+// violationLess orders violations by syscall, action and executable.
+func violationLess(a, b Violation) bool {
+	if a.Syscall != b.Syscall {
+		return a.Syscall < b.Syscall
+	}
+	if a.Action != b.Action {
+		return a.Action < b.Action
+	}
+	if a.Exe != b.Exe {
+		return a.Exe < b.Exe
+	}
+	return a.Comm < b.Comm
 }
 
 // liveRunc runs the workload in runc (or podman's or docker's runc) and
@@ -357,10 +428,22 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logF
 		return err
 	}
 	rep.ExitCode = res.ExitCode
-	if res.DriverErr != nil {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("driver failed: %v", res.DriverErr))
-	}
 	rec := res.Recording
+	rep.Workload = &Ended{Ran: true, Status: rec.Exit.Code}
+	if opts.Drive == "" {
+		judgeOwnEnd(rep, opts, rec.Exit.Code)
+	} else {
+		rep.Driver = &Ended{Ran: true, Status: res.ExitCode}
+		if res.DriverErr != nil {
+			rep.fail("the driver exited with status %d (%v)", res.ExitCode, res.DriverErr)
+		}
+		// Whether the workload ended on its own or was stopped, the
+		// recording does not say: any status a stop gives passes.
+		if c := rec.Exit.Code; c != opts.ExpectExit && !stopStatus(c) {
+			rep.fail("%s exited with status %d (expected %d, or the status of a stop: 0, %d or %d)",
+				workloadName(opts), c, opts.ExpectExit, 128+int(syscall.SIGTERM), 128+int(syscall.SIGKILL))
+		}
+	}
 	rep.Notes = append(rep.Notes, rec.Notes...)
 	if rec.Lost > 0 {
 		return fmt.Errorf("%w: %d records", errAuditLost, rec.Lost)
@@ -395,6 +478,12 @@ func checkLive(opts *LiveOptions) error {
 	}
 	if opts.Grace <= 0 {
 		opts.Grace = DefaultGrace
+	}
+	if opts.ExpectExit < 0 || opts.ExpectExit > 255 {
+		return fmt.Errorf("live replay: expected exit status %d is not in 0-255", opts.ExpectExit)
+	}
+	if opts.Runtime == RuntimeNone && (len(opts.Binds) > 0 || len(opts.CapAdd) > 0 || len(opts.CapDrop) > 0) {
+		return errors.New("live replay: binds and capabilities need a container runtime (runc, podman or docker)")
 	}
 	if exe, ok := runtimeExecutables[opts.Runtime]; ok {
 		if _, err := exec.LookPath(exe.name); err != nil {
@@ -486,6 +575,10 @@ func ociProfileFile(prof *learn.Profile, logFlag bool, engine string) (file, dir
 // SECCOMP_FILTER_FLAG_LOG if logFlag) and starts it, telling watch its
 // audit session before it runs with runc in a fresh audit session.
 func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
+	caps, err := runc.Capabilities(opts.CapAdd, opts.CapDrop)
+	if err != nil {
+		return nil, err
+	}
 	doc, dir, err := ociProfile(prof, logFlag)
 	if err != nil {
 		return nil, err
@@ -494,6 +587,7 @@ func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(u
 		Args:            opts.Command,
 		Env:             os.Environ(),
 		Binds:           opts.Binds,
+		Capabilities:    caps,
 		NoNewPrivileges: opts.NoNewPrivileges,
 		Seccomp:         doc,
 	})
@@ -531,23 +625,44 @@ func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(u
 }
 
 // drive runs the driver when there is one and waits for the workload. It
-// returns the driver's exit status, or the workload's without a driver.
+// returns the driver's exit status, or the workload's without a driver,
+// and records in rep how each ended and which failed.
 func drive(ctx context.Context, w *workload, ready trace.Readiness, opts LiveOptions, rep *Report) (int, error) {
 	if opts.Drive == "" {
 		code, err := w.wait(ctx)
 		if err != nil {
 			return code, err
 		}
+		rep.Workload = &Ended{Ran: true, Status: code}
+		judgeOwnEnd(rep, opts, code)
 		return code, nil
 	}
 	if err := ready.Wait(ctx, opts.ReadyTimeout, w.done); err != nil {
-		code, werr := w.wait(cancelled())
-		if werr == nil || errors.Is(werr, context.Canceled) {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("workload exited with status %d before it was ready", code))
-		}
-		rep.Notes = append(rep.Notes, fmt.Sprintf("driver not run: %v", err))
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.Canceled) || (errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil) {
+			w.wait(cancelled())
 			return -1, err
+		}
+		rep.Driver = &Ended{Status: -1}
+		early := false
+		select {
+		case <-w.done:
+			early = true
+		default:
+		}
+		wctx := cancelled() // kills it
+		if early {
+			wctx = context.Background()
+		}
+		code, werr := w.wait(wctx)
+		if werr != nil && !errors.Is(werr, context.Canceled) {
+			return -1, werr // the engine's own failure
+		}
+		if early {
+			rep.Workload = &Ended{Ran: true, Status: code}
+			rep.fail("%s exited with status %d before it was ready (%s): the driver was not run", workloadName(opts), code, opts.Ready)
+		} else {
+			rep.Workload = &Ended{Ran: true, Status: 128 + int(syscall.SIGKILL), Killed: true}
+			rep.fail("%s was not ready (%v): it was killed and the driver was not run", workloadName(opts), err)
 		}
 		return 1, nil
 	}
@@ -562,12 +677,17 @@ func drive(ctx context.Context, w *workload, ready trace.Readiness, opts LiveOpt
 			return -1, fmt.Errorf("run driver: %w", derr)
 		}
 		dcode = exitcode.Of(ee.ProcessState)
-		rep.Notes = append(rep.Notes, fmt.Sprintf("driver exited with status %d", dcode))
+	}
+	rep.Driver = &Ended{Ran: true, Status: dcode}
+	if dcode != 0 {
+		rep.fail("the driver exited with status %d", dcode)
 	}
 	// Stop the workload: SIGTERM, then SIGKILL after the grace period.
+	stopped := false
 	select {
 	case <-w.done:
 	default:
+		stopped = true
 		w.terminate()
 	}
 	gctx, cancel := context.WithTimeout(ctx, opts.Grace)
@@ -575,15 +695,42 @@ func drive(ctx context.Context, w *workload, ready trace.Readiness, opts LiveOpt
 	code, err := w.wait(gctx)
 	switch {
 	case err == nil:
-		if code != 0 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("workload exited with status %d", code))
+		rep.Workload = &Ended{Ran: true, Status: code, Stopped: stopped}
+		switch {
+		case !stopped:
+			// It ended on its own while the driver ran.
+			judgeOwnEnd(rep, opts, code)
+		case code != opts.ExpectExit && !stopStatus(code):
+			rep.fail("%s exited with status %d when it was stopped (SIGTERM)", workloadName(opts), code)
 		}
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		rep.Workload = &Ended{Ran: true, Status: 128 + int(syscall.SIGKILL), Stopped: true, Killed: true}
 		rep.Notes = append(rep.Notes, fmt.Sprintf("workload killed: still running %v after SIGTERM", opts.Grace))
 	default:
 		return -1, err
 	}
 	return dcode, nil
+}
+
+// judgeOwnEnd fails rep when the workload, ending by itself, did not exit
+// with its expected status.
+func judgeOwnEnd(rep *Report, opts LiveOptions, code int) {
+	if code != opts.ExpectExit {
+		rep.fail("%s exited with status %d, expected %d", workloadName(opts), code, opts.ExpectExit)
+	}
+}
+
+// stopStatus reports whether code is what a process stopped with SIGTERM
+// (and SIGKILL after the grace period) may end with: 0, or death by
+// either signal.
+func stopStatus(code int) bool {
+	return code == 0 || code == 128+int(syscall.SIGTERM) || code == 128+int(syscall.SIGKILL)
+}
+
+// workloadName names the workload in failures: "the workload (NAME)",
+// NAME the program's (or, in podman and docker, the image's) name.
+func workloadName(opts LiveOptions) string {
+	return fmt.Sprintf("the workload (%s)", filepath.Base(opts.Command[0]))
 }
 
 // cancelled returns a context that is already done: waiting with it kills
@@ -595,15 +742,17 @@ func cancelled() context.Context {
 }
 
 // addDenials turns the audit records of the workload's session into
-// violations, one per ABI, syscall and action, sorted by name. A logged or
+// violations, one per ABI, syscall, action and process name and executable
+// (the pid of the first record kept), sorted by name. A logged or
 // errno call is reported with the profile's default action (audit records
 // carry no errno); calls p answers with an entry of their own (the ENOSYS
 // stubs) are not denials.
 func (r *Report) addDenials(recs []audit.Record, p *learn.Profile) error {
 	type key struct {
-		arch uint32
-		nr   int64
-		code uint32
+		arch      uint32
+		nr        int64
+		code      uint32
+		exe, comm string
 	}
 	native, err := abi.Native()
 	if err != nil {
@@ -631,10 +780,10 @@ func (r *Report) addDenials(recs []audit.Record, p *learn.Profile) error {
 		} else if ownEntry(p, name) {
 			continue
 		}
-		k := key{rec.Arch, rec.Syscall, rec.Code}
+		k := key{rec.Arch, rec.Syscall, rec.Code, rec.Exe, rec.Comm}
 		v, ok := byKey[k]
 		if !ok {
-			v = &Violation{Syscall: name, Number: int(rec.Syscall), Action: actionName(act), Pid: rec.Pid}
+			v = &Violation{Syscall: name, Number: int(rec.Syscall), Action: actionName(act), Pid: rec.Pid, Comm: rec.Comm, Exe: rec.Exe}
 			byKey[k] = v
 		}
 		v.Count++
@@ -643,13 +792,7 @@ func (r *Report) addDenials(recs []audit.Record, p *learn.Profile) error {
 	for _, v := range byKey {
 		r.Violations = append(r.Violations, *v)
 	}
-	sort.Slice(r.Violations, func(i, j int) bool {
-		a, b := r.Violations[i], r.Violations[j]
-		if a.Syscall != b.Syscall {
-			return a.Syscall < b.Syscall
-		}
-		return a.Action < b.Action
-	})
+	sort.Slice(r.Violations, func(i, j int) bool { return violationLess(r.Violations[i], r.Violations[j]) })
 	return nil
 }
 

@@ -207,11 +207,11 @@ func BenchmarkEnforcementRunc(b *testing.B) {
 		c.bundle = map[string]*runc.Bundle{}
 		for _, mode := range []string{"rw", "futex"} {
 			args := []string{bin, strconv.Itoa(runcLoops), mode}
-			var binds []string
+			var binds []runc.Bind
 			if c.prog != nil {
 				path := writeFilter(b, c.prog)
 				args = append(args, path)
-				binds = append(binds, path)
+				binds = append(binds, runc.Bind{Source: path, Destination: path})
 			}
 			bu, err := runc.NewBundle(filepath.Join(dir, fmt.Sprintf("%d-%s", i, mode)), runc.BundleOptions{
 				Args: args, Binds: binds, Seccomp: c.doc, NoNewPrivileges: true})

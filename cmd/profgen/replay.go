@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +32,9 @@ type replayParams struct {
 	logOnly  bool
 	nnp      bool
 	binds    []string
+	capAdd   []string
+	capDrop  []string
+	expect   int
 	engine   []string
 	readyMax time.Duration
 }
@@ -88,24 +93,29 @@ recording lost events.`,
   profgen replay --runtime docker --profile seccomp.json --engine-arg=--network=host \
       --ready tcp:127.0.0.1:8080 --drive 'curl -fsS http://127.0.0.1:8080/' -- myimage --serve
   profgen replay --static --profile seccomp.json profgen-recording.json`,
-		Args: func(cmd *cobra.Command, args []string) error {
+		Args: cobra.ArbitraryArgs, // checked in RunE, once flags after recordings are read
+		RunE: func(cmd *cobra.Command, args []string) error {
+			args, err := recordingFlags(cmd, &p, args)
+			if err != nil {
+				return err
+			}
 			if len(args) == 0 {
 				if p.static {
 					return errors.New("no recording given: usage profgen replay --static --profile FILE RECORDING...")
 				}
 				return errors.New("no command given: usage profgen replay --profile FILE [flags] -- COMMAND [ARGS...]")
 			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := p.validate(); err != nil {
+			binds, err := p.validate()
+			if err != nil {
 				return err
 			}
-			return runReplay(cmd.Context(), cmd.OutOrStdout(), &p, args)
+			return runReplay(cmd.Context(), cmd.OutOrStdout(), &p, binds, args)
 		},
 	}
 	f := cmd.Flags()
-	f.SetInterspersed(false) // everything after COMMAND is the command's
+	// Everything after COMMAND is the command's; flags after the
+	// recordings of --static are read by recordingFlags.
+	f.SetInterspersed(false)
 	f.StringVar(&p.profile, "profile", "", "OCI seccomp profile to replay under (required)")
 	f.StringVar((*string)(&p.runtime), "runtime", string(replay.RuntimeRunc), "where the workload runs: runc, podman or docker (COMMAND is IMAGE [CMD...]), or none")
 	f.StringVar(&p.drive, "drive", "", "shell command that exercises the workload; the workload is stopped when it ends")
@@ -116,42 +126,79 @@ recording lost events.`,
 	f.BoolVar(&p.static, "static", false, "check recordings against the profile without running anything")
 	f.BoolVar(&p.logOnly, "log-only", false, "switch the profile's default action to log: deny nothing, report what would be denied")
 	f.BoolVar(&p.nnp, "no-new-privileges", false, "runc, podman, docker: run the container with no_new_privs (Docker's default is not to)")
-	f.StringArrayVar(&p.binds, "bind", nil, "runc, podman, docker: bind-mount this host path read-only into the container (repeatable)")
+	f.StringArrayVar(&p.binds, "bind", nil, "runc, podman, docker: bind-mount a host path into the container: PATH or SRC:DST (read-only), SRC:DST:rw (writable) (repeatable)")
+	f.StringArrayVar(&p.capAdd, "cap-add", nil, "runc, podman, docker: add a capability to the container's, as docker run --cap-add (NET_ADMIN or CAP_NET_ADMIN, ALL; repeatable)")
+	f.StringArrayVar(&p.capDrop, "cap-drop", nil, "runc, podman, docker: drop a capability from the container's, as docker run --cap-drop (repeatable)")
+	f.IntVar(&p.expect, "expect-exit", 0, "the exit status the workload is expected to end with on its own (its recording's exit.code)")
 	f.StringArrayVar(&p.engine, "engine-arg", nil, "podman, docker: pass this argument to podman run or docker create before the image (repeatable; --engine-arg=-v --engine-arg=/data:/data)")
 	return cmd
 }
 
-// validate checks the flags that need no file.
-func (p *replayParams) validate() error {
+// recordingFlags reads the flags that follow the recordings of --static
+// (replay --static REC --profile P), as other commands take flags anywhere.
+// Without --static, or when the arguments came after --, they are the
+// command's and are returned as they are.
+func recordingFlags(cmd *cobra.Command, p *replayParams, args []string) ([]string, error) {
+	if cmd.ArgsLenAtDash() >= 0 || !(p.static || slices.Contains(args, "--static")) {
+		return args, nil
+	}
+	f := cmd.Flags()
+	f.SetInterspersed(true)
+	if err := f.Parse(args); err != nil {
+		return nil, err
+	}
+	return f.Args(), nil
+}
+
+// validate checks the flags that need no file and returns the binds.
+func (p *replayParams) validate() ([]replay.Bind, error) {
 	if p.profile == "" {
-		return errors.New("no profile given: use --profile FILE")
+		return nil, errors.New("no profile given: use --profile FILE")
 	}
 	if p.static {
-		if p.drive != "" || p.ready != "" || p.logOnly || p.nnp || len(p.binds) > 0 {
-			return errors.New("--static checks recordings: --drive, --ready, --log-only, --no-new-privileges and --bind do not apply")
+		if p.drive != "" || p.ready != "" || p.logOnly || p.nnp || len(p.binds) > 0 || len(p.capAdd) > 0 || len(p.capDrop) > 0 {
+			return nil, errors.New("--static checks recordings: --drive, --ready, --log-only, --no-new-privileges, --bind, --cap-add and --cap-drop do not apply")
 		}
 	}
 	engine := p.runtime == replay.RuntimePodman || p.runtime == replay.RuntimeDocker
 	if p.runtime != replay.RuntimeRunc && p.runtime != replay.RuntimeNone && !engine {
-		return fmt.Errorf("unknown --runtime %q (want runc, podman, docker or none)", p.runtime)
+		return nil, fmt.Errorf("unknown --runtime %q (want runc, podman, docker or none)", p.runtime)
 	}
 	if len(p.engine) > 0 && !engine {
-		return errors.New("--engine-arg needs --runtime podman or docker")
+		return nil, errors.New("--engine-arg needs --runtime podman or docker")
+	}
+	if p.runtime == replay.RuntimeNone && (len(p.binds) > 0 || len(p.capAdd) > 0 || len(p.capDrop) > 0) {
+		return nil, errors.New("--bind, --cap-add and --cap-drop need a container: --runtime runc, podman or docker")
 	}
 	if err := checkReady(p.ready, p.drive); err != nil {
-		return err
+		return nil, err
 	}
 	if p.grace < 0 || p.readyMax < 0 {
-		return errors.New("--grace and --ready-timeout must not be negative")
+		return nil, errors.New("--grace and --ready-timeout must not be negative")
 	}
-	return nil
+	if p.expect < 0 || p.expect > 255 {
+		return nil, fmt.Errorf("--expect-exit %d: an exit status is 0-255", p.expect)
+	}
+	var binds []replay.Bind
+	for _, b := range p.binds {
+		bind, err := replay.ParseBind(b)
+		if err != nil {
+			return nil, fmt.Errorf("--bind: %w", err)
+		}
+		binds = append(binds, bind)
+	}
+	var err error
+	if p.capAdd, p.capDrop, err = replay.NormalizeCapabilities(p.capAdd, p.capDrop); err != nil {
+		return nil, err
+	}
+	return binds, nil
 }
 
-func runReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []string) error {
+func runReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []replay.Bind, args []string) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rep, err := doReplay(ctx, stdout, p, args)
+	rep, err := doReplay(ctx, stdout, p, binds, args)
 	if err != nil {
 		return filterAdvice(err)
 	}
@@ -169,22 +216,15 @@ func runReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []st
 		return &exitError{code: exitcode.Found}
 	case rep.Lost > 0:
 		return &exitError{code: exitcode.NoVerdict, err: fmt.Errorf("nothing was denied, but the recordings lost %d syscall events (record again with a larger --max-shapes): no verdict", rep.Lost)}
-	case rep.ExitCode != 0:
-		return &exitError{code: exitcode.NoVerdict, err: fmt.Errorf("nothing was denied, but the %s exited with status %d: no verdict", driverOrWorkload(p), rep.ExitCode)}
+	case len(rep.Failures) > 0:
+		return &exitError{code: exitcode.NoVerdict, err: fmt.Errorf("nothing was denied, but %s: no verdict", strings.Join(rep.Failures, "; "))}
 	}
 	return nil
 }
 
-func driverOrWorkload(p *replayParams) string {
-	if p.drive != "" {
-		return "driver"
-	}
-	return "workload"
-}
-
 // doReplay checks the input, then replays; it returns the report, or an
 // error when no verdict could be reached.
-func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []string) (*replay.Report, error) {
+func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []replay.Bind, args []string) (*replay.Report, error) {
 	prof, err := readProfile(p.profile)
 	if err != nil {
 		return nil, err
@@ -231,7 +271,10 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, args []str
 		Grace:           p.grace,
 		LogOnly:         p.logOnly,
 		NoNewPrivileges: p.nnp,
-		Binds:           p.binds,
+		Binds:           binds,
+		CapAdd:          p.capAdd,
+		CapDrop:         p.capDrop,
+		ExpectExit:      p.expect,
 		EngineArgs:      p.engine,
 		Stdin:           os.Stdin,
 		Stdout:          out,

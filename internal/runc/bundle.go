@@ -44,11 +44,13 @@ type BundleOptions struct {
 	Env []string
 	// Cwd is the working directory inside the container; "/" when empty.
 	Cwd string
-	// Binds are host paths (files or directories) bind-mounted read-only
-	// at the same path inside the container.
-	Binds []string
-	// WritableBinds are like Binds, but read-write.
-	WritableBinds []string
+	// Binds are host paths (files or directories) bind-mounted into the
+	// container (ParseBind reads them as --bind takes them).
+	Binds []Bind
+	// Capabilities of the container process (bounding, effective and
+	// permitted sets); nil means DefaultCapabilities, Docker's, and an
+	// empty non-nil slice none.
+	Capabilities []string
 	// NoNewPrivileges sets the process's no_new_privs bit. With it, runc
 	// loads the seccomp filter at the very end, just before execve;
 	// without it (Docker's default), earlier, while it still holds the
@@ -93,17 +95,10 @@ func NewBundle(dir string, opts BundleOptions) (*Bundle, error) {
 	mounts := defaultMounts()
 	binds := slices.Clone(opts.Binds)
 	if !under(exe, "/usr") {
-		binds = append(binds, exe)
+		binds = append(binds, Bind{Source: exe, Destination: exe})
 	}
 	for _, b := range binds {
-		m, err := bindMount(b, true)
-		if err != nil {
-			return nil, fmt.Errorf("runc bundle: %w", err)
-		}
-		mounts = append(mounts, m)
-	}
-	for _, b := range opts.WritableBinds {
-		m, err := bindMount(b, false)
+		m, err := bindMount(b)
 		if err != nil {
 			return nil, fmt.Errorf("runc bundle: %w", err)
 		}
@@ -121,7 +116,11 @@ func NewBundle(dir string, opts BundleOptions) (*Bundle, error) {
 	args := slices.Clone(opts.Args)
 	args[0] = exe
 
-	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}
+	caps := opts.Capabilities
+	if caps == nil {
+		caps = DefaultCapabilities
+	}
+	caps = slices.Clone(caps)
 	namespaces := []specs.LinuxNamespace{
 		{Type: specs.PIDNamespace},
 		{Type: specs.IPCNamespace},
@@ -232,20 +231,76 @@ func defaultMounts() []specs.Mount {
 	}
 }
 
-// bindMount bind-mounts a host path at the same path.
-func bindMount(path string, readonly bool) (specs.Mount, error) {
-	abs, err := filepath.Abs(path)
+// Bind is a host path bind-mounted into the container.
+type Bind struct {
+	// Source is the host path (a file or a directory), Destination the
+	// absolute path inside the container.
+	Source, Destination string
+	// Writable mounts it read-write; read-only otherwise.
+	Writable bool
+}
+
+// String is the bind as ParseBind reads it and podman's and docker's -v
+// take it: SRC:DST:ro or SRC:DST:rw.
+func (b Bind) String() string {
+	mode := "ro"
+	if b.Writable {
+		mode = "rw"
+	}
+	return b.Source + ":" + b.Destination + ":" + mode
+}
+
+// ParseBind reads a bind as --bind takes it: PATH (read-only at the same
+// path), SRC:DST (read-only) or SRC:DST:ro|rw. SRC is made absolute; DST
+// must be absolute. Whether SRC exists is checked when the bundle is
+// written.
+func ParseBind(s string) (Bind, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) > 3 || slices.Contains(parts, "") {
+		return Bind{}, fmt.Errorf("bind %q: want PATH, SRC:DST or SRC:DST:ro|rw", s)
+	}
+	b := Bind{Source: parts[0], Destination: parts[0]}
+	if len(parts) > 1 {
+		b.Destination = parts[1]
+	}
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "ro":
+		case "rw":
+			b.Writable = true
+		default:
+			return Bind{}, fmt.Errorf("bind %q: unknown mode %q (want ro or rw)", s, parts[2])
+		}
+	}
+	if !filepath.IsAbs(b.Destination) {
+		return Bind{}, fmt.Errorf("bind %q: the container path %q is not absolute", s, b.Destination)
+	}
+	src, err := filepath.Abs(b.Source)
+	if err != nil {
+		return Bind{}, fmt.Errorf("bind %q: %w", s, err)
+	}
+	b.Source, b.Destination = src, filepath.Clean(b.Destination)
+	return b, nil
+}
+
+// bindMount is the mount of b; its source must exist.
+func bindMount(b Bind) (specs.Mount, error) {
+	src, err := filepath.Abs(b.Source)
 	if err != nil {
 		return specs.Mount{}, err
 	}
-	if _, err := os.Stat(abs); err != nil {
+	if _, err := os.Stat(src); err != nil {
 		return specs.Mount{}, fmt.Errorf("bind mount: %w", err)
 	}
+	dst := b.Destination
+	if dst == "" {
+		dst = src
+	}
 	opts := []string{"rbind"}
-	if readonly {
+	if !b.Writable {
 		opts = append(opts, "ro")
 	}
-	return specs.Mount{Destination: abs, Type: "bind", Source: abs, Options: opts}, nil
+	return specs.Mount{Destination: dst, Type: "bind", Source: src, Options: opts}, nil
 }
 
 func under(path, dir string) bool {

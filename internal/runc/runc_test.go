@@ -9,9 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/moby/sys/capability"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/profgen/profgen/internal/abi"
@@ -61,9 +64,155 @@ func TestRunBinds(t *testing.T) {
 	if err := os.WriteFile(file, []byte("from the host\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out := run(t, BundleOptions{Args: []string{"cat", file}, Binds: []string{dir}})
+	code, out := run(t, BundleOptions{Args: []string{"cat", file}, Binds: []Bind{{Source: dir, Destination: dir}}})
 	if code != 0 || out != "from the host\n" {
 		t.Errorf("cat %s in the container: exit %d, output %q", file, code, out)
+	}
+}
+
+// A bind is read-only unless it says rw; a writable one writes through to
+// the host, at another path inside the container.
+func TestRunWritableBind(t *testing.T) {
+	dir := t.TempDir()
+	ro, err := ParseBind(dir + ":/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out := run(t, BundleOptions{Args: []string{"sh", "-c", "echo x > /data/f"}, Binds: []Bind{ro}})
+	if code == 0 || !strings.Contains(out, "Read-only") {
+		t.Errorf("writing into %v: exit %d, output %q; want a read-only file system error", ro, code, out)
+	}
+	rw, err := ParseBind(dir + ":/data:rw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out = run(t, BundleOptions{Args: []string{"sh", "-c", "echo written > /data/f"}, Binds: []Bind{rw}})
+	if code != 0 {
+		t.Fatalf("writing into %v: exit %d, output %q", rw, code, out)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "f")); err != nil || string(b) != "written\n" {
+		t.Errorf("the host's %s/f after the write: %q, %v", dir, b, err)
+	}
+}
+
+func TestParseBind(t *testing.T) {
+	cwd, _ := os.Getwd()
+	for _, tc := range []struct {
+		in   string
+		want Bind
+		err  string
+	}{
+		{in: "/a", want: Bind{Source: "/a", Destination: "/a"}},
+		{in: "rel:/b", want: Bind{Source: filepath.Join(cwd, "rel"), Destination: "/b"}},
+		{in: "/a:/b:ro", want: Bind{Source: "/a", Destination: "/b"}},
+		{in: "/a:/b:rw", want: Bind{Source: "/a", Destination: "/b", Writable: true}},
+		{in: "/a:/b:rx", err: `unknown mode "rx"`},
+		{in: "/a:b", err: `the container path "b" is not absolute`},
+		{in: "/a::rw", err: "want PATH, SRC:DST or SRC:DST:ro|rw"},
+		{in: "/a:/b:rw:x", err: "want PATH, SRC:DST or SRC:DST:ro|rw"},
+	} {
+		got, err := ParseBind(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("ParseBind(%q): %v, %v; want one line with %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParseBind(%q) = %+v, %v; want %+v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// capMask is the capability bit mask of OCI names, as /proc/PID/status
+// prints it.
+func capMask(t *testing.T, names []string) uint64 {
+	t.Helper()
+	var m uint64
+	for _, n := range names {
+		found := false
+		for _, c := range capability.ListKnown() {
+			if capName(c) == n {
+				m |= 1 << uint(c)
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("unknown capability %s", n)
+		}
+	}
+	return m
+}
+
+// The container process holds Docker's default capabilities (enough for a
+// server's setgid and setuid to an unprivileged user) and what
+// --cap-add/--cap-drop change, in the bounding, effective and permitted
+// sets, none inheritable.
+func TestRunCapabilities(t *testing.T) {
+	if len(DefaultCapabilities) != 14 {
+		t.Errorf("DefaultCapabilities has %d entries, Docker's has 14: %v", len(DefaultCapabilities), DefaultCapabilities)
+	}
+	status := `grep -E '^Cap(Inh|Prm|Eff|Bnd):' /proc/self/status`
+	for _, tc := range []struct {
+		add, drop []string
+		want      []string
+	}{
+		{want: DefaultCapabilities},
+		{drop: []string{"setgid", "CAP_SETUID"}, add: []string{"Sys_Ptrace"},
+			want: append(slices.DeleteFunc(slices.Clone(DefaultCapabilities), func(c string) bool { return c == "CAP_SETGID" || c == "CAP_SETUID" }), "CAP_SYS_PTRACE")},
+		{drop: []string{"ALL"}, add: []string{"KILL"}, want: []string{"CAP_KILL"}},
+	} {
+		caps, err := Capabilities(tc.add, tc.drop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out := run(t, BundleOptions{Args: []string{"sh", "-c", status}, Capabilities: caps})
+		if code != 0 {
+			t.Fatalf("add %v drop %v: exit %d: %s", tc.add, tc.drop, code, out)
+		}
+		want := capMask(t, tc.want)
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			name, hex, _ := strings.Cut(line, ":")
+			got, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			if err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			w := want
+			if name == "CapInh" {
+				w = 0
+			}
+			if got != w {
+				t.Errorf("add %v drop %v: %s %#x, want %#x", tc.add, tc.drop, name, got, w)
+			}
+		}
+	}
+	// setgid(65534) as a server does before serving: EPERM without
+	// CAP_SETGID.
+	for _, tc := range []struct {
+		drop []string
+		ok   bool
+	}{{nil, true}, {[]string{"SETGID"}, false}} {
+		caps, err := Capabilities(nil, tc.drop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out := run(t, BundleOptions{Args: []string{"setpriv", "--regid", "65534", "--clear-groups", "true"}, Capabilities: caps})
+		if (code == 0) != tc.ok {
+			t.Errorf("setpriv --regid 65534 with --cap-drop %v: exit %d (%s)", tc.drop, code, out)
+		}
+	}
+}
+
+func TestCapabilitiesBadName(t *testing.T) {
+	for _, tc := range []struct{ add, drop []string }{{add: []string{"NET_ADMIN", "FLY"}}, {drop: []string{"CAP_FLY"}}} {
+		_, err := Capabilities(tc.add, tc.drop)
+		if err == nil || !strings.Contains(err.Error(), "FLY") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Capabilities(%v, %v): %v; want one line naming FLY", tc.add, tc.drop, err)
+		}
+	}
+	all, err := Capabilities([]string{"all"}, []string{"net_raw"})
+	if err != nil || slices.Contains(all, "CAP_NET_RAW") || !slices.Contains(all, "CAP_SYS_ADMIN") {
+		t.Errorf("--cap-add all --cap-drop net_raw: %v, %v", all, err)
 	}
 }
 
