@@ -18,6 +18,7 @@ import (
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -133,6 +134,9 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	s := &session{opts: opts, backend: opts.Backend}
 	defer s.cleanup()
 
+	if w := UnderSeccomp(); w != "" {
+		s.notes = append(s.notes, w)
+	}
 	if opts.NoCgroup {
 		s.notes = append(s.notes, "cgroup v2 not used (process-tree mode was asked for): the target's processes were followed through fork and exit")
 	} else {
@@ -256,6 +260,26 @@ func (s *session) endNotes() {
 			"the target's first process exited with status %d while other processes of its tree ran on (it daemonised): they were recorded until they ended or were stopped; the exit status is the first process's",
 			exitcode.Of(s.cmd.ProcessState)))
 	}
+}
+
+// UnderSeccomp returns, when profgen itself runs under seccomp (in a
+// container, under systemd's SystemCallFilter=, below a sandbox), a
+// sentence saying so and what it means for a recording; "" otherwise. The
+// target inherits the filter, and seccomp decides before the sys_enter
+// tracepoint: a call that filter refuses never reaches the recorder.
+func UnderSeccomp() string {
+	st, err := seccomp.ReadStatus(os.Getpid())
+	if err != nil || st.Mode == 0 {
+		return ""
+	}
+	what := "a seccomp filter"
+	switch {
+	case st.Mode == 1:
+		what = "seccomp strict mode"
+	case st.Filters > 1:
+		what = fmt.Sprintf("%d seccomp filters", st.Filters)
+	}
+	return fmt.Sprintf("profgen itself runs under %s (Seccomp: %d in /proc/self/status; a container, systemd's SystemCallFilter=, a sandbox): the target inherits it, and the calls it refuses never reach the recorder, so they are missing from the recording", what, st.Mode)
 }
 
 // lookCommand finds the target's executable as exec.LookPath does, with an

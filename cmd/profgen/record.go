@@ -207,6 +207,9 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	if err != nil {
 		return err
 	}
+	if w := trace.UnderSeccomp(); w != "" {
+		fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", w)
+	}
 	stdout := os.Stdout
 	if p.output == fileio.Stdout {
 		stdout = os.Stderr // standard output is the recording's
