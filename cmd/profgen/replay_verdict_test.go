@@ -84,3 +84,72 @@ func TestReplayDriverFails(t *testing.T) {
 		t.Errorf("workload gone before ready: exit %d, stdout %q, stderr %q; want %d naming its status 6", r.code, r.stdout, r.stderr, exitcode.NoVerdict)
 	}
 }
+
+// Flags may follow the recordings of --static, as with other commands;
+// after --, arguments stay the command's.
+func TestReplayStaticFlagsAfterRecording(t *testing.T) {
+	dir := t.TempDir()
+	rec, prof := recordAndEmit(t, dir, "sh", "-c", "exit 0")
+	for _, args := range [][]string{
+		{"replay", "--static", rec, "--profile", prof},
+		{"replay", rec, "--static", "--profile", prof},
+		{"replay", "--static", "--profile", prof, rec},
+	} {
+		r := runProfgen(t, dir, args...)
+		if r.code != exitcode.OK || !strings.Contains(r.stdout, "PASS: static") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want PASS", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	// The command's own flags after --: sh -c is sh's.
+	r := runProfgen(t, dir, "replay", "--runtime", "none", "--profile", prof, "--", "sh", "-c", "exit 0")
+	if r.code != exitcode.OK {
+		t.Errorf("replay -- sh -c 'exit 0': exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// A denial in runc names the process that was denied: pid, comm and
+// executable.
+func TestReplayDenialNamesProcess(t *testing.T) {
+	dir := t.TempDir()
+	_, prof := recordAndEmit(t, dir, "sh", "-c", "exit 0")
+	r := runProfgen(t, dir, "replay", "--runtime", "runc", "--profile", prof, "--", "cat", "/etc/passwd")
+	if r.code != exitcode.Found || !strings.Contains(r.stdout, "PID") || !strings.Contains(r.stdout, "COMM") {
+		t.Fatalf("cat under sh's profile: exit %d, stdout %q, stderr %q; want a FAIL table with PID and COMM", r.code, r.stdout, r.stderr)
+	}
+	named := false
+	for _, line := range strings.Split(r.stdout, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 7 && f[5] == "cat" && f[6] == "/usr/bin/cat" && f[4] != "0" {
+			named = true
+		}
+	}
+	if !named {
+		t.Errorf("no denial names cat (pid, comm cat, exe /usr/bin/cat):\n%s", r.stdout)
+	}
+}
+
+// Bad --bind, --cap-add and --cap-drop values fail in one line naming
+// the value, exit 2, with nothing run.
+func TestReplayBadContainerFlags(t *testing.T) {
+	good := writeProfile(t, t.TempDir(), "good.json", "read")
+	run := []string{"--", "sh", "-c", "touch ran"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--cap-add", "FLY"}, `--cap-add: unknown capability "FLY"`},
+		{[]string{"--cap-drop", "CAP_NOPE"}, `--cap-drop: unknown capability "CAP_NOPE"`},
+		{[]string{"--bind", "/tmp:rel:rw"}, `--bind: bind "/tmp:rel:rw": the container path "rel" is not absolute`},
+		{[]string{"--bind", "/tmp:/x:rx"}, `unknown mode "rx"`},
+		{[]string{"--bind", "/nonexistent/profgen:/x"}, "/nonexistent/profgen"},
+		{[]string{"--runtime", "none", "--cap-add", "KILL"}, "need a container"},
+		{[]string{"--expect-exit", "300"}, "--expect-exit 300"},
+	} {
+		dir := t.TempDir()
+		r := runProfgen(t, dir, append(append([]string{"replay", "--profile", good}, tc.args...), run...)...)
+		assertOneLineError(t, r, dir, tc.want)
+		if r.code != exitcode.Error {
+			t.Errorf("%v: exit %d, want %d", tc.args, r.code, exitcode.Error)
+		}
+	}
+}
