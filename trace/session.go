@@ -574,10 +574,11 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 	wait := newEmptyWait(s.cg)
 	defer wait.stop()
 	// look closes gone once the whole tree ended.
+	isGone := false
 	look := func() {
-		if gone != nil && s.empty() {
+		if !isGone && s.empty() {
 			close(gone)
-			gone = nil
+			isGone = true
 		}
 	}
 	for waiting := true; waiting; {
