@@ -49,9 +49,11 @@ syscall the profile denied, read back from the kernel's audit records of the
 workload's own audit session.
 
 With --runtime runc (the default) the workload runs in a runc container
-(the host's /usr bind-mounted read-only, the host network, the workload's
-binary and --bind paths bind-mounted at their host paths, working directory
-/) that loads the profile itself, so the calls runc makes after loading the
+(the host's /usr bind-mounted read-only, a tmpfs /tmp, the host network,
+root with Docker's default capabilities, changed by --cap-add and
+--cap-drop as docker run's, the workload's binary bind-mounted at its host
+path, --bind PATH, SRC:DST or SRC:DST:rw binds, working directory /) that
+loads the profile itself, so the calls runc makes after loading the
 filter are checked too: give files the workload needs as absolute paths and
 --bind them. With --runtime
 none it runs directly under the compiled filter. With --runtime podman,
@@ -64,7 +66,14 @@ start --attach on the daemon the docker command reaches (DOCKER_HOST);
 container descends from dockerd, not from profgen, so its audit records
 are told apart by the container's cgroup. With --drive, profgen waits
 until the workload is ready (--ready), runs the driver with sh -c on the
-host, then stops the workload (SIGTERM, SIGKILL after --grace).
+host, then stops the workload (SIGTERM through runc, podman or docker,
+SIGKILL after --grace).
+
+PASS needs more than no denial: the workload must exit with --expect-exit
+(0 by default) when it ends by itself, and with --drive it must get ready
+and the driver must exit 0 (a workload profgen stopped may end with 0 or
+by SIGTERM or SIGKILL). Each failure is named, with the process and its
+status; a denial in each run is named with its pid, comm and executable.
 
 The kernel audits a denied call only when the filter was loaded with
 SECCOMP_FILTER_FLAG_LOG. profgen's launcher (--runtime none) sets it: one
@@ -81,10 +90,11 @@ recordings is checked against the profile's compiled filter in a BPF VM.
 A recording that lost events (its "lost" is not 0) may miss calls the
 profile denies: --static then reads NO VERDICT instead of PASS.
 
-Exit status: 0 nothing denied and the workload (or the driver) succeeded;
-1 a syscall was denied (each is named); 2 profgen could not replay; 3
-nothing denied, but the workload or driver failed, or (--static) a
-recording lost events.`,
+Exit status: 0 nothing denied and the workload and driver behaved; 1 a
+syscall was denied (each is named); 2 profgen could not replay (also when
+podman or docker could not create or start the container); 3 nothing
+denied, but the workload or driver failed, or (--static) a recording lost
+events.`,
 		Example: `  profgen replay --profile seccomp.json -- ./server --once
   profgen replay --runtime runc --profile seccomp.json --ready tcp:127.0.0.1:8080 \
       --drive './load-test http://127.0.0.1:8080' -- ./server --addr 127.0.0.1:8080
@@ -92,6 +102,9 @@ recording lost events.`,
   profgen replay --runtime podman --profile seccomp.json --engine-arg=--network=host -- myimage --serve
   profgen replay --runtime docker --profile seccomp.json --engine-arg=--network=host \
       --ready tcp:127.0.0.1:8080 --drive 'curl -fsS http://127.0.0.1:8080/' -- myimage --serve
+  profgen replay --runtime runc --profile apache.json --cap-add NET_ADMIN --bind /srv/logs:/var/log/apache2:rw \
+      --ready tcp:127.0.0.1:80 --drive 'curl -fsS http://127.0.0.1/' -- /usr/sbin/apache2 -DFOREGROUND
+  profgen replay --profile seccomp.json --expect-exit 1 -- ./tool --check
   profgen replay --static --profile seccomp.json profgen-recording.json`,
 		Args: cobra.ArbitraryArgs, // checked in RunE, once flags after recordings are read
 		RunE: func(cmd *cobra.Command, args []string) error {
