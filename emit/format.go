@@ -48,6 +48,10 @@ type Options struct {
 	// Formats with comments show them as the profile's notes; the oci
 	// format, which has none, writes them in the ArchNotesField field.
 	ArchNotes []string
+	// Runtime is the container runtime whose own calls after loading
+	// the filter were added to the profile (learn.Options.Runtime); the
+	// text format says which. Empty when not known.
+	Runtime learn.Runtime
 	// Incomplete, when not empty, marks the output as learned from
 	// recordings that lost events: Format.Emit writes it first, as a
 	// comment, and the oci format as the IncompleteField field. It is
@@ -76,6 +80,12 @@ type Format struct {
 	// Binary says that the output is not text (bpf): the CLI refuses to
 	// write it to a terminal.
 	Binary bool
+	// Runtime is the container runtime whose own calls the profile
+	// allows unless emit --runtime says otherwise: runc for the formats
+	// an OCI runtime loads (oci, k8s), none for the others, which a
+	// program, systemd or bwrap loads and where nothing calls runc's
+	// capget, capset, chdir, getdents64 ...
+	Runtime learn.Runtime
 }
 
 // Markable reports whether f can say that its output is incomplete.
@@ -105,14 +115,14 @@ func cMark(mark string) string        { return "/* " + mark + " */\n" }
 // Formats is the table of output formats, in the order --help lists them.
 // The first is the default.
 var Formats = []Format{
-	{Name: "oci", Help: "runtime-spec JSON: docker, podman, Kubernetes, runc, crun", Write: writeOCIFormat, Marks: true, MultiArch: true},
-	{Name: "k8s", Help: "Security Profiles Operator SeccompProfile YAML (--name)", Write: WriteK8s, Comment: hashComment, MultiArch: true},
-	{Name: "systemd", Help: "systemd drop-in, SystemCallFilter= (argument rules dropped)", Write: WriteSystemd, Comment: hashComment},
-	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF, Binary: true},
-	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: func(w io.Writer, p *learn.Profile, _ Options) error { return WriteText(w, p) }, Comment: hashComment},
-	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark},
-	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment},
-	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment},
+	{Name: "oci", Help: "runtime-spec JSON: docker, podman, Kubernetes, runc, crun", Write: writeOCIFormat, Marks: true, MultiArch: true, Runtime: learn.RuntimeRunc},
+	{Name: "k8s", Help: "Security Profiles Operator SeccompProfile YAML (--name)", Write: WriteK8s, Comment: hashComment, MultiArch: true, Runtime: learn.RuntimeRunc},
+	{Name: "systemd", Help: "systemd drop-in, SystemCallFilter= (argument rules dropped)", Write: WriteSystemd, Comment: hashComment, Runtime: learn.RuntimeNone},
+	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF, Binary: true, Runtime: learn.RuntimeNone},
+	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: writeTextFormat, Comment: hashComment, Runtime: learn.RuntimeNone},
+	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark, Runtime: learn.RuntimeNone},
+	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment, Runtime: learn.RuntimeNone},
+	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment, Runtime: learn.RuntimeNone},
 }
 
 // FormatNames lists the names of Formats, in order.
@@ -135,7 +145,7 @@ func LookupFormat(name string) (Format, error) {
 }
 
 // FormatHelp is the list of formats for a command's long help, one per
-// line, indented.
+// line, indented, with the runtime whose calls each adds by default.
 func FormatHelp() string {
 	var b strings.Builder
 	width := 0
@@ -143,7 +153,7 @@ func FormatHelp() string {
 		width = max(width, len(f.Name))
 	}
 	for _, f := range Formats {
-		fmt.Fprintf(&b, "  %-*s  %s\n", width, f.Name, f.Help)
+		fmt.Fprintf(&b, "  %-*s  %s (--runtime %s)\n", width, f.Name, f.Help, f.Runtime)
 	}
 	return b.String()
 }

@@ -61,7 +61,11 @@ func TestOCIGolden(t *testing.T) {
 // TestTextGolden: the human table for the same profile.
 func TestTextGolden(t *testing.T) {
 	var b bytes.Buffer
-	if err := emit.WriteText(&b, learned(t, learn.Options{})); err != nil {
+	text, err := emit.LookupFormat("text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := text.Emit(&b, learned(t, learn.Options{}), emit.Options{Runtime: learn.RuntimeNone}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Golden(t, "recording.txt", b.Bytes(), *update)

@@ -14,7 +14,20 @@ import (
 // argument rules take them off the kernel's action cache, most called
 // first with their recorded calls (offCache).
 func WriteText(w io.Writer, p *learn.Profile) error {
+	return writeText(w, p, Options{})
+}
+
+// writeTextFormat is the text format's writer: WriteText, saying which
+// runtime's calls were added (opts.Runtime).
+func writeTextFormat(w io.Writer, p *learn.Profile, opts Options) error {
+	return writeText(w, p, opts)
+}
+
+func writeText(w io.Writer, p *learn.Profile, opts Options) error {
 	fmt.Fprintf(w, "# profile for %s, default action %s, learned from %d recording(s)\n", p.Arch, p.DefaultAction, p.Inputs)
+	if opts.Runtime != "" {
+		fmt.Fprintf(w, "# runtime: %s\n", runtimeLine(p, opts.Runtime))
+	}
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "# note: %s\n", n)
 	}
@@ -87,4 +100,23 @@ func offCache(w io.Writer, p *learn.Profile) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d rule(s)\n", s.Name, calls, share, len(s.Rules))
 	}
 	return tw.Flush()
+}
+
+// runtimeLine says which container runtime's own calls the profile adds:
+// none, or the runtime and the syscalls added for it (those of its calls
+// the recordings did not already hold).
+func runtimeLine(p *learn.Profile, rt learn.Runtime) string {
+	if rt == learn.RuntimeNone {
+		return "none: no container runtime's own calls were added (--runtime runc or crun adds them, for a profile a container runtime loads)"
+	}
+	var added []string
+	for _, s := range p.Syscalls {
+		if s.Origin == learn.OriginRuntime {
+			added = append(added, s.Name)
+		}
+	}
+	if len(added) == 0 {
+		return fmt.Sprintf("%s: its own calls after loading the filter were all recorded; none was added", rt)
+	}
+	return fmt.Sprintf("%s: its own calls after loading the filter were added (%d: %s)", rt, len(added), strings.Join(added, ", "))
 }

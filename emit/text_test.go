@@ -2,6 +2,7 @@ package emit_test
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -49,5 +50,65 @@ func TestTextOffCache(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "# off the action cache: none") {
 		t.Errorf("a names-only profile does not say that nothing is off the cache:\n%s", b.String())
+	}
+}
+
+// TestTextRuntime: the text format says which runtime's own calls were
+// added, naming those it added, or that none was.
+func TestTextRuntime(t *testing.T) {
+	text, err := emit.LookupFormat("text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range []learn.Runtime{learn.RuntimeNone, learn.RuntimeRunc, learn.RuntimeCrun} {
+		p := learned(t, learn.Options{Runtime: rt})
+		var b bytes.Buffer
+		if err := text.Emit(&b, p, emit.Options{Runtime: rt}); err != nil {
+			t.Fatal(err)
+		}
+		line := ""
+		for _, l := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(l, "# runtime: ") {
+				line = l
+			}
+		}
+		var added []string
+		for _, s := range p.Syscalls {
+			if s.Origin == learn.OriginRuntime {
+				added = append(added, s.Name)
+			}
+		}
+		switch {
+		case rt == learn.RuntimeNone:
+			if len(added) != 0 || !strings.HasPrefix(line, "# runtime: none: no container runtime's own calls were added") {
+				t.Errorf("none: added %v, line %q", added, line)
+			}
+		case len(added) == 0:
+			t.Errorf("%s: the profile has no runtime entry", rt)
+		default:
+			want := "# runtime: " + string(rt) + ": its own calls after loading the filter were added (" + fmt.Sprint(len(added)) + ": " + strings.Join(added, ", ") + ")"
+			if line != want {
+				t.Errorf("%s: line %q, want %q", rt, line, want)
+			}
+		}
+	}
+}
+
+// TestFormatRuntimeDefaults: the formats an OCI runtime loads add runc's
+// own calls by default; the others, which a program, systemd or bwrap
+// loads, add none.
+func TestFormatRuntimeDefaults(t *testing.T) {
+	want := map[string]learn.Runtime{"oci": learn.RuntimeRunc, "k8s": learn.RuntimeRunc}
+	for _, f := range emit.Formats {
+		w, ok := want[f.Name]
+		if !ok {
+			w = learn.RuntimeNone
+		}
+		if f.Runtime != w {
+			t.Errorf("format %s: default runtime %q, want %q", f.Name, f.Runtime, w)
+		}
+		if !strings.Contains(emit.FormatHelp(), "(--runtime "+string(w)+")") {
+			t.Errorf("FormatHelp does not give %s's default runtime", f.Name)
+		}
 	}
 }

@@ -32,6 +32,9 @@ type emitParams struct {
 	// archFill adds the replacements of syscalls they lack.
 	arch     string
 	archFill bool
+	// quiet silences the notes of the inputs and the warning about lost
+	// events.
+	quiet bool
 
 	// Set by validate.
 	arches []abi.Arch
@@ -67,7 +70,11 @@ func (p *emitParams) validate(stdout io.Writer) error {
 			return fmt.Errorf("--name: %w", err)
 		}
 	}
-	if p.rt, err = learn.ParseRuntime(p.runtime); err != nil {
+	if p.runtime == "" {
+		// The format's own default: runc where an OCI runtime loads
+		// the output, none where nothing calls runc's own syscalls.
+		p.rt = p.fmt.Runtime
+	} else if p.rt, err = learn.ParseRuntime(p.runtime); err != nil {
 		return fmt.Errorf("--runtime: %w", err)
 	}
 	if p.noNewPrivs && p.rt != learn.RuntimeRunc {
@@ -101,9 +108,12 @@ func newEmitCmd() *cobra.Command {
 		Short: "Write the profile learned from recordings",
 		Long: `emit learns a minimal seccomp profile from one or more recordings (merged as
 a union) and writes it. Formats (--format):
-` + emit.FormatHelp() + `With systemd, c, go and go-libseccomp no container runtime loads the filter:
-pass --runtime none; with bpf too, except crun's annotation
-run.oci.seccomp_bpf_data (base64 of the file; pass --runtime crun).
+` + emit.FormatHelp() + `--runtime adds what that container runtime calls itself after loading the
+filter. Its default is the format's, shown above: runc where a container
+runtime loads the output, none where none does (a program, systemd or
+bwrap loads it); pass --runtime crun for a bpf filter given to crun's
+annotation run.oci.seccomp_bpf_data (base64 of the file). The text format
+says which runtime's calls were added.
 
 -o FILE replaces a regular file (or creates one, 0666 less the umask; an
 existing file keeps its mode) only once the whole profile was written; a
@@ -118,6 +128,12 @@ systemd, C and Go, and in OCI JSON (which has no comment) a top-level
 "profgenIncomplete" field that runtimes ignore and profgen reports; the raw
 bpf format cannot be marked and is refused. emit also warns on standard
 error.
+
+emit prints on standard error, one line each, every note of its input
+recordings that changes what the profile means (recorded under the
+engine's filter, a container that exited at once, audit records lost, an
+interrupted recording): a profile learned from such a recording may miss
+calls. --quiet silences those notes and the warning about lost events.
 
 The profile always allows a small baseline (rt_sigreturn, restart_syscall,
 exit, exit_group), answers clone3 and faccessat2 with ENOSYS when they were
@@ -134,13 +150,13 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
 		Example: `  profgen emit --format oci -o seccomp.json profgen-recording.json
   profgen emit --format oci --runtime crun --default-action kill a.json b.json
   profgen emit --format text --args none rec.json
-  profgen emit --format c --runtime none -o profile.c rec.json
+  profgen emit --format c -o profile.c rec.json
   profgen emit --format k8s --name my-app -o my-app.yaml rec.json
   profgen emit --no-new-privileges -o seccomp.json rec.json   # for allowPrivilegeEscalation: false
-  profgen emit --format systemd --runtime none -o /etc/systemd/system/app.service.d/seccomp.conf rec.json
-  profgen emit --format bpf --runtime none -o filter.bpf rec.json   # bwrap --seccomp 3 3<filter.bpf ...
-  profgen emit --format go --runtime none --go-package sandbox -o sandbox/filter.go rec.json
-  profgen emit --format go-libseccomp --runtime none -o sandbox/filter.go rec.json
+  profgen emit --format systemd -o /etc/systemd/system/app.service.d/seccomp.conf rec.json
+  profgen emit --format bpf -o filter.bpf rec.json   # bwrap --seccomp 3 3<filter.bpf ...
+  profgen emit --format go --go-package sandbox -o sandbox/filter.go rec.json
+  profgen emit --format go-libseccomp -o sandbox/filter.go rec.json
   profgen emit --arch x86_64,aarch64 --arch-fill -o seccomp.json rec.json   # for both, from an x86_64 recording
   profgen emit --allow-incomplete -o seccomp.json lossy.json   # marked INCOMPLETE
   profgen emit - < rec.json > seccomp.json`,
@@ -154,7 +170,7 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
 	f := cmd.Flags()
 	f.StringVar(&p.format, "format", emit.Formats[0].Name, "output format: "+strings.Join(emit.FormatNames(), ", "))
 	f.StringVarP(&p.output, "output", "o", "", "write to FILE, - for standard output (the default)")
-	f.StringVar(&p.runtime, "runtime", "runc", "container runtime whose own syscalls to allow: runc, crun or none")
+	f.StringVar(&p.runtime, "runtime", "", "container runtime whose own syscalls to allow: runc, crun or none (default: the format's, runc for oci and k8s, none for the others)")
 	f.StringVar(&p.defaultAction, "default-action", "errno", "action for everything not allowed: errno (EPERM), kill or log")
 	f.StringVar(&p.args, "args", "shapes", "pin argument values: shapes, or none for names only")
 	f.IntVar(&p.maxValues, "max-values", learn.DefaultMaxValues, "stop pinning an argument seen with more distinct values than this (at least 1)")
@@ -165,6 +181,7 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
 	f.BoolVar(&p.allowIncomplete, "allow-incomplete", false, "emit from recordings that lost events, marking the output as incomplete")
 	f.StringVar(&p.arch, "arch", "", "write the profile for these architectures: "+strings.Join(learn.TargetArches(), ", ")+" (comma-separated; default: the recording's)")
 	f.BoolVar(&p.archFill, "arch-fill", false, "with --arch: allow what replaces a syscall an architecture lacks (openat for open)")
+	f.BoolVarP(&p.quiet, "quiet", "q", false, "do not print the notes of the input recordings nor the warning about lost events")
 	return cmd
 }
 
@@ -188,6 +205,7 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	if loss != "" && !p.allowIncomplete {
 		return fmt.Errorf("%s; emit refuses it unless --allow-incomplete is given", loss)
 	}
+	recs.printNotes(p.quiet)
 	def := p.def
 	prof, err := recs.learn(learn.Options{
 		Args: p.am, MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,
@@ -198,8 +216,8 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	}
 	opts := emit.Options{
 		Version: version, Log: p.logFlag, GoPackage: p.goPackage, Name: p.name,
-		Compile: compileProfile,
-		Warn:    func(msg string) { fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", msg) },
+		Compile: compileProfile, Runtime: p.rt,
+		Warn: func(msg string) { fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", msg) },
 	}
 	if len(p.arches) > 0 {
 		var warnings []string
@@ -213,7 +231,9 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		opts.Arches, opts.ArchNotes = p.arches[1:], warnings
 	}
 	if loss != "" {
-		fmt.Fprintf(os.Stderr, "profgen: warning: %s; the output is marked incomplete\n", loss)
+		if !p.quiet {
+			fmt.Fprintf(os.Stderr, "profgen: warning: %s; the output is marked incomplete\n", loss)
+		}
 		opts.Incomplete = "INCOMPLETE: " + loss
 	}
 	if err := p.fmt.Emit(out, prof, opts); err != nil {

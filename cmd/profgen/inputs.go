@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/fileio"
@@ -28,6 +29,9 @@ type recordings struct {
 	// mixed names an input that itself merges recordings made against
 	// different --base profiles (whose bases it no longer names).
 	mixed string
+	// notes are the lines that say, input by input, what changes what
+	// the inputs mean (inputNotes), for emit and merge to print.
+	notes []string
 }
 
 // readRecordings reads the recordings at paths (profgen-recording.json when
@@ -47,6 +51,7 @@ func readRecordings(paths []string) (*recordings, error) {
 			return nil, err
 		}
 		recs = append(recs, r)
+		out.notes = append(out.notes, inputNotes(path, r)...)
 		switch {
 		case r.Base == recording.Mixed:
 			if out.mixed == "" {
@@ -62,6 +67,40 @@ func readRecordings(paths []string) (*recordings, error) {
 	}
 	out.Recording = m
 	return out, nil
+}
+
+// inputNotes are the lines that say what a recording read from path
+// carries that changes what a profile learned from it means: each of its
+// notes (recorded under a filter, a container that exited at once, audit
+// records lost, ...; every note, so that one a recorder adds shows up with
+// no change here) and its having been interrupted. Lost events have their
+// own warning (lossText).
+func inputNotes(path string, r *recording.Recording) []string {
+	name := path
+	if path == fileio.Stdin {
+		name = "standard input"
+	}
+	var lines []string
+	if r.Interrupted {
+		lines = append(lines, fmt.Sprintf("recording %s: interrupted: a signal stopped the recording before its target ended, so it may miss what the target does later", name))
+	}
+	for _, n := range r.Notes {
+		// One line each: a note never spans lines on the terminal.
+		n = strings.Join(strings.Fields(n), " ")
+		lines = append(lines, fmt.Sprintf("recording %s: %s", name, n))
+	}
+	return lines
+}
+
+// printNotes prints the notes of the inputs on standard error, one line
+// each, unless quiet (emit and merge --quiet).
+func (rs *recordings) printNotes(quiet bool) {
+	if quiet {
+		return
+	}
+	for _, n := range rs.notes {
+		fmt.Fprintf(os.Stderr, "profgen: note: %s\n", n)
+	}
 }
 
 // oneStdin refuses more than one "-" among paths: standard input can be

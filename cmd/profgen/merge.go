@@ -16,6 +16,9 @@ import (
 type mergeParams struct {
 	output   string
 	coverage bool
+	// quiet silences the notes of the inputs and the warning about lost
+	// events.
+	quiet bool
 }
 
 func newMergeCmd() *cobra.Command {
@@ -38,7 +41,13 @@ prints only the table.
 (a new file gets 0666 less the umask, an existing one keeps its mode); a
 symbolic link is written through, a device or FIFO written into; - is
 standard output. The merged recording's "lost" is the sum of the inputs':
-merge warns when it is not 0.`,
+merge warns when it is not 0.
+
+merge prints on standard error, one line each, every note of its inputs
+that changes what the merged recording means (recorded under the engine's
+filter, a container that exited at once, an interrupted recording, ...);
+the merged recording keeps them. --quiet silences those notes and the
+warning about lost events.`,
 		Example: `  profgen merge -o merged.json run1.json run2.json run3.json
   profgen merge --coverage -o merged.json runs/*.json
   profgen emit --format oci -o seccomp.json merged.json`,
@@ -50,6 +59,7 @@ merge warns when it is not 0.`,
 	f := cmd.Flags()
 	f.StringVarP(&p.output, "output", "o", "", "write the merged recording to FILE, - for standard output (the default without --coverage)")
 	f.BoolVar(&p.coverage, "coverage", false, "print how many inputs saw each syscall and argument shape")
+	f.BoolVarP(&p.quiet, "quiet", "q", false, "do not print the notes of the inputs nor the warning about lost events")
 	return cmd
 }
 
@@ -73,7 +83,8 @@ func runMerge(stdout io.Writer, p *mergeParams, paths []string) error {
 		return err
 	}
 	m := recs.Recording
-	if loss := lossText(m); loss != "" {
+	recs.printNotes(p.quiet)
+	if loss := lossText(m); loss != "" && !p.quiet {
 		fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", loss)
 	}
 	if out != nil {
