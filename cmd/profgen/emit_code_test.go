@@ -100,8 +100,8 @@ func TestEmitDeployFormats(t *testing.T) {
 func TestEmitNoNewPrivileges(t *testing.T) {
 	dir := t.TempDir()
 	rec := writeRecording(t, dir, "rec.json", nil)
-	full := runProfgen(t, dir, "emit", "--format", "text", rec)
-	nnp := runProfgen(t, dir, "emit", "--format", "text", "--no-new-privileges", rec)
+	full := runProfgen(t, dir, "emit", "--format", "text", "--runtime", "runc", rec)
+	nnp := runProfgen(t, dir, "emit", "--format", "text", "--runtime", "runc", "--no-new-privileges", rec)
 	if full.code != 0 || nnp.code != 0 {
 		t.Fatalf("exit %d, %d: %q %q", full.code, nnp.code, full.stderr, nnp.stderr)
 	}
