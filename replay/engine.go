@@ -80,8 +80,9 @@ func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func
 }
 
 // podmanFailed is the exit status of `podman run` when podman itself
-// failed (no such image, a profile runc refuses...), as docker run's.
-const podmanFailed = 125
+// failed (no such image, a profile runc refuses...): 125, as docker run's
+// and profgen record's own (exitcode.Tool).
+const podmanFailed = exitcode.Tool
 
 // engineWait returns the wait of a workload that the engine command cmd
 // runs (done is closed once cmd has exited): its exit status, which
