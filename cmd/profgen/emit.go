@@ -118,8 +118,9 @@ says which runtime's calls were added.
 -o FILE replaces a regular file (or creates one, 0666 less the umask; an
 existing file keeps its mode) only once the whole profile was written; a
 symbolic link is written through, a device or FIFO (/dev/stdout) written
-into; - is standard output, as is no -o at all. --format bpf is binary and
-refused when standard output is a terminal.
+into; - is standard output, as is no -o at all. An output that is one of
+the inputs (the same file, also through a link) is refused. --format bpf is
+binary and refused when standard output is a terminal.
 
 A recording that lost events (its "lost" is not 0) misses syscalls or
 argument values: emit refuses it, naming the loss, unless --allow-incomplete
@@ -191,6 +192,13 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	// signal while the inputs are read removes its temporary file.
 	if p.output == "" {
 		p.output = fileio.Stdout
+	}
+	inputs := args
+	if len(inputs) == 0 {
+		inputs = []string{defaultRecording}
+	}
+	if err := checkOutputNotInput("emit", p.output, inputs); err != nil {
+		return err
 	}
 	out, err := fileio.Create(p.output, stdout)
 	if err != nil {

@@ -103,6 +103,37 @@ func (rs *recordings) printNotes(quiet bool) {
 	}
 }
 
+// checkOutputNotInput refuses an output that is one of the inputs (the
+// same file, also through a symbolic or hard link, or standard input
+// redirected from it): writing it would replace what is being read, a
+// read-only file too, since the output is renamed over it. cmd names the
+// command in the error.
+func checkOutputNotInput(cmd, output string, inputs []string) error {
+	if output == "" || output == fileio.Stdout {
+		return nil
+	}
+	out, err := os.Stat(output)
+	if err != nil {
+		return nil // a new file (or one Create will refuse, saying why)
+	}
+	for _, in := range inputs {
+		var st os.FileInfo
+		if in == fileio.Stdin {
+			st, err = os.Stdin.Stat()
+		} else {
+			st, err = os.Stat(in)
+		}
+		if err != nil || !os.SameFile(out, st) {
+			continue
+		}
+		if in == fileio.Stdin {
+			in = "standard input"
+		}
+		return fmt.Errorf("output %s is the input %s (the same file): %s would replace its own input; write elsewhere", output, in, cmd)
+	}
+	return nil
+}
+
 // oneStdin refuses more than one "-" among paths: standard input can be
 // read only once.
 func oneStdin(paths []string) error {

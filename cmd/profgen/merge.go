@@ -40,7 +40,8 @@ prints only the table.
 -o FILE replaces a regular file only once the whole recording was written
 (a new file gets 0666 less the umask, an existing one keeps its mode); a
 symbolic link is written through, a device or FIFO written into; - is
-standard output. The merged recording's "lost" is the sum of the inputs':
+standard output. An output that is one of the inputs (the same file, also
+through a link) is refused. The merged recording's "lost" is the sum of the inputs':
 merge warns when it is not 0.
 
 merge prints on standard error, one line each, every note of its inputs
@@ -66,6 +67,9 @@ warning about lost events.`,
 func runMerge(stdout io.Writer, p *mergeParams, paths []string) error {
 	// The output first: an unwritable one fails before any work, and a
 	// signal while the inputs are read removes its temporary file.
+	if err := checkOutputNotInput("merge", p.output, paths); err != nil {
+		return err
+	}
 	var out *fileio.File
 	if p.output != "" || !p.coverage {
 		o := p.output
