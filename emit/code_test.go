@@ -89,13 +89,13 @@ func TestCodeBadProfile(t *testing.T) {
 }
 
 // probeWant is what `probe enforce` reports under the profiles of the
-// tests below: getuid and prctl(PR_SET_NAME) allowed, getcwd (not in the
+// tests below: getuid and prctl(PR_SET_NAME) allowed, getsid (not in the
 // profile) and prctl(PR_SET_DUMPABLE) (another value of the pinned option)
 // denied with EPERM.
 var probeWant = map[string]unix.Errno{
 	"getuid":             0,
 	"prctl-set-name":     0,
-	"getcwd":             unix.EPERM,
+	"getsid":             unix.EPERM,
 	"prctl-set-dumpable": unix.EPERM,
 }
 
@@ -169,7 +169,7 @@ func TestCLauncher(t *testing.T) {
 	run(t, dir, "cc", "-O2", "-Wall", "-o", probe, src)
 
 	checkProbe(t, "probe without a filter", run(t, dir, probe, "enforce"), map[string]unix.Errno{
-		"getuid": 0, "prctl-set-name": 0, "getcwd": 0, "prctl-set-dumpable": 0,
+		"getuid": 0, "prctl-set-name": 0, "getsid": 0, "prctl-set-dumpable": 0,
 	})
 
 	backend, err := trace.NewEBPF(trace.EBPFOptions{})
@@ -197,8 +197,8 @@ func TestCLauncher(t *testing.T) {
 	if r := p.Lookup("prctl"); r == nil || r.Unconditional() {
 		t.Fatalf("learned prctl entry %+v, want one pinned to PR_SET_NAME", r)
 	}
-	if p.Lookup("getcwd") != nil {
-		t.Fatal("the recording of probe record has getcwd")
+	if p.Lookup("getsid") != nil {
+		t.Fatal("the recording of probe record has getsid")
 	}
 	// What the launcher itself does once the filter is loaded: it frees
 	// the filter's memory and execs the probe.
@@ -277,7 +277,7 @@ func main() {
 		runtime.LockOSThread()
 		tids <- unix.Gettid()
 		<-tids
-		_, err := unix.Getcwd(make([]byte, 4096))
+		_, err := unix.Getsid(0)
 		errs <- err
 	}()
 	if tid := <-tids; tid == unix.Gettid() {
@@ -289,7 +289,7 @@ func main() {
 		os.Exit(1)
 	}
 	tids <- 0
-	report("getcwd-other-thread", <-errs)
+	report("getsid-other-thread", <-errs)
 	var err error
 	if _, _, e := unix.RawSyscall(unix.SYS_GETUID, 0, 0, 0); e != 0 {
 		err = e
@@ -297,8 +297,8 @@ func main() {
 	report("getuid", err)
 	name := []byte("probe\x00")
 	report("prctl-set-name", unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&name[0])), 0, 0, 0))
-	_, err = unix.Getcwd(make([]byte, 4096))
-	report("getcwd", err)
+	_, err = unix.Getsid(0)
+	report("getsid", err)
 	report("prctl-set-dumpable", unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0))
 }
 `
@@ -306,7 +306,7 @@ func main() {
 // TestGoLoadFilter: the Go source, generated into a package inside the
 // module, passes go vet, builds with cgo, and LoadFilter enforces the
 // profile on the Go program: getuid and prctl(PR_SET_NAME) succeed,
-// getcwd and prctl(PR_SET_DUMPABLE) fail with EPERM, also on a thread that
+// getsid and prctl(PR_SET_DUMPABLE) fail with EPERM, also on a thread that
 // existed before LoadFilter (TSYNC filters every thread).
 func TestGoLoadFilter(t *testing.T) {
 	goBin, err := exec.LookPath("go")
@@ -364,7 +364,7 @@ func TestGoLoadFilter(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "goprobe")
 	gocmd("build", "-o", bin, "./"+dir)
 
-	want := map[string]unix.Errno{"getcwd-other-thread": unix.EPERM}
+	want := map[string]unix.Errno{"getsid-other-thread": unix.EPERM}
 	maps.Copy(want, probeWant)
 	checkProbe(t, "Go program after LoadFilter", run(t, dir, bin), want)
 }

@@ -310,7 +310,7 @@ func TestSystemdVerify(t *testing.T) {
 
 	kill := learn.KillProcess
 	k := write(t, "systemd", learned(t, learn.Options{Args: learn.ArgsNone, DefaultAction: &kill}), testOpts)
-	if !strings.Contains(string(k), "SystemCallErrorNumber=kill\n") || strings.Contains(string(k), "arguments") {
+	if !strings.Contains(string(k), "SystemCallErrorNumber=kill\n") || strings.Contains(string(k), "cannot express argument rules") {
 		t.Errorf("--default-action kill drop-in:\n%s", k)
 	}
 	if out := systemdVerify(t, k); out != "" {

@@ -92,6 +92,9 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 			return nil, err
 		}
 	}
+	if err := addEnvClasses(p, opts.Args == ArgsNone); err != nil {
+		return nil, err
+	}
 	if err := addFixed(p, opts); err != nil {
 		return nil, err
 	}
