@@ -266,6 +266,9 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 		}
 	}
 	b.Done()
+	// An entry per condition may name a syscall several times (Docker's
+	// clone, clone3, ptrace ...): each is named once.
+	conditional, otherArch = uniq(conditional), uniq(otherArch)
 	if len(conditional) > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("left out %d syscalls of entries with Docker includes/excludes (allowed only with some capabilities, architectures or kernels): %s", len(conditional), strings.Join(conditional, " ")))
 	}
@@ -348,4 +351,9 @@ func parseArgs(args []specs.LinuxSeccompArg) ([]learn.Rule, error) {
 		r[args[k].Index] = m
 	}
 	return []learn.Rule{r}, nil
+}
+
+// uniq returns names without repeats, sorted.
+func uniq(names []string) []string {
+	return slices.Compact(slices.Sorted(slices.Values(names)))
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -158,6 +159,20 @@ func explainOCI(data []byte) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	var notes []string
+	// Docker's conditional entries: what dockerd loads for a container
+	// with its default capabilities, on this machine.
+	resolved, note, err := resolveDocker(data)
+	if err != nil {
+		return nil, err
+	}
+	if note != "" {
+		data, notes = resolved, append(notes, note)
+		doc = ociDoc{}
+		if err := json.Unmarshal(data, &doc); err != nil {
+			return nil, fmt.Errorf("%w: %s", emit.ErrProfile, jsonerr.Describe(data, err))
+		}
+	}
 	var warnings []string
 	// Names this libseccomp does not know: runc drops them with a
 	// warning, so explain does too, before the one OCI reader sees them.
@@ -200,7 +215,7 @@ func explainOCI(data []byte) (*Report, error) {
 		return nil, err
 	}
 	r.Kind = KindOCI
-	r.Notes = p.Notes
+	r.Notes = append(notes, p.Notes...)
 	r.Warnings = append(warnings, r.Warnings...)
 	for i, c := range r.Conditional {
 		if s := p.Lookup(c.Name); s != nil {
@@ -462,8 +477,83 @@ func dockerDefaultAllowed() (int, error) {
 	return dockerCount.n, dockerCount.err
 }
 
+// dockerSpec is the part of a container's spec dockerd's seccomp setup
+// reads: the bounding capabilities, Docker's default set.
+func dockerSpec() *specs.Spec {
+	return &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: slices.Clone(dockerDefaultCaps)}}}
+}
+
+// resolveDocker evaluates the conditional entries of a profile in
+// Docker's format (includes and excludes by architecture, capability and
+// minimum kernel) as dockerd does when it loads the profile for a
+// container with Docker's default capabilities on this machine's
+// architecture and kernel (moby/profiles/seccomp.LoadProfile, dockerd's
+// own code), and returns the profile dockerd hands the runtime and a note
+// that says so. A profile without conditional entries is returned as is,
+// with no note.
+func resolveDocker(data []byte) ([]byte, string, error) {
+	var docker dockerseccomp.Seccomp
+	if err := json.Unmarshal(data, &docker); err != nil {
+		return nil, "", fmt.Errorf("%w: %s", emit.ErrProfile, jsonerr.Describe(data, err))
+	}
+	var conditional int
+	var condNames []string
+	for _, e := range docker.Syscalls {
+		if e == nil || (e.Includes == nil && e.Excludes == nil) {
+			continue
+		}
+		if e.Includes != nil && e.Excludes != nil && isEmptyFilter(e.Includes) && isEmptyFilter(e.Excludes) {
+			continue
+		}
+		conditional++
+		condNames = append(condNames, e.Names...)
+		if e.Name != "" {
+			condNames = append(condNames, e.Name)
+		}
+	}
+	if conditional == 0 {
+		return data, "", nil
+	}
+	out, err := dockerseccomp.LoadProfile(string(data), dockerSpec())
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: Docker's conditional entries: %v", emit.ErrProfile, err)
+	}
+	kept := map[string]bool{}
+	for _, e := range out.Syscalls {
+		for _, n := range e.Names {
+			kept[n] = true
+		}
+	}
+	var left []string
+	for _, n := range condNames {
+		if !kept[n] {
+			left = append(left, n)
+		}
+	}
+	left = slices.Compact(slices.Sorted(slices.Values(left)))
+	resolved, err := json.Marshal(out)
+	if err != nil {
+		return nil, "", err
+	}
+	kernel := "this kernel"
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		kernel = "Linux " + unix.ByteSliceToString(u.Release[:])
+	}
+	note := fmt.Sprintf("Docker's %d conditional entries (includes/excludes by architecture, capability, kernel) evaluated as dockerd does for a container with its default capabilities on %s, %s", conditional, runtime.GOARCH, kernel)
+	if len(left) > 0 {
+		note += fmt.Sprintf("; %d syscalls they name are not allowed then: %s", len(left), strings.Join(left, " "))
+	}
+	return resolved, note, nil
+}
+
+// isEmptyFilter reports whether f sets no condition.
+func isEmptyFilter(f *dockerseccomp.Filter) bool {
+	return len(f.Caps) == 0 && len(f.Arches) == 0 && f.MinKernel == nil
+}
+
 func dockerAllowed() (int, error) {
-	spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: dockerDefaultCaps}}}
+	spec := dockerSpec()
 	doc, err := dockerseccomp.GetDefaultProfile(spec)
 	if err != nil {
 		return 0, fmt.Errorf("docker's default profile: %w", err)

@@ -2,15 +2,18 @@ package explain
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"unsafe"
 
+	dockerseccomp "github.com/moby/profiles/seccomp"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
@@ -266,4 +269,91 @@ func mobyDir(t *testing.T) string {
 		t.Fatalf("go list: %v", err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestDockerDefaultFileResolved: explain of Docker's own default.json
+// evaluates its conditional entries as dockerd does for a container with
+// the default capabilities on this machine: the same syscalls allowed as
+// the profile dockerd hands runc (moby's GetDefaultProfile for that
+// capability set), those the default capabilities and this architecture
+// give (chroot by CAP_SYS_CHROOT, arch_prctl on amd64, ptrace on kernels
+// from 4.8) in, those that need CAP_SYS_ADMIN or another architecture
+// out; and its notes name each syscall once.
+func TestDockerDefaultFileResolved(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(mobyDir(t), "default.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Explain(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := dockerseccomp.GetDefaultProfile(dockerSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ldata, err := json.Marshal(loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Explain(ldata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.AllowedCount != d.DockerDefaultAllowed || d.AllowedCount != want.AllowedCount {
+		t.Errorf("default.json: %d allowed, Docker's default profile %d, dockerd's for the default capabilities %d", d.AllowedCount, d.DockerDefaultAllowed, want.AllowedCount)
+	}
+	if !slices.Equal(d.Allowed, want.Allowed) {
+		t.Errorf("allowed differ from dockerd's profile:\n%v\n%v", d.Allowed, want.Allowed)
+	}
+	allowed := func(name string) bool {
+		return slices.Contains(d.Allowed, name) || slices.ContainsFunc(d.Conditional, func(c Conditional) bool { return c.Name == name })
+	}
+	in := []string{"chroot", "ptrace", "clone", "personality"}
+	if runtime.GOARCH == "amd64" {
+		in = append(in, "arch_prctl", "modify_ldt")
+	}
+	for _, name := range in {
+		if !allowed(name) {
+			t.Errorf("%s not allowed", name)
+		}
+	}
+	for _, name := range []string{"mount", "sethostname", "setns", "bpf", "reboot", "init_module"} {
+		if allowed(name) {
+			t.Errorf("%s allowed (needs a capability Docker does not give by default)", name)
+		}
+	}
+	if len(d.Notes) == 0 || !strings.Contains(d.Notes[0], "evaluated as dockerd does for a container with its default capabilities on "+runtime.GOARCH) {
+		t.Errorf("notes %q", d.Notes)
+	}
+	for _, n := range d.Notes {
+		list := n[strings.LastIndex(n, ": ")+2:]
+		names := strings.Fields(list)
+		if len(names) != len(slices.Compact(slices.Sorted(slices.Values(names)))) {
+			t.Errorf("a note repeats names: %s", n)
+		}
+	}
+	// The one OCI reader (explain of a profile without Docker's
+	// conditions goes through it) names each left-out syscall once too.
+	native, err := abi.Native()
+	if err != nil {
+		t.Fatal(err)
+	}
+	known, _, err := pruneUnknown(data, native)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := emit.ParseOCI(known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Notes) < 2 {
+		t.Errorf("ParseOCI notes %q, want the left-out and other-architecture ones", p.Notes)
+	}
+	for _, n := range p.Notes {
+		list := n[strings.LastIndex(n, ": ")+2:]
+		if names := strings.Fields(list); len(names) != len(slices.Compact(slices.Sorted(slices.Values(names)))) {
+			t.Errorf("ParseOCI's note repeats names: %s", n)
+		}
+	}
 }
