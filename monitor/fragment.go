@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -18,7 +19,14 @@ import (
 // profile the monitored workload ran under; emit then adds what the
 // fragment holds to it. Calls through other ABIs are counted in a note,
 // not recorded.
-func (m *Monitor) Fragment(tool, base string) (*recording.Recording, error) {
+//
+// pinned names the syscalls base allows only with argument rules. A
+// seccomp audit record carries no argument values, so a record of one of
+// them says that some values outside those rules were called, not which:
+// recording it by name would let emit allow it with any arguments,
+// wider than what the records show. Those are left out of the fragment
+// and named in a note instead.
+func (m *Monitor) Fragment(tool, base string, pinned map[string]bool) (*recording.Recording, error) {
 	var uts unix.Utsname
 	if err := unix.Uname(&uts); err != nil {
 		return nil, fmt.Errorf("uname: %w", err)
@@ -50,12 +58,21 @@ func (m *Monitor) Fragment(tool, base string) (*recording.Recording, error) {
 	if foreign > 0 {
 		rec.Notes = append(rec.Notes, fmt.Sprintf("%d calls through an ABI other than the native %s were seen but not recorded", foreign, m.native))
 	}
+	var held []string
 	for nr, n := range m.seen {
 		name, err := abi.SyscallName(m.native, nr)
 		if err != nil {
 			return nil, err
 		}
+		if pinned[name] {
+			held = append(held, fmt.Sprintf("%s (%d calls)", name, n))
+			continue
+		}
 		rec.Syscalls = append(rec.Syscalls, recording.Syscall{Name: name, Number: nr, Count: n, Seen: 1})
+	}
+	if len(held) > 0 {
+		sort.Strings(held)
+		rec.Notes = append(rec.Notes, fmt.Sprintf("left out %s: the base profile allows them only with argument rules and the audit records carry no argument values, so which values were refused is unknown and allowing them by name would drop those rules; record the workload with the eBPF backend (profgen record) to learn the values", strings.Join(held, ", ")))
 	}
 	sort.Slice(rec.Syscalls, func(i, j int) bool { return rec.Syscalls[i].Name < rec.Syscalls[j].Name })
 	if err := rec.Validate(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/profgen/profgen/internal/fileio"
+	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/monitor"
 )
 
@@ -98,8 +99,11 @@ SIGINT or SIGTERM stops monitor: what was read is written, the file closed.
 
 --to-profile FILE writes what was seen (native ABI) as a recording that
 'profgen emit' learns from and 'profgen merge' takes; with --base PROFILE,
-the profile the workload runs under, emit adds what was seen to it. Needs
-CAP_AUDIT_READ (root).`,
+the profile the workload runs under, emit adds what was seen to it. A
+seccomp audit record carries no argument values: a syscall the base allows
+only with argument rules (a pinned openat) is left out of the recording,
+with a note, rather than allowed with any arguments. Needs CAP_AUDIT_READ
+(root).`,
 		Example: `  sudo profgen monitor --comm nginx
   sudo profgen monitor -o /var/log/profgen/seccomp.json --max-size 100M --keep 10 --compress
   sudo profgen monitor --container 3f2a9c --to-profile seen.json --base seccomp.json
@@ -138,6 +142,17 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 			return fmt.Errorf("--to-profile: %w", err)
 		}
 		defer prof.Abort()
+	}
+	// The base, read now so that a bad one fails before monitoring: the
+	// syscalls it allows only with argument rules stay out of the
+	// fragment (monitor.Fragment).
+	var pinned map[string]bool
+	if p.base != "" {
+		bp, err := readProfile(p.base)
+		if err != nil {
+			return fmt.Errorf("--base: %w", err)
+		}
+		pinned = conditionalAllows(bp)
 	}
 	opts := monitor.Options{Filter: p.filter, Out: stdout, ErrnoFromFilter: p.errno}
 	var rot *monitor.Rotating
@@ -192,7 +207,7 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 	fmt.Fprintf(os.Stderr, "profgen: monitor: %d events; lost: missed %d, overruns %d, malformed %d, unattributed %d\n",
 		events, lost.Missed, lost.Overruns, lost.Malformed, lost.Unattributed)
 	if p.toProfile != "" {
-		rec, err := m.Fragment("profgen "+version, p.base)
+		rec, err := m.Fragment("profgen "+version, p.base, pinned)
 		if err != nil {
 			return fmt.Errorf("--to-profile: %w", err)
 		}
@@ -206,4 +221,16 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 		fmt.Fprintf(os.Stderr, "profgen: wrote %s (%d syscalls)\n", p.toProfile, len(rec.Syscalls))
 	}
 	return nil
+}
+
+// conditionalAllows names the syscalls p allows (or logs) only with some
+// argument values.
+func conditionalAllows(p *learn.Profile) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range p.Syscalls {
+		if (s.Action == learn.Allow || s.Action == learn.Log) && !s.Unconditional() {
+			out[s.Name] = true
+		}
+	}
+	return out
 }
