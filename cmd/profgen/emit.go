@@ -135,6 +135,8 @@ recordings that changes what the profile means (recorded under the
 engine's filter, a container that exited at once, audit records lost, an
 interrupted recording): a profile learned from such a recording may miss
 calls. --quiet silences those notes and the warning about lost events.
+When standard error is a terminal, emit ends with one line saying what it
+wrote and how many syscalls the profile allows (not with --quiet).
 
 The profile always allows a small baseline (rt_sigreturn, restart_syscall,
 exit, exit_group), answers clone3 and faccessat2 with ENOSYS when they were
@@ -247,5 +249,28 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	if err := p.fmt.Emit(out, prof, opts); err != nil {
 		return fmt.Errorf("write %s: %w", p.output, err)
 	}
-	return out.Commit()
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	// One line for a person at a terminal; nothing for scripts.
+	if !p.quiet && isTerminal(os.Stderr) {
+		fmt.Fprintf(os.Stderr, "profgen: %s\n", wroteLine(p, prof))
+	}
+	return nil
+}
+
+// wroteLine says what emit wrote: the format, where, and how many
+// syscalls the profile allows.
+func wroteLine(p *emitParams, prof *learn.Profile) string {
+	allowed := 0
+	for _, s := range prof.Syscalls {
+		if s.Action == learn.Allow || s.Action == learn.Log {
+			allowed++
+		}
+	}
+	where := p.output
+	if where == fileio.Stdout {
+		where = "standard output"
+	}
+	return fmt.Sprintf("wrote %s: %s profile for %s, %d syscalls allowed (runtime %s)", where, p.format, prof.Arch, allowed, p.rt)
 }

@@ -19,7 +19,10 @@ as an OCI seccomp profile, and proves it by replaying the workload under it.`,
   docker run --security-opt seccomp=seccomp.json myimage`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints what `profgen version` prints.
+		Version: version,
 	}
+	root.SetVersionTemplate(versionLine() + "\n")
 	root.AddCommand(
 		newVersionCmd(),
 		newRecordCmd(),

@@ -16,10 +16,15 @@ func newVersionCmd() *cobra.Command {
 		Example: "  profgen version",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			arch, _ := abi.Native()
-			fmt.Fprintf(cmd.OutOrStdout(), "profgen %s (%s, %s/%s, seccomp arch %s)\n",
-				version, runtime.Version(), runtime.GOOS, runtime.GOARCH, arch)
-			return nil
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), versionLine())
+			return err
 		},
 	}
+}
+
+// versionLine is what `profgen version` and `profgen --version` print.
+func versionLine() string {
+	arch, _ := abi.Native()
+	return fmt.Sprintf("profgen %s (%s, %s/%s, seccomp arch %s)",
+		version, runtime.Version(), runtime.GOOS, runtime.GOARCH, arch)
 }
