@@ -56,7 +56,7 @@ func TestArgShapesRunc(t *testing.T) {
 	}{
 		{"netlink", "socket", 0, unix.AF_NETLINK},
 		{"packet", "socket", 0, unix.AF_PACKET},
-		{"ioctl", "ioctl", 1, 0x5451}, // FIOCLEX (asm-generic/ioctls.h; not in x/sys/unix)
+		{"ioctl", "ioctl", 1, unix.TIOCSTI},
 		{"dumpable", "prctl", 0, unix.PR_SET_DUMPABLE},
 		{"wx", "mmap", 2, unix.PROT_WRITE | unix.PROT_EXEC},
 	} {

@@ -16,6 +16,7 @@
 //	manycalls            C: N getppid calls then personality(0xffffffff)
 //	fdprobe              C: ioctl on stdin by descriptor kind (FIONBIO, FIOCLEX, TIOCGWINSZ)
 //	manyshapes           C: N distinct ioctl requests, then sched_yield and getpgid
+//	envprobe             C: calls by environment and timing (stdout kind, PWD, --return-memory)
 //
 // Build compiles a workload once per test binary and returns the path of the
 // executable; Path returns the path of a source file or script; Strace and
