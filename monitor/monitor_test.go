@@ -550,6 +550,8 @@ func TestMonitorABIs(t *testing.T) {
 	if native != "amd64" {
 		t.Skipf("the i386 and x32 calls are x86_64's; this machine is %s", native)
 	}
+	// Without the i386 entry int $0x80 faults: skip, saying so.
+	testenv.I386Entry(t)
 	bin := filepath.Join(t.TempDir(), "abi")
 	if out, err := exec.Command("gcc", "-O2", "-o", bin, "testdata/abi.c").CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, out)
