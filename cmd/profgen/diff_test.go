@@ -250,7 +250,7 @@ func TestDiffArgShapesWorkload(t *testing.T) {
 	}{
 		{"netlink", "socket", "domain=0x10 "},
 		{"packet", "socket", "domain=0x11 "},
-		{"ioctl", "ioctl", "request=0x5451"},
+		{"ioctl", "ioctl", "request=0x5412"}, // TIOCSTI
 		{"dumpable", "prctl", "option=0x4"},
 		{"wx", "mmap", "prot=0x6"},
 	} {
