@@ -71,6 +71,11 @@ func (r *Recording) Validate() error {
 	if r.Inputs < 1 {
 		return fmt.Errorf("%w: inputs must be at least 1, not %d", ErrFormat, r.Inputs)
 	}
+	if r.EngineProfile != nil {
+		if err := r.EngineProfile.validate(arch); err != nil {
+			return err
+		}
+	}
 	prev := ""
 	for i, s := range r.Syscalls {
 		where := fmt.Sprintf("syscalls[%d] (%s)", i, s.Name)

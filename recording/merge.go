@@ -110,6 +110,7 @@ func Merge(recs ...*Recording) (*Recording, error) {
 		}
 		out.Syscalls = append(out.Syscalls, *s)
 	}
+	out.EngineProfile = mergeEngine(recs)
 	slices.Sort(out.Notes) // the same whatever the order of the inputs
 	out.Normalize()
 	if err := out.Validate(); err != nil {

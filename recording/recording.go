@@ -87,8 +87,12 @@ type Recording struct {
 	// Container describes the container recorded through profgen-runc;
 	// nil for other recordings.
 	Container *Container `json:"container,omitempty"`
-	Notes     []string   `json:"notes,omitempty"`
-	Syscalls  []Syscall  `json:"syscalls"`
+	// EngineProfile is the seccomp profile the engine gave the recorded
+	// container and the recorded calls it would have refused
+	// (profgen-runc); nil for other recordings.
+	EngineProfile *EngineProfile `json:"engineProfile,omitempty"`
+	Notes         []string       `json:"notes,omitempty"`
+	Syscalls      []Syscall      `json:"syscalls"`
 }
 
 // Container is the metadata of a container recorded through an OCI runtime
@@ -231,6 +235,7 @@ func (r *Recording) Normalize() {
 		sh := r.Syscalls[i].Shapes
 		sort.Slice(sh, func(a, b int) bool { return lessValues(sh[a].Values, sh[b].Values) })
 	}
+	r.EngineProfile.normalize()
 }
 
 func lessValues(a, b []Hex) bool { return slices.Compare(a, b) < 0 }
