@@ -29,6 +29,11 @@ type recorderConfig struct {
 	Runtime string   `json:"runtime"`
 	Command []string `json:"command"`
 	Notes   []string `json:"notes,omitempty"`
+	// Seccomp is the engine's linux.seccomp as config.json had it;
+	// KeepSeccomp says that it stayed in force (the keep annotation),
+	// otherwise the container runs under its log-only copy.
+	Seccomp     json.RawMessage `json:"seccomp,omitempty"`
+	KeepSeccomp bool            `json:"keepSeccomp,omitempty"`
 	// LogPath and LogFormat are the runtime's log, where the recorder
 	// reports failures after create returned.
 	LogPath   string `json:"logPath,omitempty"`
@@ -77,13 +82,14 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 	if err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	config := filepath.Join(bundle, "config.json")
+	data, err := os.ReadFile(config)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle: %w", err)
 	}
 	var spec specs.Spec
 	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, fmt.Errorf("read bundle: %s: %w", filepath.Join(bundle, "config.json"), err)
+		return nil, fmt.Errorf("read bundle: %s: %w", config, err)
 	}
 	out := spec.Annotations[AnnotationRecord]
 	if out == "" {
@@ -114,14 +120,9 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 	if spec.Process != nil {
 		cfg.Command = spec.Process.Args
 	}
-	if spec.Linux != nil && spec.Linux.Seccomp != nil {
-		switch spec.Linux.Seccomp.DefaultAction {
-		case specs.ActAllow, specs.ActLog:
-		default:
-			cfg.Notes = append(cfg.Notes, fmt.Sprintf(
-				"the container ran under a seccomp profile with default action %s: calls it denied never reached the recorder "+
-					"(record with --security-opt seccomp=unconfined to see every call)", spec.Linux.Seccomp.DefaultAction))
-		}
+	// Last, once nothing else can fail: the bundle is rewritten.
+	if cfg.Seccomp, cfg.KeepSeccomp, err = prepareSeccomp(config, data, &spec); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

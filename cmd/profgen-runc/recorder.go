@@ -142,6 +142,10 @@ func finish(cfg *recorderConfig, att *trace.Attached, interrupted bool) error {
 	if len(rec.Syscalls) == 0 {
 		rec.Notes = append(rec.Notes, "no syscall was recorded: the container was deleted before it started")
 	}
+	if cfg.Seccomp != nil {
+		rec.EngineProfile = judge(rec, cfg.Seccomp, cfg.KeepSeccomp)
+		rec.Notes = append(rec.Notes, engineNotes(rec.EngineProfile)...)
+	}
 	if err := rec.WriteFile(cfg.Out); err != nil {
 		return fmt.Errorf("container %s: %w", cfg.ID, err)
 	}
