@@ -80,6 +80,9 @@ func run(args []string) int {
 			inv.fail(fmt.Errorf("start %s: the container's recorder is not running (it was killed?): refusing to start it unrecorded; delete it and create it again", id))
 			return exitcode.Failed
 		}
+		if id := lastPositional(inv.rest); id != "" {
+			markStarted(id)
+		}
 	}
 	argv := append(append([]string{runtime}, inv.global...), inv.command)
 	if inv.command == "" {

@@ -48,6 +48,10 @@ func runRecorder() int {
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT)
 	signal.Ignore(unix.SIGHUP, unix.SIGPIPE)
 
+	attached := time.Now()
+	// Before the entrypoint can exit: it waits in the runtime's init.
+	ep := watchEntrypoint(cfg.Pid)
+	defer ep.close()
 	lock, att, backend, err := attach(&cfg)
 	if err != nil {
 		fmt.Fprintf(hs, "error %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
@@ -57,7 +61,12 @@ func runRecorder() int {
 	hs.Close()
 
 	interrupted := !att.WaitEmpty(sigs)
-	err = finish(&cfg, att, interrupted)
+	ended := time.Now()
+	err = finish(&cfg, att, interrupted, func(rec *recording.Recording) {
+		if !interrupted {
+			setExit(rec, ep, startedAt(lock, attached), ended)
+		}
+	})
 	backend.Close()
 	os.Remove(lock.Name())
 	lock.Close()
@@ -110,8 +119,8 @@ func attach(cfg *recorderConfig) (*os.File, *trace.Attached, trace.Backend, erro
 	if err != nil {
 		return fail(err)
 	}
-	notes := append([]string{fmt.Sprintf("recorded by profgen-runc through %s: every task of the container's cgroup %s from its entrypoint's execve on; "+
-		"the container's exit status is the engine's to report (exit code -1 here)", cfg.Runtime, cg)}, cfg.Notes...)
+	notes := append([]string{fmt.Sprintf("recorded by profgen-runc through %s: every task of the container's cgroup %s from its entrypoint's execve on",
+		cfg.Runtime, cg)}, cfg.Notes...)
 	att, err := trace.Attach(trace.AttachOptions{
 		Cgroup:  cg,
 		Backend: b,
@@ -126,8 +135,9 @@ func attach(cfg *recorderConfig) (*os.File, *trace.Attached, trace.Backend, erro
 	return lock, att, b, nil
 }
 
-// finish collects the recording and writes it atomically.
-func finish(cfg *recorderConfig, att *trace.Attached, interrupted bool) error {
+// finish collects the recording, lets exit fill in how the container
+// ended, and writes it atomically.
+func finish(cfg *recorderConfig, att *trace.Attached, interrupted bool, exit func(*recording.Recording)) error {
 	rec, _, err := att.Finish(interrupted)
 	if err != nil {
 		return fmt.Errorf("container %s: %w", cfg.ID, err)
@@ -142,6 +152,7 @@ func finish(cfg *recorderConfig, att *trace.Attached, interrupted bool) error {
 	if len(rec.Syscalls) == 0 {
 		rec.Notes = append(rec.Notes, "no syscall was recorded: the container was deleted before it started")
 	}
+	exit(rec)
 	if cfg.Seccomp != nil {
 		rec.EngineProfile = judge(rec, cfg.Seccomp, cfg.KeepSeccomp)
 		rec.Notes = append(rec.Notes, engineNotes(rec.EngineProfile)...)

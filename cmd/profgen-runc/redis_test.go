@@ -98,6 +98,9 @@ func TestDockerRedisDefaultProfile(t *testing.T) {
 	if c := rec.Container; c == nil || c.Engine != "docker" {
 		t.Errorf("container metadata %+v", c)
 	}
+	if rec.Exit.Code != 0 { // redis-server exits 0 on docker stop's SIGTERM
+		t.Errorf("exit %+v, want 0", rec.Exit)
+	}
 	var missing []string
 	for name := range host {
 		if rec.Lookup(name) == nil {

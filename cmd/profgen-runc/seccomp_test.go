@@ -258,3 +258,39 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestRuncExitStatus: the recording holds the entrypoint's exit status
+// (the recorder is not its parent: the kernel keeps it for the recorder's
+// pidfd); an entrypoint that exits 3 at once is flagged as a failed start,
+// one that exits 0 is not.
+func TestRuncExitStatus(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("runc needs root")
+	}
+	for _, tc := range []struct {
+		script string
+		code   int
+		signal string
+		early  bool
+	}{
+		{"exit 3", 3, "", true},
+		{"exit 0", 0, "", false},
+		{"sleep 1.2; exit 4", 4, "", false},
+	} {
+		t.Run(tc.script, func(t *testing.T) {
+			b, err := runc.NewBundle(filepath.Join(t.TempDir(), "bundle"), runc.BundleOptions{Args: []string{"/bin/sh", "-c", tc.script}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := newDirectWrapper(t)
+			rec := recordDirect(t, w, b, "profgen-exit-"+filepath.Base(t.TempDir()))
+			if rec.Exit.Code != tc.code || rec.Exit.Signal != tc.signal {
+				t.Errorf("exit %+v, want code %d signal %q", rec.Exit, tc.code, tc.signal)
+			}
+			early := slices.ContainsFunc(rec.Notes, func(n string) bool { return strings.Contains(n, "failed start") })
+			if early != tc.early {
+				t.Errorf("flagged as a failed start: %v, want %v; notes %q", early, tc.early, rec.Notes)
+			}
+		})
+	}
+}
