@@ -59,6 +59,7 @@ func (inv *invocation) create(runtime string) int {
 	}
 	err = inv.startRecorder(runtime, ca, cfg)
 	if err == nil {
+		appendLog(inv.logPath, inv.logFormat, "info", fmt.Sprintf("profgen-runc: recording container %s to %s", ca.id, cfg.Out))
 		return exitcode.OK
 	}
 	// A container that was to be recorded never runs unrecorded.

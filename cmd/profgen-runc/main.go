@@ -12,6 +12,9 @@
 //	--profgen-record-dir DIR   where recordings of containers without the
 //	                           io.profgen.record annotation go, as DIR/ID.json
 //	                           (default /var/lib/profgen/recordings)
+//
+// profgen-runc --help (or -h, or help) prints these and the annotations it
+// reads (help.go) before the real runtime's help.
 package main
 
 import (
@@ -59,6 +62,9 @@ func run(args []string) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "profgen-runc: %v\n", err)
 		return exitcode.Failed
+	}
+	if inv.wantsHelp() {
+		return inv.help()
 	}
 	runtime, err := findRuntime(inv.runtime)
 	if err != nil {
@@ -188,5 +194,5 @@ func lastPositional(args []string) string {
 func (inv *invocation) fail(err error) {
 	msg := "profgen-runc: " + err.Error()
 	fmt.Fprintln(os.Stderr, msg)
-	appendLog(inv.logPath, inv.logFormat, msg)
+	appendLog(inv.logPath, inv.logFormat, "error", msg)
 }

@@ -71,7 +71,7 @@ func runRecorder() int {
 	os.Remove(lock.Name())
 	lock.Close()
 	if err != nil {
-		appendLog(cfg.LogPath, cfg.LogFormat, "profgen-runc recorder: "+err.Error())
+		appendLog(cfg.LogPath, cfg.LogFormat, "error", "profgen-runc recorder: "+err.Error())
 		// The engine may not show the runtime's log: leave the reason
 		// beside the recording that is missing.
 		fileio.Write(cfg.Out+".error", nil, func(w io.Writer) error {
@@ -200,9 +200,10 @@ func recorderRunning(id string) bool {
 	return errors.Is(unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB), unix.EWOULDBLOCK)
 }
 
-// appendLog appends msg to the runtime's log file in its format ("json" or
-// text), as runc writes it; without a log file it does nothing.
-func appendLog(path, format, msg string) {
+// appendLog appends msg at level ("info", "error") to the runtime's log
+// file in its format ("json" or text), as runc writes it; without a log
+// file it does nothing.
+func appendLog(path, format, level, msg string) {
 	if path == "" {
 		return
 	}
@@ -213,9 +214,9 @@ func appendLog(path, format, msg string) {
 	defer f.Close()
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	if format == "json" {
-		line, _ := json.Marshal(map[string]string{"level": "error", "msg": msg, "time": now})
+		line, _ := json.Marshal(map[string]string{"level": level, "msg": msg, "time": now})
 		f.Write(append(line, '\n'))
 		return
 	}
-	fmt.Fprintf(f, "time=%q level=error msg=%q\n", now, msg)
+	fmt.Fprintf(f, "time=%q level=%s msg=%q\n", now, level, msg)
 }
