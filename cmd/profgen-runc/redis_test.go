@@ -129,3 +129,41 @@ func TestDockerRedisDefaultProfile(t *testing.T) {
 		t.Errorf("clone3 refusal %+v, want SCMP_ACT_ERRNO ENOSYS (38) for all %d calls", f, rec.Lookup("clone3").Count)
 	}
 }
+
+// TestPodmanDefaultProfile records the threads workload (glibc's
+// pthread_create calls clone3) through podman WITHOUT --security-opt
+// seccomp=unconfined, so under podman's default profile: the recording
+// holds clone3 and every other call the host's recorder sees for it, and
+// engineProfile holds podman's default action, judged (no reason it could
+// not be), each refusal with its action.
+func TestPodmanDefaultProfile(t *testing.T) {
+	e := needPodman(t)
+	bin := workload.Build(t, "multiproc/threads.c")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "rec.json")
+	args := append([]string{"--rm"}, runArgs(bin, t.TempDir())...)
+	if code, outp := e.recordRun(t, out, append(args, testImage, "/w/threads", "4")...); code != 0 {
+		t.Fatalf("podman run --runtime profgen-runc threads: exit %d\n%s", code, outp)
+	}
+	rec, err := recording.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Lookup("clone3") == nil || rec.Exit.Code != 0 {
+		t.Errorf("clone3 %v, exit %+v; recorded %v", rec.Lookup("clone3"), rec.Exit, rec.Names())
+	}
+	checkLikeHost(t, e.profgen, rec, bin, "4")
+	ep := rec.EngineProfile
+	if ep == nil {
+		t.Fatalf("no engineProfile; notes %q", rec.Notes)
+	}
+	t.Logf("podman's default: %s (errno %d), refused %+v", ep.DefaultAction, ep.DefaultErrno, ep.Refused)
+	if ep.DefaultAction != "SCMP_ACT_ERRNO" || ep.Enforced || ep.Unjudged != "" {
+		t.Errorf("engine profile %+v", ep)
+	}
+	for _, f := range ep.Refused {
+		if f.Action == "" || f.Count == 0 || rec.Lookup(f.Name) == nil {
+			t.Errorf("refusal %+v", f)
+		}
+	}
+}

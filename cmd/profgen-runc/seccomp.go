@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -146,6 +147,24 @@ func judge(rec *recording.Recording, raw json.RawMessage, enforced bool) *record
 		return ep
 	}
 	prof, err := emit.ParseOCI(raw)
+	// The model has one action per syscall; podman's default, for one,
+	// gives some syscalls entries of different actions (allow, and errno
+	// by argument or as it resolved its capability conditions). Those
+	// are judged apart (maybe refused), the rest as usual.
+	mixed := mixedActions(&doc)
+	if err != nil && len(mixed) > 0 {
+		rest := doc
+		rest.Syscalls = nil
+		for _, e := range doc.Syscalls {
+			e.Names = slices.DeleteFunc(slices.Clone(e.Names), func(n string) bool { return mixed[n] != nil })
+			if len(e.Names) > 0 {
+				rest.Syscalls = append(rest.Syscalls, e)
+			}
+		}
+		if data, merr := json.Marshal(&rest); merr == nil {
+			prof, err = emit.ParseOCI(data)
+		}
+	}
 	if err != nil {
 		ep.Unjudged = "the engine's profile cannot be read: " + err.Error()
 		return ep
@@ -159,6 +178,14 @@ func judge(rec *recording.Recording, raw json.RawMessage, enforced bool) *record
 	}
 	for _, s := range rec.Syscalls {
 		if s.Count == 0 {
+			continue
+		}
+		if acts := mixed[s.Name]; acts != nil {
+			for _, a := range acts {
+				if refusing(a) {
+					ep.Refused = append(ep.Refused, refusal(s.Name, a, nil, true, s.Count))
+				}
+			}
 			continue
 		}
 		entry := prof.Lookup(s.Name)
@@ -188,6 +215,60 @@ func judge(rec *recording.Recording, raw json.RawMessage, enforced bool) *record
 		}
 	}
 	return ep
+}
+
+// mixedActions returns the syscalls that entries of doc give different
+// actions, each with the actions it may get: those of its entries, and the
+// default unless one of its entries applies whatever the arguments.
+func mixedActions(doc *specs.LinuxSeccomp) map[string][]learn.Action {
+	type seen struct {
+		acts          []learn.Action
+		unconditional bool
+	}
+	by := map[string]*seen{}
+	for _, e := range doc.Syscalls {
+		a, err := modelAction(e.Action, e.ErrnoRet)
+		if err != nil {
+			continue
+		}
+		for _, n := range e.Names {
+			s := by[n]
+			if s == nil {
+				s = &seen{}
+				by[n] = s
+			}
+			if !slices.Contains(s.acts, a) {
+				s.acts = append(s.acts, a)
+			}
+			s.unconditional = s.unconditional || len(e.Args) == 0
+		}
+	}
+	def, err := modelAction(doc.DefaultAction, doc.DefaultErrnoRet)
+	out := map[string][]learn.Action{}
+	for n, s := range by {
+		if len(s.acts) < 2 {
+			continue
+		}
+		if !s.unconditional && err == nil && !slices.Contains(s.acts, def) {
+			s.acts = append(s.acts, def)
+		}
+		out[n] = s.acts
+	}
+	return out
+}
+
+// modelAction reads an OCI action as emit.ParseOCI does, through a
+// one-entry profile.
+func modelAction(a specs.LinuxSeccompAction, errnoRet *uint) (learn.Action, error) {
+	data, err := json.Marshal(&specs.LinuxSeccomp{DefaultAction: a, DefaultErrnoRet: errnoRet})
+	if err != nil {
+		return learn.Action{}, err
+	}
+	p, err := emit.ParseOCI(data)
+	if err != nil {
+		return learn.Action{}, err
+	}
+	return p.DefaultAction, nil
 }
 
 // refusing reports whether the model's action refuses a call.
