@@ -22,6 +22,7 @@ import (
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/internal/seccomp"
+	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/replay"
@@ -216,7 +217,7 @@ func runcFilterProgram(t *testing.T, doc *specs.LinuxSeccomp) []unix.SockFilter 
 	}
 	prog, err := seccomp.GetFilter(pid, 0)
 	if err != nil {
-		t.Fatal(err)
+		testenv.FilterReadback(t, err)
 	}
 	// Only one filter: the next index does not exist.
 	if _, err := seccomp.GetFilter(pid, 1); !errors.Is(err, seccomp.ErrNoFilter) {

@@ -17,6 +17,7 @@ import (
 	"github.com/profgen/profgen/explain"
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/seccomp"
+	"github.com/profgen/profgen/internal/testenv"
 )
 
 // filteredChild returns the pid of the child of parent named comm once it
@@ -87,6 +88,9 @@ func TestDumpEmittedFilter(t *testing.T) {
 		replay.Wait()
 	}()
 
+	if _, err := seccomp.GetFilter(pid, 0); err != nil {
+		testenv.FilterReadback(t, err) // the kernel must be able to read it back
+	}
 	r := runProfgen(t, dir, "dump", "--pid", strconv.Itoa(pid), "-o", "filter.bpf")
 	if r.code != 0 {
 		t.Fatalf("dump: exit %d: %s", r.code, r.stderr)

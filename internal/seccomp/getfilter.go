@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/errs"
 )
 
 // Errors of GetFilter, for errors.Is.
@@ -187,7 +189,15 @@ func getFilterError(pid, index int, err error) error {
 	case errors.Is(err, unix.ENOENT):
 		return fmt.Errorf("process %d: %w at index %d", pid, ErrNoFilter, index)
 	case errors.Is(err, unix.EINVAL):
-		return fmt.Errorf("process %d: %w: it is not in seccomp filter mode", pid, ErrNoFilter)
+		// GetFilter saw the process in filter mode, and a mode never
+		// goes back: EINVAL is the kernel without the request
+		// (seccomp_get_filter's stub when CONFIG_CHECKPOINT_RESTORE is off).
+		return &errs.Unsupported{
+			Op:      fmt.Sprintf("process %d: read filter %d back", pid, index),
+			Feature: "PTRACE_SECCOMP_GET_FILTER (a kernel built without CONFIG_CHECKPOINT_RESTORE)",
+			Fix:     "run a kernel built with CONFIG_CHECKPOINT_RESTORE=y, as Debian's are",
+			Err:     err,
+		}
 	case errors.Is(err, unix.EACCES):
 		return fmt.Errorf("process %d: %w: %v", pid, ErrPermission, err)
 	case errors.Is(err, unix.EMEDIUMTYPE):

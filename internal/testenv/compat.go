@@ -1,15 +1,22 @@
 package testenv
 
 import (
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/errs"
 )
 
 // i386Probe makes getpid through the i386 entry (int $0x80, i386 number
@@ -78,4 +85,56 @@ func i386Missing(cmd *exec.Cmd, err error) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s: %w", cmd.Path, err)
+}
+
+// FilterReadback is called when reading a seccomp filter back
+// (PTRACE_SECCOMP_GET_FILTER) failed with err: it skips t, with the
+// reason, when the kernel lacks the request (built without
+// CONFIG_CHECKPOINT_RESTORE, which err then matches as ErrNotSupported and
+// the kernel's config confirms), and fails t otherwise.
+func FilterReadback(t testing.TB, err error) {
+	t.Helper()
+	if errors.Is(err, errs.ErrNotSupported) {
+		if on, known := kernelConfig("CONFIG_CHECKPOINT_RESTORE"); known && on {
+			t.Fatalf("reading a filter back reports itself unsupported on a kernel built with CONFIG_CHECKPOINT_RESTORE: %v", err)
+		}
+		t.Skipf("this kernel cannot read seccomp filters back: %v", err)
+	}
+	t.Fatal(err)
+}
+
+// kernelConfig reports whether the running kernel's build configuration
+// (/proc/config.gz, or /boot/config-RELEASE as Debian installs it) sets
+// option to y; known is false when neither can be read.
+func kernelConfig(option string) (on, known bool) {
+	data, err := readProcConfig()
+	if err != nil {
+		var u unix.Utsname
+		if unix.Uname(&u) != nil {
+			return false, false
+		}
+		data, err = os.ReadFile("/boot/config-" + unix.ByteSliceToString(u.Release[:]))
+	}
+	if err != nil {
+		return false, false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == option+"=y" {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+func readProcConfig() ([]byte, error) {
+	f, err := os.Open("/proc/config.gz")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(z)
 }
