@@ -17,17 +17,6 @@ import (
 	"github.com/profgen/profgen/recording"
 )
 
-// loopbackPort returns a loopback TCP port nothing listens on now.
-func loopbackPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // writeHTTPDrive writes a bash script into dir that makes n HTTP/1.0
 // requests for path to 127.0.0.1:port (bash's /dev/tcp: no client to
 // install) and fails unless every answer holds want; it returns the
@@ -119,7 +108,7 @@ func recordReplayDaemon(t *testing.T, dir string, port int, drive string, comman
 func TestRecordReplayDaemonWorkload(t *testing.T) {
 	bin := workload.Build(t, "tcpdaemon")
 	dir := t.TempDir()
-	port := loopbackPort(t)
+	port, _ := strconv.Atoi(freePort(t))
 	drive := writeHTTPDrive(t, dir, port, 3, "/", "ok")
 	rec := recordReplayDaemon(t, dir, port, drive, []string{bin, strconv.Itoa(port)},
 		[]string{"setsid", "bind", "listen", "accept4"})
@@ -140,7 +129,7 @@ func TestRecordReplayApache(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	port := loopbackPort(t)
+	port, _ := strconv.Atoi(freePort(t))
 	root := filepath.Join(dir, "apache")
 	if err := os.Mkdir(root, 0o755); err != nil {
 		t.Fatal(err)

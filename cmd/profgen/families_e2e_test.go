@@ -60,16 +60,7 @@ func TestIoctlFamiliesAcrossEnvironments(t *testing.T) {
 		cmd := exec.Command(buildProfgen(t), "replay", "--profile", profile, "--", bin)
 		cmd.Dir = dir
 		cmd.Stdin = strings.NewReader("x\n")
-		var o, e strings.Builder
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return result{code: code, stdout: o.String(), stderr: e.String()}
+		return runResult(t, cmd)
 	}
 	if res := replay("seccomp.json"); res.code != exitcode.OK || !strings.Contains(res.stdout+res.stderr, "fdprobe: pipe ok") {
 		t.Errorf("replay in runc with stdin a pipe: exit %d\n%s%s", res.code, res.stdout, res.stderr)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -60,12 +61,19 @@ type result struct {
 // when empty) and returns its exit code and output.
 func runProfgen(t testing.TB, dir string, args ...string) result {
 	t.Helper()
-	bin := buildProfgen(t)
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(buildProfgen(t), args...)
 	cmd.Dir = dir
+	return runResult(t, cmd)
+}
+
+// runResult runs cmd, a profgen command set up by the caller (directory,
+// environment, standard input), with its output in buffers; a command
+// that cannot be run fails t.
+func runResult(t testing.TB, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -74,7 +82,7 @@ func runProfgen(t testing.TB, dir string, args ...string) result {
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("run profgen %v: %v", args, err)
+		t.Fatalf("run %v: %v", cmd.Args, err)
 	}
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
@@ -82,6 +90,15 @@ func runProfgen(t testing.TB, dir string, args ...string) result {
 // runProfgenTTY runs profgen like runProfgen but with standard output a
 // terminal (a pseudo-terminal's slave); stdout holds what reached it.
 func runProfgenTTY(t testing.TB, dir string, args ...string) result {
+	t.Helper()
+	return runProfgenOnTerminal(t, dir, 1, args...)
+}
+
+// runProfgenOnTerminal runs profgen like runProfgen but with standard
+// output (stream 1) or standard error (stream 2) a terminal, a
+// pseudo-terminal's slave; that stream of the result holds what reached
+// the terminal, the other what profgen wrote to a buffer.
+func runProfgenOnTerminal(t testing.TB, dir string, stream int, args ...string) result {
 	t.Helper()
 	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
@@ -105,12 +122,16 @@ func runProfgenTTY(t testing.TB, dir string, args ...string) result {
 	}
 	cmd := exec.Command(buildProfgen(t), args...)
 	cmd.Dir = dir
-	var errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = pts, &errb
+	var buffered bytes.Buffer
+	if stream == 2 {
+		cmd.Stdout, cmd.Stderr = &buffered, pts
+	} else {
+		cmd.Stdout, cmd.Stderr = pts, &buffered
+	}
 	runErr := cmd.Run()
 	pts.Close()
 	// What reached the terminal; the slave is closed, so the read ends.
-	var out bytes.Buffer
+	var term bytes.Buffer
 	unix.SetNonblock(int(ptm.Fd()), true)
 	buf := make([]byte, 4096)
 	for {
@@ -118,7 +139,7 @@ func runProfgenTTY(t testing.TB, dir string, args ...string) result {
 		if k <= 0 || err != nil {
 			break
 		}
-		out.Write(buf[:k])
+		term.Write(buf[:k])
 	}
 	code := 0
 	var ee *exec.ExitError
@@ -127,5 +148,9 @@ func runProfgenTTY(t testing.TB, dir string, args ...string) result {
 	} else if runErr != nil {
 		t.Fatalf("run profgen %v: %v", args, runErr)
 	}
-	return result{code: code, stdout: out.String(), stderr: errb.String()}
+	if stream == 2 {
+		// The terminal turns \n into \r\n.
+		return result{code: code, stdout: buffered.String(), stderr: strings.ReplaceAll(term.String(), "\r\n", "\n")}
+	}
+	return result{code: code, stdout: term.String(), stderr: buffered.String()}
 }

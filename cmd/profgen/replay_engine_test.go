@@ -44,16 +44,7 @@ func runProfgenEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(buildProfgen(t), args...)
 	cmd.Dir, cmd.Env = t.TempDir(), env
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{code: code, stdout: out.String(), stderr: errb.String()}
+	return runResult(t, cmd)
 }
 
 // A server replayed in podman is stopped through podman (by the
