@@ -6,8 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // option is one of the wrapper's own flags or annotations, with its help.
@@ -62,12 +60,6 @@ func (inv *invocation) help() int {
 		inv.fail(err)
 		return 0
 	}
-	argv := append(append([]string{runtime}, inv.global...), inv.command)
-	if inv.command == "" {
-		argv = argv[:len(argv)-1]
-	}
-	argv = append(argv, inv.rest...)
-	err = unix.Exec(runtime, argv, os.Environ())
-	inv.fail(fmt.Errorf("exec %s: %w", runtime, err))
+	inv.execRuntime(runtime)
 	return 1
 }

@@ -90,12 +90,19 @@ func run(args []string) int {
 			markStarted(id)
 		}
 	}
+	return inv.execRuntime(runtime)
+}
+
+// execRuntime replaces profgen-runc by the real runtime with the same
+// global options, command and arguments; it returns only when the exec
+// failed, having reported it.
+func (inv *invocation) execRuntime(runtime string) int {
 	argv := append(append([]string{runtime}, inv.global...), inv.command)
 	if inv.command == "" {
 		argv = argv[:len(argv)-1]
 	}
 	argv = append(argv, inv.rest...)
-	err = unix.Exec(runtime, argv, os.Environ())
+	err := unix.Exec(runtime, argv, os.Environ())
 	inv.fail(fmt.Errorf("exec %s: %w", runtime, err))
 	return exitcode.Failed
 }
