@@ -5,62 +5,16 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
 )
 
 // CgroupOf returns the cgroup v2 directory that process pid is in, from
 // /proc/PID/cgroup and the cgroup2 mount in /proc/self/mountinfo.
-func CgroupOf(pid int) (string, error) {
-	mnt, err := Cgroup2Mount()
-	if err != nil {
-		return "", err
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
-	if err != nil {
-		return "", fmt.Errorf("cgroup of process %d: %w", pid, err)
-	}
-	// 0::/libpod_parent/libpod-ID
-	if rel, ok := cgroupV2Path(data); ok {
-		return filepath.Join(mnt, rel), nil
-	}
-	return "", fmt.Errorf("cgroup of process %d: %w: it is in no cgroup v2", pid, ErrNotSupported)
-}
-
-// OpenCgroup opens an existing cgroup v2 directory that profgen did not make.
-// The returned Cgroup must be released with Release, never Close (which
-// would kill its processes and remove it).
-func OpenCgroup(path string) (*Cgroup, error) {
-	fd, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open cgroup %s: %w", path, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("stat cgroup %s: %w", path, err)
-	}
-	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(fd, &sfs); err != nil || sfs.Type != unix.CGROUP2_SUPER_MAGIC {
-		unix.Close(fd)
-		return nil, fmt.Errorf("open cgroup %s: %w: not a cgroup v2 directory", path, ErrNotSupported)
-	}
-	return &Cgroup{Path: path, ID: st.Ino, fd: fd}, nil
-}
-
-// Release closes c's descriptor and leaves the cgroup and its processes
-// alone.
-func (c *Cgroup) Release() {
-	if c != nil && c.fd >= 0 {
-		unix.Close(c.fd)
-		c.fd = -1
-	}
-}
+func CgroupOf(pid int) (string, error) { return cgroup.Of(pid) }
 
 // AttachOptions configures a recording of a cgroup whose processes profgen
 // did not start, such as a container's that waits in its runtime's init.
@@ -106,7 +60,7 @@ func Attach(opts AttachOptions) (a *Attached, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cg, err := OpenCgroup(opts.Cgroup)
+	cg, err := cgroup.Open(opts.Cgroup)
 	if err != nil {
 		return nil, err
 	}
@@ -145,12 +99,12 @@ func (a *Attached) Populated() bool {
 // or stop receives (false): it wakes when cgroup.events changes (inotify),
 // and reads it once a second besides (every 20 ms when inotify is refused).
 func (a *Attached) WaitEmpty(stop <-chan os.Signal) bool {
-	w := newEmptyWait(a.cg)
-	defer w.stop()
+	w := cgroup.NewEmptyWait(a.cg)
+	defer w.Stop()
 	for a.Populated() {
 		select {
-		case <-w.poll.C:
-		case <-w.events.C():
+		case <-w.Poll.C:
+		case <-w.Events.C():
 		case <-stop:
 			return false
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/workload"
 )
 
@@ -134,7 +135,7 @@ int main(int argc, char **argv) {
 func TestAttachThreadedInit(t *testing.T) {
 	initBin := buildC(t, "threadedinit", threadedInit)
 	bin := workload.Build(t, "manycalls")
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestAttachSubCgroup(t *testing.T) {
 // path, $1 a fifo it may wait on (write to it to go on) and $2... args.
 func fifoShell(t *testing.T, script string, args ...string) (*Cgroup, string, *exec.Cmd) {
 	t.Helper()
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package trace
 import (
 	"os/exec"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -36,6 +37,15 @@ type Target struct {
 	// v2 cannot be used.
 	Cgroup *Cgroup
 }
+
+// Cgroup is a cgroup v2 directory made for one recording, or opened for
+// Attach (internal/cgroup: its life cycle, reaper, stale cgroups and
+// escaped processes).
+type Cgroup = cgroup.Cgroup
+
+// Cgroup2Mount returns where the cgroup v2 hierarchy is mounted, read from
+// /proc/self/mountinfo (on hybrid systems it is not /sys/fs/cgroup).
+func Cgroup2Mount() (string, error) { return cgroup.V2Mount() }
 
 // Backend is the kernel side of a recording. Its lifecycle is: the
 // constructor loads what it needs (and closes it again if it fails);

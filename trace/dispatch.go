@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/profgen/profgen/internal/proc"
 	"io"
 	"os"
 	"path/filepath"
@@ -137,7 +138,7 @@ type dispatchJoin struct {
 	d     *dispatcher
 	f     *os.File
 	reg   *dispatchReg
-	self  cgroupOwner
+	self  proc.ID
 	slot  int
 	path  string
 	chain []uint64
@@ -155,7 +156,7 @@ func beginDispatch(cg *Cgroup) (_ *dispatchJoin, err error) {
 			dispatchMu.Unlock()
 		}
 	}()
-	self, err := selfOwner()
+	self, err := proc.Self()
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +178,7 @@ func beginDispatch(cg *Cgroup) (_ *dispatchJoin, err error) {
 	j.d = dispatchCur
 	if j.d == nil {
 		for _, p := range reg.Procs {
-			if p.PidNS != self.PidNS || p.Pid == self.Pid || !sameProcess(p.Pid, p.Start) {
+			if p.PidNS != self.PidNS || p.Pid == self.Pid || !proc.SameProcess(p.Pid, p.Start) {
 				continue
 			}
 			if j.d, err = adoptDispatcher(p); err == nil {
@@ -277,7 +278,7 @@ func (s *dispatchSlot) leave() {
 	dispatchMu.Lock()
 	defer dispatchMu.Unlock()
 	d := s.d
-	self, err := selfOwner()
+	self, err := proc.Self()
 	// The routes are rewritten whole: only under the registry's lock, or
 	// another process's slot written meanwhile would be lost. Without
 	// the lock only the slot's program goes (an element of its own); its
@@ -409,7 +410,7 @@ func (d *dispatcher) close() {
 // Records of other pid namespaces, whose pids mean nothing here, are
 // dropped only once their dispatcher's link is gone. A process that cannot
 // be read (EMFILE, say) is not gone.
-func (reg *dispatchReg) prune(d *dispatcher, routes *dispatchRoutes, self cgroupOwner) {
+func (reg *dispatchReg) prune(d *dispatcher, routes *dispatchRoutes, self proc.ID) {
 	links := map[uint32]bool{}
 	linkGone := func(id uint32) bool {
 		if v, ok := links[id]; ok {
@@ -429,11 +430,11 @@ func (reg *dispatchReg) prune(d *dispatcher, routes *dispatchRoutes, self cgroup
 		case pid == self.Pid:
 			return start != self.Start
 		}
-		p, err := readProc(pid)
-		if errors.Is(err, errNoProcess) {
+		p, err := proc.ReadStat(pid)
+		if errors.Is(err, proc.ErrNoProcess) {
 			return true
 		}
-		return err == nil && (p.Start != start || !p.alive())
+		return err == nil && (p.Start != start || !p.Alive())
 	}
 	reg.Procs = slices.DeleteFunc(reg.Procs, func(p dispatchProc) bool { return gone(p.Pid, p.Start, p.PidNS, p.LinkID) })
 	held := map[uint32]bool{d.linkID: true}
@@ -616,7 +617,7 @@ func adoptDispatcher(p dispatchProc) (*dispatcher, error) {
 		return nil, fmt.Errorf("pidfd_open %d: %w", p.Pid, err)
 	}
 	defer unix.Close(pidfd)
-	if !sameProcess(p.Pid, p.Start) { // the pidfd pins the process from here on
+	if !proc.SameProcess(p.Pid, p.Start) { // the pidfd pins the process from here on
 		return nil, fmt.Errorf("process %d is gone", p.Pid)
 	}
 	spec, err := loadDispatch()

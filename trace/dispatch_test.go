@@ -18,6 +18,7 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
 )
@@ -82,11 +83,11 @@ func newWaitingCgroup(t *testing.T, parent string, n int) *waitingCgroup {
 	var cg *Cgroup
 	var err error
 	if parent == "" {
-		cg, err = NewCgroup()
+		cg, err = cgroup.New()
 	} else {
 		path := filepath.Join(parent, "sub")
 		if err = os.Mkdir(path, 0o755); err == nil {
-			cg, err = OpenCgroup(path)
+			cg, err = cgroup.Open(path)
 			t.Cleanup(func() { os.Remove(path) })
 		}
 	}
@@ -241,7 +242,7 @@ func routesOf(t *testing.T, e *EBPF) dispatchRoutes {
 // exactly, as does one made after it left.
 func TestDispatcherMixedLevels(t *testing.T) {
 	a := newWaitingCgroup(t, "", 300)
-	parent, err := NewCgroup() // not recorded: b is a level below a's, beside it
+	parent, err := cgroup.New() // not recorded: b is a level below a's, beside it
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,12 @@
 // Record is the session runner: it makes a fresh cgroup v2 for the target
 // (found from /proc/self/mountinfo), starts the target inside it, runs an
 // optional driver once the target is ready, stops the tree, and always
-// removes what it made: a process that leaves the cgroup is found and
-// stopped with the tree (escape.go), a reaper process kills the cgroup
-// should profgen be SIGKILLed (reaper.go), and stale cgroups of profgen
-// processes that are gone are removed by the next run (stale.go). The
+// removes what it made. The cgroup's life cycle is internal/cgroup's: a
+// process that leaves the cgroup is found and stopped with the tree
+// (escape.go), a reaper process kills the cgroup should profgen be
+// SIGKILLed (reaper.go), and stale cgroups of profgen processes that are
+// gone are removed by the next run (stale.go); /proc is read through
+// internal/proc. The
 // kernel side is a Backend, behind a narrow lifecycle (constructor,
 // Prepare, Start, Events, Collect, Close):
 //

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -33,7 +34,7 @@ func TestEBPFLifecycle(t *testing.T) {
 	if e.Name() != recording.BackendEBPF {
 		t.Errorf("name %q", e.Name())
 	}
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/workload"
 )
 
@@ -585,7 +586,7 @@ func BenchmarkRecorderBreakdown(b *testing.B) {
 		return loop(cgroupFD)
 	}
 	newCgroup := func() *Cgroup {
-		cg, err := NewCgroup()
+		cg, err := cgroup.New()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -656,7 +657,7 @@ func BenchmarkRecorderBreakdown(b *testing.B) {
 // holdDispatcher starts a recording of an empty cgroup: it holds the
 // shared dispatcher attached (with one slot in use) until release.
 func holdDispatcher(b *testing.B) (hold *EBPF, release func()) {
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/testenv"
 )
 
@@ -83,7 +84,7 @@ func assertNoCgroups(t *testing.T, pid int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := cgroupPrefix + strconv.Itoa(pid) + "-"
+	prefix := cgroup.Prefix + strconv.Itoa(pid) + "-"
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), prefix) {
 			t.Errorf("cgroup %s left behind", filepath.Join(mnt, e.Name()))

@@ -19,6 +19,7 @@ import (
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/errs"
+	"github.com/profgen/profgen/internal/proc"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/recording"
 )
@@ -506,7 +507,7 @@ func (l *attributor) inCgroup(pid int, countGone bool) bool {
 		}
 		return false
 	}
-	rel, in := cgroupV2Path(data)
+	rel, in, _ := proc.ParseCgroups(data)
 	in = in && (rel == l.cgroupRel || strings.HasPrefix(rel, l.cgroupRel+"/"))
 	l.pids[pid] = in
 	return in

@@ -17,7 +17,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/internal/proc"
 	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/recording"
 )
@@ -140,7 +142,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	if opts.NoCgroup {
 		s.notes = append(s.notes, "cgroup v2 not used (process-tree mode was asked for): the target's processes were followed through fork and exit")
 	} else {
-		cg, err := NewCgroup()
+		cg, err := cgroup.New()
 		switch {
 		case err == nil:
 			s.cg = cg
@@ -194,7 +196,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, fmt.Errorf("start %s: %w", opts.Command[0], err)
 	}
 	if s.cg != nil {
-		s.escapes = trackEscapes(s.cg, s.cmd.Process.Pid, s.moves)
+		s.escapes = cgroup.TrackEscapes(s.cg, s.cmd.Process.Pid, s.moves)
 	}
 	if err := s.backend.Start(s.cmd.Process.Pid); err != nil {
 		return nil, fmt.Errorf("start %s backend: %w", s.backend.Name(), err)
@@ -220,7 +222,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	s.end = time.Now()
 	s.endNotes()
-	escaped := s.escapes.finish(!s.stopping, s.opts.Grace)
+	escaped := s.escapes.Finish(!s.stopping, s.opts.Grace)
 	s.notes = append(s.notes, escaped...)
 
 	obs, err := s.backend.Collect()
@@ -317,8 +319,8 @@ type session struct {
 	opts    Options
 	backend Backend
 	cg      *Cgroup
-	escapes *escapeTracker  // in cgroup mode
-	moves   <-chan struct{} // the backend's MoveWatcher channel; nil: none
+	escapes *cgroup.EscapeTracker // in cgroup mode
+	moves   <-chan struct{}       // the backend's MoveWatcher channel; nil: none
 	tree    TreeFollower
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd.Wait returned
@@ -369,7 +371,7 @@ func (s *session) procs() []int {
 	if !s.mainExited() && s.cmd.Process != nil {
 		pids = append(pids, s.cmd.Process.Pid)
 	}
-	pids = append(pids, s.escapes.current()...)
+	pids = append(pids, s.escapes.Current()...)
 	live := pids[:0]
 	seen := map[int]bool{}
 	for _, pid := range pids {
@@ -434,7 +436,7 @@ func (s *session) signalTree(sig syscall.Signal) {
 func (s *session) killTree() {
 	if s.cg != nil {
 		s.cg.Kill()
-		s.escapes.kill()
+		s.escapes.Kill()
 		return
 	}
 	s.signalTree(unix.SIGKILL)
@@ -528,15 +530,15 @@ func (s *session) follow(ctx context.Context) {
 	defer stop()
 	// The tree is looked at when it may have changed: its main process
 	// ended, or cgroup.events changed; and by a poll besides.
-	wait := newEmptyWait(s.cg)
-	defer wait.stop()
+	wait := cgroup.NewEmptyWait(s.cg)
+	defer wait.Stop()
 	done := ctx.Done()
 	for !s.empty() {
 		select {
 		case <-s.exitedC():
 			s.sawExit() // the loop condition looks at the rest of the tree
-		case <-wait.events.C():
-		case <-wait.poll.C:
+		case <-wait.Events.C():
+		case <-wait.Poll.C:
 		case <-statusC:
 			s.status()
 		case <-s.limit:
@@ -571,8 +573,8 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 	go func() { readyErr <- ready.wait(rctx, s.opts.ReadyTimeout, gone) }()
 	statusC, stop := s.statusTicker()
 	defer stop()
-	wait := newEmptyWait(s.cg)
-	defer wait.stop()
+	wait := cgroup.NewEmptyWait(s.cg)
+	defer wait.Stop()
 	// look closes gone once the whole tree ended.
 	isGone := false
 	look := func() {
@@ -600,9 +602,9 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 		case <-s.exitedC():
 			s.sawExit()
 			look()
-		case <-wait.events.C():
+		case <-wait.Events.C():
 			look()
-		case <-wait.poll.C:
+		case <-wait.Poll.C:
 			look()
 		case <-statusC:
 			s.status()
@@ -719,7 +721,7 @@ func (s *session) cleanup() {
 		s.cmd.Process.Kill()
 		s.cmd.Wait()
 	}
-	s.escapes.close()
+	s.escapes.Close()
 	if s.cg != nil {
 		s.cg.Close()
 	}
@@ -832,7 +834,7 @@ func descendants(root int) []int {
 		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
 			continue
 		}
-		p, err := readProc(pid)
+		p, err := proc.ReadStat(pid)
 		if err != nil {
 			continue
 		}
