@@ -53,7 +53,8 @@ func Attach(opts AttachOptions) (a *Attached, err error) {
 	if opts.Backend == nil {
 		return nil, errors.New("attach: no backend")
 	}
-	if _, ok := opts.Backend.(*EBPF); !ok {
+	armer, ok := opts.Backend.(ExecArmer)
+	if !ok {
 		return nil, fmt.Errorf("attach: the %s backend cannot record processes it did not start; use the eBPF backend", opts.Backend.Name())
 	}
 	arch, masks, args, err := nativeArgTable(opts.ArgTable)
@@ -69,15 +70,14 @@ func Attach(opts AttachOptions) (a *Attached, err error) {
 			cg.Release()
 		}
 	}()
-	e := opts.Backend.(*EBPF)
-	if err := e.CaptureArgs(masks); err != nil {
-		return nil, err
+	if c, ok := opts.Backend.(ArgCapturer); ok {
+		if err := c.CaptureArgs(masks); err != nil {
+			return nil, err
+		}
 	}
-	e.mu.Lock()
-	e.armOnExec = true
-	e.mu.Unlock()
-	if err := e.Prepare(&Target{Cmd: &exec.Cmd{}, Cgroup: cg}); err != nil {
-		return nil, fmt.Errorf("prepare %s backend: %w", e.Name(), err)
+	armer.ArmOnExec()
+	if err := opts.Backend.Prepare(&Target{Cmd: &exec.Cmd{}, Cgroup: cg}); err != nil {
+		return nil, fmt.Errorf("prepare %s backend: %w", opts.Backend.Name(), err)
 	}
 	return &Attached{opts: opts, cg: cg, arch: arch, args: args, start: time.Now()}, nil
 }
@@ -129,20 +129,15 @@ func (a *Attached) Finish(interrupted bool) (*recording.Recording, []string, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("collect from %s backend: %w", a.opts.Backend.Name(), err)
 	}
-	// The session's recording builder serves here too; the target is not
-	// profgen's child, so its exit status is unknown (-1).
-	s := &session{
-		opts:        Options{Command: a.opts.Command, Tool: a.opts.Tool},
-		backend:     a.opts.Backend,
-		cmd:         &exec.Cmd{},
-		notes:       a.opts.Notes,
+	// The target is not profgen's child, so its exit status is unknown
+	// (-1: no process state).
+	return buildRecording(run{
+		tool:        a.opts.Tool,
+		command:     a.opts.Command,
+		backend:     a.opts.Backend.Name(),
 		start:       a.start,
 		end:         end,
 		interrupted: interrupted,
-	}
-	rec, warnings, err := s.build(a.arch, obs, a.args)
-	if err != nil {
-		return nil, nil, err
-	}
-	return rec, warnings, nil
+		notes:       a.opts.Notes,
+	}, a.arch, obs, a.args)
 }

@@ -66,6 +66,9 @@ func Cgroup2Mount() (string, error) { return cgroup.V2Mount() }
 //   - TreeFollower: it follows the target's process tree itself, which
 //     Record then asks for the tree's pids when no cgroup is used.
 //
+// Attach needs one more, ExecArmer: the backend can record a cgroup whose
+// processes profgen did not start.
+//
 // These are the whole of the contract: a backend in another package that
 // implements them is used exactly as the built-in ones are.
 type Backend interface {
@@ -99,6 +102,15 @@ type ArgCapturer interface {
 // safe to call concurrently with the recording.
 type DistinctCounter interface {
 	Distinct() int
+}
+
+// ExecArmer is implemented by backends that can record an existing cgroup
+// whose processes profgen did not start (Attach). ArmOnExec, called
+// before Prepare, makes the backend count a process of the cgroup only
+// from its own completed execve on, and what it forks (a container's
+// cgroup, where the runtime's calls come first).
+type ExecArmer interface {
+	ArmOnExec()
 }
 
 // MoveWatcher is implemented by backends that can learn from the kernel

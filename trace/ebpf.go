@@ -103,6 +103,7 @@ type EBPF struct {
 var (
 	_ Backend         = (*EBPF)(nil)
 	_ ArgCapturer     = (*EBPF)(nil)
+	_ ExecArmer       = (*EBPF)(nil)
 	_ MoveWatcher     = (*EBPF)(nil)
 	_ DistinctCounter = (*EBPF)(nil)
 	_ TreeFollower    = (*EBPF)(nil)
@@ -255,6 +256,13 @@ func (e *EBPF) CaptureArgs(masks ArgMasks) error {
 	e.masks = masks
 	e.argShapes = true
 	return nil
+}
+
+// ArmOnExec implements ExecArmer; Attach calls it before Prepare.
+func (e *EBPF) ArmOnExec() {
+	e.mu.Lock()
+	e.armOnExec = true
+	e.mu.Unlock()
 }
 
 // Prepare implements Backend: it selects the target (its cgroup, or the
