@@ -12,10 +12,6 @@ import (
 	"github.com/profgen/profgen/recording"
 )
 
-// CgroupOf returns the cgroup v2 directory that process pid is in, from
-// /proc/PID/cgroup and the cgroup2 mount in /proc/self/mountinfo.
-func CgroupOf(pid int) (string, error) { return cgroup.Of(pid) }
-
 // AttachOptions configures a recording of a cgroup whose processes profgen
 // did not start, such as a container's that waits in its runtime's init.
 type AttachOptions struct {

@@ -27,12 +27,12 @@ func TestAttachArmsOnExec(t *testing.T) {
 	// forks (a subshell: clone, wait4) and execs the workload.
 	cg, fifo, sh := fifoShell(t, `read x < "$1"; (true); exec "$2" 300`, bin)
 
-	path, err := CgroupOf(sh.Process.Pid)
+	path, err := cgroup.Of(sh.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if path != cg.Path {
-		t.Fatalf("CgroupOf(%d) = %s, want %s", sh.Process.Pid, path, cg.Path)
+		t.Fatalf("cgroup.Of(%d) = %s, want %s", sh.Process.Pid, path, cg.Path)
 	}
 	e := newTestEBPF(t, EBPFOptions{})
 	ids := append(programIDs(t, e), progID(t, e.objs.ProfgenExec))
@@ -104,7 +104,7 @@ func TestAttachBadCgroup(t *testing.T) {
 	if !errors.Is(err, ErrNotSupported) {
 		t.Errorf("Attach on a plain directory: %v, want ErrNotSupported", err)
 	}
-	if _, err := CgroupOf(1 << 30); err == nil {
+	if _, err := cgroup.Of(1 << 30); err == nil {
 		t.Error("CgroupOf a pid that does not exist succeeded")
 	}
 }

@@ -43,10 +43,6 @@ type Target struct {
 // escaped processes).
 type Cgroup = cgroup.Cgroup
 
-// Cgroup2Mount returns where the cgroup v2 hierarchy is mounted, read from
-// /proc/self/mountinfo (on hybrid systems it is not /sys/fs/cgroup).
-func Cgroup2Mount() (string, error) { return cgroup.V2Mount() }
-
 // Backend is the kernel side of a recording. Its lifecycle is: the
 // constructor loads what it needs (and closes it again if it fails);
 // Prepare runs before the target starts; Start right after; Collect stops

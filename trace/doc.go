@@ -18,9 +18,10 @@
 //     by syscall number and the argument values ArgTable captures
 //     (trace/bpf/recorder.c, built with bpf2go). Cgroup-mode recordings
 //     of the machine, in any process, share one attached sys_enter
-//     program that tail-calls each recording's own (dispatch.go). The
+//     program that tail-calls each recording's own (trace/dispatch). The
 //     programs read the calling task from their CPU's current_task, whose
-//     addresses current.go finds and checks, instead of calling a helper.
+//     addresses trace/dispatch finds and checks, instead of calling a
+//     helper.
 //   - Log runs the target under a seccomp filter whose action is
 //     SECCOMP_RET_LOG, started by profgen's launcher (MaybeLauncher), and
 //     reads the kernel's audit records back (internal/audit).

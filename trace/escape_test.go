@@ -27,7 +27,7 @@ var siblingSeq atomic.Uint64
 // recording's cgroup) for a target to escape to.
 func siblingCgroup(t *testing.T) (path, rel string) {
 	t.Helper()
-	mnt, err := Cgroup2Mount()
+	mnt, err := cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestRecordEscapeOutlivesTarget(t *testing.T) {
 // the recording's cgroup stays in the recording: no escape, and the
 // sub-cgroup is removed with the recording's.
 func TestRecordSubCgroupIsNoEscape(t *testing.T) {
-	mnt, err := Cgroup2Mount()
+	mnt, err := cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}

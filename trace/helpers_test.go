@@ -76,7 +76,7 @@ func assertUnloaded(t *testing.T, ids []ebpf.ProgramID) {
 // cgroup2 mount.
 func assertNoCgroups(t *testing.T, pid int) {
 	t.Helper()
-	mnt, err := Cgroup2Mount()
+	mnt, err := cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/errs"
 	"github.com/profgen/profgen/internal/proc"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
@@ -317,7 +318,7 @@ func (l *Log) attribute(pid int, kind, msg string) error {
 		return fmt.Errorf("log backend launcher: %s %s", kind, msg)
 	}
 	if l.cgroup != nil {
-		mnt, err := Cgroup2Mount()
+		mnt, err := cgroup.V2Mount()
 		if err != nil {
 			return err
 		}

@@ -59,7 +59,7 @@ func TestRecorderKilled(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mnt, err := Cgroup2Mount()
+			mnt, err := cgroup.V2Mount()
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -372,7 +372,7 @@ func (s *session) procs() []int {
 		pids, _ = s.tree.TreePids()
 	default:
 		if !s.mainExited() {
-			pids = descendants(s.cmd.Process.Pid)
+			pids = proc.Descendants(s.cmd.Process.Pid)
 		}
 	}
 	if !s.mainExited() && s.cmd.Process != nil {
@@ -732,35 +732,4 @@ func (s *session) cleanup() {
 	if s.cg != nil {
 		s.cg.Close()
 	}
-}
-
-// descendants returns the processes descended from root, read from /proc.
-func descendants(root int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	children := map[int][]int{}
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
-			continue
-		}
-		p, err := proc.ReadStat(pid)
-		if err != nil {
-			continue
-		}
-		children[p.PPid] = append(children[p.PPid], pid)
-	}
-	var out []int
-	queue := []int{root}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, c := range children[p] {
-			out = append(out, c)
-			queue = append(queue, c)
-		}
-	}
-	return out
 }

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/proc"
@@ -103,7 +104,7 @@ func attach(cfg *recorderConfig) (*os.File, *trace.Attached, trace.Backend, erro
 		lock.Close()
 		return nil, nil, nil, err
 	}
-	cg, err := trace.CgroupOf(cfg.Pid)
+	cg, err := cgroup.Of(cfg.Pid)
 	if err != nil {
 		return fail(err)
 	}

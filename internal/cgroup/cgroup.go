@@ -140,6 +140,27 @@ func (c *Cgroup) Release() {
 	}
 }
 
+// Level returns the level of the cgroup v2 directory path in the
+// kernel's hierarchy (the root is level 0) when it can be known for sure:
+// the cgroup2 mount is the hierarchy's root (its directory has the root
+// cgroup's id, 1), not a subtree (a cgroup namespace, a bind mount), and
+// path lies below it. Otherwise the recorder asks the kernel per call.
+func Level(path string) (uint32, bool) {
+	mnt, err := V2Mount()
+	if err != nil {
+		return 0, false
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(mnt, &st); err != nil || st.Ino != 1 {
+		return 0, false
+	}
+	rel, err := filepath.Rel(mnt, path)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return 0, false
+	}
+	return uint32(len(strings.Split(rel, "/"))), true
+}
+
 // FD returns a descriptor of the cgroup directory, for SysProcAttr.CgroupFD.
 func (c *Cgroup) FD() int { return c.fd }
 

@@ -20,3 +20,18 @@ func TestOf(t *testing.T) {
 		t.Errorf("own cgroup: %q, Of %q %v", rel, abs, err)
 	}
 }
+
+// TestLevel: a cgroup's level below the cgroup2 mount, which is the
+// hierarchy's root here; none for a path outside it.
+func TestLevel(t *testing.T) {
+	mnt, err := V2Mount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if level, ok := Level(mnt + "/profgen-x/y"); !ok || level != 2 {
+		t.Errorf("Level(MOUNT/profgen-x/y) = %d, %v; want 2, true", level, ok)
+	}
+	if _, ok := Level("/tmp/x"); ok {
+		t.Error("Level of a path outside the cgroup2 mount succeeded")
+	}
+}

@@ -121,6 +121,7 @@ func TestCheck(t *testing.T) {
 		{m("replay"), m("cmd/profgen"), "replay -> cmd/profgen: nothing may import cmd/..."},
 		{m("internal/audit"), m("trace"), "internal/audit -> trace: internal/... may import no project package outside internal/"},
 		{m("internal/cgroup"), m("trace"), "internal/cgroup -> trace: internal/... may import no project package outside internal/"},
+		{m("trace/dispatch"), m("trace"), "trace/dispatch -> trace: trace/dispatch must not import trace"},
 		{m("internal/proc"), m("monitor"), "internal/proc -> monitor: internal/... may import no project package outside internal/"},
 		{m("trace"), Libseccomp, "trace -> " + Libseccomp + ": only internal/abi and filter may import libseccomp-golang"},
 	} {
@@ -164,7 +165,7 @@ func TestArchitectureDoc(t *testing.T) {
 // project imports (the pipeline packages first, internal/ ones grouped)
 // and the notable libraries it uses.
 func importBlock(g Graph) string {
-	top := []string{"trace", "replay", "emit", "filter", "learn", "recording", "explain", "monitor"}
+	top := []string{"trace", "replay", "emit", "filter", "learn", "recording", "explain", "monitor", "trace/dispatch"}
 	libs := []struct{ path, name string }{
 		{Libseccomp, "libseccomp-golang"},
 		{"github.com/cilium/ebpf", "cilium/ebpf"},

@@ -167,3 +167,34 @@ func ParsePids(data []byte) []int {
 	}
 	return pids
 }
+
+// Descendants returns the processes descended from root, read from /proc.
+func Descendants(root int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		var pid int
+		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
+			continue
+		}
+		p, err := ReadStat(pid)
+		if err != nil {
+			continue
+		}
+		children[p.PPid] = append(children[p.PPid], pid)
+	}
+	var out []int
+	queue := []int{root}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
