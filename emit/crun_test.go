@@ -11,10 +11,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
-	"github.com/profgen/profgen/trace"
 )
 
 // crunBPFAnnotation is crun's annotation for a raw filter, base64: crun
@@ -43,7 +43,7 @@ func TestCrunBPFAnnotation(t *testing.T) {
 		}
 	}
 	data := base64.StdEncoding.EncodeToString(write(t, "bpf", p, testOpts))
-	mnt, err := trace.Cgroup2Mount()
+	mnt, err := cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}

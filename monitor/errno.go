@@ -1,13 +1,10 @@
 package monitor
 
 import (
-	"fmt"
-	"os"
-	"strings"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/proc"
 	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/replay"
 )
@@ -25,33 +22,16 @@ type errnoFinder struct {
 }
 
 type cachedFilters struct {
-	start string
+	start uint64
 	vms   []*replay.VM
 }
 
-// startTime returns field 22 of /proc/PID/stat, the process's start time.
-func startTime(pid int) (string, bool) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return "", false
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return "", false
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return "", false
-	}
-	return f[19], true
-}
-
 func (e *errnoFinder) filters(pid int) []*replay.VM {
-	start, ok := startTime(pid)
-	if !ok {
+	st, err := proc.ReadStat(pid)
+	if err != nil {
 		return nil
 	}
+	start := st.Start
 	if c, ok := e.cache[pid]; ok && c.start == start {
 		return c.vms
 	}

@@ -22,8 +22,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/testenv"
-	"github.com/profgen/profgen/trace"
 )
 
 // The test binary re-executed with childEnv set installs a filter (loaded
@@ -319,7 +319,7 @@ func mustExe(t *testing.T) string {
 // TestMonitorCgroup: --cgroup and --container keep the processes of one
 // cgroup only.
 func TestMonitorCgroup(t *testing.T) {
-	mnt, err := trace.Cgroup2Mount()
+	mnt, err := cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,62 +5,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
 )
-
-// CgroupOf returns the cgroup v2 directory that process pid is in, from
-// /proc/PID/cgroup and the cgroup2 mount in /proc/self/mountinfo.
-func CgroupOf(pid int) (string, error) {
-	mnt, err := Cgroup2Mount()
-	if err != nil {
-		return "", err
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
-	if err != nil {
-		return "", fmt.Errorf("cgroup of process %d: %w", pid, err)
-	}
-	// 0::/libpod_parent/libpod-ID
-	if rel, ok := cgroupV2Path(data); ok {
-		return filepath.Join(mnt, rel), nil
-	}
-	return "", fmt.Errorf("cgroup of process %d: %w: it is in no cgroup v2", pid, ErrNotSupported)
-}
-
-// OpenCgroup opens an existing cgroup v2 directory that profgen did not make.
-// The returned Cgroup must be released with Release, never Close (which
-// would kill its processes and remove it).
-func OpenCgroup(path string) (*Cgroup, error) {
-	fd, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open cgroup %s: %w", path, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("stat cgroup %s: %w", path, err)
-	}
-	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(fd, &sfs); err != nil || sfs.Type != unix.CGROUP2_SUPER_MAGIC {
-		unix.Close(fd)
-		return nil, fmt.Errorf("open cgroup %s: %w: not a cgroup v2 directory", path, ErrNotSupported)
-	}
-	return &Cgroup{Path: path, ID: st.Ino, fd: fd}, nil
-}
-
-// Release closes c's descriptor and leaves the cgroup and its processes
-// alone.
-func (c *Cgroup) Release() {
-	if c != nil && c.fd >= 0 {
-		unix.Close(c.fd)
-		c.fd = -1
-	}
-}
 
 // AttachOptions configures a recording of a cgroup whose processes profgen
 // did not start, such as a container's that waits in its runtime's init.
@@ -99,14 +49,15 @@ func Attach(opts AttachOptions) (a *Attached, err error) {
 	if opts.Backend == nil {
 		return nil, errors.New("attach: no backend")
 	}
-	if _, ok := opts.Backend.(*EBPF); !ok {
+	armer, ok := opts.Backend.(ExecArmer)
+	if !ok {
 		return nil, fmt.Errorf("attach: the %s backend cannot record processes it did not start; use the eBPF backend", opts.Backend.Name())
 	}
 	arch, masks, args, err := nativeArgTable(opts.ArgTable)
 	if err != nil {
 		return nil, err
 	}
-	cg, err := OpenCgroup(opts.Cgroup)
+	cg, err := cgroup.Open(opts.Cgroup)
 	if err != nil {
 		return nil, err
 	}
@@ -115,15 +66,14 @@ func Attach(opts AttachOptions) (a *Attached, err error) {
 			cg.Release()
 		}
 	}()
-	e := opts.Backend.(*EBPF)
-	if err := e.CaptureArgs(masks); err != nil {
-		return nil, err
+	if c, ok := opts.Backend.(ArgCapturer); ok {
+		if err := c.CaptureArgs(masks); err != nil {
+			return nil, err
+		}
 	}
-	e.mu.Lock()
-	e.armOnExec = true
-	e.mu.Unlock()
-	if err := e.Prepare(&Target{Cmd: &exec.Cmd{}, Cgroup: cg}); err != nil {
-		return nil, fmt.Errorf("prepare %s backend: %w", e.Name(), err)
+	armer.ArmOnExec()
+	if err := opts.Backend.Prepare(&Target{Cmd: &exec.Cmd{}, Cgroup: cg}); err != nil {
+		return nil, fmt.Errorf("prepare %s backend: %w", opts.Backend.Name(), err)
 	}
 	return &Attached{opts: opts, cg: cg, arch: arch, args: args, start: time.Now()}, nil
 }
@@ -145,12 +95,12 @@ func (a *Attached) Populated() bool {
 // or stop receives (false): it wakes when cgroup.events changes (inotify),
 // and reads it once a second besides (every 20 ms when inotify is refused).
 func (a *Attached) WaitEmpty(stop <-chan os.Signal) bool {
-	w := newEmptyWait(a.cg)
-	defer w.stop()
+	w := cgroup.NewEmptyWait(a.cg)
+	defer w.Stop()
 	for a.Populated() {
 		select {
-		case <-w.poll.C:
-		case <-w.events.C():
+		case <-w.Poll.C:
+		case <-w.Events.C():
 		case <-stop:
 			return false
 		}
@@ -175,20 +125,15 @@ func (a *Attached) Finish(interrupted bool) (*recording.Recording, []string, err
 	if err != nil {
 		return nil, nil, fmt.Errorf("collect from %s backend: %w", a.opts.Backend.Name(), err)
 	}
-	// The session's recording builder serves here too; the target is not
-	// profgen's child, so its exit status is unknown (-1).
-	s := &session{
-		opts:        Options{Command: a.opts.Command, Tool: a.opts.Tool},
-		backend:     a.opts.Backend,
-		cmd:         &exec.Cmd{},
-		notes:       a.opts.Notes,
+	// The target is not profgen's child, so its exit status is unknown
+	// (-1: no process state).
+	return buildRecording(run{
+		tool:        a.opts.Tool,
+		command:     a.opts.Command,
+		backend:     a.opts.Backend.Name(),
 		start:       a.start,
 		end:         end,
 		interrupted: interrupted,
-	}
-	rec, warnings, err := s.build(a.arch, obs, a.args)
-	if err != nil {
-		return nil, nil, err
-	}
-	return rec, warnings, nil
+		notes:       a.opts.Notes,
+	}, a.arch, obs, a.args)
 }

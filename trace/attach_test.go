@@ -11,6 +11,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/workload"
 )
 
@@ -26,12 +27,12 @@ func TestAttachArmsOnExec(t *testing.T) {
 	// forks (a subshell: clone, wait4) and execs the workload.
 	cg, fifo, sh := fifoShell(t, `read x < "$1"; (true); exec "$2" 300`, bin)
 
-	path, err := CgroupOf(sh.Process.Pid)
+	path, err := cgroup.Of(sh.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if path != cg.Path {
-		t.Fatalf("CgroupOf(%d) = %s, want %s", sh.Process.Pid, path, cg.Path)
+		t.Fatalf("cgroup.Of(%d) = %s, want %s", sh.Process.Pid, path, cg.Path)
 	}
 	e := newTestEBPF(t, EBPFOptions{})
 	ids := append(programIDs(t, e), progID(t, e.objs.ProfgenExec))
@@ -103,7 +104,7 @@ func TestAttachBadCgroup(t *testing.T) {
 	if !errors.Is(err, ErrNotSupported) {
 		t.Errorf("Attach on a plain directory: %v, want ErrNotSupported", err)
 	}
-	if _, err := CgroupOf(1 << 30); err == nil {
+	if _, err := cgroup.Of(1 << 30); err == nil {
 		t.Error("CgroupOf a pid that does not exist succeeded")
 	}
 }
@@ -134,7 +135,7 @@ int main(int argc, char **argv) {
 func TestAttachThreadedInit(t *testing.T) {
 	initBin := buildC(t, "threadedinit", threadedInit)
 	bin := workload.Build(t, "manycalls")
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestAttachSubCgroup(t *testing.T) {
 // path, $1 a fifo it may wait on (write to it to go on) and $2... args.
 func fifoShell(t *testing.T, script string, args ...string) (*Cgroup, string, *exec.Cmd) {
 	t.Helper()
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		t.Fatal(err)
 	}

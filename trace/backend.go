@@ -3,6 +3,7 @@ package trace
 import (
 	"os/exec"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -37,6 +38,11 @@ type Target struct {
 	Cgroup *Cgroup
 }
 
+// Cgroup is a cgroup v2 directory made for one recording, or opened for
+// Attach (internal/cgroup: its life cycle, reaper, stale cgroups and
+// escaped processes).
+type Cgroup = cgroup.Cgroup
+
 // Backend is the kernel side of a recording. Its lifecycle is: the
 // constructor loads what it needs (and closes it again if it fails);
 // Prepare runs before the target starts; Start right after; Collect stops
@@ -55,6 +61,9 @@ type Target struct {
 //     line (Status.Distinct is -1 without it);
 //   - TreeFollower: it follows the target's process tree itself, which
 //     Record then asks for the tree's pids when no cgroup is used.
+//
+// Attach needs one more, ExecArmer: the backend can record a cgroup whose
+// processes profgen did not start.
 //
 // These are the whole of the contract: a backend in another package that
 // implements them is used exactly as the built-in ones are.
@@ -89,6 +98,15 @@ type ArgCapturer interface {
 // safe to call concurrently with the recording.
 type DistinctCounter interface {
 	Distinct() int
+}
+
+// ExecArmer is implemented by backends that can record an existing cgroup
+// whose processes profgen did not start (Attach). ArmOnExec, called
+// before Prepare, makes the backend count a process of the cgroup only
+// from its own completed execve on, and what it forks (a container's
+// cgroup, where the runtime's calls come first).
+type ExecArmer interface {
+	ArmOnExec()
 }
 
 // MoveWatcher is implemented by backends that can learn from the kernel

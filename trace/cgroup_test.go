@@ -6,13 +6,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/profgen/profgen/internal/cgroup"
 )
 
 // TestCgroupWatchEvents: the watch receives when the cgroup's last process
 // ends, with no read of cgroup.events in between, and WaitEmpty returns
 // true once the cgroup is empty, false at once on stop.
 func TestCgroupWatchEvents(t *testing.T) {
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,11 @@
 package trace
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,8 +15,10 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
+	"github.com/profgen/profgen/trace/dispatch"
 )
 
 // attachHelperEnv makes the test binary a recorder of its own (another
@@ -82,11 +81,11 @@ func newWaitingCgroup(t *testing.T, parent string, n int) *waitingCgroup {
 	var cg *Cgroup
 	var err error
 	if parent == "" {
-		cg, err = NewCgroup()
+		cg, err = cgroup.New()
 	} else {
 		path := filepath.Join(parent, "sub")
 		if err = os.Mkdir(path, 0o755); err == nil {
-			cg, err = OpenCgroup(path)
+			cg, err = cgroup.Open(path)
 			t.Cleanup(func() { os.Remove(path) })
 		}
 	}
@@ -161,7 +160,7 @@ func sysEnterLinks(t *testing.T) (dispatchers, recorders int) {
 			continue
 		}
 		switch {
-		case isDispatcherName(pi.Name):
+		case dispatch.IsDispatcherName(pi.Name):
 			dispatchers++
 		case pi.Name == "profgen_enter":
 			recorders++
@@ -207,7 +206,7 @@ func TestDispatcherInProcess(t *testing.T) {
 	if es[0].slot == nil || es[1].slot == nil {
 		t.Fatalf("not shared: %v, %v", es[0].shareErr, es[1].shareErr)
 	}
-	if es[0].slot.d != es[1].slot.d || es[0].slot.slot == es[1].slot.slot {
+	if es[0].slot.LinkID() != es[1].slot.LinkID() || es[0].slot.Index() == es[1].slot.Index() {
 		t.Errorf("slots %+v and %+v: want two slots of one dispatcher", es[0].slot, es[1].slot)
 	}
 	if es[2].slot != nil {
@@ -226,10 +225,10 @@ func TestDispatcherInProcess(t *testing.T) {
 }
 
 // routesOf reads the dispatcher's routes.
-func routesOf(t *testing.T, e *EBPF) dispatchRoutes {
+func routesOf(t *testing.T, e *EBPF) dispatch.Routes {
 	t.Helper()
-	var r dispatchRoutes
-	if err := e.slot.d.routes.Lookup(uint32(0), &r); err != nil {
+	r, err := e.slot.Routes()
+	if err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -241,7 +240,7 @@ func routesOf(t *testing.T, e *EBPF) dispatchRoutes {
 // exactly, as does one made after it left.
 func TestDispatcherMixedLevels(t *testing.T) {
 	a := newWaitingCgroup(t, "", 300)
-	parent, err := NewCgroup() // not recorded: b is a level below a's, beside it
+	parent, err := cgroup.New() // not recorded: b is a level below a's, beside it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +281,7 @@ func TestDispatcherMixedLevels(t *testing.T) {
 		t.Fatalf("b gone: routes level %d, want %d", r.Level, level)
 	}
 	ec, ac := attach(c)
-	if r := routesOf(t, ec); r.Level != level || ec.slot.d != ea.slot.d {
+	if r := routesOf(t, ec); r.Level != level || ec.slot.LinkID() != ea.slot.LinkID() {
 		t.Fatalf("c at a's level: routes level %d, want %d, one dispatcher", r.Level, level)
 	}
 	c.run(t)
@@ -295,35 +294,6 @@ func TestDispatcherMixedLevels(t *testing.T) {
 			t.Fatal(err)
 		}
 		at.w.check(t, name, rec)
-	}
-}
-
-func TestRoutesSpan(t *testing.T) {
-	type slot struct {
-		i     int
-		level uint32
-	}
-	for _, tc := range []struct {
-		slots    []slot
-		n, level uint32
-	}{
-		{nil, 0, 0},
-		{[]slot{{0, 3}}, 1, 3},
-		{[]slot{{2, 3}}, 3, 3},
-		{[]slot{{0, 3}, {5, 3}}, 6, 3},
-		{[]slot{{0, 3}, {1, 4}}, 2, 0},
-		{[]slot{{1, 4}, {3, 3}, {4, 3}}, 5, 0},
-		{[]slot{{0, 3}, {1, 3}, {15, 2}}, 16, 0},
-	} {
-		var r dispatchRoutes
-		r.N, r.Level = 99, 99
-		for _, s := range tc.slots {
-			r.S[s.i].Level, r.S[s.i].Cgid = s.level, uint64(100+s.i)
-		}
-		r.span()
-		if r.N != tc.n || r.Level != tc.level {
-			t.Errorf("%v: n %d level %d, want %d %d", tc.slots, r.N, r.Level, tc.n, tc.level)
-		}
 	}
 }
 
@@ -346,7 +316,7 @@ func TestDispatcherOverlap(t *testing.T) {
 	if es[0].slot == nil {
 		t.Fatalf("the outer recording is not shared: %v", es[0].shareErr)
 	}
-	if es[1].slot != nil || !errors.Is(es[1].shareErr, errDispatchOverlap) {
+	if es[1].slot != nil || !errors.Is(es[1].shareErr, dispatch.ErrOverlap) {
 		t.Fatalf("inner recording: slot %v, reason %v; want a program of its own for the overlap", es[1].slot, es[1].shareErr)
 	}
 	inner.run(t)
@@ -379,7 +349,7 @@ func TestDispatcherUnlistedSlot(t *testing.T) {
 	if ea.slot == nil {
 		t.Fatalf("not shared: %v", ea.shareErr)
 	}
-	if err := os.WriteFile(dispatchRegistry, []byte("{garbled"), 0o600); err != nil {
+	if err := os.WriteFile(dispatch.RegistryPath, []byte("{garbled"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	eb := newTestEBPF(t, EBPFOptions{})
@@ -387,7 +357,7 @@ func TestDispatcherUnlistedSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if eb.slot != nil || !errors.Is(eb.shareErr, errDispatchUnlisted) {
+	if eb.slot != nil || !errors.Is(eb.shareErr, dispatch.ErrUnlisted) {
 		t.Errorf("slot %v, reason %v; want a program of its own for the unlisted slot", eb.slot, eb.shareErr)
 	}
 	waitSysEnterLinks(t, "a shared, b its own", 1, 1)
@@ -452,7 +422,7 @@ func TestDispatcherAcrossProcesses(t *testing.T) {
 	ha := start("a", wa)
 	hb := start("b", wb)
 	waitSysEnterLinks(t, "two recorders", 1, 0)
-	reg := readDispatchRegistry()
+	reg := dispatch.ReadRegistry()
 	if len(reg.Procs) != 2 || len(reg.Slots) != 2 {
 		t.Fatalf("registry with two recorders: %+v", reg)
 	}
@@ -468,7 +438,7 @@ func TestDispatcherAcrossProcesses(t *testing.T) {
 	ha.Wait()
 	waitSysEnterLinks(t, "after a is killed", 1, 0)
 	hc := start("c", wc)
-	reg = readDispatchRegistry()
+	reg = dispatch.ReadRegistry()
 	for _, p := range reg.Procs {
 		if p.Pid == ha.Process.Pid {
 			t.Errorf("the killed recorder is still registered: %+v", reg)
@@ -482,56 +452,7 @@ func TestDispatcherAcrossProcesses(t *testing.T) {
 	finish("b", hb, wb)
 	finish("c", hc, wc)
 	waitSysEnterLinks(t, "after the last recorder", 0, 0)
-	if reg := readDispatchRegistry(); len(reg.Procs) != 0 || len(reg.Slots) != 0 {
+	if reg := dispatch.ReadRegistry(); len(reg.Procs) != 0 || len(reg.Slots) != 0 {
 		t.Errorf("registry after the last recorder: %+v", reg)
 	}
-}
-
-// FuzzDispatchRegistry: whatever the registry file holds, it parses into
-// slots the dispatcher has and processes with a pid, and what parsed
-// round-trips unchanged.
-func FuzzDispatchRegistry(f *testing.F) {
-	f.Add([]byte(`{"procs":[{"pid":12,"start":3,"pidns":4026531836,"link_id":7,"link_fd":9,"routes_fd":10,"progs_fd":11,"cgroups_fd":12}],` +
-		`"slots":[{"link_id":7,"slot":0,"pid":12,"start":3,"pidns":4026531836,"cgroup":"/sys/fs/cgroup/profgen-12-3-4026531836-1"}]}`))
-	f.Add([]byte(`{"procs":[],"slots":[{"slot":16,"cgroup":"/x"},{"slot":-1,"cgroup":"/x"},{"slot":3,"cgroup":"rel"}]}`))
-	f.Add([]byte(`{"procs":[{"pid":-4}]`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		reg := parseDispatchRegistry(data)
-		for _, s := range reg.Slots {
-			if s.Slot < 0 || s.Slot >= dispatchSlots || !filepath.IsAbs(s.Cgroup) {
-				t.Fatalf("slot %+v kept", s)
-			}
-		}
-		for _, p := range reg.Procs {
-			if p.Pid <= 0 {
-				t.Fatalf("process %+v kept", p)
-			}
-		}
-		// What parsed is stable: written and read back, it is the same.
-		out, err := json.Marshal(reg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		again := parseDispatchRegistry(out)
-		if !reflect.DeepEqual(normal(again), normal(reg)) {
-			t.Fatalf("round trip: %+v, then %+v", reg, again)
-		}
-	})
-}
-
-// normal makes nil and empty lists alike, as JSON does.
-func normal(r *dispatchReg) dispatchReg {
-	n := dispatchReg{Procs: r.Procs, Slots: slices.Clone(r.Slots)}
-	if len(n.Procs) == 0 {
-		n.Procs = nil
-	}
-	if len(n.Slots) == 0 {
-		n.Slots = nil
-	}
-	for i := range n.Slots {
-		if len(n.Slots[i].Chain) == 0 {
-			n.Slots[i].Chain = nil
-		}
-	}
-	return n
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,8 +16,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/errs"
 	"github.com/profgen/profgen/recording"
+	"github.com/profgen/profgen/trace/dispatch"
 )
 
 // Values shared with bpf/recorder.c.
@@ -49,7 +50,7 @@ type EBPFOptions struct {
 	MaxEntries uint32
 	// Exclusive makes the recording attach a sys_enter program of its
 	// own rather than take a slot in the machine's shared one (see
-	// dispatch.go): each attached program costs every syscall of the
+	// trace/dispatch): each attached program costs every syscall of the
 	// machine. The environment variable PROFGEN_EBPF_EXCLUSIVE=1 sets it
 	// too.
 	Exclusive bool
@@ -73,7 +74,7 @@ type EBPF struct {
 	arch  abi.Arch
 	masks ArgMasks
 	// level and cgid select the recording cgroup by direct loads in the
-	// program (cgroupLevel); level 0 leaves it to the helper.
+	// program (cgroup.Level); level 0 leaves it to the helper.
 	level uint32
 	cgid  uint64
 	// noLevel makes the program ask the kernel per call (tests).
@@ -88,7 +89,7 @@ type EBPF struct {
 	exclusive bool
 	// slot is the recording's slot in the shared dispatcher, when its
 	// sys_enter program is reached through it rather than attached.
-	slot *dispatchSlot
+	slot *dispatch.Slot
 	// shareErr says why a cgroup-mode recording attached its own
 	// program.
 	shareErr error
@@ -103,6 +104,7 @@ type EBPF struct {
 var (
 	_ Backend         = (*EBPF)(nil)
 	_ ArgCapturer     = (*EBPF)(nil)
+	_ ExecArmer       = (*EBPF)(nil)
 	_ MoveWatcher     = (*EBPF)(nil)
 	_ DistinctCounter = (*EBPF)(nil)
 	_ TreeFollower    = (*EBPF)(nil)
@@ -132,18 +134,18 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 			return nil, fmt.Errorf("load eBPF recorder: set %s: %w", name, err)
 		}
 	}
-	current := currentTasks()
-	if err := current.configure(spec); err != nil {
+	current := dispatch.CurrentTasks()
+	if err := current.Configure(spec); err != nil {
 		return nil, fmt.Errorf("load eBPF recorder: %w", err)
 	}
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
 	_ = rlimit.RemoveMemlock()
 
-	e := &EBPF{arch: arch, spec: spec, exclusive: opts.Exclusive || os.Getenv(dispatchEnv) == "1"}
+	e := &EBPF{arch: arch, spec: spec, exclusive: opts.Exclusive || os.Getenv(dispatch.Env) == "1"}
 	if err := spec.LoadAndAssign(&e.objs, nil); err != nil {
-		return nil, bpfLoadError(err)
+		return nil, dispatch.LoadError(err)
 	}
-	if err := current.fill(e.objs.CurrentAt); err != nil {
+	if err := current.Fill(e.objs.CurrentAt); err != nil {
 		e.objs.Close()
 		return nil, fmt.Errorf("load eBPF recorder: %w", err)
 	}
@@ -187,50 +189,11 @@ func (e *EBPF) reload(scratch *ebpf.Map) error {
 		recorderMapDspScratch:   cmp.Or(scratch, e.objs.DspScratch),
 	}})
 	if err != nil {
-		return bpfLoadError(err)
+		return dispatch.LoadError(err)
 	}
 	e.objs.recorderPrograms.Close()
 	e.objs.recorderPrograms = progs
 	return nil
-}
-
-// cgroupLevel returns the level of the cgroup v2 directory path in the
-// kernel's hierarchy (the root is level 0) when it can be known for sure:
-// the cgroup2 mount is the hierarchy's root (its directory has the root
-// cgroup's id, 1), not a subtree (a cgroup namespace, a bind mount), and
-// path lies below it. Otherwise the recorder asks the kernel per call.
-func cgroupLevel(path string) (uint32, bool) {
-	mnt, err := Cgroup2Mount()
-	if err != nil {
-		return 0, false
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(mnt, &st); err != nil || st.Ino != 1 {
-		return 0, false
-	}
-	rel, err := filepath.Rel(mnt, path)
-	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
-		return 0, false
-	}
-	return uint32(len(strings.Split(rel, "/"))), true
-}
-
-// bpfLoadError explains why the recorder could not be loaded.
-func bpfLoadError(err error) error {
-	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return &Unsupported{Op: "load eBPF recorder", Feature: "not permitted to load BPF programs",
-			Fix: "run profgen as root or give it CAP_BPF and CAP_PERFMON (setcap cap_bpf,cap_perfmon+ep profgen)"}
-	}
-	var ve *ebpf.VerifierError
-	if errors.As(err, &ve) {
-		return fmt.Errorf("load eBPF recorder: the kernel's verifier rejected it: %v", ve)
-	}
-	if errors.Is(err, ebpf.ErrNotSupported) || errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
-		return &Unsupported{Op: "load eBPF recorder",
-			Feature: "the kernel lacks a BPF feature the recorder needs (raw tracepoints, BTF at /sys/kernel/btf/vmlinux, mmapable global data)",
-			Fix:     "use Linux 5.8 or later built with CONFIG_DEBUG_INFO_BTF", Err: err}
-	}
-	return fmt.Errorf("load eBPF recorder: %w", err)
 }
 
 // Name implements Backend.
@@ -255,6 +218,13 @@ func (e *EBPF) CaptureArgs(masks ArgMasks) error {
 	e.masks = masks
 	e.argShapes = true
 	return nil
+}
+
+// ArmOnExec implements ExecArmer; Attach calls it before Prepare.
+func (e *EBPF) ArmOnExec() {
+	e.mu.Lock()
+	e.armOnExec = true
+	e.mu.Unlock()
 }
 
 // Prepare implements Backend: it selects the target (its cgroup, or the
@@ -283,7 +253,7 @@ func (e *EBPF) Prepare(t *Target) error {
 		if err != nil {
 			return fmt.Errorf("set target cgroup %s: %w", t.Cgroup.Path, err)
 		}
-		if level, ok := cgroupLevel(t.Cgroup.Path); ok && !e.noLevel {
+		if level, ok := cgroup.Level(t.Cgroup.Path); ok && !e.noLevel {
 			e.level, e.cgid = level, t.Cgroup.ID
 		}
 	} else {
@@ -299,17 +269,17 @@ func (e *EBPF) Prepare(t *Target) error {
 	// programs are loaded on the dispatcher's scratch map, and taken
 	// last, once fork, exit and exec are attached.
 	share := e.mode == bpfModeCgroup && e.level > 0 && !e.exclusive
-	var join *dispatchJoin
+	var join *dispatch.Join
 	if share {
 		var err error
-		if join, err = beginDispatch(t.Cgroup); err != nil {
+		if join, err = dispatch.Begin(t.Cgroup); err != nil {
 			e.shareErr, share = err, false
 		}
 	}
-	defer join.end()
+	defer join.End()
 	var scratch *ebpf.Map
 	if share {
-		scratch = join.d.scratch
+		scratch = join.Scratch()
 	}
 	if err := e.reload(scratch); err != nil {
 		return err
@@ -334,12 +304,12 @@ func (e *EBPF) Prepare(t *Target) error {
 		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: a.name, Program: a.prog})
 		if err != nil {
 			e.detach()
-			return attachError(a.name, err)
+			return dispatch.AttachError(a.name, err)
 		}
 		e.links = append(e.links, l)
 	}
 	if share {
-		slot, err := join.commit(e.objs.ProfgenEnter, t.Cgroup, e.level)
+		slot, err := join.Commit(e.objs.ProfgenEnter, t.Cgroup, e.level)
 		if err == nil {
 			e.slot = slot
 			return nil
@@ -355,24 +325,11 @@ func (e *EBPF) Prepare(t *Target) error {
 		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: e.objs.ProfgenEnter})
 		if err != nil {
 			e.detach()
-			return attachError("sys_enter", err)
+			return dispatch.AttachError("sys_enter", err)
 		}
 		e.links = append(e.links, l)
 	}
 	return nil
-}
-
-// attachError explains why a raw tracepoint could not be attached.
-func attachError(name string, err error) error {
-	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
-		return &Unsupported{Op: "attach raw tracepoint " + name, Feature: "not permitted",
-			Fix: "run profgen as root or give it CAP_BPF and CAP_PERFMON", Err: err}
-	}
-	if errors.Is(err, unix.ENOENT) {
-		return &Unsupported{Op: "attach raw tracepoint " + name, Feature: "the kernel has no such tracepoint",
-			Fix: "use a kernel built with CONFIG_FTRACE_SYSCALLS", Err: err}
-	}
-	return fmt.Errorf("attach raw tracepoint %s: %w", name, err)
 }
 
 // Start implements Backend. In process-tree mode it makes sure the target is
@@ -522,7 +479,7 @@ func (e *EBPF) WatchMoves() (<-chan struct{}, error) {
 				l.Close()
 			}
 			r.Close()
-			return nil, attachError(a.name, err)
+			return nil, dispatch.AttachError(a.name, err)
 		}
 		links = append(links, l)
 	}
@@ -548,7 +505,7 @@ func (e *EBPF) WatchMoves() (<-chan struct{}, error) {
 // programs follow the tree the slot's program counts).
 func (e *EBPF) detach() {
 	if e.slot != nil {
-		e.slot.leave()
+		e.slot.Leave()
 		e.slot = nil
 	}
 	for _, l := range e.links {

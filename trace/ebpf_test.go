@@ -2,27 +2,15 @@ package trace
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
 )
-
-func TestBPFLoadErrorPermission(t *testing.T) {
-	err := bpfLoadError(fmt.Errorf("map create: %w", unix.EPERM))
-	if !errors.Is(err, ErrNotSupported) || !strings.Contains(err.Error(), "CAP_BPF") ||
-		!strings.Contains(err.Error(), "CAP_PERFMON") || strings.Contains(err.Error(), "\n") {
-		t.Errorf("EPERM: %v", err)
-	}
-	if err := bpfLoadError(errors.New("other")); errors.Is(err, ErrNotSupported) {
-		t.Errorf("a plain failure is reported as not supported: %v", err)
-	}
-}
 
 // TestEBPFLifecycle drives the backend by hand: a cgroup target, counts
 // read by Collect, and Close that may be called again.
@@ -33,7 +21,7 @@ func TestEBPFLifecycle(t *testing.T) {
 	if e.Name() != recording.BackendEBPF {
 		t.Errorf("name %q", e.Name())
 	}
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,28 +9,35 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/cgroup"
+	"github.com/profgen/profgen/internal/proc"
 )
+
+// siblingSeq numbers the sibling cgroups of this test process.
+var siblingSeq atomic.Uint64
 
 // siblingCgroup makes a cgroup beside the recordings' ones (outside every
 // recording's cgroup) for a target to escape to.
 func siblingCgroup(t *testing.T) (path, rel string) {
 	t.Helper()
-	mnt, err := Cgroup2Mount()
+	mnt, err := cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := fmt.Sprintf("profgentest-escape-%d-%d", os.Getpid(), cgroupSeq.Add(1))
+	name := fmt.Sprintf("profgentest-escape-%d-%d", os.Getpid(), siblingSeq.Add(1))
 	path = filepath.Join(mnt, name)
 	if err := os.Mkdir(path, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := killAndRemove(path); err != nil {
+		if err := cgroup.KillAndRemove(path); err != nil {
 			t.Errorf("remove %s: %v", path, err)
 		}
 	})
@@ -63,10 +70,10 @@ func checkEscape(t *testing.T, res *Result, pid int, sibling, rel string) {
 	if !slices.ContainsFunc(res.Warnings, has) {
 		t.Errorf("no warning %q in %q", want, res.Warnings)
 	}
-	if p, err := readProc(pid); err == nil && p.alive() && p.Comm == "sleep" {
+	if p, err := proc.ReadStat(pid); err == nil && p.Alive() && p.Comm == "sleep" {
 		t.Errorf("escaped process %d still runs after Record returned", pid)
 	}
-	if pids := readPids(filepath.Join(sibling, "cgroup.procs")); len(pids) != 0 {
+	if pids := cgroup.ReadProcs(filepath.Join(sibling, "cgroup.procs")); len(pids) != 0 {
 		t.Errorf("cgroup %s still holds %v", sibling, pids)
 	}
 }
@@ -119,7 +126,7 @@ func TestRecordEscapeOutlivesTarget(t *testing.T) {
 // the recording's cgroup stays in the recording: no escape, and the
 // sub-cgroup is removed with the recording's.
 func TestRecordSubCgroupIsNoEscape(t *testing.T) {
-	mnt, err := Cgroup2Mount()
+	mnt, err := cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,13 +170,13 @@ func forkOut(dir string) int {
 // a process that moves itself (cgroup_attach_task) and a child born in
 // another cgroup (clone3 CLONE_INTO_CGROUP, seen at sched_process_fork).
 func TestEscapeWatched(t *testing.T) {
-	saved := escapeWatchedInterval
-	escapeWatchedInterval = time.Hour
-	t.Cleanup(func() { escapeWatchedInterval = saved })
+	saved := cgroup.EscapeWatchedInterval
+	cgroup.EscapeWatchedInterval = time.Hour
+	t.Cleanup(func() { cgroup.EscapeWatchedInterval = saved })
 	for _, how := range []string{"moved", "born outside"} {
 		t.Run(how, func(t *testing.T) {
 			sibling, _ := siblingCgroup(t)
-			cg, err := NewCgroup()
+			cg, err := cgroup.New()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,8 +209,8 @@ func TestEscapeWatched(t *testing.T) {
 				cmd.Process.Kill()
 				cmd.Wait()
 			})
-			tr := trackEscapes(cg, cmd.Process.Pid, moves)
-			t.Cleanup(tr.close)
+			tr := cgroup.TrackEscapes(cg, cmd.Process.Pid, moves)
+			t.Cleanup(tr.Close)
 			line, err := bufio.NewReader(out).ReadString('\n')
 			if err != nil {
 				t.Fatalf("the target printed no pid: %v", err)
@@ -212,9 +219,9 @@ func TestEscapeWatched(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for start := time.Now(); !slices.Contains(tr.live(), pid); {
+			for start := time.Now(); !slices.Contains(tr.Live(), pid); {
 				if time.Since(start) > 10*time.Second {
-					t.Fatalf("process %d left the cgroup %s ago and the tracker did not see it (escaped: %v)", pid, time.Since(start).Round(time.Millisecond), tr.live())
+					t.Fatalf("process %d left the cgroup %s ago and the tracker did not see it (escaped: %v)", pid, time.Since(start).Round(time.Millisecond), tr.Live())
 				}
 				time.Sleep(10 * time.Millisecond)
 			}

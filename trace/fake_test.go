@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/proc"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -125,7 +126,7 @@ func recordFake(t *testing.T, f *fakeBackend, opts Options, signals ...os.Signal
 	if err := res.Recording.Validate(); err != nil {
 		t.Errorf("recording does not validate: %v", err)
 	}
-	if pids := descendants(f.pid); len(pids) > 0 || unix.Kill(f.pid, 0) == nil {
+	if pids := proc.Descendants(f.pid); len(pids) > 0 || unix.Kill(f.pid, 0) == nil {
 		t.Errorf("processes of the target are left: %d and %v", f.pid, pids)
 	}
 	return res

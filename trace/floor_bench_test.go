@@ -19,7 +19,9 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/workload"
+	"github.com/profgen/profgen/trace/dispatch"
 )
 
 // floorLoops is how many read+write pairs one run of rwloop makes in
@@ -112,7 +114,7 @@ func (r ratioStats) String() string {
 // waited for a CPU on a shared machine) runs bare, under an empty raw
 // tracepoint sys_enter program the benchmark attaches itself, and under
 // profgen record (eBPF backend), through the shared dispatcher (the
-// default, dispatch.go) and with a program of its own; on shorter loops,
+// default, trace/dispatch) and with a program of its own; on shorter loops,
 // each against a bare run
 // of its own length, under the log backend and under strace (wall time:
 // the tracee's CPU time leaves out its ptrace stops). The configurations
@@ -418,7 +420,7 @@ const programTimeRuns = 5
 // on its own; the shared dispatcher with the recorder it tail-calls; the
 // dispatcher on a loop it does not record (what every other syscall of the
 // machine pays). The last three twice: with the running task read from
-// its CPU's current_task slot (the default here, trace/current.go) and
+// its CPU's current_task slot (the default here, trace/dispatch/current.go) and
 // with the helper bpf_get_current_task_btf (PROFGEN_EBPF_TASK_HELPER=1).
 type progTimes struct {
 	empty                               float64
@@ -431,9 +433,11 @@ type progTimes struct {
 
 // withTaskHelper runs f with the programs finding the task by the helper.
 func withTaskHelper(f func()) {
-	saved := currentTasks
-	currentTasks = func() currentTask { return currentTask{err: errors.New("the benchmark asks for the helper")} }
-	defer func() { currentTasks = saved }()
+	saved := dispatch.CurrentTasks
+	dispatch.CurrentTasks = func() dispatch.CurrentTask {
+		return dispatch.HelperCurrentTask(errors.New("the benchmark asks for the helper"))
+	}
+	defer func() { dispatch.CurrentTasks = saved }()
 	f()
 }
 
@@ -443,8 +447,8 @@ func withTaskHelper(f func()) {
 // counts include every syscall of the machine it ran for, which during
 // the loop are nearly all the loop's.
 func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
-	if !currentTasks().fast() {
-		b.Fatalf("the programs use the task helper here: %v", currentTasks().err)
+	if !dispatch.CurrentTasks().Fast() {
+		b.Fatalf("the programs use the task helper here: %v", dispatch.CurrentTasks().Err())
 	}
 	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
 	if err != nil {
@@ -502,7 +506,12 @@ func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
 			_, release := holdDispatcher(b)
 			defer release()
 		}
-		info, err := hold.slot.d.link.Info()
+		l, err := link.NewFromID(link.ID(hold.slot.LinkID()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		info, err := l.Info()
+		l.Close()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -585,7 +594,7 @@ func BenchmarkRecorderBreakdown(b *testing.B) {
 		return loop(cgroupFD)
 	}
 	newCgroup := func() *Cgroup {
-		cg, err := NewCgroup()
+		cg, err := cgroup.New()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -656,7 +665,7 @@ func BenchmarkRecorderBreakdown(b *testing.B) {
 // holdDispatcher starts a recording of an empty cgroup: it holds the
 // shared dispatcher attached (with one slot in use) until release.
 func holdDispatcher(b *testing.B) (hold *EBPF, release func()) {
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cilium/ebpf"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/testenv"
 )
 
@@ -75,7 +76,7 @@ func assertUnloaded(t *testing.T, ids []ebpf.ProgramID) {
 // cgroup2 mount.
 func assertNoCgroups(t *testing.T, pid int) {
 	t.Helper()
-	mnt, err := Cgroup2Mount()
+	mnt, err := cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func assertNoCgroups(t *testing.T, pid int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix := cgroupPrefix + strconv.Itoa(pid) + "-"
+	prefix := cgroup.Prefix + strconv.Itoa(pid) + "-"
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), prefix) {
 			t.Errorf("cgroup %s left behind", filepath.Join(mnt, e.Name()))

@@ -18,7 +18,9 @@ import (
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/errs"
+	"github.com/profgen/profgen/internal/proc"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/recording"
 )
@@ -316,7 +318,7 @@ func (l *Log) attribute(pid int, kind, msg string) error {
 		return fmt.Errorf("log backend launcher: %s %s", kind, msg)
 	}
 	if l.cgroup != nil {
-		mnt, err := Cgroup2Mount()
+		mnt, err := cgroup.V2Mount()
 		if err != nil {
 			return err
 		}
@@ -506,7 +508,7 @@ func (l *attributor) inCgroup(pid int, countGone bool) bool {
 		}
 		return false
 	}
-	rel, in := cgroupV2Path(data)
+	rel, in, _ := proc.ParseCgroups(data)
 	in = in && (rel == l.cgroupRel || strings.HasPrefix(rel, l.cgroupRel+"/"))
 	l.pids[pid] = in
 	return in

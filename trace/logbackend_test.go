@@ -18,6 +18,7 @@ import (
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
@@ -51,7 +52,7 @@ func logCount(t *testing.T, obs *Observations, name string) uint64 {
 // cgroup is empty and collects.
 func runLog(t *testing.T, l *Log, argv ...string) *Observations {
 	t.Helper()
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +393,7 @@ func TestLogCgroupFallback(t *testing.T) {
 	if err := l.attribute(1, launcherNoSession, "test"); err == nil || !errors.Is(err, ErrNotSupported) {
 		t.Errorf("no session and no cgroup: %v, want ErrNotSupported", err)
 	}
-	cg, err := NewCgroup()
+	cg, err := cgroup.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/profgen/profgen/internal/cgroup"
+	"github.com/profgen/profgen/internal/proc"
 )
 
 // killedRecorderEnv makes the test binary a recorder that a test kills:
@@ -52,15 +55,15 @@ func TestRecorderKilled(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			rec, target := startKilledRecorder(t, mode)
 			t.Cleanup(func() { syscall.Kill(target, syscall.SIGKILL) })
-			targetInfo, err := readProc(target)
+			targetInfo, err := proc.ReadStat(target)
 			if err != nil {
 				t.Fatal(err)
 			}
-			mnt, err := Cgroup2Mount()
+			mnt, err := cgroup.V2Mount()
 			if err != nil {
 				t.Fatal(err)
 			}
-			cgs, _ := filepath.Glob(filepath.Join(mnt, cgroupPrefix+strconv.Itoa(rec.Process.Pid)+"-*"))
+			cgs, _ := filepath.Glob(filepath.Join(mnt, cgroup.Prefix+strconv.Itoa(rec.Process.Pid)+"-*"))
 			if want := map[string]int{"cgroup": 1, "tree": 0}[mode]; len(cgs) != want {
 				t.Fatalf("cgroups of the recorder: %v, want %d", cgs, want)
 			}
@@ -70,7 +73,7 @@ func TestRecorderKilled(t *testing.T) {
 			// The bound only keeps a broken reaper from hanging the test.
 			deadline := time.Now().Add(20 * time.Second)
 			for {
-				running := sameProcess(target, targetInfo.Start)
+				running := proc.SameProcess(target, targetInfo.Start)
 				there := len(cgs) > 0 && exists(cgs[0])
 				if !running && !there {
 					break
@@ -126,7 +129,7 @@ func TestRecorderKilledEscape(t *testing.T) {
 	sibling, _ := siblingCgroup(t)
 	rec, escaped := startKilledRecorder(t, "escape:"+sibling)
 	t.Cleanup(func() { syscall.Kill(escaped, syscall.SIGKILL) })
-	info, err := readProc(escaped)
+	info, err := proc.ReadStat(escaped)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +144,7 @@ func TestRecorderKilledEscape(t *testing.T) {
 	rec.Process.Kill()
 	rec.Wait()
 	deadline := time.Now().Add(20 * time.Second)
-	for sameProcess(escaped, info.Start) {
+	for proc.SameProcess(escaped, info.Start) {
 		if time.Now().After(deadline) {
 			t.Fatalf("20 s after SIGKILL of the recorder, the escaped process %d runs", escaped)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/cilium/ebpf/link"
 
 	"github.com/profgen/profgen/internal/workload"
+	"github.com/profgen/profgen/trace/dispatch"
 )
 
 // scaleTimes are the two points BenchmarkRecorderScale samples the
@@ -266,7 +267,7 @@ func BenchmarkRecorderConcurrent(b *testing.B) {
 // recorders' median ratio.
 func concurrentRecordings(b *testing.B, profgen, rwloop string, rounds int) float64 {
 	const n, loops = 8, 200000
-	exclusive := dispatchEnv + "=1"
+	exclusive := dispatch.Env + "=1"
 	var loopX, recX, rssX, bareX, floorX, exclX []float64
 	empty := emptySysEnter(b)
 	// floorBatch runs the bare loops one after another under k copies

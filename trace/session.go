@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,8 +15,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/internal/proc"
 	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/recording"
 )
@@ -140,7 +140,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	if opts.NoCgroup {
 		s.notes = append(s.notes, "cgroup v2 not used (process-tree mode was asked for): the target's processes were followed through fork and exit")
 	} else {
-		cg, err := NewCgroup()
+		cg, err := cgroup.New()
 		switch {
 		case err == nil:
 			s.cg = cg
@@ -194,7 +194,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, fmt.Errorf("start %s: %w", opts.Command[0], err)
 	}
 	if s.cg != nil {
-		s.escapes = trackEscapes(s.cg, s.cmd.Process.Pid, s.moves)
+		s.escapes = cgroup.TrackEscapes(s.cg, s.cmd.Process.Pid, s.moves)
 	}
 	if err := s.backend.Start(s.cmd.Process.Pid); err != nil {
 		return nil, fmt.Errorf("start %s backend: %w", s.backend.Name(), err)
@@ -220,14 +220,23 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	s.end = time.Now()
 	s.endNotes()
-	escaped := s.escapes.finish(!s.stopping, s.opts.Grace)
+	escaped := s.escapes.Finish(!s.stopping, s.opts.Grace)
 	s.notes = append(s.notes, escaped...)
 
 	obs, err := s.backend.Collect()
 	if err != nil {
 		return nil, fmt.Errorf("collect from %s backend: %w", s.backend.Name(), err)
 	}
-	rec, warnings, err := s.build(arch, obs, args)
+	rec, warnings, err := buildRecording(run{
+		tool:        s.opts.Tool,
+		command:     s.opts.Command,
+		backend:     s.backend.Name(),
+		start:       s.start,
+		end:         s.end,
+		interrupted: s.interrupted,
+		notes:       s.notes,
+		exit:        s.cmd.ProcessState,
+	}, arch, obs, args)
 	if err != nil {
 		return nil, err
 	}
@@ -317,8 +326,8 @@ type session struct {
 	opts    Options
 	backend Backend
 	cg      *Cgroup
-	escapes *escapeTracker  // in cgroup mode
-	moves   <-chan struct{} // the backend's MoveWatcher channel; nil: none
+	escapes *cgroup.EscapeTracker // in cgroup mode
+	moves   <-chan struct{}       // the backend's MoveWatcher channel; nil: none
 	tree    TreeFollower
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once cmd.Wait returned
@@ -363,13 +372,13 @@ func (s *session) procs() []int {
 		pids, _ = s.tree.TreePids()
 	default:
 		if !s.mainExited() {
-			pids = descendants(s.cmd.Process.Pid)
+			pids = proc.Descendants(s.cmd.Process.Pid)
 		}
 	}
 	if !s.mainExited() && s.cmd.Process != nil {
 		pids = append(pids, s.cmd.Process.Pid)
 	}
-	pids = append(pids, s.escapes.current()...)
+	pids = append(pids, s.escapes.Current()...)
 	live := pids[:0]
 	seen := map[int]bool{}
 	for _, pid := range pids {
@@ -434,7 +443,7 @@ func (s *session) signalTree(sig syscall.Signal) {
 func (s *session) killTree() {
 	if s.cg != nil {
 		s.cg.Kill()
-		s.escapes.kill()
+		s.escapes.Kill()
 		return
 	}
 	s.signalTree(unix.SIGKILL)
@@ -528,15 +537,15 @@ func (s *session) follow(ctx context.Context) {
 	defer stop()
 	// The tree is looked at when it may have changed: its main process
 	// ended, or cgroup.events changed; and by a poll besides.
-	wait := newEmptyWait(s.cg)
-	defer wait.stop()
+	wait := cgroup.NewEmptyWait(s.cg)
+	defer wait.Stop()
 	done := ctx.Done()
 	for !s.empty() {
 		select {
 		case <-s.exitedC():
 			s.sawExit() // the loop condition looks at the rest of the tree
-		case <-wait.events.C():
-		case <-wait.poll.C:
+		case <-wait.Events.C():
+		case <-wait.Poll.C:
 		case <-statusC:
 			s.status()
 		case <-s.limit:
@@ -571,8 +580,8 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 	go func() { readyErr <- ready.wait(rctx, s.opts.ReadyTimeout, gone) }()
 	statusC, stop := s.statusTicker()
 	defer stop()
-	wait := newEmptyWait(s.cg)
-	defer wait.stop()
+	wait := cgroup.NewEmptyWait(s.cg)
+	defer wait.Stop()
 	// look closes gone once the whole tree ended.
 	isGone := false
 	look := func() {
@@ -600,9 +609,9 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 		case <-s.exitedC():
 			s.sawExit()
 			look()
-		case <-wait.events.C():
+		case <-wait.Events.C():
 			look()
-		case <-wait.poll.C:
+		case <-wait.Poll.C:
 			look()
 		case <-statusC:
 			s.status()
@@ -719,134 +728,8 @@ func (s *session) cleanup() {
 		s.cmd.Process.Kill()
 		s.cmd.Wait()
 	}
-	s.escapes.close()
+	s.escapes.Close()
 	if s.cg != nil {
 		s.cg.Close()
 	}
-}
-
-// build turns observations into a recording.
-func (s *session) build(arch abi.Arch, obs *Observations, args map[int][]recording.Arg) (*recording.Recording, []string, error) {
-	var uts unix.Utsname
-	if err := unix.Uname(&uts); err != nil {
-		return nil, nil, fmt.Errorf("uname: %w", err)
-	}
-	rec := &recording.Recording{
-		Version:     recording.Version,
-		Tool:        s.opts.Tool,
-		Kernel:      unix.ByteSliceToString(uts.Release[:]),
-		Arch:        string(arch),
-		Backend:     s.backend.Name(),
-		Scope:       obs.Scope,
-		Command:     append([]string(nil), s.opts.Command...),
-		Start:       s.start.UTC(),
-		End:         s.end.UTC(),
-		Interrupted: s.interrupted,
-		Lost:        obs.Lost,
-		ArgShapes:   obs.ArgShapes,
-		Inputs:      1,
-		Notes:       append(append([]string(nil), s.notes...), obs.Notes...),
-	}
-	rec.Exit.Code = exitcode.Of(s.cmd.ProcessState)
-	rec.Exit.Signal = exitcode.Signal(s.cmd.ProcessState)
-
-	byNr := map[int]*recording.Syscall{}
-	unknown := map[uint32]uint64{}
-	for k, n := range obs.Counts {
-		nr := int(k.Nr)
-		sc := byNr[nr]
-		if sc == nil {
-			name, err := abi.SyscallName(arch, nr)
-			if err == nil {
-				// Guard against aliases such as x32 numbers that
-				// libseccomp might map to a native name.
-				if back, err2 := abi.SyscallNumber(arch, name); err2 != nil || back != nr {
-					err = fmt.Errorf("%s is not %d", name, nr)
-				}
-			}
-			if err != nil {
-				unknown[k.Nr] += n
-				continue
-			}
-			sc = &recording.Syscall{Name: name, Number: nr, Seen: 1}
-			if obs.ArgShapes {
-				sc.Args = args[nr]
-			}
-			byNr[nr] = sc
-		}
-		sc.Count += n
-		if len(sc.Args) > 0 {
-			vals := make([]recording.Hex, len(sc.Args))
-			for i, a := range sc.Args {
-				vals[i] = recording.Hex(k.Args[a.Index])
-			}
-			sc.Shapes = append(sc.Shapes, recording.Shape{Values: vals, Count: n, Seen: 1})
-		}
-	}
-	for _, sc := range byNr {
-		rec.Syscalls = append(rec.Syscalls, *sc)
-	}
-	if rec.Syscalls == nil {
-		rec.Syscalls = []recording.Syscall{}
-	}
-	if len(unknown) > 0 {
-		nrs := make([]uint32, 0, len(unknown))
-		var total uint64
-		for nr, n := range unknown {
-			nrs = append(nrs, nr)
-			total += n
-		}
-		sort.Slice(nrs, func(i, j int) bool { return nrs[i] < nrs[j] })
-		desc := ""
-		for i, nr := range nrs {
-			if i > 0 {
-				desc += ", "
-			}
-			desc += fmt.Sprintf("%d (%#x) x%d", int32(nr), nr, unknown[nr])
-		}
-		rec.Notes = append(rec.Notes, fmt.Sprintf(
-			"%d syscalls with numbers libseccomp cannot name on %s are not in this recording: %s", total, arch, desc))
-	}
-	var warnings []string
-	if obs.Lost > 0 {
-		w := fmt.Sprintf("%d syscall events were lost by the %s backend (see the notes); the recording may miss syscalls or argument values", obs.Lost, s.backend.Name())
-		warnings = append(warnings, w)
-		rec.Notes = append(rec.Notes, w)
-	}
-	rec.Normalize()
-	if err := rec.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("build recording: %w", err)
-	}
-	return rec, warnings, nil
-}
-
-// descendants returns the processes descended from root, read from /proc.
-func descendants(root int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	children := map[int][]int{}
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
-			continue
-		}
-		p, err := readProc(pid)
-		if err != nil {
-			continue
-		}
-		children[p.PPid] = append(children[p.PPid], pid)
-	}
-	var out []int
-	queue := []int{root}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		for _, c := range children[p] {
-			out = append(out, c)
-			queue = append(queue, c)
-		}
-	}
-	return out
 }

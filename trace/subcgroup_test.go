@@ -40,12 +40,6 @@ for i in 10 9 8 7 6 5 4 3 2 1; do rmdir "$deep"; deep=$(dirname "$deep"); done
 // are run: by its load-time level and id, and by asking the kernel per
 // call (what it does when the level cannot be known).
 func TestRecordSubCgroup(t *testing.T) {
-	if level, ok := cgroupLevel(mustCgroup2Mount(t) + "/profgen-x/y"); !ok || level != 2 {
-		t.Errorf("cgroupLevel(MOUNT/profgen-x/y) = %d, %v; want 2, true", level, ok)
-	}
-	if _, ok := cgroupLevel("/tmp/x"); ok {
-		t.Error("cgroupLevel of a path outside the cgroup2 mount succeeded")
-	}
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
 		t.Skipf("python3 is not installed: %v", err)
 	}
@@ -80,13 +74,4 @@ func TestRecordSubCgroup(t *testing.T) {
 			t.Errorf("noLevel=%v: lost %d", noLevel, res.Recording.Lost)
 		}
 	}
-}
-
-func mustCgroup2Mount(t *testing.T) string {
-	t.Helper()
-	mnt, err := Cgroup2Mount()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mnt
 }

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/recording"
-	"github.com/profgen/profgen/trace"
 )
 
 // TestCrunDirect drives the wrapper with --profgen-runtime crun, as
@@ -46,7 +46,7 @@ func TestCrunDirect(t *testing.T) {
 	}
 	bin := wrapperBin(t)
 	var mnt string
-	mnt, err = trace.Cgroup2Mount()
+	mnt, err = cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}

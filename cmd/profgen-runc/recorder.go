@@ -14,8 +14,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/fileio"
+	"github.com/profgen/profgen/internal/proc"
 	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/trace"
 )
@@ -102,7 +104,7 @@ func attach(cfg *recorderConfig) (*os.File, *trace.Attached, trace.Backend, erro
 		lock.Close()
 		return nil, nil, nil, err
 	}
-	cg, err := trace.CgroupOf(cfg.Pid)
+	cg, err := cgroup.Of(cfg.Pid)
 	if err != nil {
 		return fail(err)
 	}
@@ -112,8 +114,8 @@ func attach(cfg *recorderConfig) (*os.File, *trace.Attached, trace.Backend, erro
 	if err != nil {
 		return fail(fmt.Errorf("read the container's cgroup: %w", err))
 	}
-	if others := slices.DeleteFunc(strings.Fields(string(procs)), func(p string) bool { return p == fmt.Sprint(cfg.Pid) }); len(others) > 0 {
-		return fail(fmt.Errorf("the container's cgroup v2 %s also holds processes %s: the runtime did not give the container a cgroup v2 of its own", cg, strings.Join(others, " ")))
+	if others := slices.DeleteFunc(proc.ParsePids(procs), func(p int) bool { return p == cfg.Pid }); len(others) > 0 {
+		return fail(fmt.Errorf("the container's cgroup v2 %s also holds processes %s: the runtime did not give the container a cgroup v2 of its own", cg, strings.Trim(fmt.Sprint(others), "[]")))
 	}
 	b, err := trace.NewEBPF(trace.EBPFOptions{})
 	if err != nil {

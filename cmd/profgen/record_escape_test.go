@@ -8,14 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
-	"github.com/profgen/profgen/trace"
 )
 
 // TestRecordEscapeReported: a child the target moves out of the recording's
 // cgroup is named on standard error and in the recording, and is stopped.
 func TestRecordEscapeReported(t *testing.T) {
-	mnt, err := trace.Cgroup2Mount()
+	mnt, err := cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
-	"github.com/profgen/profgen/trace"
 )
 
 // TestRecordHangupQuit sends SIGHUP and SIGQUIT to profgen: each is handled
@@ -87,7 +87,7 @@ func TestRecordSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mnt, err := trace.Cgroup2Mount()
+	mnt, err := cgroup.V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}

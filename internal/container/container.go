@@ -1,11 +1,10 @@
 package container
 
 import (
-	"bufio"
 	"errors"
-	"fmt"
-	"os"
 	"strings"
+
+	"github.com/profgen/profgen/internal/proc"
 )
 
 // ErrGone means the process exited (and was reaped) before its cgroups
@@ -16,24 +15,8 @@ var ErrGone = errors.New("process gone")
 // its hierarchies (v1 and v2), as /proc/PID/cgroup lists them. It fails
 // with ErrGone when the process no longer exists.
 func Cgroups(pid int) (v2 string, all []string, err error) {
-	fh, err := os.Open(fmt.Sprintf("/proc/%d/cgroup", pid))
+	v2, _, all, err = proc.ReadCgroups(pid)
 	if err != nil {
-		return "", nil, ErrGone
-	}
-	defer fh.Close()
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		// hierarchy-ID:controllers:path
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[0] == "0" && parts[1] == "" {
-			v2 = parts[2]
-		}
-		all = append(all, parts[2])
-	}
-	if err := sc.Err(); err != nil {
 		return "", nil, ErrGone
 	}
 	return v2, all, nil

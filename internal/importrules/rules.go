@@ -22,6 +22,9 @@ var forbidden = map[string][]string{
 	"learn": {"trace", "replay"},
 	"emit":  {"trace", "replay"},
 	"trace": {"learn", "emit", "replay"},
+	// The dispatcher is below the eBPF backend: it serves trace, never
+	// the other way round.
+	"trace/dispatch": {"trace", "learn", "emit", "replay"},
 }
 
 // Graph maps each package's import path to its direct (non-test) imports.

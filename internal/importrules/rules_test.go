@@ -96,14 +96,15 @@ func TestImportRulesPlanted(t *testing.T) {
 func TestCheck(t *testing.T) {
 	m := func(p string) string { return Module + "/" + p }
 	clean := Graph{
-		m("cmd/profgen"):    {m("trace"), m("learn"), m("emit"), m("replay"), m("filter")},
-		m("trace"):          {m("recording"), m("internal/seccomp"), m("internal/audit")},
-		m("learn"):          {m("recording"), m("internal/abi")},
-		m("emit"):           {m("learn"), "github.com/opencontainers/runtime-spec/specs-go"},
-		m("filter"):         {m("learn"), Libseccomp, m("internal/seccomp")},
-		m("replay"):         {m("filter"), m("trace"), m("emit")},
-		m("internal/abi"):   {Libseccomp},
-		m("internal/audit"): {m("internal/abi"), m("internal/seccomp")},
+		m("cmd/profgen"):     {m("trace"), m("learn"), m("emit"), m("replay"), m("filter")},
+		m("trace"):           {m("recording"), m("internal/seccomp"), m("internal/audit"), m("internal/cgroup")},
+		m("learn"):           {m("recording"), m("internal/abi")},
+		m("emit"):            {m("learn"), "github.com/opencontainers/runtime-spec/specs-go"},
+		m("filter"):          {m("learn"), Libseccomp, m("internal/seccomp")},
+		m("replay"):          {m("filter"), m("trace"), m("emit")},
+		m("internal/abi"):    {Libseccomp},
+		m("internal/audit"):  {m("internal/abi"), m("internal/seccomp")},
+		m("internal/cgroup"): {m("internal/proc")},
 	}
 	if v := Check(clean); len(v) != 0 {
 		t.Fatalf("clean graph: %q", v)
@@ -119,6 +120,9 @@ func TestCheck(t *testing.T) {
 		{m("trace"), m("filter"), "trace -> filter -> learn: trace must not import learn"},
 		{m("replay"), m("cmd/profgen"), "replay -> cmd/profgen: nothing may import cmd/..."},
 		{m("internal/audit"), m("trace"), "internal/audit -> trace: internal/... may import no project package outside internal/"},
+		{m("internal/cgroup"), m("trace"), "internal/cgroup -> trace: internal/... may import no project package outside internal/"},
+		{m("trace/dispatch"), m("trace"), "trace/dispatch -> trace: trace/dispatch must not import trace"},
+		{m("internal/proc"), m("monitor"), "internal/proc -> monitor: internal/... may import no project package outside internal/"},
 		{m("trace"), Libseccomp, "trace -> " + Libseccomp + ": only internal/abi and filter may import libseccomp-golang"},
 	} {
 		g := Graph{}
@@ -161,7 +165,7 @@ func TestArchitectureDoc(t *testing.T) {
 // project imports (the pipeline packages first, internal/ ones grouped)
 // and the notable libraries it uses.
 func importBlock(g Graph) string {
-	top := []string{"trace", "replay", "emit", "filter", "learn", "recording", "explain", "monitor"}
+	top := []string{"trace", "replay", "emit", "filter", "learn", "recording", "explain", "monitor", "trace/dispatch"}
 	libs := []struct{ path, name string }{
 		{Libseccomp, "libseccomp-golang"},
 		{"github.com/cilium/ebpf", "cilium/ebpf"},

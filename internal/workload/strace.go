@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/proc"
 )
 
 // StraceOption configures Strace and StartStrace.
@@ -163,7 +164,7 @@ func (r *StraceRun) TargetPID() (int, error) {
 				return r.pid, err
 			}
 		}
-		if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", spid)); err != nil || zombie(stat) {
+		if st, err := proc.ReadStat(spid); err != nil || st.State == 'Z' {
 			return 0, errors.New("find the traced command: strace exited before starting it")
 		}
 		time.Sleep(time.Millisecond)
@@ -185,12 +186,6 @@ func firstPID(path string) int {
 	field, _, _ := strings.Cut(line, " ")
 	pid, _ := strconv.Atoi(field)
 	return pid
-}
-
-// zombie reports whether a /proc/PID/stat line shows a zombie.
-func zombie(stat []byte) bool {
-	i := bytes.LastIndexByte(stat, ')')
-	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
 
 // Signal sends sig to the traced command (not to strace).

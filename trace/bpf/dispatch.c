@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 //
 // dispatch.c is the one sys_enter program that recordings on the machine
-// share (trace/dispatch.go). Every program attached to raw tracepoint
+// share (trace/dispatch/dispatch.go). Every program attached to raw tracepoint
 // sys_enter runs on every syscall of the machine, so N recordings that
 // each attached their own would make every syscall pay N programs' entry
 // cost. Instead each cgroup-mode recording puts its own profgen_enter
@@ -11,7 +11,7 @@
 // program and a few loads per slot in use (no helper call: current_task
 // in kernel.h).
 //
-// Slots never overlap (trace/dispatch.go gives a recording whose cgroup
+// Slots never overlap (trace/dispatch/dispatch.go gives a recording whose cgroup
 // contains, or is contained in, another slot's a program of its own), so
 // the first slot that matches is the only one.
 
@@ -39,7 +39,7 @@ struct route {
 // in use). User space rewrites the whole value; a slot it is not changing
 // is written with the bytes it had, so a reader never sees it torn, and
 // level goes to 0 before a slot of another level is routed
-// (trace/dispatch.go, route).
+// (trace/dispatch/dispatch.go, route).
 struct routes {
 	__u32 n;
 	__u32 level;

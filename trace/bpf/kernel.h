@@ -113,7 +113,7 @@ struct rcuwait {
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 // current_fast is set (a load-time constant) when current_at holds the
-// address of every CPU's current_task that trace/current.go could find
+// address of every CPU's current_task that trace/dispatch/current.go could find
 // and check.
 volatile const __u32 current_fast = 0;
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 //
 // percpu.c finds where each CPU's current_task lies, for current_task in
-// kernel.h (trace/current.go runs it once a process, on every CPU).
+// kernel.h (trace/dispatch/current.go runs it once a process, on every CPU).
 //
 // The kernel names current_task in its BTF (a variable of .data..percpu)
 // but not in /proc/kallsyms, so a program cannot take its address as a
 // typed ksym. Its per-CPU address is the variable's address plus the
 // CPU's per-CPU offset. The variable's address comes from user space
-// (trace/current.go, from the address of cpu_number that the verifier's
+// (trace/dispatch/current.go, from the address of cpu_number that the verifier's
 // inlined bpf_get_smp_processor_id shows and the two variables' offsets in
 // the BTF); the CPU's offset is measured here: the address of this CPU's
 // copy of a per-CPU array's value less the map's base (bpf_array.pptrs[0]).

@@ -1,4 +1,4 @@
-package trace
+package cgroup
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 // reaperScript is the reaper's program, run by /bin/sh with the cgroup's
 // path as $1 and the read end of a pipe as standard input. profgen holds
 // the write end. It writes "escape PID START" for each process that left
-// the cgroup (see escapeTracker) and "done" once it removed the cgroup
+// the cgroup (see EscapeTracker) and "done" once it removed the cgroup
 // itself. When profgen dies, however it dies (SIGKILL, the OOM killer),
 // the kernel closes the write end, read sees end of file, and the reaper
 // kills each escaped process that still has its start time (field 22 of

@@ -1,4 +1,4 @@
-package trace
+package cgroup
 
 import (
 	"errors"
@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/proc"
 )
 
 // A cgroup profgen makes is named after its owner, the profgen process that
-// made it (see cgroupOwner):
+// made it (a proc.ID):
 //
 //	profgen-PID-START-PIDNS-SEQ
 //
@@ -33,88 +35,59 @@ import (
 // cgroupSeq numbers the cgroups of this process.
 var cgroupSeq atomic.Uint64
 
-// cgroupOwner identifies the profgen process that made a cgroup.
-type cgroupOwner struct {
-	Pid   int
-	Start uint64 // 0 in names without a start time
-	PidNS uint64 // 0 in names without a pid namespace
-}
-
-// selfOwner returns the owner fields for cgroups made by this process.
-func selfOwner() (cgroupOwner, error) {
-	p, err := readProc(os.Getpid())
-	if err != nil {
-		return cgroupOwner{}, fmt.Errorf("read own start time: %w", err)
-	}
-	ns, err := pidNamespace("self")
-	if err != nil {
-		return cgroupOwner{}, err
-	}
-	return cgroupOwner{Pid: os.Getpid(), Start: p.Start, PidNS: ns}, nil
-}
-
-// pidNamespace returns the inode of the pid namespace of /proc/WHO.
-func pidNamespace(who string) (uint64, error) {
-	var st unix.Stat_t
-	if err := unix.Stat("/proc/"+who+"/ns/pid", &st); err != nil {
-		return 0, fmt.Errorf("pid namespace of %s: %w", who, err)
-	}
-	return st.Ino, nil
-}
-
 // cgroupName returns a new cgroup name for owner.
-func cgroupName(o cgroupOwner) string {
-	return fmt.Sprintf("%s%d-%d-%d-%d", cgroupPrefix, o.Pid, o.Start, o.PidNS, cgroupSeq.Add(1))
+func cgroupName(o proc.ID) string {
+	return fmt.Sprintf("%s%d-%d-%d-%d", Prefix, o.Pid, o.Start, o.PidNS, cgroupSeq.Add(1))
 }
 
 // parseCgroupName returns the owner named by a cgroup name of profgen's, in
 // the current format or the old profgen-PID-NANOS.
-func parseCgroupName(name string) (cgroupOwner, bool) {
-	rest, ok := strings.CutPrefix(name, cgroupPrefix)
+func parseCgroupName(name string) (proc.ID, bool) {
+	rest, ok := strings.CutPrefix(name, Prefix)
 	if !ok {
-		return cgroupOwner{}, false
+		return proc.ID{}, false
 	}
 	f := strings.Split(rest, "-")
 	var n [4]uint64
 	if len(f) != 2 && len(f) != 4 {
-		return cgroupOwner{}, false
+		return proc.ID{}, false
 	}
 	for i, s := range f {
 		v, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			return cgroupOwner{}, false
+			return proc.ID{}, false
 		}
 		n[i] = v
 	}
 	if n[0] == 0 || n[0] > 1<<22 { // PID_MAX_LIMIT
-		return cgroupOwner{}, false
+		return proc.ID{}, false
 	}
-	o := cgroupOwner{Pid: int(n[0])}
+	o := proc.ID{Pid: int(n[0])}
 	if len(f) == 4 {
 		o.Start, o.PidNS = n[1], n[2]
 	}
 	return o, true
 }
 
-// gone reports whether owner surely no longer runs, judged from a process
+// gone reports whether owner o surely no longer runs, judged from a process
 // in pid namespace ns.
-func (o cgroupOwner) gone(ns uint64) bool {
-	p, err := readProc(o.Pid)
+func gone(o proc.ID, ns uint64) bool {
+	p, err := proc.ReadStat(o.Pid)
 	if o.Start == 0 {
 		// Old name: the pid is all there is; a process with that pid
 		// may be its owner.
-		return errors.Is(err, errNoProcess)
+		return errors.Is(err, proc.ErrNoProcess)
 	}
 	if o.PidNS != ns {
 		return false // its pid means nothing here
 	}
 	switch {
-	case errors.Is(err, errNoProcess):
+	case errors.Is(err, proc.ErrNoProcess):
 		return true
 	case err != nil:
 		return false // cannot tell: leave it alone
 	}
-	return p.Start != o.Start || !p.alive()
+	return p.Start != o.Start || !p.Alive()
 }
 
 // removeStaleCgroups kills what runs in the stale cgroups of profgen under
@@ -123,7 +96,7 @@ func (o cgroupOwner) gone(ns uint64) bool {
 // for each one it could not remove; empty stale cgroups are removed
 // silently.
 func removeStaleCgroups(dir string) []string {
-	ns, err := pidNamespace("self")
+	ns, err := proc.PidNamespace("self")
 	if err != nil {
 		return []string{fmt.Sprintf("stale cgroups not looked for: %v", err)}
 	}
@@ -131,12 +104,12 @@ func removeStaleCgroups(dir string) []string {
 	var reports []string
 	for _, e := range entries {
 		owner, ok := parseCgroupName(e.Name())
-		if !e.IsDir() || !ok || !owner.gone(ns) {
+		if !e.IsDir() || !ok || !gone(owner, ns) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		procs := subtreeProcs(path)
-		err := killAndRemove(path)
+		procs := SubtreeProcs(path)
+		err := KillAndRemove(path)
 		switch {
 		case err != nil && !errors.Is(err, fs.ErrNotExist):
 			reports = append(reports, fmt.Sprintf("stale cgroup %s of profgen pid %d, which is gone, could not be removed: %v", path, owner.Pid, err))
@@ -147,30 +120,24 @@ func removeStaleCgroups(dir string) []string {
 	return reports
 }
 
-// subtreeProcs returns the processes in the cgroup at path and in its
+// SubtreeProcs returns the processes in the cgroup at path and in its
 // descendants.
-func subtreeProcs(path string) []int {
+func SubtreeProcs(path string) []int {
 	var pids []int
 	filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return nil
 		}
-		pids = append(pids, readPids(filepath.Join(p, "cgroup.procs"))...)
+		pids = append(pids, ReadProcs(filepath.Join(p, "cgroup.procs"))...)
 		return nil
 	})
 	return pids
 }
 
-// readPids reads a cgroup.procs file; a missing file reads as empty.
-func readPids(file string) []int {
+// ReadProcs reads a cgroup.procs file; a missing file reads as empty.
+func ReadProcs(file string) []int {
 	data, _ := os.ReadFile(file)
-	var pids []int
-	for _, f := range strings.Fields(string(data)) {
-		if pid, err := strconv.Atoi(f); err == nil {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
+	return proc.ParsePids(data)
 }
 
 // describeProcs names processes: "2 processes (sleep 123, sh 120)".
@@ -183,7 +150,7 @@ func describeProcs(pids []int) string {
 			break
 		}
 		comm := "?"
-		if p, err := readProc(pid); err == nil {
+		if p, err := proc.ReadStat(pid); err == nil {
 			comm = p.Comm
 		}
 		names = append(names, fmt.Sprintf("%s %d", comm, pid))
@@ -195,11 +162,11 @@ func describeProcs(pids []int) string {
 	return fmt.Sprintf("%d %s (%s)", len(pids), what, strings.Join(names, ", "))
 }
 
-// killAndRemove kills every process of the cgroup at path and of its
+// KillAndRemove kills every process of the cgroup at path and of its
 // descendants (cgroup.kill kills the whole subtree) and removes the
 // cgroups, the deepest first, waiting up to about 2 s for killed processes
 // to leave.
-func killAndRemove(path string) error {
+func KillAndRemove(path string) error {
 	var err error
 	for i := 0; i < 200; i++ {
 		if err = removeSubtree(path); err == nil || errors.Is(err, fs.ErrNotExist) {
@@ -207,7 +174,7 @@ func killAndRemove(path string) error {
 		}
 		if kerr := os.WriteFile(filepath.Join(path, "cgroup.kill"), []byte("1"), 0); kerr != nil {
 			// Before Linux 5.14: kill each process listed.
-			for _, pid := range subtreeProcs(path) {
+			for _, pid := range SubtreeProcs(path) {
 				unix.Kill(pid, unix.SIGKILL)
 			}
 		}

@@ -1,4 +1,4 @@
-package trace
+package cgroup
 
 import (
 	"errors"
@@ -12,12 +12,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/internal/container"
+	"github.com/profgen/profgen/internal/errs"
+	"github.com/profgen/profgen/internal/proc"
 )
 
-// cgroupPrefix starts the name of every cgroup profgen makes, so that ones
+// Prefix starts the name of every cgroup profgen makes, so that ones
 // left behind by a killed profgen can be recognised and removed.
-const cgroupPrefix = "profgen-"
+const Prefix = "profgen-"
 
 // Cgroup is a cgroup v2 directory made for one recording.
 type Cgroup struct {
@@ -25,21 +26,21 @@ type Cgroup struct {
 	// ID is the cgroup id, as bpf_get_current_cgroup_id returns it.
 	ID uint64
 	// Stale says, one line each, which stale cgroups of profgen still held
-	// processes when NewCgroup removed them (see removeStaleCgroups).
+	// processes when New removed them (see removeStaleCgroups).
 	Stale  []string
 	fd     int
 	reaper *reaper
 }
 
-// Cgroup2Mount returns where the cgroup v2 hierarchy is mounted, read from
+// V2Mount returns where the cgroup v2 hierarchy is mounted, read from
 // /proc/self/mountinfo (on hybrid systems it is not /sys/fs/cgroup).
-func Cgroup2Mount() (string, error) {
+func V2Mount() (string, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
 		return "", fmt.Errorf("find cgroup2 mount: %w", err)
 	}
 	defer f.Close()
-	mounts, err := container.ParseMountinfo(f)
+	mounts, err := ParseMountinfo(f)
 	if err != nil {
 		return "", fmt.Errorf("find cgroup2 mount: %w", err)
 	}
@@ -48,21 +49,21 @@ func Cgroup2Mount() (string, error) {
 			return m.Point, nil
 		}
 	}
-	return "", &Unsupported{Op: "find cgroup2 mount", Feature: "no cgroup2 filesystem in /proc/self/mountinfo",
+	return "", &errs.Unsupported{Op: "find cgroup2 mount", Feature: "no cgroup2 filesystem in /proc/self/mountinfo",
 		Fix: "mount one with: mount -t cgroup2 none /sys/fs/cgroup/unified"}
 }
 
-// NewCgroup makes a fresh cgroup for a recording under the cgroup v2 mount,
+// New makes a fresh cgroup for a recording under the cgroup v2 mount,
 // named after this process (see cgroupName), with a reaper that kills and
 // removes it should this process die without Close. It first kills and
 // removes the stale cgroups that killed profgen processes left behind
 // (see removeStaleCgroups), and lists the populated ones in Stale.
-func NewCgroup() (*Cgroup, error) {
-	mnt, err := Cgroup2Mount()
+func New() (*Cgroup, error) {
+	mnt, err := V2Mount()
 	if err != nil {
 		return nil, err
 	}
-	owner, err := selfOwner()
+	owner, err := proc.Self()
 	if err != nil {
 		return nil, fmt.Errorf("create cgroup: %w", err)
 	}
@@ -91,6 +92,75 @@ func NewCgroup() (*Cgroup, error) {
 	return &Cgroup{Path: path, ID: st.Ino, Stale: stale, fd: fd, reaper: r}, nil
 }
 
+// Of returns the cgroup v2 directory that process pid is in, from
+// /proc/PID/cgroup and the cgroup2 mount in /proc/self/mountinfo.
+func Of(pid int) (string, error) {
+	mnt, err := V2Mount()
+	if err != nil {
+		return "", err
+	}
+	rel, ok, _, err := proc.ReadCgroups(pid)
+	if err != nil {
+		return "", fmt.Errorf("cgroup of process %d: %w", pid, err)
+	}
+	// 0::/libpod_parent/libpod-ID
+	if ok {
+		return filepath.Join(mnt, rel), nil
+	}
+	return "", fmt.Errorf("cgroup of process %d: %w: it is in no cgroup v2", pid, errs.ErrNotSupported)
+}
+
+// Open opens an existing cgroup v2 directory that profgen did not make.
+// The returned Cgroup must be released with Release, never Close (which
+// would kill its processes and remove it).
+func Open(path string) (*Cgroup, error) {
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open cgroup %s: %w", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("stat cgroup %s: %w", path, err)
+	}
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(fd, &sfs); err != nil || sfs.Type != unix.CGROUP2_SUPER_MAGIC {
+		unix.Close(fd)
+		return nil, fmt.Errorf("open cgroup %s: %w: not a cgroup v2 directory", path, errs.ErrNotSupported)
+	}
+	return &Cgroup{Path: path, ID: st.Ino, fd: fd}, nil
+}
+
+// Release closes c's descriptor and leaves the cgroup and its processes
+// alone.
+func (c *Cgroup) Release() {
+	if c != nil && c.fd >= 0 {
+		unix.Close(c.fd)
+		c.fd = -1
+	}
+}
+
+// Level returns the level of the cgroup v2 directory path in the
+// kernel's hierarchy (the root is level 0) when it can be known for sure:
+// the cgroup2 mount is the hierarchy's root (its directory has the root
+// cgroup's id, 1), not a subtree (a cgroup namespace, a bind mount), and
+// path lies below it. Otherwise the recorder asks the kernel per call.
+func Level(path string) (uint32, bool) {
+	mnt, err := V2Mount()
+	if err != nil {
+		return 0, false
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(mnt, &st); err != nil || st.Ino != 1 {
+		return 0, false
+	}
+	rel, err := filepath.Rel(mnt, path)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+		return 0, false
+	}
+	return uint32(len(strings.Split(rel, "/"))), true
+}
+
 // FD returns a descriptor of the cgroup directory, for SysProcAttr.CgroupFD.
 func (c *Cgroup) FD() int { return c.fd }
 
@@ -100,7 +170,7 @@ func (c *Cgroup) Procs() ([]int, error) {
 	if _, err := os.Stat(filepath.Join(c.Path, "cgroup.procs")); err != nil {
 		return nil, fmt.Errorf("read cgroup.procs: %w", err)
 	}
-	return subtreeProcs(c.Path), nil
+	return SubtreeProcs(c.Path), nil
 }
 
 // Populated reports whether any process is left in the cgroup.
@@ -177,31 +247,32 @@ func (w *EventsWatch) Close() {
 // cgroup.events besides the kernel's notifications: a safety net.
 const emptyPoll = time.Second
 
-// emptyWait is how a wait for a cgroup to empty learns that it may have:
+// EmptyWait is how a wait for a cgroup to empty learns that it may have:
 // the kernel's notification that cgroup.events changed, and a poll every
 // emptyPoll besides; every 20 ms without the notification (no cgroup, or
 // inotify refused).
-type emptyWait struct {
-	events *EventsWatch
-	poll   *time.Ticker
+type EmptyWait struct {
+	Events *EventsWatch // nil without one: its C never receives
+	Poll   *time.Ticker
 }
 
-// newEmptyWait starts waiting for c, which may be nil.
-func newEmptyWait(c *Cgroup) emptyWait {
-	var w emptyWait
+// NewEmptyWait starts waiting for c, which may be nil.
+func NewEmptyWait(c *Cgroup) EmptyWait {
+	var w EmptyWait
 	interval := 20 * time.Millisecond
 	if c != nil {
 		if ev, err := c.WatchEvents(); err == nil {
-			w.events, interval = ev, emptyPoll
+			w.Events, interval = ev, emptyPoll
 		}
 	}
-	w.poll = time.NewTicker(interval)
+	w.Poll = time.NewTicker(interval)
 	return w
 }
 
-func (w emptyWait) stop() {
-	w.poll.Stop()
-	w.events.Close()
+// Stop ends the wait.
+func (w EmptyWait) Stop() {
+	w.Poll.Stop()
+	w.Events.Close()
 }
 
 // Signal sends sig to every process in the cgroup and its sub-cgroups.
@@ -235,7 +306,7 @@ func (c *Cgroup) Close() error {
 	}
 	unix.Close(c.fd)
 	c.fd = -1
-	err := killAndRemove(c.Path)
+	err := KillAndRemove(c.Path)
 	if err == nil || errors.Is(err, os.ErrNotExist) {
 		c.reaper.release()
 		return nil

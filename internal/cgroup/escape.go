@@ -1,27 +1,25 @@
-package trace
+package cgroup
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/proc"
 )
 
-// escapeInterval is how often an escapeTracker looks at the cgroup when
+// escapeInterval is how often an EscapeTracker looks at the cgroup when
 // the backend cannot tell it that a process moved (MoveWatcher), and the
 // least time between two looks it makes when told.
 const escapeInterval = 20 * time.Millisecond
 
-// escapeWatchedInterval is how often it looks when the backend tells it
+// EscapeWatchedInterval is how often it looks when the backend tells it
 // of moves: each periodic look is full. A variable for the tests, which
 // make it long to see that the notifications alone find an escape.
-var escapeWatchedInterval = 500 * time.Millisecond
+var EscapeWatchedInterval = 500 * time.Millisecond
 
 // fullLookEvery says how often, in intervals, a look also searches the
 // children of every process of the tree (its cost grows with the number of
@@ -31,7 +29,7 @@ const fullLookEvery = 10
 // maxEscapeNotes is how many escaped processes the notes name one by one.
 const maxEscapeNotes = 10
 
-// escapeTracker finds the processes of the target that leave the
+// EscapeTracker finds the processes of the target that leave the
 // recording's cgroup subtree (the cgroup and the sub-cgroups the target
 // makes), for example by writing their pid to another cgroup's
 // cgroup.procs. Neither backend sees such a process for what is left of
@@ -51,7 +49,7 @@ const maxEscapeNotes = 10
 // When: with a backend that watches moves (the eBPF backend: the kernel's
 // cgroup_attach_task and forks into another cgroup), a full look follows
 // each move at once (at most one per escapeInterval), and one every
-// escapeWatchedInterval besides; otherwise it looks every escapeInterval,
+// EscapeWatchedInterval besides; otherwise it looks every escapeInterval,
 // a full look every fullLookEvery intervals. Polling that often wakes
 // profgen 50 times a second: with the session's 20 ms wait for the cgroup
 // to empty (now on inotify), about 2% of a CPU here during a server's load
@@ -63,7 +61,7 @@ const maxEscapeNotes = 10
 // all.
 // Only whole processes are followed: cgroup v2 moves threads only within
 // a threaded subtree, which stays under the recording's cgroup.
-type escapeTracker struct {
+type EscapeTracker struct {
 	root   string  // the recording's cgroup directory
 	reaper *reaper // told about each escaped process; nil: none
 	// moves receives when a process may have moved (MoveWatcher); nil:
@@ -90,11 +88,11 @@ type escapee struct {
 	stopped bool
 }
 
-// trackEscapes starts tracking the processes of cg's subtree; main is the
+// TrackEscapes starts tracking the processes of cg's subtree; main is the
 // target's main process, remembered at once in case it is gone by the
 // first look; moves, when not nil, tells it that a process moved.
-func trackEscapes(cg *Cgroup, main int, moves <-chan struct{}) *escapeTracker {
-	t := &escapeTracker{
+func TrackEscapes(cg *Cgroup, main int, moves <-chan struct{}) *EscapeTracker {
+	t := &EscapeTracker{
 		root:   cg.Path,
 		reaper: cg.reaper,
 		moves:  moves,
@@ -103,7 +101,7 @@ func trackEscapes(cg *Cgroup, main int, moves <-chan struct{}) *escapeTracker {
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
-	if p, err := readProc(main); err == nil {
+	if p, err := proc.ReadStat(main); err == nil {
 		t.seen[main] = p.Start
 	}
 	t.look(false)
@@ -111,11 +109,11 @@ func trackEscapes(cg *Cgroup, main int, moves <-chan struct{}) *escapeTracker {
 	return t
 }
 
-func (t *escapeTracker) run() {
+func (t *EscapeTracker) run() {
 	defer close(t.done)
 	interval := escapeInterval
 	if t.moves != nil {
-		interval = escapeWatchedInterval
+		interval = EscapeWatchedInterval
 	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -139,7 +137,7 @@ func (t *escapeTracker) run() {
 }
 
 // halt stops the periodic looks; it may be called more than once.
-func (t *escapeTracker) halt() {
+func (t *EscapeTracker) halt() {
 	select {
 	case <-t.stop:
 	default:
@@ -149,9 +147,9 @@ func (t *escapeTracker) halt() {
 }
 
 // inside returns the set of processes in the subtree.
-func (t *escapeTracker) inside() map[int]bool {
+func (t *EscapeTracker) inside() map[int]bool {
 	in := map[int]bool{}
-	for _, pid := range subtreeProcs(t.root) {
+	for _, pid := range SubtreeProcs(t.root) {
 		in[pid] = true
 	}
 	return in
@@ -159,13 +157,13 @@ func (t *escapeTracker) inside() map[int]bool {
 
 // look is one look at the subtree; full also searches the descendants of
 // every remembered process.
-func (t *escapeTracker) look(full bool) {
+func (t *EscapeTracker) look(full bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	in := t.inside()
 	for pid := range in {
 		if _, ok := t.seen[pid]; !ok {
-			if p, err := readProc(pid); err == nil {
+			if p, err := proc.ReadStat(pid); err == nil {
 				t.seen[pid] = p.Start
 			}
 		}
@@ -175,8 +173,8 @@ func (t *escapeTracker) look(full bool) {
 		if in[pid] {
 			continue
 		}
-		p, err := readProc(pid)
-		if err != nil || p.Start != start || !p.alive() {
+		p, err := proc.ReadStat(pid)
+		if err != nil || p.Start != start || !p.Alive() {
 			delete(t.seen, pid) // it ended
 			continue
 		}
@@ -209,7 +207,7 @@ func (t *escapeTracker) look(full bool) {
 			continue
 		}
 		visited[pid] = true
-		for _, c := range childrenOf(pid) {
+		for _, c := range proc.Children(pid) {
 			if in[c] {
 				roots = append(roots, c) // inside, but its children may not be
 				continue
@@ -218,8 +216,8 @@ func (t *escapeTracker) look(full bool) {
 				roots = append(roots, c)
 				continue
 			}
-			p, err := readProc(c)
-			if err != nil || !p.alive() {
+			p, err := proc.ReadStat(c)
+			if err != nil || !p.Alive() {
 				continue
 			}
 			if again == nil {
@@ -234,14 +232,14 @@ func (t *escapeTracker) look(full bool) {
 
 // escape records that pid, described by p, escaped; it reports whether pid
 // was still that process.
-func (t *escapeTracker) escape(pid int, p procInfo) bool {
+func (t *EscapeTracker) escape(pid int, p proc.Stat) bool {
 	fd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
 		return false
 	}
 	// The pidfd names whatever process had the pid when it was opened:
 	// it is ours only if ours still has it now.
-	if !sameProcess(pid, p.Start) {
+	if !proc.SameProcess(pid, p.Start) {
 		unix.Close(fd)
 		return false
 	}
@@ -251,7 +249,7 @@ func (t *escapeTracker) escape(pid int, p procInfo) bool {
 	}
 	// Should profgen die from now on, the reaper kills it.
 	t.reaper.escaped(pid, p.Start)
-	e := &escapee{pid: pid, start: p.Start, comm: p.Comm, to: cgroupOf(pid), fd: fd}
+	e := &escapee{pid: pid, start: p.Start, comm: p.Comm, to: proc.CgroupV2(pid), fd: fd}
 	t.escaped = append(t.escaped, e)
 	t.byPid[pid] = e
 	return true
@@ -267,19 +265,19 @@ func (e *escapee) running() bool {
 	return err == nil && n == 0
 }
 
-// current takes a full look (as at the end) and returns the escaped
+// Current takes a full look (as at the end) and returns the escaped
 // processes that still run: the session calls it when it signals the tree,
 // the moment the tree is still whole.
-func (t *escapeTracker) current() []int {
+func (t *EscapeTracker) Current() []int {
 	if t == nil {
 		return nil
 	}
 	t.look(true)
-	return t.live()
+	return t.Live()
 }
 
-// kill takes a full look and kills every escaped process that still runs.
-func (t *escapeTracker) kill() {
+// Kill takes a full look and kills every escaped process that still runs.
+func (t *EscapeTracker) Kill() {
 	if t == nil {
 		return
 	}
@@ -287,8 +285,8 @@ func (t *escapeTracker) kill() {
 	t.signal(unix.SIGKILL)
 }
 
-// live returns the escaped processes that still run.
-func (t *escapeTracker) live() []int {
+// Live returns the escaped processes that still run.
+func (t *EscapeTracker) Live() []int {
 	if t == nil {
 		return nil
 	}
@@ -304,7 +302,7 @@ func (t *escapeTracker) live() []int {
 }
 
 // signal sends sig to every escaped process that still runs.
-func (t *escapeTracker) signal(sig syscall.Signal) {
+func (t *EscapeTracker) signal(sig syscall.Signal) {
 	if t == nil {
 		return
 	}
@@ -319,9 +317,9 @@ func (t *escapeTracker) signal(sig syscall.Signal) {
 
 // wait waits up to d for every escaped process to exit, and reports
 // whether they all did.
-func (t *escapeTracker) wait(d time.Duration) bool {
+func (t *EscapeTracker) wait(d time.Duration) bool {
 	deadline := time.Now().Add(d)
-	for len(t.live()) > 0 {
+	for len(t.Live()) > 0 {
 		if time.Now().After(deadline) {
 			return false
 		}
@@ -330,9 +328,9 @@ func (t *escapeTracker) wait(d time.Duration) bool {
 	return true
 }
 
-// finish takes the last look, stops what escaped (SIGTERM when term is
+// Finish takes the last look, stops what escaped (SIGTERM when term is
 // set, SIGKILL after grace) and returns the notes that say what escaped.
-func (t *escapeTracker) finish(term bool, grace time.Duration) []string {
+func (t *EscapeTracker) Finish(term bool, grace time.Duration) []string {
 	if t == nil {
 		return nil
 	}
@@ -341,13 +339,13 @@ func (t *escapeTracker) finish(term bool, grace time.Duration) []string {
 	t.mu.Lock()
 	for _, e := range t.escaped {
 		// It may have execed since it left: name what is stopped.
-		if p, err := readProc(e.pid); err == nil && p.Start == e.start && e.running() {
+		if p, err := proc.ReadStat(e.pid); err == nil && p.Start == e.start && e.running() {
 			e.comm = p.Comm
 			e.stopped = true
 		}
 	}
 	t.mu.Unlock()
-	if len(t.live()) > 0 {
+	if len(t.Live()) > 0 {
 		if term {
 			t.signal(unix.SIGTERM)
 		}
@@ -377,9 +375,9 @@ func (t *escapeTracker) finish(term bool, grace time.Duration) []string {
 	return notes
 }
 
-// close stops tracking, kills every escaped process that still runs and
+// Close stops tracking, kills every escaped process that still runs and
 // releases the pidfds. It may be called more than once.
-func (t *escapeTracker) close() {
+func (t *EscapeTracker) Close() {
 	if t == nil {
 		return
 	}
@@ -394,37 +392,4 @@ func (t *escapeTracker) close() {
 			e.fd = -1
 		}
 	}
-}
-
-// childrenOf returns the children of process pid, from every thread's
-// /proc/PID/task/TID/children.
-func childrenOf(pid int) []int {
-	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, task := range tasks {
-		data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "task", task.Name(), "children"))
-		if err != nil {
-			continue
-		}
-		for _, f := range strings.Fields(string(data)) {
-			if c, err := strconv.Atoi(f); err == nil {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
-// cgroupOf returns the cgroup v2 path of process pid, as /proc/PID/cgroup
-// gives it (relative to the cgroup namespace's root), or "".
-func cgroupOf(pid int) string {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
-	if err != nil {
-		return ""
-	}
-	path, _ := cgroupV2Path(data)
-	return path
 }

@@ -1,4 +1,4 @@
-package trace
+package cgroup
 
 import (
 	"fmt"
@@ -11,22 +11,24 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/proc"
 )
 
 func TestParseCgroupName(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		want cgroupOwner
+		want proc.ID
 		ok   bool
 	}{
-		{"profgen-123-456-789-1", cgroupOwner{Pid: 123, Start: 456, PidNS: 789}, true},
-		{"profgen-123-1764600000000000000", cgroupOwner{Pid: 123}, true}, // old name
-		{"profgen-123", cgroupOwner{}, false},
-		{"profgen-123-4-5", cgroupOwner{}, false},
-		{"profgen-x-1-2-3", cgroupOwner{}, false},
-		{"profgen-0-1-2-3", cgroupOwner{}, false},
-		{"profgentest-1-2-3-4", cgroupOwner{}, false},
-		{"other-1-2-3-4", cgroupOwner{}, false},
+		{"profgen-123-456-789-1", proc.ID{Pid: 123, Start: 456, PidNS: 789}, true},
+		{"profgen-123-1764600000000000000", proc.ID{Pid: 123}, true}, // old name
+		{"profgen-123", proc.ID{}, false},
+		{"profgen-123-4-5", proc.ID{}, false},
+		{"profgen-x-1-2-3", proc.ID{}, false},
+		{"profgen-0-1-2-3", proc.ID{}, false},
+		{"profgentest-1-2-3-4", proc.ID{}, false},
+		{"other-1-2-3-4", proc.ID{}, false},
 	} {
 		got, ok := parseCgroupName(tc.name)
 		if ok != tc.ok || got != tc.want {
@@ -36,21 +38,21 @@ func TestParseCgroupName(t *testing.T) {
 }
 
 func TestNewCgroupOwner(t *testing.T) {
-	cg, err := NewCgroup()
+	cg, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cg.Close()
 	o, ok := parseCgroupName(filepath.Base(cg.Path))
-	self, err := selfOwner()
+	self, err := proc.Self()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !ok || o != self {
 		t.Errorf("cgroup %s names owner %+v (%v), want this process %+v", cg.Path, o, ok, self)
 	}
-	ns, _ := pidNamespace("self")
-	if o.gone(ns) {
+	ns, _ := proc.PidNamespace("self")
+	if gone(o, ns) {
 		t.Error("this process counts as gone")
 	}
 }
@@ -59,7 +61,7 @@ func TestNewCgroupOwner(t *testing.T) {
 // and owners that run, each with a process in it, in a parent cgroup of the
 // test's own (which no other profgen on the machine scans).
 func TestRemoveStaleCgroups(t *testing.T) {
-	mnt, err := Cgroup2Mount()
+	mnt, err := V2Mount()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +69,8 @@ func TestRemoveStaleCgroups(t *testing.T) {
 	if err := os.Mkdir(parent, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { killAndRemove(parent) })
-	ns, err := pidNamespace("self")
+	t.Cleanup(func() { KillAndRemove(parent) })
+	ns, err := proc.PidNamespace("self")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +81,7 @@ func TestRemoveStaleCgroups(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { owner.Process.Kill(); owner.Wait() })
-	ownerInfo, err := readProc(owner.Process.Pid)
+	ownerInfo, err := proc.ReadStat(owner.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}

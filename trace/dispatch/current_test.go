@@ -1,4 +1,4 @@
-package trace
+package dispatch
 
 import (
 	"fmt"
@@ -19,10 +19,10 @@ import (
 
 // requireFastCurrent returns the machine's current task addresses, failing
 // the test on a kernel that should have them (x86-64, 6.10 and later).
-func requireFastCurrent(t *testing.T) currentTask {
+func requireFastCurrent(t *testing.T) CurrentTask {
 	t.Helper()
-	c := currentTasks()
-	if !c.fast() {
+	c := CurrentTasks()
+	if !c.Fast() {
 		if os.Geteuid() != 0 {
 			t.Skipf("not root: %v", c.err)
 		}
@@ -58,7 +58,7 @@ func TestCurrentTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.configure(spec); err != nil {
+	if err := c.Configure(spec); err != nil {
 		t.Fatal(err)
 	}
 	var objs struct {
@@ -72,7 +72,7 @@ func TestCurrentTask(t *testing.T) {
 	defer objs.Check.Close()
 	defer objs.Counts.Close()
 	defer objs.CurrentAt.Close()
-	if err := c.fill(objs.CurrentAt); err != nil {
+	if err := c.Fill(objs.CurrentAt); err != nil {
 		t.Fatal(err)
 	}
 	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_enter", Program: objs.Check})
@@ -134,14 +134,14 @@ func TestCurrentTask(t *testing.T) {
 func TestCurrentTaskHelperEnv(t *testing.T) {
 	t.Setenv(currentTaskEnv, "1")
 	c := findCurrentTask()
-	if c.fast() || !strings.Contains(c.err.Error(), currentTaskEnv) {
+	if c.Fast() || !strings.Contains(c.err.Error(), currentTaskEnv) {
 		t.Fatalf("findCurrentTask with %s=1: %+v", currentTaskEnv, c)
 	}
 	spec, err := loadPercpu()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.configure(spec); err != nil {
+	if err := c.Configure(spec); err != nil {
 		t.Fatal(err)
 	}
 	if spec.Maps["current_at"].MaxEntries != 1 {

@@ -1,4 +1,4 @@
-package trace
+package dispatch
 
 import (
 	"encoding/json"
@@ -15,6 +15,10 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/internal/cgroup"
+	"github.com/profgen/profgen/internal/errs"
+	"github.com/profgen/profgen/internal/proc"
 )
 
 // The shared sys_enter program (bpf/dispatch.c).
@@ -36,7 +40,7 @@ import (
 // tracepoint link whose program is profgen_dispatch, with maps of the
 // expected kinds and sizes that the program uses. The processes that hold
 // one and the slots they use are listed in a registry file
-// (dispatchRegistry), replaced whole (rename) and only under flock(2) of
+// (RegistryPath), replaced whole (rename) and only under flock(2) of
 // the lock file beside it; a slot whose process is gone is emptied by the
 // next process that joins or leaves. A dispatcher with a slot in use that
 // the registry does not list (the registry lost) is not shared further.
@@ -47,21 +51,21 @@ import (
 // the registry cannot be used, or when EBPFOptions.Exclusive (or
 // PROFGEN_EBPF_EXCLUSIVE=1) asks for it.
 
-// dispatchSlots is the number of slots of bpf/dispatch.c.
-const dispatchSlots = 16
+// Slots is the number of slots of bpf/dispatch.c.
+const Slots = 16
 
-// dispatchRegistry is the registry of the processes that hold a dispatcher
+// RegistryPath is the registry of the processes that hold a dispatcher
 // and of their slots; the version in the name changes with the programs'
 // interface (dispatchRoutes, the maps).
-var dispatchRegistry = "/run/profgen/dispatch-v3.json"
+var RegistryPath = "/run/profgen/dispatch-v3.json"
 
-// dispatchEnv, set to 1, makes every recording of the process attach its
+// Env, set to 1, makes every recording of the process attach its
 // own program.
-const dispatchEnv = "PROFGEN_EBPF_EXCLUSIVE"
+const Env = "PROFGEN_EBPF_EXCLUSIVE"
 
-// dispatchProc is a process that holds a dispatcher: its link's id and the
+// Proc is a process that holds a dispatcher: its link's id and the
 // numbers of its descriptors of the link and the maps.
-type dispatchProc struct {
+type Proc struct {
 	Pid     int    `json:"pid"`
 	Start   uint64 `json:"start"`
 	PidNS   uint64 `json:"pidns"`
@@ -73,9 +77,9 @@ type dispatchProc struct {
 	Scratch int    `json:"scratch_fd"`
 }
 
-// dispatchSlotRec is a slot in use: its dispatcher (by link id), its
+// SlotRec is a slot in use: its dispatcher (by link id), its
 // process and its recording's cgroup.
-type dispatchSlotRec struct {
+type SlotRec struct {
 	LinkID uint32 `json:"link_id"`
 	Slot   int    `json:"slot"`
 	Pid    int    `json:"pid"`
@@ -89,10 +93,10 @@ type dispatchSlotRec struct {
 	Chain []uint64 `json:"chain"`
 }
 
-// dispatchReg is the registry file's content.
-type dispatchReg struct {
-	Procs []dispatchProc    `json:"procs"`
-	Slots []dispatchSlotRec `json:"slots"`
+// Reg is the registry file's content.
+type Reg struct {
+	Procs []Proc    `json:"procs"`
+	Slots []SlotRec `json:"slots"`
 }
 
 // dispatchLockWait is how long a recording waits for another process's
@@ -118,44 +122,64 @@ var (
 	dispatchCur *dispatcher
 )
 
-// dispatchSlot is a recording's slot in the dispatcher.
-type dispatchSlot struct {
+// Routes is the dispatcher's routes map's one value (bpf/dispatch.c).
+type Routes = dispatchRoutes
+
+// Scratch is the dispatcher's dsp_scratch, which the recorder to put in
+// the slot is loaded on.
+func (j *Join) Scratch() *ebpf.Map { return j.d.scratch }
+
+// Index is the slot's number in its dispatcher.
+func (s *Slot) Index() int { return s.slot }
+
+// LinkID is the id of the link of the slot's dispatcher.
+func (s *Slot) LinkID() uint32 { return s.d.linkID }
+
+// Routes reads the routes of the slot's dispatcher.
+func (s *Slot) Routes() (Routes, error) {
+	var r Routes
+	err := s.d.routes.Lookup(uint32(0), &r)
+	return r, err
+}
+
+// Slot is a recording's slot in the dispatcher.
+type Slot struct {
 	d    *dispatcher
 	slot int
 	cgid uint64
 }
 
 var (
-	errDispatchOverlap  = errors.New("its cgroup overlaps another shared recording's")
-	errDispatchFull     = errors.New("all slots are taken")
-	errDispatchUnlisted = errors.New("the dispatcher has a slot in use that its registry does not list")
+	ErrOverlap  = errors.New("its cgroup overlaps another shared recording's")
+	ErrFull     = errors.New("all slots are taken")
+	ErrUnlisted = errors.New("the dispatcher has a slot in use that its registry does not list")
 )
 
-// dispatchJoin is a recording joining the dispatcher: the registry stays
-// locked, and the slot chosen, from beginDispatch to end.
-type dispatchJoin struct {
+// Join is a recording joining the dispatcher: the registry stays
+// locked, and the slot chosen, from Begin to end.
+type Join struct {
 	d     *dispatcher
 	f     *os.File
-	reg   *dispatchReg
-	self  cgroupOwner
+	reg   *Reg
+	self  proc.ID
 	slot  int
 	path  string
 	chain []uint64
 }
 
-// beginDispatch takes this process's dispatcher, one another process
+// Begin takes this process's dispatcher, one another process
 // holds, or a new one attached now, and chooses a free slot for the
 // cgroup cg. The recorder program is then loaded on d.scratch (its
 // `dispatched` form) and put in the slot by commit; end releases the lock
 // (and the dispatcher, when the process holds no slot of it).
-func beginDispatch(cg *Cgroup) (_ *dispatchJoin, err error) {
+func Begin(cg *cgroup.Cgroup) (_ *Join, err error) {
 	dispatchMu.Lock()
 	defer func() {
 		if err != nil {
 			dispatchMu.Unlock()
 		}
 	}()
-	self, err := selfOwner()
+	self, err := proc.Self()
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +192,7 @@ func beginDispatch(cg *Cgroup) (_ *dispatchJoin, err error) {
 		f.Close()
 		return nil, err
 	}
-	j := &dispatchJoin{f: f, reg: reg, self: self, slot: -1, path: filepath.Clean(cg.Path), chain: chain}
+	j := &Join{f: f, reg: reg, self: self, slot: -1, path: filepath.Clean(cg.Path), chain: chain}
 	defer func() {
 		if err != nil {
 			j.release()
@@ -177,7 +201,7 @@ func beginDispatch(cg *Cgroup) (_ *dispatchJoin, err error) {
 	j.d = dispatchCur
 	if j.d == nil {
 		for _, p := range reg.Procs {
-			if p.PidNS != self.PidNS || p.Pid == self.Pid || !sameProcess(p.Pid, p.Start) {
+			if p.PidNS != self.PidNS || p.Pid == self.Pid || !proc.SameProcess(p.Pid, p.Start) {
 				continue
 			}
 			if j.d, err = adoptDispatcher(p); err == nil {
@@ -203,41 +227,41 @@ func beginDispatch(cg *Cgroup) (_ *dispatchJoin, err error) {
 		}
 		used[s.Slot] = true
 		if slices.Contains(chain, s.Cgid) || slices.Contains(s.Chain, cg.ID) {
-			return nil, fmt.Errorf("%w (%s)", errDispatchOverlap, s.Cgroup)
+			return nil, fmt.Errorf("%w (%s)", ErrOverlap, s.Cgroup)
 		}
 	}
-	for i := range dispatchSlots {
+	for i := range Slots {
 		// A slot routed in the kernel but not in the registry (a
 		// registry lost, or a process killed between the two) might
 		// overlap: then this dispatcher is not shared any more.
 		if routes.S[i].Cgid != 0 && !used[i] {
-			return nil, errDispatchUnlisted
+			return nil, ErrUnlisted
 		}
 		if !used[i] && j.slot < 0 {
 			j.slot = i
 		}
 	}
 	if j.slot < 0 {
-		return nil, errDispatchFull
+		return nil, ErrFull
 	}
 	return j, nil
 }
 
-// commit puts prog, the recorder loaded on j.d.scratch that selects cg at
+// Commit puts prog, the recorder loaded on j.d.scratch that selects cg at
 // level (> 0) itself, in the chosen slot. When it returns without an
 // error, prog sees every syscall of cg's tasks. A registry that cannot be
 // written leaves the slot in use, unknown to other processes (which see it
 // taken in the kernel's routes).
-func (j *dispatchJoin) commit(prog *ebpf.Program, cg *Cgroup, level uint32) (*dispatchSlot, error) {
+func (j *Join) Commit(prog *ebpf.Program, cg *cgroup.Cgroup, level uint32) (*Slot, error) {
 	d, self := j.d, j.self
 	// The registry first: a process killed before its route is written
 	// leaves a record of a slot that is empty, which the next join
 	// prunes; the other way round it would leave a slot in use that no
 	// record lists.
-	j.reg.Slots = append(j.reg.Slots, dispatchSlotRec{LinkID: d.linkID, Slot: j.slot, Pid: self.Pid, Start: self.Start, PidNS: self.PidNS,
+	j.reg.Slots = append(j.reg.Slots, SlotRec{LinkID: d.linkID, Slot: j.slot, Pid: self.Pid, Start: self.Start, PidNS: self.PidNS,
 		Cgroup: j.path, Cgid: cg.ID, Chain: j.chain})
-	j.reg.Procs = slices.DeleteFunc(j.reg.Procs, func(p dispatchProc) bool { return p.Pid == self.Pid && p.PidNS == self.PidNS })
-	j.reg.Procs = append(j.reg.Procs, dispatchProc{Pid: self.Pid, Start: self.Start, PidNS: self.PidNS, LinkID: d.linkID,
+	j.reg.Procs = slices.DeleteFunc(j.reg.Procs, func(p Proc) bool { return p.Pid == self.Pid && p.PidNS == self.PidNS })
+	j.reg.Procs = append(j.reg.Procs, Proc{Pid: self.Pid, Start: self.Start, PidNS: self.PidNS, LinkID: d.linkID,
 		Link: d.link.(interface{ FD() int }).FD(), Routes: d.routes.FD(), Progs: d.progs.FD(), Cgroups: d.cgroups.FD(), Scratch: d.scratch.FD()})
 	if err := writeDispatchRegistry(j.reg); err != nil {
 		return nil, err
@@ -248,19 +272,19 @@ func (j *dispatchJoin) commit(prog *ebpf.Program, cg *Cgroup, level uint32) (*di
 	}
 	d.slots++
 	dispatchCur = d
-	return &dispatchSlot{d: d, slot: j.slot, cgid: cg.ID}, nil
+	return &Slot{d: d, slot: j.slot, cgid: cg.ID}, nil
 }
 
-// end releases the registry's lock; a dispatcher the process holds no
+// End releases the registry's lock; a dispatcher the process holds no
 // slot of is closed.
-func (j *dispatchJoin) end() {
+func (j *Join) End() {
 	if j != nil {
 		j.release()
 		dispatchMu.Unlock()
 	}
 }
 
-func (j *dispatchJoin) release() {
+func (j *Join) release() {
 	if j.d != nil && j.d.slots == 0 {
 		j.d.close()
 		if dispatchCur == j.d {
@@ -270,14 +294,14 @@ func (j *dispatchJoin) release() {
 	j.f.Close()
 }
 
-// leave empties the slot; the last slot of the process closes its
+// Leave empties the slot; the last slot of the process closes its
 // descriptors of the dispatcher, which detaches it when no other process
 // holds it.
-func (s *dispatchSlot) leave() {
+func (s *Slot) Leave() {
 	dispatchMu.Lock()
 	defer dispatchMu.Unlock()
 	d := s.d
-	self, err := selfOwner()
+	self, err := proc.Self()
 	// The routes are rewritten whole: only under the registry's lock, or
 	// another process's slot written meanwhile would be lost. Without
 	// the lock only the slot's program goes (an element of its own); its
@@ -291,7 +315,7 @@ func (s *dispatchSlot) leave() {
 	}
 	d.slots--
 	if err == nil && rerr == nil {
-		reg.Slots = slices.DeleteFunc(reg.Slots, func(r dispatchSlotRec) bool {
+		reg.Slots = slices.DeleteFunc(reg.Slots, func(r SlotRec) bool {
 			return r.LinkID == d.linkID && r.Slot == s.slot && r.Pid == self.Pid && r.PidNS == self.PidNS
 		})
 		var routes dispatchRoutes
@@ -299,7 +323,7 @@ func (s *dispatchSlot) leave() {
 			reg.prune(d, &routes, self)
 		}
 		if d.slots == 0 {
-			reg.Procs = slices.DeleteFunc(reg.Procs, func(p dispatchProc) bool { return p.Pid == self.Pid && p.PidNS == self.PidNS })
+			reg.Procs = slices.DeleteFunc(reg.Procs, func(p Proc) bool { return p.Pid == self.Pid && p.PidNS == self.PidNS })
 		}
 		writeDispatchRegistry(reg)
 	}
@@ -314,7 +338,7 @@ func (s *dispatchSlot) leave() {
 
 // fill routes the slot to prog: the program and the cgroup first, the
 // route last, so the dispatcher never calls an empty slot for cg.
-func (d *dispatcher) fill(slot int, prog *ebpf.Program, cg *Cgroup, level uint32) error {
+func (d *dispatcher) fill(slot int, prog *ebpf.Program, cg *cgroup.Cgroup, level uint32) error {
 	if err := d.progs.Put(uint32(slot), prog); err != nil {
 		return fmt.Errorf("put recorder in dispatcher slot %d: %w", slot, err)
 	}
@@ -409,7 +433,7 @@ func (d *dispatcher) close() {
 // Records of other pid namespaces, whose pids mean nothing here, are
 // dropped only once their dispatcher's link is gone. A process that cannot
 // be read (EMFILE, say) is not gone.
-func (reg *dispatchReg) prune(d *dispatcher, routes *dispatchRoutes, self cgroupOwner) {
+func (reg *Reg) prune(d *dispatcher, routes *dispatchRoutes, self proc.ID) {
 	links := map[uint32]bool{}
 	linkGone := func(id uint32) bool {
 		if v, ok := links[id]; ok {
@@ -429,18 +453,18 @@ func (reg *dispatchReg) prune(d *dispatcher, routes *dispatchRoutes, self cgroup
 		case pid == self.Pid:
 			return start != self.Start
 		}
-		p, err := readProc(pid)
-		if errors.Is(err, errNoProcess) {
+		p, err := proc.ReadStat(pid)
+		if errors.Is(err, proc.ErrNoProcess) {
 			return true
 		}
-		return err == nil && (p.Start != start || !p.alive())
+		return err == nil && (p.Start != start || !p.Alive())
 	}
-	reg.Procs = slices.DeleteFunc(reg.Procs, func(p dispatchProc) bool { return gone(p.Pid, p.Start, p.PidNS, p.LinkID) })
+	reg.Procs = slices.DeleteFunc(reg.Procs, func(p Proc) bool { return gone(p.Pid, p.Start, p.PidNS, p.LinkID) })
 	held := map[uint32]bool{d.linkID: true}
 	for _, p := range reg.Procs {
 		held[p.LinkID] = true
 	}
-	reg.Slots = slices.DeleteFunc(reg.Slots, func(s dispatchSlotRec) bool {
+	reg.Slots = slices.DeleteFunc(reg.Slots, func(s SlotRec) bool {
 		if !held[s.LinkID] {
 			return true
 		}
@@ -474,7 +498,7 @@ func cgroupChain(path string) ([]uint64, error) {
 		}
 	}
 	if len(chain) == 0 {
-		return nil, fmt.Errorf("cgroup %s: %w: not a cgroup v2 directory", path, ErrNotSupported)
+		return nil, fmt.Errorf("cgroup %s: %w: not a cgroup v2 directory", path, errs.ErrNotSupported)
 	}
 	return chain, nil
 }
@@ -483,11 +507,11 @@ func cgroupChain(path string) ([]uint64, error) {
 // file beside it, waiting at most dispatchLockWait, and reads the
 // registry; unusable content reads as empty. Closing the file releases
 // the lock.
-func lockDispatchRegistry() (*os.File, *dispatchReg, error) {
-	if err := os.MkdirAll(filepath.Dir(dispatchRegistry), 0o700); err != nil {
+func lockDispatchRegistry() (*os.File, *Reg, error) {
+	if err := os.MkdirAll(filepath.Dir(RegistryPath), 0o700); err != nil {
 		return nil, nil, fmt.Errorf("dispatcher registry: %w", err)
 	}
-	lock := strings.TrimSuffix(dispatchRegistry, ".json") + ".lock"
+	lock := strings.TrimSuffix(RegistryPath, ".json") + ".lock"
 	deadline := time.Now().Add(dispatchLockWait)
 	for {
 		f, err := os.OpenFile(lock, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
@@ -518,22 +542,22 @@ func lockDispatchRegistry() (*os.File, *dispatchReg, error) {
 			f.Close()
 			continue
 		}
-		return f, readDispatchRegistry(), nil
+		return f, ReadRegistry(), nil
 	}
 }
 
-// readDispatchRegistry reads the registry; a missing, oversized or
+// ReadRegistry reads the registry; a missing, oversized or
 // unparsable file reads as empty.
-func readDispatchRegistry() *dispatchReg {
-	f, err := os.Open(dispatchRegistry)
+func ReadRegistry() *Reg {
+	f, err := os.Open(RegistryPath)
 	if err != nil {
-		return &dispatchReg{}
+		return &Reg{}
 	}
 	defer f.Close()
 	const limit = 1 << 20
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil || len(data) > limit {
-		return &dispatchReg{}
+		return &Reg{}
 	}
 	return parseDispatchRegistry(data)
 }
@@ -541,16 +565,16 @@ func readDispatchRegistry() *dispatchReg {
 // writeDispatchRegistry replaces the registry, under its lock: a
 // temporary file renamed over it, so that a crash never leaves it cut
 // short.
-func writeDispatchRegistry(reg *dispatchReg) error {
+func writeDispatchRegistry(reg *Reg) error {
 	data, err := json.Marshal(reg)
 	if err != nil {
 		return err
 	}
-	tmp := dispatchRegistry + ".tmp"
+	tmp := RegistryPath + ".tmp"
 	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write dispatcher registry: %w", err)
 	}
-	if err := os.Rename(tmp, dispatchRegistry); err != nil {
+	if err := os.Rename(tmp, RegistryPath); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write dispatcher registry: %w", err)
 	}
@@ -562,15 +586,15 @@ func writeDispatchRegistry(reg *dispatchReg) error {
 // registry: the dispatcher's slots are then found free or taken in the
 // kernel's routes, and a process holding a dispatcher no one can find any
 // more keeps it to itself.
-func parseDispatchRegistry(data []byte) *dispatchReg {
-	reg := &dispatchReg{}
+func parseDispatchRegistry(data []byte) *Reg {
+	reg := &Reg{}
 	if len(data) == 0 || json.Unmarshal(data, reg) != nil {
-		return &dispatchReg{}
+		return &Reg{}
 	}
-	reg.Slots = slices.DeleteFunc(reg.Slots, func(s dispatchSlotRec) bool {
-		return s.Slot < 0 || s.Slot >= dispatchSlots || !filepath.IsAbs(s.Cgroup)
+	reg.Slots = slices.DeleteFunc(reg.Slots, func(s SlotRec) bool {
+		return s.Slot < 0 || s.Slot >= Slots || !filepath.IsAbs(s.Cgroup)
 	})
-	reg.Procs = slices.DeleteFunc(reg.Procs, func(p dispatchProc) bool { return p.Pid <= 0 })
+	reg.Procs = slices.DeleteFunc(reg.Procs, func(p Proc) bool { return p.Pid <= 0 })
 	return reg
 }
 
@@ -581,17 +605,17 @@ func newDispatcher() (*dispatcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load eBPF dispatcher: %w", err)
 	}
-	current := currentTasks()
-	if err := current.configure(spec); err != nil {
+	current := CurrentTasks()
+	if err := current.Configure(spec); err != nil {
 		return nil, fmt.Errorf("load eBPF dispatcher: %w", err)
 	}
 	var objs dispatchObjects
 	if err := spec.LoadAndAssign(&objs, nil); err != nil {
-		return nil, bpfLoadError(err)
+		return nil, LoadError(err)
 	}
 	defer objs.ProfgenDispatch.Close() // the link holds it
 	defer objs.CurrentAt.Close()       // the program holds it
-	if err := current.fill(objs.CurrentAt); err != nil {
+	if err := current.Fill(objs.CurrentAt); err != nil {
 		objs.dispatchMaps.Close()
 		return nil, fmt.Errorf("load eBPF dispatcher: %w", err)
 	}
@@ -610,13 +634,13 @@ func newDispatcher() (*dispatcher, error) {
 }
 
 // adoptDispatcher takes p's descriptors of its dispatcher and checks them.
-func adoptDispatcher(p dispatchProc) (*dispatcher, error) {
+func adoptDispatcher(p Proc) (*dispatcher, error) {
 	pidfd, err := unix.PidfdOpen(p.Pid, 0)
 	if err != nil {
 		return nil, fmt.Errorf("pidfd_open %d: %w", p.Pid, err)
 	}
 	defer unix.Close(pidfd)
-	if !sameProcess(p.Pid, p.Start) { // the pidfd pins the process from here on
+	if !proc.SameProcess(p.Pid, p.Start) { // the pidfd pins the process from here on
 		return nil, fmt.Errorf("process %d is gone", p.Pid)
 	}
 	spec, err := loadDispatch()
@@ -656,7 +680,7 @@ func adoptDispatcher(p dispatchProc) (*dispatcher, error) {
 		return nil, err
 	}
 	mapIDs, _ := pinfo.MapIDs()
-	if !isDispatcherName(pinfo.Name) {
+	if !IsDispatcherName(pinfo.Name) {
 		return nil, fmt.Errorf("process %d's link runs %q, not the dispatcher", p.Pid, pinfo.Name)
 	}
 	for _, m := range []struct {
@@ -689,10 +713,10 @@ func adoptDispatcher(p dispatchProc) (*dispatcher, error) {
 	return d, nil
 }
 
-// isDispatcherName reports whether name, from a program's info, is the
+// IsDispatcherName reports whether name, from a program's info, is the
 // dispatcher's: the kernel keeps 15 bytes of a name, cilium/ebpf reads the
 // whole from the program's BTF when it has it.
-func isDispatcherName(name string) bool {
+func IsDispatcherName(name string) bool {
 	full := dispatchProgProfgenDispatch
 	return name == full || name == full[:min(len(full), unix.BPF_OBJ_NAME_LEN-1)]
 }

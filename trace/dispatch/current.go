@@ -1,4 +1,4 @@
-package trace
+package dispatch
 
 import (
 	"errors"
@@ -17,26 +17,34 @@ import (
 // both; a way out should a kernel ever disagree with the check below).
 const currentTaskEnv = "PROFGEN_EBPF_TASK_HELPER"
 
-// currentTask is how the programs find the task running on a CPU
+// CurrentTask is how the programs find the task running on a CPU
 // (current_task in trace/bpf/kernel.h): at[cpu] is the address of that
 // CPU's current_task, found and checked by findCurrentTask, 0 for a CPU
 // that uses the helper; err says why every CPU uses it.
-type currentTask struct {
+type CurrentTask struct {
 	at  []uint64
 	err error
 }
 
-// currentTasks is findCurrentTask's answer, found once a process: the
-// addresses do not change while the machine runs.
-var currentTasks = sync.OnceValue(findCurrentTask)
+// CurrentTasks is findCurrentTask's answer, found once a process: the
+// addresses do not change while the machine runs. A variable for the
+// benchmarks, which replace it.
+var CurrentTasks = sync.OnceValue(findCurrentTask)
 
-// fast reports whether at least one CPU reads current_task directly.
-func (c currentTask) fast() bool { return c.err == nil }
+// HelperCurrentTask is a CurrentTask that makes every CPU use the helper,
+// for why.
+func HelperCurrentTask(why error) CurrentTask { return CurrentTask{err: why} }
 
-// configure sets current_fast and the size of current_at in a spec whose
+// Err says why every CPU uses the helper; nil when Fast.
+func (c CurrentTask) Err() error { return c.err }
+
+// Fast reports whether at least one CPU reads current_task directly.
+func (c CurrentTask) Fast() bool { return c.err == nil }
+
+// Configure sets current_fast and the size of current_at in a spec whose
 // programs include kernel.h.
-func (c currentTask) configure(spec *ebpf.CollectionSpec) error {
-	if !c.fast() {
+func (c CurrentTask) Configure(spec *ebpf.CollectionSpec) error {
+	if !c.Fast() {
 		return nil
 	}
 	spec.Maps["current_at"].MaxEntries = uint32(len(c.at))
@@ -46,9 +54,9 @@ func (c currentTask) configure(spec *ebpf.CollectionSpec) error {
 	return nil
 }
 
-// fill writes the addresses into a loaded current_at.
-func (c currentTask) fill(m *ebpf.Map) error {
-	if !c.fast() {
+// Fill writes the addresses into a loaded current_at.
+func (c CurrentTask) Fill(m *ebpf.Map) error {
+	if !c.Fast() {
 		return nil
 	}
 	keys := make([]uint32, len(c.at))
@@ -69,15 +77,15 @@ func (c currentTask) fill(m *ebpf.Map) error {
 // and checks each on its CPU against the helper (trace/bpf/percpu.c says
 // how). Any step the kernel does not allow leaves the helper in use, which
 // is always correct, only slower.
-func findCurrentTask() currentTask {
+func findCurrentTask() CurrentTask {
 	if os.Getenv(currentTaskEnv) == "1" {
-		return currentTask{err: fmt.Errorf("%s=1 is set", currentTaskEnv)}
+		return CurrentTask{err: fmt.Errorf("%s=1 is set", currentTaskEnv)}
 	}
 	at, err := currentTaskAddrs()
 	if err != nil {
-		return currentTask{err: err}
+		return CurrentTask{err: err}
 	}
-	return currentTask{at: at}
+	return CurrentTask{at: at}
 }
 
 func currentTaskAddrs() ([]uint64, error) {
