@@ -7,9 +7,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/seccomp"
-	"github.com/profgen/profgen/replay"
 )
 
 // errnoFinder finds the errno number of an errno denial, which the
@@ -26,7 +26,7 @@ type errnoFinder struct {
 
 type cachedFilters struct {
 	start string
-	vms   []*replay.VM
+	vms   []*filter.VM
 }
 
 // startTime returns field 22 of /proc/PID/stat, the process's start time.
@@ -47,7 +47,7 @@ func startTime(pid int) (string, bool) {
 	return f[19], true
 }
 
-func (e *errnoFinder) filters(pid int) []*replay.VM {
+func (e *errnoFinder) filters(pid int) []*filter.VM {
 	start, ok := startTime(pid)
 	if !ok {
 		return nil
@@ -55,7 +55,7 @@ func (e *errnoFinder) filters(pid int) []*replay.VM {
 	if c, ok := e.cache[pid]; ok && c.start == start {
 		return c.vms
 	}
-	var vms []*replay.VM
+	var vms []*filter.VM
 	if st, err := seccomp.ReadStatus(pid); err == nil && st.Mode == 2 {
 		n := max(st.Filters, 1)
 		for i := 0; i < n; i++ {
@@ -64,7 +64,7 @@ func (e *errnoFinder) filters(pid int) []*replay.VM {
 				vms = nil
 				break
 			}
-			vm, err := replay.NewVM(prog)
+			vm, err := filter.NewVM(prog)
 			if err != nil {
 				vms = nil
 				break
@@ -86,7 +86,7 @@ func (e *errnoFinder) find(rec audit.Record) (uint16, bool) {
 	if len(vms) == 0 {
 		return 0, false
 	}
-	d := replay.SeccompData{Nr: int32(rec.Syscall), Arch: rec.Arch}
+	d := filter.SeccompData{Nr: int32(rec.Syscall), Arch: rec.Arch}
 	// The kernel runs every filter and keeps the return value whose
 	// action comes first (the lowest as a signed 32-bit number), the
 	// most recent filter's on a tie.

@@ -60,7 +60,7 @@ func TestCompileInstructions(t *testing.T) {
 	if len(prog) < 10 || len(prog) > iseccomp.MaxFilterLen {
 		t.Fatalf("%d instructions", len(prog))
 	}
-	raw := RawInstructions(prog)
+	raw := filter.RawInstructions(prog)
 	// ld [4] (seccomp_data.arch); jeq AUDIT_ARCH_X86_64.
 	if ins, ok := raw[0].Disassemble().(bpf.LoadAbsolute); !ok || ins.Off != 4 || ins.Size != 4 {
 		t.Errorf("first instruction %v, want ld [4]", raw[0].Disassemble())
@@ -82,7 +82,7 @@ func TestCompileInstructions(t *testing.T) {
 	if !and || !ret {
 		t.Errorf("no AND (%v) or no return (%v) in the program", and, ret)
 	}
-	if _, err := NewVM(prog); err != nil {
+	if _, err := filter.NewVM(prog); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -19,9 +19,11 @@ var libseccompImporters = []string{"internal/abi", "filter"}
 // forbidden lists, per package (relative to Module), the project packages
 // it must not reach through its imports, directly or not.
 var forbidden = map[string][]string{
-	"learn": {"trace", "replay"},
-	"emit":  {"trace", "replay"},
-	"trace": {"learn", "emit", "replay"},
+	"learn":   {"trace", "replay"},
+	"emit":    {"trace", "replay"},
+	"trace":   {"learn", "emit", "replay"},
+	"explain": {"replay"},
+	"monitor": {"replay"},
 }
 
 // Graph maps each package's import path to its direct (non-test) imports.
