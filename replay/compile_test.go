@@ -12,6 +12,7 @@ import (
 	"github.com/profgen/profgen/filter"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -40,7 +41,7 @@ func viaOCI(t testing.TB, p *learn.Profile) *learn.Profile {
 	if err := emit.WriteOCI(&b, doc); err != nil {
 		t.Fatal(err)
 	}
-	back, err := emit.ParseOCI(b.Bytes())
+	back, err := readers.ParseOCI(b.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}

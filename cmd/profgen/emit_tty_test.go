@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
 )
 
 // runProfgenStderrTTY runs profgen like runProfgen but with standard error
@@ -76,7 +76,7 @@ func TestEmitWroteLineOnTerminal(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	p, err := emit.ReadOCIFile(filepath.Join(dir, "seccomp.json"))
+	p, err := readers.ReadOCIFile(filepath.Join(dir, "seccomp.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ var libseccompImporters = []string{"internal/abi", "filter"}
 var forbidden = map[string][]string{
 	"learn":   {"trace", "replay"},
 	"emit":    {"trace", "replay"},
+	"readers": {"trace", "replay"},
 	"trace":   {"learn", "emit", "replay"},
 	"explain": {"replay"},
 	"monitor": {"replay"},
