@@ -438,7 +438,7 @@ func (l *attributor) count(rec audit.Record) bool {
 	default:
 		return false
 	}
-	native := rec.Arch == l.native && !rec.Compat && !isX32(rec.Arch, rec.Syscall)
+	native := rec.Arch == l.native && !rec.Compat && !rec.IsX32()
 	if rec.Pid == l.launcherPid && rec.Comm == launcherComm {
 		// The launcher's own calls up to its execve of the target; the
 		// execve (logged unless a base filter allows it) starts the
@@ -466,21 +466,15 @@ func (l *attributor) adoptSession(ses uint32) {
 	}
 }
 
-// isX32 tells x32 calls on x86_64: they carry the native arch value and
-// __X32_SYSCALL_BIT in the number.
-func isX32(arch uint32, nr int64) bool {
-	return arch == unix.AUDIT_ARCH_X86_64 && nr >= abi.X32SyscallBit
-}
-
+// foreignABI names the ABI of a call not of the native one
+// (audit.Record.ABI), marking a compat entry.
 func foreignABI(rec audit.Record) string {
-	name := fmt.Sprintf("arch %#x", rec.Arch)
-	if a, err := abi.FromAudit(rec.Arch); err == nil {
-		name = string(a)
+	a, err := rec.ABI()
+	name := string(a)
+	if err != nil {
+		name = fmt.Sprintf("arch %#x", rec.Arch)
 	}
-	switch {
-	case isX32(rec.Arch, rec.Syscall):
-		name = "x32"
-	case rec.Compat:
+	if rec.Compat && !rec.IsX32() {
 		name += " (compat)"
 	}
 	return name
