@@ -767,7 +767,7 @@ func (r *Report) addDenials(recs []audit.Record, p *learn.Profile) error {
 		case learn.ActLog, learn.ActErrno:
 			act = p.DefaultAction
 		}
-		arch, err := abi.FromAudit(rec.Arch)
+		arch, err := rec.ABI()
 		if err != nil {
 			return err
 		}
