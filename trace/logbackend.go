@@ -77,20 +77,16 @@ type Log struct {
 	events atomic.Uint64
 	closed atomic.Bool
 	done   chan struct{} // closed when the reader goroutine returns
+	// markers pairs the drain markers profgen emits with their records.
+	markers *audit.Markers
 
 	mu sync.Mutex
 	// state below is guarded by mu
 	attributor
 	// reader counters when the recording started
 	missedAtStart, malformedAtStart, overrunsAtStart uint64
-	// marker is the drain marker Collect waits for, drainCh is closed
-	// when its record is read, and markers are the marker records of
-	// this process read so far (one may arrive before drain knows it).
-	marker  *audit.Marker
-	drainCh chan struct{}
-	markers []audit.Record
-	readErr error
-	notes   []string
+	readErr                                          error
+	notes                                            []string
 
 	closeOnce sync.Once
 }
@@ -134,6 +130,7 @@ func NewLog(opts LogOptions) (*Log, error) {
 		flags:      opts.FilterFlags,
 		reader:     r,
 		done:       make(chan struct{}),
+		markers:    audit.NewMarkers(),
 		attributor: newAttributor(os.Getpid(), native, int64(execveNr), slices.Clone(opts.Codes)),
 	}
 	go l.read()
@@ -151,21 +148,15 @@ const probeTimeout = 5 * time.Second
 // emits no audit records (booted with audit=0) fails NewLog instead of
 // giving an empty recording.
 func (l *Log) probe() error {
-	ch, err := l.drain()
+	drained, err := l.drain(probeTimeout)
 	if err != nil {
 		return err
 	}
-	timer := time.NewTimer(probeTimeout)
-	defer timer.Stop()
-	select {
-	case <-ch:
-		return nil
-	case <-l.done:
-		return fmt.Errorf("log backend: audit reader stopped: %w", l.readError())
-	case <-timer.C:
+	if !drained {
 		return &Unsupported{Op: "log backend", Feature: fmt.Sprintf("a call logged by seccomp produced no audit record within %v", probeTimeout),
 			Fix: "is audit disabled on the kernel command line (audit=0)? Boot without it"}
 	}
+	return nil
 }
 
 // readError returns why the reader goroutine stopped.
@@ -341,6 +332,7 @@ func (l *Log) read() {
 				l.readErr = err
 				l.mu.Unlock()
 			}
+			l.markers.Stop(err)
 			return
 		}
 		l.take(rec)
@@ -353,13 +345,7 @@ func (l *Log) take(rec audit.Record) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if rec.Pid == l.self {
-		if rec.Syscall == audit.MarkerNr {
-			l.markers = append(l.markers, rec)
-			if l.marker != nil && l.marker.Is(rec) {
-				close(l.drainCh)
-				l.marker = nil
-			}
-		}
+		l.markers.Take(rec)
 		return
 	}
 	if l.count(rec) {
@@ -539,26 +525,15 @@ func (l *Log) Collect() (*Observations, error) {
 
 	drained := false
 	for i := 0; i < drainAttempts && !drained; i++ {
-		ch, err := l.drain()
-		if err != nil {
+		var err error
+		if drained, err = l.drain(drainTimeout); err != nil {
 			return nil, err
 		}
-		timer := time.NewTimer(drainTimeout)
-		select {
-		case <-ch:
-			drained = true
-		case <-l.done:
-			timer.Stop()
-			return nil, fmt.Errorf("log backend: audit reader stopped: %w", l.readError())
-		case <-timer.C:
-		}
-		timer.Stop()
 	}
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.collected = true
-	l.marker = nil
 	obs := &Observations{
 		Counts: l.counts,
 		Scope:  recording.ScopeSeccomp,
@@ -603,28 +578,21 @@ func (l *Log) Collect() (*Observations, error) {
 	return obs, nil
 }
 
-// drain emits an audit marker and returns a channel closed when its record
-// is read.
-func (l *Log) drain() (<-chan struct{}, error) {
-	ch := make(chan struct{})
-	l.mu.Lock()
-	l.drainCh = ch
-	l.mu.Unlock()
+// drain emits an audit marker and waits up to timeout for its record
+// (audit.Markers): false when the time is up.
+func (l *Log) drain(timeout time.Duration) (bool, error) {
 	m, err := audit.EmitMarker()
 	if err != nil {
-		return nil, fmt.Errorf("log backend: drain: %w", err)
+		return false, fmt.Errorf("log backend: drain: %w", err)
 	}
-	l.mu.Lock()
-	l.marker = &m
-	for _, rec := range l.markers { // it may have been read already
-		if m.Is(rec) {
-			close(ch)
-			l.marker = nil
-			break
-		}
+	switch err := l.markers.Wait(m, timeout); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, audit.ErrMarkerTimeout):
+		return false, nil
+	default:
+		return false, fmt.Errorf("log backend: audit reader stopped: %w", l.readError())
 	}
-	l.mu.Unlock()
-	return ch, nil
 }
 
 // Close implements Backend.

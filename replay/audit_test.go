@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/learn"
 )
 
@@ -30,6 +31,21 @@ func TestAddDenialsABI(t *testing.T) {
 	for _, want := range []string{"ptrace", "x32:getppid", "x86:ptrace"} {
 		if !got[want] {
 			t.Errorf("no violation %s in %v", want, r.Violations)
+		}
+	}
+}
+
+// TestCollectorFlush: the collector's flush returns once its own audit
+// marker has been read (audit.Markers), with no workload at all.
+func TestCollectorFlush(t *testing.T) {
+	c, err := newCollector()
+	if err != nil {
+		testenv.AuditUnsupported(t, err)
+	}
+	defer c.close()
+	for range 2 {
+		if err := c.flush(); err != nil {
+			t.Fatal(err)
 		}
 	}
 }
