@@ -41,7 +41,7 @@ test: deps
 # seed corpora (testdata/fuzz). New failing inputs land in testdata/fuzz
 # beside them: commit them with the fix, as regression cases.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./internal/audit:FuzzParse ./recording:FuzzParse ./recording:FuzzMerge ./emit:FuzzParseOCI ./replay:FuzzHotMatchesPlain ./trace/dispatch:FuzzDispatchRegistry
+FUZZ_TARGETS := ./internal/audit:FuzzParse ./recording:FuzzParse ./recording:FuzzMerge ./readers:FuzzParseOCI ./filter:FuzzHotMatchesPlain ./trace/dispatch:FuzzDispatchRegistry
 
 fuzz: deps
 	@set -e; for t in $(FUZZ_TARGETS); do \

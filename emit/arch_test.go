@@ -15,12 +15,12 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
-	"github.com/profgen/profgen/replay"
 )
 
 // archRecording is an x86_64 recording of legacy calls (open, stat,
@@ -121,7 +121,7 @@ func TestArchFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm, err := replay.NewVM(prog)
+	vm, err := filter.NewVM(prog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestArchFormats(t *testing.T) {
 		t.Fatal(err)
 	}
 	audit, _ := abi.Arch("arm64").Audit()
-	if got, err := vm.Verdict(replay.SeccompData{Nr: int32(nr), Arch: audit}); err != nil || got != learn.Allow {
+	if got, err := vm.Verdict(filter.SeccompData{Nr: int32(nr), Arch: audit}); err != nil || got != learn.Allow {
 		t.Errorf("bpf for aarch64: epoll_pwait %s, %v", got, err)
 	}
 }
@@ -150,7 +150,7 @@ func TestRuncBothArches(t *testing.T) {
 		t.Fatal(err)
 	}
 	prog := runcFilterProgram(t, doc)
-	vm, err := replay.NewVM(prog)
+	vm, err := filter.NewVM(prog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestRuncBothArches(t *testing.T) {
 			if p.Lookup(name) == nil && nr > maxNr {
 				want = learn.ErrnoENOSYS // runc's stub
 			}
-			got, err := vm.Verdict(replay.SeccompData{Nr: int32(nr), Arch: audit, Args: args})
+			got, err := vm.Verdict(filter.SeccompData{Nr: int32(nr), Arch: audit, Args: args})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -221,7 +221,7 @@ func TestRuncBothArches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := vm.Run(replay.SeccompData{Nr: int32(i386Getpid), Arch: unix.AUDIT_ARCH_I386}); err != nil || got&unix.SECCOMP_RET_ACTION_FULL != unix.SECCOMP_RET_KILL_THREAD && got&unix.SECCOMP_RET_ACTION_FULL != unix.SECCOMP_RET_KILL_PROCESS {
+	if got, err := vm.Run(filter.SeccompData{Nr: int32(i386Getpid), Arch: unix.AUDIT_ARCH_I386}); err != nil || got&unix.SECCOMP_RET_ACTION_FULL != unix.SECCOMP_RET_KILL_THREAD && got&unix.SECCOMP_RET_ACTION_FULL != unix.SECCOMP_RET_KILL_PROCESS {
 		t.Errorf("runc's filter, i386 getpid: %#x, %v; want a kill", got, err)
 	}
 	t.Logf("%d calls on two architectures, %d denied, in runc's filter of %d instructions", checked, denied, len(prog))

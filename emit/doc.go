@@ -17,7 +17,7 @@
 //
 // emit compiles no filter itself: the formats that embed the compiled
 // program take the compiler through Options.Compile, so that emit imports
-// neither the compiler's package nor trace. It also reads OCI profiles
-// back into the model, so that existing profiles can be diffed, extended
-// and replayed.
+// neither the compiler's package nor trace. Reading OCI profiles back
+// into the model is package readers' job (readers.ParseOCI), which the OCI
+// writer shares its operator table and marker field with.
 package emit

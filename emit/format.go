@@ -14,6 +14,7 @@ import (
 
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
 )
 
 // Options adjust every format's output; each format reads the fields it
@@ -54,8 +55,8 @@ type Options struct {
 	Runtime learn.Runtime
 	// Incomplete, when not empty, marks the output as learned from
 	// recordings that lost events: Format.Emit writes it first, as a
-	// comment, and the oci format as the IncompleteField field. It is
-	// profgen's own text, never a recording's.
+	// comment, and the oci format as the readers.IncompleteField field.
+	// It is profgen's own text, never a recording's.
 	Incomplete string
 }
 
@@ -169,9 +170,10 @@ func writeOCIFormat(w io.Writer, p *learn.Profile, opts Options) error {
 	return writeMarkedOCI(w, doc, opts.Incomplete, opts.ArchNotes)
 }
 
-// writeMarkedOCI writes doc with IncompleteField (when mark is set) and
-// ArchNotesField (when notes are given) first: runc, crun, Docker and
-// podman ignore fields they do not know; ParseOCI reports the first.
+// writeMarkedOCI writes doc with readers.IncompleteField (when mark is
+// set) and ArchNotesField (when notes are given) first: runc, crun, Docker
+// and podman ignore fields they do not know; readers.ParseOCI reports the
+// first.
 func writeMarkedOCI(w io.Writer, doc *specs.LinuxSeccomp, mark string, notes []string) error {
 	var buf bytes.Buffer
 	if err := WriteOCI(&buf, doc); err != nil {
@@ -189,7 +191,7 @@ func writeMarkedOCI(w io.Writer, doc *specs.LinuxSeccomp, mark string, notes []s
 		if err != nil {
 			return err
 		}
-		if _, err := fmt.Fprintf(w, "  %q: %s,\n", IncompleteField, field); err != nil {
+		if _, err := fmt.Fprintf(w, "  %q: %s,\n", readers.IncompleteField, field); err != nil {
 			return err
 		}
 	}

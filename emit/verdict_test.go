@@ -25,7 +25,6 @@ import (
 	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
-	"github.com/profgen/profgen/replay"
 )
 
 // event is one syscall a filter is asked about.
@@ -150,7 +149,7 @@ func TestSameVerdicts(t *testing.T) {
 	}
 	checked, denied := 0, 0
 	for format, prog := range progs {
-		vm, err := replay.NewVM(prog)
+		vm, err := filter.NewVM(prog)
 		if err != nil {
 			t.Fatalf("%s: %v", format, err)
 		}
@@ -159,7 +158,7 @@ func TestSameVerdicts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := vm.Verdict(replay.SeccompData{Nr: int32(nr), Arch: audit, Args: ev.args})
+			got, err := vm.Verdict(filter.SeccompData{Nr: int32(nr), Arch: audit, Args: ev.args})
 			if err != nil {
 				t.Fatalf("%s: %s: %v", format, ev.name, err)
 			}
@@ -240,7 +239,7 @@ func TestRuncSameVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm, err := replay.NewVM(runcFilterProgram(t, doc))
+	vm, err := filter.NewVM(runcFilterProgram(t, doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +258,7 @@ func TestRuncSameVerdicts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := vm.Verdict(replay.SeccompData{Nr: int32(nr), Arch: audit, Args: ev.args})
+		got, err := vm.Verdict(filter.SeccompData{Nr: int32(nr), Arch: audit, Args: ev.args})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +273,7 @@ func TestRuncSameVerdicts(t *testing.T) {
 	}
 	// A number above every syscall in the profile (and above any the
 	// kernel has): runc's stub answers ENOSYS.
-	if got, err := vm.Verdict(replay.SeccompData{Nr: 1000, Arch: audit}); err != nil || got != learn.ErrnoENOSYS {
+	if got, err := vm.Verdict(filter.SeccompData{Nr: 1000, Arch: audit}); err != nil || got != learn.ErrnoENOSYS {
 		t.Errorf("runc's filter: syscall 1000: %s, %v; want errno(ENOSYS), runc's stub", got, err)
 	}
 	t.Logf("%d events, %d of them above the profile's largest syscall number %d", len(verdictEvents(t)), stubbed, maxNr)
@@ -331,12 +330,12 @@ func TestCompiledOutputsAreHotFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := replay.SeccompData{Nr: int32(nr), Arch: audit}
-	hs, _, err := replay.Steps(hot, d)
+	d := filter.SeccompData{Nr: int32(nr), Arch: audit}
+	hs, _, err := filter.Steps(hot, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, _, err := replay.Steps(plain, d)
+	ps, _, err := filter.Steps(plain, d)
 	if err != nil {
 		t.Fatal(err)
 	}

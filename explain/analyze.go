@@ -5,9 +5,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/seccomp"
-	"github.com/profgen/profgen/replay"
 )
 
 // maxSyscallNr bounds the syscall numbers probed on each architecture;
@@ -77,23 +77,23 @@ const (
 // seccomp_data past nr and arch they read, in the VM.
 type prober struct {
 	prog []unix.SockFilter
-	vm   *replay.VM
+	vm   *filter.VM
 	// patched caches the variants by the set of word offsets (bit
 	// off/4) whose loads return a marker.
-	patched map[uint16]*replay.VM
+	patched map[uint16]*filter.VM
 }
 
 func newProber(prog []unix.SockFilter) (*prober, error) {
-	vm, err := replay.NewVM(prog)
+	vm, err := filter.NewVM(prog)
 	if err != nil {
 		return nil, err
 	}
-	return &prober{prog: prog, vm: vm, patched: map[uint16]*replay.VM{}}, nil
+	return &prober{prog: prog, vm: vm, patched: map[uint16]*filter.VM{}}, nil
 }
 
 // variant returns the program whose loads of the words in set return a
 // marker.
-func (p *prober) variant(set uint16) (*replay.VM, error) {
+func (p *prober) variant(set uint16) (*filter.VM, error) {
 	if vm, ok := p.patched[set]; ok {
 		return vm, nil
 	}
@@ -104,7 +104,7 @@ func (p *prober) variant(set uint16) (*replay.VM, error) {
 			prog[i] = unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: markerAction | ins.K}
 		}
 	}
-	vm, err := replay.NewVM(prog)
+	vm, err := filter.NewVM(prog)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (v verdict) lowOnly() []int {
 
 // run returns the verdict for d: the real return value, and the words read
 // on the way, found by letting each read return a marker in turn.
-func (p *prober) run(d replay.SeccompData) (verdict, error) {
+func (p *prober) run(d filter.SeccompData) (verdict, error) {
 	ret, err := p.vm.Run(d)
 	if err != nil {
 		return verdict{}, err
@@ -258,7 +258,7 @@ func analyze(prog []unix.SockFilter) (*analysis, error) {
 func (p *prober) runArch(pa probeArch, table []syscallEntry) (*archResult, error) {
 	r := &archResult{probeArch: pa, syscalls: table, verdicts: make([]verdict, len(table))}
 	for i, s := range table {
-		v, err := p.run(replay.SeccompData{Nr: s.nr, Arch: pa.audit})
+		v, err := p.run(filter.SeccompData{Nr: s.nr, Arch: pa.audit})
 		if err != nil {
 			return nil, fmt.Errorf("syscall %s on %s: %w", s.name, pa.arch, err)
 		}
@@ -293,7 +293,7 @@ func (a *analysis) computeDefault() error {
 		if named[n] {
 			continue
 		}
-		ret, err := a.prober.vm.Run(replay.SeccompData{Nr: n, Arch: nat.audit})
+		ret, err := a.prober.vm.Run(filter.SeccompData{Nr: n, Arch: nat.audit})
 		if err != nil {
 			return err
 		}
@@ -320,7 +320,7 @@ func (a *analysis) computeDefault() error {
 func (a *analysis) allowsArgs(name string, args [6]uint64) (bool, error) {
 	for _, s := range a.native().syscalls {
 		if s.name == name {
-			ret, err := a.prober.vm.Run(replay.SeccompData{Nr: s.nr, Arch: a.native().audit, Args: args})
+			ret, err := a.prober.vm.Run(filter.SeccompData{Nr: s.nr, Arch: a.native().audit, Args: args})
 			if err != nil {
 				return false, err
 			}

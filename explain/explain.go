@@ -16,12 +16,12 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/jsonerr"
 	"github.com/profgen/profgen/internal/seccomp"
+	"github.com/profgen/profgen/readers"
 )
 
 // Input kinds of Report.Kind.
@@ -137,7 +137,7 @@ func Explain(data []byte) (*Report, error) {
 	return r, nil
 }
 
-// ociDoc is what explain reads of a profile besides what emit.ParseOCI
+// ociDoc is what explain reads of a profile besides what readers.ParseOCI
 // reads: Docker's archMap and the raw entries.
 type ociDoc struct {
 	specs.LinuxSeccomp
@@ -150,7 +150,7 @@ type ociDoc struct {
 func explainOCI(data []byte) (*Report, error) {
 	var doc ociDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%w: %s", emit.ErrProfile, jsonerr.Describe(data, err))
+		return nil, fmt.Errorf("%w: %s", readers.ErrProfile, jsonerr.Describe(data, err))
 	}
 	if doc.DefaultAction == "" {
 		return nil, fmt.Errorf("%w: no defaultAction (not a seccomp profile)", ErrUnknownFormat)
@@ -170,7 +170,7 @@ func explainOCI(data []byte) (*Report, error) {
 		data, notes = resolved, append(notes, note)
 		doc = ociDoc{}
 		if err := json.Unmarshal(data, &doc); err != nil {
-			return nil, fmt.Errorf("%w: %s", emit.ErrProfile, jsonerr.Describe(data, err))
+			return nil, fmt.Errorf("%w: %s", readers.ErrProfile, jsonerr.Describe(data, err))
 		}
 	}
 	var warnings []string
@@ -183,7 +183,7 @@ func explainOCI(data []byte) (*Report, error) {
 	if len(unknown) > 0 {
 		warnings = append(warnings, fmt.Sprintf("names unknown to this libseccomp (runc drops them with a warning, so they are not allowed here): %s", strings.Join(unknown, " ")))
 	}
-	p, err := emit.ParseOCI(cleaned)
+	p, err := readers.ParseOCI(cleaned)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func explainOCI(data []byte) (*Report, error) {
 func pruneUnknown(data []byte, arch abi.Arch) ([]byte, []string, error) {
 	var generic map[string]any
 	if err := json.Unmarshal(data, &generic); err != nil {
-		return nil, nil, fmt.Errorf("%w: %s", emit.ErrProfile, jsonerr.Describe(data, err))
+		return nil, nil, fmt.Errorf("%w: %s", readers.ErrProfile, jsonerr.Describe(data, err))
 	}
 	entries, ok := generic["syscalls"].([]any)
 	if !ok {
@@ -494,7 +494,7 @@ func dockerSpec() *specs.Spec {
 func resolveDocker(data []byte) ([]byte, string, error) {
 	var docker dockerseccomp.Seccomp
 	if err := json.Unmarshal(data, &docker); err != nil {
-		return nil, "", fmt.Errorf("%w: %s", emit.ErrProfile, jsonerr.Describe(data, err))
+		return nil, "", fmt.Errorf("%w: %s", readers.ErrProfile, jsonerr.Describe(data, err))
 	}
 	var conditional int
 	var condNames []string
@@ -516,7 +516,7 @@ func resolveDocker(data []byte) ([]byte, string, error) {
 	}
 	out, err := dockerseccomp.LoadProfile(string(data), dockerSpec())
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: Docker's conditional entries: %v", emit.ErrProfile, err)
+		return nil, "", fmt.Errorf("%w: Docker's conditional entries: %v", readers.ErrProfile, err)
 	}
 	kept := map[string]bool{}
 	for _, e := range out.Syscalls {
@@ -571,7 +571,7 @@ func dockerAllowed() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("docker's default profile: %w", err)
 	}
-	p, err := emit.ParseOCI(data)
+	p, err := readers.ParseOCI(data)
 	if err != nil {
 		return 0, fmt.Errorf("docker's default profile: %w", err)
 	}

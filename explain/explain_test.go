@@ -17,10 +17,10 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/testenv"
+	"github.com/profgen/profgen/readers"
 )
 
 func mustExplain(t *testing.T, data string) *Report {
@@ -168,7 +168,7 @@ func TestCompiledExplainsAlike(t *testing.T) {
 		{"names":["socket"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2,"op":"SCMP_CMP_EQ"}]},
 		{"names":["kill"],"action":"SCMP_ACT_KILL_PROCESS"}]}`
 	fromDoc := mustExplain(t, doc)
-	p, err := emit.ParseOCI([]byte(doc))
+	p, err := readers.ParseOCI([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +343,7 @@ func TestDockerDefaultFileResolved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := emit.ParseOCI(known)
+	p, err := readers.ParseOCI(known)
 	if err != nil {
 		t.Fatal(err)
 	}

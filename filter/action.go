@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/learn"
 )
 
@@ -29,23 +30,30 @@ func RetFromAction(a learn.Action) uint32 {
 	panic(fmt.Sprintf("filter: no seccomp return value for action %s", a))
 }
 
-// ActionFromRet maps a seccomp filter's return value to the model's
-// action. Actions profgen never generates (TRACE, USER_NOTIF) are errors.
+// kinds are the model's action kinds of the return values
+// internal/seccomp.DecodeRet names; the others (TRACE, USER_NOTIF, an
+// unknown action) profgen never generates.
+var kinds = map[string]learn.ActionKind{
+	iseccomp.ActAllow:       learn.ActAllow,
+	iseccomp.ActLog:         learn.ActLog,
+	iseccomp.ActErrno:       learn.ActErrno,
+	iseccomp.ActTrap:        learn.ActTrap,
+	iseccomp.ActKillThread:  learn.ActKillThread,
+	iseccomp.ActKillProcess: learn.ActKillProcess,
+}
+
+// ActionFromRet maps a seccomp filter's return value, as
+// internal/seccomp.DecodeRet decodes it, to the model's action. Actions
+// profgen never generates (TRACE, USER_NOTIF) are errors.
 func ActionFromRet(ret uint32) (learn.Action, error) {
-	data := uint16(ret & unix.SECCOMP_RET_DATA)
-	switch ret & unix.SECCOMP_RET_ACTION_FULL {
-	case unix.SECCOMP_RET_ALLOW:
-		return learn.Allow, nil
-	case unix.SECCOMP_RET_LOG:
-		return learn.Log, nil
-	case unix.SECCOMP_RET_ERRNO:
-		return learn.Action{Kind: learn.ActErrno, Errno: data}, nil
-	case unix.SECCOMP_RET_TRAP:
-		return learn.Action{Kind: learn.ActTrap}, nil
-	case unix.SECCOMP_RET_KILL_THREAD:
-		return learn.Action{Kind: learn.ActKillThread}, nil
-	case unix.SECCOMP_RET_KILL_PROCESS:
-		return learn.KillProcess, nil
+	d := iseccomp.DecodeRet(ret)
+	kind, ok := kinds[d.Name]
+	if !ok {
+		return learn.Action{}, fmt.Errorf("filter returned %#x, an action profgen does not generate", ret)
 	}
-	return learn.Action{}, fmt.Errorf("filter returned %#x, an action profgen does not generate", ret)
+	a := learn.Action{Kind: kind}
+	if d.Errno != nil {
+		a.Errno = *d.Errno
+	}
+	return a, nil
 }

@@ -3,10 +3,10 @@ package monitor
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/proc"
 	"github.com/profgen/profgen/internal/seccomp"
-	"github.com/profgen/profgen/replay"
 )
 
 // errnoFinder finds the errno number of an errno denial, which the
@@ -23,10 +23,10 @@ type errnoFinder struct {
 
 type cachedFilters struct {
 	start uint64
-	vms   []*replay.VM
+	vms   []*filter.VM
 }
 
-func (e *errnoFinder) filters(pid int) []*replay.VM {
+func (e *errnoFinder) filters(pid int) []*filter.VM {
 	st, err := proc.ReadStat(pid)
 	if err != nil {
 		return nil
@@ -35,7 +35,7 @@ func (e *errnoFinder) filters(pid int) []*replay.VM {
 	if c, ok := e.cache[pid]; ok && c.start == start {
 		return c.vms
 	}
-	var vms []*replay.VM
+	var vms []*filter.VM
 	if st, err := seccomp.ReadStatus(pid); err == nil && st.Mode == 2 {
 		n := max(st.Filters, 1)
 		for i := 0; i < n; i++ {
@@ -44,7 +44,7 @@ func (e *errnoFinder) filters(pid int) []*replay.VM {
 				vms = nil
 				break
 			}
-			vm, err := replay.NewVM(prog)
+			vm, err := filter.NewVM(prog)
 			if err != nil {
 				vms = nil
 				break
@@ -66,7 +66,7 @@ func (e *errnoFinder) find(rec audit.Record) (uint16, bool) {
 	if len(vms) == 0 {
 		return 0, false
 	}
-	d := replay.SeccompData{Nr: int32(rec.Syscall), Arch: rec.Arch}
+	d := filter.SeccompData{Nr: int32(rec.Syscall), Arch: rec.Arch}
 	// The kernel runs every filter and keeps the return value whose
 	// action comes first (the lowest as a signed 32-bit number), the
 	// most recent filter's on a tie.

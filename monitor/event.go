@@ -53,21 +53,6 @@ type Details struct {
 	Signal int `json:"signal,omitempty"`
 }
 
-// x32Bit is __X32_SYSCALL_BIT.
-const x32Bit = abi.X32SyscallBit
-
-// recordArch returns the ABI a record's call was made through.
-func recordArch(rec audit.Record) (abi.Arch, error) {
-	a, err := abi.FromAudit(rec.Arch)
-	if err != nil {
-		return "", err
-	}
-	if a == "amd64" && rec.Syscall&x32Bit != 0 && rec.Syscall != -1 {
-		return "x32", nil
-	}
-	return a, nil
-}
-
 // NewEvent decodes rec; the syscall is named by libseccomp for the
 // record's own architecture (an i386 call is named as i386).
 func NewEvent(rec audit.Record) Event {
@@ -78,7 +63,7 @@ func NewEvent(rec audit.Record) Event {
 		Action:    auditAction(rec.Code),
 		Details:   Details{IP: fmt.Sprintf("%#x", rec.IP), Serial: rec.Serial, Session: rec.Ses, Signal: rec.Sig},
 	}
-	a, err := recordArch(rec)
+	a, err := rec.ABI()
 	if err != nil {
 		ev.Syscall.Arch = fmt.Sprintf("%#x", rec.Arch)
 		return ev

@@ -65,7 +65,7 @@ func child(args []string) int {
 		bpf.LoadAbsolute{Off: 4, Size: 4},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AUDIT_ARCH_I386, SkipTrue: 6}, // i386: log
 		bpf.LoadAbsolute{Off: 0, Size: 4},
-		bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: x32Bit, SkipTrue: 4}, // x32: log
+		bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: abi.X32SyscallBit, SkipTrue: 4}, // x32: log
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr("getppid"), SkipTrue: 3},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr("getpriority"), SkipTrue: 3},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr("setpriority"), SkipTrue: 3},
@@ -573,7 +573,7 @@ func TestMonitorABIs(t *testing.T) {
 	if s := got["x86"]; s.Name != "getppid" || s.Nr != 64 {
 		t.Errorf("i386 call: %+v, want getppid (64) on x86", s)
 	}
-	if s := got["x32"]; s.Name != "getppid" || s.Nr != x32Bit|110 {
+	if s := got["x32"]; s.Name != "getppid" || s.Nr != abi.X32SyscallBit|110 {
 		t.Errorf("x32 call: %+v, want getppid (0x4000006e) on x32", s)
 	}
 }

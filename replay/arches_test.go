@@ -24,8 +24,8 @@ func TestCompileArches(t *testing.T) {
 	if err := p.Add(learn.Syscall{Name: "getppid", Action: learn.Allow, Origin: learn.OriginImported}); err != nil {
 		t.Fatal(err)
 	}
-	i386Getppid := SeccompData{Nr: 64, Arch: unix.AUDIT_ARCH_I386}
-	i386Read := SeccompData{Nr: 3, Arch: unix.AUDIT_ARCH_I386}
+	i386Getppid := filter.SeccompData{Nr: 64, Arch: unix.AUDIT_ARCH_I386}
+	i386Read := filter.SeccompData{Nr: 3, Arch: unix.AUDIT_ARCH_I386}
 	for _, tc := range []struct {
 		arches         []abi.Arch
 		getppid, other uint32
@@ -37,11 +37,11 @@ func TestCompileArches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		vm, err := NewVM(prog)
+		vm, err := filter.NewVM(prog)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for d, want := range map[SeccompData]uint32{i386Getppid: tc.getppid, i386Read: tc.other} {
+		for d, want := range map[filter.SeccompData]uint32{i386Getppid: tc.getppid, i386Read: tc.other} {
 			if got, err := vm.Run(d); err != nil || got != want {
 				t.Errorf("arches %v, i386 nr %d: %#x, %v; want %#x", tc.arches, d.Nr, got, err, want)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/profgen/profgen/filter"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -40,7 +41,7 @@ func viaOCI(t testing.TB, p *learn.Profile) *learn.Profile {
 	if err := emit.WriteOCI(&b, doc); err != nil {
 		t.Fatal(err)
 	}
-	back, err := emit.ParseOCI(b.Bytes())
+	back, err := readers.ParseOCI(b.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestCompileInstructions(t *testing.T) {
 	if len(prog) < 10 || len(prog) > iseccomp.MaxFilterLen {
 		t.Fatalf("%d instructions", len(prog))
 	}
-	raw := RawInstructions(prog)
+	raw := filter.RawInstructions(prog)
 	// ld [4] (seccomp_data.arch); jeq AUDIT_ARCH_X86_64.
 	if ins, ok := raw[0].Disassemble().(bpf.LoadAbsolute); !ok || ins.Off != 4 || ins.Size != 4 {
 		t.Errorf("first instruction %v, want ld [4]", raw[0].Disassemble())
@@ -82,7 +83,7 @@ func TestCompileInstructions(t *testing.T) {
 	if !and || !ret {
 		t.Errorf("no AND (%v) or no return (%v) in the program", and, ret)
 	}
-	if _, err := NewVM(prog); err != nil {
+	if _, err := filter.NewVM(prog); err != nil {
 		t.Fatal(err)
 	}
 }

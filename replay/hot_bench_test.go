@@ -47,7 +47,7 @@ func uncachedAllow(b *testing.B, arch uint32, nr int32) []unix.SockFilter {
 		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 16}, // args[0], low half
 		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
 	}
-	if CacheAllows(prog, arch, nr) {
+	if filter.CacheAllows(prog, arch, nr) {
 		b.Fatal("the cache emulation takes a filter that loads an argument for constant")
 	}
 	return prog
@@ -85,7 +85,7 @@ func BenchmarkArgumentRules(b *testing.B) {
 		}
 		return writeFilter(b, prog)
 	}
-	hot, err := filter.CompileHot(p, recordedCounts(rec), filter.CompileOptions{})
+	hot, err := filter.CompileHot(p, p.Counts(), filter.CompileOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

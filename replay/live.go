@@ -767,7 +767,7 @@ func (r *Report) addDenials(recs []audit.Record, p *learn.Profile) error {
 		case learn.ActLog, learn.ActErrno:
 			act = p.DefaultAction
 		}
-		arch, err := abi.FromAudit(rec.Arch)
+		arch, err := rec.ABI()
 		if err != nil {
 			return err
 		}
@@ -822,11 +822,13 @@ func ownEntry(p *learn.Profile, name string) bool {
 type collector struct {
 	r *audit.Reader
 
+	// markers takes profgen's own records (audit markers) and waits
+	// for them (flush).
+	markers *audit.Markers
+
 	mu      sync.Mutex
-	cond    *sync.Cond
 	recs    []audit.Record
 	watched map[uint32]bool // sessions whose records are kept
-	markers []audit.Record  // records of profgen itself: audit markers
 	// containers are the ids of containers whose processes' records are
 	// kept (docker), cgroups where processes were, ctrRecs the
 	// containers' records, gone the records of processes that exited
@@ -836,7 +838,6 @@ type collector struct {
 	cgroups    container.Cache
 	ctrRecs    map[string][]audit.Record
 	gone       int
-	err        error
 	done       chan struct{}
 }
 
@@ -845,29 +846,25 @@ func newCollector() (*collector, error) {
 	if err != nil {
 		return nil, err // a missing feature matches trace.ErrNotSupported
 	}
-	c := &collector{r: r, watched: map[uint32]bool{}, done: make(chan struct{}),
+	c := &collector{r: r, markers: audit.NewMarkers(), watched: map[uint32]bool{}, done: make(chan struct{}),
 		containers: map[string]bool{}, sessions: map[uint32]bool{}, ctrRecs: map[string][]audit.Record{}}
-	c.cond = sync.NewCond(&c.mu)
 	go c.loop()
 	return c, nil
 }
 
 func (c *collector) loop() {
 	defer close(c.done)
-	pid := os.Getpid()
 	for {
 		rec, err := c.r.Next()
-		c.mu.Lock()
 		if err != nil {
-			c.err = err
-			c.cond.Broadcast()
-			c.mu.Unlock()
+			c.markers.Stop(err)
 			return
 		}
-		if rec.Pid == pid {
-			c.markers = append(c.markers, rec)
-			c.cond.Broadcast()
-		} else if c.watched[rec.Ses] {
+		if c.markers.Take(rec) {
+			continue
+		}
+		c.mu.Lock()
+		if c.watched[rec.Ses] {
 			c.recs = append(c.recs, rec)
 		} else if len(c.containers) > 0 {
 			c.attribute(rec)
@@ -1001,29 +998,12 @@ func (c *collector) flush() error {
 	if err != nil {
 		return fmt.Errorf("flush audit records: %w", err)
 	}
-	timedOut := false // under c.mu
-	deadline := time.AfterFunc(flushTimeout, func() {
-		c.mu.Lock()
-		timedOut = true
-		c.cond.Broadcast()
-		c.mu.Unlock()
-	})
-	defer deadline.Stop()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for {
-		for i, rec := range c.markers {
-			if m.Is(rec) {
-				c.markers = slices.Delete(c.markers, i, i+1)
-				return nil
-			}
-		}
-		if c.err != nil {
-			return fmt.Errorf("flush audit records: %w", c.err)
-		}
-		if timedOut {
-			return fmt.Errorf("flush audit records: the marker record did not arrive within %v", flushTimeout)
-		}
-		c.cond.Wait()
+	switch err := c.markers.Wait(m, flushTimeout); {
+	case err == nil:
+		return nil
+	case errors.Is(err, audit.ErrMarkerTimeout):
+		return fmt.Errorf("flush audit records: the marker record did not arrive within %v", flushTimeout)
+	default:
+		return fmt.Errorf("flush audit records: %w", err)
 	}
 }

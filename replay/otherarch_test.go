@@ -89,7 +89,7 @@ func TestStaticOtherArch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm, err := NewVM(prog)
+	vm, err := filter.NewVM(prog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,19 +106,19 @@ func TestStaticOtherArch(t *testing.T) {
 	const dirArm, directArm = 0x4000, 0x10000 // O_DIRECTORY and O_DIRECT on aarch64
 	for _, tc := range []struct {
 		what string
-		d    SeccompData
+		d    filter.SeccompData
 		want uint32
 	}{
 		{"aarch64 openat O_DIRECTORY|O_CLOEXEC (recorded as x86_64 open)",
-			SeccompData{Nr: nr("arm64", "openat"), Arch: unix.AUDIT_ARCH_AARCH64, Args: [6]uint64{2: dirArm | unix.O_CLOEXEC}}, unix.SECCOMP_RET_ALLOW},
+			filter.SeccompData{Nr: nr("arm64", "openat"), Arch: unix.AUDIT_ARCH_AARCH64, Args: [6]uint64{2: dirArm | unix.O_CLOEXEC}}, unix.SECCOMP_RET_ALLOW},
 		{"aarch64 openat O_DIRECT (x86_64's O_DIRECTORY bit)",
-			SeccompData{Nr: nr("arm64", "openat"), Arch: unix.AUDIT_ARCH_AARCH64, Args: [6]uint64{2: directArm | unix.O_CLOEXEC}}, unix.SECCOMP_RET_ERRNO | 1},
+			filter.SeccompData{Nr: nr("arm64", "openat"), Arch: unix.AUDIT_ARCH_AARCH64, Args: [6]uint64{2: directArm | unix.O_CLOEXEC}}, unix.SECCOMP_RET_ERRNO | 1},
 		{"aarch64 epoll_pwait (recorded as epoll_wait)",
-			SeccompData{Nr: nr("arm64", "epoll_pwait"), Arch: unix.AUDIT_ARCH_AARCH64}, unix.SECCOMP_RET_ALLOW},
+			filter.SeccompData{Nr: nr("arm64", "epoll_pwait"), Arch: unix.AUDIT_ARCH_AARCH64}, unix.SECCOMP_RET_ALLOW},
 		{"aarch64 ptrace",
-			SeccompData{Nr: nr("arm64", "ptrace"), Arch: unix.AUDIT_ARCH_AARCH64}, unix.SECCOMP_RET_ERRNO | 1},
+			filter.SeccompData{Nr: nr("arm64", "ptrace"), Arch: unix.AUDIT_ARCH_AARCH64}, unix.SECCOMP_RET_ERRNO | 1},
 		{"x86_64 read, under the aarch64 filter",
-			SeccompData{Nr: nr("amd64", "read"), Arch: unix.AUDIT_ARCH_X86_64}, unix.SECCOMP_RET_KILL_PROCESS},
+			filter.SeccompData{Nr: nr("amd64", "read"), Arch: unix.AUDIT_ARCH_X86_64}, unix.SECCOMP_RET_KILL_PROCESS},
 	} {
 		if got, err := vm.Run(tc.d); err != nil || got != tc.want {
 			t.Errorf("%s: %#x, %v; want %#x", tc.what, got, err, tc.want)
@@ -173,7 +173,7 @@ func TestCompileBothArches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm, err := NewVM(prog)
+	vm, err := filter.NewVM(prog)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestCompileBothArches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := vm.Run(SeccompData{Nr: int32(n), Arch: audit}); err != nil || got != tc.want {
+		if got, err := vm.Run(filter.SeccompData{Nr: int32(n), Arch: audit}); err != nil || got != tc.want {
 			t.Errorf("%s %s: %#x, %v; want %#x", tc.arch, tc.name, got, err, tc.want)
 		}
 	}

@@ -265,7 +265,7 @@ func BenchmarkEnforcementRunc(b *testing.B) {
 		if prog == nil {
 			return "-"
 		}
-		c, err := Cost(prog, audit, recs[mode])
+		c, err := filter.Cost(prog, audit, recs[mode])
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,7 +14,7 @@ import (
 // program libseccomp compiles from it, and insists they agree.
 type Checker struct {
 	p    *learn.Profile
-	vm   *VM
+	vm   *filter.VM
 	arch uint32
 }
 
@@ -24,7 +24,7 @@ func NewChecker(p *learn.Profile) (*Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	vm, err := NewVM(prog)
+	vm, err := filter.NewVM(prog)
 	if err != nil {
 		return nil, fmt.Errorf("compiled filter: %w", err)
 	}
@@ -36,7 +36,7 @@ func NewChecker(p *learn.Profile) (*Checker, error) {
 }
 
 // VM returns the checker's compiled filter.
-func (c *Checker) VM() *VM { return c.vm }
+func (c *Checker) VM() *filter.VM { return c.vm }
 
 // Check returns the action for the named syscall with args. An action of
 // the compiled filter that differs from the model's is an error: it is a
@@ -47,7 +47,7 @@ func (c *Checker) Check(name string, args [6]uint64) (learn.Action, error) {
 		return learn.Action{}, err
 	}
 	want := c.p.Verdict(name, args)
-	got, err := c.vm.Verdict(SeccompData{Nr: int32(nr), Arch: c.arch, Args: args})
+	got, err := c.vm.Verdict(filter.SeccompData{Nr: int32(nr), Arch: c.arch, Args: args})
 	if err != nil {
 		return learn.Action{}, fmt.Errorf("%s%s: %w", name, fmtArgs(args), err)
 	}

@@ -308,16 +308,16 @@ func TestForeignABIs(t *testing.T) {
 	readX86, _ := abi.SyscallNumber("x86", "read")
 	const x32Bit = 0x40000000
 	for _, tc := range []struct {
-		d    SeccompData
+		d    filter.SeccompData
 		want learn.Action
 	}{
-		{SeccompData{Nr: int32(read), Arch: unix.AUDIT_ARCH_X86_64}, learn.Allow},
-		{SeccompData{Nr: int32(readX86), Arch: unix.AUDIT_ARCH_I386}, learn.KillProcess},
-		{SeccompData{Nr: int32(read), Arch: unix.AUDIT_ARCH_I386}, learn.KillProcess},
-		{SeccompData{Nr: int32(read), Arch: unix.AUDIT_ARCH_AARCH64}, learn.KillProcess},
-		{SeccompData{Nr: int32(read) | x32Bit, Arch: unix.AUDIT_ARCH_X86_64}, learn.KillProcess},
-		{SeccompData{Nr: 41 | x32Bit, Arch: unix.AUDIT_ARCH_X86_64, Args: [6]uint64{unix.AF_INET, unix.SOCK_STREAM}}, learn.KillProcess},
-		{SeccompData{Nr: -1, Arch: unix.AUDIT_ARCH_X86_64}, learn.ErrnoEPERM},
+		{filter.SeccompData{Nr: int32(read), Arch: unix.AUDIT_ARCH_X86_64}, learn.Allow},
+		{filter.SeccompData{Nr: int32(readX86), Arch: unix.AUDIT_ARCH_I386}, learn.KillProcess},
+		{filter.SeccompData{Nr: int32(read), Arch: unix.AUDIT_ARCH_I386}, learn.KillProcess},
+		{filter.SeccompData{Nr: int32(read), Arch: unix.AUDIT_ARCH_AARCH64}, learn.KillProcess},
+		{filter.SeccompData{Nr: int32(read) | x32Bit, Arch: unix.AUDIT_ARCH_X86_64}, learn.KillProcess},
+		{filter.SeccompData{Nr: 41 | x32Bit, Arch: unix.AUDIT_ARCH_X86_64, Args: [6]uint64{unix.AF_INET, unix.SOCK_STREAM}}, learn.KillProcess},
+		{filter.SeccompData{Nr: -1, Arch: unix.AUDIT_ARCH_X86_64}, learn.ErrnoEPERM},
 	} {
 		got, err := c.VM().Verdict(tc.d)
 		if err != nil {
@@ -331,11 +331,11 @@ func TestForeignABIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vm, err := NewVM(prog)
+	vm, err := filter.NewVM(prog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := vm.Verdict(SeccompData{Nr: int32(readX86), Arch: unix.AUDIT_ARCH_I386}); got != learn.ErrnoENOSYS {
+	if got, _ := vm.Verdict(filter.SeccompData{Nr: int32(readX86), Arch: unix.AUDIT_ARCH_I386}); got != learn.ErrnoENOSYS {
 		t.Errorf("i386 read with BadArch ENOSYS: %s", got)
 	}
 }

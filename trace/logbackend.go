@@ -79,20 +79,16 @@ type Log struct {
 	events atomic.Uint64
 	closed atomic.Bool
 	done   chan struct{} // closed when the reader goroutine returns
+	// markers pairs the drain markers profgen emits with their records.
+	markers *audit.Markers
 
 	mu sync.Mutex
 	// state below is guarded by mu
 	attributor
 	// reader counters when the recording started
 	missedAtStart, malformedAtStart, overrunsAtStart uint64
-	// marker is the drain marker Collect waits for, drainCh is closed
-	// when its record is read, and markers are the marker records of
-	// this process read so far (one may arrive before drain knows it).
-	marker  *audit.Marker
-	drainCh chan struct{}
-	markers []audit.Record
-	readErr error
-	notes   []string
+	readErr                                          error
+	notes                                            []string
 
 	closeOnce sync.Once
 }
@@ -136,6 +132,7 @@ func NewLog(opts LogOptions) (*Log, error) {
 		flags:      opts.FilterFlags,
 		reader:     r,
 		done:       make(chan struct{}),
+		markers:    audit.NewMarkers(),
 		attributor: newAttributor(os.Getpid(), native, int64(execveNr), slices.Clone(opts.Codes)),
 	}
 	go l.read()
@@ -153,21 +150,15 @@ const probeTimeout = 5 * time.Second
 // emits no audit records (booted with audit=0) fails NewLog instead of
 // giving an empty recording.
 func (l *Log) probe() error {
-	ch, err := l.drain()
+	drained, err := l.drain(probeTimeout)
 	if err != nil {
 		return err
 	}
-	timer := time.NewTimer(probeTimeout)
-	defer timer.Stop()
-	select {
-	case <-ch:
-		return nil
-	case <-l.done:
-		return fmt.Errorf("log backend: audit reader stopped: %w", l.readError())
-	case <-timer.C:
+	if !drained {
 		return &Unsupported{Op: "log backend", Feature: fmt.Sprintf("a call logged by seccomp produced no audit record within %v", probeTimeout),
 			Fix: "is audit disabled on the kernel command line (audit=0)? Boot without it"}
 	}
+	return nil
 }
 
 // readError returns why the reader goroutine stopped.
@@ -343,6 +334,7 @@ func (l *Log) read() {
 				l.readErr = err
 				l.mu.Unlock()
 			}
+			l.markers.Stop(err)
 			return
 		}
 		l.take(rec)
@@ -355,13 +347,7 @@ func (l *Log) take(rec audit.Record) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if rec.Pid == l.self {
-		if rec.Syscall == audit.MarkerNr {
-			l.markers = append(l.markers, rec)
-			if l.marker != nil && l.marker.Is(rec) {
-				close(l.drainCh)
-				l.marker = nil
-			}
-		}
+		l.markers.Take(rec)
 		return
 	}
 	if l.count(rec) {
@@ -440,7 +426,7 @@ func (l *attributor) count(rec audit.Record) bool {
 	default:
 		return false
 	}
-	native := rec.Arch == l.native && !rec.Compat && !isX32(rec.Arch, rec.Syscall)
+	native := rec.Arch == l.native && !rec.Compat && !rec.IsX32()
 	if rec.Pid == l.launcherPid && rec.Comm == launcherComm {
 		// The launcher's own calls up to its execve of the target; the
 		// execve (logged unless a base filter allows it) starts the
@@ -468,21 +454,15 @@ func (l *attributor) adoptSession(ses uint32) {
 	}
 }
 
-// isX32 tells x32 calls on x86_64: they carry the native arch value and
-// __X32_SYSCALL_BIT in the number.
-func isX32(arch uint32, nr int64) bool {
-	return arch == unix.AUDIT_ARCH_X86_64 && nr >= abi.X32SyscallBit
-}
-
+// foreignABI names the ABI of a call not of the native one
+// (audit.Record.ABI), marking a compat entry.
 func foreignABI(rec audit.Record) string {
-	name := fmt.Sprintf("arch %#x", rec.Arch)
-	if a, err := abi.FromAudit(rec.Arch); err == nil {
-		name = string(a)
+	a, err := rec.ABI()
+	name := string(a)
+	if err != nil {
+		name = fmt.Sprintf("arch %#x", rec.Arch)
 	}
-	switch {
-	case isX32(rec.Arch, rec.Syscall):
-		name = "x32"
-	case rec.Compat:
+	if rec.Compat && !rec.IsX32() {
 		name += " (compat)"
 	}
 	return name
@@ -547,26 +527,15 @@ func (l *Log) Collect() (*Observations, error) {
 
 	drained := false
 	for i := 0; i < drainAttempts && !drained; i++ {
-		ch, err := l.drain()
-		if err != nil {
+		var err error
+		if drained, err = l.drain(drainTimeout); err != nil {
 			return nil, err
 		}
-		timer := time.NewTimer(drainTimeout)
-		select {
-		case <-ch:
-			drained = true
-		case <-l.done:
-			timer.Stop()
-			return nil, fmt.Errorf("log backend: audit reader stopped: %w", l.readError())
-		case <-timer.C:
-		}
-		timer.Stop()
 	}
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.collected = true
-	l.marker = nil
 	obs := &Observations{
 		Counts: l.counts,
 		Scope:  recording.ScopeSeccomp,
@@ -611,28 +580,21 @@ func (l *Log) Collect() (*Observations, error) {
 	return obs, nil
 }
 
-// drain emits an audit marker and returns a channel closed when its record
-// is read.
-func (l *Log) drain() (<-chan struct{}, error) {
-	ch := make(chan struct{})
-	l.mu.Lock()
-	l.drainCh = ch
-	l.mu.Unlock()
+// drain emits an audit marker and waits up to timeout for its record
+// (audit.Markers): false when the time is up.
+func (l *Log) drain(timeout time.Duration) (bool, error) {
 	m, err := audit.EmitMarker()
 	if err != nil {
-		return nil, fmt.Errorf("log backend: drain: %w", err)
+		return false, fmt.Errorf("log backend: drain: %w", err)
 	}
-	l.mu.Lock()
-	l.marker = &m
-	for _, rec := range l.markers { // it may have been read already
-		if m.Is(rec) {
-			close(ch)
-			l.marker = nil
-			break
-		}
+	switch err := l.markers.Wait(m, timeout); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, audit.ErrMarkerTimeout):
+		return false, nil
+	default:
+		return false, fmt.Errorf("log backend: audit reader stopped: %w", l.readError())
 	}
-	l.mu.Unlock()
-	return ch, nil
 }
 
 // Close implements Backend.

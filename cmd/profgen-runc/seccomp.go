@@ -12,9 +12,9 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -123,7 +123,7 @@ func rawSeccomp(data []byte) (json.RawMessage, error) {
 
 // judge returns the evidence of which recorded calls of rec the engine's
 // profile raw (an OCI linux.seccomp document) would have refused, and with
-// what action. The profile is read with emit.ParseOCI, as runc reads it,
+// what action. The profile is read with readers.ParseOCI, as runc reads it,
 // and each recorded call (each argument shape where arguments were
 // captured) goes through learn.Profile.Verdict. Where the profile decides a
 // syscall by argument values the recording did not capture (or captured
@@ -146,7 +146,7 @@ func judge(rec *recording.Recording, raw json.RawMessage, enforced bool) *record
 		// Calls it refused never reached the recorder: nothing to judge.
 		return ep
 	}
-	prof, err := emit.ParseOCI(raw)
+	prof, err := readers.ParseOCI(raw)
 	// The model has one action per syscall; podman's default, for one,
 	// gives some syscalls entries of different actions (allow, and errno
 	// by argument or as it resolved its capability conditions). Those
@@ -162,7 +162,7 @@ func judge(rec *recording.Recording, raw json.RawMessage, enforced bool) *record
 			}
 		}
 		if data, merr := json.Marshal(&rest); merr == nil {
-			prof, err = emit.ParseOCI(data)
+			prof, err = readers.ParseOCI(data)
 		}
 	}
 	if err != nil {
@@ -257,14 +257,14 @@ func mixedActions(doc *specs.LinuxSeccomp) map[string][]learn.Action {
 	return out
 }
 
-// modelAction reads an OCI action as emit.ParseOCI does, through a
+// modelAction reads an OCI action as readers.ParseOCI does, through a
 // one-entry profile.
 func modelAction(a specs.LinuxSeccompAction, errnoRet *uint) (learn.Action, error) {
 	data, err := json.Marshal(&specs.LinuxSeccomp{DefaultAction: a, DefaultErrnoRet: errnoRet})
 	if err != nil {
 		return learn.Action{}, err
 	}
-	p, err := emit.ParseOCI(data)
+	p, err := readers.ParseOCI(data)
 	if err != nil {
 		return learn.Action{}, err
 	}

@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
 )
 
 type diffParams struct {
@@ -97,7 +97,7 @@ func runDiff(stdout io.Writer, p *diffParams, oldPath, newPath string) error {
 		case in.in.rec != nil && in.in.rec.Lost > 0:
 			loss = lossText(in.in.rec)
 		case in.in.prof != nil && in.in.prof.Incomplete:
-			loss = "the profile is marked incomplete (" + emit.IncompleteField + "): learned from recordings that lost events"
+			loss = "the profile is marked incomplete (" + readers.IncompleteField + "): learned from recordings that lost events"
 		}
 		if loss != "" {
 			rep.Incomplete = append(rep.Incomplete, in.name+": "+loss)

@@ -11,6 +11,7 @@ import (
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
 	"github.com/profgen/profgen/recording"
 	"github.com/profgen/profgen/replay"
 )
@@ -233,7 +234,7 @@ func TestDiffArgShapesWorkload(t *testing.T) {
 	if err := emit.WriteOCI(&b, doc); err != nil {
 		t.Fatal(err)
 	}
-	back, err := emit.ParseOCI([]byte(b.String()))
+	back, err := readers.ParseOCI([]byte(b.String()))
 	if err != nil {
 		t.Fatal(err)
 	}

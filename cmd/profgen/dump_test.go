@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/explain"
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/internal/testenv"
+	"github.com/profgen/profgen/readers"
 )
 
 // filteredChild returns the pid of the child of parent named comm once it
@@ -99,7 +99,7 @@ func TestDumpEmittedFilter(t *testing.T) {
 	if err != nil || len(raw) == 0 || len(raw)%8 != 0 {
 		t.Fatalf("filter.bpf: %d bytes, %v", len(raw), err)
 	}
-	p, err := emit.ReadOCIFile(filepath.Join(dir, "seccomp.json"))
+	p, err := readers.ReadOCIFile(filepath.Join(dir, "seccomp.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/readers"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -60,7 +60,7 @@ func TestEmitFormats(t *testing.T) {
 	if r := runProfgen(t, dir, "emit", "-o", prof, rec); r.code != 0 || r.stdout != "" {
 		t.Fatalf("emit: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
-	p, err := emit.ReadOCIFile(prof)
+	p, err := readers.ReadOCIFile(prof)
 	if err != nil {
 		t.Fatal(err)
 	}

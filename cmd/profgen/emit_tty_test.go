@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
 )
 
 // TestEmitWroteLineOnTerminal: with standard error a terminal, emit ends
@@ -21,7 +21,7 @@ func TestEmitWroteLineOnTerminal(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	p, err := emit.ReadOCIFile(filepath.Join(dir, "seccomp.json"))
+	p, err := readers.ReadOCIFile(filepath.Join(dir, "seccomp.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

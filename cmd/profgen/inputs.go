@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -178,7 +178,7 @@ func (rs *recordings) learn(opts learn.Options) (*learn.Profile, error) {
 // what reading it left out (Docker's conditional entries, syscalls of
 // other architectures).
 func readProfile(path string) (*learn.Profile, error) {
-	p, err := emit.ReadOCIFile(path)
+	p, err := readers.ReadOCIFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func readInput(path string) (input, error) {
 		// Let the parser of what it looks like say where the JSON is
 		// broken.
 		if bytes.Contains(data, []byte(`"defaultAction"`)) {
-			_, err = emit.ParseOCI(data)
+			_, err = readers.ParseOCI(data)
 		} else {
 			_, err = recording.Parse(data)
 		}
@@ -234,7 +234,7 @@ func readInput(path string) (input, error) {
 		}
 		return input{rec: r, kind: "recording"}, nil
 	case probe.DefaultAction != nil:
-		prof, err := emit.ParseOCI(data)
+		prof, err := readers.ParseOCI(data)
 		if err != nil {
 			return input{}, fmt.Errorf("profile %s: %w", path, err)
 		}

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/workload"
+	"github.com/profgen/profgen/readers"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -66,7 +66,7 @@ func TestLostEvents(t *testing.T) {
 		}
 		switch c.format {
 		case "oci":
-			if _, err := emit.ReadOCIFile(path); err != nil {
+			if _, err := readers.ReadOCIFile(path); err != nil {
 				t.Errorf("marked OCI profile: %v", err)
 			}
 		case "go":

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/readers"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -81,7 +81,7 @@ true
 			path := filepath.Join(dir, cmd+"-"+out+".json")
 			var err error
 			if cmd == "emit" {
-				_, err = emit.ReadOCIFile(path)
+				_, err = readers.ReadOCIFile(path)
 			} else {
 				var rec *recording.Recording
 				rec, err = recording.ReadFile(path)

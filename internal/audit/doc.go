@@ -9,6 +9,11 @@
 // Joining the group needs CAP_AUDIT_READ. Records are never scraped from
 // the kernel log, which printk rate-limits to a few lines.
 //
+// What every consumer of the records (the log backend, live replay,
+// monitor) needs is here once: the ABI a record's call was made through
+// (Record.ABI, x32 included), and the wait for a marker record
+// (EmitMarker, Markers), after which every earlier record has been read.
+//
 // The package imports no project package outside internal/. Errors that
 // mean the feature is unavailable (no CONFIG_AUDIT, no CAP_AUDIT_READ) are
 // errs.Unsupported, matched by errors.Is(err, trace.ErrNotSupported), and

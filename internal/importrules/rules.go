@@ -19,9 +19,12 @@ var libseccompImporters = []string{"internal/abi", "filter"}
 // forbidden lists, per package (relative to Module), the project packages
 // it must not reach through its imports, directly or not.
 var forbidden = map[string][]string{
-	"learn": {"trace", "replay"},
-	"emit":  {"trace", "replay"},
-	"trace": {"learn", "emit", "replay"},
+	"learn":   {"trace", "replay"},
+	"emit":    {"trace", "replay"},
+	"readers": {"trace", "replay"},
+	"trace":   {"learn", "emit", "replay"},
+	"explain": {"replay"},
+	"monitor": {"replay"},
 	// The dispatcher is below the eBPF backend: it serves trace, never
 	// the other way round.
 	"trace/dispatch": {"trace", "learn", "emit", "replay"},

@@ -165,7 +165,7 @@ func TestArchitectureDoc(t *testing.T) {
 // project imports (the pipeline packages first, internal/ ones grouped)
 // and the notable libraries it uses.
 func importBlock(g Graph) string {
-	top := []string{"trace", "replay", "emit", "filter", "learn", "recording", "explain", "monitor", "trace/dispatch"}
+	top := []string{"trace", "replay", "emit", "readers", "filter", "learn", "recording", "explain", "monitor", "trace/dispatch"}
 	libs := []struct{ path, name string }{
 		{Libseccomp, "libseccomp-golang"},
 		{"github.com/cilium/ebpf", "cilium/ebpf"},
@@ -213,7 +213,7 @@ func importBlock(g Graph) string {
 		}
 	}
 	// The commands first, then the packages from the outputs down.
-	pipeline := []string{"cmd/profgen", "cmd/profgen-runc", "explain", "monitor", "replay", "emit", "filter", "learn", "recording", "trace"}
+	pipeline := []string{"cmd/profgen", "cmd/profgen-runc", "explain", "monitor", "replay", "emit", "readers", "filter", "learn", "recording", "trace"}
 	for _, p := range sortedKeys(g) {
 		if r := rel(p); isProject(p) && !under(r, "internal") && !slices.Contains(pipeline, r) {
 			pipeline = append(pipeline, r) // a new package: listed last

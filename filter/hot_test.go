@@ -1,14 +1,28 @@
-package replay
+package filter
 
 import (
+	"path/filepath"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
 )
+
+// learnFixture learns a profile from learn's testdata/shapes.json.
+func learnFixture(t testing.TB, opts learn.Options) (*learn.Profile, *recording.Recording) {
+	t.Helper()
+	var p *learn.Profile
+	rec, err := recording.ReadFile(filepath.Join("..", "learn", "testdata", "shapes.json"))
+	if err == nil {
+		p, err = learn.FromRecording(rec, opts)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, rec
+}
 
 // recordedCounts returns the calls per syscall name of rec.
 func recordedCounts(rec *recording.Recording) map[string]uint64 {
@@ -27,11 +41,11 @@ func recordedCounts(rec *recording.Recording) map[string]uint64 {
 func TestCompileHot(t *testing.T) {
 	p, rec := learnFixture(t, learn.Options{})
 	counts := recordedCounts(rec)
-	plain, err := filter.Compile(p, filter.CompileOptions{})
+	plain, err := Compile(p, CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hot, err := filter.CompileHot(p, counts, filter.CompileOptions{})
+	hot, err := CompileHot(p, counts, CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,11 +109,11 @@ func TestCompileHot(t *testing.T) {
 // number (x32's, -1, beyond the table), any arguments.
 func FuzzHotMatchesPlain(f *testing.F) {
 	p, rec := learnFixture(f, learn.Options{})
-	plain, err := filter.Compile(p, filter.CompileOptions{})
+	plain, err := Compile(p, CompileOptions{})
 	if err != nil {
 		f.Fatal(err)
 	}
-	hot, err := filter.CompileHot(p, recordedCounts(rec), filter.CompileOptions{})
+	hot, err := CompileHot(p, recordedCounts(rec), CompileOptions{})
 	if err != nil {
 		f.Fatal(err)
 	}

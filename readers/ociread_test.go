@@ -1,4 +1,4 @@
-package emit_test
+package readers_test
 
 import (
 	"encoding/json"
@@ -9,8 +9,8 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
 )
 
 // manyRules returns an OCI profile allowing ioctl with n request values,
@@ -38,7 +38,7 @@ func manyRules(tb testing.TB, n int) []byte {
 // every entry), with every rule once, in order.
 func TestParseOCIManyRules(t *testing.T) {
 	const n = 6000
-	p, err := emit.ParseOCI(manyRules(t, n))
+	p, err := readers.ParseOCI(manyRules(t, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func BenchmarkParseOCIRules(b *testing.B) {
 		b.Run(fmt.Sprintf("rules=%d", n), func(b *testing.B) {
 			data := manyRules(b, n)
 			for b.Loop() {
-				if _, err := emit.ParseOCI(data); err != nil {
+				if _, err := readers.ParseOCI(data); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -106,17 +106,17 @@ func TestParseOCINeverMatches(t *testing.T) {
 			"syscalls[1] (ioctl fcntl): args[1]: arg1 & 0xf == 0x10 never matches"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := emit.ParseOCI(doc(c.bad))
+			_, err := readers.ParseOCI(doc(c.bad))
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			if !errors.Is(err, emit.ErrProfile) || !errors.Is(err, learn.ErrNeverMatches) {
+			if !errors.Is(err, readers.ErrProfile) || !errors.Is(err, learn.ErrNeverMatches) {
 				t.Errorf("%v is not ErrProfile and ErrNeverMatches", err)
 			}
 			if !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %q\nis not one line saying %q", err, c.want)
 			}
-			p, err := emit.ParseOCI(doc(c.good))
+			p, err := readers.ParseOCI(doc(c.good))
 			if err != nil {
 				t.Fatalf("the satisfiable variant: %v", err)
 			}

@@ -1,11 +1,10 @@
-package replay
+package filter
 
 import (
 	"testing"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
@@ -20,11 +19,11 @@ import (
 // i386 ABI, are not cache-allowed.
 func TestCacheAllowsNamesOnly(t *testing.T) {
 	p, rec := learnFixture(t, learn.Options{})
-	plain, err := filter.Compile(p, filter.CompileOptions{})
+	plain, err := Compile(p, CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hot, err := filter.CompileHot(p, recordedCounts(rec), filter.CompileOptions{})
+	hot, err := CompileHot(p, recordedCounts(rec), CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +104,7 @@ func TestCacheAllowsEmulation(t *testing.T) {
 // output is logged.
 func TestStepsMatchesVM(t *testing.T) {
 	p, rec := learnFixture(t, learn.Options{})
-	prog, err := filter.Compile(p, filter.CompileOptions{})
+	prog, err := Compile(p, CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package replay
+package filter
 
 import (
 	"encoding/binary"
@@ -7,7 +7,6 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/learn"
 )
 
@@ -92,7 +91,7 @@ func (v *VM) Verdict(d SeccompData) (learn.Action, error) {
 	if err != nil {
 		return learn.Action{}, err
 	}
-	return filter.ActionFromRet(ret)
+	return ActionFromRet(ret)
 }
 
 // RawInstructions converts a program to golang.org/x/net/bpf's form.
