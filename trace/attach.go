@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/argspec"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/recording"
 )
@@ -73,8 +74,8 @@ type AttachOptions struct {
 	Backend Backend
 	// Command is what the cgroup runs, for the recording's command field.
 	Command []string
-	// ArgTable says which arguments are captured; nil means ArgTable.
-	ArgTable []SyscallArgs
+	// ArgTable says which arguments are captured; nil means argspec.Table.
+	ArgTable []argspec.Entry
 	// Tool names the recording tool and version.
 	Tool string
 	// Notes are added to the recording.
