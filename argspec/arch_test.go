@@ -13,35 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestTableArch: every argument in the table says what its values mean on
-// other architectures, and why.
-func TestTableArch(t *testing.T) {
-	for _, e := range Table {
-		for _, a := range e.Args {
-			if a.Arch != Same && a.Arch != OpenFlags {
-				t.Errorf("%s arg%d (%s): Arch %d does not say what its values mean on other architectures", e.Syscall, a.Index, a.Name, a.Arch)
-			}
-			if a.ArchWhy == "" {
-				t.Errorf("%s arg%d (%s): Arch has no reason", e.Syscall, a.Index, a.Name)
-			}
-		}
-	}
-}
-
-// TestLookup finds every argument of the table, and no other.
-func TestLookup(t *testing.T) {
-	for _, e := range Table {
-		for _, a := range e.Args {
-			if got := Lookup(e.Syscall, a.Index); got == nil || got.Name != a.Name {
-				t.Errorf("Lookup(%s, %d) = %v", e.Syscall, a.Index, got)
-			}
-		}
-	}
-	if Lookup("socket", 3) != nil || Lookup("read", 0) != nil {
-		t.Error("Lookup finds an argument the table does not list")
-	}
-}
-
 // arm64Consts reads the named integer constants of golang.org/x/sys/unix
 // for linux/arm64 from its source (zerrors_linux_arm64.go), so that the
 // aarch64 values of OpenFlagBits are checked against a library's rather
