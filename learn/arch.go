@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/profgen/profgen/argspec"
 	"github.com/profgen/profgen/internal/abi"
 )
 
@@ -14,11 +15,11 @@ import (
 // internal/abi; what this file holds is the knowledge libseccomp does not
 // have: which legacy syscall the generic ABI replaces by which (fills),
 // and which captured argument values mean the same on every target
-// architecture (archArgs).
+// architecture, which the argument table says (argspec.Table: Arch).
 
 // targetArches are the architectures emit --arch writes profiles for, by
-// the name it takes. Every row of archArgs was checked for each of them:
-// adding one means checking each row again.
+// the name it takes. Every argument's Arch in argspec.Table was checked
+// for each of them: adding one means checking each again.
 var targetArches = []struct {
 	name string
 	arch abi.Arch
@@ -139,112 +140,6 @@ func fillFor(name string) *fill {
 	return &fills[i]
 }
 
-// argMeaning says how a captured argument's values carry over to another
-// architecture.
-type argMeaning int
-
-const (
-	// argSame: the values mean the same on every target architecture.
-	argSame argMeaning = iota + 1
-	// argOpenFlags: open(2) flags, four of whose bits the architectures
-	// number differently (openFlagBits).
-	argOpenFlags
-)
-
-// archArg is the decision for one argument profgen captures (trace's
-// ArgTable; a test checks that every captured argument has one).
-type archArg struct {
-	Syscall string
-	Index   int
-	Meaning argMeaning
-	Why     string
-}
-
-// Reasons shared by rows of archArgs.
-const (
-	whyGeneric   = "asm-generic numbering, which x86_64 and aarch64 share"
-	whyIoctl     = "both encode requests with asm-generic/ioctl.h (dir 2 bits, size 14, type, nr) and number the tty ones in asm-generic/ioctls.h; both are LP64 with the same alignment, so sizes agree"
-	whySocketOpt = "SOL_SOCKET is 1 and SO_* are asm-generic/socket.h on both (mips, sparc, alpha and parisc differ)"
-)
-
-// archArgs decides, per captured argument, whether its values carry over
-// unchanged. A rule on an argument not listed here cannot be carried over:
-// the syscall is then allowed by name, with a warning.
-var archArgs = []archArg{
-	{"socket", 0, argSame, "address families: linux/socket.h, one numbering everywhere"},
-	{"socket", 1, argSame, "SOCK_* types " + whyGeneric + " (SOCK_NONBLOCK is O_NONBLOCK, 04000 on both; mips differs)"},
-	{"socket", 2, argSame, "IPPROTO_* and ETH_P_*: linux/in.h, one numbering everywhere"},
-	{"socketpair", 0, argSame, "as socket"},
-	{"socketpair", 1, argSame, "as socket"},
-	{"ioctl", 1, argSame, whyIoctl},
-	{"prctl", 0, argSame, "PR_*: linux/prctl.h, one numbering everywhere"},
-	{"fcntl", 1, argSame, "F_* " + whyGeneric + " (64-bit: no F_*64 variants)"},
-	{"arch_prctl", 0, argSame, "x86 only: there is no arch_prctl on aarch64"},
-	{"personality", 0, argSame, "PER_*: linux/personality.h, one numbering everywhere"},
-	{"clone", 0, argSame, "CLONE_* flags: linux/sched.h, one numbering everywhere (the argument order after flags differs, flags is arg0 on both)"},
-	{"unshare", 0, argSame, "CLONE_NEW* flags: linux/sched.h"},
-	{"setns", 1, argSame, "CLONE_NEW* flags: linux/sched.h"},
-	{"mmap", 2, argSame, "PROT_* " + whyGeneric + " (asm-generic/mman-common.h)"},
-	{"mprotect", 2, argSame, "as mmap"},
-	{"pkey_mprotect", 2, argSame, "as mmap"},
-	{"setsockopt", 1, argSame, whySocketOpt},
-	{"setsockopt", 2, argSame, whySocketOpt},
-	{"getsockopt", 1, argSame, whySocketOpt},
-	{"getsockopt", 2, argSame, whySocketOpt},
-	{"open", 1, argOpenFlags, "O_DIRECT, O_LARGEFILE, O_DIRECTORY and O_NOFOLLOW: arch/arm64/include/uapi/asm/fcntl.h renumbers them"},
-	{"openat", 2, argOpenFlags, "as open"},
-	{"kill", 1, argSame, "signal numbers " + whyGeneric + " (asm-generic/signal.h; alpha, mips, sparc, parisc differ)"},
-	{"tgkill", 2, argSame, "as kill"},
-	{"tkill", 1, argSame, "as kill"},
-	{"rt_sigqueueinfo", 1, argSame, "as kill"},
-	{"madvise", 2, argSame, "MADV_* " + whyGeneric + " (asm-generic/mman-common.h)"},
-	{"futex", 1, argSame, "FUTEX_* ops: linux/futex.h, one numbering everywhere"},
-	{"bpf", 0, argSame, "BPF_* commands: linux/bpf.h, one numbering everywhere"},
-	{"keyctl", 0, argSame, "KEYCTL_*: linux/keyctl.h, one numbering everywhere"},
-}
-
-// openFlagBits are the open(2) flags whose bit the target architectures
-// number differently, by architecture; every other flag (O_ACCMODE,
-// O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK, O_DSYNC,
-// FASYNC, O_NOATIME, O_CLOEXEC, O_SYNC, O_PATH, O_TMPFILE) has one value
-// on all of them (asm-generic/fcntl.h). x86_64 takes the generic values;
-// aarch64's are arch/arm64/include/uapi/asm/fcntl.h. The values are the
-// kernel's: userspace headers define O_LARGEFILE as 0 on 64-bit, but a
-// raw call may pass it.
-var openFlagBits = []struct {
-	Name  string
-	Value map[abi.Arch]uint64
-}{
-	{"O_DIRECT", map[abi.Arch]uint64{"amd64": 0x4000, "arm64": 0x10000}},
-	{"O_LARGEFILE", map[abi.Arch]uint64{"amd64": 0x8000, "arm64": 0x20000}},
-	{"O_DIRECTORY", map[abi.Arch]uint64{"amd64": 0x10000, "arm64": 0x4000}},
-	{"O_NOFOLLOW", map[abi.Arch]uint64{"amd64": 0x20000, "arm64": 0x8000}},
-}
-
-// translateOpenFlags returns v, a value or mask of open(2) flags on from,
-// with each bit of openFlagBits moved to where to has it. It is a
-// permutation of bits, so masks and values translate alike.
-func translateOpenFlags(from, to abi.Arch, v uint64) uint64 {
-	var moved, out uint64
-	for _, b := range openFlagBits {
-		moved |= b.Value[from]
-		if v&b.Value[from] != 0 {
-			out |= b.Value[to]
-		}
-	}
-	return out | v&^moved
-}
-
-// archArgFor returns the decision for argument index of the named syscall,
-// or nil.
-func archArgFor(name string, index int) *archArg {
-	i := slices.IndexFunc(archArgs, func(a archArg) bool { return a.Syscall == name && a.Index == index })
-	if i < 0 {
-		return nil
-	}
-	return &archArgs[i]
-}
-
 // errCannotTranslate marks an argument condition with no meaning on the
 // target architecture.
 var errCannotTranslate = errors.New("cannot be carried over")
@@ -252,15 +147,15 @@ var errCannotTranslate = errors.New("cannot be carried over")
 // translateValue carries the value of argument index of the named syscall
 // from one architecture to another.
 func translateValue(from, to abi.Arch, name string, index int, v uint64) (uint64, error) {
-	a := archArgFor(name, index)
+	a := argspec.Lookup(name, index)
 	if a == nil {
 		return 0, fmt.Errorf("arg%d of %s %w: profgen has not decided what its values mean on %s", index, name, errCannotTranslate, ArchName(to))
 	}
-	switch a.Meaning {
-	case argSame:
+	switch a.Arch {
+	case argspec.Same:
 		return v, nil
-	case argOpenFlags:
-		return translateOpenFlags(from, to, v), nil
+	case argspec.OpenFlags:
+		return argspec.TranslateOpenFlags(from, to, v), nil
 	}
 	return 0, fmt.Errorf("arg%d of %s %w", index, name, errCannotTranslate)
 }
@@ -269,8 +164,8 @@ func translateValue(from, to abi.Arch, name string, index int, v uint64) (uint64
 // syscall over. Conditions on open flags carry over only as equalities
 // (masked or not): an order (<, >) of permuted bits means nothing.
 func translateMatcher(from, to abi.Arch, name string, index int, m Matcher) (Matcher, error) {
-	a := archArgFor(name, index)
-	if a != nil && a.Meaning == argSame {
+	a := argspec.Lookup(name, index)
+	if a != nil && a.Arch == argspec.Same {
 		return m, nil
 	}
 	tr := func(v uint64) (uint64, error) { return translateValue(from, to, name, index, v) }
@@ -329,7 +224,7 @@ type ArchOptions struct {
 
 // ForArch returns p, learned on p.Arch, written for the architecture
 // target: every syscall target has is carried over with its rules, each
-// condition translated (archArgs); a syscall target lacks is left out, or
+// condition translated (argspec.Table's Arch); a syscall target lacks is left out, or
 // with opts.Fill replaced as fills says. A rule that cannot be translated
 // makes its syscall allowed by name. The returned warnings say each thing
 // that is left out, replaced or allowed by name; they are in the result's
@@ -423,7 +318,7 @@ func ForArch(p *Profile, target abi.Arch, opts ArchOptions) (*Profile, []string,
 // syscall whose values differ between architectures.
 func archArgTranslates(name string, r Rule) bool {
 	for i, m := range r {
-		if a := archArgFor(name, i); m != nil && a != nil && a.Meaning != argSame {
+		if a := argspec.Lookup(name, i); m != nil && a != nil && a.Arch != argspec.Same {
 			return true
 		}
 	}
@@ -518,7 +413,7 @@ func ruleText(rs []Rule) string {
 // TranslateCall says what the call name(args), made on architecture from,
 // is on architecture to: the same name, or with fill its replacement (its
 // arguments moved as fills says), with the captured argument values
-// translated (archArgs; the others are copied). ok is false when to has
+// translated (argspec.Table; the others are copied). ok is false when to has
 // no such call (and, with fill, no replacement). Replay uses it to check
 // a profile for to against a recording made on from.
 func TranslateCall(from, to abi.Arch, name string, args [6]uint64, fill bool) (string, [6]uint64, bool, error) {
@@ -540,7 +435,7 @@ func TranslateCall(from, to abi.Arch, name string, args [6]uint64, fill bool) (s
 			continue
 		}
 		v := args[i]
-		if a := archArgFor(target, j); a != nil && from != to {
+		if a := argspec.Lookup(target, j); a != nil && from != to {
 			t, err := translateValue(from, to, target, j, v)
 			if err != nil {
 				return "", args, false, err

@@ -16,5 +16,5 @@
 // --arch): names carried over where the architecture has them, legacy
 // calls replaced from one documented table (fills), captured argument
 // values translated where the architectures number them differently
-// (archArgs), in arch.go.
+// (argspec.Table says how), in arch.go.
 package learn

@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/profgen/profgen/argspec"
 )
 
 // Runtime names the container runtime that will load the profile.
@@ -88,11 +90,12 @@ func runtimeCallsFor(r Runtime, noNewPrivs bool) []fixedCall {
 	return runtimeCalls[r]
 }
 
+// futexCmdMask is the mask the recorder captures a futex op under
+// (argspec.Table: without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME).
+var futexCmdMask = argspec.Lookup("futex", 1).Mask
+
 const (
 	mask32 = 0xffffffff
-	// futexCmdMask drops FUTEX_PRIVATE_FLAG (128) and
-	// FUTEX_CLOCK_REALTIME (256) from a futex op, as the recorder does.
-	futexCmdMask = mask32 &^ (128 | 256)
 	// FUTEX_WAIT and FUTEX_WAKE (linux/futex.h; not in x/sys/unix).
 	futexWait = 0
 	futexWake = 1

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/profgen/profgen/argspec"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
@@ -23,8 +24,8 @@ type AttachOptions struct {
 	Backend Backend
 	// Command is what the cgroup runs, for the recording's command field.
 	Command []string
-	// ArgTable says which arguments are captured; nil means ArgTable.
-	ArgTable []SyscallArgs
+	// ArgTable says which arguments are captured; nil means argspec.Table.
+	ArgTable []argspec.Entry
 	// Tool names the recording tool and version.
 	Tool string
 	// Notes are added to the recording.

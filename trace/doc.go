@@ -15,7 +15,7 @@
 // Prepare, Start, Events, Collect, Close):
 //
 //   - EBPF counts in the kernel, from the raw tracepoint sys_enter, keyed
-//     by syscall number and the argument values ArgTable captures
+//     by syscall number and the argument values argspec.Table captures
 //     (trace/bpf/recorder.c, built with bpf2go). Cgroup-mode recordings
 //     of the machine, in any process, share one attached sys_enter
 //     program that tail-calls each recording's own (trace/dispatch). The

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/argspec"
 	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
 )
@@ -26,7 +27,7 @@ func TestEBPFLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cg.Close()
-	masks, _, err := compileArgTable(e.arch, ArgTable)
+	masks, _, err := compileArgTable(e.arch, argspec.Table)
 	if err != nil {
 		t.Fatal(err)
 	}

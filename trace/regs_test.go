@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/profgen/profgen/argspec"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -24,7 +25,7 @@ int main(void) {
 // index, masked by the table.
 func TestRecordSixArgs(t *testing.T) {
 	bin := buildC(t, "sixargs", sixArgsSrc)
-	spec := SyscallArgs{Syscall: "getppid"}
+	spec := argspec.Entry{Syscall: "getppid"}
 	for i := 0; i < 6; i++ {
 		a := enum32(i, fmt.Sprintf("a%d", i))
 		if i == 5 {
@@ -32,7 +33,7 @@ func TestRecordSixArgs(t *testing.T) {
 		}
 		spec.Args = append(spec.Args, a)
 	}
-	res := record(t, Options{Command: []string{bin}, ArgTable: []SyscallArgs{spec}})
+	res := record(t, Options{Command: []string{bin}, ArgTable: []argspec.Entry{spec}})
 	got := shapes(res.Recording, "getppid")
 	want := []recording.Hex{0x11, 0x22, 0x33, 0x44, 0x55, 0x06}
 	if len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(want) {

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/argspec"
 	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/proc"
@@ -61,8 +62,8 @@ type Options struct {
 	Status func(Status)
 	// NoCgroup forces the process-tree fallback.
 	NoCgroup bool
-	// ArgTable says which arguments are captured; nil means ArgTable.
-	ArgTable []SyscallArgs
+	// ArgTable says which arguments are captured; nil means argspec.Table.
+	ArgTable []argspec.Entry
 	// Tool names the recording tool and version, e.g. "profgen 0.1.0".
 	Tool string
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/cilium/ebpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/argspec"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -380,7 +381,7 @@ func TestRecordErrors(t *testing.T) {
 	}
 	assertUnloaded(t, ids)
 
-	bad := []SyscallArgs{{Syscall: "no_such_syscall", Args: []ArgSpec{enum32(0, "x")}}}
+	bad := []argspec.Entry{{Syscall: "no_such_syscall", Args: []argspec.Arg{enum32(0, "x")}}}
 	_, err = Record(context.Background(), Options{Command: []string{"true"}, Backend: newTestEBPF(t, EBPFOptions{}), ArgTable: bad})
 	if err == nil {
 		t.Error("a bad argument table was accepted")

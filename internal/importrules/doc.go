@@ -9,6 +9,8 @@
 //   - no internal/... package imports a project package outside internal/;
 //   - learn and emit import (directly or not) neither trace nor replay;
 //   - trace imports (directly or not) none of learn, emit, replay;
+//   - argspec (the argument table trace, learn and their tests read)
+//     imports none of trace, learn, emit, replay;
 //   - github.com/seccomp/libseccomp-golang is imported by internal/abi
 //     (syscall names) and filter (the one filter compiler) only.
 //

@@ -28,6 +28,8 @@ var forbidden = map[string][]string{
 	// The dispatcher is below the eBPF backend: it serves trace, never
 	// the other way round.
 	"trace/dispatch": {"trace", "learn", "emit", "replay"},
+	// The argument table is read by trace, learn and their tests.
+	"argspec": {"trace", "learn", "emit", "replay"},
 }
 
 // Graph maps each package's import path to its direct (non-test) imports.
