@@ -12,6 +12,7 @@ import (
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
@@ -219,9 +220,10 @@ func violations(r *Report) []string {
 // enforced, directly under the launcher, the first denial (execve itself,
 // here) ends the run.
 func TestLive(t *testing.T) {
-	for _, rt := range []learn.Runtime{RuntimeNone, RuntimeRunc} {
+	for _, rt := range []Engine{RuntimeNone, RuntimeRunc} {
 		t.Run(string(rt), func(t *testing.T) {
-			lrt := rt
+			e, _ := engine.Lookup(rt)
+			lrt := learn.Runtime(e.Loader)
 			live := func(p *learn.Profile, logOnly bool) *Report {
 				t.Helper()
 				var out strings.Builder

@@ -119,6 +119,7 @@ func TestCheck(t *testing.T) {
 		{m("trace"), m("filter"), "trace -> filter -> learn: trace must not import learn"},
 		{m("replay"), m("cmd/profgen"), "replay -> cmd/profgen: nothing may import cmd/..."},
 		{m("internal/audit"), m("trace"), "internal/audit -> trace: internal/... may import no project package outside internal/"},
+		{m("internal/engine"), m("internal/abi"), "internal/engine -> internal/abi: internal/engine imports no project package (a table every package may import)"},
 		{m("trace"), Libseccomp, "trace -> " + Libseccomp + ": only internal/abi and filter may import libseccomp-golang"},
 	} {
 		g := Graph{}
