@@ -229,8 +229,8 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 		opts.Signals = fwd
 	}
 	forced := false
-	if opts.Runtime != RuntimeNone && !opts.LogOnly {
-		// podman and docker run the same runc.
+	if e, _ := engine.Lookup(opts.Runtime); learn.Loader(e.Loader) == learn.LoaderRunc && !opts.LogOnly {
+		// runc loads the filter (podman and docker run the same runc).
 		ok, err := runc.SupportsSeccompFlag(specs.LinuxSeccompFlagLog)
 		if err != nil {
 			return nil, fmt.Errorf("live replay: %w", err)
