@@ -35,7 +35,7 @@ func forArches(t *testing.T, arches ...abi.Arch) (*learn.Profile, emit.Options) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := learn.FromRecording(rec, learn.Options{Runtime: learn.RuntimeRunc})
+	p, err := learn.FromRecording(rec, learn.Options{Runtime: learn.LoaderRunc})
 	if err != nil {
 		t.Fatal(err)
 	}

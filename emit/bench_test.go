@@ -39,7 +39,7 @@ func BenchmarkEnforcement(b *testing.B) {
 	}
 	dir := b.TempDir()
 	launcher := func(args learn.ArgsMode) string {
-		p, err := learn.FromRecording(res.Recording, learn.Options{Args: args, Runtime: learn.RuntimeNone})
+		p, err := learn.FromRecording(res.Recording, learn.Options{Args: args, Runtime: learn.LoaderNone})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -26,7 +26,7 @@ const crunBPFAnnotation = "run.oci.seccomp_bpf_data"
 // container: the probe makes its recorded calls and is denied ptrace,
 // which it makes without the annotation. So profgen's own (hot-first)
 // program reaches a crun container through its runtime, with crun's own
-// calls after it loads the filter (learn.RuntimeCrun) in the profile.
+// calls after it loads the filter (learn.LoaderCrun) in the profile.
 func TestCrunBPFAnnotation(t *testing.T) {
 	crun, err := exec.LookPath("crun")
 	if err != nil {
@@ -35,7 +35,7 @@ func TestCrunBPFAnnotation(t *testing.T) {
 	dir := t.TempDir()
 	probe := buildProbe(t, dir, "probe")
 	p := recordProbe(t, probe)
-	for _, name := range learn.RuntimeSyscallsNNP(learn.RuntimeCrun, true) {
+	for _, name := range learn.LoaderSyscallsNNP(learn.LoaderCrun, true) {
 		if p.Lookup(name) == nil {
 			if err := p.Add(learn.Syscall{Name: name, Action: learn.Allow, Origin: learn.OriginRuntime, Reason: "crun"}); err != nil {
 				t.Fatal(err)

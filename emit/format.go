@@ -52,7 +52,7 @@ type Options struct {
 	// Runtime is the container runtime whose own calls after loading
 	// the filter were added to the profile (learn.Options.Runtime); the
 	// text format says which. Empty when not known.
-	Runtime learn.Runtime
+	Runtime learn.Loader
 	// Incomplete, when not empty, marks the output as learned from
 	// recordings that lost events: Format.Emit writes it first, as a
 	// comment, and the oci format as the readers.IncompleteField field.
@@ -86,7 +86,7 @@ type Format struct {
 	// an OCI runtime loads (oci, k8s), none for the others, which a
 	// program, systemd or bwrap loads and where nothing calls runc's
 	// capget, capset, chdir, getdents64 ...
-	Runtime learn.Runtime
+	Runtime learn.Loader
 }
 
 // Markable reports whether f can say that its output is incomplete.
@@ -116,14 +116,14 @@ func cMark(mark string) string        { return "/* " + mark + " */\n" }
 // Formats is the table of output formats, in the order --help lists them.
 // The first is the default.
 var Formats = []Format{
-	{Name: "oci", Help: "runtime-spec JSON: docker, podman, Kubernetes, runc, crun", Write: writeOCIFormat, Marks: true, MultiArch: true, Runtime: learn.RuntimeRunc},
-	{Name: "k8s", Help: "Security Profiles Operator SeccompProfile YAML (--name)", Write: WriteK8s, Comment: hashComment, MultiArch: true, Runtime: learn.RuntimeRunc},
-	{Name: "systemd", Help: "systemd drop-in, SystemCallFilter= (argument rules dropped)", Write: WriteSystemd, Comment: hashComment, Runtime: learn.RuntimeNone},
-	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF, Binary: true, Runtime: learn.RuntimeNone},
-	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: writeTextFormat, Comment: hashComment, Runtime: learn.RuntimeNone},
-	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark, Runtime: learn.RuntimeNone},
-	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment, Runtime: learn.RuntimeNone},
-	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment, Runtime: learn.RuntimeNone},
+	{Name: "oci", Help: "runtime-spec JSON: docker, podman, Kubernetes, runc, crun", Write: writeOCIFormat, Marks: true, MultiArch: true, Runtime: learn.LoaderRunc},
+	{Name: "k8s", Help: "Security Profiles Operator SeccompProfile YAML (--name)", Write: WriteK8s, Comment: hashComment, MultiArch: true, Runtime: learn.LoaderRunc},
+	{Name: "systemd", Help: "systemd drop-in, SystemCallFilter= (argument rules dropped)", Write: WriteSystemd, Comment: hashComment, Runtime: learn.LoaderNone},
+	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF, Binary: true, Runtime: learn.LoaderNone},
+	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: writeTextFormat, Comment: hashComment, Runtime: learn.LoaderNone},
+	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark, Runtime: learn.LoaderNone},
+	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment, Runtime: learn.LoaderNone},
+	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment, Runtime: learn.LoaderNone},
 }
 
 // FormatNames lists the names of Formats, in order.

@@ -60,7 +60,7 @@ func TestFormatTable(t *testing.T) {
 		t.Errorf("default format %q, want oci", names[0])
 	}
 	seen := map[string]bool{}
-	p := learned(t, learn.Options{Runtime: learn.RuntimeNone})
+	p := learned(t, learn.Options{Runtime: learn.LoaderNone})
 	for _, f := range emit.Formats {
 		if seen[f.Name] || f.Help == "" || f.Write == nil {
 			t.Errorf("format %q: duplicate, or no help or writer", f.Name)
@@ -360,7 +360,7 @@ func recordProbe(t *testing.T, probe string, args ...string) *learn.Profile {
 	if res.ExitCode != 0 {
 		t.Fatalf("recorded probe exited %d:\n%s", res.ExitCode, out.String())
 	}
-	p, err := learn.FromRecording(res.Recording, learn.Options{Runtime: learn.RuntimeNone})
+	p, err := learn.FromRecording(res.Recording, learn.Options{Runtime: learn.LoaderNone})
 	if err != nil {
 		t.Fatal(err)
 	}

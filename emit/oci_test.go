@@ -65,7 +65,7 @@ func TestTextGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := text.Emit(&b, learned(t, learn.Options{}), emit.Options{Runtime: learn.RuntimeNone}); err != nil {
+	if err := text.Emit(&b, learned(t, learn.Options{}), emit.Options{Runtime: learn.LoaderNone}); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Golden(t, "recording.txt", b.Bytes(), *update)
@@ -114,7 +114,7 @@ func TestOCIStructure(t *testing.T) {
 // TestOCIRoundTrip: ParseOCI(OCI(p)) is p, rule for rule, and gives the
 // same verdicts.
 func TestOCIRoundTrip(t *testing.T) {
-	for _, opts := range []learn.Options{{}, {Runtime: learn.RuntimeRunc}, {Args: learn.ArgsNone}} {
+	for _, opts := range []learn.Options{{}, {Runtime: learn.LoaderRunc}, {Args: learn.ArgsNone}} {
 		p := learned(t, opts)
 		back, err := readers.ParseOCI(ociBytes(t, p, emit.OCIOptions{}))
 		if err != nil {

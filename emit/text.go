@@ -105,8 +105,8 @@ func offCache(w io.Writer, p *learn.Profile) error {
 // runtimeLine says which container runtime's own calls the profile adds:
 // none, or the runtime and the syscalls added for it (those of its calls
 // the recordings did not already hold).
-func runtimeLine(p *learn.Profile, rt learn.Runtime) string {
-	if rt == learn.RuntimeNone {
+func runtimeLine(p *learn.Profile, rt learn.Loader) string {
+	if rt == learn.LoaderNone {
 		return "none: no container runtime's own calls were added (--runtime runc or crun adds them, for a profile a container runtime loads)"
 	}
 	var added []string

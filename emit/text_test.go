@@ -60,7 +60,7 @@ func TestTextRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, rt := range []learn.Runtime{learn.RuntimeNone, learn.RuntimeRunc, learn.RuntimeCrun} {
+	for _, rt := range []learn.Loader{learn.LoaderNone, learn.LoaderRunc, learn.LoaderCrun} {
 		p := learned(t, learn.Options{Runtime: rt})
 		var b bytes.Buffer
 		if err := text.Emit(&b, p, emit.Options{Runtime: rt}); err != nil {
@@ -79,7 +79,7 @@ func TestTextRuntime(t *testing.T) {
 			}
 		}
 		switch {
-		case rt == learn.RuntimeNone:
+		case rt == learn.LoaderNone:
 			if len(added) != 0 || !strings.HasPrefix(line, "# runtime: none: no container runtime's own calls were added") {
 				t.Errorf("none: added %v, line %q", added, line)
 			}
@@ -98,11 +98,11 @@ func TestTextRuntime(t *testing.T) {
 // own calls by default; the others, which a program, systemd or bwrap
 // loads, add none.
 func TestFormatRuntimeDefaults(t *testing.T) {
-	want := map[string]learn.Runtime{"oci": learn.RuntimeRunc, "k8s": learn.RuntimeRunc}
+	want := map[string]learn.Loader{"oci": learn.LoaderRunc, "k8s": learn.LoaderRunc}
 	for _, f := range emit.Formats {
 		w, ok := want[f.Name]
 		if !ok {
-			w = learn.RuntimeNone
+			w = learn.LoaderNone
 		}
 		if f.Runtime != w {
 			t.Errorf("format %s: default runtime %q, want %q", f.Name, f.Runtime, w)

@@ -231,7 +231,7 @@ func runcFilterProgram(t *testing.T, doc *specs.LinuxSeccomp) []unix.SockFilter 
 // runc's libcontainer/seccomp/patchbpf), which the test expects for exactly those calls and
 // checks with a number no syscall has.
 func TestRuncSameVerdicts(t *testing.T) {
-	p := learned(t, learn.Options{Runtime: learn.RuntimeRunc})
+	p := learned(t, learn.Options{Runtime: learn.LoaderRunc})
 	if err := p.Add(learn.Syscall{Name: "pause", Action: learn.Allow, Origin: learn.OriginRecorded}); err != nil {
 		t.Fatal(err)
 	}

@@ -65,7 +65,7 @@ func loadArchRecording(t *testing.T) *Profile {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := FromRecording(rec, Options{Runtime: RuntimeNone})
+	p, err := FromRecording(rec, Options{Runtime: LoaderNone})
 	if err != nil {
 		t.Fatal(err)
 	}

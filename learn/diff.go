@@ -70,7 +70,7 @@ type Drift struct {
 
 // diffOptions are the options recordings are learned with for a diff:
 // no runtime, so that what the workload needs is compared strictly.
-var diffOptions = Options{Runtime: RuntimeNone}
+var diffOptions = Options{Runtime: LoaderNone}
 
 // Diff compares old and cur, the new side. Two recordings are compared
 // syscall by syscall and argument value by argument value; a profile is
@@ -87,9 +87,9 @@ func Diff(old, cur DiffInput) (*Difference, error) {
 	opts := diffOptions
 	switch {
 	case old.Profile != nil && cur.Recording != nil:
-		opts.Runtime = guessRuntime(old.Profile)
+		opts.Runtime = guessLoader(old.Profile)
 	case cur.Profile != nil && old.Recording != nil:
-		opts.Runtime = guessRuntime(cur.Profile)
+		opts.Runtime = guessLoader(cur.Profile)
 	}
 	oldP, err := old.profile(opts)
 	if err != nil {
@@ -119,12 +119,12 @@ func Diff(old, cur DiffInput) (*Difference, error) {
 // Drifted reports whether the new side needs something old does not allow.
 func (d *Difference) Drifted() bool { return len(d.Drift) > 0 }
 
-// guessRuntime returns the runtime with the most own syscalls that p
-// allows, all of them; RuntimeNone if there is none.
-func guessRuntime(p *Profile) Runtime {
-	best, most := RuntimeNone, 0
-	for _, rt := range []Runtime{RuntimeRunc, RuntimeCrun} {
-		names := RuntimeSyscalls(rt)
+// guessLoader returns the runtime with the most own syscalls that p
+// allows, all of them; LoaderNone if there is none.
+func guessLoader(p *Profile) Loader {
+	best, most := LoaderNone, 0
+	for _, rt := range []Loader{LoaderRunc, LoaderCrun} {
+		names := LoaderSyscalls(rt)
 		ok := len(names) > most
 		for _, n := range names {
 			s := p.Lookup(n)

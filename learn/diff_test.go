@@ -173,7 +173,7 @@ func TestDiffProfiles(t *testing.T) {
 // TestDiffProfileRecording: the CI case, a committed profile against a new
 // recording.
 func TestDiffProfileRecording(t *testing.T) {
-	old := learnFile(t, "shapes.json", learn.Options{Runtime: learn.RuntimeRunc})
+	old := learnFile(t, "shapes.json", learn.Options{Runtime: learn.LoaderRunc})
 	d := mustDiff(t, learn.DiffInput{Profile: old}, learn.DiffInput{Recording: drifted(t)})
 	got := diffText(d)
 	for _, want := range []string{"ptrace added", "drift ptrace", "drift socket [domain=0x10 type=0x3 protocol=0x0]", "drift mmap [prot=0x6]"} {
@@ -183,7 +183,7 @@ func TestDiffProfileRecording(t *testing.T) {
 	}
 	// The recording is learned with runc's syscalls, which the profile
 	// allows: they are not removed, and runc's futex is not "changed".
-	for _, name := range learn.RuntimeSyscalls(learn.RuntimeRunc) {
+	for _, name := range learn.LoaderSyscalls(learn.LoaderRunc) {
 		if name == "mmap" {
 			continue // runc calls it too, but the drifted recording changes it
 		}

@@ -41,7 +41,7 @@ func TestGolden(t *testing.T) {
 		golden, recording string
 		opts              learn.Options
 	}{
-		{"shapes.golden", "shapes.json", learn.Options{Runtime: learn.RuntimeNone}},
+		{"shapes.golden", "shapes.json", learn.Options{Runtime: learn.LoaderNone}},
 		{"shapes-none.golden", "shapes.json", learn.Options{Args: learn.ArgsNone}},
 		{"shapes-max1.golden", "shapes.json", learn.Options{MaxValues: 1}},
 		{"manyvalues.golden", "manyvalues.json", learn.Options{}},

@@ -38,8 +38,9 @@ type Options struct {
 	// MaxValues bounds the distinct values pinned for one argument;
 	// 0 means DefaultMaxValues, a negative value is refused.
 	MaxValues int
-	// Runtime adds what that container runtime calls itself.
-	Runtime Runtime
+	// Runtime is the filter loader (the container runtime that loads the
+	// filter): what it calls itself after loading it is added.
+	Runtime Loader
 	// NoNewPrivileges says the runtime will run the container with
 	// no_new_privs (OCI process.noNewPrivileges, Kubernetes
 	// allowPrivilegeEscalation: false, docker --security-opt
@@ -66,9 +67,9 @@ func FromRecording(rec *recording.Recording, opts Options) (*Profile, error) {
 		opts.MaxValues = DefaultMaxValues
 	}
 	if opts.Runtime == "" {
-		opts.Runtime = RuntimeNone
+		opts.Runtime = LoaderNone
 	}
-	if _, err := ParseRuntime(string(opts.Runtime)); err != nil {
+	if _, err := ParseLoader(string(opts.Runtime)); err != nil {
 		return nil, err
 	}
 	arch := abi.Arch(rec.Arch)

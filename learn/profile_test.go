@@ -330,9 +330,9 @@ func equalProfiles(a, b *learn.Profile) bool {
 // recorded origin, and the runtime's own rules do not open a pinned
 // syscall to values neither uses.
 func TestRuntimeSyscalls(t *testing.T) {
-	p := learnFile(t, "shapes.json", learn.Options{Runtime: learn.RuntimeRunc})
+	p := learnFile(t, "shapes.json", learn.Options{Runtime: learn.LoaderRunc})
 	rec := readRecording(t, "shapes.json")
-	names := learn.RuntimeSyscalls(learn.RuntimeRunc)
+	names := learn.LoaderSyscalls(learn.LoaderRunc)
 	if len(names) == 0 {
 		t.Fatal("no runc syscalls")
 	}

@@ -10,14 +10,17 @@ import (
 	"github.com/profgen/profgen/argspec"
 )
 
-// Runtime names the container runtime that will load the profile.
-type Runtime string
+// Loader names the filter loader: the container runtime that will load
+// the profile, whose own calls after loading it join the profile (emit
+// --runtime). Where a workload runs is another concept, the engine
+// (internal/engine), whose row names the loader it uses.
+type Loader string
 
-// Runtimes profgen knows the own syscalls of.
+// Loaders profgen knows the own syscalls of.
 const (
-	RuntimeNone Runtime = "none"
-	RuntimeRunc Runtime = "runc"
-	RuntimeCrun Runtime = "crun"
+	LoaderNone Loader = "none"
+	LoaderRunc Loader = "runc"
+	LoaderCrun Loader = "crun"
 )
 
 // runtimeCalls lists what each runtime itself calls after loading the
@@ -43,10 +46,10 @@ const (
 // execve and this list only, and it starts and runs (crun refuses this
 // machine's hybrid cgroup layout unless the test covers cgroup.controllers
 // in a private mount namespace).
-var runtimeCalls = map[Runtime][]fixedCall{
-	RuntimeNone: nil,
-	RuntimeRunc: append(slices.Clone(runcNoNewPrivs), runcPrivileged...),
-	RuntimeCrun: {{name: "close"}},
+var runtimeCalls = map[Loader][]fixedCall{
+	LoaderNone: nil,
+	LoaderRunc: append(slices.Clone(runcNoNewPrivs), runcPrivileged...),
+	LoaderCrun: {{name: "close"}},
 }
 
 // runcNoNewPrivs is what runc calls under the filter on every run, also
@@ -83,8 +86,8 @@ var runcPrivileged = []fixedCall{
 // noNewPrivs (the container runs with no_new_privs) only what it calls
 // then. Only runc's list differs: crun loads the filter just before
 // execve either way.
-func runtimeCallsFor(r Runtime, noNewPrivs bool) []fixedCall {
-	if r == RuntimeRunc && noNewPrivs {
+func runtimeCallsFor(r Loader, noNewPrivs bool) []fixedCall {
+	if r == LoaderRunc && noNewPrivs {
 		return runcNoNewPrivs
 	}
 	return runtimeCalls[r]
@@ -117,15 +120,15 @@ func onlyBits(arg int, bits uint64) []Rule {
 	return []Rule{r}
 }
 
-// RuntimeSyscalls returns the names of the syscalls runtime r makes under
+// LoaderSyscalls returns the names of the syscalls runtime r makes under
 // the profile, sorted.
-func RuntimeSyscalls(r Runtime) []string {
-	return RuntimeSyscallsNNP(r, false)
+func LoaderSyscalls(r Loader) []string {
+	return LoaderSyscallsNNP(r, false)
 }
 
-// RuntimeSyscallsNNP is RuntimeSyscalls for a container run with
+// LoaderSyscallsNNP is LoaderSyscalls for a container run with
 // no_new_privs when noNewPrivs is true.
-func RuntimeSyscallsNNP(r Runtime, noNewPrivs bool) []string {
+func LoaderSyscallsNNP(r Loader, noNewPrivs bool) []string {
 	var out []string
 	for _, c := range runtimeCallsFor(r, noNewPrivs) {
 		out = append(out, c.name)
@@ -134,9 +137,9 @@ func RuntimeSyscallsNNP(r Runtime, noNewPrivs bool) []string {
 	return out
 }
 
-// ParseRuntime checks a runtime name.
-func ParseRuntime(s string) (Runtime, error) {
-	r := Runtime(s)
+// ParseLoader checks a runtime name.
+func ParseLoader(s string) (Loader, error) {
+	r := Loader(s)
 	if _, ok := runtimeCalls[r]; !ok {
 		var names []string
 		for k := range runtimeCalls {

@@ -138,7 +138,7 @@ var shapesCalls = []call{
 // TestVerdictShapes checks the rules learned from shapes.json call by call:
 // enum pinning, flags masks, W^X, 32-bit arguments with any upper half.
 func TestVerdictShapes(t *testing.T) {
-	p := learnFile(t, "shapes.json", learn.Options{Runtime: learn.RuntimeNone})
+	p := learnFile(t, "shapes.json", learn.Options{Runtime: learn.LoaderNone})
 	for _, c := range shapesCalls {
 		if got := p.Verdict(c.name, c.args); got != c.want {
 			t.Errorf("%v: %s, want %s", c, got, c.want)

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/learn"
 )
@@ -25,7 +26,7 @@ import (
 // audit records are told apart by the container's cgroup instead
 // (internal/container), the container's id being known from `docker
 // create` before anything of it runs.
-const RuntimeDocker learn.Runtime = "docker"
+const RuntimeDocker = engine.Docker
 
 // startDocker creates the container of opts.Command (IMAGE [CMD...])
 // under prof, tells col to keep the records of its processes, and starts

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
@@ -21,7 +22,7 @@ import (
 // `podman run --security-opt seccomp=FILE`: podman, conmon, runc and the
 // container descend from the podman command and share its fresh audit
 // session.
-const RuntimePodman learn.Runtime = "podman"
+const RuntimePodman = engine.Podman
 
 // startPodman starts `podman run --rm` of opts.Command (IMAGE [CMD...])
 // under prof, in a fresh audit session told to watch.

@@ -23,6 +23,7 @@ import (
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/container"
+	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/runc"
@@ -30,14 +31,42 @@ import (
 	"github.com/profgen/profgen/trace"
 )
 
-// Runtimes live replay runs a workload in: the learn.Runtime values it
-// supports.
+// Engine names where live replay runs a workload: a row of the engine
+// table (internal/engine) that live replay runs (its Replay field), whose
+// start function is in starters.
+type Engine = engine.Name
+
+// Engines live replay runs a workload in.
 const (
 	// RuntimeNone runs the workload directly under the filter.
-	RuntimeNone = learn.RuntimeNone
+	RuntimeNone = engine.None
 	// RuntimeRunc runs it in a runc container that loads the profile.
-	RuntimeRunc = learn.RuntimeRunc
+	RuntimeRunc = engine.Runc
 )
+
+// starter starts a workload in one engine of the table.
+type starter struct {
+	// start starts the workload of opts under prof (loaded with
+	// SECCOMP_FILTER_FLAG_LOG if logFlag) and tells col how to find its
+	// audit records: by its session, or (engine.ByCgroup) by the
+	// container the workload names.
+	start func(opts LiveOptions, prof *learn.Profile, logFlag bool, col *collector) (*workload, error)
+	// check, if set, fails when the engine cannot be used here.
+	check func() error
+}
+
+// starters are the start functions of the engine table's rows that live
+// replay runs in a container, keyed by the row's name; the row none runs
+// through liveDirect. TestStarters keeps them and the table in step.
+var starters = map[Engine]starter{
+	engine.Runc: {start: func(opts LiveOptions, prof *learn.Profile, logFlag bool, col *collector) (*workload, error) {
+		return startRunc(opts, prof, logFlag, col.watch)
+	}},
+	engine.Podman: {start: func(opts LiveOptions, prof *learn.Profile, logFlag bool, col *collector) (*workload, error) {
+		return startPodman(opts, prof, logFlag, col.watch)
+	}},
+	engine.Docker: {start: startDocker, check: checkDockerLocal},
+}
 
 // Bind is a host path bind-mounted into the container (runc, podman,
 // docker).
@@ -96,9 +125,10 @@ type LiveOptions struct {
 	// Command is the workload; Command[0] is looked up in PATH. With
 	// RuntimePodman and RuntimeDocker it is IMAGE [CMD...].
 	Command []string
-	// Runtime is RuntimeNone (the default), RuntimeRunc, RuntimePodman
-	// or RuntimeDocker.
-	Runtime learn.Runtime
+	// Runtime is the engine the workload runs in: RuntimeNone (the
+	// default), RuntimeRunc, RuntimePodman or RuntimeDocker, a row of
+	// engine.Engines that live replay runs.
+	Runtime Engine
 	// Drive, if set, is a shell command (sh -c, on the host) run once the
 	// workload is ready; when it ends the workload is stopped (SIGTERM,
 	// SIGKILL after Grace). Its exit status is the report's ExitCode.
@@ -199,8 +229,8 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 		opts.Signals = fwd
 	}
 	forced := false
-	if opts.Runtime != RuntimeNone && !opts.LogOnly {
-		// podman and docker run the same runc.
+	if e, _ := engine.Lookup(opts.Runtime); learn.Loader(e.Loader) == learn.LoaderRunc && !opts.LogOnly {
+		// runc loads the filter (podman and docker run the same runc).
 		ok, err := runc.SupportsSeccompFlag(specs.LinuxSeccompFlagLog)
 		if err != nil {
 			return nil, fmt.Errorf("live replay: %w", err)
@@ -342,15 +372,7 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 		return err
 	}
 	defer col.close()
-	var w *workload
-	switch opts.Runtime {
-	case RuntimePodman:
-		w, err = startPodman(opts, prof, logFlag, col.watch)
-	case RuntimeDocker:
-		w, err = startDocker(opts, prof, logFlag, col)
-	default:
-		w, err = startRunc(opts, prof, logFlag, col.watch)
-	}
+	w, err := starters[opts.Runtime].start(opts, prof, logFlag, col)
 	if err != nil {
 		return err
 	}
@@ -366,7 +388,7 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 	if lost := col.lost(); lost > 0 {
 		return fmt.Errorf("%w: the audit socket overran %d times", errAuditLost, lost)
 	}
-	if w.container != "" {
+	if e, _ := engine.Lookup(opts.Runtime); e.Attribution == engine.ByCgroup {
 		recs, gone := col.container(w.container)
 		if gone > 0 {
 			return fmt.Errorf("%w: %d records came from processes of the container's audit session that exited before their cgroup could be read",
@@ -466,12 +488,13 @@ func checkLive(opts *LiveOptions) error {
 	if len(opts.Command) == 0 {
 		return errors.New("live replay: no command")
 	}
-	switch opts.Runtime {
-	case "":
+	if opts.Runtime == "" {
 		opts.Runtime = RuntimeNone
-	case RuntimeNone, RuntimeRunc, RuntimePodman, RuntimeDocker:
-	default:
-		return fmt.Errorf("live replay: unknown runtime %q (want none, runc, podman or docker)", opts.Runtime)
+	}
+	e, ok := engine.Lookup(opts.Runtime)
+	if !ok || !e.Replay {
+		return fmt.Errorf("live replay: unknown runtime %q (want %s)", opts.Runtime,
+			engine.List(engine.Names(func(e engine.Engine) bool { return e.Replay })))
 	}
 	if opts.Ready != "" && opts.Drive == "" {
 		return errors.New("live replay: a readiness check needs a driver command")
@@ -482,22 +505,20 @@ func checkLive(opts *LiveOptions) error {
 	if opts.ExpectExit < 0 || opts.ExpectExit > 255 {
 		return fmt.Errorf("live replay: expected exit status %d is not in 0-255", opts.ExpectExit)
 	}
-	if opts.Runtime == RuntimeNone && (len(opts.Binds) > 0 || len(opts.CapAdd) > 0 || len(opts.CapDrop) > 0) {
-		return errors.New("live replay: binds and capabilities need a container runtime (runc, podman or docker)")
+	if !e.Container && (len(opts.Binds) > 0 || len(opts.CapAdd) > 0 || len(opts.CapDrop) > 0) {
+		return fmt.Errorf("live replay: binds and capabilities need a container runtime (%s)", engine.List(containerEngines()))
 	}
-	if exe, ok := runtimeExecutables[opts.Runtime]; ok {
-		if _, err := exec.LookPath(exe.name); err != nil {
-			return fmt.Errorf("live replay: --runtime %s: %s not found (install it: apt-get install %s%s): %w", opts.Runtime, exe.name, exe.pkg, exe.hint, err)
+	if e.Executable != "" {
+		if _, err := exec.LookPath(e.Executable); err != nil {
+			return fmt.Errorf("live replay: --runtime %s: %s not found (install it: apt-get install %s%s): %w", opts.Runtime, e.Executable, e.Package, e.Hint, err)
 		}
 	}
-	switch opts.Runtime {
-	case RuntimeDocker:
-		if err := checkDockerLocal(); err != nil {
+	if check := starters[opts.Runtime].check; check != nil {
+		if err := check(); err != nil {
 			return fmt.Errorf("live replay: %w", err)
 		}
-	case RuntimePodman:
-		// COMMAND is an image.
-	default:
+	}
+	if !e.Image { // else COMMAND is an image
 		if _, err := exec.LookPath(opts.Command[0]); err != nil {
 			return fmt.Errorf("live replay: command %q: %w", opts.Command[0], err)
 		}
@@ -530,12 +551,9 @@ type workload struct {
 	cleanup func()
 }
 
-// runtimeExecutables are the executables live replay needs per runtime,
-// with the Debian package that has them.
-var runtimeExecutables = map[learn.Runtime]struct{ name, pkg, hint string }{
-	RuntimeRunc:   {runc.Binary, "runc", ", or use --runtime none"},
-	RuntimePodman: {"podman", "podman", ""},
-	RuntimeDocker: {"docker", "docker.io", ""},
+// containerEngines names the engines live replay runs a container in.
+func containerEngines() []string {
+	return engine.Names(func(e engine.Engine) bool { return e.Replay && e.Container })
 }
 
 // ociProfile returns prof as an OCI seccomp profile (with

@@ -12,6 +12,7 @@ import (
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
@@ -40,7 +41,7 @@ func nativeArch(t *testing.T) abi.Arch {
 // filter, up to and including the execve of the workload: those the audit
 // records attribute to another executable than /usr/bin/true. Keys are
 // "NAME ACTION".
-func runcCalls(t *testing.T, nnp bool, rt learn.Runtime) map[string]int {
+func runcCalls(t *testing.T, nnp bool, rt learn.Loader) map[string]int {
 	t.Helper()
 	return runcCallsUnder(t, nnp, learn.Options{Runtime: rt})
 }
@@ -124,7 +125,7 @@ func TestRuncRuntimeSyscalls(t *testing.T) {
 		runs = n
 	}
 	for _, nnp := range []bool{true, false} {
-		for _, rt := range []learn.Runtime{"", learn.RuntimeNone} {
+		for _, rt := range []learn.Loader{"", learn.LoaderNone} {
 			seen := map[string]int{}
 			for i := 0; i < runs; i++ {
 				for k := range runcCalls(t, nnp, rt) {
@@ -145,7 +146,7 @@ func TestRuncRuntimeSyscalls(t *testing.T) {
 			}
 		}
 		for i := 0; i < runs; i++ {
-			for k, n := range runcCalls(t, nnp, learn.RuntimeRunc) {
+			for k, n := range runcCalls(t, nnp, learn.LoaderRunc) {
 				t.Errorf("noNewPrivileges=%v, run %d: runc made a call --runtime runc does not allow: %s (%d times)", nnp, i+1, k, n)
 			}
 		}
@@ -165,20 +166,20 @@ func TestRuncNoNewPrivilegesSyscalls(t *testing.T) {
 		}
 		runs = n
 	}
-	nnp := learn.RuntimeSyscallsNNP(learn.RuntimeRunc, true)
+	nnp := learn.LoaderSyscallsNNP(learn.LoaderRunc, true)
 	for _, name := range []string{"capset", "setuid", "chdir", "prctl"} {
 		if slices.Contains(nnp, name) {
 			t.Errorf("the no_new_privs list has %s, which runc calls only without no_new_privs", name)
 		}
 	}
 	for i := 0; i < runs; i++ {
-		for k, n := range runcCallsUnder(t, true, learn.Options{Runtime: learn.RuntimeRunc, NoNewPrivileges: true}) {
+		for k, n := range runcCallsUnder(t, true, learn.Options{Runtime: learn.LoaderRunc, NoNewPrivileges: true}) {
 			t.Errorf("run %d: runc made a call --no-new-privileges does not allow: %s (%d times)", i+1, k, n)
 		}
 	}
 	// Without no_new_privs the short list is not enough: runc's
 	// privileged set-up (capset, setuid, ...) is logged.
-	extra := runcCallsUnder(t, false, learn.Options{Runtime: learn.RuntimeRunc, NoNewPrivileges: true})
+	extra := runcCallsUnder(t, false, learn.Options{Runtime: learn.LoaderRunc, NoNewPrivileges: true})
 	t.Logf("noNewPrivileges false, outside the no_new_privs list: %v", extra)
 	if len(extra) == 0 {
 		t.Error("with noNewPrivileges false runc made no call outside the no_new_privs list: the check cannot tell the lists apart")
@@ -187,7 +188,7 @@ func TestRuncNoNewPrivilegesSyscalls(t *testing.T) {
 
 // allowlist returns a profile of p's architecture that allows names, plus
 // the baseline, the ENOSYS stubs and, for runc, what runc calls itself.
-func allowlist(t *testing.T, rt learn.Runtime, names ...string) *learn.Profile {
+func allowlist(t *testing.T, rt learn.Loader, names ...string) *learn.Profile {
 	t.Helper()
 	p, err := learn.FromRecording(&recording.Recording{Arch: string(nativeArch(t))}, learn.Options{Runtime: rt})
 	if err != nil {
@@ -219,9 +220,10 @@ func violations(r *Report) []string {
 // enforced, directly under the launcher, the first denial (execve itself,
 // here) ends the run.
 func TestLive(t *testing.T) {
-	for _, rt := range []learn.Runtime{RuntimeNone, RuntimeRunc} {
+	for _, rt := range []Engine{RuntimeNone, RuntimeRunc} {
 		t.Run(string(rt), func(t *testing.T) {
-			lrt := rt
+			e, _ := engine.Lookup(rt)
+			lrt := learn.Loader(e.Loader)
 			live := func(p *learn.Profile, logOnly bool) *Report {
 				t.Helper()
 				var out strings.Builder
@@ -264,7 +266,7 @@ func TestLive(t *testing.T) {
 }
 
 func TestLiveBadInput(t *testing.T) {
-	p := allowlist(t, learn.RuntimeNone)
+	p := allowlist(t, learn.LoaderNone)
 	for name, opts := range map[string]LiveOptions{
 		"no profile":      {Command: []string{"/bin/true"}},
 		"no command":      {Profile: p},

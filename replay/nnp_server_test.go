@@ -131,7 +131,7 @@ func TestNoNewPrivilegesServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := learn.FromRecording(res.Recording, learn.Options{Runtime: learn.RuntimeRunc, NoNewPrivileges: true})
+	p, err := learn.FromRecording(res.Recording, learn.Options{Runtime: learn.LoaderRunc, NoNewPrivileges: true})
 	if err != nil {
 		t.Fatal(err)
 	}

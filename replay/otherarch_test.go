@@ -65,7 +65,7 @@ func TestStaticOtherArch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := learn.FromRecording(rec, learn.Options{Runtime: learn.RuntimeRunc})
+	p, err := learn.FromRecording(rec, learn.Options{Runtime: learn.LoaderRunc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestCompileBothArches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := learn.FromRecording(rec, learn.Options{Runtime: learn.RuntimeNone})
+	p, err := learn.FromRecording(rec, learn.Options{Runtime: learn.LoaderNone})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func BenchmarkEnforcementRunc(b *testing.B) {
 	recs := map[string]*recording.Recording{"rw": recordLoop(b, bin, "rw"), "futex": recordLoop(b, bin, "futex")}
 	var ps []*learn.Profile
 	for _, mode := range []string{"rw", "futex"} {
-		p, err := learn.FromRecording(recs[mode], learn.Options{Runtime: learn.RuntimeRunc})
+		p, err := learn.FromRecording(recs[mode], learn.Options{Runtime: learn.LoaderRunc})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,7 +18,7 @@ import (
 // event of it, in the model and in the compiled filter alike, before and
 // after a trip through OCI.
 func TestStaticLearned(t *testing.T) {
-	for _, opts := range []learn.Options{{}, {Runtime: learn.RuntimeRunc}, {Args: learn.ArgsNone}, {MaxValues: 1}} {
+	for _, opts := range []learn.Options{{}, {Runtime: learn.LoaderRunc}, {Args: learn.ArgsNone}, {MaxValues: 1}} {
 		p, rec := learnFixture(t, opts)
 		for name, prof := range map[string]*learn.Profile{"model": p, "oci": viaOCI(t, p)} {
 			rep, err := Static(prof, rec)
@@ -184,7 +184,7 @@ func checkAll(t *testing.T, c *Checker, events map[string][][6]uint64) int {
 // -> ParseOCI -> libseccomp filter -> BPF VM gives the model's verdict for
 // every recorded event and for crafted events around every rule.
 func TestRoundTrip(t *testing.T) {
-	for _, opts := range []learn.Options{{}, {Runtime: learn.RuntimeRunc}, {DefaultAction: &learn.KillProcess}, {Args: learn.ArgsNone}} {
+	for _, opts := range []learn.Options{{}, {Runtime: learn.LoaderRunc}, {DefaultAction: &learn.KillProcess}, {Args: learn.ArgsNone}} {
 		p, rec := learnFixture(t, opts)
 		back := viaOCI(t, p)
 		c, err := NewChecker(back)

@@ -15,6 +15,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
 )
 
@@ -113,7 +114,7 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 		Out:       out,
 		Bundle:    bundle,
 		Image:     imageOf(spec.Annotations),
-		Engine:    engineOf(spec.Annotations, bundle),
+		Engine:    string(engine.Of(spec.Annotations, bundle)),
 		Runtime:   runtime,
 		LogPath:   inv.logPath,
 		LogFormat: inv.logFormat,
@@ -143,30 +144,15 @@ func probeWritable(path string) error {
 	return nil
 }
 
-// imageOf returns the image an engine's annotations name.
+// imageOf returns the image an engine's annotations name: profgen's own
+// annotation first, then the engines' (engine.ImageAnnotations).
 func imageOf(ann map[string]string) string {
-	for _, k := range []string{AnnotationImage, "io.kubernetes.cri.image-name", "io.kubernetes.cri-o.ImageName", "org.opencontainers.image.base.name", "org.opencontainers.image.ref.name"} {
+	for _, k := range append([]string{AnnotationImage}, engine.ImageAnnotations()...) {
 		if v := ann[k]; v != "" {
 			return v
 		}
 	}
 	return ""
-}
-
-// engineOf guesses the engine that made a container from its annotations
-// and bundle path.
-func engineOf(ann map[string]string, bundle string) string {
-	switch {
-	case ann["io.container.manager"] == "libpod":
-		return "podman"
-	case strings.Contains(bundle, "/moby/"):
-		return "docker"
-	case ann["io.kubernetes.cri.container-type"] != "" || strings.Contains(bundle, "io.containerd.runtime"):
-		return "containerd"
-	case ann["io.kubernetes.cri-o.ContainerType"] != "":
-		return "cri-o"
-	}
-	return "unknown"
 }
 
 // containerPid returns the pid of the container's init: from the pid file

@@ -39,7 +39,7 @@ type emitParams struct {
 	// Set by validate.
 	arches []abi.Arch
 	fmt    emit.Format
-	rt     learn.Runtime
+	rt     learn.Loader
 	def    learn.Action
 	am     learn.ArgsMode
 }
@@ -74,10 +74,10 @@ func (p *emitParams) validate(stdout io.Writer) error {
 		// The format's own default: runc where an OCI runtime loads
 		// the output, none where nothing calls runc's own syscalls.
 		p.rt = p.fmt.Runtime
-	} else if p.rt, err = learn.ParseRuntime(p.runtime); err != nil {
+	} else if p.rt, err = learn.ParseLoader(p.runtime); err != nil {
 		return fmt.Errorf("--runtime: %w", err)
 	}
-	if p.noNewPrivs && p.rt != learn.RuntimeRunc {
+	if p.noNewPrivs && p.rt != learn.LoaderRunc {
 		return fmt.Errorf("--no-new-privileges applies to --runtime runc only (not %s)", p.rt)
 	}
 	if p.def, err = learn.ParseDefaultAction(p.defaultAction); err != nil {

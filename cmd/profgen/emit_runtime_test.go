@@ -50,7 +50,7 @@ func TestEmitRuntimeDefault(t *testing.T) {
 	// --runtime none's, and not --runtime runc's.
 	for _, format := range []string{"go", "bpf"} {
 		outs := map[string]string{}
-		for _, rt := range []string{"", string(learn.RuntimeNone), string(learn.RuntimeRunc)} {
+		for _, rt := range []string{"", string(learn.LoaderNone), string(learn.LoaderRunc)} {
 			out := filepath.Join(dir, format+"-"+rt)
 			args := []string{"emit", "--format", format, "-o", out}
 			if rt != "" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/replay"
@@ -23,7 +24,7 @@ import (
 
 type replayParams struct {
 	profile  string
-	runtime  learn.Runtime
+	runtime  replay.Engine
 	drive    string
 	ready    string
 	grace    time.Duration
@@ -130,7 +131,8 @@ events.`,
 	// recordings of --static are read by recordingFlags.
 	f.SetInterspersed(false)
 	f.StringVar(&p.profile, "profile", "", "OCI seccomp profile to replay under (required)")
-	f.StringVar((*string)(&p.runtime), "runtime", string(replay.RuntimeRunc), "where the workload runs: runc, podman or docker (COMMAND is IMAGE [CMD...]), or none")
+	containers, images := strings.Join(containerEngines(), ", ")+": ", strings.Join(imageEngines(), ", ")+": "
+	f.StringVar((*string)(&p.runtime), "runtime", string(replay.RuntimeRunc), "where the workload runs: "+engine.List(containerEngines())+" (COMMAND is IMAGE [CMD...]), or none")
 	f.StringVar(&p.drive, "drive", "", "shell command that exercises the workload; the workload is stopped when it ends")
 	f.StringVar(&p.ready, "ready", "", "with --drive, wait until the workload is ready: tcp:HOST:PORT or delay:DURATION")
 	f.DurationVar(&p.readyMax, "ready-timeout", 0, "how long to wait for --ready (0: 30s)")
@@ -138,13 +140,24 @@ events.`,
 	f.BoolVar(&p.json, "json", false, "print the report as JSON (the workload's standard output goes to standard error)")
 	f.BoolVar(&p.static, "static", false, "check recordings against the profile without running anything")
 	f.BoolVar(&p.logOnly, "log-only", false, "switch the profile's default action to log: deny nothing, report what would be denied")
-	f.BoolVar(&p.nnp, "no-new-privileges", false, "runc, podman, docker: run the container with no_new_privs (Docker's default is not to)")
-	f.StringArrayVar(&p.binds, "bind", nil, "runc, podman, docker: bind-mount a host path into the container: PATH or SRC:DST (read-only), SRC:DST:rw (writable) (repeatable)")
-	f.StringArrayVar(&p.capAdd, "cap-add", nil, "runc, podman, docker: add a capability to the container's, as docker run --cap-add (NET_ADMIN or CAP_NET_ADMIN, ALL; repeatable)")
-	f.StringArrayVar(&p.capDrop, "cap-drop", nil, "runc, podman, docker: drop a capability from the container's, as docker run --cap-drop (repeatable)")
+	f.BoolVar(&p.nnp, "no-new-privileges", false, containers+"run the container with no_new_privs (Docker's default is not to)")
+	f.StringArrayVar(&p.binds, "bind", nil, containers+"bind-mount a host path into the container: PATH or SRC:DST (read-only), SRC:DST:rw (writable) (repeatable)")
+	f.StringArrayVar(&p.capAdd, "cap-add", nil, containers+"add a capability to the container's, as docker run --cap-add (NET_ADMIN or CAP_NET_ADMIN, ALL; repeatable)")
+	f.StringArrayVar(&p.capDrop, "cap-drop", nil, containers+"drop a capability from the container's, as docker run --cap-drop (repeatable)")
 	f.IntVar(&p.expect, "expect-exit", 0, "the exit status the workload is expected to end with on its own (its recording's exit.code)")
-	f.StringArrayVar(&p.engine, "engine-arg", nil, "podman, docker: pass this argument to podman run or docker create before the image (repeatable; --engine-arg=-v --engine-arg=/data:/data)")
+	f.StringArrayVar(&p.engine, "engine-arg", nil, images+"pass this argument to podman run or docker create before the image (repeatable; --engine-arg=-v --engine-arg=/data:/data)")
 	return cmd
+}
+
+// containerEngines names the engines replay runs a container in (binds
+// and capabilities apply), imageEngines those that run an image (and take
+// --engine-arg), in the engine table's order.
+func containerEngines() []string {
+	return engine.Names(func(e engine.Engine) bool { return e.Replay && e.Container })
+}
+
+func imageEngines() []string {
+	return engine.Names(func(e engine.Engine) bool { return e.Replay && e.Image })
 }
 
 // recordingFlags reads the flags that follow the recordings of --static
@@ -173,15 +186,15 @@ func (p *replayParams) validate() ([]replay.Bind, error) {
 			return nil, errors.New("--static checks recordings: --drive, --ready, --log-only, --no-new-privileges, --bind, --cap-add and --cap-drop do not apply")
 		}
 	}
-	engine := p.runtime == replay.RuntimePodman || p.runtime == replay.RuntimeDocker
-	if p.runtime != replay.RuntimeRunc && p.runtime != replay.RuntimeNone && !engine {
-		return nil, fmt.Errorf("unknown --runtime %q (want runc, podman, docker or none)", p.runtime)
+	e, ok := engine.Lookup(p.runtime)
+	if !ok || !e.Replay {
+		return nil, fmt.Errorf("unknown --runtime %q (want %s)", p.runtime, engine.List(append(containerEngines(), string(engine.None))))
 	}
-	if len(p.engine) > 0 && !engine {
-		return nil, errors.New("--engine-arg needs --runtime podman or docker")
+	if len(p.engine) > 0 && !e.Image {
+		return nil, fmt.Errorf("--engine-arg needs --runtime %s", engine.List(imageEngines()))
 	}
-	if p.runtime == replay.RuntimeNone && (len(p.binds) > 0 || len(p.capAdd) > 0 || len(p.capDrop) > 0) {
-		return nil, errors.New("--bind, --cap-add and --cap-drop need a container: --runtime runc, podman or docker")
+	if !e.Container && (len(p.binds) > 0 || len(p.capAdd) > 0 || len(p.capDrop) > 0) {
+		return nil, fmt.Errorf("--bind, --cap-add and --cap-drop need a container: --runtime %s", engine.List(containerEngines()))
 	}
 	if err := checkReady(p.ready, p.drive); err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/proc"
 )
 
@@ -23,8 +24,8 @@ func Cgroups(pid int) (v2 string, all []string, err error) {
 }
 
 // prefixes are how engines name a container's cgroup with the systemd
-// cgroup driver: PREFIX ID .scope.
-var prefixes = []string{"docker-", "libpod-", "crio-", "cri-containerd-", "containerd-"}
+// cgroup driver: PREFIX ID .scope (the engine table's CgroupPrefixes).
+var prefixes = engine.CgroupPrefixes()
 
 // Named reports whether the cgroup path p names a container whose id
 // starts with id: a component PREFIX-ID.scope (systemd driver) or a

@@ -7,6 +7,8 @@
 //
 //   - nothing imports cmd/...;
 //   - no internal/... package imports a project package outside internal/;
+//   - internal/engine (the table of container engines) imports no project
+//     package, so that every package may import it;
 //   - learn and emit import (directly or not) neither trace nor replay;
 //   - trace imports (directly or not) none of learn, emit, replay;
 //   - argspec (the argument table trace, learn and their tests read)

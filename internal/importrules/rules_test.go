@@ -127,6 +127,7 @@ func TestCheck(t *testing.T) {
 		{m("internal/cgroup"), m("trace"), "internal/cgroup -> trace: internal/... may import no project package outside internal/"},
 		{m("trace/dispatch"), m("trace"), "trace/dispatch -> trace: trace/dispatch must not import trace"},
 		{m("internal/proc"), m("monitor"), "internal/proc -> monitor: internal/... may import no project package outside internal/"},
+		{m("internal/engine"), m("internal/abi"), "internal/engine -> internal/abi: internal/engine imports no project package (a table every package may import)"},
 		{m("trace"), Libseccomp, "trace -> " + Libseccomp + ": only internal/abi and filter may import libseccomp-golang"},
 	} {
 		g := Graph{}
