@@ -223,9 +223,9 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	escaped := s.escapes.finish(!s.stopping, s.opts.Grace)
 	s.notes = append(s.notes, escaped...)
 
-	obs, err := s.backend.Collect()
+	obs, err := collect(s.backend)
 	if err != nil {
-		return nil, fmt.Errorf("collect from %s backend: %w", s.backend.Name(), err)
+		return nil, err
 	}
 	rec, warnings, err := s.build(arch, obs, args)
 	if err != nil {
@@ -746,6 +746,7 @@ func (s *session) build(arch abi.Arch, obs *Observations, args map[int][]recordi
 		ArgShapes:   obs.ArgShapes,
 		Inputs:      1,
 		Notes:       append(append([]string(nil), s.notes...), obs.Notes...),
+		Sections:    obs.Sections,
 	}
 	rec.Exit.Code = exitcode.Of(s.cmd.ProcessState)
 	rec.Exit.Signal = exitcode.Signal(s.cmd.ProcessState)
