@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // SectionKind is one kind of policy section a recording may carry beside
@@ -88,11 +89,4 @@ func mergeSections(recs []*Recording) (map[string]json.RawMessage, error) {
 }
 
 // sectionNames returns m's keys, sorted.
-func sectionNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
+func sectionNames[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
