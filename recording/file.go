@@ -76,6 +76,9 @@ func (r *Recording) Validate() error {
 			return err
 		}
 	}
+	if err := r.validateSections(); err != nil {
+		return err
+	}
 	prev := ""
 	for i, s := range r.Syscalls {
 		where := fmt.Sprintf("syscalls[%d] (%s)", i, s.Name)
@@ -141,9 +144,11 @@ func (r *Recording) WriteFile(path string) error {
 	return fileio.Write(path, os.Stdout, r.Encode)
 }
 
-// Encode writes r as indented JSON.
+// Encode writes r as indented JSON, in the format version this profgen
+// writes (a recording read from version 1 is written as version 2).
 func (r *Recording) Encode(w io.Writer) error {
 	r.Normalize()
+	r.Version = Version
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)

@@ -11,6 +11,7 @@ import (
 // into the same encoding (round trip).
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"version":1,"tool":"t","kernel":"6.18","arch":"amd64","backend":"ebpf","scope":"cgroup","command":["x"],"start":"2026-11-26T00:00:00Z","end":"2026-11-26T00:00:01Z","exit":{"code":0},"interrupted":false,"lost":0,"argShapes":false,"inputs":1,"syscalls":[{"name":"read","number":0,"count":1,"seen":1}]}`))
+	f.Add([]byte(`{"version":2,"tool":"t","kernel":"6.18","arch":"amd64","backend":"ebpf","scope":"cgroup","command":["x"],"start":"2026-11-26T00:00:00Z","end":"2026-11-26T00:00:01Z","exit":{"code":0},"interrupted":false,"lost":0,"argShapes":false,"inputs":1,"syscalls":[{"name":"read","number":0,"count":1,"seen":1}],"sections":{"x":{}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Parse(data)
 		if err != nil {

@@ -111,6 +111,11 @@ func Merge(recs ...*Recording) (*Recording, error) {
 		out.Syscalls = append(out.Syscalls, *s)
 	}
 	out.EngineProfile = mergeEngine(recs)
+	sections, err := mergeSections(recs)
+	if err != nil {
+		return nil, err
+	}
+	out.Sections = sections
 	slices.Sort(out.Notes) // the same whatever the order of the inputs
 	out.Normalize()
 	if err := out.Validate(); err != nil {

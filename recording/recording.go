@@ -1,6 +1,7 @@
 package recording
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,8 +11,9 @@ import (
 )
 
 // Version is the recording format version this build writes and the highest
-// it reads.
-const Version = 1
+// it reads. Version 2 added Sections; version 1 (the same fields without
+// Sections) is still read.
+const Version = 2
 
 // BackendName names the backend that recorded (Recording.Backend).
 type BackendName string
@@ -93,6 +95,11 @@ type Recording struct {
 	EngineProfile *EngineProfile `json:"engineProfile,omitempty"`
 	Notes         []string       `json:"notes,omitempty"`
 	Syscalls      []Syscall      `json:"syscalls"`
+	// Sections holds what was observed for policy kinds other than
+	// seccomp (whose section is Syscalls), by kind: each kind is a row of
+	// SectionKinds, and its section is that kind's JSON. Format version
+	// 2; nil when the recorder observed nothing beyond syscalls.
+	Sections map[string]json.RawMessage `json:"sections,omitempty"`
 }
 
 // Container is the metadata of a container recorded through an OCI runtime

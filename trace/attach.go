@@ -122,9 +122,9 @@ func (a *Attached) Finish(interrupted bool) (*recording.Recording, []string, err
 	a.done = true
 	defer a.cg.Release()
 	end := time.Now()
-	obs, err := a.opts.Backend.Collect()
+	obs, err := collect(a.opts.Backend)
 	if err != nil {
-		return nil, nil, fmt.Errorf("collect from %s backend: %w", a.opts.Backend.Name(), err)
+		return nil, nil, err
 	}
 	// The target is not profgen's child, so its exit status is unknown
 	// (-1: no process state).

@@ -1,6 +1,8 @@
 package trace
 
 import (
+	"encoding/json"
+	"fmt"
 	"os/exec"
 
 	"github.com/profgen/profgen/internal/cgroup"
@@ -25,6 +27,9 @@ type Observations struct {
 	// ArgShapes tells whether Key.Args hold captured values.
 	ArgShapes bool
 	Notes     []string
+	// Sections is what the backend observed for policy kinds other than
+	// seccomp (Observer), by kind; the recording's Sections.
+	Sections map[string]json.RawMessage
 }
 
 // Target is the process a recording starts, as handed to a backend before
@@ -53,7 +58,7 @@ type Cgroup = cgroup.Cgroup
 // is given and never closes it, so one deferred Close right after the
 // constructor is the whole of a caller's duty.
 //
-// Beyond these methods Record uses three optional capabilities, found by
+// Beyond these methods Record uses four optional capabilities, found by
 // type assertion; a backend implements each one it has:
 //
 //   - ArgCapturer: the backend captures argument values (Key.Args);
@@ -61,6 +66,9 @@ type Cgroup = cgroup.Cgroup
 //     line (Status.Distinct is -1 without it);
 //   - TreeFollower: it follows the target's process tree itself, which
 //     Record then asks for the tree's pids when no cgroup is used.
+//   - Observer: it observes more than syscall numbers and argument
+//     registers (what a policy kind other than seccomp learns from), and
+//     gives it as the recording's sections.
 //
 // Attach needs one more, ExecArmer: the backend can record a cgroup whose
 // processes profgen did not start.
@@ -128,4 +136,33 @@ type MoveWatcher interface {
 type TreeFollower interface {
 	TreePids() ([]int, error)
 	Untrack(pid int)
+}
+
+// Observer is implemented by backends that observe, beside syscall numbers
+// and argument registers, what another kind of policy is learned from (for
+// Landlock: the file hierarchies and TCP ports the target used). Record
+// and Attach call Sections once, right after Collect, and the recording
+// carries what it returns as its Sections: one entry per kind, each a row
+// of recording.SectionKinds, whose JSON that row validates (a section of
+// an unknown kind fails the recording). No built-in backend implements it
+// yet.
+type Observer interface {
+	Sections() (map[string]json.RawMessage, error)
+}
+
+// collect stops b observing and returns what it saw, with the sections of
+// an Observer.
+func collect(b Backend) (*Observations, error) {
+	obs, err := b.Collect()
+	if err != nil {
+		return nil, fmt.Errorf("collect from %s backend: %w", b.Name(), err)
+	}
+	if o, ok := b.(Observer); ok {
+		sections, err := o.Sections()
+		if err != nil {
+			return nil, fmt.Errorf("collect sections from %s backend: %w", b.Name(), err)
+		}
+		obs.Sections = sections
+	}
+	return obs, nil
 }

@@ -50,6 +50,7 @@ func buildRecording(r run, arch abi.Arch, obs *Observations, args map[int][]reco
 		ArgShapes:   obs.ArgShapes,
 		Inputs:      1,
 		Notes:       append(append([]string(nil), r.notes...), obs.Notes...),
+		Sections:    obs.Sections,
 	}
 	rec.Exit.Code = exitcode.Of(r.exit)
 	rec.Exit.Signal = exitcode.Signal(r.exit)

@@ -31,12 +31,14 @@ const launcherArg = "__profgen_launch"
 //	    end of file. The backend writes it only once it knows the session, so
 //	    no record of the target can precede that; an empty program means the
 //	    backend gave up, and the launcher exits.
-//	 3. It names its thread launcherComm, then, in one C call
-//	    (seccomp.Exec), sets no_new_privs, installs the filter with the
-//	    seccomp(2) flags FLAGS (decimal; TSYNC is never set) on its own
-//	    thread only, and execs PATH with ARGV: between the filter and the
-//	    execve the thread makes no syscall of the Go runtime's, which an
-//	    enforced profile could deny. The runtime's other threads stay
+//	 3. It names its thread launcherComm, then applies its ordered list of
+//	    restrictions (seccomp.ExecRestricted), today the one seccomp
+//	    filter, and execs: in one C call it sets no_new_privs, installs the
+//	    filter with the seccomp(2) flags FLAGS (decimal; TSYNC is never set)
+//	    on its own thread only, and execs PATH with ARGV: between the filter
+//	    and the execve the thread makes no syscall of the Go runtime's,
+//	    which an enforced profile could deny. Another kind of restriction
+//	    (Landlock) goes in the list before the filter. The runtime's other threads stay
 //	    unfiltered, so the only records of the launcher are those of this
 //	    thread, under that name: its execve.
 //	 4. The process keeps the thread's session and filter. STATUS_FD is
@@ -124,7 +126,8 @@ func runLauncher(args []string) int {
 	// Returns only on failure. The status pipe is written even when the
 	// filter is loaded: a profile that denies write loses the message,
 	// and the backend reports the launcher's exit status instead.
-	execFailed, err := seccomp.Exec(filters, uint(flags), path, argv, os.Environ())
+	restrictions := []seccomp.Restriction{&seccomp.Filter{Program: filters, Flags: uint(flags)}}
+	execFailed, err := seccomp.ExecRestricted(restrictions, path, argv, os.Environ())
 	kind := launcherError
 	if execFailed {
 		kind = launcherExecError

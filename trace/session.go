@@ -224,9 +224,9 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 	escaped := s.escapes.Finish(!s.stopping, s.opts.Grace)
 	s.notes = append(s.notes, escaped...)
 
-	obs, err := s.backend.Collect()
+	obs, err := collect(s.backend)
 	if err != nil {
-		return nil, fmt.Errorf("collect from %s backend: %w", s.backend.Name(), err)
+		return nil, err
 	}
 	rec, warnings, err := buildRecording(run{
 		tool:        s.opts.Tool,
