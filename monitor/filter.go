@@ -49,20 +49,6 @@ func (f *Filter) Validate() error {
 	return nil
 }
 
-// errGone: the caller exited before its cgroups could be read.
-var errGone = container.ErrGone
-
-// match reports whether rec passes f, reading cgroups through cache;
-// errGone when it depends on the cgroup of a process that has exited
-// before any of its records could be placed.
-func (f *Filter) match(rec audit.Record, cache *container.Cache) (bool, error) {
-	v := f.attributor(cache).Attribute(rec)
-	if v.Why == audit.Gone {
-		return false, errGone
-	}
-	return v.In(), nil
-}
-
 // attributor is f as an audit.Attributor: the record's own fields, then
 // the caller's cgroups (no sessions).
 func (f *Filter) attributor(cache *container.Cache) *audit.Attributor {
