@@ -49,34 +49,29 @@ func (f *Filter) Validate() error {
 	return nil
 }
 
-// errGone: the caller exited before its cgroups could be read.
-var errGone = container.ErrGone
-
-// match reports whether rec passes f, reading cgroups through cache;
-// errGone when it depends on the cgroup of a process that has exited
-// before any of its records could be placed.
-func (f *Filter) match(rec audit.Record, cache *container.Cache) (bool, error) {
-	if f.Pid != 0 && rec.Pid != f.Pid {
-		return false, nil
-	}
-	if f.Comm != "" && rec.Comm != f.Comm {
-		return false, nil
-	}
-	if f.Exe != "" && rec.Exe != f.Exe {
-		return false, nil
-	}
+// attributor is f as an audit.Attributor: the record's own fields, then
+// the caller's cgroups (no sessions).
+func (f *Filter) attributor(cache *container.Cache) *audit.Attributor {
+	a := &audit.Attributor{Filter: func(rec audit.Record) bool {
+		return (f.Pid == 0 || rec.Pid == f.Pid) &&
+			(f.Comm == "" || rec.Comm == f.Comm) &&
+			(f.Exe == "" || rec.Exe == f.Exe)
+	}}
 	if !f.needsCgroup() {
-		return true, nil
+		return a
 	}
-	v2, all, err := cache.Cgroups(rec.Pid)
-	if err != nil {
-		return false, err
+	a.Member = func(pid int) (string, bool, error) {
+		v2, all, err := cache.Cgroups(pid)
+		if err != nil {
+			return "", false, err
+		}
+		if f.Cgroup != "" && !(v2 == f.Cgroup || f.Cgroup == "/" || strings.HasPrefix(v2, f.Cgroup+"/")) {
+			return "", false, nil
+		}
+		if f.Container != "" && !slices.ContainsFunc(all, func(p string) bool { return container.Named(p, f.Container) }) {
+			return "", false, nil
+		}
+		return "", true, nil
 	}
-	if f.Cgroup != "" && !(v2 == f.Cgroup || f.Cgroup == "/" || strings.HasPrefix(v2, f.Cgroup+"/")) {
-		return false, nil
-	}
-	if f.Container != "" && !slices.ContainsFunc(all, func(p string) bool { return container.Named(p, f.Container) }) {
-		return false, nil
-	}
-	return true, nil
+	return a
 }

@@ -99,6 +99,8 @@ type Monitor struct {
 	// cgroups places the callers of records (cgroup and container
 	// filters), also once they have exited.
 	cgroups container.Cache
+	// att is the filter as an attributor, over cgroups.
+	att *audit.Attributor
 }
 
 // Open joins the audit multicast group. It fails with an error wrapping
@@ -208,12 +210,14 @@ func (m *Monitor) Run(ctx context.Context) error {
 
 // take writes rec if the filter keeps it.
 func (m *Monitor) take(rec audit.Record) error {
-	ok, err := m.opts.Filter.match(rec, &m.cgroups)
-	if errors.Is(err, errGone) {
+	if m.att == nil {
+		m.att = m.opts.Filter.attributor(&m.cgroups)
+	}
+	switch v := m.att.Attribute(rec); {
+	case v.Why == audit.Gone:
 		m.unattr++
 		return nil
-	}
-	if !ok {
+	case !v.In():
 		return nil
 	}
 	ev := NewEvent(rec)

@@ -847,6 +847,8 @@ type collector struct {
 	mu      sync.Mutex
 	recs    []audit.Record
 	watched map[uint32]bool // sessions whose records are kept
+	// att attributes records: watched sessions, then containers.
+	att audit.Attributor
 	// containers are the ids of containers whose processes' records are
 	// kept (docker), cgroups where processes were, ctrRecs the
 	// containers' records, gone the records of processes that exited
@@ -866,6 +868,7 @@ func newCollector() (*collector, error) {
 	}
 	c := &collector{r: r, markers: audit.NewMarkers(), watched: map[uint32]bool{}, done: make(chan struct{}),
 		containers: map[string]bool{}, sessions: map[uint32]bool{}, ctrRecs: map[string][]audit.Record{}}
+	c.att = audit.Attributor{Sessions: c.watched, Member: c.member}
 	go c.loop()
 	return c, nil
 }
@@ -882,11 +885,7 @@ func (c *collector) loop() {
 			continue
 		}
 		c.mu.Lock()
-		if c.watched[rec.Ses] {
-			c.recs = append(c.recs, rec)
-		} else if len(c.containers) > 0 {
-			c.attribute(rec)
-		}
+		c.take(rec)
 		c.mu.Unlock()
 	}
 }
@@ -913,28 +912,37 @@ func (c *collector) watchContainer(id string, ses uint32) {
 	c.mu.Unlock()
 }
 
-// attribute keeps rec if its process is in a watched container; c.mu is
-// held. The process is alive when its record arrives, or a zombie whose
-// cgroups still read, or was seen before (c.cgroups remembers), unless it
-// was reaped before any of its records arrived: such a record counts in
-// c.gone when its session may be a container's (the daemon's, or one a
-// container's record had; any session when none is known), since it may
-// be a denial of the container's.
-func (c *collector) attribute(rec audit.Record) {
-	for id := range c.containers {
-		in, err := c.cgroups.In(rec.Pid, id)
-		if err != nil {
-			if len(c.sessions) == 0 || c.sessions[rec.Ses] {
-				c.gone++
-			}
-			return
-		}
-		if in {
-			c.ctrRecs[id] = append(c.ctrRecs[id], rec)
-			c.sessions[rec.Ses] = true
-			return
+// take keeps rec if it is of a watched session or of a process in a
+// watched container (c.att); c.mu is held. The process is alive when its
+// record arrives, or a zombie whose cgroups still read, or was seen before
+// (c.cgroups remembers), unless it was reaped before any of its records
+// arrived: such a record counts in c.gone when its session may be a
+// container's (the daemon's, or one a container's record had; any session
+// when none is known), since it may be a denial of the container's.
+func (c *collector) take(rec audit.Record) {
+	switch v := c.att.Attribute(rec); v.Why {
+	case audit.InSession:
+		c.recs = append(c.recs, rec)
+	case audit.InCgroup:
+		c.ctrRecs[v.Target] = append(c.ctrRecs[v.Target], rec)
+		c.sessions[rec.Ses] = true
+	case audit.Gone:
+		if len(c.sessions) == 0 || c.sessions[rec.Ses] {
+			c.gone++
 		}
 	}
+}
+
+// member places pid in a watched container, by its cgroups; an error when
+// it is gone before they could be read. c.mu is held.
+func (c *collector) member(pid int) (string, bool, error) {
+	for id := range c.containers {
+		in, err := c.cgroups.In(pid, id)
+		if err != nil || in {
+			return id, in, err
+		}
+	}
+	return "", false, nil
 }
 
 // pollInterval is how often pollContainer reads the container's

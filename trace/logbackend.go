@@ -355,11 +355,11 @@ func (l *Log) take(rec audit.Record) {
 	}
 }
 
-// attributor decides which audit records are the target's and counts
-// them: by audit session (the launcher's fresh one and any a process of
-// the target makes), else by the pid's cgroup. It is pure logic over
-// records; only inCgroup reads /proc, through procCgroup. The Log backend
-// holds one under its mutex.
+// attributor counts the target's audit records; which records are the
+// target's is audit.Attributor's to say: by audit session (the launcher's
+// fresh one and any a process of the target makes), else by the pid's
+// cgroup. It is pure logic over records; only the cgroup check reads
+// /proc, through procCgroup. The Log backend holds one under its mutex.
 type attributor struct {
 	self     int      // profgen's pid: its records are never the target's
 	native   uint32   // AUDIT_ARCH_* of the recorded ABI
@@ -373,11 +373,10 @@ type attributor struct {
 	launcherPid        int
 	counts             map[Key]uint64
 	foreign            map[string]uint64 // calls of another ABI, by ABI
-	pids               map[int]bool      // cgroup fallback: pid -> in the target's cgroup
 	unattributed       uint64            // cgroup fallback: records of pids gone before they were checked
 	sessions           map[uint32]bool   // audit sessions of the target: the launcher's and any its processes made
-	known              map[int]bool      // pids seen in the target's sessions
 	otherSession       uint64            // records of target processes that made a session of their own
+	att                audit.Attributor
 
 	// procCgroup returns /proc/PID/cgroup.
 	procCgroup func(pid int) ([]byte, error)
@@ -388,9 +387,8 @@ func newAttributor(self int, native uint32, execveNr int64, codes []uint32) attr
 		self: self, native: native, execveNr: execveNr, codes: codes,
 		counts:   map[Key]uint64{},
 		foreign:  map[string]uint64{},
-		pids:     map[int]bool{},
 		sessions: map[uint32]bool{},
-		known:    map[int]bool{},
+		att:      audit.Attributor{Cache: true},
 		procCgroup: func(pid int) ([]byte, error) {
 			return os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
 		},
@@ -406,24 +404,21 @@ func (l *attributor) count(rec audit.Record) bool {
 	if !l.started || l.collected {
 		return false
 	}
-	switch {
-	case l.bySession && l.sessions[rec.Ses]:
-		l.known[rec.Pid] = true
-	case l.bySession && l.known[rec.Pid]:
-		// A process of the target made an audit session of its own
-		// (pam_loginuid does in login daemons): follow it, and its
-		// children, which inherit it.
+	l.att.Sessions, l.att.Follow, l.att.Member = l.sessions, l.bySession, nil
+	if l.cgroupRel != "" {
+		l.att.Member = l.inCgroup
+	}
+	switch v := l.att.Attribute(rec); v.Why {
+	case audit.Followed:
 		l.otherSession++
-		l.adoptSession(rec.Ses)
-	case l.cgroupRel != "" && l.inCgroup(rec.Pid, !l.bySession):
-		if l.bySession {
-			// The same, for a process whose earlier calls were not
-			// logged: its cgroup tells.
-			l.otherSession++
-			l.adoptSession(rec.Ses)
-			l.known[rec.Pid] = true
+	case audit.Gone:
+		// Gone before its record was read: it may have been the
+		// target's. Counted as lost, not guessed.
+		if !l.bySession {
+			l.unattributed++
 		}
-	default:
+		return false
+	case audit.Out:
 		return false
 	}
 	native := rec.Arch == l.native && !rec.Compat && !rec.IsX32()
@@ -446,14 +441,6 @@ func (l *attributor) count(rec audit.Record) bool {
 	return true
 }
 
-// adoptSession takes records of session ses as the target's from now on.
-// The unset session is never adopted: most processes of a machine have it.
-func (l *attributor) adoptSession(ses uint32) {
-	if ses != audit.SessionUnset {
-		l.sessions[ses] = true
-	}
-}
-
 // foreignABI names the ABI of a call not of the native one
 // (audit.Record.ABI), marking a compat entry.
 func foreignABI(rec audit.Record) string {
@@ -468,30 +455,18 @@ func foreignABI(rec audit.Record) string {
 	return name
 }
 
-// inCgroup reports whether pid belongs to the target's cgroup (or one
-// below it), caching the answer. A pid gone before it could be checked is
-// counted as unattributed if countGone is set.
-func (l *attributor) inCgroup(pid int, countGone bool) bool {
-	if in, ok := l.pids[pid]; ok {
-		return in
-	}
+// inCgroup is the attributor's membership function: whether pid belongs
+// to the target's cgroup (or one below it); an error when it is gone.
+func (l *attributor) inCgroup(pid int) (string, bool, error) {
 	if pid == l.launcherPid {
-		l.pids[pid] = true
-		return true
+		return "", true, nil
 	}
 	data, err := l.procCgroup(pid)
 	if err != nil {
-		// Gone before its record was read: it may have been the
-		// target's. Counted as lost, not guessed.
-		if countGone {
-			l.unattributed++
-		}
-		return false
+		return "", false, err
 	}
 	rel, in, _ := proc.ParseCgroups(data)
-	in = in && (rel == l.cgroupRel || strings.HasPrefix(rel, l.cgroupRel+"/"))
-	l.pids[pid] = in
-	return in
+	return "", in && (rel == l.cgroupRel || strings.HasPrefix(rel, l.cgroupRel+"/")), nil
 }
 
 // Events implements Backend.
