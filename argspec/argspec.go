@@ -27,7 +27,10 @@ type Arg struct {
 	ArchWhy string
 	// Names are the symbolic names of the argument's values (an enum's
 	// values, a flag set's bits), for the outputs to show a rule as
-	// "ioctl request ∈ {TCGETS, TIOCGWINSZ}". None are filled in yet.
+	// "ioctl request ∈ {TCGETS, TIOCGWINSZ}" (filled in from names.go;
+	// Value and Bits render a value with them). An argument whose names
+	// depend on another argument (setsockopt's optname, by level) has
+	// none.
 	Names []Name
 }
 

@@ -34,14 +34,7 @@ func writeText(w io.Writer, p *learn.Profile, opts Options) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SYSCALL\tACTION\tSEEN\tORIGIN\tRULES")
 	for _, s := range p.Syscalls {
-		rules := "any"
-		if len(s.Rules) > 0 {
-			parts := make([]string, len(s.Rules))
-			for i, r := range s.Rules {
-				parts[i] = r.String()
-			}
-			rules = strings.Join(parts, " || ")
-		}
+		rules := learn.RulesText(p.Arch, s.Name, s.Rules)
 		seen := "-"
 		if s.Seen > 0 {
 			seen = fmt.Sprintf("%d/%d", s.Seen, p.Inputs)
