@@ -552,24 +552,35 @@ func isEmptyFilter(f *dockerseccomp.Filter) bool {
 	return len(f.Caps) == 0 && len(f.Arches) == 0 && f.MinKernel == nil
 }
 
-func dockerAllowed() (int, error) {
-	spec := dockerSpec()
-	doc, err := dockerseccomp.GetDefaultProfile(spec)
+// DockerDefault is Docker's default seccomp profile as dockerd hands it
+// to the runtime for a container with Docker's default capabilities on this
+// machine's architecture and kernel (its conditional entries resolved by
+// moby/profiles/seccomp, dockerd's own code), as an OCI profile, without the
+// names this libseccomp does not know (runc drops them), which it returns.
+func DockerDefault() ([]byte, []string, error) {
+	doc, err := dockerseccomp.GetDefaultProfile(dockerSpec())
 	if err != nil {
-		return 0, fmt.Errorf("docker's default profile: %w", err)
+		return nil, nil, fmt.Errorf("docker's default profile: %w", err)
 	}
 	data, err := json.Marshal(doc)
 	if err != nil {
-		return 0, fmt.Errorf("docker's default profile: %w", err)
+		return nil, nil, fmt.Errorf("docker's default profile: %w", err)
 	}
 	native, err := abi.Native()
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	// It names syscalls newer than this libseccomp; runc drops them.
-	data, _, err = pruneUnknown(data, native)
+	data, unknown, err := pruneUnknown(data, native)
 	if err != nil {
-		return 0, fmt.Errorf("docker's default profile: %w", err)
+		return nil, nil, fmt.Errorf("docker's default profile: %w", err)
+	}
+	return data, unknown, nil
+}
+
+func dockerAllowed() (int, error) {
+	data, _, err := DockerDefault()
+	if err != nil {
+		return 0, err
 	}
 	p, err := readers.ParseOCI(data)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/explain"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/learn"
@@ -40,6 +41,9 @@ type emitParams struct {
 	// learnFlags are the flags given that say how to learn from
 	// recordings, refused for a profile input.
 	learnFlags []string
+	// dockerDefault writes Docker's default profile instead of one
+	// learned from recordings.
+	dockerDefault bool
 
 	// Set by validate.
 	arches []abi.Arch
@@ -125,6 +129,11 @@ its "defaultAction"): emit converts it as is, adding neither the baseline
 nor a runtime's calls, and refuses the flags that say how to learn
 (--runtime, --default-action, --args, --max-values, --no-new-privileges).
 
+--docker-default writes Docker's default profile as dockerd loads it for a
+container with Docker's default capabilities on this machine's architecture
+and kernel (its conditional entries resolved by github.com/moby/profiles),
+converted like a profile input, to diff a learned profile against it.
+
 -o FILE replaces a regular file (or creates one, 0666 less the umask; an
 existing file keeps its mode) only once the whole profile was written; a
 symbolic link is written through, a device or FIFO (/dev/stdout) written
@@ -173,7 +182,8 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
   profgen emit --arch x86_64,aarch64 --arch-fill -o seccomp.json rec.json   # for both, from an x86_64 recording
   profgen emit --allow-incomplete -o seccomp.json lossy.json   # marked INCOMPLETE
   profgen emit - < rec.json > seccomp.json
-  profgen emit --format k8s -o app.yaml seccomp.json   # convert an existing OCI profile`,
+  profgen emit --format k8s -o app.yaml seccomp.json   # convert an existing OCI profile
+  profgen emit --docker-default -o docker-default.json && profgen diff learned.json docker-default.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := p.validate(cmd.OutOrStdout()); err != nil {
 				return err
@@ -200,6 +210,7 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
 	f.BoolVar(&p.allowIncomplete, "allow-incomplete", false, "emit from recordings that lost events, marking the output as incomplete")
 	f.StringVar(&p.arch, "arch", "", "write the profile for these architectures: "+strings.Join(learn.TargetArches(), ", ")+" (comma-separated; default: the recording's)")
 	f.BoolVar(&p.archFill, "arch-fill", false, "with --arch: allow what replaces a syscall an architecture lacks (openat for open)")
+	f.BoolVar(&p.dockerDefault, "docker-default", false, "write Docker's default profile (for a container with Docker's default capabilities on this machine) instead of one learned from recordings")
 	f.BoolVarP(&p.quiet, "quiet", "q", false, "do not print the notes of the input recordings nor the warning about lost events")
 	return cmd
 }
@@ -266,6 +277,23 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 // paths, or converted from the OCI profiles there (merged as a union), and
 // what the inputs lost ("" when nothing), which marks the output.
 func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
+	if p.dockerDefault {
+		if len(paths) > 0 {
+			return nil, "", fmt.Errorf("--docker-default is the input: give no RECORDING (not %s)", paths[0])
+		}
+		data, unknown, err := explain.DockerDefault()
+		if err != nil {
+			return nil, "", err
+		}
+		prof, err := readers.ParseOCI(data)
+		if err != nil {
+			return nil, "", fmt.Errorf("docker's default profile: %w", err)
+		}
+		if len(unknown) > 0 && !p.quiet {
+			fmt.Fprintf(os.Stderr, "profgen: note: docker's default profile: left out %d names this libseccomp does not know (runc drops them): %s\n", len(unknown), strings.Join(unknown, " "))
+		}
+		return p.convert("docker's default profile", []*learn.Profile{prof})
+	}
 	if len(paths) == 0 {
 		paths = []string{defaultRecording}
 	}

@@ -108,3 +108,39 @@ func TestEmitFromProfileRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestEmitDockerDefault: emit --docker-default writes Docker's default
+// profile, which diff compares a learned profile with, and refuses inputs.
+func TestEmitDockerDefault(t *testing.T) {
+	dir := t.TempDir()
+	dd := filepath.Join(dir, "docker-default.json")
+	if r := runProfgen(t, dir, "emit", "--docker-default", "-o", dd); r.code != 0 {
+		t.Fatalf("emit --docker-default: exit %d: %s", r.code, r.stderr)
+	}
+	p, err := readers.ReadOCIFile(dd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Docker allows read, denies reboot (CAP_SYS_BOOT is not among its
+	// default capabilities) and allows clone only without namespace flags.
+	if s := p.Lookup("read"); s == nil || len(s.Rules) != 0 {
+		t.Errorf("read: %+v, want allowed", s)
+	}
+	if p.Lookup("reboot") != nil {
+		t.Error("reboot allowed: the conditional entries were not resolved for Docker's default capabilities")
+	}
+	if s := p.Lookup("clone"); s == nil || len(s.Rules) == 0 {
+		t.Errorf("clone: %+v, want argument rules", s)
+	}
+	learned := filepath.Join(dir, "learned.json")
+	if err := os.WriteFile(learned, []byte(profileInput), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runProfgen(t, dir, "diff", learned, dd)
+	if r.code != 1 || !strings.Contains(r.stdout, "accept4") {
+		t.Errorf("diff learned docker-default: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := runProfgen(t, dir, "emit", "--docker-default", "-o", filepath.Join(dir, "x.json"), learned); r.code == 0 || !strings.Contains(r.stderr, "--docker-default is the input") {
+		t.Errorf("emit --docker-default FILE: exit %d, %s", r.code, r.stderr)
+	}
+}
