@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	dockerseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	"sigs.k8s.io/yaml"
 
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
@@ -28,6 +30,9 @@ import (
 const (
 	KindOCI = "oci"
 	KindBPF = "bpf"
+	// KindK8s is a Security Profiles Operator SeccompProfile (YAML), as
+	// emit --format k8s writes it.
+	KindK8s = "k8s"
 )
 
 // Report is what Explain finds. Its JSON form is what `profgen explain
@@ -121,6 +126,17 @@ func Explain(data []byte) (*Report, error) {
 			return nil, fmt.Errorf("%w: a JSON array, not a profile object", ErrUnknownFormat)
 		}
 		return explainOCI(data)
+	}
+	if doc, ok, err := fromK8s(data); ok {
+		if err != nil {
+			return nil, err
+		}
+		r, err := explainOCI(doc)
+		if err != nil {
+			return nil, err
+		}
+		r.Kind = KindK8s
+		return r, nil
 	}
 	if len(data) == 0 || len(data)%8 != 0 {
 		return nil, fmt.Errorf("%w (%d bytes, not JSON and not a multiple of 8)", ErrUnknownFormat, len(data))
@@ -238,6 +254,43 @@ func explainOCI(data []byte) (*Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// fromK8s reports whether data is a SeccompProfile of the Security
+// Profiles Operator (YAML with "kind: SeccompProfile") and returns its spec
+// as an OCI profile: the same fields, but errnoRet, a string there, made a
+// number.
+func fromK8s(data []byte) ([]byte, bool, error) {
+	if !bytes.Contains(data, []byte("kind: SeccompProfile")) {
+		return nil, false, nil
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: SeccompProfile YAML: %v", readers.ErrProfile, err)
+	}
+	var doc struct {
+		Kind string         `json:"kind"`
+		Spec map[string]any `json:"spec"`
+	}
+	if err := json.Unmarshal(js, &doc); err != nil || doc.Kind != "SeccompProfile" {
+		return nil, false, nil
+	}
+	if doc.Spec == nil {
+		return nil, true, fmt.Errorf("%w: SeccompProfile without a spec", readers.ErrProfile)
+	}
+	entries, _ := doc.Spec["syscalls"].([]any)
+	for i, e := range entries {
+		m, _ := e.(map[string]any)
+		if s, ok := m["errnoRet"].(string); ok {
+			n, err := strconv.ParseUint(s, 10, 32)
+			if err != nil {
+				return nil, true, fmt.Errorf("%w: spec.syscalls[%d].errnoRet %q: not a number", readers.ErrProfile, i, s)
+			}
+			m["errnoRet"] = n
+		}
+	}
+	out, err := json.Marshal(doc.Spec)
+	return out, true, err
 }
 
 // pruneUnknown returns the profile data without the syscall names
