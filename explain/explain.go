@@ -125,18 +125,13 @@ func Explain(data []byte) (*Report, error) {
 		if trimmed[0] == '[' {
 			return nil, fmt.Errorf("%w: a JSON array, not a profile object", ErrUnknownFormat)
 		}
-		return explainOCI(data)
+		return explainOCI(data, KindOCI)
 	}
 	if doc, ok, err := fromK8s(data); ok {
 		if err != nil {
 			return nil, err
 		}
-		r, err := explainOCI(doc)
-		if err != nil {
-			return nil, err
-		}
-		r.Kind = KindK8s
-		return r, nil
+		return explainOCI(doc, KindK8s)
 	}
 	if len(data) == 0 || len(data)%8 != 0 {
 		return nil, fmt.Errorf("%w (%d bytes, not JSON and not a multiple of 8)", ErrUnknownFormat, len(data))
@@ -163,7 +158,9 @@ type ociDoc struct {
 	} `json:"archMap"`
 }
 
-func explainOCI(data []byte) (*Report, error) {
+// explainOCI explains an OCI profile, read from a file of kind (KindOCI,
+// KindK8s).
+func explainOCI(data []byte, kind string) (*Report, error) {
 	var doc ociDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%w: %s", readers.ErrProfile, jsonerr.Describe(data, err))
@@ -230,7 +227,7 @@ func explainOCI(data []byte) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Kind = KindOCI
+	r.Kind = kind
 	r.Notes = append(notes, p.Notes...)
 	r.Warnings = append(warnings, r.Warnings...)
 	for i, c := range r.Conditional {
