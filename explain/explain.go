@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	dockerseccomp "github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+	"sigs.k8s.io/yaml"
 
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
@@ -28,6 +30,9 @@ import (
 const (
 	KindOCI = "oci"
 	KindBPF = "bpf"
+	// KindK8s is a Security Profiles Operator SeccompProfile (YAML), as
+	// emit --format k8s writes it.
+	KindK8s = "k8s"
 )
 
 // Report is what Explain finds. Its JSON form is what `profgen explain
@@ -120,7 +125,13 @@ func Explain(data []byte) (*Report, error) {
 		if trimmed[0] == '[' {
 			return nil, fmt.Errorf("%w: a JSON array, not a profile object", ErrUnknownFormat)
 		}
-		return explainOCI(data)
+		return explainOCI(data, KindOCI)
+	}
+	if doc, ok, err := fromK8s(data); ok {
+		if err != nil {
+			return nil, err
+		}
+		return explainOCI(doc, KindK8s)
 	}
 	if len(data) == 0 || len(data)%8 != 0 {
 		return nil, fmt.Errorf("%w (%d bytes, not JSON and not a multiple of 8)", ErrUnknownFormat, len(data))
@@ -147,7 +158,9 @@ type ociDoc struct {
 	} `json:"archMap"`
 }
 
-func explainOCI(data []byte) (*Report, error) {
+// explainOCI explains an OCI profile, read from a file of kind (KindOCI,
+// KindK8s).
+func explainOCI(data []byte, kind string) (*Report, error) {
 	var doc ociDoc
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%w: %s", readers.ErrProfile, jsonerr.Describe(data, err))
@@ -214,7 +227,7 @@ func explainOCI(data []byte) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Kind = KindOCI
+	r.Kind = kind
 	r.Notes = append(notes, p.Notes...)
 	r.Warnings = append(warnings, r.Warnings...)
 	for i, c := range r.Conditional {
@@ -238,6 +251,43 @@ func explainOCI(data []byte) (*Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// fromK8s reports whether data is a SeccompProfile of the Security
+// Profiles Operator (YAML with "kind: SeccompProfile") and returns its spec
+// as an OCI profile: the same fields, but errnoRet, a string there, made a
+// number.
+func fromK8s(data []byte) ([]byte, bool, error) {
+	if !bytes.Contains(data, []byte("kind: SeccompProfile")) {
+		return nil, false, nil
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: SeccompProfile YAML: %v", readers.ErrProfile, err)
+	}
+	var doc struct {
+		Kind string         `json:"kind"`
+		Spec map[string]any `json:"spec"`
+	}
+	if err := json.Unmarshal(js, &doc); err != nil || doc.Kind != "SeccompProfile" {
+		return nil, false, nil
+	}
+	if doc.Spec == nil {
+		return nil, true, fmt.Errorf("%w: SeccompProfile without a spec", readers.ErrProfile)
+	}
+	entries, _ := doc.Spec["syscalls"].([]any)
+	for i, e := range entries {
+		m, _ := e.(map[string]any)
+		if s, ok := m["errnoRet"].(string); ok {
+			n, err := strconv.ParseUint(s, 10, 32)
+			if err != nil {
+				return nil, true, fmt.Errorf("%w: spec.syscalls[%d].errnoRet %q: not a number", readers.ErrProfile, i, s)
+			}
+			m["errnoRet"] = n
+		}
+	}
+	out, err := json.Marshal(doc.Spec)
+	return out, true, err
 }
 
 // pruneUnknown returns the profile data without the syscall names
@@ -552,24 +602,35 @@ func isEmptyFilter(f *dockerseccomp.Filter) bool {
 	return len(f.Caps) == 0 && len(f.Arches) == 0 && f.MinKernel == nil
 }
 
-func dockerAllowed() (int, error) {
-	spec := dockerSpec()
-	doc, err := dockerseccomp.GetDefaultProfile(spec)
+// DockerDefault is Docker's default seccomp profile as dockerd hands it
+// to the runtime for a container with Docker's default capabilities on this
+// machine's architecture and kernel (its conditional entries resolved by
+// moby/profiles/seccomp, dockerd's own code), as an OCI profile, without the
+// names this libseccomp does not know (runc drops them), which it returns.
+func DockerDefault() ([]byte, []string, error) {
+	doc, err := dockerseccomp.GetDefaultProfile(dockerSpec())
 	if err != nil {
-		return 0, fmt.Errorf("docker's default profile: %w", err)
+		return nil, nil, fmt.Errorf("docker's default profile: %w", err)
 	}
 	data, err := json.Marshal(doc)
 	if err != nil {
-		return 0, fmt.Errorf("docker's default profile: %w", err)
+		return nil, nil, fmt.Errorf("docker's default profile: %w", err)
 	}
 	native, err := abi.Native()
 	if err != nil {
-		return 0, err
+		return nil, nil, err
 	}
-	// It names syscalls newer than this libseccomp; runc drops them.
-	data, _, err = pruneUnknown(data, native)
+	data, unknown, err := pruneUnknown(data, native)
 	if err != nil {
-		return 0, fmt.Errorf("docker's default profile: %w", err)
+		return nil, nil, fmt.Errorf("docker's default profile: %w", err)
+	}
+	return data, unknown, nil
+}
+
+func dockerAllowed() (int, error) {
+	data, _, err := DockerDefault()
+	if err != nil {
+		return 0, err
 	}
 	p, err := readers.ParseOCI(data)
 	if err != nil {

@@ -357,3 +357,25 @@ func TestDockerDefaultFileResolved(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainK8s: the SeccompProfile YAML emit --format k8s writes is
+// judged like the OCI profile emit writes from the same recording.
+func TestExplainK8s(t *testing.T) {
+	k8s, err := File("../emit/testdata/recording.k8s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oci, err := File("../emit/testdata/recording.oci.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k8s.Kind != KindK8s {
+		t.Errorf("kind %q, want %q", k8s.Kind, KindK8s)
+	}
+	if strings.Join(k8s.Allowed, " ") != strings.Join(oci.Allowed, " ") || k8s.AllowedCount != oci.AllowedCount {
+		t.Errorf("k8s allows %v (%d), oci %v (%d)", k8s.Allowed, k8s.AllowedCount, oci.Allowed, oci.AllowedCount)
+	}
+	if _, err := Explain([]byte("kind: SeccompProfile\nspec:\n  defaultAction: SCMP_ACT_ERRNO\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    errnoRet: \"x\"\n    names: [read]\n")); err == nil || !strings.Contains(err.Error(), "errnoRet") {
+		t.Errorf("bad errnoRet: %v", err)
+	}
+}

@@ -19,10 +19,13 @@ func WriteJSON(w io.Writer, r *Report) error {
 func WriteText(w io.Writer, r *Report) error {
 	var b strings.Builder
 	kind := "OCI profile"
-	if r.Kind == KindBPF {
+	switch r.Kind {
+	case KindBPF:
 		kind = "raw BPF filter"
+	case KindK8s:
+		kind = "SeccompProfile (k8s)"
 	}
-	if r.Kind == KindOCI {
+	if r.Kind != KindBPF {
 		fmt.Fprintf(&b, "%s: %s, compiled to %d instructions\n", r.File, kind, r.Instructions)
 	} else {
 		fmt.Fprintf(&b, "%s: %s, %d instructions\n", r.File, kind, r.Instructions)

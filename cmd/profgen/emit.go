@@ -9,9 +9,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/explain"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/readers"
+	"github.com/profgen/profgen/recording"
 )
 
 type emitParams struct {
@@ -35,6 +38,12 @@ type emitParams struct {
 	// quiet silences the notes of the inputs and the warning about lost
 	// events.
 	quiet bool
+	// learnFlags are the flags given that say how to learn from
+	// recordings, refused for a profile input.
+	learnFlags []string
+	// dockerDefault writes Docker's default profile instead of one
+	// learned from recordings.
+	dockerDefault bool
 
 	// Set by validate.
 	arches []abi.Arch
@@ -115,6 +124,16 @@ bwrap loads it); pass --runtime crun for a bpf filter given to crun's
 annotation run.oci.seccomp_bpf_data (base64 of the file). The text format
 says which runtime's calls were added.
 
+An input may be an OCI or Docker seccomp profile instead (told apart by
+its "defaultAction"): emit converts it as is, adding neither the baseline
+nor a runtime's calls, and refuses the flags that say how to learn
+(--runtime, --default-action, --args, --max-values, --no-new-privileges).
+
+--docker-default writes Docker's default profile as dockerd loads it for a
+container with Docker's default capabilities on this machine's architecture
+and kernel (its conditional entries resolved by github.com/moby/profiles),
+converted like a profile input, to diff a learned profile against it.
+
 -o FILE replaces a regular file (or creates one, 0666 less the umask; an
 existing file keeps its mode) only once the whole profile was written; a
 symbolic link is written through, a device or FIFO (/dev/stdout) written
@@ -162,10 +181,17 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
   profgen emit --format go-libseccomp -o sandbox/filter.go rec.json
   profgen emit --arch x86_64,aarch64 --arch-fill -o seccomp.json rec.json   # for both, from an x86_64 recording
   profgen emit --allow-incomplete -o seccomp.json lossy.json   # marked INCOMPLETE
-  profgen emit - < rec.json > seccomp.json`,
+  profgen emit - < rec.json > seccomp.json
+  profgen emit --format k8s -o app.yaml seccomp.json   # convert an existing OCI profile
+  profgen emit --docker-default -o docker-default.json && profgen diff learned.json docker-default.json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := p.validate(cmd.OutOrStdout()); err != nil {
 				return err
+			}
+			for _, f := range []string{"runtime", "default-action", "args", "max-values", "no-new-privileges"} {
+				if cmd.Flags().Changed(f) {
+					p.learnFlags = append(p.learnFlags, f)
+				}
 			}
 			return runEmit(cmd.OutOrStdout(), &p, args)
 		},
@@ -184,6 +210,7 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
 	f.BoolVar(&p.allowIncomplete, "allow-incomplete", false, "emit from recordings that lost events, marking the output as incomplete")
 	f.StringVar(&p.arch, "arch", "", "write the profile for these architectures: "+strings.Join(learn.TargetArches(), ", ")+" (comma-separated; default: the recording's)")
 	f.BoolVar(&p.archFill, "arch-fill", false, "with --arch: allow what replaces a syscall an architecture lacks (openat for open)")
+	f.BoolVar(&p.dockerDefault, "docker-default", false, "write Docker's default profile (for a container with Docker's default capabilities on this machine) instead of one learned from recordings")
 	f.BoolVarP(&p.quiet, "quiet", "q", false, "do not print the notes of the input recordings nor the warning about lost events")
 	return cmd
 }
@@ -207,20 +234,7 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		return err
 	}
 	defer out.Abort()
-	recs, err := readRecordings(args)
-	if err != nil {
-		return err
-	}
-	loss := lossText(recs.Recording)
-	if loss != "" && !p.allowIncomplete {
-		return fmt.Errorf("%s; emit refuses it unless --allow-incomplete is given", loss)
-	}
-	recs.printNotes(p.quiet)
-	def := p.def
-	prof, err := recs.learn(learn.Options{
-		Args: p.am, MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,
-		NoNewPrivileges: p.noNewPrivs,
-	})
+	prof, loss, err := p.profile(args)
 	if err != nil {
 		return err
 	}
@@ -257,6 +271,93 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		fmt.Fprintf(os.Stderr, "profgen: %s\n", wroteLine(p, prof))
 	}
 	return nil
+}
+
+// profile is the profile emit writes: learned from the recordings at
+// paths, or converted from the OCI profiles there (merged as a union), and
+// what the inputs lost ("" when nothing), which marks the output.
+func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
+	if p.dockerDefault {
+		if len(paths) > 0 {
+			return nil, "", fmt.Errorf("--docker-default is the input: give no RECORDING (not %s)", paths[0])
+		}
+		data, unknown, err := explain.DockerDefault()
+		if err != nil {
+			return nil, "", err
+		}
+		prof, err := readers.ParseOCI(data)
+		if err != nil {
+			return nil, "", fmt.Errorf("docker's default profile: %w", err)
+		}
+		if len(unknown) > 0 && !p.quiet {
+			fmt.Fprintf(os.Stderr, "profgen: note: docker's default profile: left out %d names this libseccomp does not know (runc drops them): %s\n", len(unknown), strings.Join(unknown, " "))
+		}
+		return p.convert("docker's default profile", []*learn.Profile{prof})
+	}
+	if len(paths) == 0 {
+		paths = []string{defaultRecording}
+	}
+	if err := oneStdin(paths); err != nil {
+		return nil, "", err
+	}
+	var recs []*recording.Recording
+	var profs []*learn.Profile
+	var recPath, profPath string
+	for _, path := range paths {
+		in, err := readInput(path)
+		if err != nil {
+			return nil, "", err
+		}
+		if in.rec != nil {
+			recs, recPath = append(recs, in.rec), path
+		} else {
+			profs, profPath = append(profs, in.prof), path
+		}
+	}
+	if len(recs) > 0 && len(profs) > 0 {
+		return nil, "", fmt.Errorf("%s is a recording and %s an OCI profile: emit learns from recordings or converts profiles, not both (merge the profile as --base of a recording, or emit each)", recPath, profPath)
+	}
+	if len(profs) > 0 {
+		return p.convert(profPath, profs)
+	}
+	rs, err := mergeRecordings(paths, recs)
+	if err != nil {
+		return nil, "", err
+	}
+	loss := lossText(rs.Recording)
+	if loss != "" && !p.allowIncomplete {
+		return nil, "", fmt.Errorf("%s; emit refuses it unless --allow-incomplete is given", loss)
+	}
+	rs.printNotes(p.quiet)
+	def := p.def
+	prof, err := rs.learn(learn.Options{
+		Args: p.am, MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,
+		NoNewPrivileges: p.noNewPrivs,
+	})
+	return prof, loss, err
+}
+
+// convert is the profile of OCI profiles given to emit: their union,
+// as is. Nothing is learned, so the flags that say how to learn are
+// refused (path names one of the profiles), and neither the baseline nor
+// a runtime's calls are added: the profile already says what it allows.
+func (p *emitParams) convert(path string, profs []*learn.Profile) (*learn.Profile, string, error) {
+	if len(p.learnFlags) > 0 {
+		return nil, "", fmt.Errorf("--%s applies to recordings: %s is an OCI profile, which emit converts as is (no runtime calls, no baseline added)", p.learnFlags[0], path)
+	}
+	p.rt = learn.LoaderNone
+	prof, err := learn.Merge(profs...)
+	if err != nil {
+		return nil, "", fmt.Errorf("profile %s: %w", path, err)
+	}
+	loss := ""
+	if prof.Incomplete {
+		loss = "a profile was learned from recordings that lost events (" + readers.IncompleteField + "): it may deny calls the target makes"
+		if !p.allowIncomplete {
+			return nil, "", fmt.Errorf("%s; emit refuses it unless --allow-incomplete is given", loss)
+		}
+	}
+	return prof, loss, nil
 }
 
 // wroteLine says what emit wrote: the format, where, and how many

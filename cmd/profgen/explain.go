@@ -16,7 +16,7 @@ type explainParams struct {
 
 func (p *explainParams) validate(args []string) error {
 	if len(args) == 0 {
-		return errors.New("explain needs at least one FILE (an OCI profile or a raw BPF filter)")
+		return errors.New("explain needs at least one FILE (an OCI profile, a k8s SeccompProfile or a raw BPF filter)")
 	}
 	p.files = args
 	return nil
@@ -27,8 +27,10 @@ func newExplainCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "explain [--json] FILE...",
 		Short: "Judge a seccomp profile or filter: what it allows, its attack surface and weaknesses",
-		Long: `explain reads an OCI/Docker seccomp profile or a raw BPF filter (an array of
-struct sock_filter as 'profgen dump' writes it; told apart by the content) and
+		Long: `explain reads an OCI/Docker seccomp profile, a Security Profiles Operator
+SeccompProfile (YAML, as 'profgen emit --format k8s' writes it) or a raw BPF
+filter (an array of struct sock_filter as 'profgen dump' writes it; told apart
+by the content) and
 prints its default action, the architectures it admits, the syscalls it
 allows without conditions and those it decides on their arguments.
 
@@ -46,6 +48,7 @@ comparisons of 64-bit arguments and names this libseccomp does not know.
 With --json each FILE gives one JSON object with the same fields.`,
 		Example: `  profgen explain seccomp.json
   profgen explain --json seccomp.json | jq '.allowedCount, .dockerDefaultAllowed'
+  profgen emit --format k8s rec.json | profgen explain -
   profgen dump --pid 1234 -o filter.bpf && profgen explain filter.bpf`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := p.validate(args); err != nil {

@@ -43,7 +43,6 @@ func readRecordings(paths []string) (*recordings, error) {
 	if err := oneStdin(paths); err != nil {
 		return nil, err
 	}
-	out := &recordings{}
 	recs := make([]*recording.Recording, 0, len(paths))
 	for _, path := range paths {
 		r, err := recording.ReadFile(path)
@@ -51,6 +50,16 @@ func readRecordings(paths []string) (*recordings, error) {
 			return nil, err
 		}
 		recs = append(recs, r)
+	}
+	return mergeRecordings(paths, recs)
+}
+
+// mergeRecordings merges recs, read from paths (in order), into one, with
+// the notes and --base profiles of each.
+func mergeRecordings(paths []string, recs []*recording.Recording) (*recordings, error) {
+	out := &recordings{}
+	for i, path := range paths {
+		r := recs[i]
 		out.notes = append(out.notes, inputNotes(path, r)...)
 		switch {
 		case r.Base == recording.Mixed:
