@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
