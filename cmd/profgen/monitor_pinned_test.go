@@ -68,7 +68,7 @@ func TestMonitorFragmentKeepsPinned(t *testing.T) {
 	if !strings.Contains(r.stderr, "left out openat (") {
 		t.Errorf("emit does not print the fragment's note: %q", r.stderr)
 	}
-	if !hasRow(r.stdout, "openat", "allow", "1/2", "imported", "arg2 & 0xffffffff == 0x80000") {
+	if !hasRow(r.stdout, "openat", "allow", "1/2", "imported", "flags & 0xffffffff == O_CLOEXEC") {
 		t.Errorf("openat is not the base's pinned rule:\n%s", r.stdout)
 	}
 }
