@@ -22,6 +22,7 @@ import (
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/jsonerr"
+	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/readers"
 )
@@ -505,15 +506,6 @@ func joinInts(xs []int) string {
 	return strings.Join(s, ",")
 }
 
-// dockerDefaultCaps are the capabilities Docker gives a container by
-// default (moby's oci/caps.DefaultCapabilities); entries of its profile
-// that need others are left out, as for such a container.
-var dockerDefaultCaps = []string{
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
-	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
-	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
-}
-
 var dockerCount struct {
 	once sync.Once
 	n    int
@@ -528,9 +520,11 @@ func dockerDefaultAllowed() (int, error) {
 }
 
 // dockerSpec is the part of a container's spec dockerd's seccomp setup
-// reads: the bounding capabilities, Docker's default set.
+// reads: the bounding capabilities, Docker's default set
+// (runc.DefaultCapabilities); entries of its profile that need others are
+// left out, as for such a container.
 func dockerSpec() *specs.Spec {
-	return &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: slices.Clone(dockerDefaultCaps)}}}
+	return &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: slices.Clone(runc.DefaultCapabilities)}}}
 }
 
 // resolveDocker evaluates the conditional entries of a profile in
