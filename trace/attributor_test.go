@@ -34,8 +34,8 @@ func newTestAttributor(cgroups map[int]string) *attributor {
 }
 
 func (a *attributor) bySes(launcher int, ses uint32) {
-	a.launcherPid, a.ses, a.bySession = launcher, ses, true
-	a.sessions[ses] = true
+	a.launcherPid = launcher
+	a.bySessionOf(ses)
 }
 
 func TestAttributorSession(t *testing.T) {
@@ -90,7 +90,7 @@ func TestAttributorOwnSession(t *testing.T) {
 		t.Errorf("otherSession %d, want 1", a.otherSession)
 	}
 	a.count(audit.Record{Ses: audit.SessionUnset, Pid: daemon, Arch: tNative, Syscall: tGetppid})
-	if a.sessions[audit.SessionUnset] {
+	if a.att.Sessions[audit.SessionUnset] {
 		t.Error("the unset session was adopted")
 	}
 }
@@ -106,7 +106,8 @@ func TestAttributorCgroup(t *testing.T) {
 		1003: "/profgen-10",
 		1004: "/user.slice",
 	})
-	a.launcherPid, a.cgroupRel = launcher, "/profgen-1"
+	a.launcherPid = launcher
+	a.byCgroup("/profgen-1")
 	for pid, want := range map[int]bool{launcher: true, 1001: true, 1002: true, 1003: false, 1004: false, 1005: false} {
 		if got := a.count(audit.Record{Ses: audit.SessionUnset, Pid: pid, Arch: tNative, Syscall: tGetppid}); got != want {
 			t.Errorf("pid %d: counted %v, want %v", pid, got, want)

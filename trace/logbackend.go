@@ -296,8 +296,7 @@ func (l *Log) attribute(pid int, kind, msg string) error {
 		if err != nil {
 			return fmt.Errorf("log backend launcher: bad session %q", msg)
 		}
-		l.ses, l.bySession = uint32(v), true
-		l.sessions[l.ses] = true
+		l.bySessionOf(uint32(v))
 	case launcherNoSession:
 		if l.cgroup == nil {
 			return &Unsupported{Op: "log backend",
@@ -313,7 +312,7 @@ func (l *Log) attribute(pid int, kind, msg string) error {
 		if err != nil {
 			return err
 		}
-		l.cgroupRel = "/" + strings.TrimPrefix(strings.TrimPrefix(l.cgroup.Path, mnt), "/")
+		l.byCgroup("/" + strings.TrimPrefix(strings.TrimPrefix(l.cgroup.Path, mnt), "/"))
 	}
 	l.launcherPid = pid
 	l.started = true
@@ -374,9 +373,11 @@ type attributor struct {
 	counts             map[Key]uint64
 	foreign            map[string]uint64 // calls of another ABI, by ABI
 	unattributed       uint64            // cgroup fallback: records of pids gone before they were checked
-	sessions           map[uint32]bool   // audit sessions of the target: the launcher's and any its processes made
 	otherSession       uint64            // records of target processes that made a session of their own
-	att                audit.Attributor
+	// att says which records are the target's: its Sessions are the
+	// launcher's and any its processes made (bySessionOf), its Member
+	// the cgroup fallback (byCgroup).
+	att audit.Attributor
 
 	// procCgroup returns /proc/PID/cgroup.
 	procCgroup func(pid int) ([]byte, error)
@@ -385,14 +386,30 @@ type attributor struct {
 func newAttributor(self int, native uint32, execveNr int64, codes []uint32) attributor {
 	return attributor{
 		self: self, native: native, execveNr: execveNr, codes: codes,
-		counts:   map[Key]uint64{},
-		foreign:  map[string]uint64{},
-		sessions: map[uint32]bool{},
-		att:      audit.Attributor{Cache: true},
+		counts:  map[Key]uint64{},
+		foreign: map[string]uint64{},
+		// No session yet: nothing is the target's (an empty set, never
+		// the attributor's keep-all).
+		att: audit.Attributor{Sessions: map[uint32]bool{}, Cache: true},
 		procCgroup: func(pid int) ([]byte, error) {
 			return os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
 		},
 	}
+}
+
+// bySessionOf attributes records by the launcher's fresh audit session
+// ses, and the sessions the target's processes make from it.
+func (l *attributor) bySessionOf(ses uint32) {
+	l.ses, l.bySession = ses, true
+	l.att.Sessions[ses] = true
+	l.att.Follow = true
+}
+
+// byCgroup attributes the records of no target session by their pid's
+// cgroup: rel, the target cgroup's path in the hierarchy, or below it.
+func (l *attributor) byCgroup(rel string) {
+	l.cgroupRel = rel
+	l.att.Member = l.inCgroup
 }
 
 // count attributes one record and reports whether it was counted (as a
@@ -403,10 +420,6 @@ func (l *attributor) count(rec audit.Record) bool {
 	}
 	if !l.started || l.collected {
 		return false
-	}
-	l.att.Sessions, l.att.Follow, l.att.Member = l.sessions, l.bySession, nil
-	if l.cgroupRel != "" {
-		l.att.Member = l.inCgroup
 	}
 	switch v := l.att.Attribute(rec); v.Why {
 	case audit.Followed:
