@@ -79,6 +79,9 @@ func (r *Recording) Validate() error {
 	if err := r.validateSections(); err != nil {
 		return err
 	}
+	if r.ReadyAtMs != nil && *r.ReadyAtMs < 0 {
+		return fmt.Errorf("%w: readyAtMs %d is negative", ErrFormat, *r.ReadyAtMs)
+	}
 	prev := ""
 	for i, s := range r.Syscalls {
 		where := fmt.Sprintf("syscalls[%d] (%s)", i, s.Name)
@@ -95,6 +98,9 @@ func (r *Recording) Validate() error {
 		}
 		if s.Seen < 1 || s.Seen > r.Inputs {
 			return fmt.Errorf("%w: %s: seen %d is not within 1..%d inputs", ErrFormat, where, s.Seen, r.Inputs)
+		}
+		if err := r.validateEvidence(&s.Evidence, s.Count, r.Inputs); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrFormat, where, err)
 		}
 		var indices [6]bool
 		for j, a := range s.Args {
@@ -132,6 +138,9 @@ func (r *Recording) Validate() error {
 			if sh.Seen < 1 || sh.Seen > s.Seen {
 				return fmt.Errorf("%w: %s: shapes[%d]: seen %d is not within 1..%d (the syscall's seen)", ErrFormat, where, j, sh.Seen, s.Seen)
 			}
+			if err := r.validateEvidence(&sh.Evidence, sh.Count, r.Inputs); err != nil {
+				return fmt.Errorf("%w: %s: shapes[%d]: %v", ErrFormat, where, j, err)
+			}
 		}
 	}
 	return nil
@@ -145,7 +154,8 @@ func (r *Recording) WriteFile(path string) error {
 }
 
 // Encode writes r as indented JSON, in the format version this profgen
-// writes (a recording read from version 1 is written as version 2).
+// writes (a recording read from an older version is written as the
+// current one).
 func (r *Recording) Encode(w io.Writer) error {
 	r.Normalize()
 	r.Version = Version

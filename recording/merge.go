@@ -44,6 +44,7 @@ func Merge(recs ...*Recording) (*Recording, error) {
 	byName := map[string]*merging{}
 	var names []string
 	notes := map[string]bool{}
+	offset := 0 // the inputs of the recordings before r
 	for i, r := range recs {
 		if r.Arch != first.Arch {
 			return nil, fmt.Errorf("merge: input %d is for architecture %s, input 1 for %s", i+1, r.Arch, first.Arch)
@@ -89,14 +90,20 @@ func Merge(recs ...*Recording) (*Recording, error) {
 				c.Args = slices.Clone(s.Args)
 				c.Shapes = nil
 				c.Count, c.Seen = 0, 0
+				c.Evidence = Evidence{}
 				m = &merging{Syscall: c, index: map[valuesKey]int{}}
 				byName[s.Name] = m
 				names = append(names, s.Name)
 			}
-			if err := m.add(&s); err != nil {
+			if err := m.add(&s, offset+1); err != nil {
 				return nil, fmt.Errorf("merge: input %d: %w", i+1, err)
 			}
 		}
+		offset = addInt(offset, r.Inputs)
+	}
+	if len(recs) == 1 && recs[0].ReadyAtMs != nil {
+		v := *recs[0].ReadyAtMs
+		out.ReadyAtMs = &v
 	}
 	out.Syscalls = make([]Syscall, 0, len(names))
 	for _, name := range names {
@@ -107,6 +114,14 @@ func Merge(recs ...*Recording) (*Recording, error) {
 			// this for all syscalls, not only that input's, keeps
 			// Merge associative.
 			s.Unpinned, s.Args, s.Shapes = true, nil, nil
+		}
+		if out.Inputs == 1 {
+			// One run: its first-seen times need no input to say
+			// which run they are from.
+			s.FirstInput = 0
+			for k := range s.Shapes {
+				s.Shapes[k].FirstInput = 0
+			}
 		}
 		out.Syscalls = append(out.Syscalls, *s)
 	}
@@ -140,10 +155,11 @@ type merging struct {
 	index map[valuesKey]int // index in Shapes
 }
 
-// add folds s into m.
-func (m *merging) add(s *Syscall) error {
+// add folds s, of the recording whose first input is number input, into m.
+func (m *merging) add(s *Syscall, input int) error {
 	m.Count = addCount(m.Count, s.Count)
 	m.Seen = addInt(m.Seen, s.Seen)
+	m.mergeEvidence(&s.Evidence, input)
 	if m.Unpinned || s.Unpinned {
 		m.unpin()
 		return nil
@@ -174,10 +190,13 @@ func (m *merging) add(s *Syscall) error {
 		if k, ok := m.index[key]; ok {
 			m.Shapes[k].Count = addCount(m.Shapes[k].Count, sh.Count)
 			m.Shapes[k].Seen = addInt(m.Shapes[k].Seen, sh.Seen)
+			m.Shapes[k].mergeEvidence(&sh.Evidence, input)
 			continue
 		}
 		m.index[key] = len(m.Shapes)
-		m.Shapes = append(m.Shapes, Shape{Values: slices.Clone(sh.Values), Count: sh.Count, Seen: sh.Seen})
+		n := Shape{Values: slices.Clone(sh.Values), Count: sh.Count, Seen: sh.Seen}
+		n.mergeEvidence(&sh.Evidence, input)
+		m.Shapes = append(m.Shapes, n)
 	}
 	return nil
 }

@@ -11,9 +11,9 @@ import (
 )
 
 // Version is the recording format version this build writes and the highest
-// it reads. Version 2 added Sections; version 1 (the same fields without
-// Sections) is still read.
-const Version = 2
+// it reads. Version 2 added Sections, version 3 the evidence of every call
+// (Evidence) and ReadyAtMs; versions 1 and 2 are still read.
+const Version = 3
 
 // BackendName names the backend that recorded (Recording.Backend).
 type BackendName string
@@ -93,8 +93,12 @@ type Recording struct {
 	// container and the recorded calls it would have refused
 	// (profgen-runc); nil for other recordings.
 	EngineProfile *EngineProfile `json:"engineProfile,omitempty"`
-	Notes         []string       `json:"notes,omitempty"`
-	Syscalls      []Syscall      `json:"syscalls"`
+	// ReadyAtMs is when the target was ready (record --ready), in
+	// milliseconds from Start: the end of PhaseStartup. Nil without
+	// readiness, and in a merge of several runs.
+	ReadyAtMs *int64    `json:"readyAtMs,omitempty"`
+	Notes     []string  `json:"notes,omitempty"`
+	Syscalls  []Syscall `json:"syscalls"`
 	// Sections holds what was observed for policy kinds other than
 	// seccomp (whose section is Syscalls), by kind: each kind is a row of
 	// SectionKinds, and its section is that kind's JSON. Format version
@@ -141,6 +145,7 @@ type Syscall struct {
 	// Unpinned is set when some input saw this syscall without capturing
 	// its arguments (the log backend): its arguments must not be pinned.
 	Unpinned bool `json:"unpinned,omitempty"`
+	Evidence
 }
 
 // Event is one kind of call of a syscall: its argument registers as the
@@ -191,6 +196,7 @@ type Shape struct {
 	Values []Hex  `json:"values"`
 	Count  uint64 `json:"count"`
 	Seen   int    `json:"seen"`
+	Evidence
 }
 
 // Hex is a uint64 written as a hexadecimal JSON string, so that flag values

@@ -26,10 +26,10 @@ type SectionKind struct {
 	Merge func(sections []json.RawMessage) (json.RawMessage, error)
 }
 
-// SectionKinds names every section kind this profgen reads and writes.
-// It is empty: seccomp's observations are Recording.Syscalls, and no
-// other policy kind is recorded yet (Landlock comes next). A recording
-// holding a section of another kind is refused, as an unknown field is.
+// SectionKinds names every section kind this profgen reads and writes:
+// seccomp's observations are Recording.Syscalls, Landlock's the section
+// LandlockKind (landlock.go). A recording holding a section of another
+// kind is refused, as an unknown field is.
 var SectionKinds = map[string]SectionKind{}
 
 // validateSections checks r's sections: allowed from format version 2 on,

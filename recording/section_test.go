@@ -54,9 +54,9 @@ func withTestKind(t *testing.T) {
 func v1(t *testing.T) []byte {
 	t.Helper()
 	data := encode(t, sample())
-	old := bytes.Replace(data, []byte(`"version": 2`), []byte(`"version": 1`), 1)
+	old := bytes.Replace(data, []byte(`"version": 3`), []byte(`"version": 1`), 1)
 	if bytes.Equal(old, data) {
-		t.Fatalf("sample has no version 2:\n%s", data)
+		t.Fatalf("sample has no version 3:\n%s", data)
 	}
 	return old
 }
@@ -102,7 +102,7 @@ func TestSections(t *testing.T) {
 	}{
 		{"unknown kind", `"paths"`, `"ports"`, `sections: unknown kind "ports"`},
 		{"invalid", `"/usr"`, `"/a"`, "sections: paths: not a sorted set"},
-		{"version 1", `"version": 2`, `"version": 1`, `"sections" needs format version 2, not 1`},
+		{"version 1", `"version": 3`, `"version": 1`, `"sections" needs format version 2, not 1`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(strings.Replace(string(data), tc.old, tc.new, 1)))

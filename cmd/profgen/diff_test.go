@@ -154,7 +154,7 @@ func TestDiffErrors(t *testing.T) {
 	os.WriteFile(corrupt, []byte("{\n  \"version\": 1,\n  \"syscalls\": [\n"), 0o644)
 	future := writeRecording(t, dir, "future.json", nil)
 	data, _ := os.ReadFile(future)
-	os.WriteFile(future, []byte(strings.Replace(string(data), `"version": 2`, `"version": 9`, 1)), 0o644)
+	os.WriteFile(future, []byte(strings.Replace(string(data), `"version": 3`, `"version": 9`, 1)), 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string

@@ -23,7 +23,7 @@ func TestEmitBadInput(t *testing.T) {
 	os.WriteFile(corrupt, []byte("{\n  \"version\": 1,\n  \"arch\": amd64\n}\n"), 0o644)
 	future := filepath.Join(in, "future.json")
 	data, _ := os.ReadFile(good)
-	os.WriteFile(future, []byte(strings.Replace(string(data), `"version": 2`, `"version": 3`, 1)), 0o644)
+	os.WriteFile(future, []byte(strings.Replace(string(data), `"version": 3`, `"version": 4`, 1)), 0o644)
 	unknown := filepath.Join(in, "unknown.json")
 	os.WriteFile(unknown, []byte(strings.Replace(string(data), `"name": "write"`, `"name": "wrait"`, 1)), 0o644)
 	for _, tc := range []struct {
@@ -34,7 +34,7 @@ func TestEmitBadInput(t *testing.T) {
 		{"no such file", []string{filepath.Join(in, "missing.json")}, "no such file"},
 		{"default recording missing", nil, "profgen-recording.json"},
 		{"corrupt JSON", []string{corrupt}, "line 3 column 11"},
-		{"future version", []string{future}, "format version 3 is newer than this profgen reads (2); upgrade profgen"},
+		{"future version", []string{future}, "format version 4 is newer than this profgen reads (3); upgrade profgen"},
 		{"unknown syscall", []string{unknown}, `unknown syscall "wrait"`},
 		{"unknown format", []string{"--format", "yaml", good}, `unknown --format "yaml"`},
 		{"unknown runtime", []string{"--runtime", "docker", good}, `unknown runtime "docker"`},
