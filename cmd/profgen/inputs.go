@@ -32,6 +32,8 @@ type recordings struct {
 	// notes are the lines that say, input by input, what changes what
 	// the inputs mean (inputNotes), for emit and merge to print.
 	notes []string
+	// inputs are the recordings read, in order, before the merge.
+	inputs []*recording.Recording
 }
 
 // readRecordings reads the recordings at paths (profgen-recording.json when
@@ -75,6 +77,7 @@ func mergeRecordings(paths []string, recs []*recording.Recording) (*recordings, 
 		return nil, err
 	}
 	out.Recording = m
+	out.inputs = recs
 	return out, nil
 }
 

@@ -56,7 +56,8 @@ func addSyscall(name string, nr int) func(*recording.Recording) {
 }
 
 // TestMergeOutput: merge -o writes the union with coverage counts and
-// prints nothing.
+// prints nothing but the coverage curve on standard error (nothing with
+// -q).
 func TestMergeOutput(t *testing.T) {
 	dir := t.TempDir()
 	a := writeRecording(t, dir, "a.json", nil)
@@ -67,8 +68,11 @@ func TestMergeOutput(t *testing.T) {
 	})
 	out := filepath.Join(dir, "merged.json")
 	res := runProfgen(t, dir, "merge", "-o", out, a, b)
-	if res.code != 0 || res.stdout != "" || res.stderr != "" {
+	if res.code != 0 || res.stdout != "" || !strings.Contains(res.stderr, "input 2 "+b+": +1 syscall(s), +1 argument shape(s): getuid, socket(domain=AF_INET6 type=SOCK_DGRAM protocol=IPPROTO_IP) (then 4 syscalls, 3 shapes)\nnot saturated: the last input (2) still added something\n") {
 		t.Fatalf("merge: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
+	}
+	if res := runProfgen(t, dir, "merge", "-q", "-o", out, a, b); res.code != 0 || res.stdout != "" || res.stderr != "" {
+		t.Fatalf("merge -q: exit %d, stdout %q, stderr %q", res.code, res.stdout, res.stderr)
 	}
 	m, err := recording.ReadFile(out)
 	if err != nil {

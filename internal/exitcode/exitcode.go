@@ -52,6 +52,10 @@ const (
 	// NoVerdict: replay or diff found nothing, but cannot vouch for the
 	// profile: the workload or driver failed, or a recording lost events.
 	NoVerdict = 3
+	// NotSaturated: merge --require-saturated (or diff
+	// --require-saturated) found that one of the last inputs still added
+	// a syscall or an argument shape: learning had not saturated.
+	NotSaturated = 4
 	// Tool: record failed itself (bad flags, unwritable output, the
 	// backend); every other status of record is the target's (or, with
 	// --drive, the driver's), passed through. 125 is what env, timeout
