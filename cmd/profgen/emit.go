@@ -44,6 +44,9 @@ type emitParams struct {
 	// dockerDefault writes Docker's default profile instead of one
 	// learned from recordings.
 	dockerDefault bool
+	// phase writes the profile of that phase of the recordings alone
+	// (recording.PhaseStartup or PhaseServing).
+	phase string
 
 	// Set by validate.
 	arches []abi.Arch
@@ -79,12 +82,28 @@ func (p *emitParams) validate(stdout io.Writer) error {
 			return fmt.Errorf("--name: %w", err)
 		}
 	}
+	if p.phase != "" {
+		if p.phase != recording.PhaseStartup && p.phase != recording.PhaseServing {
+			return fmt.Errorf("--phase %q: want %s or %s", p.phase, recording.PhaseStartup, recording.PhaseServing)
+		}
+		if p.dockerDefault {
+			return fmt.Errorf("--phase %s applies to recordings, not --docker-default", p.phase)
+		}
+	}
 	if p.runtime == "" {
 		// The format's own default: runc where an OCI runtime loads
 		// the output, none where nothing calls runc's own syscalls.
 		p.rt = p.fmt.Runtime
+		if p.phase != "" {
+			// A phase's filter is stacked by the program itself,
+			// after its start: no runtime runs then.
+			p.rt = learn.LoaderNone
+		}
 	} else if p.rt, err = learn.ParseLoader(p.runtime); err != nil {
 		return fmt.Errorf("--runtime: %w", err)
+	}
+	if p.phase != "" && p.rt != learn.LoaderNone {
+		return fmt.Errorf("--phase %s with --runtime %s: a phase's profile is loaded by the program itself once that phase begins, when no runtime runs: give --runtime none or no --runtime", p.phase, p.rt)
 	}
 	if p.noNewPrivs && p.rt != learn.LoaderRunc {
 		return fmt.Errorf("--no-new-privileges applies to --runtime runc only (not %s)", p.rt)
@@ -168,7 +187,15 @@ argument values translated where they differ (open flags); a syscall it
 lacks (open, stat, epoll_wait on aarch64) is left out with a warning naming
 what replaces it there, which --arch-fill adds. A rule that cannot be
 carried over leaves its syscall allowed by name, with a warning. Several
-architectures make one document (oci, k8s): see docs/formats.md.`,
+architectures make one document (oci, k8s): see docs/formats.md.
+
+--phase startup or serving writes the profile of that phase of the run
+alone, for a recording made with --ready (or profgen-runc's
+io.profgen.ready annotation): the calls made before the target was ready,
+or after. The baseline is added, a runtime's calls are not (--runtime none
+is the default then, and another runtime refused): a program stacks the
+serving filter itself once its start-up is done, when no runtime runs. A
+recording without phases is refused.`,
 		Example: `  profgen emit --format oci -o seccomp.json profgen-recording.json
   profgen emit --format oci --runtime crun --default-action kill a.json b.json
   profgen emit --format text --args none rec.json
@@ -181,6 +208,7 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
   profgen emit --format go-libseccomp -o sandbox/filter.go rec.json
   profgen emit --arch x86_64,aarch64 --arch-fill -o seccomp.json rec.json   # for both, from an x86_64 recording
   profgen emit --allow-incomplete -o seccomp.json lossy.json   # marked INCOMPLETE
+  profgen emit --phase serving --format oci -o serving.json rec.json   # after start-up alone
   profgen emit - < rec.json > seccomp.json
   profgen emit --format k8s -o app.yaml seccomp.json   # convert an existing OCI profile
   profgen emit --docker-default -o docker-default.json && profgen diff learned.json docker-default.json`,
@@ -188,7 +216,7 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
 			if err := p.validate(cmd.OutOrStdout()); err != nil {
 				return err
 			}
-			for _, f := range []string{"runtime", "default-action", "args", "max-values", "no-new-privileges"} {
+			for _, f := range []string{"runtime", "default-action", "args", "max-values", "no-new-privileges", "phase"} {
 				if cmd.Flags().Changed(f) {
 					p.learnFlags = append(p.learnFlags, f)
 				}
@@ -211,6 +239,7 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
 	f.StringVar(&p.arch, "arch", "", "write the profile for these architectures: "+strings.Join(learn.TargetArches(), ", ")+" (comma-separated; default: the recording's)")
 	f.BoolVar(&p.archFill, "arch-fill", false, "with --arch: allow what replaces a syscall an architecture lacks (openat for open)")
 	f.BoolVar(&p.dockerDefault, "docker-default", false, "write Docker's default profile (for a container with Docker's default capabilities on this machine) instead of one learned from recordings")
+	f.StringVar(&p.phase, "phase", "", "write the profile of one phase of a recording made with --ready alone: startup or serving (no runtime calls: the program loads it)")
 	f.BoolVarP(&p.quiet, "quiet", "q", false, "do not print the notes of the input recordings nor the warning about lost events")
 	return cmd
 }
@@ -329,6 +358,13 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 		return nil, "", fmt.Errorf("%s; emit refuses it unless --allow-incomplete is given", loss)
 	}
 	rs.printNotes(p.quiet)
+	if p.phase != "" {
+		ph, err := rs.Recording.Phase(p.phase)
+		if err != nil {
+			return nil, "", fmt.Errorf("--phase %s: %w", p.phase, err)
+		}
+		rs.Recording = ph
+	}
 	def := p.def
 	prof, err := rs.learn(learn.Options{
 		Args: p.am, MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/profgen/profgen/readers"
+	"github.com/profgen/profgen/recording"
+)
+
+// phasedRecording is a server's recording with phases: execve, socket,
+// bind and listen during start-up, accept4 and write while serving, read
+// in both.
+func phasedRecording(r *recording.Recording) {
+	ready := int64(120)
+	r.ReadyAtMs = &ready
+	phase := func(startup, serving uint64) recording.Evidence {
+		ph := map[string]uint64{}
+		if startup > 0 {
+			ph[recording.PhaseStartup] = startup
+		}
+		if serving > 0 {
+			ph[recording.PhaseServing] = serving
+		}
+		return recording.Evidence{Exes: []string{"/srv/server"}, Phases: ph}
+	}
+	r.Syscalls = []recording.Syscall{
+		{Name: "execve", Number: 59, Count: 1, Seen: 1, Evidence: phase(1, 0)},
+		{Name: "socket", Number: 41, Count: 1, Seen: 1, Evidence: phase(1, 0)},
+		{Name: "bind", Number: 49, Count: 1, Seen: 1, Evidence: phase(1, 0)},
+		{Name: "listen", Number: 50, Count: 1, Seen: 1, Evidence: phase(1, 0)},
+		{Name: "accept4", Number: 288, Count: 4, Seen: 1, Evidence: phase(0, 4)},
+		{Name: "read", Number: 0, Count: 10, Seen: 1, Evidence: phase(2, 8)},
+		{Name: "write", Number: 1, Count: 4, Seen: 1, Evidence: phase(0, 4)},
+	}
+}
+
+// TestEmitPhase: emit --phase serving writes the serving phase's calls
+// and the baseline, with no runtime's calls; --phase startup the others;
+// a recording without phases, a runtime and an OCI profile input are
+// refused with one line and no output.
+func TestEmitPhase(t *testing.T) {
+	dir := t.TempDir()
+	rec := writeRecording(t, dir, "rec.json", phasedRecording)
+	allowed := func(args ...string) []string {
+		t.Helper()
+		out := filepath.Join(dir, "p.json")
+		os.Remove(out)
+		r := runProfgen(t, dir, append([]string{"emit", "-q", "--format", "oci", "-o", out}, args...)...)
+		if r.code != 0 {
+			t.Fatalf("emit %v: exit %d: %s", args, r.code, r.stderr)
+		}
+		p, err := readers.ReadOCIFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Allowed()
+	}
+	full := allowed(rec)
+	serving := allowed("--phase", "serving", rec)
+	startup := allowed("--phase", "startup", rec)
+	for _, c := range []struct {
+		name      string
+		got       []string
+		want, not []string
+	}{
+		{"full", full, []string{"execve", "bind", "accept4", "write", "exit_group"}, nil},
+		{"serving", serving, []string{"accept4", "read", "write", "exit_group", "rt_sigreturn"}, []string{"execve", "socket", "bind", "listen"}},
+		{"startup", startup, []string{"execve", "socket", "bind", "listen", "read", "exit_group"}, []string{"accept4", "write"}},
+	} {
+		for _, s := range c.want {
+			if !slices.Contains(c.got, s) {
+				t.Errorf("%s: %s not allowed: %v", c.name, s, c.got)
+			}
+		}
+		for _, s := range c.not {
+			if slices.Contains(c.got, s) {
+				t.Errorf("%s: %s allowed: %v", c.name, s, c.got)
+			}
+		}
+	}
+	// runc's own calls (the full profile's default runtime) are not in
+	// a phase's profile: only what the recording and the baseline hold.
+	for _, s := range serving {
+		if !slices.Contains(full, s) {
+			t.Errorf("serving allows %s, which the full profile does not", s)
+		}
+	}
+	if len(serving) >= len(full)-4 {
+		t.Errorf("serving allows %d syscalls, the full profile %d: runc's calls added?", len(serving), len(full))
+	}
+
+	plain := writeRecording(t, dir, "plain.json", nil)
+	oci := filepath.Join(dir, "p.json")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--phase", "serving", plain}, "profgen: --phase serving: the recording has no phases (record with --ready"},
+		{[]string{"--phase", "serving", "--runtime", "runc", rec}, "profgen: --phase serving with --runtime runc: "},
+		{[]string{"--phase", "run", rec}, `profgen: --phase "run": want startup or serving`},
+		{[]string{"--phase", "serving", oci}, "profgen: --phase applies to recordings"},
+	} {
+		out := filepath.Join(dir, "refused.json")
+		r := runProfgen(t, dir, append([]string{"emit", "-o", out}, c.args...)...)
+		if r.code != 1 || !strings.HasPrefix(r.stderr, c.want) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("emit %v: exit %d, stderr %q; want exit 1 and %q", c.args, r.code, r.stderr, c.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("emit %v left %s", c.args, out)
+		}
+	}
+}
