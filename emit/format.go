@@ -58,6 +58,12 @@ type Options struct {
 	// comment, and the oci format as the readers.IncompleteField field.
 	// It is profgen's own text, never a recording's.
 	Incomplete string
+	// Serving is the profile of the serving phase alone (learned from
+	// recording.Phase(recording.PhaseServing), with no runtime's calls),
+	// for a recording with phases; nil otherwise. The go output then
+	// offers EnterServing, which stacks its filter on the one Install
+	// loaded; the other formats ignore it.
+	Serving *learn.Profile
 }
 
 // Format is one output format of emit.
@@ -87,6 +93,10 @@ type Format struct {
 	// program, systemd or bwrap loads and where nothing calls runc's
 	// capget, capset, chdir, getdents64 ...
 	Runtime learn.Loader
+	// Serving says that the output offers the program a function that
+	// stacks the serving phase's filter (Options.Serving) once its
+	// start-up is done.
+	Serving bool
 }
 
 // Markable reports whether f can say that its output is incomplete.
@@ -122,7 +132,7 @@ var Formats = []Format{
 	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF, Binary: true, Runtime: learn.LoaderNone},
 	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: writeTextFormat, Comment: hashComment, Runtime: learn.LoaderNone},
 	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark, Runtime: learn.LoaderNone},
-	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment, Runtime: learn.LoaderNone},
+	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment, Runtime: learn.LoaderNone, Serving: true},
 	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment, Runtime: learn.LoaderNone},
 }
 

@@ -6,6 +6,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -578,4 +579,82 @@ func TestGoInstall(t *testing.T) {
 	if ws, ok := exit.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != unix.SIGSYS || len(out) != 0 {
 		t.Errorf("kill profile: %v, output %q; want killed by SIGSYS before any output", err, out)
 	}
+}
+
+const goServingProgram = `package main
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"IMPORT"
+)
+
+func report(name string, err error) {
+	e := 0
+	if err != nil {
+		e = int(err.(unix.Errno))
+	}
+	fmt.Printf("%s %d\n", name, e)
+}
+
+func main() {
+	if err := seccompprofile.Install(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	report("execve-startup", unix.Exec("/nonexistent/profgen", []string{"x"}, nil))
+	if err := seccompprofile.EnterServing(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	_, err := unix.Getpgid(0)
+	report("getpgid", err)
+	report("execve", unix.Exec("/nonexistent/profgen", []string{"x"}, nil))
+	done := make(chan error)
+	go func() { done <- unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0) }()
+	report("prctl-set-dumpable-thread", <-done)
+}
+`
+
+// TestGoEnterServing: with Options.Serving, the go output's EnterServing
+// stacks the serving filter on the one Install loaded: execve, which the
+// full profile allows (ENOENT for a missing file), is denied after it,
+// while what both allow still works; without Serving there is no
+// EnterServing, and the output is as before.
+func TestGoEnterServing(t *testing.T) {
+	full := goProfile(t, learn.ErrnoEPERM)
+	for _, name := range []string{"execve", "getpgid"} {
+		if err := full.Add(learn.Syscall{Name: name, Action: learn.Allow, Seen: 1, Origin: learn.OriginRecorded}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serving := goProfile(t, learn.ErrnoEPERM)
+	noSeccomp := testOpts
+	noSeccomp.Serving = serving
+	if err := emit.WriteGo(io.Discard, full, noSeccomp); err == nil || !strings.Contains(err.Error(), "EnterServing needs the profile to allow seccomp(SECCOMP_SET_MODE_FILTER)") {
+		t.Errorf("a full profile without seccomp: %v", err)
+	}
+	if err := full.Add(learn.Syscall{Name: "seccomp", Action: learn.Allow, Rules: []learn.Rule{{learn.MaskedEqual{Mask: 0xffffffff, Value: unix.SECCOMP_SET_MODE_FILTER}}}, Origin: learn.OriginRuntime}); err != nil {
+		t.Fatal(err)
+	}
+	if err := serving.Add(learn.Syscall{Name: "getpgid", Action: learn.Allow, Seen: 1, Origin: learn.OriginRecorded}); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOpts
+	opts.Serving = serving
+	src := write(t, "go", full, opts)
+	if !bytes.Contains(src, []byte("func EnterServing() error")) || !bytes.Contains(src, []byte("var profgenServingFilter")) {
+		t.Fatalf("no EnterServing in:\n%s", src)
+	}
+	if plain := write(t, "go", full, testOpts); bytes.Contains(plain, []byte("EnterServing")) {
+		t.Error("EnterServing without Options.Serving")
+	}
+	bin := buildGo(t, src, goServingProgram)
+	checkProbe(t, "Go program after EnterServing", run(t, "", bin), map[string]unix.Errno{
+		"execve-startup": unix.ENOENT, "getpgid": 0, "execve": unix.EPERM,
+		"prctl-set-dumpable-thread": unix.EPERM,
+	})
 }

@@ -6,6 +6,8 @@ import (
 	"go/token"
 	"io"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/profgen/profgen/learn"
 )
 
@@ -49,6 +51,17 @@ func writeGoSource(w io.Writer, p *learn.Profile, opts Options, name, what strin
 		if v.Program, err = compile(p, opts); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
+		if opts.Serving != nil {
+			if p.Verdict("seccomp", [6]uint64{unix.SECCOMP_SET_MODE_FILTER}) != learn.Allow {
+				return fmt.Errorf("%s: EnterServing needs the profile to allow seccomp(SECCOMP_SET_MODE_FILTER), to stack the serving phase's filter", what)
+			}
+			if v.Serving, err = newView(opts.Serving, opts); err != nil {
+				return fmt.Errorf("%s: serving phase: %w", what, err)
+			}
+			if v.Serving.Program, err = compile(opts.Serving, opts); err != nil {
+				return fmt.Errorf("%s: serving phase: %w", what, err)
+			}
+		}
 	}
 	src, err := goDialect.render(name, v)
 	if err != nil {
@@ -79,7 +92,13 @@ func CheckGoPackage(pkg string) error {
 // which sets no_new_privs and loads the filter with
 // seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC) through
 // golang.org/x/sys/unix, so that it covers every thread. A program using
-// it builds with CGO_ENABLED=0.
+// it builds with CGO_ENABLED=0. With opts.Serving, the file also defines
+//
+//	func EnterServing() error
+//
+// which the program calls once its start-up is done: it stacks the
+// serving phase's filter on the one Install loaded (the kernel applies
+// both, the stricter answer winning).
 func WriteGo(w io.Writer, p *learn.Profile, opts Options) error {
 	return writeGoSource(w, p, opts, "go.tmpl", "Go source")
 }

@@ -42,6 +42,9 @@ type view struct {
 	// that build the filter with libseccomp at load time: learn.HotOrder
 	// of the recorded counts, with its priorities.
 	Hot []viewHot
+	// Serving is the view of Options.Serving, the filter the program
+	// stacks once its start-up is done; nil without one.
+	Serving *view
 }
 
 // viewHot is one syscall's libseccomp priority (seccomp_syscall_priority).

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/explain"
@@ -47,6 +48,10 @@ type emitParams struct {
 	// phase writes the profile of that phase of the recordings alone
 	// (recording.PhaseStartup or PhaseServing).
 	phase string
+
+	// serving is the serving phase's profile, for the formats that
+	// offer EnterServing; set by profile.
+	serving *learn.Profile
 
 	// Set by validate.
 	arches []abi.Arch
@@ -269,7 +274,7 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	}
 	opts := emit.Options{
 		Version: version, Log: p.logFlag, GoPackage: p.goPackage, Name: p.name,
-		Compile: compileProfile, Runtime: p.rt,
+		Compile: compileProfile, Runtime: p.rt, Serving: p.serving,
 		Warn: func(msg string) { fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", msg) },
 	}
 	if len(p.arches) > 0 {
@@ -282,6 +287,11 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 			opts.Warn(w)
 		}
 		opts.Arches, opts.ArchNotes = p.arches[1:], warnings
+		if opts.Serving != nil {
+			if opts.Serving, _, err = learn.ForArches(opts.Serving, p.arches, learn.ArchOptions{Fill: p.archFill}); err != nil {
+				return fmt.Errorf("--arch %s: serving phase: %w", p.arch, err)
+			}
+		}
 	}
 	if loss != "" {
 		if !p.quiet {
@@ -359,6 +369,9 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 	}
 	rs.printNotes(p.quiet)
 	if p.phase != "" {
+		if !hasReadyPhases(rs.Recording) {
+			return nil, "", fmt.Errorf("--phase %s: the recording has no phases startup and serving (record with --ready, or give profgen-runc io.profgen.ready)", p.phase)
+		}
 		ph, err := rs.Recording.Phase(p.phase)
 		if err != nil {
 			return nil, "", fmt.Errorf("--phase %s: %w", p.phase, err)
@@ -370,7 +383,31 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 		Args: p.am, MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,
 		NoNewPrivileges: p.noNewPrivs,
 	})
-	return prof, loss, err
+	if err != nil || p.phase != "" || !p.fmt.Serving || !hasPhase(rs.Recording, recording.PhaseServing) {
+		return prof, loss, err
+	}
+	// The format offers EnterServing: the serving phase's own profile,
+	// which no runtime loads.
+	ph, err := rs.Recording.Phase(recording.PhaseServing)
+	if err != nil {
+		return nil, "", fmt.Errorf("the serving phase: %w", err)
+	}
+	rs.Recording = ph
+	if p.serving, err = rs.learn(learn.Options{
+		Args: p.am, MaxValues: p.maxValues, Runtime: learn.LoaderNone, DefaultAction: &def,
+	}); err != nil {
+		return nil, "", fmt.Errorf("the serving phase: %w", err)
+	}
+	// EnterServing loads the serving filter under the full one: that
+	// filter must let seccomp(SECCOMP_SET_MODE_FILTER) through.
+	if err := prof.Add(learn.Syscall{
+		Name: "seccomp", Action: learn.Allow, Origin: learn.OriginRuntime,
+		Rules:  []learn.Rule{{learn.MaskedEqual{Mask: 0xffffffff, Value: unix.SECCOMP_SET_MODE_FILTER}}},
+		Reason: "EnterServing stacks the serving phase's filter",
+	}); err != nil {
+		return nil, "", fmt.Errorf("the serving phase: %w", err)
+	}
+	return prof, loss, nil
 }
 
 // convert is the profile of OCI profiles given to emit: their union,
@@ -410,4 +447,20 @@ func wroteLine(p *emitParams, prof *learn.Profile) string {
 		where = "standard output"
 	}
 	return fmt.Sprintf("wrote %s: %s profile for %s, %d syscalls allowed (runtime %s)", where, p.format, prof.Arch, allowed, p.rt)
+}
+
+// hasPhase reports whether r counted calls in the named phase.
+func hasPhase(r *recording.Recording, name string) bool {
+	for i := range r.Syscalls {
+		if r.Syscalls[i].Phases[name] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// hasReadyPhases reports whether r was recorded with readiness: calls
+// counted in the startup or the serving phase, not only in run.
+func hasReadyPhases(r *recording.Recording) bool {
+	return hasPhase(r, recording.PhaseStartup) || hasPhase(r, recording.PhaseServing)
 }

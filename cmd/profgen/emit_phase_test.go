@@ -99,7 +99,7 @@ func TestEmitPhase(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--phase", "serving", plain}, "profgen: --phase serving: the recording has no phases (record with --ready"},
+		{[]string{"--phase", "serving", plain}, "profgen: --phase serving: the recording has no phases startup and serving (record with --ready"},
 		{[]string{"--phase", "serving", "--runtime", "runc", rec}, "profgen: --phase serving with --runtime runc: "},
 		{[]string{"--phase", "run", rec}, `profgen: --phase "run": want startup or serving`},
 		{[]string{"--phase", "serving", oci}, "profgen: --phase applies to recordings"},
@@ -112,5 +112,34 @@ func TestEmitPhase(t *testing.T) {
 		if _, err := os.Stat(out); err == nil {
 			t.Errorf("emit %v left %s", c.args, out)
 		}
+	}
+}
+
+// TestEmitGoEnterServing: emit --format go of a recording with phases
+// offers EnterServing, with a serving filter that leaves out execve, and
+// the full filter lets seccomp through to stack it; a recording without
+// phases gets the output of before.
+func TestEmitGoEnterServing(t *testing.T) {
+	dir := t.TempDir()
+	rec := writeRecording(t, dir, "rec.json", phasedRecording)
+	plain := writeRecording(t, dir, "plain.json", nil)
+	r := runProfgen(t, dir, "emit", "-q", "--format", "go", rec)
+	if r.code != 0 {
+		t.Fatalf("emit: exit %d: %s", r.code, r.stderr)
+	}
+	_, serving, ok := strings.Cut(r.stdout, "func EnterServing() error")
+	if !ok || !strings.Contains(serving, "var profgenServingFilter") {
+		t.Fatalf("no EnterServing:\n%s", r.stdout)
+	}
+	full, _, _ := strings.Cut(r.stdout, "func EnterServing")
+	if !strings.Contains(full, "//	seccomp: allow when") || !strings.Contains(full, "//	execve: allow") {
+		t.Errorf("the full filter's comment lacks seccomp or execve:\n%s", full)
+	}
+	if strings.Contains(serving, "execve: allow") || !strings.Contains(serving, "//	accept4: allow") {
+		t.Errorf("the serving filter:\n%s", serving)
+	}
+	r = runProfgen(t, dir, "emit", "-q", "--format", "go", plain)
+	if r.code != 0 || strings.Contains(r.stdout, "EnterServing") || strings.Contains(r.stdout, "seccomp: allow") {
+		t.Errorf("emit of a recording without phases: exit %d, EnterServing or seccomp in:\n%s", r.code, r.stdout)
 	}
 }
