@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"time"
 
 	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/recording"
@@ -30,6 +31,78 @@ type Observations struct {
 	// Sections is what the backend observed for policy kinds other than
 	// seccomp (Observer), by kind; the recording's Sections.
 	Sections map[string]json.RawMessage
+	// Evidence is, per key of Counts, who made the calls and when; nil
+	// from a backend that does not tell.
+	Evidence map[Key]*Evidence
+}
+
+// Evidence is what a backend knows of the calls of one Key: the
+// executables that made them, when the first was seen and how many were
+// made in each phase (recording.Evidence, before the times are made
+// relative to the recording's start).
+type Evidence struct {
+	// Exes are the executables' absolute paths, as the processes saw them.
+	Exes map[string]bool
+	// UnnamedExes counts the executables whose path the backend could not
+	// tell (at least that many).
+	UnnamedExes int
+	// First is when the first call was seen; zero when unknown.
+	First time.Time
+	// Phases counts the calls per phase (recording.PhaseNames); nil when
+	// the backend does not tell.
+	Phases map[string]uint64
+}
+
+// evidence returns the evidence of k, made empty on first use.
+func (o *Observations) evidence(k Key) *Evidence {
+	if o.Evidence == nil {
+		o.Evidence = map[Key]*Evidence{}
+	}
+	ev := o.Evidence[k]
+	if ev == nil {
+		ev = &Evidence{Exes: map[string]bool{}}
+		o.Evidence[k] = ev
+	}
+	return ev
+}
+
+// count adds n calls in phase.
+func (ev *Evidence) count(phase string, n uint64) {
+	if n == 0 {
+		return
+	}
+	if ev.Phases == nil {
+		ev.Phases = map[string]uint64{}
+	}
+	ev.Phases[phase] += n
+}
+
+// seenAt records a sighting at t (the zero time says nothing).
+func (ev *Evidence) seenAt(t time.Time) {
+	if !t.IsZero() && (ev.First.IsZero() || t.Before(ev.First)) {
+		ev.First = t
+	}
+}
+
+// add folds o into ev.
+func (ev *Evidence) add(o *Evidence) {
+	for x := range o.Exes {
+		ev.Exes[x] = true
+	}
+	ev.UnnamedExes += o.UnnamedExes
+	ev.seenAt(o.First)
+	for ph, n := range o.Phases {
+		ev.count(ph, n)
+	}
+}
+
+// PhaseMarker is implemented by backends that count calls per phase
+// (recording.PhaseStartup, recording.PhaseServing). Record and Attach call
+// MarkReady once, when the target is ready (Options.Ready): the calls
+// before were its start-up, those after its serving. Without the call a
+// backend counts one phase, recording.PhaseRun.
+type PhaseMarker interface {
+	MarkReady(at time.Time) error
 }
 
 // Target is the process a recording starts, as handed to a backend before

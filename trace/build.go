@@ -2,6 +2,7 @@ package trace
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"sort"
 	"time"
@@ -16,10 +17,13 @@ import (
 // run is what a recording says about the run that made it, besides the
 // observations: Record's session and Attach fill it in.
 type run struct {
-	tool        string
-	command     []string
-	backend     recording.BackendName
-	start, end  time.Time
+	tool       string
+	command    []string
+	backend    recording.BackendName
+	start, end time.Time
+	// ready is when the target was ready (Options.Ready; the zero time
+	// without readiness).
+	ready       time.Time
 	interrupted bool
 	notes       []string
 	// exit is the target's main process's state; nil (exit code -1) when
@@ -52,10 +56,16 @@ func buildRecording(r run, arch abi.Arch, obs *Observations, args map[int][]reco
 		Notes:       append(append([]string(nil), r.notes...), obs.Notes...),
 		Sections:    obs.Sections,
 	}
+	if !r.ready.IsZero() {
+		ms := sinceMs(r.start, r.ready)
+		rec.ReadyAtMs = &ms
+	}
 	rec.Exit.Code = exitcode.Of(r.exit)
 	rec.Exit.Signal = exitcode.Signal(r.exit)
 
 	byNr := map[int]*recording.Syscall{}
+	// ofNr is the evidence of each syscall: that of its keys together.
+	ofNr := map[int]*Evidence{}
 	unknown := map[uint32]uint64{}
 	for k, n := range obs.Counts {
 		nr := int(k.Nr)
@@ -80,15 +90,29 @@ func buildRecording(r run, arch abi.Arch, obs *Observations, args map[int][]reco
 			byNr[nr] = sc
 		}
 		sc.Count += n
+		ev := obs.Evidence[k]
+		if ev != nil {
+			if ofNr[nr] == nil {
+				ofNr[nr] = &Evidence{Exes: map[string]bool{}}
+			}
+			ofNr[nr].add(ev)
+		}
 		if len(sc.Args) > 0 {
 			vals := make([]recording.Hex, len(sc.Args))
 			for i, a := range sc.Args {
 				vals[i] = recording.Hex(k.Args[a.Index])
 			}
-			sc.Shapes = append(sc.Shapes, recording.Shape{Values: vals, Count: n, Seen: 1})
+			sh := recording.Shape{Values: vals, Count: n, Seen: 1}
+			if ev != nil {
+				sh.Evidence = ev.recorded(r.start)
+			}
+			sc.Shapes = append(sc.Shapes, sh)
 		}
 	}
-	for _, sc := range byNr {
+	for nr, sc := range byNr {
+		if ev := ofNr[nr]; ev != nil {
+			sc.Evidence = ev.recorded(r.start)
+		}
 		rec.Syscalls = append(rec.Syscalls, *sc)
 	}
 	if rec.Syscalls == nil {
@@ -123,4 +147,33 @@ func buildRecording(r run, arch abi.Arch, obs *Observations, args map[int][]reco
 		return nil, nil, fmt.Errorf("build recording: %w", err)
 	}
 	return rec, warnings, nil
+}
+
+// recorded is ev as a recording carries it, its first sighting in
+// milliseconds from start.
+func (ev *Evidence) recorded(start time.Time) recording.Evidence {
+	var out recording.Evidence
+	for x := range ev.Exes {
+		out.Exes = append(out.Exes, x)
+	}
+	sort.Strings(out.Exes)
+	if len(out.Exes) > recording.MaxExes {
+		out.OtherExes = len(out.Exes) - recording.MaxExes
+		out.Exes = out.Exes[:recording.MaxExes]
+	}
+	out.OtherExes += ev.UnnamedExes
+	if !ev.First.IsZero() {
+		ms := sinceMs(start, ev.First)
+		out.FirstSeenMs = &ms
+	}
+	if len(ev.Phases) > 0 {
+		out.Phases = maps.Clone(ev.Phases)
+	}
+	return out
+}
+
+// sinceMs is the time from start to t in milliseconds, 0 when t is before
+// start (a sighting stamped by another clock's reading a little earlier).
+func sinceMs(start, t time.Time) int64 {
+	return max(t.Sub(start).Milliseconds(), 0)
 }

@@ -1,13 +1,16 @@
 package trace
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
@@ -36,6 +39,14 @@ const (
 	// of each half of the per-CPU counts: syscall numbers at or above it
 	// are counted (in the hash map) but their arguments not captured.
 	bpfMaxNr = 1024
+
+	// bpfMaxExes is the number of executable slots; the last,
+	// bpfExeUnknown, stands for executables with no slot or no path.
+	bpfMaxExes    = 256
+	bpfExeUnknown = bpfMaxExes - 1
+	// bpfPhases is the number of phases the recorder counts: the fast
+	// array's entries and the columns of a shape's counts.
+	bpfPhases = 2
 )
 
 // DefaultMaxEntries is the default size of the eBPF backend's counts map:
@@ -97,8 +108,16 @@ type EBPF struct {
 	// closed when its goroutine ends.
 	moves     *ringbuf.Reader
 	movesDone chan struct{}
-	prepared  bool
-	closed    bool
+	// exes reads the exe_events ring buffer; exesDone is closed when its
+	// goroutine ends, after which exePaths (slot -> path) is complete.
+	exes      *ringbuf.Reader
+	exesDone  chan struct{}
+	exePaths  map[uint32]string
+	exeErrors int
+	// ready is set by MarkReady: phase 0 is then startup, 1 serving.
+	ready    bool
+	prepared bool
+	closed   bool
 }
 
 var (
@@ -108,6 +127,7 @@ var (
 	_ MoveWatcher     = (*EBPF)(nil)
 	_ DistinctCounter = (*EBPF)(nil)
 	_ TreeFollower    = (*EBPF)(nil)
+	_ PhaseMarker     = (*EBPF)(nil)
 )
 
 // NewEBPF loads the recorder's programs and maps into the kernel. Nothing
@@ -149,6 +169,12 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 		e.objs.Close()
 		return nil, fmt.Errorf("load eBPF recorder: %w", err)
 	}
+	for slot := uint32(0); slot < bpfExeUnknown; slot++ {
+		if err := e.objs.ExeFree.Put(nil, slot); err != nil {
+			e.objs.Close()
+			return nil, fmt.Errorf("load eBPF recorder: fill the executables' free slots: %w", err)
+		}
+	}
 	return e, nil
 }
 
@@ -187,6 +213,12 @@ func (e *EBPF) reload(scratch *ebpf.Map) error {
 		recorderMapTargetCgroup: e.objs.TargetCgroup,
 		recorderMapTracked:      e.objs.Tracked,
 		recorderMapDspScratch:   cmp.Or(scratch, e.objs.DspScratch),
+		recorderMapExeEvents:    e.objs.ExeEvents,
+		recorderMapExeScratch:   e.objs.ExeScratch,
+		recorderMapExeFree:      e.objs.ExeFree,
+		recorderMapExeGen:       e.objs.ExeGen,
+		recorderMapExeSeen:      e.objs.ExeSeen,
+		recorderMapExeSlots:     e.objs.ExeSlots,
 	}})
 	if err != nil {
 		return dispatch.LoadError(err)
@@ -295,8 +327,10 @@ func (e *EBPF) Prepare(t *Target) error {
 	if e.mode == bpfModeTree || e.armOnExec {
 		attach = append(attach, attachment{"sched_process_fork", e.objs.ProfgenFork}, attachment{"sched_process_exit", e.objs.ProfgenExit})
 	}
-	if e.armOnExec {
-		attach = append(attach, attachment{"sched_process_exec", e.objs.ProfgenExec})
+	// Always: it names the target's executables.
+	attach = append(attach, attachment{"sched_process_exec", e.objs.ProfgenExec})
+	if err := e.readExes(); err != nil {
+		return err
 	}
 	// Exec, fork and exit first, so that no process of the tree is missed.
 	for i := len(attach) - 1; i >= 0; i-- {
@@ -352,18 +386,27 @@ func (e *EBPF) Start(pid int) error {
 	return nil
 }
 
-// fastCounts returns the per-CPU counts summed over the CPUs.
-func (e *EBPF) fastCounts() (*recorderFast, error) {
-	var per []recorderFast
-	if err := e.objs.Fast.Lookup(uint32(0), &per); err != nil {
-		return nil, fmt.Errorf("read per-CPU syscall counts: %w", err)
-	}
-	var sum recorderFast
-	for i := range per {
-		sum.Hashed += per[i].Hashed
-		sum.Lost += per[i].Lost
-		for nr, n := range per[i].N {
-			sum.N[nr] += n
+// fastCounts returns the per-CPU counts of each phase summed over the
+// CPUs, with the earliest first sightings (bpf_ktime_get_ns, 0: none).
+func (e *EBPF) fastCounts() (*[bpfPhases]recorderFast, error) {
+	var sum [bpfPhases]recorderFast
+	for ph := range sum {
+		var per []recorderFast
+		if err := e.objs.Fast.Lookup(uint32(ph), &per); err != nil {
+			return nil, fmt.Errorf("read per-CPU syscall counts: %w", err)
+		}
+		s := &sum[ph]
+		for i := range per {
+			s.Hashed += per[i].Hashed
+			s.Lost += per[i].Lost
+			for nr, n := range per[i].N {
+				s.N[nr] += n
+			}
+			for nr, t := range per[i].First {
+				if t != 0 && (s.First[nr] == 0 || t < s.First[nr]) {
+					s.First[nr] = t
+				}
+			}
 		}
 	}
 	return &sum, nil
@@ -380,9 +423,12 @@ func (e *EBPF) Events() uint64 {
 	if err != nil {
 		return 0
 	}
-	n := f.Hashed
-	for _, v := range f.N {
-		n += v
+	var n uint64
+	for ph := range f {
+		n += f[ph].Hashed
+		for _, v := range f[ph].N {
+			n += v
+		}
 	}
 	return n
 }
@@ -398,7 +444,9 @@ func (e *EBPF) Distinct() int {
 	seen := make([]bool, bpfMaxNr)
 	if f, err := e.fastCounts(); err == nil {
 		for nr := range seen {
-			seen[nr] = f.N[nr] != 0
+			for ph := range f {
+				seen[nr] = seen[nr] || f[ph].N[nr] != 0
+			}
 		}
 	}
 	var k, v uint32
@@ -501,6 +549,83 @@ func (e *EBPF) WatchMoves() (<-chan struct{}, error) {
 	return ch, nil
 }
 
+// Layout of an exe_event (bpf/recorder.c).
+const (
+	bpfExeNames    = 32
+	bpfExeNameLen  = 256
+	bpfExeEventLen = 16 + bpfExeNames*bpfExeNameLen
+)
+
+// readExes starts reading exe_events: the paths of the executables the
+// recorder gives slots to, until detach flushes and closes it.
+func (e *EBPF) readExes() error {
+	r, err := ringbuf.NewReader(e.objs.ExeEvents)
+	if err != nil {
+		return fmt.Errorf("read the executables' ring buffer: %w", err)
+	}
+	e.exes, e.exesDone, e.exePaths = r, make(chan struct{}), map[uint32]string{}
+	go func() {
+		defer close(e.exesDone)
+		for {
+			rec, err := r.Read()
+			if err != nil {
+				return // flushed by detach, or closed
+			}
+			slot, path, ok := parseExeEvent(rec.RawSample)
+			if !ok {
+				e.exeErrors++
+				continue
+			}
+			e.exePaths[slot] = path
+		}
+	}()
+	return nil
+}
+
+// parseExeEvent decodes an exe_event: the slot and the absolute path its
+// components make, or false when the walk did not reach the process's
+// root (the path would not be the one the process saw).
+func parseExeEvent(b []byte) (uint32, string, bool) {
+	if len(b) < bpfExeEventLen {
+		return 0, "", false
+	}
+	le := binary.LittleEndian
+	slot, n, complete := le.Uint32(b[0:]), le.Uint32(b[4:]), le.Uint32(b[8:])
+	if complete != 1 || n == 0 || n > bpfExeNames || slot >= bpfExeUnknown {
+		return 0, "", false
+	}
+	parts := make([]string, n)
+	for i := range n {
+		name := b[16+int(i)*bpfExeNameLen : 16+int(i+1)*bpfExeNameLen]
+		end := bytes.IndexByte(name, 0)
+		if end <= 0 {
+			return 0, "", false
+		}
+		parts[n-1-i] = string(name[:end])
+	}
+	return slot, "/" + strings.Join(parts, "/"), true
+}
+
+// MarkReady implements PhaseMarker: the calls from now on are counted in
+// the serving phase, those before in startup.
+func (e *EBPF) MarkReady(time.Time) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return errs.Closed("eBPF backend")
+	}
+	var a recorderArm
+	if err := e.objs.Armed.Lookup(uint32(0), &a); err != nil {
+		return fmt.Errorf("read the recorder's phase: %w", err)
+	}
+	a.Phase = 1
+	if err := e.objs.Armed.Put(uint32(0), a); err != nil {
+		return fmt.Errorf("set the recorder's phase: %w", err)
+	}
+	e.ready = true
+	return nil
+}
+
 // detach stops observing: the shared slot is emptied first (the other
 // programs follow the tree the slot's program counts).
 func (e *EBPF) detach() {
@@ -516,6 +641,15 @@ func (e *EBPF) detach() {
 		e.moves.Close()
 		<-e.movesDone
 		e.moves = nil
+	}
+	if e.exes != nil {
+		// Flush: the reader returns what is left, then stops.
+		if err := e.exes.Flush(); err != nil {
+			e.exes.Close()
+		}
+		<-e.exesDone
+		e.exes.Close()
+		e.exes = nil
 	}
 }
 
@@ -536,18 +670,30 @@ func (e *EBPF) Collect() (*Observations, error) {
 	if e.mode == bpfModeTree {
 		obs.Scope = recording.ScopeProcessTree
 	}
+	phases := [bpfPhases]string{recording.PhaseRun, recording.PhaseServing}
+	if e.ready {
+		phases[0] = recording.PhaseStartup
+	}
+	clock := monotonicClock()
 	var (
 		k      recorderKey
-		v      uint64
+		v      recorderShape
 		compat = map[uint32]uint64{}
 	)
 	it := e.objs.Counts.Iterate()
 	for it.Next(&k, &v) {
 		if k.Flags&bpfKeyCompat != 0 {
-			compat[k.Nr] += v
+			compat[k.Nr] += v.N[0] + v.N[1]
 			continue
 		}
-		obs.Counts[Key{Nr: k.Nr, Args: k.Args}] += v
+		key := Key{Nr: k.Nr, Args: k.Args}
+		ev := obs.evidence(key)
+		for ph, n := range v.N {
+			obs.Counts[key] += n
+			ev.count(phases[ph], n)
+		}
+		ev.seenAt(clock(v.First))
+		e.exeOf(ev, k.Exe)
 	}
 	if err := it.Err(); err != nil {
 		return nil, fmt.Errorf("read syscall counts: %w", err)
@@ -556,19 +702,85 @@ func (e *EBPF) Collect() (*Observations, error) {
 	if err != nil {
 		return nil, err
 	}
-	for nr := uint32(0); nr < bpfMaxNr; nr++ {
-		if n := f.N[nr]; n != 0 {
-			obs.Counts[Key{Nr: nr}] += n
+	for ph := range f {
+		for nr := uint32(0); nr < bpfMaxNr; nr++ {
+			if n := f[ph].N[nr]; n != 0 {
+				key := Key{Nr: nr}
+				obs.Counts[key] += n
+				ev := obs.evidence(key)
+				ev.count(phases[ph], n)
+				ev.seenAt(clock(f[ph].First[nr]))
+			}
+			if n := f[ph].N[bpfMaxNr+nr]; n != 0 {
+				compat[nr] += n
+			}
 		}
-		if n := f.N[bpfMaxNr+nr]; n != 0 {
-			compat[nr] += n
-		}
+		obs.Lost += f[ph].Lost
+	}
+	if err := e.exesOfFast(obs); err != nil {
+		return nil, err
 	}
 	if len(compat) > 0 {
 		obs.Notes = append(obs.Notes, compatNote(compat, e.arch))
 	}
-	obs.Lost = f.Lost
+	if e.exeErrors > 0 {
+		obs.Notes = append(obs.Notes, fmt.Sprintf("the paths of %d executables could not be read (deeper than %d directories, or a name too long); they are counted in otherExes", e.exeErrors, bpfExeNames))
+	}
 	return obs, nil
+}
+
+// exeOf adds the executable in slot to ev: its path, or one more unnamed
+// executable.
+func (e *EBPF) exeOf(ev *Evidence, slot uint32) {
+	if path, ok := e.exePaths[slot]; ok {
+		ev.Exes[path] = true
+		return
+	}
+	ev.UnnamedExes++
+}
+
+// exesOfFast adds the executables of the syscalls counted in the per-CPU
+// array, from each slot's bitmaps (ORed over the CPUs).
+func (e *EBPF) exesOfFast(obs *Observations) error {
+	for slot := uint32(0); slot < bpfMaxExes; slot++ {
+		var per []recorderExeBits
+		if err := e.objs.ExeSeen.Lookup(slot, &per); err != nil {
+			return fmt.Errorf("read the executables' syscalls: %w", err)
+		}
+		var bits [bpfMaxNr / 64]uint64
+		for i := range per {
+			for w := range bits {
+				bits[w] |= per[i].W[w]
+			}
+		}
+		for nr := uint32(0); nr < bpfMaxNr; nr++ {
+			if bits[nr/64]&(1<<(nr%64)) == 0 {
+				continue
+			}
+			if ev, ok := obs.Evidence[Key{Nr: nr}]; ok {
+				e.exeOf(ev, slot)
+			}
+		}
+	}
+	return nil
+}
+
+// monotonicClock returns a function that turns a CLOCK_MONOTONIC reading
+// in nanoseconds (bpf_ktime_get_ns) into wall-clock time; 0 stays the zero
+// time.
+func monotonicClock() func(uint64) time.Time {
+	var ts unix.Timespec
+	now := time.Now()
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return func(uint64) time.Time { return time.Time{} }
+	}
+	mono := uint64(ts.Nano())
+	return func(ns uint64) time.Time {
+		if ns == 0 {
+			return time.Time{}
+		}
+		return now.Add(-time.Duration(mono - ns))
+	}
 }
 
 // Close implements Backend: it detaches and unloads everything. It may be

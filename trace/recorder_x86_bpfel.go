@@ -13,6 +13,12 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type recorderArm struct {
+	_     structs.HostLayout
+	Armed uint32
+	Phase uint32
+}
+
 type recorderDspScratch struct {
 	_      structs.HostLayout
 	Cgid   uint64
@@ -20,18 +26,51 @@ type recorderDspScratch struct {
 	Pad    uint32
 }
 
+type recorderExeBits struct {
+	_ structs.HostLayout
+	W [16]uint64
+}
+
+type recorderExeEvent struct {
+	_        structs.HostLayout
+	Slot     uint32
+	N        uint32
+	Complete uint32
+	Pad      uint32
+	Names    [32][256]int8
+}
+
+type recorderExeId struct {
+	_   structs.HostLayout
+	Dev uint64
+	Ino uint64
+}
+
 type recorderFast struct {
-	_      structs.HostLayout
-	Hashed uint64
-	Lost   uint64
-	N      [2048]uint64
+	_       structs.HostLayout
+	Hashed  uint64
+	Lost    uint64
+	N       [2048]uint64
+	First   [1024]uint64
+	ExeFile uint64
+	ExeGen  uint64
+	ExeSlot uint32
+	Pad     uint32
 }
 
 type recorderKey struct {
 	_     structs.HostLayout
 	Nr    uint32
 	Flags uint32
+	Exe   uint32
+	Pad   uint32
 	Args  [6]uint64
+}
+
+type recorderShape struct {
+	_     structs.HostLayout
+	N     [2]uint64
+	First uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -42,6 +81,12 @@ const (
 	recorderMapCounts          = "counts"
 	recorderMapCurrentAt       = "current_at"
 	recorderMapDspScratch      = "dsp_scratch"
+	recorderMapExeEvents       = "exe_events"
+	recorderMapExeFree         = "exe_free"
+	recorderMapExeGen          = "exe_gen"
+	recorderMapExeScratch      = "exe_scratch"
+	recorderMapExeSeen         = "exe_seen"
+	recorderMapExeSlots        = "exe_slots"
 	recorderMapFast            = "fast"
 	recorderMapMoves           = "moves"
 	recorderMapSeen            = "seen"
@@ -123,6 +168,12 @@ type recorderMapSpecs struct {
 	Counts       *ebpf.MapSpec `ebpf:"counts"`
 	CurrentAt    *ebpf.MapSpec `ebpf:"current_at"`
 	DspScratch   *ebpf.MapSpec `ebpf:"dsp_scratch"`
+	ExeEvents    *ebpf.MapSpec `ebpf:"exe_events"`
+	ExeFree      *ebpf.MapSpec `ebpf:"exe_free"`
+	ExeGen       *ebpf.MapSpec `ebpf:"exe_gen"`
+	ExeScratch   *ebpf.MapSpec `ebpf:"exe_scratch"`
+	ExeSeen      *ebpf.MapSpec `ebpf:"exe_seen"`
+	ExeSlots     *ebpf.MapSpec `ebpf:"exe_slots"`
 	Fast         *ebpf.MapSpec `ebpf:"fast"`
 	Moves        *ebpf.MapSpec `ebpf:"moves"`
 	Seen         *ebpf.MapSpec `ebpf:"seen"`
@@ -170,6 +221,12 @@ type recorderMaps struct {
 	Counts       *ebpf.Map `ebpf:"counts"`
 	CurrentAt    *ebpf.Map `ebpf:"current_at"`
 	DspScratch   *ebpf.Map `ebpf:"dsp_scratch"`
+	ExeEvents    *ebpf.Map `ebpf:"exe_events"`
+	ExeFree      *ebpf.Map `ebpf:"exe_free"`
+	ExeGen       *ebpf.Map `ebpf:"exe_gen"`
+	ExeScratch   *ebpf.Map `ebpf:"exe_scratch"`
+	ExeSeen      *ebpf.Map `ebpf:"exe_seen"`
+	ExeSlots     *ebpf.Map `ebpf:"exe_slots"`
 	Fast         *ebpf.Map `ebpf:"fast"`
 	Moves        *ebpf.Map `ebpf:"moves"`
 	Seen         *ebpf.Map `ebpf:"seen"`
@@ -183,6 +240,12 @@ func (m *recorderMaps) Close() error {
 		m.Counts,
 		m.CurrentAt,
 		m.DspScratch,
+		m.ExeEvents,
+		m.ExeFree,
+		m.ExeGen,
+		m.ExeScratch,
+		m.ExeSeen,
+		m.ExeSlots,
 		m.Fast,
 		m.Moves,
 		m.Seen,

@@ -234,6 +234,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		backend:     s.backend.Name(),
 		start:       s.start,
 		end:         s.end,
+		ready:       s.ready,
 		interrupted: s.interrupted,
 		notes:       s.notes,
 		exit:        s.cmd.ProcessState,
@@ -334,7 +335,9 @@ type session struct {
 	exited  chan struct{} // closed once cmd.Wait returned
 	notes   []string
 
-	start, end  time.Time
+	start, end time.Time
+	// ready is when the target was ready (Options.Ready), zero before.
+	ready       time.Time
 	interrupted bool
 	// limited is set when Duration expired and the tree was stopped for
 	// it: a stop the user asked for, not an interruption. limitedMain
@@ -570,6 +573,21 @@ func (s *session) follow(ctx context.Context) {
 	}
 }
 
+// markReady notes that the target is ready, and tells a backend that
+// counts phases.
+func (s *session) markReady() error {
+	if s.opts.Ready == "" {
+		return nil
+	}
+	s.ready = time.Now()
+	if p, ok := s.backend.(PhaseMarker); ok {
+		if err := p.MarkReady(s.ready); err != nil {
+			return fmt.Errorf("%s backend: %w", s.backend.Name(), err)
+		}
+	}
+	return nil
+}
+
 // drive waits for readiness, runs the driver, then stops the target tree.
 // The target is gone, for the readiness wait, only when its whole tree
 // ended: the first process of a server that daemonises exits at once.
@@ -607,6 +625,9 @@ func (s *session) drive(ctx context.Context, ready readiness, res *Result) error
 				return fmt.Errorf("wait for %s: %w", s.opts.Ready, err)
 			}
 			waiting = false
+			if err := s.markReady(); err != nil {
+				return err
+			}
 		case <-s.exitedC():
 			s.sawExit()
 			look()

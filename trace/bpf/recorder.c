@@ -14,8 +14,18 @@
 //   profgen_exit   raw tracepoint sched_process_exit: in process-tree mode
 //                  and with arm_on_exec, forgets a process whose last thread
 //                  exits.
-//   profgen_exec   raw tracepoint sched_process_exec: with arm_on_exec,
-//                  tracks a process of the cgroup once its execve succeeded.
+//   profgen_exec   raw tracepoint sched_process_exec: gives the target's
+//                  new executables a slot and tells user space their path
+//                  (exe_events); with arm_on_exec, tracks a process of the
+//                  cgroup once its execve succeeded.
+//
+// Evidence (recording format 3): the counts are kept per phase (the fast
+// array's entry and a column of the shapes' values: 0 until user space
+// says the target is ready, 1 after), with the time each was first seen
+// on a CPU (stamped only when a count leaves 0), and per executable: an
+// executable is a slot, and each slot has a per-CPU bitmap of the
+// syscalls it made (set on the first call only) while shapes carry the
+// slot in their key.
 //   profgen_moved, profgen_fork_out
 //                  raw tracepoints cgroup_attach_task and sched_process_fork,
 //                  when the session watches for escapes (EBPF.WatchMoves):
@@ -83,26 +93,50 @@ volatile const __u32 arm_on_exec = 0;
 volatile const __u32 dispatched = 0;
 volatile const __u64 arg_mask[MAX_NR][6] = {};
 
+// MAX_EXES is the number of executable slots; the last one, EXE_UNKNOWN,
+// stands for those beyond the others, and those whose exec was not seen.
+#define MAX_EXES 256
+#define EXE_UNKNOWN (MAX_EXES - 1)
+// Phases: the fast array's index and the shape value's column.
+#define PHASES 2
+
 struct key {
 	__u32 nr;
 	__u32 flags;
+	__u32 exe; // the executable's slot
+	__u32 _pad;
 	__u64 args[6];
 };
 
-// fast is the per-call path: one per-CPU value, so no atomic operation and
-// no shared cache line. n[nr] counts native syscall nr with no captured
-// argument, n[MAX_NR + nr] 32-bit syscall nr. Everything else goes to the
+// shape is a counts value: calls per phase, and when the shape (of that
+// executable) was first seen, in bpf_ktime_get_ns.
+struct shape {
+	__u64 n[PHASES];
+	__u64 first;
+};
+
+// fast is the per-call path: one per-CPU value per phase, so no atomic
+// operation and no shared cache line. n[nr] counts native syscall nr with
+// no captured argument, n[MAX_NR + nr] 32-bit syscall nr; first[nr] is
+// when n[nr] left 0 on this CPU in this phase. Everything else goes to the
 // counts hash map; hashed counts the calls that took that path, lost those
-// of them that found the map full. Collect sums the CPUs.
+// of them that found the map full. exe_file, exe_gen and exe_slot cache
+// the slot of the executable that made the last call on this CPU. Collect
+// sums the CPUs (first: the minimum).
 struct fast {
 	__u64 hashed;
 	__u64 lost;
 	__u64 n[2 * MAX_NR];
+	__u64 first[MAX_NR];
+	__u64 exe_file;
+	__u64 exe_gen;
+	__u32 exe_slot;
+	__u32 _pad;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, PHASES);
 	__type(key, __u32);
 	__type(value, struct fast);
 } fast SEC(".maps");
@@ -113,8 +147,71 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);
 	__type(key, struct key);
-	__type(value, __u64);
+	__type(value, struct shape);
 } counts SEC(".maps");
+
+// exe_bits[slot] has bit nr set once the executable in that slot made
+// native syscall nr on this CPU (a syscall without captured arguments).
+struct exe_bits {
+	__u64 w[MAX_NR / 64];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MAX_EXES);
+	__type(key, __u32);
+	__type(value, struct exe_bits);
+} exe_seen SEC(".maps");
+
+// exe_id names an executable file: its superblock's device and inode.
+struct exe_id {
+	__u64 dev;
+	__u64 ino;
+};
+
+// exe_slots gives each executable of the target a slot, when it is
+// exec'd; exe_free holds the free slots (user space fills it with
+// 0..EXE_UNKNOWN-1: a pop is atomic, where the kernel's atomic fetch-add
+// needs a newer BPF instruction set than the recorder is built for).
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_EXES);
+	__type(key, struct exe_id);
+	__type(value, __u32);
+} exe_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, MAX_EXES);
+	__type(value, __u32);
+} exe_free SEC(".maps");
+
+// exe_gen[0] changes on every exec of the machine: a struct file freed
+// and reused as another executable's cannot hit a CPU's cached slot.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} exe_gen SEC(".maps");
+
+// exe_event tells user space the path of a new slot's executable, as the
+// process saw it: its components from the file up to the process's root
+// (names[0] the file's own name), walked as the kernel's d_path does.
+#define EXE_NAMES 32
+#define EXE_NAME_LEN 256
+struct exe_event {
+	__u32 slot;
+	__u32 n;        // components in names
+	__u32 complete; // 1: the walk reached the root
+	__u32 _pad;
+	char names[EXE_NAMES][EXE_NAME_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} exe_events SEC(".maps");
 
 // seen[nr] is 1 once nr was counted in counts, for the live distinct count
 // (the per-CPU counts say the rest).
@@ -125,14 +222,21 @@ struct {
 	__type(value, __u32);
 } seen SEC(".maps");
 
-// armed[0] is set by the target's first execve: syscalls before it are the
-// launcher's (Go's fork-exec child), not the target's. A map, not a global,
-// so that it survives reloading the programs with their final constants.
+// armed[0].armed is set by the target's first execve: syscalls before it
+// are the launcher's (Go's fork-exec child), not the target's. phase is
+// the phase calls are counted in (0, then 1 once user space said the
+// target is ready). A map, not a global, so that it survives reloading the
+// programs with their final constants.
+struct arm {
+	__u32 armed;
+	__u32 phase;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct arm);
 } armed SEC(".maps");
 
 // target_cgroup[0] is the recording's cgroup (a cgroup v2 directory fd
@@ -219,10 +323,12 @@ static __always_inline void capture_args(struct bpf_raw_tracepoint_args *ctx, __
 
 // count_shape counts a syscall with a captured argument, or a number
 // outside 0..MAX_NR-1, in the counts hash map.
-static __always_inline int count_shape(struct bpf_raw_tracepoint_args *ctx, struct fast *f, long id, int compat)
+static __always_inline int count_shape(struct bpf_raw_tracepoint_args *ctx, struct fast *f, long id, int compat,
+				       __u32 ph, __u32 exe)
 {
 	struct key k = {};
 	k.nr = (__u32)id;
+	k.exe = exe;
 	if (compat)
 		k.flags = KEY_COMPAT;
 	else if (id >= 0 && id < MAX_NR)
@@ -230,12 +336,14 @@ static __always_inline int count_shape(struct bpf_raw_tracepoint_args *ctx, stru
 
 	f->hashed += 1;
 	for (int i = 0; i < 2; i++) {
-		__u64 *c = bpf_map_lookup_elem(&counts, &k);
+		struct shape *c = bpf_map_lookup_elem(&counts, &k);
 		if (c) {
-			__sync_fetch_and_add(c, 1);
+			__sync_fetch_and_add(&c->n[ph & 1], 1);
 			return 0;
 		}
-		__u64 init = 1;
+		struct shape init = {};
+		init.n[ph & 1] = 1;
+		init.first = bpf_ktime_get_ns();
 		long err = bpf_map_update_elem(&counts, &k, &init, BPF_NOEXIST);
 		if (err == 0) {
 			// A new key: the first time for this shape, so maybe for
@@ -253,6 +361,44 @@ static __always_inline int count_shape(struct bpf_raw_tracepoint_args *ctx, stru
 	}
 	f->lost += 1;
 	return 0;
+}
+
+// exe_slot returns the slot of task's executable: from this CPU's cache
+// when the last call here was the same executable's (the common case),
+// else from exe_slots.
+static __always_inline __u32 exe_slot(struct fast *f, struct task_struct *task)
+{
+	__u32 zero = 0;
+	__u64 *gen = bpf_map_lookup_elem(&exe_gen, &zero);
+	if (!gen)
+		return EXE_UNKNOWN;
+	struct file *file = task->mm->exe_file;
+	if (f->exe_file == (__u64)file && f->exe_gen == *gen)
+		return f->exe_slot;
+	__u32 slot = EXE_UNKNOWN;
+	if (file) {
+		struct inode *ino = file->f_inode;
+		struct exe_id id = {.dev = ino->i_sb->s_dev, .ino = ino->i_ino};
+		__u32 *s = bpf_map_lookup_elem(&exe_slots, &id);
+		if (s)
+			slot = *s;
+	}
+	f->exe_file = (__u64)file;
+	f->exe_gen = *gen;
+	f->exe_slot = slot;
+	return slot;
+}
+
+// mark_exe notes that the executable in slot made native syscall nr.
+static __always_inline void mark_exe(__u32 slot, __u32 nr)
+{
+	struct exe_bits *b = bpf_map_lookup_elem(&exe_seen, &slot);
+	if (!b)
+		return;
+	__u64 bit = 1ULL << (nr & 63);
+	__u64 w = b->w[(nr >> 6) & (MAX_NR / 64 - 1)];
+	if (!(w & bit))
+		b->w[(nr >> 6) & (MAX_NR / 64 - 1)] = w | bit;
 }
 
 SEC("raw_tracepoint/sys_enter")
@@ -275,22 +421,30 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 			task = current_task();
 		status = task_status(task);
 	}
+	struct arm *a = bpf_map_lookup_elem(&armed, &zero);
+	if (!a)
+		return 0;
+	// noexe: a call of the launcher or of the runtime (the execve that
+	// arms the recording, runc's), not of an executable of the target.
+	int noexe = 0;
 	if (arm_on_exec) {
-		if (id != nr_execve && id != nr_execveat && !is_tracked())
+		if (id == nr_execve || id == nr_execveat)
+			noexe = !is_tracked();
+		else if (!is_tracked())
 			return 0;
-	} else {
-		__u32 *armed_p = bpf_map_lookup_elem(&armed, &zero);
-		if (!armed_p)
+	} else if (!a->armed) {
+		if (id != nr_execve && id != nr_execveat)
 			return 0;
-		if (!*armed_p) {
-			if (id != nr_execve && id != nr_execveat)
-				return 0;
-			*armed_p = 1;
-		}
+		a->armed = 1;
+		noexe = 1;
 	}
-	struct fast *f = bpf_map_lookup_elem(&fast, &zero);
+	__u32 ph = a->phase & 1;
+	struct fast *f = bpf_map_lookup_elem(&fast, &ph);
 	if (!f)
 		return 0;
+	if (!task)
+		task = current_task();
+	__u32 exe = noexe ? EXE_UNKNOWN : exe_slot(f, task);
 
 	// status is a direct (BTF) load of current's thread_info.status, not
 	// a probe read: the compat check is one instruction on the common path.
@@ -303,11 +457,114 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 			return 0;
 		}
 		if (!capture[nr]) {
-			f->n[nr] += 1;
+			__u64 c = f->n[nr];
+			f->n[nr] = c + 1;
+			if (!c)
+				f->first[nr] = bpf_ktime_get_ns();
+			if (!noexe)
+				mark_exe(exe, nr);
 			return 0;
 		}
 	}
-	return count_shape(ctx, f, id, compat);
+	return count_shape(ctx, f, id, compat, ph, noexe ? EXE_UNKNOWN : exe);
+}
+
+// exe_scratch is where note_exe builds an exe_event (too large for the
+// stack) before it copies it into exe_events.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exe_event);
+} exe_scratch SEC(".maps");
+
+// walk is the state of note_exe's walk from a file up to the root, one
+// step per call of walk_step (bpf_loop: the verifier checks the step once).
+struct walk {
+	struct dentry *d, *root;
+	struct vfsmount *vm, *rootmnt;
+	struct exe_event *ev;
+};
+
+static long walk_step(__u64 i, void *arg)
+{
+	struct walk *w = arg;
+	struct exe_event *ev = w->ev;
+	struct dentry *d = w->d;
+	struct vfsmount *vm = w->vm;
+	if (d == w->root && vm == w->rootmnt) {
+		ev->complete = 1;
+		return 1;
+	}
+	struct dentry *up = BPF_CORE_READ(d, d_parent);
+	struct dentry *mroot = BPF_CORE_READ(vm, mnt_root);
+	if (d == mroot || d == up) {
+		struct mount *m = (struct mount *)((char *)vm - bpf_core_field_offset(struct mount, mnt));
+		struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+		if (d != mroot || parent == m) {
+			// The root of the mount tree (the process's root is
+			// out of its reach) or a disconnected dentry: as far
+			// as d_path goes.
+			ev->complete = 1;
+			return 1;
+		}
+		w->d = BPF_CORE_READ(m, mnt_mountpoint);
+		w->vm = (struct vfsmount *)((char *)parent + bpf_core_field_offset(struct mount, mnt));
+		return 0;
+	}
+	__u32 n = ev->n;
+	if (n >= EXE_NAMES)
+		return 1;
+	bpf_probe_read_kernel_str(ev->names[n & (EXE_NAMES - 1)], EXE_NAME_LEN, BPF_CORE_READ(d, d_name.name));
+	ev->n = n + 1;
+	w->d = up;
+	return 0;
+}
+
+// note_exe gives task's executable (after its exec) a slot, when it has
+// none, and tells user space its path: the components from the file up to
+// the task's root directory, crossing mounts, as d_path does (in a
+// container: the container's path).
+static __always_inline void note_exe(struct task_struct *task)
+{
+	struct file *file = task->mm->exe_file;
+	if (!file)
+		return;
+	struct inode *ino = file->f_inode;
+	struct exe_id id = {.dev = ino->i_sb->s_dev, .ino = ino->i_ino};
+	if (bpf_map_lookup_elem(&exe_slots, &id))
+		return;
+	__u32 slot = EXE_UNKNOWN;
+	bpf_map_pop_elem(&exe_free, &slot); // none left: EXE_UNKNOWN
+	if (slot >= EXE_UNKNOWN)
+		slot = EXE_UNKNOWN;
+	if (bpf_map_update_elem(&exe_slots, &id, &slot, BPF_NOEXIST)) {
+		// Another CPU gave it one first.
+		if (slot != EXE_UNKNOWN)
+			bpf_map_push_elem(&exe_free, &slot, 0);
+		return;
+	}
+	if (slot == EXE_UNKNOWN)
+		return;
+	__u32 zero = 0;
+	struct exe_event *ev = bpf_map_lookup_elem(&exe_scratch, &zero);
+	if (!ev)
+		return;
+	ev->slot = slot;
+	ev->n = 0;
+	ev->complete = 0;
+	// Loads by BPF_CORE_READ (probe reads): the walk reaches pointers
+	// the verifier has no type for.
+	struct walk w = {
+		.d = BPF_CORE_READ(file, f_path.dentry),
+		.vm = BPF_CORE_READ(file, f_path.mnt),
+		.root = BPF_CORE_READ(task, fs, root.dentry),
+		.rootmnt = BPF_CORE_READ(task, fs, root.mnt),
+		.ev = ev,
+	};
+	bpf_loop(EXE_NAMES + 16, walk_step, &w, 0);
+	// Lost when the ring is full: user space then names the slot unknown.
+	bpf_ringbuf_output(&exe_events, ev, sizeof *ev, 0);
 }
 
 // sched_process_fork(struct task_struct *parent, struct task_struct *child)
@@ -391,11 +648,20 @@ int profgen_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_exec")
 int profgen_exec(struct bpf_raw_tracepoint_args *ctx)
 {
+	__u32 zero = 0;
+	__u64 *gen = bpf_map_lookup_elem(&exe_gen, &zero);
+	if (gen)
+		__sync_fetch_and_add(gen, 1);
 	struct task_struct *task = 0;
-	if (!arm_on_exec || !is_target(&task))
+	if (!is_target(&task))
 		return 0;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 v = TRACK_TARGET;
-	bpf_map_update_elem(&tracked, &tgid, &v, BPF_ANY);
+	if (arm_on_exec) {
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		__u32 v = TRACK_TARGET;
+		bpf_map_update_elem(&tracked, &tgid, &v, BPF_ANY);
+	}
+	if (!task)
+		task = current_task();
+	note_exe(task);
 	return 0;
 }
