@@ -28,10 +28,27 @@ type Arg struct {
 	// Names are the symbolic names of the argument's values (an enum's
 	// values, a flag set's bits), for the outputs to show a rule as
 	// "ioctl request ∈ {TCGETS, TIOCGWINSZ}" (filled in from names.go;
-	// Value and Bits render a value with them). An argument whose names
-	// depend on another argument (setsockopt's optname, by level) has
-	// none.
+	// Value and Bits render a value with them). An enum's names of bits
+	// outside its Mask are the flags that may come with any of its values
+	// (socket's SOCK_NONBLOCK and SOCK_CLOEXEC, futex's
+	// FUTEX_PRIVATE_FLAG). An argument whose names depend on another
+	// argument (setsockopt's optname, by level) has none, but By.
 	Names []Name
+	// By, for an argument whose names depend on another argument's
+	// value, says which argument and gives the names for each of its
+	// values (ValueBy renders a value with them).
+	By *By
+}
+
+// By gives the names of an argument's values by the value of another
+// argument of the same call: setsockopt's optname by its level (SO_* at
+// SOL_SOCKET, TCP_* at IPPROTO_TCP).
+type By struct {
+	// Index is the deciding argument's index (setsockopt's level: 1).
+	Index int
+	// Names are the argument's names for each value of the deciding
+	// argument, compared on its low 32 bits.
+	Names map[uint64][]Name
 }
 
 // Name is the symbolic name of one value of an argument (Arg.Names): an

@@ -89,11 +89,20 @@ var argNames = map[[2]string][]Name{
 	{"bpf", "cmd"}: bpfNames, {"keyctl", "operation"}: keyctlNames,
 }
 
+// optnameBy are the names of setsockopt's and getsockopt's optname by
+// level (argument 1).
+var optnameBy = &By{Index: 1, Names: map[uint64][]Name{
+	unix.SOL_SOCKET: soNames, unix.IPPROTO_TCP: tcpNames, unix.IPPROTO_IP: ipNames, unix.IPPROTO_IPV6: ipv6Names,
+}}
+
 func init() {
 	for i := range Table {
 		for j := range Table[i].Args {
 			a := &Table[i].Args[j]
 			a.Names = argNames[[2]string{Table[i].Syscall, a.Name}]
+			if a.Name == "optname" {
+				a.By = optnameBy
+			}
 		}
 	}
 }
@@ -106,9 +115,12 @@ var (
 		unix.AF_TIPC, "AF_TIPC", unix.AF_RDS, "AF_RDS", unix.AF_X25, "AF_X25", unix.AF_AX25, "AF_AX25",
 		unix.AF_APPLETALK, "AF_APPLETALK", unix.AF_IPX, "AF_IPX", unix.AF_NFC, "AF_NFC", unix.AF_QIPCRTR, "AF_QIPCRTR",
 		unix.AF_SMC, "AF_SMC", unix.AF_MCTP, "AF_MCTP")
+	// sockTypeNames are socket types and, outside the argument's mask,
+	// the flags that may come with any of them.
 	sockTypeNames = n(
 		unix.SOCK_STREAM, "SOCK_STREAM", unix.SOCK_DGRAM, "SOCK_DGRAM", unix.SOCK_RAW, "SOCK_RAW",
-		unix.SOCK_RDM, "SOCK_RDM", unix.SOCK_SEQPACKET, "SOCK_SEQPACKET", unix.SOCK_DCCP, "SOCK_DCCP", unix.SOCK_PACKET, "SOCK_PACKET")
+		unix.SOCK_RDM, "SOCK_RDM", unix.SOCK_SEQPACKET, "SOCK_SEQPACKET", unix.SOCK_DCCP, "SOCK_DCCP", unix.SOCK_PACKET, "SOCK_PACKET",
+		unix.SOCK_NONBLOCK, "SOCK_NONBLOCK", unix.SOCK_CLOEXEC, "SOCK_CLOEXEC")
 	protocolNames = n(
 		unix.IPPROTO_IP, "IPPROTO_IP", unix.IPPROTO_ICMP, "IPPROTO_ICMP", unix.IPPROTO_TCP, "IPPROTO_TCP",
 		unix.IPPROTO_UDP, "IPPROTO_UDP", unix.IPPROTO_IPV6, "IPPROTO_IPV6", unix.IPPROTO_ICMPV6, "IPPROTO_ICMPV6",
@@ -205,7 +217,8 @@ var (
 		futexCmpRequeue, "FUTEX_CMP_REQUEUE", futexWakeOp, "FUTEX_WAKE_OP", futexLockPI, "FUTEX_LOCK_PI",
 		futexUnlockPI, "FUTEX_UNLOCK_PI", futexTrylockPI, "FUTEX_TRYLOCK_PI", futexWaitBitset, "FUTEX_WAIT_BITSET",
 		futexWakeBitset, "FUTEX_WAKE_BITSET", futexWaitRequeuePI, "FUTEX_WAIT_REQUEUE_PI",
-		futexCmpRequeuePI, "FUTEX_CMP_REQUEUE_PI", futexLockPI2, "FUTEX_LOCK_PI2")
+		futexCmpRequeuePI, "FUTEX_CMP_REQUEUE_PI", futexLockPI2, "FUTEX_LOCK_PI2",
+		futexPrivateFlag, "FUTEX_PRIVATE_FLAG", futexClockRealtime, "FUTEX_CLOCK_REALTIME")
 	bpfNames = n(
 		unix.BPF_MAP_CREATE, "BPF_MAP_CREATE", unix.BPF_MAP_LOOKUP_ELEM, "BPF_MAP_LOOKUP_ELEM",
 		unix.BPF_MAP_UPDATE_ELEM, "BPF_MAP_UPDATE_ELEM", unix.BPF_MAP_DELETE_ELEM, "BPF_MAP_DELETE_ELEM",
@@ -227,19 +240,94 @@ var (
 		unix.KEYCTL_SEARCH, "KEYCTL_SEARCH", unix.KEYCTL_READ, "KEYCTL_READ", unix.KEYCTL_LINK, "KEYCTL_LINK",
 		unix.KEYCTL_UNLINK, "KEYCTL_UNLINK", unix.KEYCTL_SETPERM, "KEYCTL_SETPERM")
 	personaNames = n(0, "PER_LINUX", 0x0008, "PER_LINUX32", 0xffffffff, "PER_QUERY")
+	// The names of optname by level (optnameBy). Where two names share a
+	// value (SO_TIMESTAMP_OLD and SO_TIMESTAMP), the one the headers
+	// define for this ABI is listed.
+	soNames = n(
+		unix.SO_DEBUG, "SO_DEBUG", unix.SO_REUSEADDR, "SO_REUSEADDR", unix.SO_TYPE, "SO_TYPE", unix.SO_ERROR, "SO_ERROR",
+		unix.SO_DONTROUTE, "SO_DONTROUTE", unix.SO_BROADCAST, "SO_BROADCAST", unix.SO_SNDBUF, "SO_SNDBUF",
+		unix.SO_RCVBUF, "SO_RCVBUF", unix.SO_KEEPALIVE, "SO_KEEPALIVE", unix.SO_OOBINLINE, "SO_OOBINLINE",
+		unix.SO_NO_CHECK, "SO_NO_CHECK", unix.SO_PRIORITY, "SO_PRIORITY", unix.SO_LINGER, "SO_LINGER",
+		unix.SO_BSDCOMPAT, "SO_BSDCOMPAT", unix.SO_REUSEPORT, "SO_REUSEPORT", unix.SO_PASSCRED, "SO_PASSCRED",
+		unix.SO_PEERCRED, "SO_PEERCRED", unix.SO_RCVLOWAT, "SO_RCVLOWAT", unix.SO_SNDLOWAT, "SO_SNDLOWAT",
+		unix.SO_RCVTIMEO_OLD, "SO_RCVTIMEO", unix.SO_SNDTIMEO_OLD, "SO_SNDTIMEO",
+		unix.SO_BINDTODEVICE, "SO_BINDTODEVICE", unix.SO_ATTACH_FILTER, "SO_ATTACH_FILTER",
+		unix.SO_DETACH_FILTER, "SO_DETACH_FILTER", unix.SO_PEERNAME, "SO_PEERNAME",
+		unix.SO_TIMESTAMP_OLD, "SO_TIMESTAMP", unix.SO_ACCEPTCONN, "SO_ACCEPTCONN", unix.SO_PEERSEC, "SO_PEERSEC",
+		unix.SO_SNDBUFFORCE, "SO_SNDBUFFORCE", unix.SO_RCVBUFFORCE, "SO_RCVBUFFORCE", unix.SO_PASSSEC, "SO_PASSSEC",
+		unix.SO_TIMESTAMPNS_OLD, "SO_TIMESTAMPNS", unix.SO_MARK, "SO_MARK", unix.SO_TIMESTAMPING_OLD, "SO_TIMESTAMPING",
+		unix.SO_PROTOCOL, "SO_PROTOCOL", unix.SO_DOMAIN, "SO_DOMAIN", unix.SO_RXQ_OVFL, "SO_RXQ_OVFL",
+		unix.SO_WIFI_STATUS, "SO_WIFI_STATUS", unix.SO_PEEK_OFF, "SO_PEEK_OFF", unix.SO_NOFCS, "SO_NOFCS",
+		unix.SO_LOCK_FILTER, "SO_LOCK_FILTER", unix.SO_SELECT_ERR_QUEUE, "SO_SELECT_ERR_QUEUE",
+		unix.SO_BUSY_POLL, "SO_BUSY_POLL", unix.SO_MAX_PACING_RATE, "SO_MAX_PACING_RATE",
+		unix.SO_BPF_EXTENSIONS, "SO_BPF_EXTENSIONS", unix.SO_INCOMING_CPU, "SO_INCOMING_CPU",
+		unix.SO_ATTACH_BPF, "SO_ATTACH_BPF", unix.SO_ATTACH_REUSEPORT_CBPF, "SO_ATTACH_REUSEPORT_CBPF",
+		unix.SO_ATTACH_REUSEPORT_EBPF, "SO_ATTACH_REUSEPORT_EBPF", unix.SO_CNX_ADVICE, "SO_CNX_ADVICE",
+		unix.SO_MEMINFO, "SO_MEMINFO", unix.SO_INCOMING_NAPI_ID, "SO_INCOMING_NAPI_ID", unix.SO_COOKIE, "SO_COOKIE",
+		unix.SO_PEERGROUPS, "SO_PEERGROUPS", unix.SO_ZEROCOPY, "SO_ZEROCOPY", unix.SO_TXTIME, "SO_TXTIME",
+		unix.SO_BINDTOIFINDEX, "SO_BINDTOIFINDEX", unix.SO_TIMESTAMP_NEW, "SO_TIMESTAMP_NEW",
+		unix.SO_TIMESTAMPNS_NEW, "SO_TIMESTAMPNS_NEW", unix.SO_TIMESTAMPING_NEW, "SO_TIMESTAMPING_NEW",
+		unix.SO_RCVTIMEO_NEW, "SO_RCVTIMEO_NEW", unix.SO_SNDTIMEO_NEW, "SO_SNDTIMEO_NEW",
+		unix.SO_DETACH_REUSEPORT_BPF, "SO_DETACH_REUSEPORT_BPF", unix.SO_PREFER_BUSY_POLL, "SO_PREFER_BUSY_POLL",
+		unix.SO_BUSY_POLL_BUDGET, "SO_BUSY_POLL_BUDGET", unix.SO_NETNS_COOKIE, "SO_NETNS_COOKIE",
+		unix.SO_BUF_LOCK, "SO_BUF_LOCK", unix.SO_RESERVE_MEM, "SO_RESERVE_MEM", unix.SO_TXREHASH, "SO_TXREHASH",
+		unix.SO_RCVMARK, "SO_RCVMARK", unix.SO_PASSPIDFD, "SO_PASSPIDFD", unix.SO_PEERPIDFD, "SO_PEERPIDFD")
+	tcpNames = n(
+		unix.TCP_NODELAY, "TCP_NODELAY", unix.TCP_MAXSEG, "TCP_MAXSEG", unix.TCP_CORK, "TCP_CORK",
+		unix.TCP_KEEPIDLE, "TCP_KEEPIDLE", unix.TCP_KEEPINTVL, "TCP_KEEPINTVL", unix.TCP_KEEPCNT, "TCP_KEEPCNT",
+		unix.TCP_SYNCNT, "TCP_SYNCNT", unix.TCP_LINGER2, "TCP_LINGER2", unix.TCP_DEFER_ACCEPT, "TCP_DEFER_ACCEPT",
+		unix.TCP_WINDOW_CLAMP, "TCP_WINDOW_CLAMP", unix.TCP_INFO, "TCP_INFO", unix.TCP_QUICKACK, "TCP_QUICKACK",
+		unix.TCP_CONGESTION, "TCP_CONGESTION", unix.TCP_MD5SIG, "TCP_MD5SIG", unix.TCP_THIN_LINEAR_TIMEOUTS, "TCP_THIN_LINEAR_TIMEOUTS",
+		unix.TCP_THIN_DUPACK, "TCP_THIN_DUPACK", unix.TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", unix.TCP_REPAIR, "TCP_REPAIR",
+		unix.TCP_REPAIR_QUEUE, "TCP_REPAIR_QUEUE", unix.TCP_QUEUE_SEQ, "TCP_QUEUE_SEQ", unix.TCP_REPAIR_OPTIONS, "TCP_REPAIR_OPTIONS",
+		unix.TCP_FASTOPEN, "TCP_FASTOPEN", unix.TCP_TIMESTAMP, "TCP_TIMESTAMP", unix.TCP_NOTSENT_LOWAT, "TCP_NOTSENT_LOWAT",
+		unix.TCP_CC_INFO, "TCP_CC_INFO", unix.TCP_SAVE_SYN, "TCP_SAVE_SYN", unix.TCP_SAVED_SYN, "TCP_SAVED_SYN",
+		unix.TCP_REPAIR_WINDOW, "TCP_REPAIR_WINDOW", unix.TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT",
+		unix.TCP_ULP, "TCP_ULP", unix.TCP_MD5SIG_EXT, "TCP_MD5SIG_EXT", unix.TCP_FASTOPEN_KEY, "TCP_FASTOPEN_KEY",
+		unix.TCP_FASTOPEN_NO_COOKIE, "TCP_FASTOPEN_NO_COOKIE", unix.TCP_ZEROCOPY_RECEIVE, "TCP_ZEROCOPY_RECEIVE",
+		unix.TCP_INQ, "TCP_INQ", unix.TCP_TX_DELAY, "TCP_TX_DELAY")
+	ipNames = n(
+		unix.IP_TOS, "IP_TOS", unix.IP_TTL, "IP_TTL", unix.IP_HDRINCL, "IP_HDRINCL", unix.IP_OPTIONS, "IP_OPTIONS",
+		unix.IP_RECVOPTS, "IP_RECVOPTS", unix.IP_RETOPTS, "IP_RETOPTS", unix.IP_PKTINFO, "IP_PKTINFO",
+		unix.IP_PKTOPTIONS, "IP_PKTOPTIONS", unix.IP_MTU_DISCOVER, "IP_MTU_DISCOVER", unix.IP_RECVERR, "IP_RECVERR",
+		unix.IP_RECVTTL, "IP_RECVTTL", unix.IP_RECVTOS, "IP_RECVTOS", unix.IP_MTU, "IP_MTU", unix.IP_FREEBIND, "IP_FREEBIND",
+		unix.IP_PASSSEC, "IP_PASSSEC", unix.IP_TRANSPARENT, "IP_TRANSPARENT", unix.IP_RECVORIGDSTADDR, "IP_RECVORIGDSTADDR",
+		unix.IP_MINTTL, "IP_MINTTL", unix.IP_NODEFRAG, "IP_NODEFRAG", unix.IP_CHECKSUM, "IP_CHECKSUM",
+		unix.IP_BIND_ADDRESS_NO_PORT, "IP_BIND_ADDRESS_NO_PORT", unix.IP_RECVFRAGSIZE, "IP_RECVFRAGSIZE",
+		unix.IP_MULTICAST_IF, "IP_MULTICAST_IF", unix.IP_MULTICAST_TTL, "IP_MULTICAST_TTL",
+		unix.IP_MULTICAST_LOOP, "IP_MULTICAST_LOOP", unix.IP_ADD_MEMBERSHIP, "IP_ADD_MEMBERSHIP",
+		unix.IP_DROP_MEMBERSHIP, "IP_DROP_MEMBERSHIP", unix.IP_MULTICAST_ALL, "IP_MULTICAST_ALL")
+	ipv6Names = n(
+		unix.IPV6_ADDRFORM, "IPV6_ADDRFORM", unix.IPV6_2292PKTINFO, "IPV6_2292PKTINFO", unix.IPV6_NEXTHOP, "IPV6_NEXTHOP",
+		unix.IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS", unix.IPV6_MULTICAST_IF, "IPV6_MULTICAST_IF",
+		unix.IPV6_MULTICAST_HOPS, "IPV6_MULTICAST_HOPS", unix.IPV6_MULTICAST_LOOP, "IPV6_MULTICAST_LOOP",
+		unix.IPV6_ADD_MEMBERSHIP, "IPV6_ADD_MEMBERSHIP", unix.IPV6_DROP_MEMBERSHIP, "IPV6_DROP_MEMBERSHIP",
+		unix.IPV6_MTU_DISCOVER, "IPV6_MTU_DISCOVER", unix.IPV6_MTU, "IPV6_MTU", unix.IPV6_RECVERR, "IPV6_RECVERR",
+		unix.IPV6_V6ONLY, "IPV6_V6ONLY", unix.IPV6_RECVPKTINFO, "IPV6_RECVPKTINFO", unix.IPV6_PKTINFO, "IPV6_PKTINFO",
+		unix.IPV6_RECVHOPLIMIT, "IPV6_RECVHOPLIMIT", unix.IPV6_HOPLIMIT, "IPV6_HOPLIMIT",
+		unix.IPV6_RECVTCLASS, "IPV6_RECVTCLASS", unix.IPV6_TCLASS, "IPV6_TCLASS", unix.IPV6_FREEBIND, "IPV6_FREEBIND",
+		unix.IPV6_TRANSPARENT, "IPV6_TRANSPARENT", unix.IPV6_RECVORIGDSTADDR, "IPV6_RECVORIGDSTADDR",
+		unix.IPV6_MINHOPCOUNT, "IPV6_MINHOPCOUNT", unix.IPV6_DONTFRAG, "IPV6_DONTFRAG",
+		unix.IPV6_AUTOFLOWLABEL, "IPV6_AUTOFLOWLABEL", unix.IPV6_MULTICAST_ALL, "IPV6_MULTICAST_ALL")
 )
 
 // names returns the names of a's values that hold on arch: none for an
 // architecture the table's Arch was not checked for, and the open flags
 // that move (OpenFlagBits) with arch's values.
 func (a *Arg) names(arch abi.Arch) []Name {
+	return a.namesOf(arch, a.Names)
+}
+
+// namesOf returns names (a's own, or by another argument's value) as they
+// hold on arch (see names).
+func (a *Arg) namesOf(arch abi.Arch, names []Name) []Name {
 	if !slices.Contains(namedArches, arch) || !slices.Contains(namedArches, nameArch) {
 		return nil
 	}
 	if a.Arch != OpenFlags {
-		return a.Names
+		return names
 	}
-	out := slices.Clone(a.Names)
+	out := slices.Clone(names)
 	for _, b := range OpenFlagBits {
 		out = append(out, Name{b.Value[arch], b.Name})
 	}
@@ -247,26 +335,83 @@ func (a *Arg) names(arch abi.Arch) []Name {
 }
 
 // Value returns v, a value of a on arch, as a person reads it: an enum's
-// name, a flag set's bits as "A|B" (with "0x…" for the bits no name
-// covers), or hex where no name exists.
+// name (with the flags outside its mask that v has: "SOCK_RAW|SOCK_CLOEXEC"),
+// a flag set's bits as "A|B" (with "0x…" for the bits no name covers), or
+// hex where no name exists. An argument named by another one's value (By)
+// is hex: ValueBy names it.
 func (a *Arg) Value(arch abi.Arch, v uint64) string {
-	names := a.names(arch)
-	if a.Kind != recording.KindFlags {
-		for _, nm := range names {
-			if nm.Value == v&a.Mask {
-				return nm.Name
-			}
-		}
+	if a.By != nil {
 		return fmt.Sprintf("%#x", v)
 	}
-	return a.Bits(arch, v)
+	return a.value(arch, a.names(arch), v)
+}
+
+// ValueBy returns v as Value does, for an argument whose names depend on
+// another argument's value (By), when that argument is by: setsockopt's
+// optname 2 is SO_REUSEADDR at level SOL_SOCKET, hex at a level without
+// names. For an argument without By it is Value.
+func (a *Arg) ValueBy(arch abi.Arch, v, by uint64) string {
+	if a.By == nil {
+		return a.Value(arch, v)
+	}
+	return a.value(arch, a.namesOf(arch, a.By.Names[by&u32]), v)
+}
+
+func (a *Arg) value(arch abi.Arch, names []Name, v uint64) string {
+	if a.Kind == recording.KindFlags {
+		return bitsOf(names, v)
+	}
+	width := uint64(u32)
+	if a.Mask>>32 != 0 {
+		width = u64
+	}
+	// The flags outside the mask: named ones only.
+	var flags []Name
+	for _, nm := range names {
+		if nm.Value&a.Mask == 0 && nm.Value != 0 {
+			flags = append(flags, nm)
+		}
+	}
+	for _, nm := range names {
+		if nm.Value&^a.Mask == 0 && nm.Value == v&a.Mask {
+			if rest := v &^ a.Mask & width; rest != 0 {
+				return nm.Name + "|" + bitsOf(flags, rest)
+			}
+			return nm.Name
+		}
+	}
+	return fmt.Sprintf("%#x", v)
+}
+
+// Free returns the bits of an enum outside its mask, which any value may
+// carry (socket's type: "SOCK_NONBLOCK|SOCK_CLOEXEC"), named on arch, or ""
+// when the mask covers the whole argument.
+func (a *Arg) Free(arch abi.Arch) string {
+	width := uint64(u32)
+	if a.Mask>>32 != 0 {
+		width = u64
+	}
+	free := width &^ a.Mask
+	if a.Kind == recording.KindFlags || free == 0 {
+		return ""
+	}
+	var flags []Name
+	for _, nm := range a.names(arch) {
+		if nm.Value&a.Mask == 0 && nm.Value != 0 {
+			flags = append(flags, nm)
+		}
+	}
+	return bitsOf(flags, free)
 }
 
 // Bits returns v as a flag set: its named bits joined by "|", the bits no
 // name covers as one hex number, and for 0 the name of 0 (O_RDONLY,
 // PROT_NONE) or "0".
 func (a *Arg) Bits(arch abi.Arch, v uint64) string {
-	names := a.names(arch)
+	return bitsOf(a.names(arch), v)
+}
+
+func bitsOf(names []Name, v uint64) string {
 	if v == 0 {
 		for _, nm := range names {
 			if nm.Value == 0 {

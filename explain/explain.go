@@ -24,6 +24,7 @@ import (
 	"github.com/profgen/profgen/internal/jsonerr"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/internal/seccomp"
+	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/readers"
 )
 
@@ -86,6 +87,10 @@ type Conditional struct {
 	// Rules are the profile's rules (OCI input only), in profgen's
 	// notation; they OR.
 	Rules []string `json:"rules,omitempty"`
+	// Text is the rules as a person reads them (learn.RulesText: named
+	// values, hex where no name exists), for the text output; the JSON
+	// keeps Rules' numbers.
+	Text string `json:"-"`
 }
 
 // Other is a syscall denied with an action other than the default.
@@ -235,6 +240,9 @@ func explainOCI(data []byte, kind string) (*Report, error) {
 		if s := p.Lookup(c.Name); s != nil {
 			for _, rule := range s.Rules {
 				r.Conditional[i].Rules = append(r.Conditional[i].Rules, rule.String())
+			}
+			if len(s.Rules) > 0 {
+				r.Conditional[i].Text = learn.RulesText(p.Arch, c.Name, s.Rules)
 			}
 		}
 	}

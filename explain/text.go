@@ -39,7 +39,10 @@ func WriteText(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	for _, c := range r.Conditional {
 		detail := "reads argument " + joinInts(c.Args)
-		if len(c.Rules) > 0 {
+		switch {
+		case c.Text != "":
+			detail = c.Text
+		case len(c.Rules) > 0:
 			detail = strings.Join(c.Rules, " OR ")
 		}
 		fmt.Fprintf(tw, "  %s\t%s\n", c.Name, detail)
