@@ -79,6 +79,11 @@ func (r *Recording) Validate() error {
 	if err := r.validateSections(); err != nil {
 		return err
 	}
+	if r.Workload != nil {
+		if err := r.Workload.validate(); err != nil {
+			return err
+		}
+	}
 	prev := ""
 	for i, s := range r.Syscalls {
 		where := fmt.Sprintf("syscalls[%d] (%s)", i, s.Name)

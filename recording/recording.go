@@ -93,8 +93,11 @@ type Recording struct {
 	// container and the recorded calls it would have refused
 	// (profgen-runc); nil for other recordings.
 	EngineProfile *EngineProfile `json:"engineProfile,omitempty"`
-	Notes         []string       `json:"notes,omitempty"`
-	Syscalls      []Syscall      `json:"syscalls"`
+	// Workload names the group of replicas a merged recording is of
+	// (merge --by workload); nil for other recordings.
+	Workload *Workload `json:"workload,omitempty"`
+	Notes    []string  `json:"notes,omitempty"`
+	Syscalls []Syscall `json:"syscalls"`
 	// Sections holds what was observed for policy kinds other than
 	// seccomp (whose section is Syscalls), by kind: each kind is a row of
 	// SectionKinds, and its section is that kind's JSON. Format version
@@ -117,6 +120,14 @@ type Container struct {
 	Engine string `json:"engine"`
 	// Runtime is the real OCI runtime that ran it (its path).
 	Runtime string `json:"runtime"`
+	// Pod, Namespace and Name are the Kubernetes pod, its namespace and
+	// the container's name in the pod, from the annotations a CRI engine
+	// writes into config.json (containerd's io.kubernetes.cri.*, CRI-O's
+	// io.kubernetes.pod.* and io.kubernetes.container.name); empty for
+	// containers no CRI engine made.
+	Pod       string `json:"pod,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
 }
 
 // Exit is how the target ended.
