@@ -215,31 +215,31 @@ func (w *Workload) validate() error {
 	return nil
 }
 
-// GroupByWorkload groups recordings of pods' containers by
-// (namespace, workload, container name) and merges each group, in the
-// order of the groups' keys; names[i] names recs[i] in errors. A recording
-// that names no pod is refused.
-func GroupByWorkload(names []string, recs []*Recording) ([]WorkloadKey, []*Recording, error) {
-	groups := map[WorkloadKey][]*Recording{}
+// WorkloadGroup is one group of GroupByWorkload: its key and the indices
+// of its recordings.
+type WorkloadGroup struct {
+	Key     WorkloadKey
+	Members []int
+}
+
+// GroupByWorkload groups recordings of pods' containers (or recordings
+// already merged by workload) by (namespace, workload, container name), in
+// the order of the groups' keys; Merge merges a group's recordings into
+// one that names it (Recording.Workload). names[i] names recs[i] in
+// errors: a recording that names no pod is refused.
+func GroupByWorkload(names []string, recs []*Recording) ([]WorkloadGroup, error) {
+	groups := map[WorkloadKey][]int{}
 	for i, r := range recs {
 		k, err := WorkloadKeyOf(r)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", names[i], err)
+			return nil, fmt.Errorf("%s: %w", names[i], err)
 		}
-		groups[k] = append(groups[k], r)
+		groups[k] = append(groups[k], i)
 	}
-	keys := make([]WorkloadKey, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
+	out := make([]WorkloadGroup, 0, len(groups))
+	for k, m := range groups {
+		out = append(out, WorkloadGroup{k, m})
 	}
-	slices.SortFunc(keys, func(a, b WorkloadKey) int { return strings.Compare(a.String(), b.String()) })
-	out := make([]*Recording, len(keys))
-	for i, k := range keys {
-		m, err := Merge(groups[k]...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("workload %s: %w", k, err)
-		}
-		out[i] = m
-	}
-	return keys, out, nil
+	slices.SortFunc(out, func(a, b WorkloadGroup) int { return strings.Compare(a.Key.String(), b.Key.String()) })
+	return out, nil
 }

@@ -81,13 +81,23 @@ func TestGroupByWorkload(t *testing.T) {
 	for i := range names {
 		names[i] = "r" + string(rune('0'+i))
 	}
-	keys, merged, err := GroupByWorkload(names, recs)
+	groups, err := GroupByWorkload(names, recs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, k := range keys {
-		got = append(got, k.String())
+	var merged []*Recording
+	for _, g := range groups {
+		got = append(got, g.Key.String())
+		var members []*Recording
+		for _, i := range g.Members {
+			members = append(members, recs[i])
+		}
+		m, err := Merge(members...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged = append(merged, m)
 	}
 	if want := []string{"prod/db/postgres", "prod/web/nginx", "prod/web/sidecar", "staging/web/nginx"}; !slices.Equal(got, want) {
 		t.Fatalf("groups %v, want %v", got, want)
@@ -98,7 +108,7 @@ func TestGroupByWorkload(t *testing.T) {
 		!slices.Equal(w.Unseen, []string{"web-7d9f8c6b5-zzzzz"}) {
 		t.Fatalf("prod/web/nginx: inputs %d, workload %+v", web.Inputs, w)
 	}
-	if k := keys[1].FileName(); k != "prod_web_nginx.json" {
+	if k := groups[1].Key.FileName(); k != "prod_web_nginx.json" {
 		t.Errorf("file name %q", k)
 	}
 	if w := merged[0].Workload; w.Kind != KindStatefulSet || w.Seen() != 2 || !slices.Equal(w.Pods, []string{"db-0", "db-1"}) {
@@ -126,7 +136,7 @@ func TestGroupByWorkload(t *testing.T) {
 		t.Errorf("merge across groups: workload %+v, %v", m.Workload, err)
 	}
 	plain := sample()
-	if _, _, err := GroupByWorkload([]string{"a.json", "host.json"}, []*Recording{recs[0], plain}); err == nil || !strings.HasPrefix(err.Error(), "host.json: ") {
+	if _, err := GroupByWorkload([]string{"a.json", "host.json"}, []*Recording{recs[0], plain}); err == nil || !strings.HasPrefix(err.Error(), "host.json: ") {
 		t.Errorf("a recording without a pod: %v", err)
 	}
 }

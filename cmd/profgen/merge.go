@@ -19,6 +19,9 @@ type mergeParams struct {
 	// quiet silences the notes of the inputs and the warning about lost
 	// events.
 	quiet bool
+	// by groups the inputs before merging: "" (all into one) or
+	// "workload".
+	by string
 }
 
 func newMergeCmd() *cobra.Command {
@@ -48,19 +51,39 @@ merge prints on standard error, one line each, every note of its inputs
 that changes what the merged recording means (recorded under the engine's
 filter, a container that exited at once, an interrupted recording, ...);
 the merged recording keeps them. --quiet silences those notes and the
-warning about lost events.`,
+warning about lost events.
+
+--by workload merges recordings of Kubernetes pods' containers (made by
+profgen-runc through containerd or CRI-O) per (namespace, workload,
+container name), the workload from the pod names' owner part (a
+Deployment's web-7d9f8c6b5-x2x9k and a StatefulSet's web-0 are both web's;
+docs/cli.md gives the rules and their limits). The inputs may be
+directories, read for *.json files (recursively). -o names the directory
+the merged recordings go to, one per group, NAMESPACE_WORKLOAD_CONTAINER.json;
+merge prints each group with how many of its replicas (pods) were seen
+running to their end: "seen N/M replicas". A recording that names no pod is
+refused.`,
 		Example: `  profgen merge -o merged.json run1.json run2.json run3.json
   profgen merge --coverage -o merged.json runs/*.json
-  profgen emit --format oci -o seccomp.json merged.json`,
+  profgen emit --format oci -o seccomp.json merged.json
+  profgen merge --by workload -o by-workload/ node-*/recordings/
+  profgen emit --format k8s -o web.yaml by-workload/shop_web_srv.json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runMerge(cmd.OutOrStdout(), &p, args)
+			switch p.by {
+			case "":
+				return runMerge(cmd.OutOrStdout(), &p, args)
+			case "workload":
+				return runMergeByWorkload(cmd.OutOrStdout(), &p, args)
+			}
+			return fmt.Errorf("unknown --by %q (want workload)", p.by)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&p.output, "output", "o", "", "write the merged recording to FILE, - for standard output (the default without --coverage)")
 	f.BoolVar(&p.coverage, "coverage", false, "print how many inputs saw each syscall and argument shape")
 	f.BoolVarP(&p.quiet, "quiet", "q", false, "do not print the notes of the inputs nor the warning about lost events")
+	f.StringVar(&p.by, "by", "", "group the inputs before merging: workload (Kubernetes namespace, workload and container; -o names a directory)")
 	return cmd
 }
 
