@@ -10,11 +10,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/profgen/profgen/internal/critest"
-	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -91,25 +89,6 @@ func tail(s string) string {
 		return "..." + s[len(s)-4000:]
 	}
 	return s
-}
-
-// hostRedisCalls is what strace shows of redis-server on the host for
-// driveRedis's drive.
-func hostRedisCalls(t *testing.T) map[string]int {
-	port, server := redisServer(t)
-	run, err := workload.StartStrace(t, server, workload.WithDir(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	driveRedis(t, port)
-	if err := run.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	host, err := run.Wait()
-	if err != nil {
-		t.Fatalf("redis-server under strace: %v", err)
-	}
-	return host
 }
 
 // readCRIRecording waits for the container's recorder and reads its
@@ -340,9 +319,16 @@ func TestCRIShim(t *testing.T) {
 		_, err := os.Stat(out)
 		return err == nil && len(recorderPids(out)) == 0
 	})
-	st, err := c.Crictl("inspect", "-o", "go-template", "--template", "{{.status.exitCode}}", id).Output()
-	if err != nil || strings.TrimSpace(string(st)) != "3" {
-		t.Errorf("crictl inspect: exit code %q, %v; want 3", st, err)
+	// containerd learns of the exit from the shim's event, which may
+	// come after the recorder is done.
+	var st string
+	waitFor(t, "CRI to report the container exited", func() bool {
+		b, _ := c.Crictl("inspect", "-o", "go-template", "--template", "{{.status.state}} {{.status.exitCode}}", id).Output()
+		st = strings.TrimSpace(string(b))
+		return strings.HasPrefix(st, "CONTAINER_EXITED ")
+	})
+	if st != "CONTAINER_EXITED 3" {
+		t.Errorf("crictl inspect: %q, want exit code 3", st)
 	}
 	rec := readCRIRecording(t, out, id, "exit-3", "profgen-shim", "exit")
 	if rec.Exit.Code != 3 {

@@ -50,17 +50,11 @@ func driveRedis(t *testing.T, port string) {
 	time.Sleep(time.Second)
 }
 
-// TestDockerRedisDefaultProfile records Debian's redis-server through
-// dockerd WITHOUT --security-opt seccomp=unconfined, so under Docker's
-// default profile, which answers clone3 with ENOSYS: the recording holds
-// every syscall strace sees for the same drive on the host (clone3
-// among them: the recorder ran under a log-only copy of the profile), and
-// engineProfile says that Docker's default would have refused clone3
-// with ENOSYS.
-func TestDockerRedisDefaultProfile(t *testing.T) {
-	d := needDocker(t)
+// hostRedisCalls is what strace shows of redis-server on the host for
+// driveRedis's drive.
+func hostRedisCalls(t *testing.T) map[string]int {
+	t.Helper()
 	port, server := redisServer(t)
-
 	run, err := workload.StartStrace(t, server, workload.WithDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +67,20 @@ func TestDockerRedisDefaultProfile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("redis-server under strace: %v", err)
 	}
+	return host
+}
+
+// TestDockerRedisDefaultProfile records Debian's redis-server through
+// dockerd WITHOUT --security-opt seccomp=unconfined, so under Docker's
+// default profile, which answers clone3 with ENOSYS: the recording holds
+// every syscall strace sees for the same drive on the host (clone3
+// among them: the recorder ran under a log-only copy of the profile), and
+// engineProfile says that Docker's default would have refused clone3
+// with ENOSYS.
+func TestDockerRedisDefaultProfile(t *testing.T) {
+	d := needDocker(t)
+	port, server := redisServer(t)
+	host := hostRedisCalls(t)
 	if host["clone3"] == 0 {
 		t.Fatalf("redis-server made no clone3 on the host (strace: %v)", host)
 	}
