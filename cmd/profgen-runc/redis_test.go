@@ -70,6 +70,22 @@ func hostRedisCalls(t *testing.T) map[string]int {
 	return host
 }
 
+// checkHasHost fails t, saying where rec was recorded, when rec lacks a
+// call of host (what strace saw on the host).
+func checkHasHost(t *testing.T, rec *recording.Recording, host map[string]int, where string) {
+	t.Helper()
+	var missing []string
+	for name := range host {
+		if rec.Lookup(name) == nil {
+			missing = append(missing, name)
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		t.Errorf("the recording %s misses %v, which strace saw on the host\nrecorded: %v", where, missing, rec.Names())
+	}
+}
+
 // TestDockerRedisDefaultProfile records Debian's redis-server through
 // dockerd WITHOUT --security-opt seccomp=unconfined, so under Docker's
 // default profile, which answers clone3 with ENOSYS: the recording holds
@@ -109,16 +125,7 @@ func TestDockerRedisDefaultProfile(t *testing.T) {
 	if rec.Exit.Code != 0 { // redis-server exits 0 on docker stop's SIGTERM
 		t.Errorf("exit %+v, want 0", rec.Exit)
 	}
-	var missing []string
-	for name := range host {
-		if rec.Lookup(name) == nil {
-			missing = append(missing, name)
-		}
-	}
-	slices.Sort(missing)
-	if len(missing) > 0 {
-		t.Errorf("the recording in docker misses %v, which strace saw on the host\nrecorded: %v", missing, rec.Names())
-	}
+	checkHasHost(t, rec, host, "in docker")
 	checkNoEngineCalls(t, rec)
 
 	e := rec.EngineProfile
