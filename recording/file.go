@@ -82,6 +82,11 @@ func (r *Recording) Validate() error {
 	if r.ReadyAtMs != nil && *r.ReadyAtMs < 0 {
 		return fmt.Errorf("%w: readyAtMs %d is negative", ErrFormat, *r.ReadyAtMs)
 	}
+	if r.Workload != nil {
+		if err := r.Workload.validate(); err != nil {
+			return err
+		}
+	}
 	prev := ""
 	for i, s := range r.Syscalls {
 		where := fmt.Sprintf("syscalls[%d] (%s)", i, s.Name)

@@ -126,6 +126,7 @@ func Merge(recs ...*Recording) (*Recording, error) {
 		out.Syscalls = append(out.Syscalls, *s)
 	}
 	out.EngineProfile = mergeEngine(recs)
+	out.Workload = mergeWorkload(recs)
 	sections, err := mergeSections(recs)
 	if err != nil {
 		return nil, err

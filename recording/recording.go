@@ -96,9 +96,12 @@ type Recording struct {
 	// ReadyAtMs is when the target was ready (record --ready), in
 	// milliseconds from Start: the end of PhaseStartup. Nil without
 	// readiness, and in a merge of several runs.
-	ReadyAtMs *int64    `json:"readyAtMs,omitempty"`
-	Notes     []string  `json:"notes,omitempty"`
-	Syscalls  []Syscall `json:"syscalls"`
+	ReadyAtMs *int64 `json:"readyAtMs,omitempty"`
+	// Workload names the group of replicas a merged recording is of
+	// (merge --by workload); nil for other recordings.
+	Workload *Workload `json:"workload,omitempty"`
+	Notes    []string  `json:"notes,omitempty"`
+	Syscalls []Syscall `json:"syscalls"`
 	// Sections holds what was observed for policy kinds other than
 	// seccomp (whose section is Syscalls), by kind: each kind is a row of
 	// SectionKinds, and its section is that kind's JSON. Format version
@@ -121,6 +124,14 @@ type Container struct {
 	Engine string `json:"engine"`
 	// Runtime is the real OCI runtime that ran it (its path).
 	Runtime string `json:"runtime"`
+	// Pod, Namespace and Name are the Kubernetes pod, its namespace and
+	// the container's name in the pod, from the annotations a CRI engine
+	// writes into config.json (containerd's io.kubernetes.cri.*, CRI-O's
+	// io.kubernetes.pod.* and io.kubernetes.container.name); empty for
+	// containers no CRI engine made.
+	Pod       string `json:"pod,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name,omitempty"`
 }
 
 // Exit is how the target ended.

@@ -21,15 +21,20 @@ import (
 
 // recorderConfig is what the wrapper hands the detached recorder.
 type recorderConfig struct {
-	ID      string   `json:"id"`
-	Pid     int      `json:"pid"`
-	Out     string   `json:"out"`
-	Bundle  string   `json:"bundle"`
-	Image   string   `json:"image,omitempty"`
-	Engine  string   `json:"engine"`
-	Runtime string   `json:"runtime"`
-	Command []string `json:"command"`
-	Notes   []string `json:"notes,omitempty"`
+	ID     string `json:"id"`
+	Pid    int    `json:"pid"`
+	Out    string `json:"out"`
+	Bundle string `json:"bundle"`
+	Image  string `json:"image,omitempty"`
+	// Pod, Namespace and Name are the CRI annotations' pod, namespace
+	// and container name.
+	Pod       string   `json:"pod,omitempty"`
+	Namespace string   `json:"namespace,omitempty"`
+	Name      string   `json:"name,omitempty"`
+	Engine    string   `json:"engine"`
+	Runtime   string   `json:"runtime"`
+	Command   []string `json:"command"`
+	Notes     []string `json:"notes,omitempty"`
 	// Seccomp is the engine's linux.seccomp as config.json had it;
 	// KeepSeccomp says that it stayed in force (the keep annotation),
 	// otherwise the container runs under its log-only copy.
@@ -49,6 +54,11 @@ func (inv *invocation) create(runtime string) int {
 	if err != nil {
 		inv.fail(fmt.Errorf("create: %w", err))
 		return exitcode.Failed
+	}
+	if ann, err := bundleAnnotations(ca.bundle); err == nil && engine.IsSandbox(ann) {
+		pod, ns, _ := engine.PodOf(ann)
+		appendLog(inv.logPath, inv.logFormat, "info", fmt.Sprintf("profgen-runc: not recording container %s: the sandbox (pause) container of pod %s/%s", ca.id, ns, pod))
+		return inv.execRuntime(runtime)
 	}
 	cfg, err := inv.prepare(runtime, ca)
 	if err != nil {
@@ -119,6 +129,7 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 		LogPath:   inv.logPath,
 		LogFormat: inv.logFormat,
 	}
+	cfg.Pod, cfg.Namespace, cfg.Name = engine.PodOf(spec.Annotations)
 	if spec.Process != nil {
 		cfg.Command = spec.Process.Args
 	}
@@ -127,6 +138,40 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// bundleAnnotations returns the annotations of the bundle's config.json
+// ("" is the working directory).
+func bundleAnnotations(bundle string) (map[string]string, error) {
+	if bundle == "" {
+		bundle = "."
+	}
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	var spec struct {
+		Annotations map[string]string `json:"annotations"`
+	}
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, err
+	}
+	return spec.Annotations, nil
+}
+
+// isSandbox reports whether container id, as the runtime's state tells
+// its bundle, is a pod's sandbox, which create does not record.
+func (inv *invocation) isSandbox(runtime, id string) bool {
+	out, err := exec.Command(runtime, append(append([]string(nil), inv.global...), "state", id)...).Output()
+	if err != nil {
+		return false
+	}
+	var st specs.State
+	if json.Unmarshal(out, &st) != nil || st.Bundle == "" {
+		return false
+	}
+	ann, err := bundleAnnotations(st.Bundle)
+	return err == nil && engine.IsSandbox(ann)
 }
 
 // probeWritable checks that a file can be made in path's directory, as the

@@ -82,7 +82,8 @@ func run(args []string) int {
 	case "start":
 		// A container created through the wrapper is never started
 		// unrecorded: its recorder must still hold its lock.
-		if id := lastPositional(inv.rest); id != "" && !recorderRunning(id) {
+		// A pod's sandbox (pause) container was created unrecorded.
+		if id := lastPositional(inv.rest); id != "" && !recorderRunning(id) && !inv.isSandbox(runtime, id) {
 			inv.fail(fmt.Errorf("start %s: the container's recorder is not running (it was killed?): refusing to start it unrecorded; delete it and create it again", id))
 			return exitcode.Failed
 		}

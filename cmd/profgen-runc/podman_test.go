@@ -46,6 +46,11 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if cri != nil {
+		if err := cri.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stop containerd:", err)
+		}
+	}
 	if dockerd != nil {
 		dockerd.Stop()
 	}

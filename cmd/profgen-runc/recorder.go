@@ -145,11 +145,14 @@ func finish(cfg *recorderConfig, att *trace.Attached, interrupted bool, exit fun
 		return fmt.Errorf("container %s: %w", cfg.ID, err)
 	}
 	rec.Container = &recording.Container{
-		ID:      cfg.ID,
-		Bundle:  cfg.Bundle,
-		Image:   cfg.Image,
-		Engine:  cfg.Engine,
-		Runtime: cfg.Runtime,
+		ID:        cfg.ID,
+		Bundle:    cfg.Bundle,
+		Image:     cfg.Image,
+		Engine:    cfg.Engine,
+		Runtime:   cfg.Runtime,
+		Pod:       cfg.Pod,
+		Namespace: cfg.Namespace,
+		Name:      cfg.Name,
 	}
 	if len(rec.Syscalls) == 0 {
 		rec.Notes = append(rec.Notes, "no syscall was recorded: the container was deleted before it started")

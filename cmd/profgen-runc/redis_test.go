@@ -50,17 +50,11 @@ func driveRedis(t *testing.T, port string) {
 	time.Sleep(time.Second)
 }
 
-// TestDockerRedisDefaultProfile records Debian's redis-server through
-// dockerd WITHOUT --security-opt seccomp=unconfined, so under Docker's
-// default profile, which answers clone3 with ENOSYS: the recording holds
-// every syscall strace sees for the same drive on the host (clone3
-// among them: the recorder ran under a log-only copy of the profile), and
-// engineProfile says that Docker's default would have refused clone3
-// with ENOSYS.
-func TestDockerRedisDefaultProfile(t *testing.T) {
-	d := needDocker(t)
+// hostRedisCalls is what strace shows of redis-server on the host for
+// driveRedis's drive.
+func hostRedisCalls(t *testing.T) map[string]int {
+	t.Helper()
 	port, server := redisServer(t)
-
 	run, err := workload.StartStrace(t, server, workload.WithDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +67,36 @@ func TestDockerRedisDefaultProfile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("redis-server under strace: %v", err)
 	}
+	return host
+}
+
+// checkHasHost fails t, saying where rec was recorded, when rec lacks a
+// call of host (what strace saw on the host).
+func checkHasHost(t *testing.T, rec *recording.Recording, host map[string]int, where string) {
+	t.Helper()
+	var missing []string
+	for name := range host {
+		if rec.Lookup(name) == nil {
+			missing = append(missing, name)
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		t.Errorf("the recording %s misses %v, which strace saw on the host\nrecorded: %v", where, missing, rec.Names())
+	}
+}
+
+// TestDockerRedisDefaultProfile records Debian's redis-server through
+// dockerd WITHOUT --security-opt seccomp=unconfined, so under Docker's
+// default profile, which answers clone3 with ENOSYS: the recording holds
+// every syscall strace sees for the same drive on the host (clone3
+// among them: the recorder ran under a log-only copy of the profile), and
+// engineProfile says that Docker's default would have refused clone3
+// with ENOSYS.
+func TestDockerRedisDefaultProfile(t *testing.T) {
+	d := needDocker(t)
+	port, server := redisServer(t)
+	host := hostRedisCalls(t)
 	if host["clone3"] == 0 {
 		t.Fatalf("redis-server made no clone3 on the host (strace: %v)", host)
 	}
@@ -101,16 +125,7 @@ func TestDockerRedisDefaultProfile(t *testing.T) {
 	if rec.Exit.Code != 0 { // redis-server exits 0 on docker stop's SIGTERM
 		t.Errorf("exit %+v, want 0", rec.Exit)
 	}
-	var missing []string
-	for name := range host {
-		if rec.Lookup(name) == nil {
-			missing = append(missing, name)
-		}
-	}
-	slices.Sort(missing)
-	if len(missing) > 0 {
-		t.Errorf("the recording in docker misses %v, which strace saw on the host\nrecorded: %v", missing, rec.Names())
-	}
+	checkHasHost(t, rec, host, "in docker")
 	checkNoEngineCalls(t, rec)
 
 	e := rec.EngineProfile

@@ -239,7 +239,7 @@ recording without phases is refused.`,
 	f.BoolVar(&p.logFlag, "log-denials", false, "set SECCOMP_FILTER_FLAG_LOG so that denied syscalls are logged to audit (runc before 1.2 refuses such a profile)")
 	f.StringVar(&p.goPackage, "go-package", emit.DefaultGoPackage, "package name of --format go and go-libseccomp output")
 	f.BoolVar(&p.noNewPrivs, "no-new-privileges", false, "the container runs with no_new_privs (Kubernetes allowPrivilegeEscalation: false, docker --security-opt no-new-privileges): add only what --runtime runc calls then")
-	f.StringVar(&p.name, "name", "", "metadata.name of --format k8s output (default: derived from the recorded command)")
+	f.StringVar(&p.name, "name", "", "metadata.name of --format k8s output (default: the workload and container of a recording merged by workload, else derived from the recorded command)")
 	f.BoolVar(&p.allowIncomplete, "allow-incomplete", false, "emit from recordings that lost events, marking the output as incomplete")
 	f.StringVar(&p.arch, "arch", "", "write the profile for these architectures: "+strings.Join(learn.TargetArches(), ", ")+" (comma-separated; default: the recording's)")
 	f.BoolVar(&p.archFill, "arch-fill", false, "with --arch: allow what replaces a syscall an architecture lacks (openat for open)")
@@ -377,6 +377,10 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 			return nil, "", fmt.Errorf("--phase %s: %w", p.phase, err)
 		}
 		rs.Recording = ph
+	}
+	if w := rs.Workload; w != nil && p.name == "" {
+		// A group of replicas (merge --by workload) names its profile.
+		p.name = w.K8sName()
 	}
 	def := p.def
 	prof, err := rs.learn(learn.Options{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +29,9 @@ type mergeParams struct {
 	// requireSaturated, when above 0, fails merge (exitcode.NotSaturated)
 	// when any of the last requireSaturated inputs added something.
 	requireSaturated int
+	// by groups the inputs before merging: "" (all into one) or
+	// "workload".
+	by string
 }
 
 func newMergeCmd() *cobra.Command {
@@ -73,6 +77,17 @@ job that records its workload several times fails until the recordings
 stop finding new behaviour (docs/ci.md). N must be below the number of
 inputs (the first input always adds something).
 
+--by workload merges recordings of Kubernetes pods' containers (made by
+profgen-runc through containerd or CRI-O) per (namespace, workload,
+container name), the workload from the pod names' owner part (a
+Deployment's web-7d9f8c6b5-x2x9k and a StatefulSet's web-0 are both web's;
+docs/cli.md gives the rules and their limits). The inputs may be
+directories, read for *.json files (recursively). -o names the directory
+the merged recordings go to, one per group, NAMESPACE_WORKLOAD_CONTAINER.json;
+merge prints each group with how many of its replicas (pods) were seen
+running to their end: "seen N/M replicas". A recording that names no pod is
+refused. --json and --require-saturated judge one merge and are refused with it.
+
 Exit status:
   0  merged (and, with --require-saturated N, the last N inputs added nothing)
   1  error: unreadable or invalid input, unwritable output
@@ -81,10 +96,21 @@ Exit status:
   profgen merge --coverage -o merged.json runs/*.json
   profgen merge --require-saturated 2 -o merged.json run1.json run2.json run3.json run4.json run5.json
   profgen merge --json -o merged.json runs/*.json | jq '.[] | .newSyscalls'
-  profgen emit --format oci -o seccomp.json merged.json`,
+  profgen emit --format oci -o seccomp.json merged.json
+  profgen merge --by workload -o by-workload/ node-*/recordings/
+  profgen emit --format k8s -o web.yaml by-workload/shop_web_srv.json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runMerge(cmd.OutOrStdout(), &p, args)
+			switch p.by {
+			case "":
+				return runMerge(cmd.OutOrStdout(), &p, args)
+			case "workload":
+				if p.json || p.requireSaturated > 0 {
+					return errors.New("--by workload: --json and --require-saturated judge one merge; run them on a group's recordings")
+				}
+				return runMergeByWorkload(cmd.OutOrStdout(), &p, args)
+			}
+			return fmt.Errorf("unknown --by %q (want workload)", p.by)
 		},
 	}
 	f := cmd.Flags()
@@ -93,6 +119,7 @@ Exit status:
 	f.BoolVarP(&p.quiet, "quiet", "q", false, "do not print the notes of the inputs nor the warning about lost events")
 	f.BoolVar(&p.json, "json", false, "print the coverage curve as JSON on standard output (without -o, only the curve)")
 	f.IntVar(&p.requireSaturated, "require-saturated", 0, "exit 4 when any of the last `N` inputs added a syscall or an argument shape")
+	f.StringVar(&p.by, "by", "", "group the inputs before merging: workload (Kubernetes namespace, workload and container; -o names a directory)")
 	return cmd
 }
 

@@ -82,7 +82,16 @@ type Engine struct {
 	// CgroupPrefixes name its containers' cgroups with the systemd cgroup
 	// driver: PREFIX ID .scope.
 	CgroupPrefixes []string
+	// Pod names the annotations of a CRI engine that name the container's
+	// pod, its namespace and the container's name in the pod; Sandbox is
+	// the annotation that marks a pod's sandbox (pause) container.
+	Pod     PodAnnotations
+	Sandbox Annotation
 }
+
+// PodAnnotations are the keys of the annotations that name a container's
+// pod, the pod's namespace and the container's name in the pod.
+type PodAnnotations struct{ Pod, Namespace, Container string }
 
 // Engines is the table, in the order bundles are recognised.
 var Engines = []Engine{
@@ -96,11 +105,15 @@ var Engines = []Engine{
 		Annotations:      []Annotation{{"io.kubernetes.cri.container-type", ""}},
 		BundlePaths:      []string{"io.containerd.runtime"},
 		ImageAnnotations: []string{"io.kubernetes.cri.image-name"},
-		CgroupPrefixes:   []string{"cri-containerd-", "containerd-"}},
+		CgroupPrefixes:   []string{"cri-containerd-", "containerd-"},
+		Pod:              PodAnnotations{"io.kubernetes.cri.sandbox-name", "io.kubernetes.cri.sandbox-namespace", "io.kubernetes.cri.container-name"},
+		Sandbox:          Annotation{"io.kubernetes.cri.container-type", "sandbox"}},
 	{Name: CRIO, Executable: "crio", Package: "cri-o", Loader: "runc", Container: true,
 		Annotations:      []Annotation{{"io.kubernetes.cri-o.ContainerType", ""}},
 		ImageAnnotations: []string{"io.kubernetes.cri-o.ImageName"},
-		CgroupPrefixes:   []string{"crio-"}},
+		CgroupPrefixes:   []string{"crio-"},
+		Pod:              PodAnnotations{"io.kubernetes.pod.name", "io.kubernetes.pod.namespace", "io.kubernetes.container.name"},
+		Sandbox:          Annotation{"io.kubernetes.cri-o.ContainerType", "sandbox"}},
 }
 
 // Lookup returns the row of engine n.
@@ -181,4 +194,26 @@ func CgroupPrefixes() []string {
 		out = append(out, e.CgroupPrefixes...)
 	}
 	return out
+}
+
+// PodOf returns the pod, namespace and container name a CRI engine's
+// annotations give a container; empty strings when none does.
+func PodOf(ann map[string]string) (pod, namespace, container string) {
+	for _, e := range Engines {
+		if k := e.Pod; k.Pod != "" && ann[k.Pod] != "" {
+			return ann[k.Pod], ann[k.Namespace], ann[k.Container]
+		}
+	}
+	return "", "", ""
+}
+
+// IsSandbox reports whether the annotations mark a pod's sandbox (pause)
+// container.
+func IsSandbox(ann map[string]string) bool {
+	for _, e := range Engines {
+		if a := e.Sandbox; a.Key != "" && ann[a.Key] == a.Value {
+			return true
+		}
+	}
+	return false
 }

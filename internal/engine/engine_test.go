@@ -48,3 +48,27 @@ func TestTable(t *testing.T) {
 		t.Errorf("replay engines: %s", got)
 	}
 }
+
+// TestPodOf: containerd's and CRI-O's annotations name the pod, its
+// namespace and the container, and mark the sandbox; others name none.
+func TestPodOf(t *testing.T) {
+	for _, tc := range []struct {
+		ann          map[string]string
+		pod, ns, ctr string
+		sandbox      bool
+	}{
+		{map[string]string{"io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.sandbox-name": "web-7d9f8c6b5-x2x9k",
+			"io.kubernetes.cri.sandbox-namespace": "prod", "io.kubernetes.cri.container-name": "nginx"}, "web-7d9f8c6b5-x2x9k", "prod", "nginx", false},
+		{map[string]string{"io.kubernetes.cri.container-type": "sandbox", "io.kubernetes.cri.sandbox-name": "p",
+			"io.kubernetes.cri.sandbox-namespace": "default"}, "p", "default", "", true},
+		{map[string]string{"io.kubernetes.cri-o.ContainerType": "container", "io.kubernetes.pod.name": "db-0",
+			"io.kubernetes.pod.namespace": "data", "io.kubernetes.container.name": "postgres"}, "db-0", "data", "postgres", false},
+		{map[string]string{"io.kubernetes.cri-o.ContainerType": "sandbox", "io.kubernetes.pod.name": "db-0"}, "db-0", "", "", true},
+		{map[string]string{"io.container.manager": "libpod"}, "", "", "", false},
+	} {
+		pod, ns, ctr := PodOf(tc.ann)
+		if pod != tc.pod || ns != tc.ns || ctr != tc.ctr || IsSandbox(tc.ann) != tc.sandbox {
+			t.Errorf("%v: %q %q %q sandbox %v", tc.ann, pod, ns, ctr, IsSandbox(tc.ann))
+		}
+	}
+}
