@@ -19,6 +19,11 @@ const MaxContainers = 200
 // MaxContainers.
 const OtherContainer = "other"
 
+// UnknownContainer is the container label of a record whose process had
+// exited before its cgroups could be read: it may have been in a
+// container or not, and is not counted as outside one.
+const UnknownContainer = "unknown"
+
 // Metrics are monitor's Prometheus counters. The labels are bounded: the
 // syscall names of libseccomp (or "#NR"), the ABI (amd64, x86, x32), the
 // action names, at most MaxContainers containers (id, pod, namespace and
@@ -69,7 +74,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 // pod reads the container's pod, and whether its annotations were found.
 func (m *Metrics) observe(ev Event, id string, pod func() (container.Pod, bool)) {
 	var p container.Pod
-	if id != "" {
+	if id != "" && id != UnknownContainer {
 		m.mu.Lock()
 		known, ok := m.pods[id]
 		switch {

@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/profgen/profgen/internal/container"
 	"github.com/profgen/profgen/internal/enginetest"
+	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/internal/workload"
 )
@@ -185,4 +188,75 @@ func waitMetric(t *testing.T, addr, name string, want map[string]string, ok func
 		}
 	}
 	t.Fatalf("%s%v: not reached; scraped %v", name, want, fams[name])
+}
+
+// TestMetricsBounded: past MaxContainers containers, records count under
+// container="other"; a record whose process was gone counts under
+// "unknown", not outside any container; the pod of a container whose
+// bundle could not be read is asked again.
+func TestMetricsBounded(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	met, err := NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deny := Event{Syscall: Syscall{Name: "ptrace", Arch: "amd64"}, Action: seccomp.Action{Name: seccomp.ActErrno}}
+	asked := 0
+	pod := func() (container.Pod, bool) { asked++; return container.Pod{Name: "p"}, true }
+	for i := range MaxContainers + 5 {
+		met.observe(deny, fmt.Sprintf("%064x", i), pod)
+	}
+	met.observe(deny, UnknownContainer, pod)
+	met.observe(deny, "", pod)
+	none := func() (container.Pod, bool) { asked++; return container.Pod{}, false }
+	met.observe(deny, fmt.Sprintf("%064x", 0), none) // known: not asked
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byContainer := map[string]float64{}
+	for _, f := range fams {
+		if f.GetName() != "profgen_seccomp_denials_total" {
+			continue
+		}
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "container" {
+					byContainer[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if len(byContainer) != MaxContainers+3 || byContainer[OtherContainer] != 5 || byContainer[UnknownContainer] != 1 || byContainer[""] != 1 || byContainer[fmt.Sprintf("%064x", 0)] != 2 {
+		t.Errorf("%d container labels (other %v, unknown %v, none %v), want %d: the first %d, other 5, unknown 1, none 1",
+			len(byContainer), byContainer[OtherContainer], byContainer[UnknownContainer], byContainer[""], MaxContainers+3, MaxContainers)
+	}
+	if asked != MaxContainers {
+		t.Errorf("pods read %d times, want once per labelled container (%d)", asked, MaxContainers)
+	}
+	// A bundle not found is asked again, and labelled once found.
+	id := fmt.Sprintf("%064x", 1<<20)
+	reg2 := prometheus.NewRegistry()
+	met2, _ := NewMetrics(reg2)
+	met2.observe(deny, id, none)
+	met2.observe(deny, id, pod)
+	met2.observe(deny, id, none)
+	if got := testutilCount(t, reg2, "p"); got != 2 {
+		t.Errorf("records labelled with the pod once it was read: %v, want 2", got)
+	}
+}
+
+// testutilCount adds the denials labelled with pod.
+func testutilCount(t *testing.T, reg *prometheus.Registry, pod string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == "profgen_seccomp_denials_total" {
+			return sum(f, map[string]string{"pod": pod})
+		}
+	}
+	return 0
 }

@@ -256,11 +256,12 @@ func (m *Monitor) take(rec audit.Record) error {
 }
 
 // containerOf is the id of the container process pid is (or was) in, by
-// its cgroups; "" for none.
+// its cgroups; "" for none, UnknownContainer when the process was gone
+// before its cgroups could be read.
 func (m *Monitor) containerOf(pid int) string {
 	_, all, err := m.cgroups.Cgroups(pid)
 	if err != nil {
-		return ""
+		return UnknownContainer
 	}
 	for _, p := range all {
 		if id := container.ID(p); id != "" {
