@@ -20,7 +20,6 @@ import (
 	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/internal/testenv"
-	"github.com/profgen/profgen/internal/workload"
 )
 
 // TestMetricsContainer runs `profgen monitor --metrics` while a podman
@@ -37,30 +36,9 @@ func TestMetricsContainer(t *testing.T) {
 	if _, err := exec.LookPath("podman"); err != nil {
 		t.Skip("podman is not installed (make deps installs it)")
 	}
-	bin := workload.Build(t, "manycalls")
 	dir := t.TempDir()
-	profgen := filepath.Join(dir, "profgen")
-	if b, err := exec.Command("go", "build", "-o", profgen, "../cmd/profgen").CombinedOutput(); err != nil {
-		t.Fatalf("build profgen: %v\n%s", err, b)
-	}
-	prof := filepath.Join(dir, "seccomp.json")
-	if err := os.WriteFile(prof, []byte(containerProfile), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tar, err := enginetest.RootfsTar(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pdir, err := os.MkdirTemp("", "profgen-met-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(pdir)
-	p, err := enginetest.NewPodman(pdir, tar)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Remove()
+	bin, profgen, prof, tar := containerSetup(t, dir)
+	p := newPodman(t, tar)
 	args := []string{"create", "--security-opt", "seccomp=" + prof,
 		"--annotation", "io.kubernetes.cri.container-type=container",
 		"--annotation", "io.kubernetes.cri.sandbox-name=web-7d9f8c-x2x9k",
