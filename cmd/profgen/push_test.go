@@ -59,7 +59,7 @@ func TestPushPull(t *testing.T) {
 		{[]string{"pull", ref}, "pull needs -o FILE"},
 	} {
 		r := runProfgen(t, dir, c.args...)
-		if r.code == 0 || !strings.Contains(r.stderr, c.want) || strings.Count(r.stderr, "\n") != 1 {
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("profgen %v: exit %d, stderr %q, want one line with %q", c.args, r.code, r.stderr, c.want)
 		}
 	}
