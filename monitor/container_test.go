@@ -38,35 +38,13 @@ func TestMonitorContainer(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("containers need root")
 	}
-	bin := workload.Build(t, "manycalls")
 	dir := t.TempDir()
-	profgen := filepath.Join(dir, "profgen")
-	if b, err := exec.Command("go", "build", "-o", profgen, "../cmd/profgen").CombinedOutput(); err != nil {
-		t.Fatalf("build profgen: %v\n%s", err, b)
-	}
-	prof := filepath.Join(dir, "seccomp.json")
-	if err := os.WriteFile(prof, []byte(containerProfile), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tar, err := enginetest.RootfsTar(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, profgen, prof, tar := containerSetup(t, dir)
 	t.Run("podman", func(t *testing.T) {
 		if _, err := exec.LookPath("podman"); err != nil {
 			t.Skip("podman is not installed (make deps installs it)")
 		}
-		// podman refuses a run root path longer than 50 characters.
-		pdir, err := os.MkdirTemp("", "profgen-mon-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer os.RemoveAll(pdir)
-		p, err := enginetest.NewPodman(pdir, tar)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Remove()
+		p := newPodman(t, tar)
 		args := append([]string{"create", "--security-opt", "seccomp=" + prof}, enginetest.PodmanRunArgs(bin, t.TempDir())...)
 		checkContainers(t, profgen, p.Cmd, args)
 	})
@@ -82,6 +60,44 @@ func TestMonitorContainer(t *testing.T) {
 		args := append([]string{"create", "--security-opt", "seccomp=" + prof}, enginetest.DockerRunArgs(bin, t.TempDir())...)
 		checkContainers(t, profgen, d.Cmd, args)
 	})
+}
+
+// containerSetup builds manycalls and profgen (into dir), writes
+// containerProfile and the test image's rootfs tar there.
+func containerSetup(t *testing.T, dir string) (bin, profgen, prof, tar string) {
+	t.Helper()
+	bin = workload.Build(t, "manycalls")
+	profgen = filepath.Join(dir, "profgen")
+	if b, err := exec.Command("go", "build", "-o", profgen, "../cmd/profgen").CombinedOutput(); err != nil {
+		t.Fatalf("build profgen: %v\n%s", err, b)
+	}
+	prof = filepath.Join(dir, "seccomp.json")
+	if err := os.WriteFile(prof, []byte(containerProfile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tar, err := enginetest.RootfsTar(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, profgen, prof, tar
+}
+
+// newPodman is podman with its own store, holding the image of tar,
+// removed when t ends.
+func newPodman(t *testing.T, tar string) *enginetest.Podman {
+	t.Helper()
+	// podman refuses a run root path longer than 50 characters.
+	pdir, err := os.MkdirTemp("", "profgen-mon-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(pdir) })
+	p, err := enginetest.NewPodman(pdir, tar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Remove)
+	return p
 }
 
 // checkContainers creates two containers with engine (podman or docker)

@@ -46,6 +46,8 @@ type Options struct {
 	// copied). The arguments are taken as zero; a number is given only
 	// when the filters then return the record's action.
 	ErrnoFromFilter bool
+	// Metrics, when set, counts the records written (NewMetrics).
+	Metrics *Metrics
 }
 
 // Lost counts records monitor knows it did not see.
@@ -236,6 +238,12 @@ func (m *Monitor) take(rec audit.Record) error {
 		return err
 	}
 	m.events++
+	if m.opts.Metrics != nil {
+		m.opts.Metrics.observe(ev, m.containerOf(rec.Pid), func() (container.Pod, bool) {
+			a := container.Annotations(rec.Pid)
+			return container.PodOf(a), a != nil
+		})
+	}
 	m.mu.Lock()
 	m.bySyscall[ev.Syscall.Arch+"/"+nameOr(ev.Syscall)]++
 	m.byProcess[fmt.Sprintf("%d %s", ev.Process.Pid, ev.Process.Comm)]++
@@ -245,6 +253,22 @@ func (m *Monitor) take(rec audit.Record) error {
 	}
 	m.mu.Unlock()
 	return nil
+}
+
+// containerOf is the id of the container process pid is (or was) in, by
+// its cgroups; "" for none, UnknownContainer when the process was gone
+// before its cgroups could be read.
+func (m *Monitor) containerOf(pid int) string {
+	_, all, err := m.cgroups.Cgroups(pid)
+	if err != nil {
+		return UnknownContainer
+	}
+	for _, p := range all {
+		if id := container.ID(p); id != "" {
+			return id
+		}
+	}
+	return ""
 }
 
 func nameOr(s Syscall) string {
@@ -293,6 +317,9 @@ func (m *Monitor) currentLost() Lost {
 // writeLost writes a LostLine when the counts changed, or when final.
 func (m *Monitor) writeLost(final bool) error {
 	cur := m.currentLost()
+	if m.opts.Metrics != nil {
+		m.opts.Metrics.setLost(cur)
+	}
 	if cur == m.lost && !final {
 		return nil
 	}

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/profgen/profgen/internal/fileio"
@@ -27,6 +32,7 @@ type monitorParams struct {
 	toProfile string
 	base      string
 	errno     bool
+	metrics   string
 }
 
 func (p *monitorParams) validate(cmd *cobra.Command) error {
@@ -103,8 +109,17 @@ the profile the workload runs under, emit adds what was seen to it. A
 seccomp audit record carries no argument values: a syscall the base allows
 only with argument rules (a pinned openat) is left out of the recording,
 with a note, rather than allowed with any arguments. Needs CAP_AUDIT_READ
-(root).`,
+(root).
+
+--metrics ADDR serves Prometheus metrics on http://ADDR/metrics while
+monitor runs: profgen_seccomp_denials_total and profgen_seccomp_logged_total
+by syscall, arch, action and container (the id from the caller's cgroup; pod,
+namespace and container_name from the container's CRI annotations in its
+bundle's config.json, empty where they cannot be read), and
+profgen_monitor_lost_records_total by reason. At most 200 containers are
+labelled; later ones count as container="other" (docs/operations.md).`,
 		Example: `  sudo profgen monitor --comm nginx
+  sudo profgen monitor --metrics 127.0.0.1:9464 -o /var/log/profgen/seccomp.json
   sudo profgen monitor -o /var/log/profgen/seccomp.json --max-size 100M --keep 10 --compress
   sudo profgen monitor --container 3f2a9c --to-profile seen.json --base seccomp.json
   profgen emit -o seccomp-next.json seen.json`,
@@ -128,6 +143,7 @@ with a note, rather than allowed with any arguments. Needs CAP_AUDIT_READ
 	f.BoolVar(&p.compress, "compress", false, "with --output: gzip rotated files")
 	f.StringVar(&p.toProfile, "to-profile", "", "at the end, write what was seen as a recording for emit and merge")
 	f.StringVar(&p.base, "base", "", "with --to-profile: the OCI profile the monitored workload runs under")
+	f.StringVar(&p.metrics, "metrics", "", "serve Prometheus metrics on http://ADDR/metrics (HOST:PORT) while monitoring")
 	f.BoolVar(&p.errno, "errno-from-filter", false, "find the errno number of errno denials (not in the kernel's record) by reading the caller's filter with ptrace, once per process")
 	return cmd
 }
@@ -155,6 +171,24 @@ func runMonitor(stdout io.Writer, p *monitorParams) error {
 		pinned = conditionalAllows(bp)
 	}
 	opts := monitor.Options{Filter: p.filter, Out: stdout, ErrnoFromFilter: p.errno}
+	if p.metrics != "" {
+		reg := prometheus.NewRegistry()
+		var err error
+		if opts.Metrics, err = monitor.NewMetrics(reg); err != nil {
+			return err
+		}
+		// Listen now, so that a bad or taken address fails before
+		// monitoring.
+		l, err := net.Listen("tcp", p.metrics)
+		if err != nil {
+			return fmt.Errorf("--metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(l)
+		defer srv.Close()
+	}
 	var rot *monitor.Rotating
 	created := false // the output file did not exist: remove it on failure
 	if p.output != "" {

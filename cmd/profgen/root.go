@@ -33,6 +33,8 @@ as an OCI seccomp profile, and proves it by replaying the workload under it.`,
 		newExplainCmd(),
 		newDumpCmd(),
 		newMonitorCmd(),
+		newPushCmd(),
+		newPullCmd(),
 	)
 	return root
 }

@@ -39,8 +39,8 @@ const (
 	// OK: the command did what was asked; replay: nothing was denied;
 	// diff: no drift.
 	OK = 0
-	// Failed: emit, merge, explain, dump, monitor or version could not do
-	// what was asked (bad input, an unwritable output, a recording that
+	// Failed: emit, merge, explain, dump, monitor, push, pull or version
+	// could not do what was asked (bad input, an unwritable output, a recording that
 	// lost events); profgen-runc failed itself (as runc does, the real
 	// runtime's own statuses are passed through).
 	Failed = 1

@@ -170,7 +170,7 @@ func TestArchitectureDoc(t *testing.T) {
 // project imports (the pipeline packages first, internal/ ones grouped)
 // and the notable libraries it uses.
 func importBlock(g Graph) string {
-	top := []string{"trace", "replay", "emit", "readers", "filter", "learn", "recording", "argspec", "explain", "monitor", "trace/dispatch"}
+	top := []string{"trace", "replay", "emit", "readers", "filter", "learn", "recording", "argspec", "explain", "monitor", "trace/dispatch", "artifact"}
 	libs := []struct{ path, name string }{
 		{Libseccomp, "libseccomp-golang"},
 		{"github.com/cilium/ebpf", "cilium/ebpf"},
@@ -179,6 +179,8 @@ func importBlock(g Graph) string {
 		{"gopkg.in/natefinch/lumberjack.v2", "lumberjack"},
 		{"github.com/moby/profiles/seccomp", "moby/profiles"},
 		{"sigs.k8s.io/yaml", "sigs.k8s.io/yaml"},
+		{"oras.land/oras-go/v2", "oras-go"},
+		{"github.com/prometheus/client_golang/prometheus", "client_golang"},
 	}
 	edges := func(pkg string) []string {
 		imps := g[Module+"/"+pkg]
