@@ -8,7 +8,7 @@
 #define PROFGEN_KERNEL_H
 
 struct pt_regs {
-	unsigned long di, si, dx, r10, r8, r9;
+	unsigned long di, si, dx, r10, r8, r9, orig_ax;
 } __attribute__((preserve_access_index));
 
 struct thread_info {
