@@ -18,6 +18,10 @@ type BackendConfig struct {
 	// MaxShapes sizes the map of a backend that counts (syscall, argument
 	// shape) pairs in a bounded kernel map; 0 means its default.
 	MaxShapes uint32
+	// Paths asks the backend to record, beside the syscalls, what
+	// Landlock governs (the recording's landlock section); a backend that
+	// cannot says so in a note of the recording.
+	Paths bool
 }
 
 // BackendSpec describes one backend of the Backends table.
@@ -45,7 +49,7 @@ var Backends = []BackendSpec{
 			if c.Filter != nil {
 				return nil, errors.New("the ebpf backend cannot run the target under a seccomp filter")
 			}
-			e, err := NewEBPF(EBPFOptions{MaxEntries: c.MaxShapes})
+			e, err := NewEBPF(EBPFOptions{MaxEntries: c.MaxShapes, Paths: c.Paths})
 			if err != nil {
 				return nil, err
 			}
@@ -57,7 +61,7 @@ var Backends = []BackendSpec{
 		Help:   "run the target under a seccomp SCMP_ACT_LOG filter and read its audit records (root, or CAP_AUDIT_READ)",
 		Filter: true,
 		New: func(c BackendConfig) (Backend, error) {
-			l, err := NewLog(LogOptions{Filter: c.Filter})
+			l, err := NewLog(LogOptions{Filter: c.Filter, Paths: c.Paths})
 			if err != nil {
 				return nil, err
 			}

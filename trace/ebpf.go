@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -65,6 +66,13 @@ type EBPFOptions struct {
 	// machine. The environment variable PROFGEN_EBPF_EXCLUSIVE=1 sets it
 	// too.
 	Exclusive bool
+	// Paths records, beside the syscalls, what Landlock governs (the
+	// recording's landlock section): files and directories by path and
+	// right, TCP ports, abstract UNIX sockets and signals outside the
+	// target, from the BPF LSM hooks Landlock uses (trace/bpf/paths.c).
+	// On a kernel without the BPF LSM the recording goes on without the
+	// section, with a note that names the feature.
+	Paths bool
 }
 
 // EBPF is the eBPF backend: programs on the raw tracepoints sys_enter,
@@ -118,6 +126,12 @@ type EBPF struct {
 	ready    bool
 	prepared bool
 	closed   bool
+	// wantPaths is EBPFOptions.Paths; paths is its recorder once
+	// attached, pathsErr why it could not be, section what Collect read.
+	wantPaths bool
+	paths     *paths
+	pathsErr  error
+	section   json.RawMessage
 }
 
 var (
@@ -128,6 +142,7 @@ var (
 	_ DistinctCounter = (*EBPF)(nil)
 	_ TreeFollower    = (*EBPF)(nil)
 	_ PhaseMarker     = (*EBPF)(nil)
+	_ Observer        = (*EBPF)(nil)
 )
 
 // NewEBPF loads the recorder's programs and maps into the kernel. Nothing
@@ -161,7 +176,7 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
 	_ = rlimit.RemoveMemlock()
 
-	e := &EBPF{arch: arch, spec: spec, exclusive: opts.Exclusive || os.Getenv(dispatch.Env) == "1"}
+	e := &EBPF{arch: arch, spec: spec, exclusive: opts.Exclusive || os.Getenv(dispatch.Env) == "1", wantPaths: opts.Paths}
 	if err := spec.LoadAndAssign(&e.objs, nil); err != nil {
 		return nil, dispatch.LoadError(err)
 	}
@@ -315,6 +330,11 @@ func (e *EBPF) Prepare(t *Target) error {
 	}
 	if err := e.reload(scratch); err != nil {
 		return err
+	}
+	if e.wantPaths {
+		if err := e.attachPaths(); err != nil {
+			return err
+		}
 	}
 	type attachment struct {
 		name string
@@ -637,6 +657,9 @@ func (e *EBPF) detach() {
 		l.Close()
 	}
 	e.links = nil
+	if e.paths != nil {
+		e.paths.detach()
+	}
 	if e.moves != nil {
 		e.moves.Close()
 		<-e.movesDone
@@ -726,6 +749,19 @@ func (e *EBPF) Collect() (*Observations, error) {
 	if e.exeErrors > 0 {
 		obs.Notes = append(obs.Notes, fmt.Sprintf("the paths of %d executables could not be read (deeper than %d directories, or a name too long); they are counted in otherExes", e.exeErrors, bpfExeNames))
 	}
+	if e.pathsErr != nil {
+		obs.Notes = append(obs.Notes, "no landlock section: "+e.pathsErr.Error())
+	}
+	if e.paths != nil {
+		sec, notes, err := e.paths.section(e.arch)
+		if err != nil {
+			return nil, err
+		}
+		if e.section, err = marshalSection(sec); err != nil {
+			return nil, err
+		}
+		obs.Notes = append(obs.Notes, notes...)
+	}
 	return obs, nil
 }
 
@@ -783,6 +819,37 @@ func monotonicClock() func(uint64) time.Time {
 	}
 }
 
+// attachPaths loads and attaches the path recorder (EBPFOptions.Paths);
+// a kernel that cannot run it leaves pathsErr, which Collect notes.
+func (e *EBPF) attachPaths() error {
+	p, err := newPaths(e)
+	if err == nil {
+		if err = p.attach(); err != nil {
+			p.close()
+		}
+	}
+	if err != nil {
+		if errors.Is(err, ErrNotSupported) {
+			e.pathsErr = err
+			return nil
+		}
+		return err
+	}
+	e.paths = p
+	return nil
+}
+
+// Sections implements Observer: the landlock section, when paths were
+// recorded.
+func (e *EBPF) Sections() (map[string]json.RawMessage, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.section == nil {
+		return nil, nil
+	}
+	return map[string]json.RawMessage{recording.LandlockKind: e.section}, nil
+}
+
 // Close implements Backend: it detaches and unloads everything. It may be
 // called more than once.
 func (e *EBPF) Close() error {
@@ -793,6 +860,9 @@ func (e *EBPF) Close() error {
 	}
 	e.closed = true
 	e.detach()
+	if e.paths != nil {
+		e.paths.close()
+	}
 	return e.objs.Close()
 }
 

@@ -44,6 +44,9 @@ type LogOptions struct {
 	// RcvBuf is the audit socket's receive buffer; zero means
 	// audit.DefaultRcvBuf (64 MiB).
 	RcvBuf int
+	// Paths asks for what Landlock governs (BackendConfig.Paths): seccomp's
+	// audit records carry no paths, so the recording says it has none.
+	Paths bool
 }
 
 // Log is the SCMP_ACT_LOG backend: the target runs under a seccomp filter
@@ -69,6 +72,7 @@ type LogOptions struct {
 type Log struct {
 	filter []byte
 	flags  uint // seccomp(2) flags of the filter
+	paths  bool // LogOptions.Paths: say the recording has no landlock section
 	reader *audit.Reader
 
 	// the launcher's pipes: parent ends and child ends
@@ -130,6 +134,7 @@ func NewLog(opts LogOptions) (*Log, error) {
 	l := &Log{
 		filter:     prog,
 		flags:      opts.FilterFlags,
+		paths:      opts.Paths,
 		reader:     r,
 		done:       make(chan struct{}),
 		markers:    audit.NewMarkers(),
@@ -565,8 +570,15 @@ func (l *Log) Collect() (*Observations, error) {
 		sort.Strings(abis)
 		obs.Notes = append(obs.Notes, fmt.Sprintf("calls through an ABI other than the native one were logged but not recorded (%s); a profile of this recording denies them", strings.Join(abis, ", ")))
 	}
+	if l.paths {
+		obs.Notes = append(obs.Notes, NoPathsNote)
+	}
 	return obs, nil
 }
+
+// NoPathsNote is the note of a log backend's recording made with
+// BackendConfig.Paths.
+const NoPathsNote = "no landlock section: the log backend records no paths (seccomp's audit records carry syscall numbers and registers, not the files, directories and ports Landlock governs); record with the ebpf backend for them"
 
 // drain emits an audit marker and waits up to timeout for its record
 // (audit.Markers): false when the time is up.

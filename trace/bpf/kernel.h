@@ -8,7 +8,7 @@
 #define PROFGEN_KERNEL_H
 
 struct pt_regs {
-	unsigned long di, si, dx, r10, r8, r9;
+	unsigned long di, si, dx, r10, r8, r9, orig_ax;
 } __attribute__((preserve_access_index));
 
 struct thread_info {
@@ -48,9 +48,17 @@ struct qstr {
 	const unsigned char *name;
 } __attribute__((preserve_access_index));
 
+struct hlist_bl_node {
+	struct hlist_bl_node **pprev;
+} __attribute__((preserve_access_index));
+
+struct inode;
+
 struct dentry {
+	struct hlist_bl_node d_hash;
 	struct dentry *d_parent;
 	struct qstr d_name;
+	struct inode *d_inode;
 } __attribute__((preserve_access_index));
 
 struct vfsmount {
@@ -79,6 +87,7 @@ struct super_block {
 } __attribute__((preserve_access_index));
 
 struct inode {
+	unsigned short i_mode;
 	unsigned long i_ino;
 	struct super_block *i_sb;
 } __attribute__((preserve_access_index));
@@ -86,6 +95,8 @@ struct inode {
 struct file {
 	struct path f_path;
 	struct inode *f_inode;
+	unsigned int f_flags;
+	unsigned int f_mode;
 } __attribute__((preserve_access_index));
 
 struct mm_struct {

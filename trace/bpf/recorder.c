@@ -39,21 +39,11 @@
 #include <bpf/bpf_core_read.h>
 
 #include "kernel.h"
+#include "target.h"
 
 char __license[] SEC("license") = "Dual MIT/GPL";
 
 #define MAX_NR 1024
-
-enum mode {
-	MODE_CGROUP = 0, // every task of the cgroup in target_cgroup[0] or below it
-	MODE_TREE = 1,   // every process whose tgid is tracked
-};
-
-enum track {
-	TRACK_TARGET = 1,   // a process of the target tree
-	TRACK_LAUNCHER = 2, // profgen while it starts the target: its new
-	                    // processes are tracked, its own syscalls are not
-};
 
 // key.flags
 #define KEY_COMPAT 1 // a 32-bit (ia32) syscall: nr is an i386 number, args not captured
@@ -63,28 +53,9 @@ enum track {
 // branches they rule out, so the untaken mode costs nothing.
 volatile const __s64 nr_execve = -1;
 volatile const __s64 nr_execveat = -1;
-volatile const __u32 mode = MODE_CGROUP;
-// In cgroup mode with target_level > 0, a task is the target's when its
-// cgroup v2 ancestor at target_level (the recording cgroup's level, 0 the
-// root) has the id target_cgid: direct loads, no helper call. With
-// target_level 0 (the level is unknown: a cgroup namespace, a mount of a
-// subtree) the helper bpf_current_task_under_cgroup decides.
-volatile const __u32 target_level = 0;
-volatile const __u64 target_cgid = 0;
 // capture[nr] is 1 when syscall nr has an argument to capture, with the
 // masks arg_mask[nr][0..5] (0: not captured).
 volatile const __u8 capture[MAX_NR] = {};
-// arm_on_exec (a container's recording, trace.Attach; with MODE_CGROUP): a
-// process of the cgroup is counted from the moment its execve succeeded
-// (sched_process_exec), and so are the processes it forks; the others are
-// not. A container's init is a multi-threaded runc init: until the execve
-// has killed its other threads they make Go runtime calls (nanosleep,
-// tgkill) that are runc's. `runc exec` (podman exec, health checks) moves
-// a new runc init into the cgroup, whose calls before its own execve
-// (capset, keyctl, seccomp, prctl ...) are runc's too. Counted processes
-// are kept in tracked; execve calls of the others are counted, as the
-// profile must allow them.
-volatile const __u32 arm_on_exec = 0;
 // dispatched: profgen_enter is tail-called by the shared dispatcher
 // (dispatch.c), which matched the task to a recording cgroup and left it
 // and the task's status in dsp_scratch (the dispatcher's map): the call is
@@ -222,81 +193,7 @@ struct {
 	__type(value, __u32);
 } seen SEC(".maps");
 
-// armed[0].armed is set by the target's first execve: syscalls before it
-// are the launcher's (Go's fork-exec child), not the target's. phase is
-// the phase calls are counted in (0, then 1 once user space said the
-// target is ready). A map, not a global, so that it survives reloading the
-// programs with their final constants.
-struct arm {
-	__u32 armed;
-	__u32 phase;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct arm);
-} armed SEC(".maps");
-
-// target_cgroup[0] is the recording's cgroup (a cgroup v2 directory fd
-// when put). bpf_current_task_under_cgroup tests the current task's cgroup
-// against it and its descendants: a process that moves into a child cgroup
-// of the recording's (systemd, container runtimes) is still recorded.
-struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} target_cgroup SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);   // tgid
-	__type(value, __u32); // enum track
-} tracked SEC(".maps");
-
 #define TS_COMPAT 0x0002 // arch/x86/include/asm/thread_info.h
-
-// in_target_cgroup reports whether task's cgroup is the recording cgroup
-// or below it, by the load-time level and id: the task's ancestor at
-// target_level, reached by walking up parents, must have the id
-// target_cgid. Only loads, no helper call, for the target's own tasks and
-// for every task not deeper than MAX_UP below target_level.
-static __always_inline int in_target_cgroup(struct task_struct *task)
-{
-	struct cgroup *cg = task->cgroups->dfl_cgrp;
-	int up = cg->level - (int)target_level;
-	if (up < 0)
-		return 0;
-	if (up > MAX_UP)
-		return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
-	return ancestor_id(cg, up) == target_cgid;
-}
-
-// is_tracked reports whether the current process is a tracked one of the
-// target.
-static __always_inline int is_tracked(void)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 *t = bpf_map_lookup_elem(&tracked, &tgid);
-	return t && *t == TRACK_TARGET;
-}
-
-// is_target reports whether the current task is the target's: in cgroup
-// mode by its cgroup (setting *task when it had to fetch it), in
-// process-tree mode by tracked.
-static __always_inline int is_target(struct task_struct **task)
-{
-	if (mode != MODE_CGROUP)
-		return is_tracked();
-	if (target_level) {
-		*task = current_task();
-		return in_target_cgroup(*task);
-	}
-	return bpf_current_task_under_cgroup(&target_cgroup, 0) == 1;
-}
 
 // The six argument registers of x86-64 lie in one 64-byte window of
 // pt_regs, r10 first (arch/x86/include/asm/ptrace.h: r10 r9 r8 ax cx dx si

@@ -1,0 +1,149 @@
+package trace
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/profgen/profgen/recording"
+)
+
+// straceOpenRe matches a successful open of strace -f -y: the returned
+// descriptor is annotated with the path the kernel resolved.
+var straceOpenRe = regexp.MustCompile(`^(?:\[pid\s+\d+\] )?(open|openat|openat2|creat)\((.*)\) = \d+<(/[^>]*)>`)
+
+// straceOpens runs argv under `strace -f -y -e trace=%file,%process` and
+// returns the (path, right) pairs of its successful opens: read_file or
+// read_dir for a read, write_file for a write, as Landlock requires them at
+// open.
+func straceOpens(t *testing.T, argv []string) map[[2]string]bool {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "strace.out")
+	cmd := exec.Command("strace", append([]string{"-f", "-qq", "-y", "-e", "trace=%file,%process", "-o", out, "--"}, argv...)...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("strace: %v: %s", err, b)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	got := map[[2]string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		m := straceOpenRe.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		args, path := m[2], m[3]
+		st, err := os.Stat(path)
+		read := "read_file"
+		if err == nil && st.IsDir() {
+			read = "read_dir"
+		}
+		switch {
+		case strings.Contains(args, "O_RDWR"):
+			got[[2]string{path, read}] = true
+			got[[2]string{path, "write_file"}] = true
+		case strings.Contains(args, "O_WRONLY"):
+			got[[2]string{path, "write_file"}] = true
+		case strings.Contains(args, "O_PATH"):
+		default:
+			got[[2]string{path, read}] = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestRecordPaths records a shell that opens files by absolute, relative,
+// `..` and symlinked paths, makes and removes a directory and fails to open
+// a missing file, with EBPFOptions.Paths. Where the kernel runs BPF LSM
+// programs, every successful open strace shows is in the landlock section
+// with its right, mkdir and rmdir are there, and the missing file is no
+// access. Where it refuses them (this is what Linux does without
+// CONFIG_BPF_LSM or bpf in lsm=, and what a kernel that refuses to load
+// trampoline programs does), the recording is made without the section,
+// with a note that names the feature, and nothing of the path recorder
+// stays loaded.
+func TestRecordPaths(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "data"), []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "data"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	script := `cd "$1" && cat data ./link ../` + filepath.Base(dir) + `/data >/dev/null && mkdir sub && rmdir sub && echo y > out; cat /nonexistent 2>/dev/null; exit 0`
+	argv := []string{"/bin/sh", "-c", script, "sh", dir}
+
+	be := newTestEBPF(t, EBPFOptions{Paths: true})
+	res, err := Record(context.Background(), Options{Command: argv, Backend: be})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, ok := res.Recording.Sections[recording.LandlockKind]
+	if !ok {
+		note := ""
+		for _, n := range res.Recording.Notes {
+			if strings.HasPrefix(n, "no landlock section: ") {
+				note = n
+			}
+		}
+		if !strings.Contains(note, "BPF LSM") && !strings.Contains(note, "not permitted") {
+			t.Fatalf("no landlock section and no note naming the missing feature: notes %q", res.Recording.Notes)
+		}
+		if be.paths != nil {
+			t.Errorf("the path recorder is loaded although the section is missing")
+		}
+		t.Logf("the kernel refused the path recorder: %s", note)
+		if len(res.Recording.Syscalls) == 0 {
+			t.Errorf("the recording of syscalls did not go on without the section")
+		}
+		return
+	}
+	sec, err := recording.ParseLandlock(raw)
+	if err != nil {
+		t.Fatalf("landlock section: %v\n%s", err, raw)
+	}
+	have := map[[2]string]recording.LandlockAccess{}
+	for _, a := range sec.Accesses {
+		have[[2]string{a.Path, a.Right}] = a
+	}
+	for k := range straceOpens(t, argv) {
+		if strings.HasPrefix(k[0], "/dev/") || strings.HasPrefix(k[0], "/proc/") {
+			continue // the tracer's own descriptors
+		}
+		if a, ok := have[k]; !ok || a.OK == 0 {
+			b, _ := json.MarshalIndent(sec, "", " ")
+			t.Errorf("strace shows %s opened for %s; the recording has %+v\n%s", k[0], k[1], a, b)
+		}
+	}
+	for _, want := range []struct{ path, right string }{
+		{filepath.Join(dir, "sub"), "make_dir"}, {filepath.Join(dir, "sub"), "remove_dir"},
+		{filepath.Join(dir, "out"), "make_reg"}, {filepath.Join(dir, "data"), "read_file"},
+		{"/bin/cat", "execute"},
+	} {
+		p, err := filepath.EvalSymlinks(filepath.Dir(want.path))
+		if err == nil {
+			want.path = filepath.Join(p, filepath.Base(want.path))
+		}
+		if a := have[[2]string{want.path, want.right}]; a.OK == 0 {
+			t.Errorf("%s %s: not recorded as done", want.path, want.right)
+		}
+	}
+	for _, a := range sec.Accesses {
+		if a.Path == "/nonexistent" {
+			t.Errorf("a missing file was recorded: %+v", a)
+		}
+	}
+}
