@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -106,7 +107,8 @@ func (r *Ruleset) Config() ([]byte, error) {
 // ruleset entries unite, the groups abi.all, abi.read_execute and
 // abi.read_write resolve against the file's abi (as landlockconfig
 // resolves them), rules on the same path unite. Variables are refused:
-// profgen does not expand them.
+// profgen does not expand them. A relative path is taken from the current
+// directory, as landlockconfig's launcher takes it.
 func ParseConfig(data []byte) (*Ruleset, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -169,8 +171,15 @@ func ParseConfig(data []byte) (*Ruleset, error) {
 			if strings.Contains(p, "${") {
 				return nil, fmt.Errorf("landlock configuration: pathBeneath[%d]: %s: variables are not supported", i, p)
 			}
+			if p == "" {
+				return nil, fmt.Errorf("landlock configuration: pathBeneath[%d]: empty path", i)
+			}
 			if !path.IsAbs(p) {
-				return nil, fmt.Errorf("landlock configuration: pathBeneath[%d]: %s: not an absolute path", i, p)
+				abs, err := filepath.Abs(p)
+				if err != nil {
+					return nil, fmt.Errorf("landlock configuration: pathBeneath[%d]: %s: %w", i, p, err)
+				}
+				p = abs
 			}
 			p = path.Clean(p)
 			rules[p] = resolve(ll.Rights, append(rules[p], rights...), p)

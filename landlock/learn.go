@@ -313,3 +313,17 @@ func abbrev(names []string) string {
 	}
 	return strings.Join(names[:4], ", ") + fmt.Sprintf(", and %d more", len(names)-4)
 }
+
+// FromRecording learns the ruleset of a recording's landlock section
+// (Learn); a recording without one is an error that says how to get one.
+func FromRecording(rec *recording.Recording, opts Options) (*Ruleset, error) {
+	raw, ok := rec.Sections[recording.LandlockKind]
+	if !ok {
+		return nil, fmt.Errorf("the recording has no %s section: record with the eBPF backend (record --backend ebpf; the log backend records no paths)", recording.LandlockKind)
+	}
+	sec, err := recording.ParseLandlock(raw)
+	if err != nil {
+		return nil, fmt.Errorf("section %s: %w", recording.LandlockKind, err)
+	}
+	return Learn(sec, opts)
+}

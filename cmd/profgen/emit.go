@@ -12,6 +12,7 @@ import (
 	"github.com/profgen/profgen/explain"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/fileio"
+	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/readers"
 	"github.com/profgen/profgen/recording"
@@ -48,6 +49,8 @@ type emitParams struct {
 	// Set by validate.
 	arches []abi.Arch
 	fmt    emit.Format
+	// llfmt is the Landlock format chosen, nil for a seccomp one.
+	llfmt *emit.LandlockFormat
 	rt     learn.Loader
 	def    learn.Action
 	am     learn.ArgsMode
@@ -57,8 +60,10 @@ type emitParams struct {
 // writes.
 func (p *emitParams) validate(stdout io.Writer) error {
 	var err error
-	if p.fmt, err = emit.LookupFormat(p.format); err != nil {
-		return fmt.Errorf("unknown --format %q (want %s)", p.format, strings.Join(emit.FormatNames(), ", "))
+	if f, ok := emit.LookupLandlockFormat(p.format); ok {
+		p.llfmt = &f
+	} else if p.fmt, err = emit.LookupFormat(p.format); err != nil {
+		return fmt.Errorf("unknown --format %q (want %s)", p.format, strings.Join(append(emit.FormatNames(), emit.LandlockFormatNames()...), ", "))
 	}
 	if p.fmt.Binary {
 		if err := checkBinaryOutput(stdout, p.output, "--format "+p.format); err != nil {
@@ -117,7 +122,9 @@ func newEmitCmd() *cobra.Command {
 		Short: "Write the profile learned from recordings",
 		Long: `emit learns a minimal seccomp profile from one or more recordings (merged as
 a union) and writes it. Formats (--format):
-` + emit.FormatHelp() + `--runtime adds what that container runtime calls itself after loading the
+` + emit.FormatHelp() + `and, from the recording's landlock section (eBPF backend), the file
+hierarchies and TCP ports of a Landlock ruleset (docs/landlock.md):
+` + emit.LandlockFormatHelp() + `--runtime adds what that container runtime calls itself after loading the
 filter. Its default is the format's, shown above: runc where a container
 runtime loads the output, none where none does (a program, systemd or
 bwrap loads it); pass --runtime crun for a bpf filter given to crun's
@@ -197,7 +204,7 @@ architectures make one document (oci, k8s): see docs/formats.md.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&p.format, "format", emit.Formats[0].Name, "output format: "+strings.Join(emit.FormatNames(), ", "))
+	f.StringVar(&p.format, "format", emit.Formats[0].Name, "output format: "+strings.Join(append(emit.FormatNames(), emit.LandlockFormatNames()...), ", "))
 	f.StringVarP(&p.output, "output", "o", "", "write to FILE, - for standard output (the default)")
 	f.StringVar(&p.runtime, "runtime", "", "container runtime whose own syscalls to allow: runc, crun or none (default: the format's, runc for oci and k8s, none for the others)")
 	f.StringVar(&p.defaultAction, "default-action", "errno", "action for everything not allowed: errno (EPERM), kill or log")
@@ -234,6 +241,9 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		return err
 	}
 	defer out.Abort()
+	if p.llfmt != nil {
+		return p.emitLandlock(out, args)
+	}
 	prof, loss, err := p.profile(args)
 	if err != nil {
 		return err
@@ -374,4 +384,54 @@ func wroteLine(p *emitParams, prof *learn.Profile) string {
 		where = "standard output"
 	}
 	return fmt.Sprintf("wrote %s: %s profile for %s, %d syscalls allowed (runtime %s)", where, p.format, prof.Arch, allowed, p.rt)
+}
+
+// emitLandlock writes the Landlock ruleset learned from the recordings'
+// landlock sections (merged) in the chosen Landlock format.
+func (p *emitParams) emitLandlock(out *fileio.File, paths []string) error {
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{p.dockerDefault, "docker-default"}, {p.arch != "", "arch"}, {len(p.learnFlags) > 0, "runtime, --default-action, --args, --max-values, --no-new-privileges"}} {
+		if f.set {
+			return fmt.Errorf("--%s applies to seccomp formats, not --format %s", f.name, p.format)
+		}
+	}
+	if len(paths) == 0 {
+		paths = []string{defaultRecording}
+	}
+	if err := oneStdin(paths); err != nil {
+		return err
+	}
+	var recs []*recording.Recording
+	for _, path := range paths {
+		in, err := readInput(path)
+		if err != nil {
+			return err
+		}
+		if in.rec == nil {
+			return fmt.Errorf("%s is a seccomp profile: --format %s learns from recordings", path, p.format)
+		}
+		recs = append(recs, in.rec)
+	}
+	rs, err := mergeRecordings(paths, recs)
+	if err != nil {
+		return err
+	}
+	if loss := lossText(rs.Recording); loss != "" {
+		return fmt.Errorf("%s; --format %s cannot be marked incomplete", loss, p.format)
+	}
+	rs.printNotes(p.quiet)
+	r, err := landlock.FromRecording(rs.Recording, landlock.Options{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)
+	}
+	warn := func(string) {}
+	if !p.quiet {
+		warn = func(msg string) { fmt.Fprintf(os.Stderr, "profgen: note: %s\n", msg) }
+	}
+	if err := p.llfmt.Write(out, r, emit.Options{Version: version, Warn: warn}); err != nil {
+		return fmt.Errorf("write %s: %w", p.output, err)
+	}
+	return out.Commit()
 }
