@@ -51,9 +51,9 @@ type emitParams struct {
 	fmt    emit.Format
 	// llfmt is the Landlock format chosen, nil for a seccomp one.
 	llfmt *emit.LandlockFormat
-	rt     learn.Loader
-	def    learn.Action
-	am     learn.ArgsMode
+	rt    learn.Loader
+	def   learn.Action
+	am    learn.ArgsMode
 }
 
 // validate checks the flags that need no input; stdout is where no -o
