@@ -33,6 +33,7 @@ as an OCI seccomp profile, and proves it by replaying the workload under it.`,
 		newExplainCmd(),
 		newDumpCmd(),
 		newMonitorCmd(),
+		newExecCmd(),
 	)
 	return root
 }
