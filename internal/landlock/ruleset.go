@@ -25,7 +25,7 @@ type Ruleset struct {
 	Log bool
 	// Warn, when not nil, receives a line for each rule left out because
 	// its path does not exist.
-	Warn func(string)
+	Warn func(string) `json:"-"`
 }
 
 // PathRule allows Access beneath Path (on Path itself when it is a file).
