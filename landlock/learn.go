@@ -115,10 +115,7 @@ func Learn(sec *recording.Landlock, opts Options) (*Ruleset, error) {
 			failed[a.Right] += a.Failed
 			continue
 		}
-		target, why := a.Path, ""
-		if slices.Contains(parentRights, a.Right) && a.Path != "/" {
-			target = path.Dir(a.Path)
-		}
+		target, why := Target(a), ""
 		if top := topCreated(target, created); top != "" {
 			why = fmt.Sprintf("%s was created by the program: what it used there is granted on %s", top, path.Dir(top))
 			target = path.Dir(top)
@@ -326,4 +323,14 @@ func FromRecording(rec *recording.Recording, opts Options) (*Ruleset, error) {
 		return nil, fmt.Errorf("section %s: %w", recording.LandlockKind, err)
 	}
 	return Learn(sec, opts)
+}
+
+// Target is the path the kernel checks a recorded access's right on: the
+// entry's directory for a right checked on the directory (make_*,
+// remove_*, refer), the path itself otherwise.
+func Target(a recording.LandlockAccess) string {
+	if slices.Contains(parentRights, a.Right) && a.Path != "/" {
+		return path.Dir(a.Path)
+	}
+	return a.Path
 }

@@ -26,7 +26,9 @@ import (
 	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/fileio"
+	ll "github.com/profgen/profgen/internal/landlock"
 	"github.com/profgen/profgen/internal/runc"
+	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/trace"
 )
@@ -171,6 +173,12 @@ type LiveOptions struct {
 
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Landlock, when not nil, is a Landlock ruleset the workload runs
+	// under too (RuntimeNone): the launcher applies it before the
+	// filter, and each access it denies is named in Report.Landlock from
+	// Landlock's own audit records (Linux 6.15; audit is enabled for the
+	// run when it is off, and restored after).
+	Landlock *landlock.Ruleset
 	// Signals carries the trace.StopSignals received by the caller,
 	// passed on to the workload as trace.Record does (RuntimeNone). Nil:
 	// none.
@@ -426,6 +434,30 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logF
 	if err != nil {
 		return err
 	}
+	var mu sync.Mutex
+	if opts.Landlock != nil {
+		restore, err := audit.EnableForLandlock()
+		if err != nil {
+			return fmt.Errorf("landlock: %w", err)
+		}
+		defer restore()
+		kr, notes := opts.Landlock.Restriction(true).Downgrade(ll.ABI())
+		rep.Notes = append(rep.Notes, notes...)
+		if kr.HandledFS|kr.HandledNet|kr.Scoped != 0 {
+			logOpts.Landlock = &kr
+		}
+		if !kr.Log {
+			rep.fail("Landlock's denials cannot be named on this kernel (its audit records need Linux 6.15): no verdict for the ruleset")
+		}
+		rep.Landlock = []LandlockViolation{}
+		logOpts.OnLandlock = func(d audit.LandlockDenial) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, v := range landlockViolations(d) {
+				rep.addLandlock(v)
+			}
+		}
+	}
 	backend, err := trace.NewLog(logOpts)
 	if err != nil {
 		return err
@@ -490,6 +522,9 @@ func checkLive(opts *LiveOptions) error {
 	}
 	if opts.Runtime == "" {
 		opts.Runtime = RuntimeNone
+	}
+	if opts.Landlock != nil && opts.Runtime != RuntimeNone {
+		return fmt.Errorf("live replay: a Landlock ruleset is replayed on the host (--runtime none); in a container, profgen-runc applies it (annotation io.profgen.landlock)")
 	}
 	e, ok := engine.Lookup(opts.Runtime)
 	if !ok || !e.Replay {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/replay"
 	"github.com/profgen/profgen/trace"
@@ -38,6 +39,8 @@ type replayParams struct {
 	expect   int
 	engine   []string
 	readyMax time.Duration
+	// landlock is a Landlock ruleset replayed with the profile.
+	landlock string
 }
 
 func newReplayCmd() *cobra.Command {
@@ -138,6 +141,7 @@ events.`,
 	f.DurationVar(&p.readyMax, "ready-timeout", 0, "how long to wait for --ready (0: 30s)")
 	f.DurationVar(&p.grace, "grace", replay.DefaultGrace, "time between SIGTERM and SIGKILL when the workload is stopped")
 	f.BoolVar(&p.json, "json", false, "print the report as JSON (the workload's standard output goes to standard error)")
+	f.StringVar(&p.landlock, "landlock", "", "Landlock ruleset (emit --format landlock) to replay with the profile: live with --runtime none (each denial named from Landlock's audit records), or --static")
 	f.BoolVar(&p.static, "static", false, "check recordings against the profile without running anything")
 	f.BoolVar(&p.logOnly, "log-only", false, "switch the profile's default action to log: deny nothing, report what would be denied")
 	f.BoolVar(&p.nnp, "no-new-privileges", false, containers+"run the container with no_new_privs (Docker's default is not to)")
@@ -255,8 +259,14 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []re
 	if err != nil {
 		return nil, err
 	}
+	var ruleset *landlock.Ruleset
+	if p.landlock != "" {
+		if ruleset, err = readRuleset(p.landlock); err != nil {
+			return nil, err
+		}
+	}
 	if p.static {
-		return replayStatic(prof, args)
+		return replayStatic(prof, ruleset, args)
 	}
 	// replay.Live checks the command and the runtime's executables.
 	sigs := make(chan os.Signal, 2)
@@ -306,6 +316,7 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []re
 		Stdout:          out,
 		Stderr:          os.Stderr,
 		Signals:         signals,
+		Landlock:        ruleset,
 	})
 	if err != nil && interrupted.Load() {
 		return nil, replay.ErrInterrupted
@@ -313,11 +324,23 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []re
 	return rep, err
 }
 
-// replayStatic checks recordings (merged as a union) against prof.
-func replayStatic(prof *learn.Profile, paths []string) (*replay.Report, error) {
+// replayStatic checks recordings (merged as a union) against prof, and
+// against ruleset when not nil.
+func replayStatic(prof *learn.Profile, ruleset *landlock.Ruleset, paths []string) (*replay.Report, error) {
 	recs, err := readRecordings(paths)
 	if err != nil {
 		return nil, err
 	}
-	return replay.Static(prof, recs.Recording)
+	rep, err := replay.Static(prof, recs.Recording)
+	if err != nil || ruleset == nil {
+		return rep, err
+	}
+	lrep, err := replay.StaticLandlock(ruleset, recs.Recording)
+	if err != nil {
+		return nil, err
+	}
+	rep.Landlock = append([]replay.LandlockViolation{}, lrep.Landlock...)
+	rep.Checked += lrep.Checked
+	rep.Notes = append(rep.Notes, lrep.Notes...)
+	return rep, nil
 }
