@@ -42,6 +42,9 @@ type view struct {
 	// that build the filter with libseccomp at load time: learn.HotOrder
 	// of the recorded counts, with its priorities.
 	Hot []viewHot
+	// Landlock is the Landlock ruleset the c and go formats apply before
+	// the filter (Options.Landlock); nil without one.
+	Landlock *viewLandlock
 }
 
 // viewHot is one syscall's libseccomp priority (seccomp_syscall_priority).
@@ -124,6 +127,12 @@ func newView(p *learn.Profile, opts Options) (*view, error) {
 	}
 	for i, name := range learn.HotOrder(p, p.Counts()) {
 		v.Hot = append(v.Hot, viewHot{Name: name, Priority: learn.HotPriority(i)})
+	}
+	if opts.Landlock != nil {
+		var err error
+		if v.Landlock, err = newViewLandlock(opts.Landlock); err != nil {
+			return nil, err
+		}
 	}
 	return v, nil
 }

@@ -51,6 +51,8 @@ type emitParams struct {
 	fmt    emit.Format
 	// llfmt is the Landlock format chosen, nil for a seccomp one.
 	llfmt *emit.LandlockFormat
+	// merged is the recordings' union, when the input was recordings.
+	merged *recording.Recording
 	rt    learn.Loader
 	def   learn.Action
 	am    learn.ArgsMode
@@ -253,6 +255,15 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		Compile: compileProfile, Runtime: p.rt,
 		Warn: func(msg string) { fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", msg) },
 	}
+	if p.fmt.Landlock && p.merged != nil && p.merged.Sections[recording.LandlockKind] != nil {
+		// The format applies the Landlock ruleset of the same recordings.
+		if opts.Landlock, err = landlock.FromRecording(p.merged, landlock.Options{}); err != nil {
+			return fmt.Errorf("%s: %w", strings.Join(inputs, ", "), err)
+		}
+		if !p.quiet {
+			fmt.Fprintf(os.Stderr, "profgen: note: the %s output applies the Landlock ruleset of the recordings' landlock section too (emit --format landlock shows it)\n", p.format)
+		}
+	}
 	if len(p.arches) > 0 {
 		var warnings []string
 		prof, warnings, err = learn.ForArches(prof, p.arches, learn.ArchOptions{Fill: p.archFill})
@@ -339,6 +350,7 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 		return nil, "", fmt.Errorf("%s; emit refuses it unless --allow-incomplete is given", loss)
 	}
 	rs.printNotes(p.quiet)
+	p.merged = rs.Recording
 	def := p.def
 	prof, err := rs.learn(learn.Options{
 		Args: p.am, MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,

@@ -81,3 +81,21 @@ func TestEmitLandlock(t *testing.T) {
 		t.Errorf("no section: %s", res.stderr)
 	}
 }
+
+// TestEmitCodeLandlock: the c and go outputs of a recording with a
+// landlock section apply its ruleset; without a section they do not.
+func TestEmitCodeLandlock(t *testing.T) {
+	dir := t.TempDir()
+	with := writeRecording(t, dir, "with.json", withLandlock(8080, "/srv/a/1"))
+	without := writeRecording(t, dir, "without.json", nil)
+	for _, c := range []struct{ format, marker string }{{"c", "profgen_apply_landlock"}, {"go", "func RestrictLandlock() error"}} {
+		res := runProfgen(t, dir, "emit", "--format", c.format, with)
+		if res.code != 0 || !strings.Contains(res.stdout, c.marker) || !strings.Contains(res.stdout, `"/srv/a/1"`) {
+			t.Errorf("%s with a section: exit %d %s", c.format, res.code, res.stderr)
+		}
+		res = runProfgen(t, dir, "emit", "--format", c.format, without)
+		if res.code != 0 || strings.Contains(res.stdout, c.marker) {
+			t.Errorf("%s without a section: exit %d %s", c.format, res.code, res.stderr)
+		}
+	}
+}
