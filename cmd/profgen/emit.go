@@ -53,9 +53,9 @@ type emitParams struct {
 	llfmt *emit.LandlockFormat
 	// merged is the recordings' union, when the input was recordings.
 	merged *recording.Recording
-	rt    learn.Loader
-	def   learn.Action
-	am    learn.ArgsMode
+	rt     learn.Loader
+	def    learn.Action
+	am     learn.ArgsMode
 }
 
 // validate checks the flags that need no input; stdout is where no -o
