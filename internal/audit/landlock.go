@@ -55,25 +55,15 @@ type LandlockDenial struct {
 // ParseLandlockAccess parses the text of an AUDIT_LANDLOCK_ACCESS record.
 func ParseLandlockAccess(text []byte) (LandlockDenial, error) {
 	var d LandlockDenial
-	text = bytes.TrimRight(text, "\x00\n ")
-	if rest, ok := bytes.CutPrefix(text, []byte("audit(")); ok {
-		stamp, after, found := bytes.Cut(rest, []byte("): "))
-		if !found {
-			return d, fmt.Errorf("%w: unterminated audit( stamp: %q", ErrMalformed, text)
-		}
-		t, serial, _ := bytes.Cut(stamp, []byte(":"))
-		v, err := strconv.ParseUint(string(serial), 10, 64)
-		if err != nil {
-			return d, fmt.Errorf("%w: bad audit( serial: %q", ErrMalformed, stamp)
-		}
-		d.Time, d.Serial, text = string(t), v, after
+	var err error
+	if d.Time, d.Serial, text, err = parseStamp(text); err != nil {
+		return d, err
 	}
 	for _, field := range bytes.Fields(text) {
 		key, val, ok := bytes.Cut(field, []byte("="))
 		if !ok {
 			continue
 		}
-		var err error
 		switch string(key) {
 		case "domain":
 			d.Domain = string(val)
