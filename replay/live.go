@@ -122,7 +122,8 @@ const flushTimeout = 10 * time.Second
 
 // LiveOptions configure Live.
 type LiveOptions struct {
-	// Profile is the profile the workload runs under.
+	// Profile is the profile the workload runs under; nil replays the
+	// Landlock ruleset alone (Landlock).
 	Profile *learn.Profile
 	// Command is the workload; Command[0] is looked up in PATH. With
 	// RuntimePodman and RuntimeDocker it is IMAGE [CMD...].
@@ -177,8 +178,11 @@ type LiveOptions struct {
 	// under too (RuntimeNone): the launcher applies it before the
 	// filter, and each access it denies is named in Report.Landlock from
 	// Landlock's own audit records (Linux 6.15; audit is enabled for the
-	// run when it is off, and restored after).
+	// run when it is off, and restored after). With a Landlock ruleset,
+	// Profile may be nil: only the ruleset is replayed.
 	Landlock *landlock.Ruleset
+	// landlockOnly is set by checkLive when Profile was nil.
+	landlockOnly bool
 	// Signals carries the trace.StopSignals received by the caller,
 	// passed on to the workload as trace.Record does (RuntimeNone). Nil:
 	// none.
@@ -248,7 +252,9 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 			rep.Notes = append(rep.Notes, "this runc cannot load a filter with SECCOMP_FILTER_FLAG_LOG (runc 1.2 can), so denials are not audited: the workload ran twice, enforced and then log-only")
 		}
 	}
-	if k := opts.Profile.DefaultAction.Kind; k == learn.ActAllow || k == learn.ActLog {
+	if opts.landlockOnly {
+		rep.Notes = append(rep.Notes, "no seccomp profile: only the Landlock ruleset was replayed")
+	} else if k := opts.Profile.DefaultAction.Kind; k == learn.ActAllow || k == learn.ActLog {
 		return nil, fmt.Errorf("live replay: the profile's default action is %s: replay proves allowlists, whose default action denies", opts.Profile.DefaultAction)
 	}
 	run := func(prof *learn.Profile, logFlag bool, rep *Report) error {
@@ -515,7 +521,18 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logF
 
 func checkLive(opts *LiveOptions) error {
 	if opts.Profile == nil {
-		return errors.New("live replay: no profile")
+		if opts.Landlock == nil {
+			return errors.New("live replay: no profile")
+		}
+		native, err := abi.Native()
+		if err != nil {
+			return err
+		}
+		if opts.LogOnly {
+			return errors.New("live replay: log-only applies to a seccomp profile (Landlock has no log-only mode): give a profile")
+		}
+		// Nothing is denied by seccomp: the filter allows every call.
+		opts.Profile, opts.landlockOnly = &learn.Profile{Arch: native, DefaultAction: learn.Allow}, true
 	}
 	if len(opts.Command) == 0 {
 		return errors.New("live replay: no command")

@@ -133,7 +133,7 @@ events.`,
 	// Everything after COMMAND is the command's; flags after the
 	// recordings of --static are read by recordingFlags.
 	f.SetInterspersed(false)
-	f.StringVar(&p.profile, "profile", "", "OCI seccomp profile to replay under (required)")
+	f.StringVar(&p.profile, "profile", "", "OCI seccomp profile to replay under (required, unless --landlock: then only the ruleset is replayed)")
 	containers, images := strings.Join(containerEngines(), ", ")+": ", strings.Join(imageEngines(), ", ")+": "
 	f.StringVar((*string)(&p.runtime), "runtime", string(replay.RuntimeRunc), "where the workload runs: "+engine.List(containerEngines())+" (COMMAND is IMAGE [CMD...]), or none")
 	f.StringVar(&p.drive, "drive", "", "shell command that exercises the workload; the workload is stopped when it ends")
@@ -182,8 +182,8 @@ func recordingFlags(cmd *cobra.Command, p *replayParams, args []string) ([]strin
 
 // validate checks the flags that need no file and returns the binds.
 func (p *replayParams) validate() ([]replay.Bind, error) {
-	if p.profile == "" {
-		return nil, errors.New("no profile given: use --profile FILE")
+	if p.profile == "" && p.landlock == "" {
+		return nil, errors.New("no profile given: use --profile FILE (or --landlock RULESET, or both)")
 	}
 	if p.static {
 		if p.drive != "" || p.ready != "" || p.logOnly || p.nnp || len(p.binds) > 0 || len(p.capAdd) > 0 || len(p.capDrop) > 0 {
@@ -255,9 +255,12 @@ func runReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []r
 // doReplay checks the input, then replays; it returns the report, or an
 // error when no verdict could be reached.
 func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []replay.Bind, args []string) (*replay.Report, error) {
-	prof, err := readProfile(p.profile)
-	if err != nil {
-		return nil, err
+	var prof *learn.Profile
+	var err error
+	if p.profile != "" {
+		if prof, err = readProfile(p.profile); err != nil {
+			return nil, err
+		}
 	}
 	var ruleset *landlock.Ruleset
 	if p.landlock != "" {
@@ -331,13 +334,19 @@ func replayStatic(prof *learn.Profile, ruleset *landlock.Ruleset, paths []string
 	if err != nil {
 		return nil, err
 	}
+	lrep := &replay.Report{Mode: replay.ModeStatic, Violations: []replay.Violation{}}
+	if ruleset != nil {
+		if lrep, err = replay.StaticLandlock(ruleset, recs.Recording); err != nil {
+			return nil, err
+		}
+	}
+	if prof == nil {
+		lrep.Notes = append(lrep.Notes, "no seccomp profile: only the Landlock ruleset was checked")
+		return lrep, nil
+	}
 	rep, err := replay.Static(prof, recs.Recording)
 	if err != nil || ruleset == nil {
 		return rep, err
-	}
-	lrep, err := replay.StaticLandlock(ruleset, recs.Recording)
-	if err != nil {
-		return nil, err
 	}
 	rep.Landlock = append([]replay.LandlockViolation{}, lrep.Landlock...)
 	rep.Checked += lrep.Checked
