@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -174,20 +175,77 @@ func SetEnabled(on bool) error {
 	return err
 }
 
-// EnableForLandlock turns audit on when it is off, so that Landlock logs
-// its denials, and returns the function that restores it.
-func EnableForLandlock() (restore func() error, err error) {
-	on, err := Enabled()
+// auditLockPath is the file that profgen processes needing audit on for
+// Landlock share (EnableForLandlock): each holds a shared flock on it while
+// it needs audit on, and its content is "1" when a profgen process turned
+// audit on. Its ".mu" sibling serialises the check-and-set of enabling and
+// of restoring.
+var auditLockPath = "/run/profgen-landlock-audit.lock"
+
+// lockFile opens (creating) path and flocks it with how.
+func lockFile(path string, how int) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	if on != 0 {
-		return func() error { return nil }, nil
+	if err := unix.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	if err := SetEnabled(true); err != nil {
+	return f, nil
+}
+
+// EnableForLandlock turns audit on when it is off, so that Landlock logs
+// its denials, and returns the function that turns it off again once no
+// other profgen process needs it (they share auditLockPath: each holds a
+// shared lock while it needs audit on; the last to leave restores what
+// the first found).
+func EnableForLandlock() (restore func() error, err error) {
+	mu, err := lockFile(auditLockPath+".mu", unix.LOCK_EX)
+	if err != nil {
+		return nil, fmt.Errorf("enable audit: %w", err)
+	}
+	defer mu.Close() // closing releases the lock
+	users, err := lockFile(auditLockPath, unix.LOCK_SH)
+	if err != nil {
+		return nil, fmt.Errorf("enable audit: %w", err)
+	}
+	on, err := Enabled()
+	if err != nil {
+		users.Close()
 		return nil, err
 	}
-	return func() error { return SetEnabled(false) }, nil
+	if on == 0 {
+		if err := SetEnabled(true); err != nil {
+			users.Close()
+			return nil, err
+		}
+		if _, err := users.WriteAt([]byte("1"), 0); err != nil {
+			users.Close()
+			return nil, fmt.Errorf("enable audit: %w", err)
+		}
+	}
+	return func() error {
+		defer users.Close()
+		mu, err := lockFile(auditLockPath+".mu", unix.LOCK_EX)
+		if err != nil {
+			return fmt.Errorf("restore audit: %w", err)
+		}
+		defer mu.Close()
+		// Our shared lock to an exclusive one fails while another
+		// process holds its shared lock: it still needs audit on.
+		if unix.Flock(int(users.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+			return nil
+		}
+		var b [1]byte
+		if n, _ := users.ReadAt(b[:], 0); n == 1 && b[0] == '1' {
+			if err := users.Truncate(0); err != nil {
+				return fmt.Errorf("restore audit: %w", err)
+			}
+			return SetEnabled(false)
+		}
+		return nil
+	}, nil
 }
 
 // auditRequest sends one audit netlink request and returns the payload of

@@ -122,3 +122,45 @@ func TestLandlockDenials(t *testing.T) {
 	}
 	t.Errorf("no denial of cat's read of /etc/shadow (pid %d) among %+v", cmd.Process.Pid, got)
 }
+
+// TestEnableForLandlockShared: audit turned on by the first user stays on
+// while another still needs it, and is restored by the last.
+func TestEnableForLandlockShared(t *testing.T) {
+	before, err := Enabled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err := EnableForLandlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := EnableForLandlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r1(); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := Enabled(); on == 0 {
+		t.Fatal("audit turned off while another user needs it")
+	}
+	if err := r2(); err != nil {
+		t.Fatal(err)
+	}
+	after, err := Enabled()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before == 0 && after != 0 {
+		// Another process of the machine may hold the lock: only then
+		// is audit left on.
+		f, err := os.OpenFile(auditLockPath, os.O_RDWR, 0)
+		if err == nil {
+			busy := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil
+			f.Close()
+			if !busy {
+				t.Errorf("audit left on (was off) with no user left")
+			}
+		}
+	}
+}
