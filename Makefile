@@ -27,6 +27,7 @@ deps-bench:
 build: deps
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/profgen
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/profgen-runc ./cmd/profgen-runc
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o bin/profgen-landlock ./cmd/profgen-landlock
 
 # Record the bundled HTTP server while its driver runs, emit its OCI
 # profile, then rerun server and driver inside runc under that profile.

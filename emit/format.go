@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/readers"
 )
@@ -64,6 +65,10 @@ type Options struct {
 	// offers EnterServing, which stacks its filter on the one Install
 	// loaded; the other formats ignore it.
 	Serving *learn.Profile
+	// Landlock, when not nil, is a Landlock ruleset the formats that
+	// carry both kinds apply together with the seccomp filter: c and go
+	// (the recording has a landlock section). The others refuse it.
+	Landlock *landlock.Ruleset
 }
 
 // Format is one output format of emit.
@@ -87,6 +92,9 @@ type Format struct {
 	// Binary says that the output is not text (bpf): the CLI refuses to
 	// write it to a terminal.
 	Binary bool
+	// Landlock says that the format applies Options.Landlock with the
+	// filter (c, go); Emit refuses a ruleset for the others.
+	Landlock bool
 	// Runtime is the container runtime whose own calls the profile
 	// allows unless emit --runtime says otherwise: runc for the formats
 	// an OCI runtime loads (oci, k8s), none for the others, which a
@@ -107,6 +115,9 @@ func (f Format) Markable() bool { return f.Marks || f.Comment != nil }
 func (f Format) Emit(w io.Writer, p *learn.Profile, opts Options) error {
 	if len(opts.Arches) > 0 && !f.MultiArch {
 		return fmt.Errorf("format %s holds one architecture: write one output per architecture", f.Name)
+	}
+	if opts.Landlock != nil && !f.Landlock {
+		return fmt.Errorf("format %s does not carry a Landlock ruleset (c and go do; --format landlock writes it alone)", f.Name)
 	}
 	if opts.Incomplete != "" && !f.Marks {
 		if f.Comment == nil {
@@ -131,8 +142,8 @@ var Formats = []Format{
 	{Name: "systemd", Help: "systemd drop-in, SystemCallFilter= (argument rules dropped)", Write: WriteSystemd, Comment: hashComment, Runtime: learn.LoaderNone},
 	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF, Binary: true, Runtime: learn.LoaderNone},
 	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: writeTextFormat, Comment: hashComment, Runtime: learn.LoaderNone},
-	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark, Runtime: learn.LoaderNone},
-	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment, Runtime: learn.LoaderNone, Serving: true},
+	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark, Runtime: learn.LoaderNone, Landlock: true},
+	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment, Runtime: learn.LoaderNone, Landlock: true, Serving: true},
 	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment, Runtime: learn.LoaderNone},
 }
 

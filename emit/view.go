@@ -45,6 +45,9 @@ type view struct {
 	// Serving is the view of Options.Serving, the filter the program
 	// stacks once its start-up is done; nil without one.
 	Serving *view
+	// Landlock is the Landlock ruleset the c and go formats apply before
+	// the filter (Options.Landlock); nil without one.
+	Landlock *viewLandlock
 }
 
 // viewHot is one syscall's libseccomp priority (seccomp_syscall_priority).
@@ -127,6 +130,12 @@ func newView(p *learn.Profile, opts Options) (*view, error) {
 	}
 	for i, name := range learn.HotOrder(p, p.Counts()) {
 		v.Hot = append(v.Hot, viewHot{Name: name, Priority: learn.HotPriority(i)})
+	}
+	if opts.Landlock != nil {
+		var err error
+		if v.Landlock, err = newViewLandlock(opts.Landlock); err != nil {
+			return nil, err
+		}
 	}
 	return v, nil
 }

@@ -41,6 +41,9 @@ const (
 // --json` prints.
 type Report struct {
 	File string `json:"file"`
+	// Landlock is the report of a Landlock ruleset (Kind KindLandlock),
+	// whose other fields are empty.
+	Landlock *LandlockReport `json:"landlock,omitempty"`
 	// Kind is KindOCI (a JSON profile) or KindBPF (a raw filter).
 	Kind string `json:"kind"`
 	// Instructions is the length of the (compiled) filter.
@@ -130,6 +133,9 @@ func Explain(data []byte) (*Report, error) {
 		}
 		if trimmed[0] == '[' {
 			return nil, fmt.Errorf("%w: a JSON array, not a profile object", ErrUnknownFormat)
+		}
+		if isLandlockConfig(data) {
+			return explainLandlock(data)
 		}
 		return explainOCI(data, KindOCI)
 	}

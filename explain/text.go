@@ -12,11 +12,21 @@ import (
 func WriteJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	if r.Kind == KindLandlock {
+		return enc.Encode(struct {
+			File string `json:"file"`
+			Kind string `json:"kind"`
+			*LandlockReport
+		}{r.File, r.Kind, r.Landlock})
+	}
 	return enc.Encode(r)
 }
 
 // WriteText writes r for a person on a terminal.
 func WriteText(w io.Writer, r *Report) error {
+	if r.Kind == KindLandlock {
+		return writeLandlockText(w, r.File, r.Landlock)
+	}
 	var b strings.Builder
 	kind := "OCI profile"
 	switch r.Kind {

@@ -26,7 +26,9 @@ import (
 	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/internal/fileio"
+	ll "github.com/profgen/profgen/internal/landlock"
 	"github.com/profgen/profgen/internal/runc"
+	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/trace"
 )
@@ -120,7 +122,8 @@ const flushTimeout = 10 * time.Second
 
 // LiveOptions configure Live.
 type LiveOptions struct {
-	// Profile is the profile the workload runs under.
+	// Profile is the profile the workload runs under; nil replays the
+	// Landlock ruleset alone (Landlock).
 	Profile *learn.Profile
 	// Command is the workload; Command[0] is looked up in PATH. With
 	// RuntimePodman and RuntimeDocker it is IMAGE [CMD...].
@@ -171,6 +174,15 @@ type LiveOptions struct {
 
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Landlock, when not nil, is a Landlock ruleset the workload runs
+	// under too (RuntimeNone): the launcher applies it before the
+	// filter, and each access it denies is named in Report.Landlock from
+	// Landlock's own audit records (Linux 6.15; audit is enabled for the
+	// run when it is off, and restored after). With a Landlock ruleset,
+	// Profile may be nil: only the ruleset is replayed.
+	Landlock *landlock.Ruleset
+	// landlockOnly is set by checkLive when Profile was nil.
+	landlockOnly bool
 	// Signals carries the trace.StopSignals received by the caller,
 	// passed on to the workload as trace.Record does (RuntimeNone). Nil:
 	// none.
@@ -240,7 +252,9 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 			rep.Notes = append(rep.Notes, "this runc cannot load a filter with SECCOMP_FILTER_FLAG_LOG (runc 1.2 can), so denials are not audited: the workload ran twice, enforced and then log-only")
 		}
 	}
-	if k := opts.Profile.DefaultAction.Kind; k == learn.ActAllow || k == learn.ActLog {
+	if opts.landlockOnly {
+		rep.Notes = append(rep.Notes, "no seccomp profile: only the Landlock ruleset was replayed")
+	} else if k := opts.Profile.DefaultAction.Kind; k == learn.ActAllow || k == learn.ActLog {
 		return nil, fmt.Errorf("live replay: the profile's default action is %s: replay proves allowlists, whose default action denies", opts.Profile.DefaultAction)
 	}
 	run := func(prof *learn.Profile, logFlag bool, rep *Report) error {
@@ -426,6 +440,30 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logF
 	if err != nil {
 		return err
 	}
+	var mu sync.Mutex
+	if opts.Landlock != nil {
+		restore, err := audit.EnableForLandlock()
+		if err != nil {
+			return fmt.Errorf("landlock: %w", err)
+		}
+		defer restore()
+		kr, notes := opts.Landlock.Restriction(true).Downgrade(ll.ABI())
+		rep.Notes = append(rep.Notes, notes...)
+		if kr.HandledFS|kr.HandledNet|kr.Scoped != 0 {
+			logOpts.Landlock = &kr
+		}
+		if !kr.Log {
+			rep.fail("Landlock's denials cannot be named on this kernel (its audit records need Linux 6.15): no verdict for the ruleset")
+		}
+		rep.Landlock = []LandlockViolation{}
+		logOpts.OnLandlock = func(d audit.LandlockDenial) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, v := range landlockViolations(d) {
+				rep.addLandlock(v)
+			}
+		}
+	}
 	backend, err := trace.NewLog(logOpts)
 	if err != nil {
 		return err
@@ -483,13 +521,27 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logF
 
 func checkLive(opts *LiveOptions) error {
 	if opts.Profile == nil {
-		return errors.New("live replay: no profile")
+		if opts.Landlock == nil {
+			return errors.New("live replay: no profile")
+		}
+		native, err := abi.Native()
+		if err != nil {
+			return err
+		}
+		if opts.LogOnly {
+			return errors.New("live replay: log-only applies to a seccomp profile (Landlock has no log-only mode): give a profile")
+		}
+		// Nothing is denied by seccomp: the filter allows every call.
+		opts.Profile, opts.landlockOnly = &learn.Profile{Arch: native, DefaultAction: learn.Allow}, true
 	}
 	if len(opts.Command) == 0 {
 		return errors.New("live replay: no command")
 	}
 	if opts.Runtime == "" {
 		opts.Runtime = RuntimeNone
+	}
+	if opts.Landlock != nil && opts.Runtime != RuntimeNone {
+		return fmt.Errorf("live replay: a Landlock ruleset is replayed on the host (--runtime none); in a container, profgen-runc applies it (annotation io.profgen.landlock)")
 	}
 	e, ok := engine.Lookup(opts.Runtime)
 	if !ok || !e.Replay {

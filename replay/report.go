@@ -64,6 +64,9 @@ type Report struct {
 	// (live) that were checked.
 	Checked    uint64      `json:"checked"`
 	Violations []Violation `json:"violations"`
+	// Landlock lists the accesses a Landlock ruleset denied (live) or
+	// would deny (static).
+	Landlock []LandlockViolation `json:"landlock,omitempty"`
 	// ExitCode is, in live mode, the driver's exit status when a driver
 	// was given, the workload's otherwise.
 	ExitCode int `json:"exitCode"`
@@ -81,8 +84,8 @@ type Report struct {
 	Notes []string `json:"notes,omitempty"`
 }
 
-// OK reports whether nothing was denied.
-func (r *Report) OK() bool { return len(r.Violations) == 0 }
+// OK reports whether nothing was denied, by seccomp or Landlock.
+func (r *Report) OK() bool { return len(r.Violations) == 0 && len(r.Landlock) == 0 }
 
 // Verdicts of a replay (Report.Verdict).
 const (
@@ -118,7 +121,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "failed: %s\n", f)
 	}
 	if r.OK() {
-		_, err := fmt.Fprintf(w, "%s: %s replay, %s, no syscall denied\n", r.Verdict(), r.Mode, r.scope())
+		what := "no syscall denied"
+		if r.Landlock != nil {
+			what = "no syscall and no access denied"
+		}
+		_, err := fmt.Fprintf(w, "%s: %s replay, %s, %s\n", r.Verdict(), r.Mode, r.scope(), what)
+		return err
+	}
+	r.writeLandlock(w)
+	if len(r.Violations) == 0 {
+		_, err := fmt.Fprintf(w, "FAIL: %s replay, %s, %d Landlock denials\n", r.Mode, r.scope(), len(r.Landlock))
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -139,7 +151,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\n", v.Syscall, v.Number, args, v.Action, v.Count)
 	}
 	tw.Flush()
-	_, err := fmt.Fprintf(w, "FAIL: %s replay, %s, %d syscalls denied\n", r.Mode, r.scope(), len(r.Violations))
+	landlockDenials := ""
+	if len(r.Landlock) > 0 {
+		landlockDenials = fmt.Sprintf(", %d Landlock denials", len(r.Landlock))
+	}
+	_, err := fmt.Fprintf(w, "FAIL: %s replay, %s, %d syscalls denied%s\n", r.Mode, r.scope(), len(r.Violations), landlockDenials)
 	return err
 }
 

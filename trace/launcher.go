@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/audit"
+	"github.com/profgen/profgen/internal/landlock"
 	"github.com/profgen/profgen/internal/seccomp"
 )
 
@@ -21,29 +23,33 @@ const launcherArg = "__profgen_launch"
 
 // The launcher's protocol with the log backend (Log.Prepare and Log.Start):
 //
-//		argv: [argv0, launcherArg, FILTER_FD, STATUS_FD, FLAGS, PATH, ARGV...]
+//	argv: [argv0, launcherArg, FILTER_FD, STATUS_FD, FLAGS, LANDLOCK_FD, PATH, ARGV...]
 //
-//	 1. On one locked OS thread, the launcher gives itself a fresh audit
-//	    session by writing its login uid to /proc/thread-self/loginuid and
-//	    writes "ses N\n" to STATUS_FD, or "nosession REASON\n" when the
-//	    session cannot be changed.
-//	 2. It reads the BPF program (struct sock_filter[]) from FILTER_FD until
-//	    end of file. The backend writes it only once it knows the session, so
-//	    no record of the target can precede that; an empty program means the
-//	    backend gave up, and the launcher exits.
-//	 3. It names its thread launcherComm, then applies its ordered list of
-//	    restrictions (seccomp.ExecRestricted), today the one seccomp
-//	    filter, and execs: in one C call it sets no_new_privs, installs the
-//	    filter with the seccomp(2) flags FLAGS (decimal; TSYNC is never set)
-//	    on its own thread only, and execs PATH with ARGV: between the filter
-//	    and the execve the thread makes no syscall of the Go runtime's,
-//	    which an enforced profile could deny. Another kind of restriction
-//	    (Landlock) goes in the list before the filter. The runtime's other threads stay
-//	    unfiltered, so the only records of the launcher are those of this
-//	    thread, under that name: its execve.
-//	 4. The process keeps the thread's session and filter. STATUS_FD is
-//	    close-on-exec: the backend reads end of file when the exec
-//	    succeeded, "exec ERROR\n" otherwise.
+// LANDLOCK_FD is "-", or a descriptor from which the launcher reads a
+// Landlock ruleset (internal/landlock.Ruleset as JSON) until end of file,
+// first thing; it applies it in step 3, before the filter.
+//
+//  1. On one locked OS thread, the launcher gives itself a fresh audit
+//     session by writing its login uid to /proc/thread-self/loginuid and
+//     writes "ses N\n" to STATUS_FD, or "nosession REASON\n" when the
+//     session cannot be changed.
+//  2. It reads the BPF program (struct sock_filter[]) from FILTER_FD until
+//     end of file. The backend writes it only once it knows the session, so
+//     no record of the target can precede that; an empty program means the
+//     backend gave up, and the launcher exits.
+//  3. It names its thread launcherComm, then applies its ordered list of
+//     restrictions (seccomp.ExecRestricted), today the one seccomp
+//     filter, and execs: in one C call it sets no_new_privs, installs the
+//     filter with the seccomp(2) flags FLAGS (decimal; TSYNC is never set)
+//     on its own thread only, and execs PATH with ARGV: between the filter
+//     and the execve the thread makes no syscall of the Go runtime's,
+//     which an enforced profile could deny. Another kind of restriction
+//     (Landlock) goes in the list before the filter. The runtime's other threads stay
+//     unfiltered, so the only records of the launcher are those of this
+//     thread, under that name: its execve.
+//  4. The process keeps the thread's session and filter. STATUS_FD is
+//     close-on-exec: the backend reads end of file when the exec
+//     succeeded, "exec ERROR\n" otherwise.
 //
 // Errors before the filter is installed are reported as "error MSG\n".
 const (
@@ -79,7 +85,7 @@ func runLauncher(args []string) int {
 	// Everything happens on this thread: the session id and the filter
 	// belong to the thread that execs.
 	runtime.LockOSThread()
-	if len(args) < 5 {
+	if len(args) < 6 {
 		fmt.Fprintln(os.Stderr, "profgen launcher: bad arguments")
 		return launcherExitCode
 	}
@@ -90,7 +96,26 @@ func runLauncher(args []string) int {
 		fmt.Fprintln(os.Stderr, "profgen launcher: bad arguments")
 		return launcherExitCode
 	}
-	path, argv := args[3], args[4:]
+	path, argv := args[4], args[5:]
+	var ruleset *landlock.Ruleset
+	if args[3] != "-" {
+		fd, err := strconv.Atoi(args[3])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "profgen launcher: bad arguments")
+			return launcherExitCode
+		}
+		f := os.NewFile(uintptr(fd), "launcher-landlock")
+		data, err := io.ReadAll(f)
+		f.Close()
+		ruleset = &landlock.Ruleset{}
+		if err == nil {
+			err = json.Unmarshal(data, ruleset)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "profgen launcher: landlock ruleset: %v\n", err)
+			return launcherExitCode
+		}
+	}
 	unix.CloseOnExec(statusFD)
 	status := os.NewFile(uintptr(statusFD), "launcher-status")
 	report := func(kind, msg string) {
@@ -126,7 +151,11 @@ func runLauncher(args []string) int {
 	// Returns only on failure. The status pipe is written even when the
 	// filter is loaded: a profile that denies write loses the message,
 	// and the backend reports the launcher's exit status instead.
-	restrictions := []seccomp.Restriction{&seccomp.Filter{Program: filters, Flags: uint(flags)}}
+	var restrictions []seccomp.Restriction
+	if ruleset != nil {
+		restrictions = append(restrictions, ruleset)
+	}
+	restrictions = append(restrictions, &seccomp.Filter{Program: filters, Flags: uint(flags)})
 	execFailed, err := seccomp.ExecRestricted(restrictions, path, argv, os.Environ())
 	kind := launcherError
 	if execFailed {

@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/profgen/profgen/internal/audit"
 	"github.com/profgen/profgen/internal/cgroup"
 	"github.com/profgen/profgen/internal/errs"
+	"github.com/profgen/profgen/internal/landlock"
 	"github.com/profgen/profgen/internal/proc"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/recording"
@@ -47,6 +49,15 @@ type LogOptions struct {
 	// Paths asks for what Landlock governs (BackendConfig.Paths): seccomp's
 	// audit records carry no paths, so the recording says it has none.
 	Paths bool
+	// Landlock, when not nil, is a Landlock ruleset the launcher applies
+	// before the filter (live replay under Landlock; set its Log to have
+	// the kernel audit the target's denials).
+	Landlock *landlock.Ruleset
+	// OnLandlock, when not nil, receives each Landlock denial of the
+	// target's (attributed as its seccomp records are), from the
+	// backend's reader goroutine, until Collect. Landlock audits its
+	// denials only while audit is enabled (audit.EnableForLandlock).
+	OnLandlock func(audit.LandlockDenial)
 }
 
 // Log is the SCMP_ACT_LOG backend: the target runs under a seccomp filter
@@ -79,6 +90,11 @@ type Log struct {
 	filterW, statusR *os.File
 	filterR, statusW *os.File
 	cgroup           *Cgroup
+	// landlock is the ruleset the launcher applies (LogOptions.Landlock),
+	// landlockR the child's end of the pipe it is read from.
+	landlock   *landlock.Ruleset
+	landlockR  *os.File
+	onLandlock func(audit.LandlockDenial)
 
 	events atomic.Uint64
 	closed atomic.Bool
@@ -127,19 +143,25 @@ func NewLog(opts LogOptions) (*Log, error) {
 	if opts.FilterFlags&unix.SECCOMP_FILTER_FLAG_TSYNC != 0 {
 		return nil, errors.New("log backend: the launcher filters its own thread only: TSYNC cannot be set")
 	}
-	r, err := audit.Open(audit.Options{RcvBuf: opts.RcvBuf})
-	if err != nil {
-		return nil, auditError(err)
-	}
 	l := &Log{
 		filter:     prog,
 		flags:      opts.FilterFlags,
 		paths:      opts.Paths,
-		reader:     r,
+		landlock:   opts.Landlock,
+		onLandlock: opts.OnLandlock,
 		done:       make(chan struct{}),
 		markers:    audit.NewMarkers(),
 		attributor: newAttributor(os.Getpid(), native, int64(execveNr), slices.Clone(opts.Codes)),
 	}
+	aopts := audit.Options{RcvBuf: opts.RcvBuf}
+	if opts.OnLandlock != nil {
+		aopts.OnLandlock = l.takeLandlock
+	}
+	r, err := audit.Open(aopts)
+	if err != nil {
+		return nil, auditError(err)
+	}
+	l.reader = r
 	go l.read()
 	if err := l.probe(); err != nil {
 		l.Close()
@@ -245,7 +267,21 @@ func (l *Log) Prepare(t *Target) error {
 	}
 	filterFD := 3 + len(cmd.ExtraFiles)
 	cmd.ExtraFiles = append(cmd.ExtraFiles, l.filterR, l.statusW)
-	args := []string{"profgen-launcher", launcherArg, strconv.Itoa(filterFD), strconv.Itoa(filterFD + 1), strconv.FormatUint(uint64(l.flags), 10), cmd.Path}
+	landlockArg := "-"
+	if l.landlock != nil {
+		data, err := json.Marshal(l.landlock)
+		if err != nil {
+			return fmt.Errorf("landlock ruleset: %w", err)
+		}
+		var w *os.File
+		if l.landlockR, w, err = os.Pipe(); err != nil {
+			return fmt.Errorf("launcher pipe: %w", err)
+		}
+		go func() { w.Write(data); w.Close() }() // the launcher reads it first
+		landlockArg = strconv.Itoa(3 + len(cmd.ExtraFiles))
+		cmd.ExtraFiles = append(cmd.ExtraFiles, l.landlockR)
+	}
+	args := []string{"profgen-launcher", launcherArg, strconv.Itoa(filterFD), strconv.Itoa(filterFD + 1), strconv.FormatUint(uint64(l.flags), 10), landlockArg, cmd.Path}
 	cmd.Args = append(args, cmd.Args...)
 	cmd.Path = "/proc/self/exe"
 	l.cgroup = t.Cgroup
@@ -265,6 +301,9 @@ func (l *Log) Start(pid int) error {
 	// comes.
 	l.filterR.Close()
 	l.statusW.Close()
+	if l.landlockR != nil {
+		l.landlockR.Close()
+	}
 	br := bufio.NewReader(l.statusR)
 	kind, msg, err := launcherStatus(br)
 	if err != nil {
@@ -342,6 +381,19 @@ func (l *Log) read() {
 			return
 		}
 		l.take(rec)
+	}
+}
+
+// takeLandlock hands a Landlock denial of the target's, attributed by the
+// process of its event as a seccomp record is, to LogOptions.OnLandlock.
+func (l *Log) takeLandlock(d audit.LandlockDenial) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !d.HasProcess || !l.started || l.collected || d.Process.Pid == l.self {
+		return
+	}
+	if l.att.Attribute(d.Process).In() {
+		l.onLandlock(d)
 	}
 }
 
@@ -602,7 +654,7 @@ func (l *Log) Close() error {
 	var err error
 	l.closeOnce.Do(func() {
 		l.closed.Store(true)
-		for _, f := range []*os.File{l.filterR, l.filterW, l.statusR, l.statusW} {
+		for _, f := range []*os.File{l.filterR, l.filterW, l.statusR, l.statusW, l.landlockR} {
 			if f != nil {
 				f.Close()
 			}

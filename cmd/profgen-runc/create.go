@@ -119,6 +119,10 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 	if err := probeWritable(out); err != nil {
 		return nil, err
 	}
+	llPlan, err := planLandlock(spec.Annotations)
+	if err != nil {
+		return nil, err
+	}
 	cfg := &recorderConfig{
 		ID:        ca.id,
 		Out:       out,
@@ -136,6 +140,13 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 	// Last, once nothing else can fail: the bundle is rewritten.
 	if cfg.Seccomp, cfg.KeepSeccomp, err = prepareSeccomp(config, data, &spec); err != nil {
 		return nil, err
+	}
+	if llPlan != nil {
+		if err := applyLandlock(config, bundle, llPlan); err != nil {
+			return nil, err
+		}
+		cfg.Notes = append(cfg.Notes, llPlan.notes...)
+		cfg.Notes = append(cfg.Notes, "recorded under the Landlock ruleset of "+AnnotationLandlock+": the accesses it refused and the calls of its launcher ("+LandlockLauncher+") are in the recording")
 	}
 	return cfg, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/profgen/profgen/explain"
 	"github.com/profgen/profgen/internal/abi"
 	"github.com/profgen/profgen/internal/fileio"
+	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/readers"
 	"github.com/profgen/profgen/recording"
@@ -56,6 +57,10 @@ type emitParams struct {
 	// Set by validate.
 	arches []abi.Arch
 	fmt    emit.Format
+	// llfmt is the Landlock format chosen, nil for a seccomp one.
+	llfmt *emit.LandlockFormat
+	// merged is the recordings' union, when the input was recordings.
+	merged *recording.Recording
 	rt     learn.Loader
 	def    learn.Action
 	am     learn.ArgsMode
@@ -65,8 +70,10 @@ type emitParams struct {
 // writes.
 func (p *emitParams) validate(stdout io.Writer) error {
 	var err error
-	if p.fmt, err = emit.LookupFormat(p.format); err != nil {
-		return fmt.Errorf("unknown --format %q (want %s)", p.format, strings.Join(emit.FormatNames(), ", "))
+	if f, ok := emit.LookupLandlockFormat(p.format); ok {
+		p.llfmt = &f
+	} else if p.fmt, err = emit.LookupFormat(p.format); err != nil {
+		return fmt.Errorf("unknown --format %q (want %s)", p.format, strings.Join(append(emit.FormatNames(), emit.LandlockFormatNames()...), ", "))
 	}
 	if p.fmt.Binary {
 		if err := checkBinaryOutput(stdout, p.output, "--format "+p.format); err != nil {
@@ -141,7 +148,9 @@ func newEmitCmd() *cobra.Command {
 		Short: "Write the profile learned from recordings",
 		Long: `emit learns a minimal seccomp profile from one or more recordings (merged as
 a union) and writes it. Formats (--format):
-` + emit.FormatHelp() + `--runtime adds what that container runtime calls itself after loading the
+` + emit.FormatHelp() + `and, from the recording's landlock section (eBPF backend), the file
+hierarchies and TCP ports of a Landlock ruleset (docs/landlock.md):
+` + emit.LandlockFormatHelp() + `--runtime adds what that container runtime calls itself after loading the
 filter. Its default is the format's, shown above: runc where a container
 runtime loads the output, none where none does (a program, systemd or
 bwrap loads it); pass --runtime crun for a bpf filter given to crun's
@@ -230,7 +239,7 @@ recording without phases is refused.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&p.format, "format", emit.Formats[0].Name, "output format: "+strings.Join(emit.FormatNames(), ", "))
+	f.StringVar(&p.format, "format", emit.Formats[0].Name, "output format: "+strings.Join(append(emit.FormatNames(), emit.LandlockFormatNames()...), ", "))
 	f.StringVarP(&p.output, "output", "o", "", "write to FILE, - for standard output (the default)")
 	f.StringVar(&p.runtime, "runtime", "", "container runtime whose own syscalls to allow: runc, crun or none (default: the format's, runc for oci and k8s, none for the others)")
 	f.StringVar(&p.defaultAction, "default-action", "errno", "action for everything not allowed: errno (EPERM), kill or log")
@@ -268,6 +277,9 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		return err
 	}
 	defer out.Abort()
+	if p.llfmt != nil {
+		return p.emitLandlock(out, args)
+	}
 	prof, loss, err := p.profile(args)
 	if err != nil {
 		return err
@@ -276,6 +288,15 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		Version: version, Log: p.logFlag, GoPackage: p.goPackage, Name: p.name,
 		Compile: compileProfile, Runtime: p.rt, Serving: p.serving,
 		Warn: func(msg string) { fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", msg) },
+	}
+	if p.fmt.Landlock && p.merged != nil && p.merged.Sections[recording.LandlockKind] != nil {
+		// The format applies the Landlock ruleset of the same recordings.
+		if opts.Landlock, err = landlock.FromRecording(p.merged, landlock.Options{}); err != nil {
+			return fmt.Errorf("%s: %w", strings.Join(inputs, ", "), err)
+		}
+		if !p.quiet {
+			fmt.Fprintf(os.Stderr, "profgen: note: the %s output applies the Landlock ruleset of the recordings' landlock section too (emit --format landlock shows it)\n", p.format)
+		}
 	}
 	if len(p.arches) > 0 {
 		var warnings []string
@@ -382,6 +403,7 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 		// A group of replicas (merge --by workload) names its profile.
 		p.name = w.K8sName()
 	}
+	p.merged = rs.Recording
 	def := p.def
 	prof, err := rs.learn(learn.Options{
 		Args: p.am, MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,
@@ -467,4 +489,54 @@ func hasPhase(r *recording.Recording, name string) bool {
 // counted in the startup or the serving phase, not only in run.
 func hasReadyPhases(r *recording.Recording) bool {
 	return hasPhase(r, recording.PhaseStartup) || hasPhase(r, recording.PhaseServing)
+}
+
+// emitLandlock writes the Landlock ruleset learned from the recordings'
+// landlock sections (merged) in the chosen Landlock format.
+func (p *emitParams) emitLandlock(out *fileio.File, paths []string) error {
+	for _, f := range []struct {
+		set  bool
+		name string
+	}{{p.dockerDefault, "docker-default"}, {p.arch != "", "arch"}, {p.phase != "", "phase"}, {len(p.learnFlags) > 0, "runtime, --default-action, --args, --max-values, --no-new-privileges"}} {
+		if f.set {
+			return fmt.Errorf("--%s applies to seccomp formats, not --format %s", f.name, p.format)
+		}
+	}
+	if len(paths) == 0 {
+		paths = []string{defaultRecording}
+	}
+	if err := oneStdin(paths); err != nil {
+		return err
+	}
+	var recs []*recording.Recording
+	for _, path := range paths {
+		in, err := readInput(path)
+		if err != nil {
+			return err
+		}
+		if in.rec == nil {
+			return fmt.Errorf("%s is a seccomp profile: --format %s learns from recordings", path, p.format)
+		}
+		recs = append(recs, in.rec)
+	}
+	rs, err := mergeRecordings(paths, recs)
+	if err != nil {
+		return err
+	}
+	if loss := lossText(rs.Recording); loss != "" {
+		return fmt.Errorf("%s; --format %s cannot be marked incomplete", loss, p.format)
+	}
+	rs.printNotes(p.quiet)
+	r, err := landlock.FromRecording(rs.Recording, landlock.Options{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", strings.Join(paths, ", "), err)
+	}
+	warn := func(string) {}
+	if !p.quiet {
+		warn = func(msg string) { fmt.Fprintf(os.Stderr, "profgen: note: %s\n", msg) }
+	}
+	if err := p.llfmt.Write(out, r, emit.Options{Version: version, Warn: warn}); err != nil {
+		return fmt.Errorf("write %s: %w", p.output, err)
+	}
+	return out.Commit()
 }

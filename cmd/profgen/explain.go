@@ -16,7 +16,7 @@ type explainParams struct {
 
 func (p *explainParams) validate(args []string) error {
 	if len(args) == 0 {
-		return errors.New("explain needs at least one FILE (an OCI profile, a k8s SeccompProfile or a raw BPF filter)")
+		return errors.New("explain needs at least one FILE (an OCI profile, a k8s SeccompProfile, a raw BPF filter or a Landlock ruleset)")
 	}
 	p.files = args
 	return nil
@@ -45,11 +45,18 @@ default action that allows, a missing architecture check, x32 or i386
 admitted, execve without execveat, conditions runc turns into OR, 32-bit
 comparisons of 64-bit arguments and names this libseccomp does not know.
 
+A Landlock ruleset (Landlock's configuration format, as 'profgen emit
+--format landlock' writes it) is explained too: what is readable, writable
+and executable, which TCP ports may be bound and connected to, what it does
+not restrict, and warnings (a writable directory that is also executable, /
+readable, /proc or /sys writable).
+
 With --json each FILE gives one JSON object with the same fields.`,
 		Example: `  profgen explain seccomp.json
   profgen explain --json seccomp.json | jq '.allowedCount, .dockerDefaultAllowed'
   profgen emit --format k8s rec.json | profgen explain -
-  profgen dump --pid 1234 -o filter.bpf && profgen explain filter.bpf`,
+  profgen dump --pid 1234 -o filter.bpf && profgen explain filter.bpf
+  profgen explain ruleset.json   # a Landlock ruleset`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := p.validate(args); err != nil {
 				return err

@@ -68,3 +68,15 @@ func TestExplainBadInput(t *testing.T) {
 		t.Errorf("no file: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestExplainLandlockRuleset: explain reads a ruleset emit wrote.
+func TestExplainLandlockRuleset(t *testing.T) {
+	golden, err := filepath.Abs("../../emit/testdata/landlock.golden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runProfgen(t, "", "explain", golden)
+	if res.code != 0 || !strings.Contains(res.stdout, "Landlock ruleset") || !strings.Contains(res.stdout, "bind: TCP ports 8080") {
+		t.Errorf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}

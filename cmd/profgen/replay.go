@@ -17,6 +17,7 @@ import (
 
 	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
+	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/replay"
 	"github.com/profgen/profgen/trace"
@@ -38,6 +39,8 @@ type replayParams struct {
 	expect   int
 	engine   []string
 	readyMax time.Duration
+	// landlock is a Landlock ruleset replayed with the profile.
+	landlock string
 }
 
 func newReplayCmd() *cobra.Command {
@@ -130,7 +133,7 @@ events.`,
 	// Everything after COMMAND is the command's; flags after the
 	// recordings of --static are read by recordingFlags.
 	f.SetInterspersed(false)
-	f.StringVar(&p.profile, "profile", "", "OCI seccomp profile to replay under (required)")
+	f.StringVar(&p.profile, "profile", "", "OCI seccomp profile to replay under (required, unless --landlock: then only the ruleset is replayed)")
 	containers, images := strings.Join(containerEngines(), ", ")+": ", strings.Join(imageEngines(), ", ")+": "
 	f.StringVar((*string)(&p.runtime), "runtime", string(replay.RuntimeRunc), "where the workload runs: "+engine.List(containerEngines())+" (COMMAND is IMAGE [CMD...]), or none")
 	f.StringVar(&p.drive, "drive", "", "shell command that exercises the workload; the workload is stopped when it ends")
@@ -138,6 +141,7 @@ events.`,
 	f.DurationVar(&p.readyMax, "ready-timeout", 0, "how long to wait for --ready (0: 30s)")
 	f.DurationVar(&p.grace, "grace", replay.DefaultGrace, "time between SIGTERM and SIGKILL when the workload is stopped")
 	f.BoolVar(&p.json, "json", false, "print the report as JSON (the workload's standard output goes to standard error)")
+	f.StringVar(&p.landlock, "landlock", "", "Landlock ruleset (emit --format landlock) to replay with the profile: live with --runtime none (each denial named from Landlock's audit records), or --static")
 	f.BoolVar(&p.static, "static", false, "check recordings against the profile without running anything")
 	f.BoolVar(&p.logOnly, "log-only", false, "switch the profile's default action to log: deny nothing, report what would be denied")
 	f.BoolVar(&p.nnp, "no-new-privileges", false, containers+"run the container with no_new_privs (Docker's default is not to)")
@@ -178,8 +182,8 @@ func recordingFlags(cmd *cobra.Command, p *replayParams, args []string) ([]strin
 
 // validate checks the flags that need no file and returns the binds.
 func (p *replayParams) validate() ([]replay.Bind, error) {
-	if p.profile == "" {
-		return nil, errors.New("no profile given: use --profile FILE")
+	if p.profile == "" && p.landlock == "" {
+		return nil, errors.New("no profile given: use --profile FILE (or --landlock RULESET, or both)")
 	}
 	if p.static {
 		if p.drive != "" || p.ready != "" || p.logOnly || p.nnp || len(p.binds) > 0 || len(p.capAdd) > 0 || len(p.capDrop) > 0 {
@@ -251,12 +255,21 @@ func runReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []r
 // doReplay checks the input, then replays; it returns the report, or an
 // error when no verdict could be reached.
 func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []replay.Bind, args []string) (*replay.Report, error) {
-	prof, err := readProfile(p.profile)
-	if err != nil {
-		return nil, err
+	var prof *learn.Profile
+	var err error
+	if p.profile != "" {
+		if prof, err = readProfile(p.profile); err != nil {
+			return nil, err
+		}
+	}
+	var ruleset *landlock.Ruleset
+	if p.landlock != "" {
+		if ruleset, err = readRuleset(p.landlock); err != nil {
+			return nil, err
+		}
 	}
 	if p.static {
-		return replayStatic(prof, args)
+		return replayStatic(prof, ruleset, args)
 	}
 	// replay.Live checks the command and the runtime's executables.
 	sigs := make(chan os.Signal, 2)
@@ -306,6 +319,7 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []re
 		Stdout:          out,
 		Stderr:          os.Stderr,
 		Signals:         signals,
+		Landlock:        ruleset,
 	})
 	if err != nil && interrupted.Load() {
 		return nil, replay.ErrInterrupted
@@ -313,11 +327,29 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []re
 	return rep, err
 }
 
-// replayStatic checks recordings (merged as a union) against prof.
-func replayStatic(prof *learn.Profile, paths []string) (*replay.Report, error) {
+// replayStatic checks recordings (merged as a union) against prof, and
+// against ruleset when not nil.
+func replayStatic(prof *learn.Profile, ruleset *landlock.Ruleset, paths []string) (*replay.Report, error) {
 	recs, err := readRecordings(paths)
 	if err != nil {
 		return nil, err
 	}
-	return replay.Static(prof, recs.Recording)
+	lrep := &replay.Report{Mode: replay.ModeStatic, Violations: []replay.Violation{}}
+	if ruleset != nil {
+		if lrep, err = replay.StaticLandlock(ruleset, recs.Recording); err != nil {
+			return nil, err
+		}
+	}
+	if prof == nil {
+		lrep.Notes = append(lrep.Notes, "no seccomp profile: only the Landlock ruleset was checked")
+		return lrep, nil
+	}
+	rep, err := replay.Static(prof, recs.Recording)
+	if err != nil || ruleset == nil {
+		return rep, err
+	}
+	rep.Landlock = append([]replay.LandlockViolation{}, lrep.Landlock...)
+	rep.Checked += lrep.Checked
+	rep.Notes = append(rep.Notes, lrep.Notes...)
+	return rep, nil
 }

@@ -35,6 +35,7 @@ as an OCI seccomp profile, and proves it by replaying the workload under it.`,
 		newMonitorCmd(),
 		newPushCmd(),
 		newPullCmd(),
+		newExecCmd(),
 	)
 	return root
 }

@@ -31,6 +31,13 @@ type Options struct {
 	// DefaultRcvBuf. It is set with SO_RCVBUFFORCE (needs CAP_NET_ADMIN)
 	// and, failing that, with SO_RCVBUF (capped by net.core.rmem_max).
 	RcvBuf int
+	// OnLandlock, when not nil, receives each denial of Landlock's
+	// (AUDIT_LANDLOCK_ACCESS with the process of its AUDIT_SYSCALL
+	// record), from the goroutine that calls Next, once the event's
+	// records have arrived. Landlock logs denials only while audit is
+	// enabled (EnableForLandlock) and, after an execve, only for domains
+	// restricted with LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON.
+	OnLandlock func(LandlockDenial)
 }
 
 // Reader receives seccomp audit records from the audit multicast group.
@@ -49,6 +56,9 @@ type Reader struct {
 	iovs    []unix.Iovec
 	n, next int
 	parser  parser
+	// landlock pairs Landlock's records with their events (OnLandlock);
+	// nil without it.
+	landlock *landlockEvents
 
 	lastSerial uint64 // owned by Next
 
@@ -100,6 +110,9 @@ func Open(opts Options) (*Reader, error) {
 		bufs: make([][]byte, batch),
 		msgs: make([]unix.Mmsghdr, batch),
 		iovs: make([]unix.Iovec, batch),
+	}
+	if opts.OnLandlock != nil {
+		r.landlock = &landlockEvents{on: opts.OnLandlock}
 	}
 	mem := make([]byte, batch*msgSize)
 	for i := range r.bufs {
@@ -156,6 +169,9 @@ func (r *Reader) Next() (Record, error) {
 				continue
 			}
 			r.account(payload)
+			if r.landlock != nil {
+				r.landlock.take(typ, payload)
+			}
 			if typ != TypeSeccomp {
 				continue
 			}

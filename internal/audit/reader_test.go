@@ -22,6 +22,9 @@ import (
 const childEnv = "AUDIT_TEST_LOG_GETPPID"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(landlockChildEnv) != "" {
+		landlockChild() // execs, or exits
+	}
 	if v := os.Getenv(childEnv); v != "" {
 		n, _ := strconv.Atoi(v)
 		if err := logChild(n); err != nil {

@@ -97,23 +97,9 @@ func (c *strCache) get(raw []byte) (string, error) {
 
 func (p *parser) parse(text []byte) (Record, error) {
 	var r Record
-	text = bytes.TrimRight(text, "\x00\n ")
-	if rest, ok := bytes.CutPrefix(text, []byte("audit(")); ok {
-		stamp, after, found := bytes.Cut(rest, []byte("): "))
-		if !found {
-			return r, fmt.Errorf("%w: unterminated audit( stamp: %q", ErrMalformed, text)
-		}
-		t, serial, _ := bytes.Cut(stamp, []byte(":"))
-		sec, ms, dot := bytes.Cut(t, []byte("."))
-		if !dot || !allDigits(sec) || !allDigits(ms) {
-			return r, fmt.Errorf("%w: bad audit( time stamp: %q", ErrMalformed, stamp)
-		}
-		v, err := strconv.ParseUint(string(serial), 10, 64)
-		if err != nil {
-			return r, fmt.Errorf("%w: bad audit( serial: %q", ErrMalformed, stamp)
-		}
-		r.Time, r.Serial = string(t), v
-		text = after
+	var err error
+	if r.Time, r.Serial, text, err = parseStamp(text); err != nil {
+		return r, err
 	}
 	var seen int
 	for len(text) > 0 {
@@ -174,6 +160,31 @@ func (p *parser) parse(text []byte) (Record, error) {
 		return r, fmt.Errorf("%w: missing ses, pid, arch or syscall", ErrMalformed)
 	}
 	return r, nil
+}
+
+// parseStamp splits a record's text (trailing NULs, newlines and spaces
+// trimmed) into its "audit(SECONDS.MS:SERIAL): " stamp, when it has one,
+// and its fields.
+func parseStamp(text []byte) (time string, serial uint64, fields []byte, err error) {
+	text = bytes.TrimRight(text, "\x00\n ")
+	rest, ok := bytes.CutPrefix(text, []byte("audit("))
+	if !ok {
+		return "", 0, text, nil
+	}
+	stamp, after, found := bytes.Cut(rest, []byte("): "))
+	if !found {
+		return "", 0, nil, fmt.Errorf("%w: unterminated audit( stamp: %q", ErrMalformed, text)
+	}
+	t, ser, _ := bytes.Cut(stamp, []byte(":"))
+	sec, ms, dot := bytes.Cut(t, []byte("."))
+	if !dot || !allDigits(sec) || !allDigits(ms) {
+		return "", 0, nil, fmt.Errorf("%w: bad audit( time stamp: %q", ErrMalformed, stamp)
+	}
+	v, err := strconv.ParseUint(string(ser), 10, 64)
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("%w: bad audit( serial: %q", ErrMalformed, stamp)
+	}
+	return string(t), v, after, nil
 }
 
 // allDigits reports whether b is one or more decimal digits.

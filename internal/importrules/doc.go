@@ -10,7 +10,8 @@
 //   - internal/engine (the table of container engines) imports no project
 //     package, so that every package may import it;
 //   - learn and emit import (directly or not) neither trace nor replay;
-//   - trace imports (directly or not) none of learn, emit, replay;
+//   - trace imports (directly or not) none of learn, emit, replay, landlock;
+//   - landlock imports (directly or not) none of trace, replay, learn, emit;
 //   - argspec (the argument table trace, learn and their tests read)
 //     imports none of trace, learn, emit, replay;
 //   - github.com/seccomp/libseccomp-golang is imported by internal/abi

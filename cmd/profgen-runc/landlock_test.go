@@ -1,0 +1,135 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/profgen/profgen/internal/workload"
+)
+
+var launcherOnce sync.Once
+
+// needLauncher builds the static profgen-landlock beside the test's
+// profgen-runc, where the wrapper looks for it.
+func needLauncher(t *testing.T, e *podmanEnv) {
+	t.Helper()
+	var err error
+	var out []byte
+	launcherOnce.Do(func() {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(filepath.Dir(e.wrapper), LandlockLauncher), "../profgen-landlock")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err = cmd.CombinedOutput()
+	})
+	if err != nil {
+		t.Fatalf("build %s: %v\n%s", LandlockLauncher, err, out)
+	}
+}
+
+// httpGet fetches url, retrying until the server listens.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	var last error
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(url)
+		if err != nil {
+			last = err
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body)
+	}
+	t.Fatalf("GET %s: %v", url, last)
+	return 0, ""
+}
+
+// TestPodmanLandlock: with io.profgen.landlock, the container's server
+// runs under the ruleset (profgen-landlock in front of its command): it
+// serves the file the ruleset lets it read, is refused /etc/shadow, and
+// cannot bind a port the ruleset does not list.
+func TestPodmanLandlock(t *testing.T) {
+	e := needPodman(t)
+	needLauncher(t, e)
+	bin := workload.Build(t, "httpserver")
+	dir := t.TempDir()
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "f"), []byte("served under landlock\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port, other := freePort(t), freePort(t)
+	rs := filepath.Join(dir, "ruleset.json")
+	if err := os.WriteFile(rs, []byte(`{"abi": 6,
+ "ruleset": [{"handledAccessFs": ["abi.all"], "handledAccessNet": ["abi.all"], "scoped": ["abi.all"]}],
+ "pathBeneath": [
+  {"allowedAccess": ["execute", "read_file"], "parent": ["/w/httpserver"]},
+  {"allowedAccess": ["read_file", "read_dir"], "parent": ["/data"]}],
+ "netPort": [{"allowedAccess": ["bind_tcp"], "port": [`+port+`]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, server ...string) {
+		t.Helper()
+		// Plain TCP: Go listens with MPTCP by default, which Landlock does
+		// not govern (docs/landlock.md).
+		args := append([]string{"-d", "--name", name, "--annotation", AnnotationLandlock + "=" + rs, "-e", "GODEBUG=multipathtcp=0"}, runArgs(bin, data)...)
+		if code, outp := e.recordRun(t, filepath.Join(dir, name+".json"), append(append(args, testImage), server...)...); code != 0 {
+			t.Fatalf("podman run %s: exit %d\n%s", name, code, outp)
+		}
+		t.Cleanup(func() { e.podman("rm", "-f", name).Run() })
+	}
+
+	run("profgen-ll-serve", "/w/httpserver", "--addr", "127.0.0.1:"+port, "--file", "/data/f")
+	if code, body := httpGet(t, "http://127.0.0.1:"+port+"/file"); code != 200 || body != "served under landlock\n" {
+		t.Errorf("GET /file: %d %q", code, body)
+	}
+	if code, outp := runCmd(t, e.podman("stop", "profgen-ll-serve")); code != 0 {
+		t.Fatalf("podman stop: exit %d\n%s", code, outp)
+	}
+
+	run("profgen-ll-shadow", "/w/httpserver", "--addr", "127.0.0.1:"+port, "--file", "/etc/shadow")
+	if code, body := httpGet(t, "http://127.0.0.1:"+port+"/file"); code != 500 || !strings.Contains(body, "permission denied") {
+		t.Errorf("GET /file of /etc/shadow: %d %q", code, body)
+	}
+	if code, outp := runCmd(t, e.podman("stop", "profgen-ll-shadow")); code != 0 {
+		t.Fatalf("podman stop: exit %d\n%s", code, outp)
+	}
+
+	run("profgen-ll-port", "/w/httpserver", "--addr", "127.0.0.1:"+other, "--file", "/data/f")
+	waitFor(t, "the server on a port the ruleset lacks to exit", func() bool {
+		_, outp := runCmd(t, e.podman("inspect", "-f", "{{.State.Running}}", "profgen-ll-port"))
+		return strings.TrimSpace(outp) == "false"
+	})
+	if _, outp := runCmd(t, e.podman("logs", "profgen-ll-port")); !strings.Contains(outp, "listen: listen tcp 127.0.0.1:"+other+": bind: permission denied") {
+		t.Errorf("the server's log lacks the refused bind:\n%s", outp)
+	}
+}
+
+// TestPlanLandlockBadInput: a relative path, a bad ruleset and a missing
+// launcher are one-line errors naming the annotation, before anything
+// changes.
+func TestPlanLandlockBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.json")
+	os.WriteFile(good, []byte(`{"ruleset": [{"handledAccessFs": ["read_file"]}]}`), 0o644)
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"ruleset": [{"handledAccessFs": ["read_everything"]}]}`), 0o644)
+	if p, err := planLandlock(map[string]string{}); p != nil || err != nil {
+		t.Errorf("no annotation: %v %v", p, err)
+	}
+	for file, want := range map[string]string{
+		"rel.json": "the ruleset's path must be absolute",
+		bad:        `unknown Landlock right "read_everything"`,
+		good:       "build it beside profgen-runc",
+	} {
+		_, err := planLandlock(map[string]string{AnnotationLandlock: file})
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "annotation "+AnnotationLandlock+"=") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: %v (want one line with %q)", file, err, want)
+		}
+	}
+}
