@@ -6,14 +6,16 @@
 #                              apache2-bin: record and replay of a server that daemonises;
 #                              the binary and modules only, no service that starts on port 80;
 #                              containerd: the CRI tests, with crictl built into bin/;
-#                              docker-registry: the registry push and pull are tested against)
+#                              docker-registry: the registry push and pull are tested against;
+#                              nginx-light, redis-server, memcached: reachable's recall tests and
+#                              the Landlock end-to-end server)
 #   scripts/deps.sh generate   also what `make generate` needs (clang, llvm, libbpf-dev)
 #   scripts/deps.sh bench      also what `make bench` needs (redis-server, redis-tools:
 #                              the real server under its own load generator; bpftrace:
 #                              the tool a user would type instead)
 set -euo pipefail
 
-pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc crun strace systemd bubblewrap memcached podman docker.io apache2-bin redis-server containerd docker-registry nginx)
+pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc crun strace systemd bubblewrap memcached podman docker.io apache2-bin redis-server containerd docker-registry nginx-light)
 case "${1:-}" in
 generate) pkgs+=(clang llvm libbpf-dev) ;;
 bench) pkgs+=(redis-server redis-tools bpftrace) ;;
