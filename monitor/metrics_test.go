@@ -3,7 +3,6 @@ package monitor
 import (
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +11,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/profgen/profgen/internal/container"
 	"github.com/profgen/profgen/internal/enginetest"
@@ -75,97 +71,30 @@ func TestMetricsContainer(t *testing.T) {
 	want := map[string]string{"container": id, "pod": "web-7d9f8c-x2x9k", "namespace": "shop", "container_name": "web"}
 	// The shell's getppid (or runc's init's), while the shell waits:
 	// the container's pod is read from its bundle then.
-	waitMetric(t, addr, "profgen_seccomp_logged_total", withLabels(want, "syscall", "getppid"), func(v float64) bool { return v >= 1 })
+	testenv.WaitMetric(t, addr, "profgen_seccomp_logged_total", testenv.WithLabels(want, "syscall", "getppid"), func(v float64) bool { return v >= 1 })
 	fmt.Fprintln(in)
 	in.Close()
 	start.Wait()
 	if c := start.ProcessState.ExitCode(); c != 159 {
 		t.Fatalf("container: exit %d, want 159 (killed by SIGSYS)\n%s", c, sout.String())
 	}
-	denial := withLabels(want, "syscall", "personality", "arch", "amd64", "action", "kill_process")
-	waitMetric(t, addr, "profgen_seccomp_denials_total", denial, func(v float64) bool { return v >= 1 })
+	denial := testenv.WithLabels(want, "syscall", "personality", "arch", "amd64", "action", "kill_process")
+	testenv.WaitMetric(t, addr, "profgen_seccomp_denials_total", denial, func(v float64) bool { return v >= 1 })
 	time.Sleep(300 * time.Millisecond) // anything more would come now
-	fams := scrape(t, addr)
-	if v := sum(fams["profgen_seccomp_denials_total"], denial); v != 1 {
+	fams := testenv.Scrape(t, addr)
+	if v := testenv.MetricSum(fams["profgen_seccomp_denials_total"], denial); v != 1 {
 		t.Errorf("denials of personality in %s: %v, want 1", id[:12], v)
 	}
-	if v := sum(fams["profgen_seccomp_denials_total"], nil); v != 1 {
+	if v := testenv.MetricSum(fams["profgen_seccomp_denials_total"], nil); v != 1 {
 		t.Errorf("denials in all: %v, want the one personality", v)
 	}
 	// manycalls' 3, the shell's and runc's init's: all the container's.
-	if v := sum(fams["profgen_seccomp_logged_total"], withLabels(want, "syscall", "getppid", "action", "log")); v < 3 || v > 5 {
+	if v := testenv.MetricSum(fams["profgen_seccomp_logged_total"], testenv.WithLabels(want, "syscall", "getppid", "action", "log")); v < 3 || v > 5 {
 		t.Errorf("logged getppid in %s: %v, want manycalls' 3 and at most the shell's and runc init's\n%v", id[:12], v, fams["profgen_seccomp_logged_total"])
 	}
 	if fams["profgen_monitor_lost_records_total"] == nil || len(fams["profgen_monitor_lost_records_total"].Metric) != 4 {
 		t.Errorf("profgen_monitor_lost_records_total: %v, want its four reasons", fams["profgen_monitor_lost_records_total"])
 	}
-}
-
-// withLabels is base with the label pairs kv added.
-func withLabels(base map[string]string, kv ...string) map[string]string {
-	out := map[string]string{}
-	for k, v := range base {
-		out[k] = v
-	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
-}
-
-// scrape reads http://addr/metrics in Prometheus' text format.
-func scrape(t *testing.T, addr string) map[string]*dto.MetricFamily {
-	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatalf("scrape: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("scrape: %s", resp.Status)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("scrape: %v", err)
-	}
-	return fams
-}
-
-// sum adds the counters of fam whose labels include want.
-func sum(fam *dto.MetricFamily, want map[string]string) float64 {
-	if fam == nil {
-		return 0
-	}
-	var n float64
-	for _, m := range fam.Metric {
-		labels := map[string]string{}
-		for _, l := range m.Label {
-			labels[l.GetName()] = l.GetValue()
-		}
-		ok := true
-		for k, v := range want {
-			ok = ok && labels[k] == v
-		}
-		if ok {
-			n += m.GetCounter().GetValue()
-		}
-	}
-	return n
-}
-
-// waitMetric waits (at most a minute) until the counters of name with the
-// labels want add up to a value ok accepts.
-func waitMetric(t *testing.T, addr, name string, want map[string]string, ok func(float64) bool) {
-	t.Helper()
-	var fams map[string]*dto.MetricFamily
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		fams = scrape(t, addr)
-		if ok(sum(fams[name], want)) {
-			return
-		}
-	}
-	t.Fatalf("%s%v: not reached; scraped %v", name, want, fams[name])
 }
 
 // TestMetricsBounded: past MaxContainers containers, records count under
@@ -233,7 +162,7 @@ func testutilCount(t *testing.T, reg *prometheus.Registry, pod string) float64 {
 	}
 	for _, f := range fams {
 		if f.GetName() == "profgen_seccomp_denials_total" {
-			return sum(f, map[string]string{"pod": pod})
+			return testenv.MetricSum(f, map[string]string{"pod": pod})
 		}
 	}
 	return 0

@@ -273,6 +273,8 @@ type NamespaceOptions struct {
 // 1 Unconfined, 2 Localhost.
 type Seccomp struct {
 	ProfileType int `json:"profile_type"`
+	// LocalhostRef is the profile's path on the node (ProfileType 2).
+	LocalhostRef string `json:"localhost_ref,omitempty"`
 }
 
 // Container is a container's CRI configuration.
