@@ -61,9 +61,10 @@ type Options struct {
 	Incomplete string
 	// Serving is the profile of the serving phase alone (learned from
 	// recording.Phase(recording.PhaseServing), with no runtime's calls),
-	// for a recording with phases; nil otherwise. The go output then
-	// offers EnterServing, which stacks its filter on the one Install
-	// loaded; the other formats ignore it.
+	// for a recording with phases; nil otherwise. The c, go and
+	// go-libseccomp outputs then offer profgen_enter_serving or
+	// EnterServing, which stacks its filter on the one loaded first
+	// (Format.Serving); the other formats ignore it.
 	Serving *learn.Profile
 	// Landlock, when not nil, is a Landlock ruleset the formats that
 	// carry both kinds apply together with the seccomp filter: c and go
@@ -142,9 +143,9 @@ var Formats = []Format{
 	{Name: "systemd", Help: "systemd drop-in, SystemCallFilter= (argument rules dropped)", Write: WriteSystemd, Comment: hashComment, Runtime: learn.LoaderNone},
 	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF, Binary: true, Runtime: learn.LoaderNone},
 	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: writeTextFormat, Comment: hashComment, Runtime: learn.LoaderNone},
-	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark, Runtime: learn.LoaderNone, Landlock: true},
+	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark, Runtime: learn.LoaderNone, Landlock: true, Serving: true},
 	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment, Runtime: learn.LoaderNone, Landlock: true, Serving: true},
-	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment, Runtime: learn.LoaderNone},
+	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment, Runtime: learn.LoaderNone, Serving: true},
 }
 
 // FormatNames lists the names of Formats, in order.

@@ -142,4 +142,24 @@ func TestEmitGoEnterServing(t *testing.T) {
 	if r.code != 0 || strings.Contains(r.stdout, "EnterServing") || strings.Contains(r.stdout, "seccomp: allow") {
 		t.Errorf("emit of a recording without phases: exit %d, EnterServing or seccomp in:\n%s", r.code, r.stdout)
 	}
+	// The C and go-libseccomp outputs offer it too, with the seccomp
+	// rule in the full filter and no execve in the serving one.
+	for _, c := range []struct{ format, fn, serving, end string }{
+		{"c", "int profgen_enter_serving(void)", " * profgen_serving_filter is the filter", "*/"},
+		{"go-libseccomp", "func EnterServing() error", "var profgenServingRules = ", "\n}"},
+	} {
+		r := runProfgen(t, dir, "emit", "-q", "--format", c.format, rec)
+		full, serving, ok := strings.Cut(r.stdout, c.serving)
+		if r.code != 0 || !ok || !strings.Contains(r.stdout, c.fn) {
+			t.Errorf("emit --format %s: exit %d, no %s; stderr %s", c.format, r.code, c.fn, r.stderr)
+			continue
+		}
+		serving, _, _ = strings.Cut(serving, c.end)
+		if !strings.Contains(full, `"seccomp"`) || strings.Contains(serving, "execve") || !strings.Contains(serving, "accept4") {
+			t.Errorf("emit --format %s: the full part lacks seccomp or the serving part has execve or lacks accept4:\n%s", c.format, r.stdout)
+		}
+		if r := runProfgen(t, dir, "emit", "-q", "--format", c.format, plain); r.code != 0 || strings.Contains(r.stdout, c.fn) {
+			t.Errorf("emit --format %s of a recording without phases: exit %d, %s in it", c.format, r.code, c.fn)
+		}
+	}
 }
