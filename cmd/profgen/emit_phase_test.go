@@ -163,3 +163,42 @@ func TestEmitGoEnterServing(t *testing.T) {
 		}
 	}
 }
+
+// TestEmitServingHousekeeping: the serving phase's profile keeps the
+// runtime's housekeeping calls that start-up made (clone, mmap: a runtime
+// makes threads and maps memory whenever it needs to), with a note, but
+// not start-up's other calls (execve, bind), nor a housekeeping call the
+// run never made (clone3 is ENOSYS, the stub, not allowed).
+func TestEmitServingHousekeeping(t *testing.T) {
+	dir := t.TempDir()
+	rec := writeRecording(t, dir, "rec.json", func(r *recording.Recording) {
+		phasedRecording(r)
+		startup := recording.Evidence{Exes: []string{"/srv/server"}, Phases: map[string]uint64{recording.PhaseStartup: 2}}
+		r.Syscalls = append(r.Syscalls,
+			recording.Syscall{Name: "clone", Number: 56, Count: 2, Seen: 1, Evidence: startup},
+			recording.Syscall{Name: "mmap", Number: 9, Count: 2, Seen: 1, Evidence: startup})
+	})
+	r := runProfgen(t, dir, "emit", "--phase", "serving", "--format", "oci", "-o", "serving.json", rec)
+	if r.code != 0 {
+		t.Fatalf("emit: exit %d: %s", r.code, r.stderr)
+	}
+	p, err := readers.ReadOCIFile(filepath.Join(dir, "serving.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := p.Allowed()
+	for _, s := range []string{"clone", "mmap", "accept4"} {
+		if !slices.Contains(allowed, s) {
+			t.Errorf("the serving profile does not allow %s: %v", s, allowed)
+		}
+	}
+	for _, s := range []string{"execve", "bind", "listen", "clone3", "munmap"} {
+		if slices.Contains(allowed, s) {
+			t.Errorf("the serving profile allows %s: %v", s, allowed)
+		}
+	}
+	r = runProfgen(t, dir, "emit", "--phase", "serving", "--format", "text", rec)
+	if r.code != 0 || !strings.Contains(r.stdout, "the serving phase keeps what start-up recorded of clone, mmap") {
+		t.Errorf("emit --format text: exit %d, no note of the carried calls:\n%s", r.code, r.stdout)
+	}
+}
