@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"sort"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
-	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/jsonerr"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/internal/seccomp"
@@ -44,6 +42,9 @@ type Report struct {
 	// Landlock is the report of a Landlock ruleset (Kind KindLandlock),
 	// whose other fields are empty.
 	Landlock *LandlockReport `json:"landlock,omitempty"`
+	// Recording is the report of a recording (Kind KindRecording), whose
+	// other fields are empty.
+	Recording *RecordingReport `json:"-"`
 	// Kind is KindOCI (a JSON profile) or KindBPF (a raw filter).
 	Kind string `json:"kind"`
 	// Instructions is the length of the (compiled) filter.
@@ -106,19 +107,11 @@ type Other struct {
 // profile nor a raw BPF filter.
 var ErrUnknownFormat = errors.New("neither a JSON seccomp profile nor a raw BPF filter")
 
-// File reads and explains the profile or filter in path (a regular file,
-// or "-" for standard input: see fileio.ReadFile).
+// File reads and explains the profile, filter or recording in path (a
+// regular file, or "-" for standard input: see fileio.ReadFile), a
+// recording judged by learn's defaults (FileWith).
 func File(path string) (*Report, error) {
-	data, err := fileio.ReadFile(path, 0, os.Stdin)
-	if err != nil {
-		return nil, fmt.Errorf("explain: %w", err)
-	}
-	r, err := Explain(data)
-	if err != nil {
-		return nil, fmt.Errorf("explain %s: %w", path, err)
-	}
-	r.File = path
-	return r, nil
+	return FileWith(path, Options{})
 }
 
 // Explain explains data, an OCI/Docker JSON profile or a raw BPF filter

@@ -19,6 +19,13 @@ func WriteJSON(w io.Writer, r *Report) error {
 			*LandlockReport
 		}{r.File, r.Kind, r.Landlock})
 	}
+	if r.Kind == KindRecording {
+		return enc.Encode(struct {
+			File string `json:"file"`
+			Kind string `json:"kind"`
+			*RecordingReport
+		}{r.File, r.Kind, r.Recording})
+	}
 	return enc.Encode(r)
 }
 
@@ -26,6 +33,9 @@ func WriteJSON(w io.Writer, r *Report) error {
 func WriteText(w io.Writer, r *Report) error {
 	if r.Kind == KindLandlock {
 		return writeLandlockText(w, r.File, r.Landlock)
+	}
+	if r.Kind == KindRecording {
+		return writeRecordingText(w, r.File, r.Recording)
 	}
 	var b strings.Builder
 	kind := "OCI profile"

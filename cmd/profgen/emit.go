@@ -295,6 +295,7 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	opts := emit.Options{
 		Version: version, Log: p.logFlag, GoPackage: p.goPackage, Name: p.name,
 		Compile: compileProfile, Runtime: p.rt, Serving: p.serving,
+		Recording: p.merged, Dangerous: explain.DangerousWhy,
 		Warn: func(msg string) { fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", msg) },
 	}
 	if p.fmt.Landlock && p.merged != nil && p.merged.Sections[recording.LandlockKind] != nil {
@@ -423,7 +424,7 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 	if err == nil && p.servingNote != "" {
 		p.notePhase(prof)
 	}
-	if err != nil || p.phase != "" || !p.fmt.Serving || !hasPhase(rs.Recording, recording.PhaseServing) {
+	if err != nil || p.phase != "" || !(p.fmt.Serving || p.fmt.Drops) || !hasPhase(rs.Recording, recording.PhaseServing) {
 		return prof, loss, err
 	}
 	// The format offers EnterServing: the serving phase's own profile,
@@ -440,6 +441,10 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 	}
 	if note != "" {
 		p.notePhase(p.serving)
+	}
+	if !p.fmt.Serving {
+		// The format says what serving drops (text); nothing stacks.
+		return prof, loss, nil
 	}
 	// EnterServing loads the serving filter under the full one: that
 	// filter must let seccomp(SECCOMP_SET_MODE_FILTER) through.

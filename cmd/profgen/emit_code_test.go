@@ -82,7 +82,7 @@ func TestEmitDeployFormats(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown format", []string{"--format", "docker"}, `unknown --format "docker" (want oci, k8s, systemd, bpf, text, c, go, go-libseccomp)`},
+		{"unknown format", []string{"--format", "docker"}, `unknown --format "docker" (want oci, k8s, systemd, bpf, text, c, go, go-libseccomp, landlock)`},
 		{"invalid name", []string{"--format", "k8s", "--name", "My_App"}, `--name: name "My_App" is not a valid Kubernetes object name`},
 		{"go package", []string{"--format", "go", "--go-package", "9lives"}, `--go-package: Go package name "9lives" is not a Go identifier`},
 		{"go-libseccomp package", []string{"--format", "go-libseccomp", "--go-package", "a.b"}, `Go package name "a.b" is not a Go identifier`},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -200,5 +201,40 @@ func TestEmitServingHousekeeping(t *testing.T) {
 	r = runProfgen(t, dir, "emit", "--phase", "serving", "--format", "text", rec)
 	if r.code != 0 || !strings.Contains(r.stdout, "the serving phase keeps what start-up recorded of clone, mmap") {
 		t.Errorf("emit --format text: exit %d, no note of the carried calls:\n%s", r.code, r.stdout)
+	}
+}
+
+// TestExplainEmitServingDrops: explain of a recording with phases and emit
+// --format text of it say what the serving phase's filter drops (the
+// start-up-only calls, not the housekeeping ones emit carries over) and show
+// each recorded syscall's evidence; explain --json has the same fields.
+func TestExplainEmitServingDrops(t *testing.T) {
+	dir := t.TempDir()
+	rec := writeRecording(t, dir, "rec.json", func(r *recording.Recording) {
+		phasedRecording(r)
+		startup := recording.Evidence{Exes: []string{"/srv/server"}, Phases: map[string]uint64{recording.PhaseStartup: 2}}
+		r.Syscalls = append(r.Syscalls, recording.Syscall{Name: "clone", Number: 56, Count: 2, Seen: 1, Evidence: startup})
+	})
+	const drops = "the serving phase's filter drops 4 of the "
+	const dropped = ": bind, execve, listen, socket; dangerous among them: none"
+	r := runProfgen(t, dir, "explain", rec)
+	if r.code != 0 || !strings.Contains(r.stdout, "serving: "+drops) || !strings.Contains(r.stdout, dropped) ||
+		!strings.Contains(r.stdout, "startup 2, serving 8") {
+		t.Errorf("explain: exit %d, stderr %s, stdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+	r = runProfgen(t, dir, "explain", "--json", rec)
+	var js struct {
+		Kind    string `json:"kind"`
+		Serving struct {
+			Dropped []string `json:"dropped"`
+		} `json:"serving"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &js); err != nil || js.Kind != "recording" || !slices.Equal(js.Serving.Dropped, []string{"bind", "execve", "listen", "socket"}) {
+		t.Errorf("explain --json: %v, %+v:\n%s", err, js, r.stdout)
+	}
+	r = runProfgen(t, dir, "emit", "-q", "--format", "text", rec)
+	if r.code != 0 || !strings.Contains(r.stdout, "# "+drops) || !strings.Contains(r.stdout, dropped) ||
+		!strings.Contains(r.stdout, "FIRST  PHASES") || !strings.Contains(r.stdout, "/srv/server") {
+		t.Errorf("emit --format text: exit %d, stderr %s, stdout:\n%s", r.code, r.stderr, r.stdout)
 	}
 }

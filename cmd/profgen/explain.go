@@ -2,11 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/profgen/profgen/explain"
+	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
 )
 
 type explainParams struct {
@@ -16,7 +19,7 @@ type explainParams struct {
 
 func (p *explainParams) validate(args []string) error {
 	if len(args) == 0 {
-		return errors.New("explain needs at least one FILE (an OCI profile, a k8s SeccompProfile, a raw BPF filter or a Landlock ruleset)")
+		return errors.New("explain needs at least one FILE (an OCI profile, a k8s SeccompProfile, a raw BPF filter, a Landlock ruleset or a recording)")
 	}
 	p.files = args
 	return nil
@@ -51,12 +54,21 @@ and executable, which TCP ports may be bound and connected to, what it does
 not restrict, and warnings (a writable directory that is also executable, /
 readable, /proc or /sys writable).
 
+A recording (profgen record's JSON) is explained by what it holds: each
+recorded syscall with its calls, when it first appeared, its calls per
+phase and the executables that made it, marked when dangerous; how many
+syscalls the profile learned from it allows (emit's defaults, --runtime
+none); and for a recording made with --ready what the serving phase's
+filter (emit --phase serving, EnterServing) drops: how many syscalls, which,
+and which of them are dangerous.
+
 With --json each FILE gives one JSON object with the same fields.`,
 		Example: `  profgen explain seccomp.json
   profgen explain --json seccomp.json | jq '.allowedCount, .dockerDefaultAllowed'
   profgen emit --format k8s rec.json | profgen explain -
   profgen dump --pid 1234 -o filter.bpf && profgen explain filter.bpf
-  profgen explain ruleset.json   # a Landlock ruleset`,
+  profgen explain ruleset.json   # a Landlock ruleset
+  profgen explain --json rec.json | jq '.serving.dropped'   # what serving drops`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := p.validate(args); err != nil {
 				return err
@@ -73,7 +85,7 @@ func runExplain(stdout io.Writer, p *explainParams) error {
 	// file is one error, not half a report.
 	var reports []*explain.Report
 	for _, f := range p.files {
-		r, err := explain.File(f)
+		r, err := explain.FileWith(f, explain.Options{Learn: explainLearn})
 		if err != nil {
 			return err
 		}
@@ -96,4 +108,26 @@ func runExplain(stdout io.Writer, p *explainParams) error {
 		}
 	}
 	return nil
+}
+
+// explainLearn learns the profiles explain judges a recording by, as emit
+// --format text learns them: its defaults (--runtime none), and the
+// serving phase's profile with what servingPhase carries over.
+func explainLearn(r *recording.Recording) (full, serving *learn.Profile, err error) {
+	rs := &recordings{Recording: r}
+	if full, err = rs.learn(learn.Options{Runtime: learn.LoaderNone}); err != nil {
+		return nil, nil, err
+	}
+	if !hasPhase(r, recording.PhaseServing) {
+		return full, nil, nil
+	}
+	ph, _, err := servingPhase(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the serving phase: %w", err)
+	}
+	rs.Recording = ph
+	if serving, err = rs.learn(learn.Options{Runtime: learn.LoaderNone}); err != nil {
+		return nil, nil, fmt.Errorf("the serving phase: %w", err)
+	}
+	return full, serving, nil
 }
