@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/profgen/profgen/internal/abi"
 )
 
 // phasedRecording is a server's recording made with --ready: socket,
@@ -131,4 +133,42 @@ func TestExplainRecordingBad(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "explain "+path+": ") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("bad recording: %v", err)
 	}
+}
+
+// TestExplainOtherArch: a profile written for aarch64 only is judged on
+// this x86_64 machine for aarch64 (its syscall table: openat is allowed,
+// open, which aarch64 lacks, is noted and left out), and says so; a
+// profile for architectures libseccomp does not know is one error.
+func TestExplainOtherArch(t *testing.T) {
+	if native, _ := abiNative(); native != "amd64" {
+		t.Skipf("the test profile is for another architecture than amd64; this machine is %s", native)
+	}
+	r, err := Explain([]byte(`{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_AARCH64"],
+		"syscalls": [{"names": ["openat", "open", "read", "ptrace"], "action": "SCMP_ACT_ALLOW"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.JudgedFor != "arm64" || !slices.Equal(r.Architectures, []string{"arm64"}) || !slices.Equal(r.Allowed, []string{"openat", "ptrace", "read"}) ||
+		names(r.DangerousAllowed)[0] != "ptrace" || r.DockerDefaultAllowed != 0 {
+		t.Errorf("judged for %q, architectures %v, allowed %v, dangerous %v, docker %d", r.JudgedFor, r.Architectures, r.Allowed, r.DangerousAllowed, r.DockerDefaultAllowed)
+	}
+	var text bytes.Buffer
+	if err := WriteText(&text, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"judged for:       arm64 (the profile's architecture, not this machine's)", "3 of ", " arm64 syscalls allowed",
+		"note: the profile is for SCMP_ARCH_AARCH64", "ignored 1 syscalls that do not exist on arm64: open"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the text lacks %q:\n%s", want, text.String())
+		}
+	}
+	if _, err := Explain([]byte(`{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_PDP11"]}`)); err == nil || !strings.Contains(err.Error(), "none is known to this libseccomp") {
+		t.Errorf("unknown architectures: %v", err)
+	}
+}
+
+// abiNative is the machine's architecture.
+func abiNative() (string, error) {
+	a, err := abi.Native()
+	return string(a), err
 }

@@ -52,7 +52,12 @@ func WriteText(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintf(&b, "default action:   %s\n", r.DefaultAction)
 	fmt.Fprintf(&b, "architectures:    %s\n", orNone(strings.Join(r.Architectures, " ")))
-	fmt.Fprintf(&b, "attack surface:   %d of %d native syscalls allowed (Docker's default profile: %d)\n", r.AllowedCount, r.NativeCount, r.DockerDefaultAllowed)
+	if r.JudgedFor != "" {
+		fmt.Fprintf(&b, "judged for:       %s (the profile's architecture, not this machine's)\n", r.JudgedFor)
+		fmt.Fprintf(&b, "attack surface:   %d of %d %s syscalls allowed (Docker's default profile: compared on this machine's architecture only)\n", r.AllowedCount, r.NativeCount, r.JudgedFor)
+	} else {
+		fmt.Fprintf(&b, "attack surface:   %d of %d native syscalls allowed (Docker's default profile: %d)\n", r.AllowedCount, r.NativeCount, r.DockerDefaultAllowed)
+	}
 	fmt.Fprintf(&b, "allowed (%d):\n", len(r.Allowed))
 	wrap(&b, r.Allowed)
 	fmt.Fprintf(&b, "conditional (%d):\n", len(r.Conditional))
