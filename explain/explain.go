@@ -136,6 +136,9 @@ func Explain(data []byte) (*Report, error) {
 		}
 		return explainOCI(data, KindOCI)
 	}
+	if isGoSource(data) {
+		return explainGo(data)
+	}
 	if doc, ok, err := fromK8s(data); ok {
 		if err != nil {
 			return nil, err

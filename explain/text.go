@@ -44,8 +44,10 @@ func WriteText(w io.Writer, r *Report) error {
 		kind = "raw BPF filter"
 	case KindK8s:
 		kind = "SeccompProfile (k8s)"
+	case KindGo:
+		kind = "Go source (emit --format go): its embedded filter"
 	}
-	if r.Kind != KindBPF {
+	if r.Kind != KindBPF && r.Kind != KindGo {
 		fmt.Fprintf(&b, "%s: %s, compiled to %d instructions\n", r.File, kind, r.Instructions)
 	} else {
 		fmt.Fprintf(&b, "%s: %s, %d instructions\n", r.File, kind, r.Instructions)

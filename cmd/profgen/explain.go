@@ -19,7 +19,7 @@ type explainParams struct {
 
 func (p *explainParams) validate(args []string) error {
 	if len(args) == 0 {
-		return errors.New("explain needs at least one FILE (an OCI profile, a k8s SeccompProfile, a raw BPF filter, a Landlock ruleset or a recording)")
+		return errors.New("explain needs at least one FILE (an OCI profile, a k8s SeccompProfile, a raw BPF filter, a Landlock ruleset, a recording or an emit --format go file)")
 	}
 	p.files = args
 	return nil
@@ -32,8 +32,9 @@ func newExplainCmd() *cobra.Command {
 		Short: "Judge a seccomp profile or filter: what it allows, its attack surface and weaknesses",
 		Long: `explain reads an OCI/Docker seccomp profile, a Security Profiles Operator
 SeccompProfile (YAML, as 'profgen emit --format k8s' writes it) or a raw BPF
-filter (an array of struct sock_filter as 'profgen dump' writes it; told apart
-by the content) and
+filter (an array of struct sock_filter as 'profgen dump' writes it), or the Go
+source 'profgen emit --format go' writes (its embedded filter; told apart by
+the content) and
 prints its default action, the architectures it admits, the syscalls it
 allows without conditions and those it decides on their arguments.
 
