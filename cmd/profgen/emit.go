@@ -427,17 +427,23 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 	if err != nil || p.phase != "" || !(p.fmt.Serving || p.fmt.Drops) || !hasPhase(rs.Recording, recording.PhaseServing) {
 		return prof, loss, err
 	}
-	// The format offers EnterServing: the serving phase's own profile,
-	// which no runtime loads.
+	// The format offers EnterServing (or says what serving drops): the
+	// serving phase's own profile, which no runtime loads. Recordings
+	// whose serving phase cannot be learned (a merge with recordings
+	// without phases) give the output without it, and say why.
 	ph, note, err := servingPhase(rs.Recording)
-	if err != nil {
-		return nil, "", fmt.Errorf("the serving phase: %w", err)
+	if err == nil {
+		rs.Recording, p.servingNote = ph, note
+		p.serving, err = rs.learn(learn.Options{
+			Args: p.am, MaxValues: p.maxValues, Runtime: learn.LoaderNone, DefaultAction: &def,
+		})
 	}
-	rs.Recording, p.servingNote = ph, note
-	if p.serving, err = rs.learn(learn.Options{
-		Args: p.am, MaxValues: p.maxValues, Runtime: learn.LoaderNone, DefaultAction: &def,
-	}); err != nil {
-		return nil, "", fmt.Errorf("the serving phase: %w", err)
+	if err != nil {
+		p.serving = nil
+		if !p.quiet {
+			fmt.Fprintf(os.Stderr, "profgen: note: the serving phase: %v: the %s output leaves it out\n", err, p.format)
+		}
+		return prof, loss, nil
 	}
 	if note != "" {
 		p.notePhase(p.serving)

@@ -238,3 +238,26 @@ func TestExplainEmitServingDrops(t *testing.T) {
 		t.Errorf("emit --format text: exit %d, stderr %s, stdout:\n%s", r.code, r.stderr, r.stdout)
 	}
 }
+
+// TestEmitServingUnlearnable: recordings whose serving phase cannot be
+// learned (merged with one whose argument shapes have no phases) give the
+// output without the serving filter, and emit says why on standard error.
+func TestEmitServingUnlearnable(t *testing.T) {
+	dir := t.TempDir()
+	base := baseRecording().Lookup("socket")
+	phased := writeRecording(t, dir, "a.json", func(r *recording.Recording) {
+		phasedRecording(r)
+		s := &r.Syscalls[slices.IndexFunc(r.Syscalls, func(s recording.Syscall) bool { return s.Name == "socket" })]
+		s.Args = base.Args
+		s.Shapes = []recording.Shape{{Values: []recording.Hex{2, 1, 0}, Count: 1, Seen: 1, Evidence: s.Evidence}}
+	})
+	// The base recording's socket shapes have no phases.
+	old := writeRecording(t, dir, "b.json", nil)
+	for _, format := range []string{"c", "text"} {
+		r := runProfgen(t, dir, "emit", "--format", format, phased, old)
+		if r.code != 0 || strings.Contains(r.stdout, "profgen_enter_serving") || strings.Contains(r.stdout, "serving phase's filter drops") ||
+			!strings.Contains(r.stderr, "profgen: note: the serving phase: socket: an argument shape has no phases") {
+			t.Errorf("emit --format %s: exit %d, stderr %s\n%s", format, r.code, r.stderr, r.stdout)
+		}
+	}
+}
