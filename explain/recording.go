@@ -19,12 +19,22 @@ const KindRecording = "recording"
 
 // Options adjust how explain reads its inputs.
 type Options struct {
-	// Learn learns the profiles a recording is judged by: the whole
-	// run's, and the serving phase's (nil for a recording without
-	// phases). Nil means learn.FromRecording's defaults and the serving
-	// phase alone (recording.Recording.Phase); cmd/profgen passes what
-	// emit learns, so that explain and emit agree.
-	Learn func(r *recording.Recording) (full, serving *learn.Profile, err error)
+	// Learn learns the profiles a recording is judged by. Nil means
+	// learn.FromRecording's defaults and the serving phase alone
+	// (recording.Recording.Phase); cmd/profgen passes what emit learns,
+	// so that explain and emit agree.
+	Learn func(r *recording.Recording) (Learned, error)
+}
+
+// Learned are the profiles a recording is judged by.
+type Learned struct {
+	// Full is the whole run's profile.
+	Full *learn.Profile
+	// Serving is the serving phase's, nil for a recording without
+	// phases or whose serving phase cannot be learned (ServingNote
+	// says why).
+	Serving     *learn.Profile
+	ServingNote string
 }
 
 // RecordingReport is what explain says of a recording: each recorded
@@ -45,8 +55,10 @@ type RecordingReport struct {
 	// DangerousRecorded are the dangerous syscalls the recording holds.
 	DangerousRecorded []Dangerous `json:"dangerousRecorded"`
 	// Serving is what the serving phase's filter drops from the whole
-	// profile; nil for a recording without phases.
-	Serving *emit.Drops `json:"serving,omitempty"`
+	// profile; nil for a recording without phases, or whose serving
+	// phase cannot be learned (ServingNote says why).
+	Serving     *emit.Drops `json:"serving,omitempty"`
+	ServingNote string      `json:"servingNote,omitempty"`
 }
 
 // RecordedSyscall is one recorded syscall: its calls and evidence.
@@ -100,29 +112,33 @@ func explainRecording(data []byte, opts Options) (*Report, error) {
 	if learnFn == nil {
 		learnFn = defaultLearn
 	}
-	full, serving, err := learnFn(rec)
+	l, err := learnFn(rec)
 	if err != nil {
 		return nil, err
 	}
-	return &Report{Kind: KindRecording, Recording: ExplainRecording(rec, full, serving)}, nil
+	rr := ExplainRecording(rec, l.Full, l.Serving)
+	rr.ServingNote = l.ServingNote
+	return &Report{Kind: KindRecording, Recording: rr}, nil
 }
 
 // defaultLearn is Options.Learn's default.
-func defaultLearn(r *recording.Recording) (full, serving *learn.Profile, err error) {
-	if full, err = learn.FromRecording(r, learn.Options{}); err != nil {
-		return nil, nil, err
+func defaultLearn(r *recording.Recording) (Learned, error) {
+	full, err := learn.FromRecording(r, learn.Options{})
+	if err != nil {
+		return Learned{}, err
 	}
+	l := Learned{Full: full}
 	if !r.HasPhases() || !hasCalls(r, recording.PhaseServing) {
-		return full, nil, nil
+		return l, nil
 	}
 	ph, err := r.Phase(recording.PhaseServing)
+	if err == nil {
+		l.Serving, err = learn.FromRecording(ph, learn.Options{})
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("the serving phase: %w", err)
+		l.Serving, l.ServingNote = nil, fmt.Sprintf("the serving phase cannot be learned: %v", err)
 	}
-	if serving, err = learn.FromRecording(ph, learn.Options{}); err != nil {
-		return nil, nil, fmt.Errorf("the serving phase: %w", err)
-	}
-	return full, serving, nil
+	return l, nil
 }
 
 // hasCalls reports whether r counted calls in the named phase.
@@ -180,6 +196,8 @@ func writeRecordingText(w io.Writer, file string, r *RecordingReport) error {
 	if r.Serving != nil {
 		fmt.Fprintf(&b, "serving: %s\n", r.Serving.Text())
 		writeWhy(&b, "dangerous dropped while serving", r.Serving.Dangerous)
+	} else if r.ServingNote != "" {
+		fmt.Fprintf(&b, "serving: %s\n", r.ServingNote)
 	} else {
 		b.WriteString("serving: no phases (record with --ready to learn the serving phase's filter)\n")
 	}

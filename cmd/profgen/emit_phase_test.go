@@ -260,4 +260,13 @@ func TestEmitServingUnlearnable(t *testing.T) {
 			t.Errorf("emit --format %s: exit %d, stderr %s\n%s", format, r.code, r.stderr, r.stdout)
 		}
 	}
+	// explain of the merge says so too, and explains the rest.
+	merged := filepath.Join(dir, "merged.json")
+	if r := runProfgen(t, dir, "merge", "-q", "-o", merged, phased, old); r.code != 0 {
+		t.Fatalf("merge: exit %d: %s", r.code, r.stderr)
+	}
+	r := runProfgen(t, dir, "explain", merged)
+	if r.code != 0 || !strings.Contains(r.stdout, "serving: the serving phase cannot be learned: socket: an argument shape has no phases") {
+		t.Errorf("explain: exit %d, stderr %s, stdout:\n%s", r.code, r.stderr, r.stdout)
+	}
 }

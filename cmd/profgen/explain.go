@@ -113,22 +113,25 @@ func runExplain(stdout io.Writer, p *explainParams) error {
 
 // explainLearn learns the profiles explain judges a recording by, as emit
 // --format text learns them: its defaults (--runtime none), and the
-// serving phase's profile with what servingPhase carries over.
-func explainLearn(r *recording.Recording) (full, serving *learn.Profile, err error) {
+// serving phase's profile with what servingPhase carries over (left out,
+// saying why, when the serving phase cannot be learned, as emit does).
+func explainLearn(r *recording.Recording) (explain.Learned, error) {
 	rs := &recordings{Recording: r}
-	if full, err = rs.learn(learn.Options{Runtime: learn.LoaderNone}); err != nil {
-		return nil, nil, err
+	full, err := rs.learn(learn.Options{Runtime: learn.LoaderNone})
+	if err != nil {
+		return explain.Learned{}, err
 	}
+	l := explain.Learned{Full: full}
 	if !hasPhase(r, recording.PhaseServing) {
-		return full, nil, nil
+		return l, nil
 	}
 	ph, _, err := servingPhase(r)
+	if err == nil {
+		rs.Recording = ph
+		l.Serving, err = rs.learn(learn.Options{Runtime: learn.LoaderNone})
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("the serving phase: %w", err)
+		l.Serving, l.ServingNote = nil, fmt.Sprintf("the serving phase cannot be learned: %v", err)
 	}
-	rs.Recording = ph
-	if serving, err = rs.learn(learn.Options{Runtime: learn.LoaderNone}); err != nil {
-		return nil, nil, fmt.Errorf("the serving phase: %w", err)
-	}
-	return full, serving, nil
+	return l, nil
 }
