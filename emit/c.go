@@ -23,6 +23,21 @@ import (
 // header and a name that library does not know is an error naming the
 // syscall at load time rather than a compile error.
 //
+// With opts.Serving the file also defines
+//
+//	int profgen_enter_serving(void);
+//
+// which the program calls once its start-up is done (after listen, say):
+// it stacks the serving phase's filter on the one profgen_load_filter
+// loaded, on every thread. That filter is compiled now, with opts.Compile,
+// and loaded as raw instructions by one seccomp(SECCOMP_SET_MODE_FILTER,
+// SECCOMP_FILTER_FLAG_TSYNC) call rather than built by libseccomp at that
+// moment: the full filter is enforced then, and libseccomp would allocate
+// the second filter's context, may probe the kernel, and free the context
+// under both filters, calls neither profile need allow; the one call is
+// the seccomp rule emit adds to p. It also enforces exactly what
+// filter.NewFilter compiles, as static replay judges.
+//
 // Compiled with -DPROFGEN_MAIN the file is also a launcher that loads the
 // filter and executes its arguments:
 //
@@ -31,6 +46,9 @@ import (
 func WriteC(w io.Writer, p *learn.Profile, opts Options) error {
 	v, err := newView(p, opts)
 	if err != nil {
+		return fmt.Errorf("C source: %w", err)
+	}
+	if err := v.addServing(p, opts, "profgen_enter_serving", true); err != nil {
 		return fmt.Errorf("C source: %w", err)
 	}
 	src, err := cDialect.render("c.tmpl", v)

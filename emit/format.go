@@ -16,6 +16,7 @@ import (
 	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/readers"
+	"github.com/profgen/profgen/recording"
 )
 
 // Options adjust every format's output; each format reads the fields it
@@ -61,10 +62,21 @@ type Options struct {
 	Incomplete string
 	// Serving is the profile of the serving phase alone (learned from
 	// recording.Phase(recording.PhaseServing), with no runtime's calls),
-	// for a recording with phases; nil otherwise. The go output then
-	// offers EnterServing, which stacks its filter on the one Install
-	// loaded; the other formats ignore it.
+	// for a recording with phases; nil otherwise. The c, go and
+	// go-libseccomp outputs then offer profgen_enter_serving or
+	// EnterServing, which stacks its filter on the one loaded first
+	// (Format.Serving); the text format says what it drops
+	// (Format.Drops); the other formats ignore it.
 	Serving *learn.Profile
+	// Recording is the recordings (merged) the profile was learned from,
+	// nil for a profile converted from an OCI one: the text format shows
+	// each recorded syscall's evidence (first seen, phases, executables).
+	Recording *recording.Recording
+	// Dangerous says why a syscall is dangerous, "" when it is not: the
+	// text format names the dangerous syscalls the serving phase drops.
+	// cmd/profgen passes explain's list (explain.DangerousWhy); nil
+	// judges none dangerous.
+	Dangerous func(name string) string
 	// Landlock, when not nil, is a Landlock ruleset the formats that
 	// carry both kinds apply together with the seccomp filter: c and go
 	// (the recording has a landlock section). The others refuse it.
@@ -105,6 +117,9 @@ type Format struct {
 	// stacks the serving phase's filter (Options.Serving) once its
 	// start-up is done.
 	Serving bool
+	// Drops says that the output tells what the serving phase's filter
+	// (Options.Serving) drops from the whole profile (text).
+	Drops bool
 }
 
 // Markable reports whether f can say that its output is incomplete.
@@ -141,10 +156,10 @@ var Formats = []Format{
 	{Name: "k8s", Help: "Security Profiles Operator SeccompProfile YAML (--name)", Write: WriteK8s, Comment: hashComment, MultiArch: true, Runtime: learn.LoaderRunc},
 	{Name: "systemd", Help: "systemd drop-in, SystemCallFilter= (argument rules dropped)", Write: WriteSystemd, Comment: hashComment, Runtime: learn.LoaderNone},
 	{Name: "bpf", Help: "compiled filter, raw struct sock_filter: bwrap --seccomp FD", Write: WriteBPF, Binary: true, Runtime: learn.LoaderNone},
-	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: writeTextFormat, Comment: hashComment, Runtime: learn.LoaderNone},
-	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark, Runtime: learn.LoaderNone, Landlock: true},
+	{Name: "text", Help: "a table of the syscalls with rules, coverage and origin", Write: writeTextFormat, Comment: hashComment, Runtime: learn.LoaderNone, Drops: true},
+	{Name: "c", Help: "C source for libseccomp; -DPROFGEN_MAIN builds a launcher", Write: WriteC, Comment: cMark, Runtime: learn.LoaderNone, Landlock: true, Serving: true},
 	{Name: "go", Help: "Go source without cgo, filter embedded, func Install() error", Write: WriteGo, Comment: slashComment, Runtime: learn.LoaderNone, Landlock: true, Serving: true},
-	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment, Runtime: learn.LoaderNone},
+	{Name: "go-libseccomp", Help: "Go source using libseccomp-golang (cgo), func LoadFilter()", Write: WriteGoLibseccomp, Comment: slashComment, Runtime: learn.LoaderNone, Serving: true},
 }
 
 // FormatNames lists the names of Formats, in order.

@@ -6,8 +6,6 @@ import (
 	"go/token"
 	"io"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/profgen/profgen/learn"
 )
 
@@ -32,6 +30,16 @@ const DefaultGoPackage = "seccompprofile"
 // unsupported (ENOTSUP, kernels before 3.17); it has no setter of its own.
 // The generated code relies on that.
 //
+// With opts.Serving the file also defines
+//
+//	func EnterServing() error
+//
+// which builds the serving phase's filter with libseccomp and stacks it on
+// the one LoadFilter loaded (without setting no_new_privs again): the full
+// filter must then allow what libseccomp does while building and loading
+// it under that filter (its seccomp call, which emit adds, and the memory
+// the Go runtime and malloc take and give back).
+//
 // The output is gofmt'ed. Unexported names in it start with "profgen" so
 // that the file can join an existing package.
 func WriteGoLibseccomp(w io.Writer, p *learn.Profile, opts Options) error {
@@ -47,21 +55,14 @@ func writeGoSource(w io.Writer, p *learn.Profile, opts Options, name, what strin
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if name == "go.tmpl" {
+	compiled := name == "go.tmpl"
+	if compiled {
 		if v.Program, err = compile(p, opts); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		if opts.Serving != nil {
-			if p.Verdict("seccomp", [6]uint64{unix.SECCOMP_SET_MODE_FILTER}) != learn.Allow {
-				return fmt.Errorf("%s: EnterServing needs the profile to allow seccomp(SECCOMP_SET_MODE_FILTER), to stack the serving phase's filter", what)
-			}
-			if v.Serving, err = newView(opts.Serving, opts); err != nil {
-				return fmt.Errorf("%s: serving phase: %w", what, err)
-			}
-			if v.Serving.Program, err = compile(opts.Serving, opts); err != nil {
-				return fmt.Errorf("%s: serving phase: %w", what, err)
-			}
-		}
+	}
+	if err := v.addServing(p, opts, "EnterServing", compiled); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	src, err := goDialect.render(name, v)
 	if err != nil {

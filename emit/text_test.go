@@ -3,11 +3,14 @@ package emit_test
 import (
 	"bytes"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/profgen/profgen/emit"
+	"github.com/profgen/profgen/internal/testenv"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
 )
 
 // TestTextOffCache: the text output lists the syscalls whose argument
@@ -110,5 +113,55 @@ func TestFormatRuntimeDefaults(t *testing.T) {
 		if !strings.Contains(emit.FormatHelp(), "(--runtime "+string(w)+")") {
 			t.Errorf("FormatHelp does not give %s's default runtime", f.Name)
 		}
+	}
+}
+
+// TestTextEvidenceGolden: from a recording with evidence, the text format
+// has the columns FIRST, PHASES and EXES for each recorded syscall ("-"
+// for the baseline), and with the serving phase's profile a line that
+// says what the serving filter drops: the start-up-only calls, ptrace
+// among them dangerous.
+func TestTextEvidenceGolden(t *testing.T) {
+	rec, err := recording.ReadFile(filepath.Join("testdata", "recording-evidence.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := learn.FromRecording(rec, learn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ph, err := rec.Phase(recording.PhaseServing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serving, err := learn.FromRecording(ph, learn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dangerous := func(name string) string {
+		if name == "ptrace" {
+			return "reads and writes another process's memory"
+		}
+		return ""
+	}
+	opts := emit.Options{Recording: rec, Serving: serving, Dangerous: dangerous, Runtime: learn.LoaderNone}
+	out := write(t, "text", full, opts)
+	testenv.Golden(t, "recording-evidence.txt", out, *update)
+	for _, want := range []string{
+		"SYSCALL          ACTION         SEEN  ORIGIN       FIRST  PHASES                EXES                     RULES\n",
+		"execve           allow          1/1   recorded     0ms    startup 2             /srv/helper,/srv/server  any\n",
+		"ptrace           allow          1/1   recorded     40ms   startup 1             /srv/helper +2           any\n",
+		"read             allow          1/1   recorded     3ms    startup 2, serving 8  /srv/server              any\n",
+		"exit             allow          -     baseline     -      -                     -                        any\n",
+		"# the serving phase's filter drops 5 of the 15 syscalls allowed (10 left)",
+		": bind, execve, listen, ptrace, socket; dangerous among them: ptrace; dangerous still allowed while serving: none",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the text output lacks %q:\n%s", want, out)
+		}
+	}
+	// Without a recording, or one without evidence: the columns of before.
+	if plain := write(t, "text", full, emit.Options{}); strings.Contains(string(plain), "PHASES") || strings.Contains(string(plain), "serving phase") {
+		t.Errorf("evidence columns or drops without a recording or a serving profile:\n%s", plain)
 	}
 }

@@ -140,6 +140,31 @@ func newView(p *learn.Profile, opts Options) (*view, error) {
 	return v, nil
 }
 
+// addServing adds the view of opts.Serving, the filter of the serving
+// phase that the program stacks through fn once its start-up is done;
+// with compiled, its program too (compiled with opts.Compile), for the
+// outputs that load it as raw instructions. p, the filter loaded first,
+// must let seccomp(SECCOMP_SET_MODE_FILTER) through, or fn could never
+// load the second. Nothing is added without opts.Serving.
+func (v *view) addServing(p *learn.Profile, opts Options, fn string, compiled bool) error {
+	if opts.Serving == nil {
+		return nil
+	}
+	if p.Verdict("seccomp", [6]uint64{unix.SECCOMP_SET_MODE_FILTER}) != learn.Allow {
+		return fmt.Errorf("%s needs the profile to allow seccomp(SECCOMP_SET_MODE_FILTER), to stack the serving phase's filter", fn)
+	}
+	var err error
+	if v.Serving, err = newView(opts.Serving, opts); err != nil {
+		return fmt.Errorf("serving phase: %w", err)
+	}
+	if compiled {
+		if v.Serving.Program, err = compile(opts.Serving, opts); err != nil {
+			return fmt.Errorf("serving phase: %w", err)
+		}
+	}
+	return nil
+}
+
 // commandLine joins a recorded command line into one line, each argument
 // quoted as Go would where it needs it, so that it can be shown in a
 // comment. Templates still escape the result for their language.

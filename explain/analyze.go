@@ -222,16 +222,15 @@ type analysis struct {
 // bogusArch is a seccomp_data.arch value of no architecture.
 const bogusArch = 0x1
 
-func analyze(prog []unix.SockFilter) (*analysis, error) {
+// analyze runs prog over every syscall of arch and of the compat ABIs a
+// kernel of arch runs (arch is the native architecture, or that of a
+// profile written for another machine).
+func analyze(prog []unix.SockFilter, arch abi.Arch) (*analysis, error) {
 	pr, err := newProber(prog)
 	if err != nil {
 		return nil, err
 	}
-	native, err := abi.Native()
-	if err != nil {
-		return nil, err
-	}
-	pas, err := probeArches(native)
+	pas, err := probeArches(arch)
 	if err != nil {
 		return nil, err
 	}

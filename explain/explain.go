@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"sort"
@@ -20,7 +19,6 @@ import (
 
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
-	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/jsonerr"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/internal/seccomp"
@@ -44,6 +42,9 @@ type Report struct {
 	// Landlock is the report of a Landlock ruleset (Kind KindLandlock),
 	// whose other fields are empty.
 	Landlock *LandlockReport `json:"landlock,omitempty"`
+	// Recording is the report of a recording (Kind KindRecording), whose
+	// other fields are empty.
+	Recording *RecordingReport `json:"-"`
 	// Kind is KindOCI (a JSON profile) or KindBPF (a raw filter).
 	Kind string `json:"kind"`
 	// Instructions is the length of the (compiled) filter.
@@ -70,8 +71,12 @@ type Report struct {
 	NativeCount int `json:"nativeCount"`
 	// DockerDefaultAllowed is AllowedCount of Docker's default profile
 	// (github.com/moby/profiles/seccomp) for a container with Docker's
-	// default capabilities on this machine.
+	// default capabilities on this machine; 0 for a profile judged for
+	// another architecture (JudgedFor).
 	DockerDefaultAllowed int `json:"dockerDefaultAllowed"`
+	// JudgedFor is the architecture a profile written for another
+	// machine was judged for (its own); empty for this machine's.
+	JudgedFor string `json:"judgedFor,omitempty"`
 	// DangerousAllowed are the well-known dangerous syscalls allowed.
 	DangerousAllowed []Dangerous `json:"dangerousAllowed"`
 	// Warnings are weaknesses of the profile, one sentence each.
@@ -106,19 +111,11 @@ type Other struct {
 // profile nor a raw BPF filter.
 var ErrUnknownFormat = errors.New("neither a JSON seccomp profile nor a raw BPF filter")
 
-// File reads and explains the profile or filter in path (a regular file,
-// or "-" for standard input: see fileio.ReadFile).
+// File reads and explains the profile, filter or recording in path (a
+// regular file, or "-" for standard input: see fileio.ReadFile), a
+// recording judged by learn's defaults (FileWith).
 func File(path string) (*Report, error) {
-	data, err := fileio.ReadFile(path, 0, os.Stdin)
-	if err != nil {
-		return nil, fmt.Errorf("explain: %w", err)
-	}
-	r, err := Explain(data)
-	if err != nil {
-		return nil, fmt.Errorf("explain %s: %w", path, err)
-	}
-	r.File = path
-	return r, nil
+	return FileWith(path, Options{})
 }
 
 // Explain explains data, an OCI/Docker JSON profile or a raw BPF filter
@@ -139,6 +136,9 @@ func Explain(data []byte) (*Report, error) {
 		}
 		return explainOCI(data, KindOCI)
 	}
+	if isGoSource(data) {
+		return explainGo(data)
+	}
 	if doc, ok, err := fromK8s(data); ok {
 		if err != nil {
 			return nil, err
@@ -152,7 +152,11 @@ func Explain(data []byte) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, err)
 	}
-	r, err := explainProgram(prog)
+	native, err := abi.Native()
+	if err != nil {
+		return nil, err
+	}
+	r, err := explainProgram(prog, native)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnknownFormat, err)
 	}
@@ -184,6 +188,12 @@ func explainOCI(data []byte, kind string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A profile written for another machine is judged for its own
+	// architecture, and says so.
+	target, err := profileArch(doc.Architectures, native)
+	if err != nil {
+		return nil, err
+	}
 	var notes []string
 	// Docker's conditional entries: what dockerd loads for a container
 	// with its default capabilities, on this machine.
@@ -201,14 +211,14 @@ func explainOCI(data []byte, kind string) (*Report, error) {
 	var warnings []string
 	// Names this libseccomp does not know: runc drops them with a
 	// warning, so explain does too, before the one OCI reader sees them.
-	cleaned, unknown, err := pruneUnknown(data, native)
+	cleaned, unknown, err := pruneUnknown(data, target)
 	if err != nil {
 		return nil, err
 	}
 	if len(unknown) > 0 {
 		warnings = append(warnings, fmt.Sprintf("names unknown to this libseccomp (runc drops them with a warning, so they are not allowed here): %s", strings.Join(unknown, " ")))
 	}
-	p, err := readers.ParseOCI(cleaned)
+	p, err := readers.ParseOCIArch(cleaned, target)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +237,7 @@ func explainOCI(data []byte, kind string) (*Report, error) {
 			warnings = append(warnings, fmt.Sprintf("architecture %s unknown to this libseccomp", n))
 			continue
 		}
-		if a != native && !slices.Contains(extra, a) {
+		if a != target && !slices.Contains(extra, a) {
 			extra = append(extra, a)
 		}
 	}
@@ -235,11 +245,15 @@ func explainOCI(data []byte, kind string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := explainProgram(prog)
+	r, err := explainProgram(prog, target)
 	if err != nil {
 		return nil, err
 	}
 	r.Kind = kind
+	if target != native {
+		r.JudgedFor = string(target)
+		notes = append(notes, fmt.Sprintf("the profile is for %s (architectures %v), not this machine's %s: judged for %s, its syscalls and compat ABIs", target.OCI(), doc.Architectures, native.OCI(), target))
+	}
 	r.Notes = append(notes, p.Notes...)
 	r.Warnings = append(warnings, r.Warnings...)
 	for i, c := range r.Conditional {
@@ -352,18 +366,21 @@ func pruneUnknown(data []byte, arch abi.Arch) ([]byte, []string, error) {
 }
 
 // explainProgram analyses a compiled or raw filter.
-func explainProgram(prog []unix.SockFilter) (*Report, error) {
-	a, err := analyze(prog)
+func explainProgram(prog []unix.SockFilter, arch abi.Arch) (*Report, error) {
+	a, err := analyze(prog, arch)
 	if err != nil {
 		return nil, err
 	}
 	r := report(a)
 	r.Instructions = len(prog)
-	docker, err := dockerDefaultAllowed()
-	if err != nil {
-		return nil, err
+	if native, err := abi.Native(); err == nil && native == arch {
+		// Docker's default is resolved for this machine only.
+		docker, err := dockerDefaultAllowed()
+		if err != nil {
+			return nil, err
+		}
+		r.DockerDefaultAllowed = docker
 	}
-	r.DockerDefaultAllowed = docker
 	if err := r.judge(a); err != nil {
 		return nil, err
 	}
@@ -648,9 +665,26 @@ func dockerAllowed() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("docker's default profile: %w", err)
 	}
-	a, err := analyze(prog)
+	a, err := analyze(prog, p.Arch)
 	if err != nil {
 		return 0, fmt.Errorf("docker's default profile: %w", err)
 	}
 	return report(a).AllowedCount, nil
+}
+
+// profileArch is the architecture explain judges a profile listing
+// architectures for: the native one when it is listed (or none is), else
+// the first listed one libseccomp can compile a filter for.
+func profileArch(listed []specs.Arch, native abi.Arch) (abi.Arch, error) {
+	if len(listed) == 0 || slices.Contains(listed, specs.Arch(native.OCI())) {
+		return native, nil
+	}
+	for _, n := range listed {
+		if a, err := abi.FromOCI(string(n)); err == nil {
+			if _, err := a.ScmpArch(); err == nil {
+				return a, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%w: architectures %v: none is known to this libseccomp", readers.ErrProfile, listed)
 }

@@ -19,6 +19,13 @@ func WriteJSON(w io.Writer, r *Report) error {
 			*LandlockReport
 		}{r.File, r.Kind, r.Landlock})
 	}
+	if r.Kind == KindRecording {
+		return enc.Encode(struct {
+			File string `json:"file"`
+			Kind string `json:"kind"`
+			*RecordingReport
+		}{r.File, r.Kind, r.Recording})
+	}
 	return enc.Encode(r)
 }
 
@@ -27,6 +34,9 @@ func WriteText(w io.Writer, r *Report) error {
 	if r.Kind == KindLandlock {
 		return writeLandlockText(w, r.File, r.Landlock)
 	}
+	if r.Kind == KindRecording {
+		return writeRecordingText(w, r.File, r.Recording)
+	}
 	var b strings.Builder
 	kind := "OCI profile"
 	switch r.Kind {
@@ -34,15 +44,22 @@ func WriteText(w io.Writer, r *Report) error {
 		kind = "raw BPF filter"
 	case KindK8s:
 		kind = "SeccompProfile (k8s)"
+	case KindGo:
+		kind = "Go source (emit --format go): its embedded filter"
 	}
-	if r.Kind != KindBPF {
+	if r.Kind != KindBPF && r.Kind != KindGo {
 		fmt.Fprintf(&b, "%s: %s, compiled to %d instructions\n", r.File, kind, r.Instructions)
 	} else {
 		fmt.Fprintf(&b, "%s: %s, %d instructions\n", r.File, kind, r.Instructions)
 	}
 	fmt.Fprintf(&b, "default action:   %s\n", r.DefaultAction)
 	fmt.Fprintf(&b, "architectures:    %s\n", orNone(strings.Join(r.Architectures, " ")))
-	fmt.Fprintf(&b, "attack surface:   %d of %d native syscalls allowed (Docker's default profile: %d)\n", r.AllowedCount, r.NativeCount, r.DockerDefaultAllowed)
+	if r.JudgedFor != "" {
+		fmt.Fprintf(&b, "judged for:       %s (the profile's architecture, not this machine's)\n", r.JudgedFor)
+		fmt.Fprintf(&b, "attack surface:   %d of %d %s syscalls allowed (Docker's default profile: compared on this machine's architecture only)\n", r.AllowedCount, r.NativeCount, r.JudgedFor)
+	} else {
+		fmt.Fprintf(&b, "attack surface:   %d of %d native syscalls allowed (Docker's default profile: %d)\n", r.AllowedCount, r.NativeCount, r.DockerDefaultAllowed)
+	}
 	fmt.Fprintf(&b, "allowed (%d):\n", len(r.Allowed))
 	wrap(&b, r.Allowed)
 	fmt.Fprintf(&b, "conditional (%d):\n", len(r.Conditional))

@@ -49,6 +49,18 @@ func ReadOCIFile(path string) (*learn.Profile, error) {
 // operator, and a condition no value satisfies (learn.CheckMatcher), each
 // named with where it stands.
 func ParseOCI(data []byte) (*learn.Profile, error) {
+	arch, err := abi.Native()
+	if err != nil {
+		return nil, err
+	}
+	return ParseOCIArch(data, arch)
+}
+
+// ParseOCIArch is ParseOCI for architecture arch instead of the native
+// one: the profile's entries for arch are kept, and a profile that does
+// not cover arch is refused (explain judges a profile written for another
+// machine this way).
+func ParseOCIArch(data []byte, arch abi.Arch) (*learn.Profile, error) {
 	var doc specs.LinuxSeccomp
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrProfile, jsonerr.Describe(data, err))
@@ -76,12 +88,12 @@ func ParseOCI(data []byte) (*learn.Profile, error) {
 	if doc.DefaultAction == "" {
 		return nil, fmt.Errorf("%w: no defaultAction (not a seccomp profile?)", ErrProfile)
 	}
-	arch, err := abi.Native()
-	if err != nil {
-		return nil, err
-	}
 	if len(doc.Architectures) > 0 && !slices.Contains(doc.Architectures, specs.Arch(arch.OCI())) {
-		return nil, fmt.Errorf("%w: architectures %v do not include the native %s", ErrProfile, doc.Architectures, arch.OCI())
+		what := arch.OCI()
+		if native, err := abi.Native(); err == nil && native == arch {
+			what = "the native " + what
+		}
+		return nil, fmt.Errorf("%w: architectures %v do not include %s", ErrProfile, doc.Architectures, what)
 	}
 	def, err := parseAction(doc.DefaultAction, doc.DefaultErrnoRet)
 	if err != nil {

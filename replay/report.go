@@ -16,6 +16,11 @@ type Violation struct {
 	// Args holds the argument values when they are known (HasArgs).
 	Args    [6]uint64 `json:"args"`
 	HasArgs bool      `json:"hasArgs"`
+	// Call is the call as a person reads it, its captured arguments
+	// named (learn.CallText: "socket(AF_NETLINK, SOCK_RAW, ...)"), hex
+	// where no name exists; empty without argument values. The text
+	// report shows it, JSON keeps Args too.
+	Call string `json:"call,omitempty"`
 	// Action is what the profile does with the call.
 	Action string `json:"action"`
 	Count  uint64 `json:"count"`
@@ -137,7 +142,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Mode == ModeLive {
 		fmt.Fprintln(tw, "DENIED\tNR\tACTION\tCOUNT\tPID\tCOMM\tEXE")
 	} else {
-		fmt.Fprintln(tw, "DENIED\tNR\tARGS\tACTION\tCOUNT")
+		fmt.Fprintln(tw, "DENIED\tNR\tCALL\tACTION\tCOUNT")
 	}
 	for _, v := range r.Violations {
 		if r.Mode == ModeLive {
@@ -145,7 +150,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			continue
 		}
 		args := "-"
-		if v.HasArgs {
+		switch {
+		case v.Call != "":
+			args = v.Call
+		case v.HasArgs:
 			args = fmt.Sprintf("%#x", v.Args)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\n", v.Syscall, v.Number, args, v.Action, v.Count)

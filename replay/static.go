@@ -91,10 +91,14 @@ func Static(p *learn.Profile, rec *recording.Recording) (*Report, error) {
 			if act.Kind == learn.ActAllow || act.Kind == learn.ActLog {
 				continue
 			}
-			rep.Violations = append(rep.Violations, Violation{
+			v := Violation{
 				Syscall: s.Name, Number: s.Number, Args: ev.Args, HasArgs: ev.HasArgs,
 				Action: actionName(act), Count: ev.Count,
-			})
+			}
+			if ev.HasArgs {
+				v.Call = learn.CallText(p.Arch, s.Name, ev.Args)
+			}
+			rep.Violations = append(rep.Violations, v)
 		}
 	}
 	if len(zeroArgs) > 0 {

@@ -53,6 +53,9 @@ type emitParams struct {
 	// serving is the serving phase's profile, for the formats that
 	// offer EnterServing; set by profile.
 	serving *learn.Profile
+	// servingNote says which housekeeping calls of start-up the serving
+	// phase's profile keeps (servingPhase), "" for none.
+	servingNote string
 
 	// Set by validate.
 	arches []abi.Arch
@@ -209,7 +212,12 @@ io.profgen.ready annotation): the calls made before the target was ready,
 or after. The baseline is added, a runtime's calls are not (--runtime none
 is the default then, and another runtime refused): a program stacks the
 serving filter itself once its start-up is done, when no runtime runs. A
-recording without phases is refused.`,
+recording without phases is refused. From a recording with phases, without
+--phase, --format c, go and go-libseccomp also hold the serving filter and
+the function that stacks it (profgen_enter_serving, EnterServing). The
+serving phase's profile keeps the thread and memory calls (clone, mmap, ...)
+that start-up recorded: a runtime makes them whenever it needs to; emit
+says which.`,
 		Example: `  profgen emit --format oci -o seccomp.json profgen-recording.json
   profgen emit --format oci --runtime crun --default-action kill a.json b.json
   profgen emit --format text --args none rec.json
@@ -287,6 +295,7 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 	opts := emit.Options{
 		Version: version, Log: p.logFlag, GoPackage: p.goPackage, Name: p.name,
 		Compile: compileProfile, Runtime: p.rt, Serving: p.serving,
+		Recording: p.merged, Dangerous: explain.DangerousWhy,
 		Warn: func(msg string) { fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", msg) },
 	}
 	if p.fmt.Landlock && p.merged != nil && p.merged.Sections[recording.LandlockKind] != nil {
@@ -394,6 +403,9 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 			return nil, "", fmt.Errorf("--phase %s: the recording has no phases startup and serving (record with --ready, or give profgen-runc io.profgen.ready)", p.phase)
 		}
 		ph, err := rs.Recording.Phase(p.phase)
+		if p.phase == recording.PhaseServing {
+			ph, p.servingNote, err = servingPhase(rs.Recording)
+		}
 		if err != nil {
 			return nil, "", fmt.Errorf("--phase %s: %w", p.phase, err)
 		}
@@ -409,20 +421,36 @@ func (p *emitParams) profile(paths []string) (*learn.Profile, string, error) {
 		Args: p.am, MaxValues: p.maxValues, Runtime: p.rt, DefaultAction: &def,
 		NoNewPrivileges: p.noNewPrivs,
 	})
-	if err != nil || p.phase != "" || !p.fmt.Serving || !hasPhase(rs.Recording, recording.PhaseServing) {
+	if err == nil && p.servingNote != "" {
+		p.notePhase(prof)
+	}
+	if err != nil || p.phase != "" || !(p.fmt.Serving || p.fmt.Drops) || !hasPhase(rs.Recording, recording.PhaseServing) {
 		return prof, loss, err
 	}
-	// The format offers EnterServing: the serving phase's own profile,
-	// which no runtime loads.
-	ph, err := rs.Recording.Phase(recording.PhaseServing)
-	if err != nil {
-		return nil, "", fmt.Errorf("the serving phase: %w", err)
+	// The format offers EnterServing (or says what serving drops): the
+	// serving phase's own profile, which no runtime loads. Recordings
+	// whose serving phase cannot be learned (a merge with recordings
+	// without phases) give the output without it, and say why.
+	ph, note, err := servingPhase(rs.Recording)
+	if err == nil {
+		rs.Recording, p.servingNote = ph, note
+		p.serving, err = rs.learn(learn.Options{
+			Args: p.am, MaxValues: p.maxValues, Runtime: learn.LoaderNone, DefaultAction: &def,
+		})
 	}
-	rs.Recording = ph
-	if p.serving, err = rs.learn(learn.Options{
-		Args: p.am, MaxValues: p.maxValues, Runtime: learn.LoaderNone, DefaultAction: &def,
-	}); err != nil {
-		return nil, "", fmt.Errorf("the serving phase: %w", err)
+	if err != nil {
+		p.serving = nil
+		if !p.quiet {
+			fmt.Fprintf(os.Stderr, "profgen: note: the serving phase: %v: the %s output leaves it out\n", err, p.format)
+		}
+		return prof, loss, nil
+	}
+	if note != "" {
+		p.notePhase(p.serving)
+	}
+	if !p.fmt.Serving {
+		// The format says what serving drops (text); nothing stacks.
+		return prof, loss, nil
 	}
 	// EnterServing loads the serving filter under the full one: that
 	// filter must let seccomp(SECCOMP_SET_MODE_FILTER) through.

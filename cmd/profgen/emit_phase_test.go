@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -141,5 +142,131 @@ func TestEmitGoEnterServing(t *testing.T) {
 	r = runProfgen(t, dir, "emit", "-q", "--format", "go", plain)
 	if r.code != 0 || strings.Contains(r.stdout, "EnterServing") || strings.Contains(r.stdout, "seccomp: allow") {
 		t.Errorf("emit of a recording without phases: exit %d, EnterServing or seccomp in:\n%s", r.code, r.stdout)
+	}
+	// The C and go-libseccomp outputs offer it too, with the seccomp
+	// rule in the full filter and no execve in the serving one.
+	for _, c := range []struct{ format, fn, serving, end string }{
+		{"c", "int profgen_enter_serving(void)", " * profgen_serving_filter is the filter", "*/"},
+		{"go-libseccomp", "func EnterServing() error", "var profgenServingRules = ", "\n}"},
+	} {
+		r := runProfgen(t, dir, "emit", "-q", "--format", c.format, rec)
+		full, serving, ok := strings.Cut(r.stdout, c.serving)
+		if r.code != 0 || !ok || !strings.Contains(r.stdout, c.fn) {
+			t.Errorf("emit --format %s: exit %d, no %s; stderr %s", c.format, r.code, c.fn, r.stderr)
+			continue
+		}
+		serving, _, _ = strings.Cut(serving, c.end)
+		if !strings.Contains(full, `"seccomp"`) || strings.Contains(serving, "execve") || !strings.Contains(serving, "accept4") {
+			t.Errorf("emit --format %s: the full part lacks seccomp or the serving part has execve or lacks accept4:\n%s", c.format, r.stdout)
+		}
+		if r := runProfgen(t, dir, "emit", "-q", "--format", c.format, plain); r.code != 0 || strings.Contains(r.stdout, c.fn) {
+			t.Errorf("emit --format %s of a recording without phases: exit %d, %s in it", c.format, r.code, c.fn)
+		}
+	}
+}
+
+// TestEmitServingHousekeeping: the serving phase's profile keeps the
+// runtime's housekeeping calls that start-up made (clone, mmap: a runtime
+// makes threads and maps memory whenever it needs to), with a note, but
+// not start-up's other calls (execve, bind), nor a housekeeping call the
+// run never made (clone3 is ENOSYS, the stub, not allowed).
+func TestEmitServingHousekeeping(t *testing.T) {
+	dir := t.TempDir()
+	rec := writeRecording(t, dir, "rec.json", func(r *recording.Recording) {
+		phasedRecording(r)
+		startup := recording.Evidence{Exes: []string{"/srv/server"}, Phases: map[string]uint64{recording.PhaseStartup: 2}}
+		r.Syscalls = append(r.Syscalls,
+			recording.Syscall{Name: "clone", Number: 56, Count: 2, Seen: 1, Evidence: startup},
+			recording.Syscall{Name: "mmap", Number: 9, Count: 2, Seen: 1, Evidence: startup})
+	})
+	r := runProfgen(t, dir, "emit", "--phase", "serving", "--format", "oci", "-o", "serving.json", rec)
+	if r.code != 0 {
+		t.Fatalf("emit: exit %d: %s", r.code, r.stderr)
+	}
+	p, err := readers.ReadOCIFile(filepath.Join(dir, "serving.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := p.Allowed()
+	for _, s := range []string{"clone", "mmap", "accept4"} {
+		if !slices.Contains(allowed, s) {
+			t.Errorf("the serving profile does not allow %s: %v", s, allowed)
+		}
+	}
+	for _, s := range []string{"execve", "bind", "listen", "clone3", "munmap"} {
+		if slices.Contains(allowed, s) {
+			t.Errorf("the serving profile allows %s: %v", s, allowed)
+		}
+	}
+	r = runProfgen(t, dir, "emit", "--phase", "serving", "--format", "text", rec)
+	if r.code != 0 || !strings.Contains(r.stdout, "the serving phase keeps what start-up recorded of clone, mmap") {
+		t.Errorf("emit --format text: exit %d, no note of the carried calls:\n%s", r.code, r.stdout)
+	}
+}
+
+// TestExplainEmitServingDrops: explain of a recording with phases and emit
+// --format text of it say what the serving phase's filter drops (the
+// start-up-only calls, not the housekeeping ones emit carries over) and show
+// each recorded syscall's evidence; explain --json has the same fields.
+func TestExplainEmitServingDrops(t *testing.T) {
+	dir := t.TempDir()
+	rec := writeRecording(t, dir, "rec.json", func(r *recording.Recording) {
+		phasedRecording(r)
+		startup := recording.Evidence{Exes: []string{"/srv/server"}, Phases: map[string]uint64{recording.PhaseStartup: 2}}
+		r.Syscalls = append(r.Syscalls, recording.Syscall{Name: "clone", Number: 56, Count: 2, Seen: 1, Evidence: startup})
+	})
+	const drops = "the serving phase's filter drops 4 of the "
+	const dropped = ": bind, execve, listen, socket; dangerous among them: none"
+	r := runProfgen(t, dir, "explain", rec)
+	if r.code != 0 || !strings.Contains(r.stdout, "serving: "+drops) || !strings.Contains(r.stdout, dropped) ||
+		!strings.Contains(r.stdout, "startup 2, serving 8") {
+		t.Errorf("explain: exit %d, stderr %s, stdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+	r = runProfgen(t, dir, "explain", "--json", rec)
+	var js struct {
+		Kind    string `json:"kind"`
+		Serving struct {
+			Dropped []string `json:"dropped"`
+		} `json:"serving"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &js); err != nil || js.Kind != "recording" || !slices.Equal(js.Serving.Dropped, []string{"bind", "execve", "listen", "socket"}) {
+		t.Errorf("explain --json: %v, %+v:\n%s", err, js, r.stdout)
+	}
+	r = runProfgen(t, dir, "emit", "-q", "--format", "text", rec)
+	if r.code != 0 || !strings.Contains(r.stdout, "# "+drops) || !strings.Contains(r.stdout, dropped) ||
+		!strings.Contains(r.stdout, "FIRST  PHASES") || !strings.Contains(r.stdout, "/srv/server") {
+		t.Errorf("emit --format text: exit %d, stderr %s, stdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+}
+
+// TestEmitServingUnlearnable: recordings whose serving phase cannot be
+// learned (merged with one whose argument shapes have no phases) give the
+// output without the serving filter, and emit says why on standard error.
+func TestEmitServingUnlearnable(t *testing.T) {
+	dir := t.TempDir()
+	base := baseRecording().Lookup("socket")
+	phased := writeRecording(t, dir, "a.json", func(r *recording.Recording) {
+		phasedRecording(r)
+		s := &r.Syscalls[slices.IndexFunc(r.Syscalls, func(s recording.Syscall) bool { return s.Name == "socket" })]
+		s.Args = base.Args
+		s.Shapes = []recording.Shape{{Values: []recording.Hex{2, 1, 0}, Count: 1, Seen: 1, Evidence: s.Evidence}}
+	})
+	// The base recording's socket shapes have no phases.
+	old := writeRecording(t, dir, "b.json", nil)
+	for _, format := range []string{"c", "text"} {
+		r := runProfgen(t, dir, "emit", "--format", format, phased, old)
+		if r.code != 0 || strings.Contains(r.stdout, "profgen_enter_serving") || strings.Contains(r.stdout, "serving phase's filter drops") ||
+			!strings.Contains(r.stderr, "profgen: note: the serving phase: socket: an argument shape has no phases") {
+			t.Errorf("emit --format %s: exit %d, stderr %s\n%s", format, r.code, r.stderr, r.stdout)
+		}
+	}
+	// explain of the merge says so too, and explains the rest.
+	merged := filepath.Join(dir, "merged.json")
+	if r := runProfgen(t, dir, "merge", "-q", "-o", merged, phased, old); r.code != 0 {
+		t.Fatalf("merge: exit %d: %s", r.code, r.stderr)
+	}
+	r := runProfgen(t, dir, "explain", merged)
+	if r.code != 0 || !strings.Contains(r.stdout, "serving: the serving phase cannot be learned: socket: an argument shape has no phases") {
+		t.Errorf("explain: exit %d, stderr %s, stdout:\n%s", r.code, r.stderr, r.stdout)
 	}
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/profgen/profgen/explain"
+	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
 )
 
 type explainParams struct {
@@ -16,7 +19,7 @@ type explainParams struct {
 
 func (p *explainParams) validate(args []string) error {
 	if len(args) == 0 {
-		return errors.New("explain needs at least one FILE (an OCI profile, a k8s SeccompProfile, a raw BPF filter or a Landlock ruleset)")
+		return errors.New("explain needs at least one FILE (an OCI profile, a k8s SeccompProfile, a raw BPF filter, a Landlock ruleset, a recording or an emit --format go file)")
 	}
 	p.files = args
 	return nil
@@ -29,8 +32,9 @@ func newExplainCmd() *cobra.Command {
 		Short: "Judge a seccomp profile or filter: what it allows, its attack surface and weaknesses",
 		Long: `explain reads an OCI/Docker seccomp profile, a Security Profiles Operator
 SeccompProfile (YAML, as 'profgen emit --format k8s' writes it) or a raw BPF
-filter (an array of struct sock_filter as 'profgen dump' writes it; told apart
-by the content) and
+filter (an array of struct sock_filter as 'profgen dump' writes it), or the Go
+source 'profgen emit --format go' writes (its embedded filter; told apart by
+the content) and
 prints its default action, the architectures it admits, the syscalls it
 allows without conditions and those it decides on their arguments.
 
@@ -51,12 +55,21 @@ and executable, which TCP ports may be bound and connected to, what it does
 not restrict, and warnings (a writable directory that is also executable, /
 readable, /proc or /sys writable).
 
+A recording (profgen record's JSON) is explained by what it holds: each
+recorded syscall with its calls, when it first appeared, its calls per
+phase and the executables that made it, marked when dangerous; how many
+syscalls the profile learned from it allows (emit's defaults, --runtime
+none); and for a recording made with --ready what the serving phase's
+filter (emit --phase serving, EnterServing) drops: how many syscalls, which,
+and which of them are dangerous.
+
 With --json each FILE gives one JSON object with the same fields.`,
 		Example: `  profgen explain seccomp.json
   profgen explain --json seccomp.json | jq '.allowedCount, .dockerDefaultAllowed'
   profgen emit --format k8s rec.json | profgen explain -
   profgen dump --pid 1234 -o filter.bpf && profgen explain filter.bpf
-  profgen explain ruleset.json   # a Landlock ruleset`,
+  profgen explain ruleset.json   # a Landlock ruleset
+  profgen explain --json rec.json | jq '.serving.dropped'   # what serving drops`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := p.validate(args); err != nil {
 				return err
@@ -73,7 +86,7 @@ func runExplain(stdout io.Writer, p *explainParams) error {
 	// file is one error, not half a report.
 	var reports []*explain.Report
 	for _, f := range p.files {
-		r, err := explain.File(f)
+		r, err := explain.FileWith(f, explain.Options{Learn: explainLearn})
 		if err != nil {
 			return err
 		}
@@ -96,4 +109,29 @@ func runExplain(stdout io.Writer, p *explainParams) error {
 		}
 	}
 	return nil
+}
+
+// explainLearn learns the profiles explain judges a recording by, as emit
+// --format text learns them: its defaults (--runtime none), and the
+// serving phase's profile with what servingPhase carries over (left out,
+// saying why, when the serving phase cannot be learned, as emit does).
+func explainLearn(r *recording.Recording) (explain.Learned, error) {
+	rs := &recordings{Recording: r}
+	full, err := rs.learn(learn.Options{Runtime: learn.LoaderNone})
+	if err != nil {
+		return explain.Learned{}, err
+	}
+	l := explain.Learned{Full: full}
+	if !hasPhase(r, recording.PhaseServing) {
+		return l, nil
+	}
+	ph, _, err := servingPhase(r)
+	if err == nil {
+		rs.Recording = ph
+		l.Serving, err = rs.learn(learn.Options{Runtime: learn.LoaderNone})
+	}
+	if err != nil {
+		l.Serving, l.ServingNote = nil, fmt.Sprintf("the serving phase cannot be learned: %v", err)
+	}
+	return l, nil
 }

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -181,8 +182,50 @@ func buildC(src, out string) error {
 	})
 }
 
-// buildGo builds the Go package pkg (relative to root, "./..." form) into out.
-func buildGo(root, pkg, out string) error {
+// BuildGoWith builds the Go workload name (a directory below
+// testdata/workloads) with the build tags tags (comma-separated) and with
+// files added to or replacing its sources, and returns the path of the
+// executable, in a directory of the test's own. files maps a path below the
+// workload's directory ("seccompprofile/filter.go") to the file's content;
+// they reach the compiler through go build -overlay, so the source tree is
+// not written. Unlike Build, every call builds. A failed build fails the
+// test with the compiler's output.
+func BuildGoWith(t testing.TB, name, tags string, files map[string][]byte) string {
+	t.Helper()
+	src := filepath.Join(Dir(t), filepath.FromSlash(name))
+	if goFiles, _ := filepath.Glob(filepath.Join(src, "*.go")); len(goFiles) == 0 {
+		t.Fatalf("build workload %s: no Go sources in %s", name, src)
+	}
+	tmp := t.TempDir()
+	overlay := map[string]map[string]string{"Replace": {}}
+	i := 0
+	for rel, data := range files {
+		i++
+		f := filepath.Join(tmp, fmt.Sprintf("overlay-%d.go", i))
+		if err := os.WriteFile(f, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		overlay["Replace"][filepath.Join(src, filepath.FromSlash(rel))] = f
+	}
+	js, err := json.Marshal(overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ov := filepath.Join(tmp, "overlay.json")
+	if err := os.WriteFile(ov, js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, filepath.Base(src))
+	pkg := "./" + filepath.ToSlash(mustRel(Root(t), src))
+	if err := buildGo(Root(t), pkg, out, "-tags", tags, "-overlay", ov); err != nil {
+		t.Fatalf("build workload %s: %v", name, err)
+	}
+	return out
+}
+
+// buildGo builds the Go package pkg (relative to root, "./..." form) into
+// out, with further flags of go build.
+func buildGo(root, pkg, out string, flags ...string) error {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
@@ -191,7 +234,7 @@ func buildGo(root, pkg, out string) error {
 		}
 	}
 	return buildInto(out, func(tmp string) *exec.Cmd {
-		cmd := exec.Command(goBin, "build", "-o", tmp, pkg)
+		cmd := exec.Command(goBin, append(append([]string{"build", "-o", tmp}, flags...), pkg)...)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		return cmd
