@@ -1,0 +1,279 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/profgen/profgen/internal/workload"
+	"github.com/profgen/profgen/recording"
+)
+
+// reachableJSON runs profgen reachable --json with args in dir and decodes
+// its reports; a failure fails t.
+func reachableJSON(t *testing.T, dir string, args ...string) []reachReport {
+	t.Helper()
+	r := runProfgen(t, dir, append([]string{"reachable", "--json"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("reachable %v: exit %d: %s", args, r.code, r.stderr)
+	}
+	var reps []reachReport
+	if err := json.Unmarshal([]byte(r.stdout), &reps); err != nil {
+		t.Fatalf("reachable --json: %v\n%s", err, r.stdout)
+	}
+	return reps
+}
+
+// checkReachReport checks a recording's report against the recording: the
+// program analysed is the one recorded, recorded = the recording's
+// syscalls, unseen = reachable − recorded with purposes, and every recorded
+// call outside reachable is listed (and here, kernel-made).
+func checkReachReport(t *testing.T, rep reachReport, rec *recording.Recording, exe string) {
+	t.Helper()
+	if len(rep.Programs) != 1 || rep.Programs[0].Path != exe {
+		t.Fatalf("programs %+v, want %s alone", rep.Programs, exe)
+	}
+	if len(rep.Reachable) < 20 || rep.Native < 300 || len(rep.Reachable) >= rep.Native {
+		t.Errorf("reachable %d of %d native syscalls", len(rep.Reachable), rep.Native)
+	}
+	var recorded []string
+	for _, s := range rec.Syscalls {
+		recorded = append(recorded, s.Name)
+	}
+	slices.Sort(recorded)
+	if !slices.Equal(rep.Recorded, recorded) {
+		t.Errorf("recorded %v, the recording holds %v", rep.Recorded, recorded)
+	}
+	reach := map[string]bool{}
+	for _, s := range rep.Reachable {
+		reach[s] = true
+	}
+	var unseen []string
+	for _, u := range rep.Unseen {
+		unseen = append(unseen, u.Name)
+		if u.Purpose == "" || !reach[u.Name] || slices.Contains(recorded, u.Name) {
+			t.Errorf("unseen %+v: not reachable-and-unrecorded, or no purpose", u)
+		}
+	}
+	var want []string
+	for _, s := range rep.Reachable {
+		if !slices.Contains(recorded, s) {
+			want = append(want, s)
+		}
+	}
+	if !slices.Equal(unseen, want) {
+		t.Errorf("unseen %v, want reachable − recorded %v", unseen, want)
+	}
+	for _, s := range recorded {
+		listed := slices.ContainsFunc(rep.NotReachable, func(n notReached) bool { return n.Name == s })
+		if reach[s] == listed {
+			t.Errorf("recorded %s: reachable %v, listed as not reachable %v", s, reach[s], listed)
+		}
+	}
+	for _, n := range rep.NotReachable {
+		// execve is made by the launcher before the target's code runs.
+		if n.KernelMade == "" && n.Name != "execve" {
+			t.Errorf("recorded %s not reachable: a gap in the analysis", n.Name)
+		}
+	}
+}
+
+// TestReachableWorkload records a bundled workload and runs profgen
+// reachable on the recording: the executable its evidence names is
+// analysed, and reachable, unseen and recorded-but-not-reachable add up.
+func TestReachableWorkload(t *testing.T) {
+	exe := workload.Build(t, "rwloop/rwloop.c")
+	dir := t.TempDir()
+	if r := runProfgen(t, dir, "record", "-o", "rec.json", "--", exe, "100"); r.code != 0 {
+		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
+	}
+	rec, err := recording.ReadFile(filepath.Join(dir, "rec.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps := reachableJSON(t, dir, "rec.json")
+	if len(reps) != 1 || reps[0].Recording != "rec.json" {
+		t.Fatalf("reports %+v", reps)
+	}
+	checkReachReport(t, reps[0], rec, exe)
+	if len(reps[0].Unseen) == 0 {
+		t.Errorf("nothing unseen: libc alone reaches more than rwloop calls")
+	}
+
+	// The text output says the same.
+	r := runProfgen(t, dir, "reachable", "rec.json")
+	if r.code != 0 {
+		t.Fatalf("reachable: exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"recording rec.json\n",
+		"program " + exe + ": ",
+		fmt.Sprintf("reachable: %d of %d x86_64 syscalls", len(reps[0].Reachable), reps[0].Native),
+		fmt.Sprintf("recorded: %d\n", len(rec.Syscalls)),
+		fmt.Sprintf("unseen (reachable, never recorded): %d\n", len(reps[0].Unseen)),
+		"recorded but not reachable: ",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// TestReachableRedis records redis driven without saving: the persistence
+// path it never took (fsync or fdatasync, rename) is unseen, grouped as
+// file writes.
+func TestReachableRedis(t *testing.T) {
+	server, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server: %v (scripts/deps.sh installs it)", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	dir := t.TempDir()
+	drive := fmt.Sprintf("redis-cli -p %d SET k v && redis-cli -p %d GET k && redis-cli -p %d INCR n", port, port, port)
+	if r := runProfgen(t, dir, "record", "-o", "redis.json", "--ready", fmt.Sprintf("tcp:127.0.0.1:%d", port), "--drive", drive,
+		"--", server, "--port", fmt.Sprint(port), "--save", "", "--appendonly", "no", "--dir", dir); r.code != 0 {
+		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
+	}
+	rec, err := recording.ReadFile(filepath.Join(dir, "redis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// redis-server is a link to the binary the process ran.
+	exe, err := filepath.EvalSymlinks(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps := reachableJSON(t, dir, "redis.json")
+	checkReachReport(t, reps[0], rec, exe)
+	unseen := map[string]string{}
+	for _, u := range reps[0].Unseen {
+		unseen[u.Name] = u.Purpose
+	}
+	if unseen["fsync"] == "" && unseen["fdatasync"] == "" {
+		t.Errorf("unseen lacks fsync and fdatasync: %v", unseen)
+	}
+	if unseen["rename"] == "" && unseen["renameat"] == "" && unseen["renameat2"] == "" {
+		t.Errorf("unseen lacks rename: %v", unseen)
+	}
+	for _, s := range []string{"fsync", "fdatasync", "rename"} {
+		if p, ok := unseen[s]; ok && p != "file writes" {
+			t.Errorf("unseen %s grouped under %q, want file writes", s, p)
+		}
+	}
+	r := runProfgen(t, dir, "reachable", "redis.json")
+	if !strings.Contains(r.stdout, "  file writes (") {
+		t.Errorf("text output lacks the file writes group:\n%s", r.stdout)
+	}
+}
+
+// TestReachableBadInput: what cannot be analysed is a one-line note (a
+// stripped binary, a static one, a missing library) or, when nothing can
+// be, a one-line error and exit status 1 (a non-ELF file alone, a recording
+// that names no executable, a container recording whose rootfs is gone).
+func TestReachableBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	gcc := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("gcc", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gcc %v: %v: %s", args, err, out)
+		}
+	}
+	write("main.c", "extern int f(void);\nint main(void){return f();}\n")
+	write("f.c", "#include <unistd.h>\nint f(void){return (int)getppid();}\n")
+	write("hello.c", "#include <unistd.h>\nint main(void){return write(1, \"hi\\n\", 3) != 3;}\n")
+	gcc("-shared", "-fPIC", "-o", "libf.so", "f.c")
+	gcc("-o", "needsf", "main.c", "-L.", "-lf", "-Wl,-rpath,$ORIGIN")
+	if err := os.Remove(filepath.Join(dir, "libf.so")); err != nil {
+		t.Fatal(err)
+	}
+	gcc("-static", "-o", "static", "hello.c")
+	gcc("-s", "-o", "stripped", "hello.c")
+	script := write("script.sh", "#!/bin/sh\necho hi\n")
+
+	// Each analysed, each with its note.
+	for _, tc := range []struct{ exe, note string }{
+		{"needsf", "libf.so (needed by "},
+		{"static", "static binary"},
+		{"stripped", "stripped"},
+	} {
+		reps := reachableJSON(t, dir, filepath.Join(dir, tc.exe))
+		if len(reps[0].Notes) == 0 || !strings.Contains(strings.Join(reps[0].Notes, "\n"), tc.note) {
+			t.Errorf("%s: notes %q, want one with %q", tc.exe, reps[0].Notes, tc.note)
+		}
+		if len(reps[0].Reachable) == 0 {
+			t.Errorf("%s: nothing reachable", tc.exe)
+		}
+	}
+	// A non-ELF file beside an ELF one is a note; alone, an error.
+	reps := reachableJSON(t, dir, script, filepath.Join(dir, "stripped"))
+	if !slices.ContainsFunc(reps[0].Notes, func(n string) bool { return strings.Contains(n, script+": not analysed: not an ELF file") }) {
+		t.Errorf("notes %q lack the script's", reps[0].Notes)
+	}
+
+	// A recording naming no executable, and one of a container whose
+	// bundle is gone: made from a real recording.
+	exe := workload.Build(t, "rwloop/rwloop.c")
+	if r := runProfgen(t, dir, "record", "-o", "rec.json", "--", exe, "10"); r.code != 0 {
+		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
+	}
+	rec, err := recording.ReadFile(filepath.Join(dir, "rec.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Container = &recording.Container{ID: "c1", Bundle: filepath.Join(dir, "gone-bundle"), Engine: "podman", Runtime: "/usr/bin/runc"}
+	if err := rec.WriteFile(filepath.Join(dir, "container.json")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range rec.Syscalls {
+		rec.Syscalls[i].Exes = nil
+	}
+	rec.Container = nil
+	if err := rec.WriteFile(filepath.Join(dir, "noexes.json")); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{script}, "profgen: nothing could be analysed: " + script + ": not analysed: not an ELF file\n"},
+		{[]string{"noexes.json"}, "profgen: noexes.json: the recording names no executable"},
+		{[]string{"container.json"}, "profgen: container.json: container c1: its bundle's " + filepath.Join(dir, "gone-bundle", "config.json") + " is not on the host"},
+		{[]string{"missing.json"}, "profgen: missing.json: no such file or directory\n"},
+	} {
+		r := runProfgen(t, dir, append([]string{"reachable"}, tc.args...)...)
+		if r.code != 1 || !strings.HasPrefix(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 || r.stdout != "" {
+			t.Errorf("reachable %v: exit %d, stdout %q, stderr %q; want exit 1 and one line %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
+		}
+	}
+	// With the executables given, the recording without them is analysed.
+	reps = reachableJSON(t, dir, "noexes.json", exe)
+	checkReachReport(t, reps[0], rec, exe)
+	// A container recording with --root analyses inside it: here the
+	// host's root.
+	reps = reachableJSON(t, dir, "--root", "/", "container.json")
+	if len(reps[0].Programs) != 1 || reps[0].Programs[0].Path != exe {
+		t.Errorf("--root /: programs %+v", reps[0].Programs)
+	}
+}
