@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,16 +132,11 @@ func TestReachableRedis(t *testing.T) {
 	if err != nil {
 		t.Fatalf("redis-server: %v (scripts/deps.sh installs it)", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freePort(t)
 	dir := t.TempDir()
-	drive := fmt.Sprintf("redis-cli -p %d SET k v && redis-cli -p %d GET k && redis-cli -p %d INCR n", port, port, port)
-	if r := runProfgen(t, dir, "record", "-o", "redis.json", "--ready", fmt.Sprintf("tcp:127.0.0.1:%d", port), "--drive", drive,
-		"--", server, "--port", fmt.Sprint(port), "--save", "", "--appendonly", "no", "--dir", dir); r.code != 0 {
+	drive := fmt.Sprintf("redis-cli -p %s SET k v && redis-cli -p %s GET k && redis-cli -p %s INCR n", port, port, port)
+	if r := runProfgen(t, dir, "record", "-o", "redis.json", "--ready", "tcp:127.0.0.1:"+port, "--drive", drive,
+		"--", server, "--port", port, "--save", "", "--appendonly", "no", "--dir", dir); r.code != 0 {
 		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
 	}
 	rec, err := recording.ReadFile(filepath.Join(dir, "redis.json"))
