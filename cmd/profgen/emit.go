@@ -49,6 +49,9 @@ type emitParams struct {
 	// phase writes the profile of that phase of the recordings alone
 	// (recording.PhaseStartup or PhaseServing).
 	phase string
+	// envelope widens the profile to what the recorded executables can
+	// reach (envelopeReachable, envelopeAll; reachable.go).
+	envelope string
 
 	// serving is the serving phase's profile, for the formats that
 	// offer EnterServing; set by profile.
@@ -133,6 +136,9 @@ func (p *emitParams) validate(stdout io.Writer) error {
 	} else if p.archFill {
 		return fmt.Errorf("--arch-fill needs --arch")
 	}
+	if p.envelope != "" && p.envelope != envelopeReachable && p.envelope != envelopeAll {
+		return fmt.Errorf("--envelope %q: want %s or %s", p.envelope, envelopeReachable, envelopeAll)
+	}
 	if p.allowIncomplete && !p.fmt.Markable() {
 		return fmt.Errorf("--allow-incomplete: --format %s cannot carry the mark that says the profile is incomplete", p.format)
 	}
@@ -209,7 +215,15 @@ io.profgen.ready annotation): the calls made before the target was ready,
 or after. The baseline is added, a runtime's calls are not (--runtime none
 is the default then, and another runtime refused): a program stacks the
 serving filter itself once its start-up is done, when no runtime runs. A
-recording without phases is refused.`,
+recording without phases is refused.
+
+--envelope reachable (opt-in) writes a looser profile: the recorded calls
+and every syscall the recorded executables can reach (profgen reachable:
+their code, libraries, loader and vDSO) that is not on explain's dangerous
+list, allowed whatever the arguments; --envelope reachable-all without that
+exception. The text format marks the entries it added (origin reachable);
+what could not be analysed is printed as a note, since the envelope then
+misses what that code reaches (docs/reachable.md).`,
 		Example: `  profgen emit --format oci -o seccomp.json profgen-recording.json
   profgen emit --format oci --runtime crun --default-action kill a.json b.json
   profgen emit --format text --args none rec.json
@@ -223,6 +237,7 @@ recording without phases is refused.`,
   profgen emit --arch x86_64,aarch64 --arch-fill -o seccomp.json rec.json   # for both, from an x86_64 recording
   profgen emit --allow-incomplete -o seccomp.json lossy.json   # marked INCOMPLETE
   profgen emit --phase serving --format oci -o serving.json rec.json   # after start-up alone
+  profgen emit --envelope reachable -o seccomp.json rec.json   # plus what the code can reach, less the dangerous
   profgen emit - < rec.json > seccomp.json
   profgen emit --format k8s -o app.yaml seccomp.json   # convert an existing OCI profile
   profgen emit --docker-default -o docker-default.json && profgen diff learned.json docker-default.json`,
@@ -230,7 +245,7 @@ recording without phases is refused.`,
 			if err := p.validate(cmd.OutOrStdout()); err != nil {
 				return err
 			}
-			for _, f := range []string{"runtime", "default-action", "args", "max-values", "no-new-privileges", "phase"} {
+			for _, f := range []string{"runtime", "default-action", "args", "max-values", "no-new-privileges", "phase", "envelope"} {
 				if cmd.Flags().Changed(f) {
 					p.learnFlags = append(p.learnFlags, f)
 				}
@@ -254,6 +269,7 @@ recording without phases is refused.`,
 	f.BoolVar(&p.archFill, "arch-fill", false, "with --arch: allow what replaces a syscall an architecture lacks (openat for open)")
 	f.BoolVar(&p.dockerDefault, "docker-default", false, "write Docker's default profile (for a container with Docker's default capabilities on this machine) instead of one learned from recordings")
 	f.StringVar(&p.phase, "phase", "", "write the profile of one phase of a recording made with --ready alone: startup or serving (no runtime calls: the program loads it)")
+	f.StringVar(&p.envelope, "envelope", "", "also allow what the recorded executables can reach but were never seen to call (profgen reachable): reachable (but not explain's dangerous syscalls) or reachable-all")
 	f.BoolVarP(&p.quiet, "quiet", "q", false, "do not print the notes of the input recordings nor the warning about lost events")
 	return cmd
 }
@@ -296,6 +312,11 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		}
 		if !p.quiet {
 			fmt.Fprintf(os.Stderr, "profgen: note: the %s output applies the Landlock ruleset of the recordings' landlock section too (emit --format landlock shows it)\n", p.format)
+		}
+	}
+	if p.envelope != "" {
+		if err := p.widen(prof, opts.Serving); err != nil {
+			return err
 		}
 	}
 	if len(p.arches) > 0 {

@@ -22,6 +22,7 @@ import (
 	"github.com/profgen/profgen/argspec"
 	"github.com/profgen/profgen/explain"
 	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/reachable"
 	"github.com/profgen/profgen/recording"
 )
@@ -131,6 +132,10 @@ type notReached struct {
 	KernelMade string `json:"kernelMade,omitempty"`
 }
 
+// errNoExes is the error of a recording whose evidence names no
+// executable.
+var errNoExes = errors.New("the recording names no executable (recorded before format version 3, or by the log backend)")
+
 // reachInput is one argument of reachable: a recording or an executable.
 type reachInput struct {
 	path string
@@ -165,6 +170,9 @@ func runReachable(stdout io.Writer, p *reachableParams, args []string) error {
 	}
 	for _, in := range recs {
 		r, err := analyzeReachable(in.rec, exes, opt)
+		if errors.Is(err, errNoExes) {
+			return fmt.Errorf("%s: %w: give the executables as EXE arguments", in.path, err)
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.path, err)
 		}
@@ -234,7 +242,7 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 			r.Notes = append(r.Notes, fmt.Sprintf("%d more executable(s) made calls than the recording names (at most %d per syscall): not analysed", other, recording.MaxExes))
 		}
 		if len(named) == 0 && len(exes) == 0 {
-			return nil, errors.New("the recording names no executable (recorded before format version 3, or by the log backend): give the executables as EXE arguments")
+			return nil, errNoExes
 		}
 		if rec.Container != nil && opt.Root == "" && len(named) > 0 {
 			root, err := containerRoot(rec.Container)
@@ -448,6 +456,42 @@ func writeWrapped(w io.Writer, indent string, names []string) error {
 	if len(line) > len(indent) {
 		_, err := fmt.Fprintln(w, line)
 		return err
+	}
+	return nil
+}
+
+// emit --envelope's values.
+const (
+	envelopeReachable = "reachable"
+	envelopeAll       = "reachable-all"
+)
+
+// widen applies emit --envelope to prof and to serving (the serving
+// phase's profile, when the format offers it): the recorded executables
+// are analysed and what they reach is allowed, less explain's dangerous
+// syscalls unless --envelope reachable-all.
+func (p *emitParams) widen(prof, serving *learn.Profile) error {
+	flag := "--envelope " + p.envelope
+	if p.merged == nil {
+		return fmt.Errorf("%s applies to recordings", flag)
+	}
+	r, err := analyzeReachable(p.merged, nil, reachable.Options{})
+	if err != nil {
+		return fmt.Errorf("%s: %w", flag, err)
+	}
+	if !p.quiet {
+		for _, n := range r.Notes {
+			fmt.Fprintf(os.Stderr, "profgen: note: %s: %s\n", flag, n)
+		}
+	}
+	except := explain.DangerousWhy
+	if p.envelope == envelopeAll {
+		except = nil
+	}
+	for _, pr := range []*learn.Profile{prof, serving} {
+		if pr != nil {
+			learn.Envelope(pr, r.Reachable, except)
+		}
 	}
 	return nil
 }

@@ -6,11 +6,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/profgen/profgen/filter"
+	"github.com/profgen/profgen/internal/abi"
+	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/internal/workload"
+	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -127,13 +132,16 @@ func TestReachableWorkload(t *testing.T) {
 // TestReachableRedis records redis driven without saving: the persistence
 // path it never took (fsync or fdatasync, rename) is unseen, grouped as
 // file writes.
-func TestReachableRedis(t *testing.T) {
+// recordRedis records redis-server driven without saving (SET, GET, INCR)
+// into dir/redis.json and returns the recording and the executable the
+// process ran (redis-server is a link to it).
+func recordRedis(t *testing.T, dir string) (*recording.Recording, string) {
+	t.Helper()
 	server, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("redis-server: %v (scripts/deps.sh installs it)", err)
 	}
 	port := freePort(t)
-	dir := t.TempDir()
 	drive := fmt.Sprintf("redis-cli -p %s SET k v && redis-cli -p %s GET k && redis-cli -p %s INCR n", port, port, port)
 	if r := runProfgen(t, dir, "record", "-o", "redis.json", "--ready", "tcp:127.0.0.1:"+port, "--drive", drive,
 		"--", server, "--port", port, "--save", "", "--appendonly", "no", "--dir", dir); r.code != 0 {
@@ -143,11 +151,16 @@ func TestReachableRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// redis-server is a link to the binary the process ran.
 	exe, err := filepath.EvalSymlinks(server)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rec, exe
+}
+
+func TestReachableRedis(t *testing.T) {
+	dir := t.TempDir()
+	rec, exe := recordRedis(t, dir)
 	reps := reachableJSON(t, dir, "redis.json")
 	checkReachReport(t, reps[0], rec, exe)
 	unseen := map[string]string{}
@@ -269,5 +282,94 @@ func TestReachableBadInput(t *testing.T) {
 	reps = reachableJSON(t, dir, "--root", "/", "container.json")
 	if len(reps[0].Programs) != 1 || reps[0].Programs[0].Path != exe {
 		t.Errorf("--root /: programs %+v", reps[0].Programs)
+	}
+}
+
+// TestEmitEnvelope: emit --envelope reachable allows, in the filter the
+// kernel would run, a call redis can make but the drive never exercised
+// (fsync), and still denies a dangerous one it can reach but never made
+// (setns); --envelope reachable-all allows that too; without --envelope
+// both are denied. The text output marks the entries the envelope added.
+func TestEmitEnvelope(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := recordRedis(t, dir)
+	reps := reachableJSON(t, dir, "redis.json")
+	unseen := map[string]string{}
+	for _, u := range reps[0].Unseen {
+		unseen[u.Name] = u.Dangerous
+	}
+	const safe, dangerous = "fsync", "setns"
+	if _, ok := unseen[safe]; !ok {
+		t.Fatalf("%s is not unseen in redis: %v", safe, unseen)
+	}
+	if unseen[dangerous] == "" {
+		t.Fatalf("%s is not a dangerous unseen call of redis: %v", dangerous, unseen)
+	}
+	verdicts := func(args ...string) map[string]learn.Action {
+		t.Helper()
+		r := runProfgen(t, dir, append([]string{"emit", "--format", "bpf", "-o", "f.bpf"}, append(args, "redis.json")...)...)
+		if r.code != 0 {
+			t.Fatalf("emit %v: exit %d: %s", args, r.code, r.stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "f.bpf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := seccomp.DecodeFilter(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm, err := filter.NewVM(prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		audit, err := abi.Arch("amd64").Audit()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]learn.Action{}
+		for _, name := range []string{safe, dangerous, rec.Syscalls[0].Name} {
+			nr, err := abi.SyscallNumber("amd64", name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out[name], err = vm.Verdict(filter.SeccompData{Nr: int32(nr), Arch: audit}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		args            []string
+		safe, dangerous bool
+	}{
+		{nil, false, false},
+		{[]string{"--envelope", "reachable"}, true, false},
+		{[]string{"--envelope", "reachable-all"}, true, true},
+	} {
+		v := verdicts(tc.args...)
+		if (v[safe] == learn.Allow) != tc.safe || (v[dangerous] == learn.Allow) != tc.dangerous {
+			t.Errorf("emit %v: %s %s, %s %s; want allowed %v, %v", tc.args, safe, v[safe], dangerous, v[dangerous], tc.safe, tc.dangerous)
+		}
+	}
+
+	r := runProfgen(t, dir, "emit", "--envelope", "reachable", "--format", "text", "redis.json")
+	if r.code != 0 {
+		t.Fatalf("emit text: exit %d: %s", r.code, r.stderr)
+	}
+	if !regexp.MustCompile(`(?m)^fsync +allow +- +reachable +any$`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "left out as dangerous: setns") {
+		t.Errorf("text output does not mark the envelope:\n%s", r.stdout)
+	}
+	if r := runProfgen(t, dir, "emit", "-o", "profile.json", "redis.json"); r.code != 0 {
+		t.Fatalf("emit: exit %d: %s", r.code, r.stderr)
+	}
+	for _, args := range [][]string{
+		{"emit", "--envelope", "everything", "redis.json"},
+		{"emit", "--envelope", "reachable", "profile.json"},
+	} {
+		if r := runProfgen(t, dir, args...); r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "--envelope") {
+			t.Errorf("%v: exit %d, %q: want exit 1 and one line naming --envelope", args, r.code, r.stderr)
+		}
 	}
 }
