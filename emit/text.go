@@ -31,22 +31,32 @@ func writeText(w io.Writer, p *learn.Profile, opts Options) error {
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "# note: %s\n", n)
 	}
+	// The REACHABLE column (emit --reachable) goes before RULES.
+	cols, last := "SYSCALL\tACTION\tSEEN\tORIGIN\t", "\t\t\t\t"
+	if opts.Reachable != nil {
+		fmt.Fprintln(w, "# REACHABLE: whether the recorded executables' code can make the syscall (profgen reachable; kernel: the kernel makes it itself)")
+		cols, last = cols+"REACHABLE\t", last+"\t"
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SYSCALL\tACTION\tSEEN\tORIGIN\tRULES")
+	fmt.Fprintln(tw, cols+"RULES")
 	for _, s := range p.Syscalls {
 		rules := learn.RulesText(p.Arch, s.Name, s.Rules)
 		seen := "-"
 		if s.Seen > 0 {
 			seen = fmt.Sprintf("%d/%d", s.Seen, p.Inputs)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Action, seen, s.Origin, rules)
+		reach := ""
+		if opts.Reachable != nil {
+			reach = opts.Reachable(s.Name) + "\t"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", s.Name, s.Action, seen, s.Origin, reach, rules)
 		// Reasons and notes go on lines of their own, in the last
 		// column, so that they do not widen the table.
 		if s.Reason != "" {
-			fmt.Fprintf(tw, "\t\t\t\t# %s\n", s.Reason)
+			fmt.Fprintf(tw, "%s# %s\n", last, s.Reason)
 		}
 		for _, n := range s.Notes {
-			fmt.Fprintf(tw, "\t\t\t\t# note: %s\n", n)
+			fmt.Fprintf(tw, "%s# note: %s\n", last, n)
 		}
 	}
 	if err := tw.Flush(); err != nil {

@@ -471,18 +471,9 @@ const (
 // are analysed and what they reach is allowed, less explain's dangerous
 // syscalls unless --envelope reachable-all.
 func (p *emitParams) widen(prof, serving *learn.Profile) error {
-	flag := "--envelope " + p.envelope
-	if p.merged == nil {
-		return fmt.Errorf("%s applies to recordings", flag)
-	}
-	r, err := analyzeReachable(p.merged, nil, reachable.Options{})
+	r, err := p.analysis("--envelope " + p.envelope)
 	if err != nil {
-		return fmt.Errorf("%s: %w", flag, err)
-	}
-	if !p.quiet {
-		for _, n := range r.Notes {
-			fmt.Fprintf(os.Stderr, "profgen: note: %s: %s\n", flag, n)
-		}
+		return err
 	}
 	except := explain.DangerousWhy
 	if p.envelope == envelopeAll {
@@ -494,4 +485,45 @@ func (p *emitParams) widen(prof, serving *learn.Profile) error {
 		}
 	}
 	return nil
+}
+
+// analysis analyses the recorded executables once for emit's --envelope
+// and --reachable (flag names the one asking, for errors), printing what
+// could not be analysed.
+func (p *emitParams) analysis(flag string) (*reachReport, error) {
+	if p.reach != nil {
+		return p.reach, nil
+	}
+	if p.merged == nil {
+		return nil, fmt.Errorf("%s applies to recordings", flag)
+	}
+	r, err := analyzeReachable(p.merged, nil, reachable.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if !p.quiet {
+		for _, n := range r.Notes {
+			fmt.Fprintf(os.Stderr, "profgen: note: %s: %s\n", flag, n)
+		}
+	}
+	p.reach = r
+	return r, nil
+}
+
+// reachableColumn is emit --reachable's column of the text format: yes,
+// no, or kernel for a call the kernel makes itself.
+func (p *emitParams) reachableColumn() (func(string) string, error) {
+	r, err := p.analysis("--reachable")
+	if err != nil {
+		return nil, err
+	}
+	return func(name string) string {
+		switch {
+		case slices.Contains(r.Reachable, name):
+			return "yes"
+		case reachable.KernelMade(name) != "":
+			return "kernel"
+		}
+		return "no"
+	}, nil
 }

@@ -373,3 +373,30 @@ func TestEmitEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// TestEmitReachableColumn: emit --format text --reachable marks every
+// syscall of redis's profile: the recorded ones the analysis finds yes,
+// restart_syscall (baseline) kernel; without --reachable there is no
+// column, and another format refuses the flag.
+func TestEmitReachableColumn(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := recordRedis(t, dir)
+	r := runProfgen(t, dir, "emit", "--format", "text", "--reachable", "redis.json")
+	if r.code != 0 {
+		t.Fatalf("emit: exit %d: %s", r.code, r.stderr)
+	}
+	for _, s := range rec.Syscalls {
+		if !regexp.MustCompile(`(?m)^` + s.Name + ` +allow +\d+/1 +recorded +yes `).MatchString(r.stdout) {
+			t.Errorf("recorded %s not marked reachable:\n%s", s.Name, r.stdout)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^restart_syscall +allow +- +baseline +kernel `).MatchString(r.stdout) {
+		t.Errorf("restart_syscall not marked kernel:\n%s", r.stdout)
+	}
+	if r := runProfgen(t, dir, "emit", "--format", "text", "redis.json"); strings.Contains(r.stdout, "REACHABLE") {
+		t.Errorf("REACHABLE column without --reachable:\n%s", r.stdout)
+	}
+	if r := runProfgen(t, dir, "emit", "--format", "oci", "--reachable", "redis.json"); r.code != 1 || !strings.HasPrefix(r.stderr, "profgen: --reachable marks the text format's table") {
+		t.Errorf("--format oci --reachable: exit %d, %q", r.code, r.stderr)
+	}
+}
