@@ -527,3 +527,53 @@ func (p *emitParams) reachableColumn() (func(string) string, error) {
 		return "no"
 	}, nil
 }
+
+// markReachable is explain --reachable: the recordings and executables of
+// args are analysed (as profgen reachable does) and each seccomp report's
+// allowed syscalls marked against the union of what they can make.
+func markReachable(args []string, reports []*explain.Report) error {
+	var recs []reachInput
+	var exes []string
+	for _, a := range args {
+		in, err := readReachInput(a)
+		if err != nil {
+			return fmt.Errorf("--reachable: %w", err)
+		}
+		if in.rec != nil {
+			recs = append(recs, in)
+		} else {
+			exes = append(exes, in.path)
+		}
+	}
+	if len(recs) == 0 {
+		recs = []reachInput{{}}
+	}
+	reach := map[string]bool{}
+	var programs []string
+	for _, in := range recs {
+		r, err := analyzeReachable(in.rec, exes, reachable.Options{})
+		if err != nil {
+			if in.path != "" {
+				return fmt.Errorf("--reachable %s: %w", in.path, err)
+			}
+			return fmt.Errorf("--reachable: %w", err)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(os.Stderr, "profgen: note: --reachable: %s\n", n)
+		}
+		for _, pr := range r.Programs {
+			if !slices.Contains(programs, pr.Path) {
+				programs = append(programs, pr.Path)
+			}
+		}
+		for _, s := range r.Reachable {
+			reach[s] = true
+		}
+	}
+	for _, rep := range reports {
+		if rep.Kind != explain.KindLandlock {
+			rep.MarkReachable(programs, func(s string) bool { return reach[s] }, reachable.KernelMade)
+		}
+	}
+	return nil
+}

@@ -400,3 +400,50 @@ func TestEmitReachableColumn(t *testing.T) {
 		t.Errorf("--format oci --reachable: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestExplainReachable: explain --reachable REC marks the allowed syscalls
+// of the profile learned from redis's recording (for runc): every recorded
+// one is reachable, restart_syscall is made by the kernel, and what the
+// code cannot make (runc's own calls after loading the filter) is listed.
+func TestExplainReachable(t *testing.T) {
+	dir := t.TempDir()
+	rec, _ := recordRedis(t, dir)
+	if r := runProfgen(t, dir, "emit", "--runtime", "runc", "-o", "profile.json", "redis.json"); r.code != 0 {
+		t.Fatalf("emit: exit %d: %s", r.code, r.stderr)
+	}
+	r := runProfgen(t, dir, "explain", "--json", "--reachable", "redis.json", "profile.json")
+	if r.code != 0 {
+		t.Fatalf("explain: exit %d: %s", r.code, r.stderr)
+	}
+	var rep struct {
+		Reachable *struct {
+			Programs, Reachable, NotReachable, KernelMade []string
+		} `json:"reachable"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	m := rep.Reachable
+	if m == nil || len(m.Programs) != 1 {
+		t.Fatalf("reachable %+v", m)
+	}
+	for _, s := range rec.Syscalls {
+		if !slices.Contains(m.Reachable, s.Name) {
+			t.Errorf("recorded %s not marked reachable (not reachable: %v)", s.Name, m.NotReachable)
+		}
+	}
+	if !slices.Contains(m.KernelMade, "restart_syscall") {
+		t.Errorf("kernel-made %v lacks restart_syscall", m.KernelMade)
+	}
+	if !slices.Contains(m.NotReachable, "capset") {
+		t.Errorf("not reachable %v lacks runc's capset", m.NotReachable)
+	}
+	r = runProfgen(t, dir, "explain", "--reachable", "redis.json", "profile.json")
+	if !strings.Contains(r.stdout, "statically reachable (profgen reachable: ") || !strings.Contains(r.stdout, "allowed, not reachable by the program's code (") {
+		t.Errorf("text report lacks the reachable section:\n%s", r.stdout)
+	}
+	r = runProfgen(t, dir, "explain", "--reachable", "profile.json", "profile.json")
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "profgen: --reachable") {
+		t.Errorf("--reachable with a profile: exit %d, %q", r.code, r.stderr)
+	}
+}
