@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -286,7 +287,7 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 	if analysed == 0 {
 		return nil, fmt.Errorf("nothing could be analysed: %s", strings.Join(r.Notes, "; "))
 	}
-	r.Reachable = sortedKeys(reach)
+	r.Reachable = slices.Sorted(maps.Keys(reach))
 	if rec != nil {
 		for _, s := range r.Reachable {
 			if !recorded[s] {
@@ -314,7 +315,7 @@ func recordedExes(rec *recording.Recording) ([]string, int) {
 		}
 		other = max(other, s.OtherExes)
 	}
-	return sortedKeys(set), other
+	return slices.Sorted(maps.Keys(set)), other
 }
 
 // containerRoot returns the root filesystem of a recorded container, from
@@ -353,15 +354,6 @@ func nativeSyscalls() int {
 		}
 	}
 	return n
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func writeReachText(w io.Writer, r *reachReport) error {
