@@ -447,3 +447,67 @@ func TestExplainReachable(t *testing.T) {
 		t.Errorf("--reachable with a profile: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// TestReachableContainerRoot: a container recording is analysed inside the
+// root filesystem its bundle's config.json names: the executable the
+// evidence names (/app/rwloop) and its libraries are found there, not on
+// the host; a library missing from that root is a note, and the program is
+// marked incomplete.
+func TestReachableContainerRoot(t *testing.T) {
+	exe := workload.Build(t, "rwloop/rwloop.c")
+	dir := t.TempDir()
+	if r := runProfgen(t, dir, "record", "-o", "host.json", "--", exe, "10"); r.code != 0 {
+		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
+	}
+	rec, err := recording.ReadFile(filepath.Join(dir, "host.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rec.Syscalls {
+		if len(rec.Syscalls[i].Exes) > 0 {
+			rec.Syscalls[i].Exes = []string{"/app/rwloop"}
+		}
+	}
+	bundle := filepath.Join(dir, "bundle")
+	rootfs := filepath.Join(bundle, "rootfs")
+	cp := func(src, dst string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(rootfs, dst)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("cp", "-L", src, filepath.Join(rootfs, dst)).CombinedOutput(); err != nil {
+			t.Fatalf("cp %s: %v: %s", src, err, out)
+		}
+	}
+	cp(exe, "app/rwloop")
+	cp("/lib64/ld-linux-x86-64.so.2", "lib64/ld-linux-x86-64.so.2")
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), []byte(`{"ociVersion": "1.0.2", "root": {"path": "rootfs"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec.Container = &recording.Container{ID: "c2", Bundle: bundle, Engine: "unknown", Runtime: "/usr/bin/runc"}
+	if err := rec.WriteFile(filepath.Join(dir, "container.json")); err != nil {
+		t.Fatal(err)
+	}
+
+	// libc is not in the root yet: a note, an incomplete program.
+	reps := reachableJSON(t, dir, "container.json")
+	if reps[0].Root != rootfs || len(reps[0].Programs) != 1 || reps[0].Programs[0].Complete {
+		t.Fatalf("root %q, programs %+v: want %s, one incomplete program", reps[0].Root, reps[0].Programs, rootfs)
+	}
+	if !slices.ContainsFunc(reps[0].Notes, func(n string) bool { return strings.Contains(n, "libc.so.6 (needed by ") }) {
+		t.Errorf("notes %q lack libc.so.6's", reps[0].Notes)
+	}
+
+	cp("/lib/x86_64-linux-gnu/libc.so.6", "lib/x86_64-linux-gnu/libc.so.6")
+	reps = reachableJSON(t, dir, "container.json")
+	p := reps[0].Programs[0]
+	if !p.Complete || p.Path != "/app/rwloop" {
+		t.Fatalf("program %+v", p)
+	}
+	for _, o := range p.Objects {
+		if o != "[vdso]" && !strings.HasPrefix(o, rootfs+"/") {
+			t.Errorf("object %s analysed outside the container's root %s", o, rootfs)
+		}
+	}
+	checkReachReport(t, reps[0], rec, "/app/rwloop")
+}
