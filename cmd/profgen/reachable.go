@@ -379,16 +379,18 @@ func writeReachText(w io.Writer, r *reachReport) error {
 	}
 	fmt.Fprintf(w, "recorded: %d\n", len(r.Recorded))
 	fmt.Fprintf(w, "unseen (reachable, never recorded): %d\n", len(r.Unseen))
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	var dangerous int
+	var dangerous []unseenCall
 	for _, u := range r.Unseen {
 		if u.Dangerous != "" {
-			if dangerous == 0 {
-				fmt.Fprintln(tw, "  dangerous:")
-			}
-			dangerous++
-			fmt.Fprintf(tw, "    %s\t%s\n", u.Name, u.Dangerous)
+			dangerous = append(dangerous, u)
 		}
+	}
+	if len(dangerous) > 0 {
+		fmt.Fprintf(w, "  dangerous (%d):\n", len(dangerous))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, u := range dangerous {
+		fmt.Fprintf(tw, "    %s\t%s\n", u.Name, u.Dangerous)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -179,8 +179,8 @@ func TestReachableRedis(t *testing.T) {
 		}
 	}
 	r := runProfgen(t, dir, "reachable", "redis.json")
-	if !strings.Contains(r.stdout, "  file writes (") {
-		t.Errorf("text output lacks the file writes group:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "\n  file writes (") || !strings.Contains(r.stdout, "\n  dangerous (") {
+		t.Errorf("text output lacks the file writes or dangerous group:\n%s", r.stdout)
 	}
 }
 
