@@ -510,4 +510,28 @@ func TestReachableContainerRoot(t *testing.T) {
 		}
 	}
 	checkReachReport(t, reps[0], rec, "/app/rwloop")
+
+	// An executable from a bind mount is not in the root as the host sees
+	// it: a note beside the one analysed, an error alone.
+	rec.Syscalls[0].Exes = []string{"/app/rwloop", "/w/bound"}
+	if err := rec.WriteFile(filepath.Join(dir, "bound.json")); err != nil {
+		t.Fatal(err)
+	}
+	reps = reachableJSON(t, dir, "bound.json")
+	want := "/w/bound: not analysed: not in the root filesystem " + rootfs + " (a volume or bind mount"
+	if !slices.ContainsFunc(reps[0].Notes, func(n string) bool { return strings.HasPrefix(n, want) }) {
+		t.Errorf("notes %q lack %q", reps[0].Notes, want)
+	}
+	for i := range rec.Syscalls {
+		if len(rec.Syscalls[i].Exes) > 0 {
+			rec.Syscalls[i].Exes = []string{"/w/bound"}
+		}
+	}
+	if err := rec.WriteFile(filepath.Join(dir, "bound.json")); err != nil {
+		t.Fatal(err)
+	}
+	r := runProfgen(t, dir, "reachable", "bound.json")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "profgen: bound.json: nothing could be analysed: "+want) || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("a bound executable alone: exit %d, %q", r.code, r.stderr)
+	}
 }
