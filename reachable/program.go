@@ -380,7 +380,11 @@ func (l *loader) find(name string, dirs []string, from string) (string, *object,
 		l.order = append(l.order, o)
 		return inside, o, true
 	}
-	l.p.note("%s (needed by %s): library not found in %s", name, from, strings.Join(dirs, ":"))
+	where := strings.Join(dirs, ":")
+	if strings.ContainsRune(name, '/') {
+		where = "the root filesystem " + l.rootDir()
+	}
+	l.p.note("%s (needed by %s): library not found in %s", name, from, where)
 	l.p.Complete = false
 	return "", nil, false
 }
