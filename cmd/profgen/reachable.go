@@ -65,10 +65,10 @@ prints:
 
 EXE arguments are analysed with every recording given (a recording that
 names no executable needs them), or reported on their own without one.
-What could not be analysed (a non-ELF file, a missing library; a stripped or static
-binary, analysed differently) is a one-line note; a
-recording that names no executable, or inputs of which nothing could be
-analysed, are errors. Analyses are cached by build-id under
+What could not be analysed (a non-ELF file, a missing library, an
+executable from a container's volume) is a one-line note, as is a stripped
+or static binary, analysed differently; a recording that names no
+executable, or inputs of which nothing could be analysed, are errors. Analyses are cached by build-id under
 $XDG_CACHE_HOME/profgen/reachable (--no-cache analyses again).
 
 Exit status:
