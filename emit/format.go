@@ -71,7 +71,8 @@ type Options struct {
 	Landlock *landlock.Ruleset
 	// Reachable, when not nil, says for a syscall whether the recorded
 	// executables' code can make it (emit --reachable: "yes", "no",
-	// "kernel" for a call the kernel makes itself); the text format shows
+	// "kernel" for a call the kernel makes itself, "start" for the execve
+	// that started the program); the text format shows
 	// it in a REACHABLE column, the others ignore it.
 	Reachable func(name string) string
 }

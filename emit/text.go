@@ -34,7 +34,7 @@ func writeText(w io.Writer, p *learn.Profile, opts Options) error {
 	// The REACHABLE column (emit --reachable) goes before RULES.
 	cols, last := "SYSCALL\tACTION\tSEEN\tORIGIN\t", "\t\t\t\t"
 	if opts.Reachable != nil {
-		fmt.Fprintln(w, "# REACHABLE: whether the recorded executables' code can make the syscall (profgen reachable; kernel: the kernel makes it itself)")
+		fmt.Fprintln(w, "# REACHABLE: whether the recorded executables' code can make the syscall (profgen reachable; kernel: the kernel makes it itself; start: the execve that started the program)")
 		cols, last = cols+"REACHABLE\t", last+"\t"
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

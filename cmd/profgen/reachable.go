@@ -131,6 +131,9 @@ type notReached struct {
 	Name string `json:"name"`
 	// KernelMade says why the kernel makes it itself, when it does.
 	KernelMade string `json:"kernelMade,omitempty"`
+	// Start says that it is the execve that started the program, made
+	// before the program's code ran (startExec).
+	Start string `json:"start,omitempty"`
 }
 
 // errNoExes is the error of a recording whose evidence names no
@@ -302,12 +305,23 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 		}
 		for _, s := range r.Recorded {
 			if !reach[s] {
-				r.NotReachable = append(r.NotReachable, notReached{Name: s, KernelMade: reachable.KernelMade(s)})
+				r.NotReachable = append(r.NotReachable, notReached{Name: s, KernelMade: reachable.KernelMade(s), Start: startExec(s)})
 			}
 		}
 	}
 	r.Seconds = time.Since(start).Seconds()
 	return r, nil
+}
+
+// startExec says why a recorded execve the program's code cannot make is
+// there all the same: a recording counts the execve that started the
+// program, which profgen's launcher or the container runtime made; "" for
+// other syscalls.
+func startExec(name string) string {
+	if name != "execve" {
+		return ""
+	}
+	return "the execve that started the program, made before its code ran (by profgen's launcher or the container runtime)"
 }
 
 // recordedExes returns the executables rec's evidence names, and how many
@@ -426,8 +440,11 @@ func writeReachText(w io.Writer, r *reachReport) error {
 	fmt.Fprintf(w, "recorded but not reachable: %d\n", len(r.NotReachable))
 	for _, n := range r.NotReachable {
 		why := "not found by the analysis (a gap in it: docs/reachable.md)"
-		if n.KernelMade != "" {
+		switch {
+		case n.KernelMade != "":
 			why = "kernel-made: " + n.KernelMade
+		case n.Start != "":
+			why = n.Start
 		}
 		fmt.Fprintf(w, "  %s: %s\n", n.Name, why)
 	}
@@ -523,6 +540,8 @@ func (p *emitParams) reachableColumn() (func(string) string, error) {
 			return "yes"
 		case reachable.KernelMade(name) != "":
 			return "kernel"
+		case startExec(name) != "":
+			return "start"
 		}
 		return "no"
 	}, nil

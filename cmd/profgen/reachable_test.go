@@ -82,7 +82,7 @@ func checkReachReport(t *testing.T, rep reachReport, rec *recording.Recording, e
 	}
 	for _, n := range rep.NotReachable {
 		// execve is made by the launcher before the target's code runs.
-		if n.KernelMade == "" && n.Name != "execve" {
+		if n.KernelMade == "" && (n.Name != "execve" || n.Start == "") {
 			t.Errorf("recorded %s not reachable: a gap in the analysis", n.Name)
 		}
 	}
@@ -126,6 +126,31 @@ func TestReachableWorkload(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("text output lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// TestReachableGoWorkload records the bundled Go HTTP server, a static
+// binary: its analysis is noted as such, and the execve that started it,
+// which its code never makes, is listed as the start, not a gap.
+func TestReachableGoWorkload(t *testing.T) {
+	exe, driver := workload.Build(t, "httpserver"), workload.Build(t, "httpserver/driver")
+	dir := t.TempDir()
+	addr := "127.0.0.1:" + freePort(t)
+	if r := runProfgen(t, dir, "record", "-o", "go.json", "--ready", "tcp:"+addr,
+		"--drive", driver+" --addr "+addr+" --rounds 1", "--", exe, "--addr", addr); r.code != 0 {
+		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
+	}
+	rec, err := recording.ReadFile(filepath.Join(dir, "go.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps := reachableJSON(t, dir, "go.json")
+	checkReachReport(t, reps[0], rec, exe)
+	if !slices.ContainsFunc(reps[0].Notes, func(n string) bool { return strings.Contains(n, "static binary") }) {
+		t.Errorf("notes %q do not say the Go binary is static", reps[0].Notes)
+	}
+	if !slices.ContainsFunc(reps[0].NotReachable, func(n notReached) bool { return n.Name == "execve" && n.Start != "" }) {
+		t.Errorf("recorded but not reachable %+v: want the starting execve", reps[0].NotReachable)
 	}
 }
 
