@@ -88,19 +88,27 @@ func checkReachReport(t *testing.T, rep reachReport, rec *recording.Recording, e
 	}
 }
 
+// recordRwloop records the bundled rwloop workload (n rounds) into
+// dir/name and returns the recording and the executable.
+func recordRwloop(t *testing.T, dir, name, n string) (*recording.Recording, string) {
+	t.Helper()
+	exe := workload.Build(t, "rwloop/rwloop.c")
+	if r := runProfgen(t, dir, "record", "-o", name, "--", exe, n); r.code != 0 {
+		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
+	}
+	rec, err := recording.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, exe
+}
+
 // TestReachableWorkload records a bundled workload and runs profgen
 // reachable on the recording: the executable its evidence names is
 // analysed, and reachable, unseen and recorded-but-not-reachable add up.
 func TestReachableWorkload(t *testing.T) {
-	exe := workload.Build(t, "rwloop/rwloop.c")
 	dir := t.TempDir()
-	if r := runProfgen(t, dir, "record", "-o", "rec.json", "--", exe, "100"); r.code != 0 {
-		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
-	}
-	rec, err := recording.ReadFile(filepath.Join(dir, "rec.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, exe := recordRwloop(t, dir, "rec.json", "100")
 	reps := reachableJSON(t, dir, "rec.json")
 	if len(reps) != 1 || reps[0].Recording != "rec.json" {
 		t.Fatalf("reports %+v", reps)
@@ -265,14 +273,7 @@ func TestReachableBadInput(t *testing.T) {
 
 	// A recording naming no executable, and one of a container whose
 	// bundle is gone: made from a real recording.
-	exe := workload.Build(t, "rwloop/rwloop.c")
-	if r := runProfgen(t, dir, "record", "-o", "rec.json", "--", exe, "10"); r.code != 0 {
-		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
-	}
-	rec, err := recording.ReadFile(filepath.Join(dir, "rec.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, exe := recordRwloop(t, dir, "rec.json", "10")
 	rec.Container = &recording.Container{ID: "c1", Bundle: filepath.Join(dir, "gone-bundle"), Engine: "podman", Runtime: "/usr/bin/runc"}
 	if err := rec.WriteFile(filepath.Join(dir, "container.json")); err != nil {
 		t.Fatal(err)
@@ -479,15 +480,8 @@ func TestExplainReachable(t *testing.T) {
 // the host; a library missing from that root is a note, and the program is
 // marked incomplete.
 func TestReachableContainerRoot(t *testing.T) {
-	exe := workload.Build(t, "rwloop/rwloop.c")
 	dir := t.TempDir()
-	if r := runProfgen(t, dir, "record", "-o", "host.json", "--", exe, "10"); r.code != 0 {
-		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
-	}
-	rec, err := recording.ReadFile(filepath.Join(dir, "host.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, exe := recordRwloop(t, dir, "host.json", "10")
 	for i := range rec.Syscalls {
 		if len(rec.Syscalls[i].Exes) > 0 {
 			rec.Syscalls[i].Exes = []string{"/app/rwloop"}
