@@ -275,10 +275,16 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 	analysed := 0
 	for _, exe := range exes {
 		prog, err := reachable.Analyze(exe, opt)
-		if errors.Is(err, fs.ErrNotExist) && r.Root != "" {
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && r.Root != "":
 			// A container's executable from a volume or bind mount is
 			// not in its root filesystem as the host sees it.
 			r.Notes = append(r.Notes, fmt.Sprintf("%s: not analysed: not in the root filesystem %s (a volume or bind mount of the container is not visible there; give --root DIR or the executable as EXE)", exe, r.Root))
+			continue
+		case errors.Is(err, fs.ErrNotExist):
+			// Only a recording's executables can be missing: EXE
+			// arguments were opened already.
+			r.Notes = append(r.Notes, fmt.Sprintf("%s: not analysed: no such file (removed since the recording?)", exe))
 			continue
 		}
 		if err != nil {

@@ -300,6 +300,19 @@ func TestReachableBadInput(t *testing.T) {
 			t.Errorf("reachable %v: exit %d, stdout %q, stderr %q; want exit 1 and one line %q", tc.args, r.code, r.stdout, r.stderr, tc.want)
 		}
 	}
+	// An executable the recording names that is no longer there is a
+	// note beside the others.
+	rec.Syscalls[0].Exes = []string{exe, filepath.Join(dir, "removed")}
+	slices.Sort(rec.Syscalls[0].Exes)
+	if err := rec.WriteFile(filepath.Join(dir, "removed.json")); err != nil {
+		t.Fatal(err)
+	}
+	reps = reachableJSON(t, dir, "removed.json")
+	if want := filepath.Join(dir, "removed") + ": not analysed: no such file"; !slices.ContainsFunc(reps[0].Notes, func(n string) bool { return strings.HasPrefix(n, want) }) {
+		t.Errorf("notes %q lack %q", reps[0].Notes, want)
+	}
+	rec.Syscalls[0].Exes = nil
+
 	// With the executables given, the recording without them is analysed.
 	reps = reachableJSON(t, dir, "noexes.json", exe)
 	checkReachReport(t, reps[0], rec, exe)
