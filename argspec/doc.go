@@ -3,7 +3,9 @@
 // mask, whether learn treats each as an enum or a flag set, which bits
 // learn never allows together unless seen together (Exclusive), what the
 // values mean on other architectures (Arch, ArchWhy, OpenFlagBits), and a
-// place for their symbolic names (Names).
+// place for their symbolic names (Names). Beside it, Purpose says what a
+// program usually makes a syscall for (file writes, process control,
+// network ...), which profgen reachable groups unseen syscalls by.
 //
 // Its readers: trace compiles the table into the masks the recorder
 // captures under (trace/args.go) and writes each argument's kind, mask and

@@ -81,6 +81,12 @@ type Options struct {
 	// carry both kinds apply together with the seccomp filter: c and go
 	// (the recording has a landlock section). The others refuse it.
 	Landlock *landlock.Ruleset
+	// Reachable, when not nil, says for a syscall whether the recorded
+	// executables' code can make it (emit --reachable: "yes", "no",
+	// "kernel" for a call the kernel makes itself, "start" for the execve
+	// that started the program); the text format shows
+	// it in a REACHABLE column, the others ignore it.
+	Reachable func(name string) string
 }
 
 // Format is one output format of emit.

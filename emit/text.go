@@ -34,23 +34,29 @@ func writeText(w io.Writer, p *learn.Profile, opts Options) error {
 		fmt.Fprintf(w, "# note: %s\n", n)
 	}
 	// The evidence columns, from the recordings the profile was learned
-	// from, when they say anything.
+	// from, when they say anything; the REACHABLE column (emit
+	// --reachable); RULES last.
 	rec := opts.Recording
 	if rec != nil && !hasEvidence(rec) {
 		rec = nil
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	head, indent := "SYSCALL\tACTION\tSEEN\tORIGIN\tRULES", "\t\t\t\t"
+	cols, last := "SYSCALL\tACTION\tSEEN\tORIGIN\t", "\t\t\t\t"
 	if rec != nil {
-		head, indent = "SYSCALL\tACTION\tSEEN\tORIGIN\tFIRST\tPHASES\tEXES\tRULES", "\t\t\t\t\t\t\t"
+		cols, last = cols+"FIRST\tPHASES\tEXES\t", last+"\t\t\t"
 	}
-	fmt.Fprintln(tw, head)
+	if opts.Reachable != nil {
+		fmt.Fprintln(w, "# REACHABLE: whether the recorded executables' code can make the syscall (profgen reachable; kernel: the kernel makes it itself; start: the execve that started the program)")
+		cols, last = cols+"REACHABLE\t", last+"\t"
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, cols+"RULES")
 	for _, s := range p.Syscalls {
 		rules := learn.RulesText(p.Arch, s.Name, s.Rules)
 		seen := "-"
 		if s.Seen > 0 {
 			seen = fmt.Sprintf("%d/%d", s.Seen, p.Inputs)
 		}
+		row := []string{s.Name, s.Action.String(), seen, string(s.Origin)}
 		if rec != nil {
 			var e EvidenceCells
 			if rs := rec.Lookup(s.Name); rs != nil {
@@ -58,17 +64,19 @@ func writeText(w io.Writer, p *learn.Profile, opts Options) error {
 			} else {
 				e = EvidenceText(recording.Evidence{})
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Action, seen, s.Origin, e.First, e.Phases, e.Exes, rules)
-		} else {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Action, seen, s.Origin, rules)
+			row = append(row, e.First, e.Phases, e.Exes)
 		}
+		if opts.Reachable != nil {
+			row = append(row, opts.Reachable(s.Name))
+		}
+		fmt.Fprintln(tw, strings.Join(append(row, rules), "\t"))
 		// Reasons and notes go on lines of their own, in the last
 		// column, so that they do not widen the table.
 		if s.Reason != "" {
-			fmt.Fprintf(tw, "%s# %s\n", indent, s.Reason)
+			fmt.Fprintf(tw, "%s# %s\n", last, s.Reason)
 		}
 		for _, n := range s.Notes {
-			fmt.Fprintf(tw, "%s# note: %s\n", indent, n)
+			fmt.Fprintf(tw, "%s# note: %s\n", last, n)
 		}
 	}
 	if err := tw.Flush(); err != nil {

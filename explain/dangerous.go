@@ -52,8 +52,10 @@ var dangerous = []Dangerous{
 // cloneWhy is the reason given for clone allowed with namespace flags.
 const cloneWhy = "creates namespaces (CLONE_NEWUSER gives CAP_SYS_ADMIN inside a user namespace)"
 
-// DangerousWhy says why the syscall name is on explain's list of dangerous
-// syscalls, or "" when it is not (clone, judged by its flags, is not).
+// DangerousWhy returns why the syscall name is on explain's list of
+// dangerous syscalls, or "" when it is not (clone, judged by its flags, is
+// not on it). profgen reachable groups unseen syscalls by it, and
+// emit --envelope reachable leaves them out.
 func DangerousWhy(name string) string {
 	for _, d := range dangerous {
 		if d.Name == name {

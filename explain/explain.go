@@ -81,6 +81,9 @@ type Report struct {
 	DangerousAllowed []Dangerous `json:"dangerousAllowed"`
 	// Warnings are weaknesses of the profile, one sentence each.
 	Warnings []string `json:"warnings"`
+	// Reachable, when asked for (MarkReachable), says which allowed
+	// syscalls a program's code can make.
+	Reachable *Reachability `json:"reachable,omitempty"`
 	// Notes say how the profile was read (entries left out, as runc
 	// would).
 	Notes []string `json:"notes,omitempty"`

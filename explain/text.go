@@ -97,6 +97,7 @@ func WriteText(w io.Writer, r *Report) error {
 	for _, s := range r.Warnings {
 		fmt.Fprintf(&b, "  - %s\n", s)
 	}
+	writeReachable(&b, r)
 	for _, s := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", s)
 	}

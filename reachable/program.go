@@ -234,9 +234,16 @@ type loader struct {
 
 func newLoader(root string, c *cache, p *Program) *loader {
 	l := &loader{root: root, c: c, p: p, loaded: map[string]*object{}}
-	l.dirs = append(l.readConf("/etc/ld.so.conf", 0), "/lib64", "/usr/lib64", "/lib", "/usr/lib")
+	l.dirs = append(l.readConf("/etc/ld.so.conf", 0), systemDirs...)
 	return l
 }
+
+// systemDirs are the loader's built-in search path after ld.so.conf's:
+// glibc's for x86_64 as Debian and Ubuntu build it (multiarch: `ld.so
+// --help` says "/lib/x86_64-linux-gnu (system search path)"), then as
+// Fedora and others do (lib64), then the generic ones. An image without
+// /etc/ld.so.conf (distroless) still finds its libraries there.
+var systemDirs = []string{"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib"}
 
 // readConf reads an ld.so.conf file and its includes (inside the root).
 func (l *loader) readConf(name string, depth int) []string {
@@ -373,7 +380,11 @@ func (l *loader) find(name string, dirs []string, from string) (string, *object,
 		l.order = append(l.order, o)
 		return inside, o, true
 	}
-	l.p.note("%s (needed by %s): library not found in %s", name, from, strings.Join(dirs, ":"))
+	where := strings.Join(dirs, ":")
+	if strings.ContainsRune(name, '/') {
+		where = "the root filesystem " + l.rootDir()
+	}
+	l.p.note("%s (needed by %s): library not found in %s", name, from, where)
 	l.p.Complete = false
 	return "", nil, false
 }

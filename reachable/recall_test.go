@@ -251,3 +251,48 @@ func TestRecallGoBinaryRuntime(t *testing.T) {
 		}
 	}
 }
+
+func TestRecallPostgres(t *testing.T) {
+	bins, err := filepath.Glob("/usr/lib/postgresql/*/bin")
+	if err != nil || len(bins) == 0 {
+		t.Fatalf("postgresql: no /usr/lib/postgresql/*/bin (scripts/deps.sh installs it)")
+	}
+	bin := bins[len(bins)-1]
+	setpriv := need(t, "setpriv")
+	psql := need(t, "psql")
+	// postgres refuses to run as root: initdb and the server run as the
+	// postgres user, through setpriv (no PAM, no dlopen).
+	asPostgres := []string{setpriv, "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"}
+	dir := t.TempDir()
+	// The postgres user reaches it through the test's own directory.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := filepath.Join(dir, "data")
+	if out, err := exec.Command(asPostgres[0], append(asPostgres[1:], filepath.Join(bin, "initdb"), "-D", data, "--auth=trust")...).CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v: %s", err, out)
+	}
+	port := freePort(t)
+	seen := straceServer(t, append(asPostgres, filepath.Join(bin, "postgres"), "-D", data, "-p", fmt.Sprint(port), "-k", dir,
+		"-c", "listen_addresses=127.0.0.1"), func() {
+		dial(t, port).Close()
+		sql := "CREATE TABLE t (a int); INSERT INTO t VALUES (1); SELECT * FROM t;"
+		if out, err := exec.Command(psql, "-h", "127.0.0.1", "-p", fmt.Sprint(port), "-U", "postgres", "-c", sql).CombinedOutput(); err != nil {
+			t.Fatalf("psql: %v: %s", err, out)
+		}
+	})
+	// What strace saw is setpriv's and postgres's: both are analysed.
+	server, helper := analyze(t, filepath.Join(bin, "postgres")), analyze(t, setpriv)
+	union := &Program{Path: server.Path + " (and " + helper.Path + ")", Undetermined: server.Undetermined + helper.Undetermined,
+		Notes: append(server.Notes, helper.Notes...)}
+	set := map[string]bool{}
+	for _, s := range append(server.Syscalls, helper.Syscalls...) {
+		if !set[s] {
+			set[s] = true
+			union.Syscalls = append(union.Syscalls, s)
+		}
+	}
+	checkRecall(t, union, seen)
+}

@@ -15,7 +15,7 @@
 #                              the tool a user would type instead)
 set -euo pipefail
 
-pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc crun strace systemd bubblewrap memcached podman docker.io apache2-bin redis-server containerd docker-registry nginx-light)
+pkgs=(gcc libc6-dev pkg-config libseccomp-dev runc crun strace systemd bubblewrap memcached podman docker.io apache2-bin redis-server containerd docker-registry nginx-light postgresql)
 case "${1:-}" in
 generate) pkgs+=(clang llvm libbpf-dev) ;;
 bench) pkgs+=(redis-server redis-tools bpftrace) ;;

@@ -49,6 +49,15 @@ type emitParams struct {
 	// phase writes the profile of that phase of the recordings alone
 	// (recording.PhaseStartup or PhaseServing).
 	phase string
+	// envelope widens the profile to what the recorded executables can
+	// reach (envelopeReachable, envelopeAll; reachable.go).
+	envelope string
+	// reachable marks each syscall of the text output with whether the
+	// recorded executables can make it (--reachable).
+	reachable bool
+	// reach is the analysis of the recorded executables, made once for
+	// --envelope and --reachable.
+	reach *reachReport
 
 	// serving is the serving phase's profile, for the formats that
 	// offer EnterServing; set by profile.
@@ -136,6 +145,12 @@ func (p *emitParams) validate(stdout io.Writer) error {
 	} else if p.archFill {
 		return fmt.Errorf("--arch-fill needs --arch")
 	}
+	if p.envelope != "" && p.envelope != envelopeReachable && p.envelope != envelopeAll {
+		return fmt.Errorf("--envelope %q: want %s or %s", p.envelope, envelopeReachable, envelopeAll)
+	}
+	if p.reachable && p.format != "text" {
+		return fmt.Errorf("--reachable marks the text format's table (not --format %s)", p.format)
+	}
 	if p.allowIncomplete && !p.fmt.Markable() {
 		return fmt.Errorf("--allow-incomplete: --format %s cannot carry the mark that says the profile is incomplete", p.format)
 	}
@@ -217,7 +232,17 @@ recording without phases is refused. From a recording with phases, without
 the function that stacks it (profgen_enter_serving, EnterServing). The
 serving phase's profile keeps the thread and memory calls (clone, mmap, ...)
 that start-up recorded: a runtime makes them whenever it needs to; emit
-says which.`,
+says which.
+
+--envelope reachable (opt-in) writes a looser profile: the recorded calls
+and every syscall the recorded executables can reach (profgen reachable:
+their code, libraries, loader and vDSO) that is not on explain's dangerous
+list, allowed whatever the arguments; --envelope reachable-all without that
+exception. The text format marks the entries it added (origin reachable);
+what could not be analysed is printed as a note, since the envelope then
+misses what that code reaches (docs/reachable.md). --reachable (text
+format) marks each syscall with whether that code can make it: a recorded
+syscall it cannot is a gap of the analysis or a call the kernel makes.`,
 		Example: `  profgen emit --format oci -o seccomp.json profgen-recording.json
   profgen emit --format oci --runtime crun --default-action kill a.json b.json
   profgen emit --format text --args none rec.json
@@ -231,6 +256,8 @@ says which.`,
   profgen emit --arch x86_64,aarch64 --arch-fill -o seccomp.json rec.json   # for both, from an x86_64 recording
   profgen emit --allow-incomplete -o seccomp.json lossy.json   # marked INCOMPLETE
   profgen emit --phase serving --format oci -o serving.json rec.json   # after start-up alone
+  profgen emit --envelope reachable -o seccomp.json rec.json   # plus what the code can reach, less the dangerous
+  profgen emit --format text --reachable rec.json   # which allowed syscalls the code can make
   profgen emit - < rec.json > seccomp.json
   profgen emit --format k8s -o app.yaml seccomp.json   # convert an existing OCI profile
   profgen emit --docker-default -o docker-default.json && profgen diff learned.json docker-default.json`,
@@ -238,7 +265,7 @@ says which.`,
 			if err := p.validate(cmd.OutOrStdout()); err != nil {
 				return err
 			}
-			for _, f := range []string{"runtime", "default-action", "args", "max-values", "no-new-privileges", "phase"} {
+			for _, f := range []string{"runtime", "default-action", "args", "max-values", "no-new-privileges", "phase", "envelope", "reachable"} {
 				if cmd.Flags().Changed(f) {
 					p.learnFlags = append(p.learnFlags, f)
 				}
@@ -262,6 +289,8 @@ says which.`,
 	f.BoolVar(&p.archFill, "arch-fill", false, "with --arch: allow what replaces a syscall an architecture lacks (openat for open)")
 	f.BoolVar(&p.dockerDefault, "docker-default", false, "write Docker's default profile (for a container with Docker's default capabilities on this machine) instead of one learned from recordings")
 	f.StringVar(&p.phase, "phase", "", "write the profile of one phase of a recording made with --ready alone: startup or serving (no runtime calls: the program loads it)")
+	f.StringVar(&p.envelope, "envelope", "", "also allow what the recorded executables can reach but were never seen to call (profgen reachable): reachable (but not explain's dangerous syscalls) or reachable-all")
+	f.BoolVar(&p.reachable, "reachable", false, "--format text: mark each syscall with whether the recorded executables' code can make it (profgen reachable; takes seconds)")
 	f.BoolVarP(&p.quiet, "quiet", "q", false, "do not print the notes of the input recordings nor the warning about lost events")
 	return cmd
 }
@@ -305,6 +334,16 @@ func runEmit(stdout io.Writer, p *emitParams, args []string) error {
 		}
 		if !p.quiet {
 			fmt.Fprintf(os.Stderr, "profgen: note: the %s output applies the Landlock ruleset of the recordings' landlock section too (emit --format landlock shows it)\n", p.format)
+		}
+	}
+	if p.envelope != "" {
+		if err := p.widen(prof, opts.Serving); err != nil {
+			return err
+		}
+	}
+	if p.reachable {
+		if opts.Reachable, err = p.reachableColumn(); err != nil {
+			return err
 		}
 	}
 	if len(p.arches) > 0 {

@@ -15,6 +15,9 @@ import (
 type explainParams struct {
 	json  bool
 	files []string
+	// reachable are the recordings or executables whose code the
+	// allowed syscalls are marked against (--reachable).
+	reachable []string
 }
 
 func (p *explainParams) validate(args []string) error {
@@ -63,13 +66,20 @@ none); and for a recording made with --ready what the serving phase's
 filter (emit --phase serving, EnterServing) drops: how many syscalls, which,
 and which of them are dangerous.
 
-With --json each FILE gives one JSON object with the same fields.`,
+With --json each FILE gives one JSON object with the same fields.
+
+--reachable REC|EXE (repeatable) marks the allowed syscalls against what the
+code of the recording's executables (or of EXE) can make (profgen reachable,
+docs/reachable.md): those the code cannot make are listed, a runtime's or
+the baseline's calls, calls of code loaded by dlopen, or gaps of the
+analysis. It costs seconds of analysis, hence a flag.`,
 		Example: `  profgen explain seccomp.json
   profgen explain --json seccomp.json | jq '.allowedCount, .dockerDefaultAllowed'
   profgen emit --format k8s rec.json | profgen explain -
   profgen dump --pid 1234 -o filter.bpf && profgen explain filter.bpf
   profgen explain ruleset.json   # a Landlock ruleset
-  profgen explain --json rec.json | jq '.serving.dropped'   # what serving drops`,
+  profgen explain --json rec.json | jq '.serving.dropped'   # what serving drops
+  profgen explain --reachable rec.json seccomp.json   # which allowed calls the code can make`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := p.validate(args); err != nil {
 				return err
@@ -78,6 +88,7 @@ With --json each FILE gives one JSON object with the same fields.`,
 		},
 	}
 	cmd.Flags().BoolVar(&p.json, "json", false, "print one JSON object per FILE")
+	cmd.Flags().StringArrayVar(&p.reachable, "reachable", nil, "mark the allowed syscalls against what the code of this recording's executables (or of this executable) can make (repeatable)")
 	return cmd
 }
 
@@ -91,6 +102,11 @@ func runExplain(stdout io.Writer, p *explainParams) error {
 			return err
 		}
 		reports = append(reports, r)
+	}
+	if len(p.reachable) > 0 {
+		if err := markReachable(p.reachable, reports); err != nil {
+			return err
+		}
 	}
 	for i, r := range reports {
 		var err error

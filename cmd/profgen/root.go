@@ -36,6 +36,7 @@ as an OCI seccomp profile, and proves it by replaying the workload under it.`,
 		newPushCmd(),
 		newPullCmd(),
 		newExecCmd(),
+		newReachableCmd(),
 	)
 	return root
 }

@@ -170,7 +170,7 @@ func TestArchitectureDoc(t *testing.T) {
 // project imports (the pipeline packages first, internal/ ones grouped)
 // and the notable libraries it uses.
 func importBlock(g Graph) string {
-	top := []string{"trace", "replay", "emit", "readers", "filter", "learn", "recording", "argspec", "explain", "monitor", "trace/dispatch", "artifact", "landlock"}
+	top := []string{"trace", "replay", "emit", "readers", "filter", "learn", "recording", "argspec", "explain", "monitor", "trace/dispatch", "artifact", "landlock", "reachable"}
 	libs := []struct{ path, name string }{
 		{Libseccomp, "libseccomp-golang"},
 		{"github.com/cilium/ebpf", "cilium/ebpf"},
