@@ -100,3 +100,23 @@ func Purpose(name string) string {
 	}
 	return PurposeOther
 }
+
+// housekeeping are the calls a program's runtime makes when it needs to,
+// not when the program's own code asks: a new thread (Go's scheduler
+// starts one when a goroutine blocks in a syscall, glibc's pthread_create
+// under a thread pool) and what the thread sets up, and the memory the
+// allocator maps, protects and returns. A run that made one of them in
+// start-up may make it again at any time while serving, however short the
+// recorded serving phase was: without them, a Go server's serving filter
+// denies the clone of its next thread and the runtime aborts
+// ("newosproc"), or the mmap of its heap's growth.
+var housekeeping = map[string]bool{
+	"clone": true, "clone3": true, "gettid": true, "sigaltstack": true, "rt_sigprocmask": true,
+	"set_robust_list": true, "rseq": true, "mmap": true, "munmap": true, "mprotect": true, "madvise": true,
+	"brk": true, "futex": true, "sched_getaffinity": true,
+}
+
+// Housekeeping reports whether the syscall name is one a program's runtime
+// makes whenever it needs to (threads, memory), whatever phase the
+// program is in: emit's serving filter keeps those start-up made.
+func Housekeeping(name string) bool { return housekeeping[name] }

@@ -6,28 +6,15 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/profgen/profgen/argspec"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/recording"
 )
 
-// housekeeping are the calls a program's runtime makes when it needs to,
-// not when the program's own code asks: a new thread (Go's scheduler
-// starts one when a goroutine blocks in a syscall, glibc's pthread_create
-// under a thread pool) and what the thread sets up, and the memory the
-// allocator maps, protects and returns. A run that made one of them in
-// start-up may make it again at any time while serving, however short the
-// recorded serving phase was: without them, a Go server's serving filter
-// denies the clone of its next thread and the runtime aborts
-// ("newosproc"), or the mmap of its heap's growth.
-var housekeeping = []string{
-	"clone", "clone3", "gettid", "sigaltstack", "rt_sigprocmask", "set_robust_list", "rseq",
-	"mmap", "munmap", "mprotect", "madvise", "brk", "futex", "sched_getaffinity",
-}
-
 // servingPhase is r's serving phase (recording.Recording.Phase) with the
-// runtime's housekeeping calls that r made in start-up carried over, with
+// runtime's housekeeping calls (argspec.Housekeeping) that r made in start-up carried over, with
 // their start-up argument shapes: the serving filter must not deny what
-// the runtime does whenever it needs to (housekeeping). A call the run
+// the runtime does whenever it needs to. A call the run
 // never made is not added, and the shapes keep what was learned (no
 // PROT_EXEC mapping, no fork's clone flags, unless start-up used them).
 // note says what was carried over, "" when nothing was.
@@ -44,7 +31,7 @@ func servingPhase(r *recording.Recording) (ph *recording.Recording, note string,
 	}
 	var carried []string
 	for _, s := range st.Syscalls {
-		if !slices.Contains(housekeeping, s.Name) {
+		if !argspec.Housekeeping(s.Name) {
 			continue
 		}
 		i := slices.IndexFunc(ph.Syscalls, func(c recording.Syscall) bool { return c.Name == s.Name })
