@@ -69,9 +69,10 @@ type EBPFOptions struct {
 	// Paths records, beside the syscalls, what Landlock governs (the
 	// recording's landlock section): files and directories by path and
 	// right, TCP ports, abstract UNIX sockets and signals outside the
-	// target, from the BPF LSM hooks Landlock uses (trace/bpf/paths.c).
-	// On a kernel without the BPF LSM the recording goes on without the
-	// section, with a note that names the feature.
+	// target, from the file, socket and signal calls' returns
+	// (trace/bpf/paths.h, docs/recording.md#paths). On a kernel without
+	// BTF tracepoints the recording goes on without the section, with a
+	// note that names the feature.
 	Paths bool
 }
 
@@ -92,6 +93,9 @@ type EBPF struct {
 	mode  uint32
 	arch  abi.Arch
 	masks ArgMasks
+	// pathNr is path_nr: the class of each syscall the path recorder
+	// looks at (EBPFOptions.Paths).
+	pathNr [bpfMaxNr]uint8
 	// level and cgid select the recording cgroup by direct loads in the
 	// program (cgroup.Level); level 0 leaves it to the helper.
 	level uint32
@@ -129,9 +133,11 @@ type EBPF struct {
 	// wantPaths is EBPFOptions.Paths; paths is its recorder once
 	// attached, pathsErr why it could not be, section what Collect read.
 	wantPaths bool
-	paths     *paths
+	paths     *pathsRec
 	pathsErr  error
 	section   json.RawMessage
+	// cgPath is the recording's cgroup directory (cgroup mode).
+	cgPath string
 }
 
 var (
@@ -212,6 +218,7 @@ func (e *EBPF) reload(scratch *ebpf.Map) error {
 		recorderVarMode: e.mode, recorderVarTargetLevel: e.level, recorderVarTargetCgid: e.cgid,
 		recorderVarCapture: capture, recorderVarArgMask: masks, recorderVarArmOnExec: boolU32(e.armOnExec),
 		recorderVarDispatched: boolU32(scratch != nil),
+		recorderVarPathsOn:    boolU32(e.wantPaths && e.pathsErr == nil), recorderVarPathNr: e.pathNr,
 	} {
 		if err := e.spec.Variables[name].Set(v); err != nil {
 			return fmt.Errorf("load eBPF recorder: set %s: %w", name, err)
@@ -234,6 +241,11 @@ func (e *EBPF) reload(scratch *ebpf.Map) error {
 		recorderMapExeGen:       e.objs.ExeGen,
 		recorderMapExeSeen:      e.objs.ExeSeen,
 		recorderMapExeSlots:     e.objs.ExeSlots,
+		recorderMapPathSeen:     e.objs.PathSeen,
+		recorderMapPathNamed:    e.objs.PathNamed,
+		recorderMapPathLost:     e.objs.PathLost,
+		recorderMapPathEvents:   e.objs.PathEvents,
+		recorderMapPathScratch:  e.objs.PathScratch,
 	}})
 	if err != nil {
 		return dispatch.LoadError(err)
@@ -300,6 +312,7 @@ func (e *EBPF) Prepare(t *Target) error {
 		if err != nil {
 			return fmt.Errorf("set target cgroup %s: %w", t.Cgroup.Path, err)
 		}
+		e.cgPath = t.Cgroup.Path
 		if level, ok := cgroup.Level(t.Cgroup.Path); ok && !e.noLevel {
 			e.level, e.cgid = level, t.Cgroup.ID
 		}
@@ -328,13 +341,15 @@ func (e *EBPF) Prepare(t *Target) error {
 	if share {
 		scratch = join.Scratch()
 	}
-	if err := e.reload(scratch); err != nil {
-		return err
-	}
 	if e.wantPaths {
-		if err := e.attachPaths(); err != nil {
+		nrs, err := pathNrs(e.arch)
+		if err != nil {
 			return err
 		}
+		e.pathNr = nrs
+	}
+	if err := e.reload(scratch); err != nil {
+		return err
 	}
 	type attachment struct {
 		name string
@@ -351,6 +366,12 @@ func (e *EBPF) Prepare(t *Target) error {
 	attach = append(attach, attachment{"sched_process_exec", e.objs.ProfgenExec})
 	if err := e.readExes(); err != nil {
 		return err
+	}
+	if e.wantPaths {
+		if err := e.attachPaths(); err != nil {
+			e.detach()
+			return err
+		}
 	}
 	// Exec, fork and exit first, so that no process of the tree is missed.
 	for i := len(attach) - 1; i >= 0; i-- {
@@ -658,7 +679,7 @@ func (e *EBPF) detach() {
 	}
 	e.links = nil
 	if e.paths != nil {
-		e.paths.detach()
+		e.paths.stop()
 	}
 	if e.moves != nil {
 		e.moves.Close()
@@ -753,7 +774,7 @@ func (e *EBPF) Collect() (*Observations, error) {
 		obs.Notes = append(obs.Notes, "no landlock section: "+e.pathsErr.Error())
 	}
 	if e.paths != nil {
-		sec, notes, err := e.paths.section(e.arch)
+		sec, notes, err := e.paths.section(e.exePaths, e.ready)
 		if err != nil {
 			return nil, err
 		}
@@ -819,22 +840,26 @@ func monotonicClock() func(uint64) time.Time {
 	}
 }
 
-// attachPaths loads and attaches the path recorder (EBPFOptions.Paths);
-// a kernel that cannot run it leaves pathsErr, which Collect notes.
+// attachPaths starts reading the path recorder's events and attaches its
+// sys_exit program (trace/bpf/paths.h), loaded with the recorder; a kernel
+// that cannot run it (no BTF tracepoints) leaves pathsErr, which Collect
+// notes.
 func (e *EBPF) attachPaths() error {
-	p, err := newPaths(e)
-	if err == nil {
-		if err = p.attach(); err != nil {
-			p.close()
-		}
-	}
+	p, err := newPathsRec(e)
 	if err != nil {
+		return err
+	}
+	l, err := link.AttachTracing(link.TracingOptions{Program: e.objs.ProfgenPathsExit})
+	if err != nil {
+		p.close()
+		err = dispatch.AttachError("tp_btf/sys_exit", err)
 		if errors.Is(err, ErrNotSupported) {
 			e.pathsErr = err
 			return nil
 		}
 		return err
 	}
+	e.links = append(e.links, l)
 	e.paths = p
 	return nil
 }

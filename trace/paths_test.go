@@ -8,9 +8,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
 )
 
@@ -66,15 +69,16 @@ func straceOpens(t *testing.T, argv []string) map[[2]string]bool {
 }
 
 // TestRecordPaths records a shell that opens files by absolute, relative,
-// `..` and symlinked paths, makes and removes a directory and fails to open
-// a missing file, with EBPFOptions.Paths. Where the kernel runs BPF LSM
-// programs, every successful open strace shows is in the landlock section
-// with its right, mkdir and rmdir are there, and the missing file is no
-// access. Where it refuses them (this is what Linux does without
-// CONFIG_BPF_LSM or bpf in lsm=, and what a kernel that refuses to load
-// trampoline programs does), the recording is made without the section,
-// with a note that names the feature, and nothing of the path recorder
-// stays loaded.
+// `..` and symlinked paths, makes and removes a directory, fails to open a
+// missing file, runs a script and the pathops workload (an openat relative
+// to a directory descriptor, a file created then deleted, a rename into
+// another directory, a TCP bind and connect), with EBPFOptions.Paths.
+// Where the kernel runs BTF tracepoints (this machine), every successful
+// open strace shows is in the landlock section with its right, and so are
+// the other accesses with theirs, the ports, the script and its
+// interpreter; the missing file is no access. Where it does not, the
+// recording is made without the section, with a note that names the
+// feature, and nothing of the path recorder stays loaded.
 func TestRecordPaths(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "data"), []byte("x\n"), 0o644); err != nil {
@@ -83,8 +87,14 @@ func TestRecordPaths(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "data"), filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
 	}
-	script := `cd "$1" && cat data ./link ../` + filepath.Base(dir) + `/data >/dev/null && mkdir sub && rmdir sub && echo y > out; cat /nonexistent 2>/dev/null; exit 0`
-	argv := []string{"/bin/sh", "-c", script, "sh", dir}
+	if err := os.WriteFile(filepath.Join(dir, "script.sh"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ops := workload.Build(t, "pathops")
+	port := strconv.Itoa(freePort(t))
+	script := `cd "$1" && cat data ./link ../` + filepath.Base(dir) + `/data >/dev/null && mkdir sub && rmdir sub && echo y > out; cat /nonexistent 2>/dev/null; ./script.sh; ` +
+		`rm -rf sub; mkdir sub && "$2" ops "$1" "$3"; exit 0`
+	argv := []string{"/bin/sh", "-c", script, "sh", dir, ops, port}
 
 	be := newTestEBPF(t, EBPFOptions{Paths: true})
 	res, err := Record(context.Background(), Options{Command: argv, Backend: be})
@@ -99,7 +109,10 @@ func TestRecordPaths(t *testing.T) {
 				note = n
 			}
 		}
-		if !strings.Contains(note, "BPF LSM") && !strings.Contains(note, "not permitted") {
+		if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err == nil {
+			t.Fatalf("no landlock section on a kernel with BTF (its tracepoints run the path recorder): notes %q", res.Recording.Notes)
+		}
+		if note == "" {
 			t.Fatalf("no landlock section and no note naming the missing feature: notes %q", res.Recording.Notes)
 		}
 		if be.paths != nil {
@@ -128,10 +141,28 @@ func TestRecordPaths(t *testing.T) {
 			t.Errorf("strace shows %s opened for %s; the recording has %+v\n%s", k[0], k[1], a, b)
 		}
 	}
+	cat, err := filepath.EvalSymlinks("/bin/cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	interp, err := filepath.EvalSymlinks("/lib64/ld-linux-x86-64.so.2")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, want := range []struct{ path, right string }{
 		{filepath.Join(dir, "sub"), "make_dir"}, {filepath.Join(dir, "sub"), "remove_dir"},
-		{filepath.Join(dir, "out"), "make_reg"}, {filepath.Join(dir, "data"), "read_file"},
-		{"/bin/cat", "execute"},
+		{filepath.Join(dir, "out"), "make_reg"}, {filepath.Join(dir, "out"), "write_file"},
+		{filepath.Join(dir, "data"), "read_file"},
+		{cat, "execute"}, {cat, "read_file"}, {interp, "execute"},
+		{filepath.Join(dir, "script.sh"), "execute"}, {filepath.Join(dir, "script.sh"), "read_file"},
+		// pathops: openat(dirfd, "sub/../data"), a file created and
+		// removed, a rename into another directory.
+		{filepath.Join(dir, "tmpfile"), "make_reg"}, {filepath.Join(dir, "tmpfile"), "write_file"},
+		{filepath.Join(dir, "tmpfile"), "remove_file"},
+		{filepath.Join(dir, "a"), "make_reg"}, {filepath.Join(dir, "a"), "remove_file"},
+		{filepath.Join(dir, "sub", "b"), "make_reg"},
+		{filepath.Join(dir, "a"), "refer"}, {filepath.Join(dir, "sub", "b"), "refer"},
+		{ops, "execute"},
 	} {
 		p, err := filepath.EvalSymlinks(filepath.Dir(want.path))
 		if err == nil {
@@ -145,5 +176,26 @@ func TestRecordPaths(t *testing.T) {
 		if a.Path == "/nonexistent" {
 			t.Errorf("a missing file was recorded: %+v", a)
 		}
+		if a.OK > 0 && len(a.Exes) == 0 && a.OtherExes == 0 {
+			t.Errorf("%s %s: no executable", a.Path, a.Right)
+		}
+	}
+	if a := have[[2]string{filepath.Join(dir, "data"), "read_file"}]; !slices.Contains(a.Exes, ops) || !slices.Contains(a.Exes, cat) {
+		t.Errorf("%s read_file by %v, want %s and %s among them", a.Path, a.Exes, ops, cat)
+	}
+	p, _ := strconv.Atoi(port)
+	hasPort := func(ports []recording.LandlockPort) bool {
+		for _, x := range ports {
+			if int(x.Port) == p && x.Count > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	if !hasPort(sec.TCPBind) || !hasPort(sec.TCPConnect) {
+		t.Errorf("port %d: bind %+v, connect %+v", p, sec.TCPBind, sec.TCPConnect)
+	}
+	if len(sec.Unresolved) > 0 {
+		t.Errorf("unresolved: %+v", sec.Unresolved)
 	}
 }
