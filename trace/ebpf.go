@@ -138,6 +138,10 @@ type EBPF struct {
 	section   json.RawMessage
 	// cgPath is the recording's cgroup directory (cgroup mode).
 	cgPath string
+	// pathFDs are the syscalls' exit events the path recorder is
+	// attached to; pathsNote says why it is on sys_exit instead.
+	pathFDs   []int
+	pathsNote string
 }
 
 var (
@@ -678,6 +682,8 @@ func (e *EBPF) detach() {
 		l.Close()
 	}
 	e.links = nil
+	closeEvents(e.pathFDs)
+	e.pathFDs = nil
 	if e.paths != nil {
 		e.paths.stop()
 	}
@@ -782,6 +788,9 @@ func (e *EBPF) Collect() (*Observations, error) {
 			return nil, err
 		}
 		obs.Notes = append(obs.Notes, notes...)
+		if e.pathsNote != "" {
+			obs.Notes = append(obs.Notes, e.pathsNote)
+		}
 	}
 	return obs, nil
 }
@@ -849,6 +858,22 @@ func (e *EBPF) attachPaths() error {
 	if err != nil {
 		return err
 	}
+	// The syscalls' own exit events first: only those calls run the
+	// program. Else the raw tracepoint sys_exit, which every syscall of
+	// the machine runs.
+	var names []string
+	for _, n := range pathCalls[1:] {
+		if _, err := abi.SyscallNumber(e.arch, n); err == nil {
+			names = append(names, n)
+		}
+	}
+	fds, evErr := syscallEvents(e.objs.ProfgenPathsEvent, names)
+	if evErr == nil {
+		e.pathFDs = fds
+		e.paths = p
+		return nil
+	}
+	e.pathsNote = fmt.Sprintf("landlock: recorded from the raw tracepoint sys_exit, which every syscall of the machine runs: the syscalls' own exit events could not be used (%v)", evErr)
 	l, err := link.AttachTracing(link.TracingOptions{Program: e.objs.ProfgenPathsExit})
 	if err != nil {
 		p.close()

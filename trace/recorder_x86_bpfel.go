@@ -120,45 +120,46 @@ type recorderShape struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	recorderMapArmed             = "armed"
-	recorderMapCounts            = "counts"
-	recorderMapCurrentAt         = "current_at"
-	recorderMapDspScratch        = "dsp_scratch"
-	recorderMapExeEvents         = "exe_events"
-	recorderMapExeFree           = "exe_free"
-	recorderMapExeGen            = "exe_gen"
-	recorderMapExeScratch        = "exe_scratch"
-	recorderMapExeSeen           = "exe_seen"
-	recorderMapExeSlots          = "exe_slots"
-	recorderMapFast              = "fast"
-	recorderMapMoves             = "moves"
-	recorderMapPathEvents        = "path_events"
-	recorderMapPathLost          = "path_lost"
-	recorderMapPathNamed         = "path_named"
-	recorderMapPathScratch       = "path_scratch"
-	recorderMapPathSeen          = "path_seen"
-	recorderMapSeen              = "seen"
-	recorderMapTargetCgroup      = "target_cgroup"
-	recorderMapTracked           = "tracked"
-	recorderProgProfgenEnter     = "profgen_enter"
-	recorderProgProfgenExec      = "profgen_exec"
-	recorderProgProfgenExit      = "profgen_exit"
-	recorderProgProfgenFork      = "profgen_fork"
-	recorderProgProfgenForkOut   = "profgen_fork_out"
-	recorderProgProfgenMoved     = "profgen_moved"
-	recorderProgProfgenPathsExit = "profgen_paths_exit"
-	recorderVarArgMask           = "arg_mask"
-	recorderVarArmOnExec         = "arm_on_exec"
-	recorderVarCapture           = "capture"
-	recorderVarCurrentFast       = "current_fast"
-	recorderVarDispatched        = "dispatched"
-	recorderVarMode              = "mode"
-	recorderVarNrExecve          = "nr_execve"
-	recorderVarNrExecveat        = "nr_execveat"
-	recorderVarPathNr            = "path_nr"
-	recorderVarPathsOn           = "paths_on"
-	recorderVarTargetCgid        = "target_cgid"
-	recorderVarTargetLevel       = "target_level"
+	recorderMapArmed              = "armed"
+	recorderMapCounts             = "counts"
+	recorderMapCurrentAt          = "current_at"
+	recorderMapDspScratch         = "dsp_scratch"
+	recorderMapExeEvents          = "exe_events"
+	recorderMapExeFree            = "exe_free"
+	recorderMapExeGen             = "exe_gen"
+	recorderMapExeScratch         = "exe_scratch"
+	recorderMapExeSeen            = "exe_seen"
+	recorderMapExeSlots           = "exe_slots"
+	recorderMapFast               = "fast"
+	recorderMapMoves              = "moves"
+	recorderMapPathEvents         = "path_events"
+	recorderMapPathLost           = "path_lost"
+	recorderMapPathNamed          = "path_named"
+	recorderMapPathScratch        = "path_scratch"
+	recorderMapPathSeen           = "path_seen"
+	recorderMapSeen               = "seen"
+	recorderMapTargetCgroup       = "target_cgroup"
+	recorderMapTracked            = "tracked"
+	recorderProgProfgenEnter      = "profgen_enter"
+	recorderProgProfgenExec       = "profgen_exec"
+	recorderProgProfgenExit       = "profgen_exit"
+	recorderProgProfgenFork       = "profgen_fork"
+	recorderProgProfgenForkOut    = "profgen_fork_out"
+	recorderProgProfgenMoved      = "profgen_moved"
+	recorderProgProfgenPathsEvent = "profgen_paths_event"
+	recorderProgProfgenPathsExit  = "profgen_paths_exit"
+	recorderVarArgMask            = "arg_mask"
+	recorderVarArmOnExec          = "arm_on_exec"
+	recorderVarCapture            = "capture"
+	recorderVarCurrentFast        = "current_fast"
+	recorderVarDispatched         = "dispatched"
+	recorderVarMode               = "mode"
+	recorderVarNrExecve           = "nr_execve"
+	recorderVarNrExecveat         = "nr_execveat"
+	recorderVarPathNr             = "path_nr"
+	recorderVarPathsOn            = "paths_on"
+	recorderVarTargetCgid         = "target_cgid"
+	recorderVarTargetLevel        = "target_level"
 )
 
 // loadRecorder returns the embedded CollectionSpec for recorder.
@@ -203,13 +204,14 @@ type recorderSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderProgramSpecs struct {
-	ProfgenEnter     *ebpf.ProgramSpec `ebpf:"profgen_enter"`
-	ProfgenExec      *ebpf.ProgramSpec `ebpf:"profgen_exec"`
-	ProfgenExit      *ebpf.ProgramSpec `ebpf:"profgen_exit"`
-	ProfgenFork      *ebpf.ProgramSpec `ebpf:"profgen_fork"`
-	ProfgenForkOut   *ebpf.ProgramSpec `ebpf:"profgen_fork_out"`
-	ProfgenMoved     *ebpf.ProgramSpec `ebpf:"profgen_moved"`
-	ProfgenPathsExit *ebpf.ProgramSpec `ebpf:"profgen_paths_exit"`
+	ProfgenEnter      *ebpf.ProgramSpec `ebpf:"profgen_enter"`
+	ProfgenExec       *ebpf.ProgramSpec `ebpf:"profgen_exec"`
+	ProfgenExit       *ebpf.ProgramSpec `ebpf:"profgen_exit"`
+	ProfgenFork       *ebpf.ProgramSpec `ebpf:"profgen_fork"`
+	ProfgenForkOut    *ebpf.ProgramSpec `ebpf:"profgen_fork_out"`
+	ProfgenMoved      *ebpf.ProgramSpec `ebpf:"profgen_moved"`
+	ProfgenPathsEvent *ebpf.ProgramSpec `ebpf:"profgen_paths_event"`
+	ProfgenPathsExit  *ebpf.ProgramSpec `ebpf:"profgen_paths_exit"`
 }
 
 // recorderMapSpecs contains maps before they are loaded into the kernel.
@@ -345,13 +347,14 @@ type recorderVariables struct {
 //
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderPrograms struct {
-	ProfgenEnter     *ebpf.Program `ebpf:"profgen_enter"`
-	ProfgenExec      *ebpf.Program `ebpf:"profgen_exec"`
-	ProfgenExit      *ebpf.Program `ebpf:"profgen_exit"`
-	ProfgenFork      *ebpf.Program `ebpf:"profgen_fork"`
-	ProfgenForkOut   *ebpf.Program `ebpf:"profgen_fork_out"`
-	ProfgenMoved     *ebpf.Program `ebpf:"profgen_moved"`
-	ProfgenPathsExit *ebpf.Program `ebpf:"profgen_paths_exit"`
+	ProfgenEnter      *ebpf.Program `ebpf:"profgen_enter"`
+	ProfgenExec       *ebpf.Program `ebpf:"profgen_exec"`
+	ProfgenExit       *ebpf.Program `ebpf:"profgen_exit"`
+	ProfgenFork       *ebpf.Program `ebpf:"profgen_fork"`
+	ProfgenForkOut    *ebpf.Program `ebpf:"profgen_fork_out"`
+	ProfgenMoved      *ebpf.Program `ebpf:"profgen_moved"`
+	ProfgenPathsEvent *ebpf.Program `ebpf:"profgen_paths_event"`
+	ProfgenPathsExit  *ebpf.Program `ebpf:"profgen_paths_exit"`
 }
 
 func (p *recorderPrograms) Close() error {
@@ -362,6 +365,7 @@ func (p *recorderPrograms) Close() error {
 		p.ProfgenFork,
 		p.ProfgenForkOut,
 		p.ProfgenMoved,
+		p.ProfgenPathsEvent,
 		p.ProfgenPathsExit,
 	)
 }

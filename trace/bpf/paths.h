@@ -201,16 +201,28 @@ static __always_inline __u8 ftype_of(unsigned short mode)
 	return T_OTHER;
 }
 
-// fd_file returns the task's open file fd, or 0.
+// as_file gives a typed, read-only view of a struct file, so that its
+// fields are read by direct loads (no helper call).
+static __always_inline struct file *as_file(void *p)
+{
+	return bpf_rdonly_cast(p, bpf_core_type_id_kernel(struct file));
+}
+
+// fd_file returns the task's open file fd, or 0. task is read by direct
+// loads (current_task); the table's entry by one probe read.
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	struct files_struct *files = task->files;
+	if (!files)
 		return 0;
-	struct file **arr = BPF_CORE_READ(fdt, fd);
-	struct file *f = 0;
-	bpf_probe_read_kernel(&f, sizeof f, &arr[fd]);
-	return f;
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || fd < 0 || fd >= fdt->max_fds)
+		return 0;
+	struct file **arr = fdt->fd;
+	void *f = 0;
+	if (bpf_probe_read_kernel(&f, sizeof f, &arr[fd]) || !f)
+		return 0;
+	return as_file(f);
 }
 
 static __always_inline struct pevent *pevent(void)
@@ -252,11 +264,12 @@ static __always_inline int is_unlinked(struct dentry *d)
 static __always_inline void count_file(struct task_struct *task, struct file *file, __u8 right, __u8 type, int ok,
 				       __u32 exe, int exec)
 {
-	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
-	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+	struct dentry *d = file->f_path.dentry;
+	struct vfsmount *vm = file->f_path.mnt;
+	if (!d || !vm)
+		return;
 	struct pseen_key k = {
-		.id = {.dentry = (__u64)d, .mnt = (__u64)vm, .hash_len = BPF_CORE_READ(d, d_name.hash_len),
-		       .parent = (__u64)BPF_CORE_READ(d, d_parent)},
+		.id = {.dentry = (__u64)d, .mnt = (__u64)vm, .hash_len = d->d_name.hash_len, .parent = (__u64)d->d_parent},
 		.kind = right | (type << 8) | ((ok ? 1 : 0) << 16),
 		.exe = exe,
 	};
@@ -429,33 +442,48 @@ static __always_inline void socket_call(struct task_struct *task, struct pt_regs
 	count_other(connect ? K_TCP_CONNECT : K_TCP_BIND, __builtin_bswap16(port), ok, exe);
 }
 
-// path_calls counts one finished call of class pc.
+// open_done counts a successful open: its rights, from the file the
+// kernel opened (fd ret).
+static __always_inline void open_done(struct task_struct *task, long ret, __u32 exe)
+{
+	struct file *f = fd_file(task, ret);
+	if (!f)
+		return;
+	unsigned int fmode = f->f_mode;
+	unsigned int flags = f->f_flags;
+	struct inode *ino = f->f_inode;
+	__u8 type = ino ? ftype_of(ino->i_mode) : T_UNKNOWN;
+	if (fmode & FMODE_CREATED)
+		count_file(task, f, R_MAKE_REG, type, 1, exe, 0);
+	if (fmode & FMODE_READ)
+		count_file(task, f, type == T_DIR ? R_READ_DIR : R_READ_FILE, type, 1, exe, 0);
+	if (fmode & FMODE_WRITE)
+		count_file(task, f, R_WRITE_FILE, type, 1, exe, 0);
+	if ((flags & O_TRUNC) && (fmode & FMODE_WRITE) && type == T_REG)
+		count_file(task, f, R_TRUNCATE, type, 1, exe, 0);
+}
+
+// path_calls counts one finished call of class pc. regs is 0 when the
+// caller has not fetched the registers: a successful open (the common
+// case) needs none.
 static __always_inline void path_call(struct task_struct *task, struct pt_regs *regs, long ret, __u32 pc, __u32 nr,
 				      __u32 exe)
 {
+	if ((pc == PC_OPEN || pc == PC_OPENAT || pc == PC_OPENAT2 || pc == PC_CREAT) && ret >= 0) {
+		open_done(task, ret, exe);
+		return;
+	}
+	if (!regs) {
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		if (!regs)
+			return;
+	}
 	__u64 call = bpf_ktime_get_ns();
 	switch (pc) {
 	case PC_OPEN:
 	case PC_OPENAT:
 	case PC_OPENAT2:
 	case PC_CREAT:
-		if (ret >= 0) {
-			struct file *f = fd_file(task, ret);
-			if (!f)
-				return;
-			unsigned int fmode = BPF_CORE_READ(f, f_mode);
-			unsigned int flags = BPF_CORE_READ(f, f_flags);
-			__u8 type = ftype_of(BPF_CORE_READ(f, f_inode, i_mode));
-			if (fmode & FMODE_CREATED)
-				count_file(task, f, R_MAKE_REG, type, 1, exe, 0);
-			if (fmode & FMODE_READ)
-				count_file(task, f, type == T_DIR ? R_READ_DIR : R_READ_FILE, type, 1, exe, 0);
-			if (fmode & FMODE_WRITE)
-				count_file(task, f, R_WRITE_FILE, type, 1, exe, 0);
-			if ((flags & O_TRUNC) && (fmode & FMODE_WRITE) && type == T_REG)
-				count_file(task, f, R_TRUNCATE, type, 1, exe, 0);
-			return;
-		}
 		if (ret == -ENOENT || ret == -ENOTDIR)
 			return; // nothing was there to access
 		{
@@ -518,7 +546,8 @@ static __always_inline void path_call(struct task_struct *task, struct pt_regs *
 		struct file *f = fd_file(task, regs->di);
 		if (!f)
 			return;
-		unsigned short mode = BPF_CORE_READ(f, f_inode, i_mode);
+		struct inode *ino = f->f_inode;
+		unsigned short mode = ino ? ino->i_mode : 0;
 		if (pc == PC_FTRUNCATE) {
 			count_file(task, f, R_TRUNCATE, ftype_of(mode), ret >= 0, exe, 0);
 			return;
@@ -575,23 +604,54 @@ static __always_inline long path_exe(struct task_struct **task, int exec)
 	return exe_slot(f, *task) | (ph << 16);
 }
 
-// sys_exit(struct pt_regs *regs, long ret): a call of the target is done.
-SEC("tp_btf/sys_exit")
-int BPF_PROG(profgen_paths_exit, struct pt_regs *regs, long ret)
+// paths_exit counts a call of the target that is done: nr with its
+// registers and return value.
+static __always_inline void paths_exit(struct pt_regs *regs, long id, long ret)
 {
 	if (!paths_on)
-		return 0;
-	long id = regs->orig_ax;
+		return;
 	if (id < 0 || id >= MAX_NR)
-		return 0;
+		return;
 	__u32 pc = path_nr[id];
 	if (!pc)
-		return 0;
+		return;
 	struct task_struct *task = 0;
 	long exe = path_exe(&task, 0);
 	if (exe < 0)
-		return 0;
+		return;
 	path_call(task, regs, ret, pc, (__u32)id, (__u32)exe);
+}
+
+// sys_exit_tp is the context of a program on a syscall's own exit event
+// (syscalls/sys_exit_NAME, kernel/trace/trace_syscalls.c,
+// perf_call_bpf_exit): after the entry's header (which a program may not
+// read), the number and the return value. The registers are the task's
+// (bpf_task_pt_regs).
+struct sys_exit_tp {
+	__u64 header;
+	__s32 nr;
+	__s32 _pad;
+	__s64 ret;
+};
+
+// profgen_paths_event is attached (trace/paths_attach.go) to the exit
+// events of the calls path_nr names, each alone: the kernel runs it for
+// those calls only, and every other syscall costs one bit test in the
+// kernel's perf_syscall_exit.
+SEC("tracepoint/syscalls/sys_exit")
+int profgen_paths_event(struct sys_exit_tp *ctx)
+{
+	paths_exit(0, ctx->nr, ctx->ret);
+	return 0;
+}
+
+// profgen_paths_exit is the same on the raw tracepoint sys_exit (BTF
+// arguments), where the syscalls' own events cannot be used: it runs for
+// every syscall of the machine.
+SEC("tp_btf/sys_exit")
+int BPF_PROG(profgen_paths_exit, struct pt_regs *regs, long ret)
+{
+	paths_exit(regs, regs->orig_ax, ret);
 	return 0;
 }
 
@@ -605,9 +665,10 @@ static __always_inline void path_exec(struct task_struct *task, struct linux_bin
 	long exe = path_exe(&t, 1);
 	if (exe < 0)
 		return;
-	struct file *file = BPF_CORE_READ(t, mm, exe_file);
-	if (!file)
+	void *exe_file = BPF_CORE_READ(t, mm, exe_file);
+	if (!exe_file)
 		return;
+	struct file *file = as_file(exe_file);
 	__u8 type = ftype_of(BPF_CORE_READ(file, f_inode, i_mode));
 	count_file(t, file, R_EXECUTE, type, 1, (__u32)exe, 1);
 	count_file(t, file, R_READ_FILE, type, 1, (__u32)exe, 0);
