@@ -250,6 +250,7 @@ func (e *EBPF) reload(scratch *ebpf.Map) error {
 		recorderMapPathLost:     e.objs.PathLost,
 		recorderMapPathEvents:   e.objs.PathEvents,
 		recorderMapPathScratch:  e.objs.PathScratch,
+		recorderMapPathCache:    e.objs.PathCache,
 	}})
 	if err != nil {
 		return dispatch.LoadError(err)

@@ -643,8 +643,29 @@ func (p *pathsRec) section(exes map[uint32]string, ready bool) (*recording.Landl
 		conn = map[uint16]uint64{}
 		sec  = &recording.Landlock{Accesses: []recording.LandlockAccess{}}
 	)
+	// The counts still in the CPUs' caches (trace/bpf/paths.h, path_cache).
+	cached := map[recorderPseenKey]uint64{}
+	var (
+		slot uint32
+		ents []recorderPcacheEnt
+	)
+	cit := p.e.objs.PathCache.Iterate()
+	for cit.Next(&slot, &ents) {
+		for _, c := range ents {
+			if c.N > 0 {
+				cached[c.K] += c.N
+			}
+		}
+	}
+	if err := cit.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read path counts: %w", err)
+	}
 	it := p.e.objs.PathSeen.Iterate()
 	for it.Next(&k, &n) {
+		n += cached[k]
+		if n == 0 {
+			continue
+		}
 		kind, typ, ok := k.Kind&0xff, pathType(uint8(k.Kind>>8)), k.Kind>>16&1 == 1
 		exe, ph := k.Exe&0xffff, k.Exe>>16
 		switch {

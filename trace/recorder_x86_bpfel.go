@@ -70,6 +70,12 @@ type recorderKey struct {
 	Args  [6]uint64
 }
 
+type recorderPcacheEnt struct {
+	_ structs.HostLayout
+	K recorderPseenKey
+	N uint64
+}
+
 type recorderPevent struct {
 	_       structs.HostLayout
 	What    uint32
@@ -132,6 +138,7 @@ const (
 	recorderMapExeSlots           = "exe_slots"
 	recorderMapFast               = "fast"
 	recorderMapMoves              = "moves"
+	recorderMapPathCache          = "path_cache"
 	recorderMapPathEvents         = "path_events"
 	recorderMapPathLost           = "path_lost"
 	recorderMapPathNamed          = "path_named"
@@ -230,6 +237,7 @@ type recorderMapSpecs struct {
 	ExeSlots     *ebpf.MapSpec `ebpf:"exe_slots"`
 	Fast         *ebpf.MapSpec `ebpf:"fast"`
 	Moves        *ebpf.MapSpec `ebpf:"moves"`
+	PathCache    *ebpf.MapSpec `ebpf:"path_cache"`
 	PathEvents   *ebpf.MapSpec `ebpf:"path_events"`
 	PathLost     *ebpf.MapSpec `ebpf:"path_lost"`
 	PathNamed    *ebpf.MapSpec `ebpf:"path_named"`
@@ -290,6 +298,7 @@ type recorderMaps struct {
 	ExeSlots     *ebpf.Map `ebpf:"exe_slots"`
 	Fast         *ebpf.Map `ebpf:"fast"`
 	Moves        *ebpf.Map `ebpf:"moves"`
+	PathCache    *ebpf.Map `ebpf:"path_cache"`
 	PathEvents   *ebpf.Map `ebpf:"path_events"`
 	PathLost     *ebpf.Map `ebpf:"path_lost"`
 	PathNamed    *ebpf.Map `ebpf:"path_named"`
@@ -314,6 +323,7 @@ func (m *recorderMaps) Close() error {
 		m.ExeSlots,
 		m.Fast,
 		m.Moves,
+		m.PathCache,
 		m.PathEvents,
 		m.PathLost,
 		m.PathNamed,

@@ -259,6 +259,46 @@ static __always_inline int is_unlinked(struct dentry *d)
 	return BPF_CORE_READ(d, d_hash.pprev) == 0 && BPF_CORE_READ(d, d_parent) != d;
 }
 
+// path_cache is each CPU's cache of path_seen: a direct-mapped table of
+// keys and the counts not yet added to path_seen (added when the entry is
+// evicted, or summed by user space at Collect). A file opened again and
+// again costs no hash lookup and no atomic operation.
+#define PCACHE 4096
+struct pcache_ent {
+	struct pseen_key k;
+	__u64 n;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PCACHE);
+	__type(key, __u32);
+	__type(value, struct pcache_ent);
+} path_cache SEC(".maps");
+
+static __always_inline int same_key(struct pseen_key *a, struct pseen_key *b)
+{
+	return a->id.dentry == b->id.dentry && a->id.mnt == b->id.mnt && a->id.hash_len == b->id.hash_len &&
+	       a->id.parent == b->id.parent && a->kind == b->kind && a->exe == b->exe;
+}
+
+// seen_add adds n to path_seen[k].
+static __always_inline void seen_add(struct pseen_key *k, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&path_seen, k);
+	if (v) {
+		__sync_fetch_and_add(v, n);
+		return;
+	}
+	if (bpf_map_update_elem(&path_seen, k, &n, BPF_NOEXIST)) {
+		v = bpf_map_lookup_elem(&path_seen, k);
+		if (v)
+			__sync_fetch_and_add(v, n);
+		else
+			lose(0);
+	}
+}
+
 // count_file counts right on file, and sends its path when it is new
 // (with exec, as an executed file).
 static __always_inline void count_file(struct task_struct *task, struct file *file, __u8 right, __u8 type, int ok,
@@ -273,22 +313,34 @@ static __always_inline void count_file(struct task_struct *task, struct file *fi
 		.kind = right | (type << 8) | ((ok ? 1 : 0) << 16),
 		.exe = exe,
 	};
-	__u64 *v = bpf_map_lookup_elem(&path_seen, &k);
-	if (v) {
-		__sync_fetch_and_add(v, 1);
+	// This CPU's cache: a hit is one inlined array lookup and a compare.
+	// The slot from scalars (the verifier forbids arithmetic on the
+	// pointers): the name's hash and its parent's, the kind and exe.
+	struct dentry *up = d->d_parent;
+	__u64 ph = up ? up->d_name.hash_len : 0;
+	__u64 h = k.id.hash_len ^ (ph * 0x9e3779b97f4a7c15ull) ^ ((__u64)k.kind << 40) ^ ((__u64)k.exe << 20);
+	__u32 slot = (__u32)(h ^ (h >> 32) ^ (h >> 13)) & (PCACHE - 1);
+	struct pcache_ent *c = bpf_map_lookup_elem(&path_cache, &slot);
+	if (!c)
+		return;
+	if (c->n && same_key(&c->k, &k)) {
+		c->n += 1;
 		if (!exec)
 			return;
 	} else {
-		__u64 one = 1;
-		long err = bpf_map_update_elem(&path_seen, &k, &one, BPF_NOEXIST);
-		if (err == -17 /* EEXIST */) {
-			v = bpf_map_lookup_elem(&path_seen, &k);
-			if (v)
-				__sync_fetch_and_add(v, 1);
-		} else if (err) {
+		if (c->n)
+			seen_add(&c->k, c->n);
+		c->n = 0;
+		// First seen on this CPU: known to path_seen (its count 0
+		// until the cache entry is evicted or read at Collect)?
+		__u64 zero = 0;
+		long err = bpf_map_update_elem(&path_seen, &k, &zero, BPF_NOEXIST);
+		if (err && err != -17 /* EEXIST */) {
 			lose(0);
 			return;
 		}
+		__builtin_memcpy(&c->k, &k, sizeof k);
+		c->n = 1;
 	}
 	__u32 want = exec ? NAMED_EXEC : NAMED_PATH;
 	__u32 *named = bpf_map_lookup_elem(&path_named, &k.id);
