@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
@@ -180,6 +183,14 @@ func BenchmarkRecordPaths(b *testing.B) {
 		s := statsOf(ms)
 		fmt.Printf("%-44s %-22s %s (to %s)\n", c.name, fmt.Sprintf("%.1f [%.1f-%.1f]", s.med, s.min, s.max), ratio(i, refs[i]), configs[refs[i]].name)
 	}
+	// The path program's own time per run, from the kernel's BPF
+	// statistics (free of the scheduling noise of the loop times), as
+	// the file loop's time x floor: one run per open.
+	floorNs := float64(statsOf(durs(times[0])).med) / (pathsDirs * pathsFiles * pathsIter)
+	ownNs := pathsProgramTime(b, fileArgv)
+	fmt.Printf("the path program's own time (kernel.bpf_stats_enabled): %.1f ns per open; the floor's %.0f ns per open+read+close: +%.3f x floor\n",
+		ownNs, floorNs, ownNs/floorNs)
+	b.ReportMetric(ownNs, "paths-prog-ns")
 	b.ReportMetric(ratio(2, 0).med, "paths/floor")
 	b.ReportMetric(ratio(2, 1).med, "paths/nopaths")
 	b.ReportMetric(ratio(4, 3).med, "rw-paths/nopaths")
@@ -208,4 +219,38 @@ func checkTreeRecorded(b *testing.B, rec *recording.Recording, tree string) {
 	if n != pathsDirs*pathsFiles {
 		b.Fatalf("%d files of the tree recorded, want %d", n, pathsDirs*pathsFiles)
 	}
+}
+
+func durs(d []time.Duration) []float64 {
+	v := make([]float64, len(d))
+	for i, x := range d {
+		v[i] = float64(x)
+	}
+	return v
+}
+
+// pathsProgramTime records argv with paths under the kernel's BPF
+// statistics and returns the path program's mean time per run, in ns.
+func pathsProgramTime(b *testing.B, argv []string) float64 {
+	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		b.Fatalf("enable BPF statistics: %v", err)
+	}
+	defer stats.Close()
+	be, err := NewEBPF(EBPFOptions{Paths: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.Close()
+	if _, err := Record(context.Background(), Options{Command: argv, Backend: be, Stdout: io.Discard, Tool: "profgen bench"}); err != nil {
+		b.Fatal(err)
+	}
+	st, err := be.objs.ProfgenPathsEvent.Stats()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if st.RunCount == 0 {
+		b.Fatal("the path program never ran (not on the syscalls' exit events?)")
+	}
+	return float64(st.Runtime.Nanoseconds()) / float64(st.RunCount)
 }
