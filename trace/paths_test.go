@@ -199,3 +199,45 @@ func TestRecordPaths(t *testing.T) {
 		t.Errorf("unresolved: %+v", sec.Unresolved)
 	}
 }
+
+// TestRecordPathsSysExit: where the syscalls' own exit events cannot be
+// used, the path recorder runs on the raw tracepoint sys_exit and records
+// the same (a file read by a relative path, a directory made and removed,
+// the executable), with a note that says so.
+func TestRecordPathsSysExit(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "data"), []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	be := newTestEBPF(t, EBPFOptions{Paths: true})
+	be.pathsSysExit = true
+	res, err := Record(context.Background(), Options{Command: []string{"/bin/sh", "-c", `cd "$1" && cat data >/dev/null && mkdir sub && rmdir sub`, "sh", dir}, Backend: be})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, ok := res.Recording.Sections[recording.LandlockKind]
+	if !ok {
+		t.Fatalf("no landlock section: %q", res.Recording.Notes)
+	}
+	sec, err := recording.ParseLandlock(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[[2]string]bool{}
+	for _, a := range sec.Accesses {
+		have[[2]string{a.Path, a.Right}] = a.OK > 0
+	}
+	cat, _ := filepath.EvalSymlinks("/bin/cat")
+	for _, want := range [][2]string{{filepath.Join(dir, "data"), "read_file"}, {filepath.Join(dir, "sub"), "make_dir"}, {filepath.Join(dir, "sub"), "remove_dir"}, {cat, "execute"}} {
+		if !have[want] {
+			t.Errorf("%s %s not recorded", want[0], want[1])
+		}
+	}
+	note := false
+	for _, n := range res.Recording.Notes {
+		note = note || strings.Contains(n, "raw tracepoint sys_exit")
+	}
+	if !note {
+		t.Errorf("no note of sys_exit: %q", res.Recording.Notes)
+	}
+}
