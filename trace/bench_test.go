@@ -151,20 +151,16 @@ func BenchmarkRecordPaths(b *testing.B) {
 		{"rwloop, profgen record --landlock=false", func() loopSample { return record(rwArgv, false) }},
 		{"rwloop, profgen record (paths)", func() loopSample { return record(rwArgv, true) }},
 	}
+	runs := make([]func() loopSample, len(configs))
+	for i := range configs {
+		runs[i] = configs[i].run
+	}
 	times := make([][]time.Duration, len(configs))
-	b.ResetTimer()
-	for b.Loop() {
-		for i := range times {
-			times[i] = times[i][:0]
-		}
-		for r := 0; r < rounds; r++ {
-			for j := range configs {
-				c := (r + j) % len(configs)
-				times[c] = append(times[c], configs[c].run().cpu)
-			}
+	for i, samples := range alternate(b, rounds, runs) {
+		for _, s := range samples {
+			times[i] = append(times[i], s.cpu)
 		}
 	}
-	b.StopTimer()
 	ratio := func(num, den int) ratioStats {
 		v := make([]float64, rounds)
 		for r := range v {
