@@ -188,6 +188,9 @@ type pathsRec struct {
 	// target.
 	outside   uint64
 	malformed int
+	// tgids are the target's processes that sent events: a signal to
+	// one of them is inside even when it is gone by the time it is read.
+	tgids map[uint32]bool
 }
 
 func newPathsRec(e *EBPF) (*pathsRec, error) {
@@ -197,7 +200,8 @@ func newPathsRec(e *EBPF) (*pathsRec, error) {
 	}
 	p := &pathsRec{e: e, reader: r, done: make(chan struct{}),
 		names: map[recorderPident][2]string{}, interps: map[recorderPident]string{},
-		byName: map[pathAcc]*pathVal{}, sides: map[uint64]*pevent{}, unres: map[[2]string]uint64{}}
+		byName: map[pathAcc]*pathVal{}, sides: map[uint64]*pevent{}, unres: map[[2]string]uint64{},
+		tgids: map[uint32]bool{}}
 	go func() {
 		defer close(p.done)
 		for {
@@ -254,6 +258,7 @@ func (p *pathsRec) rootOf(tgid uint32) string {
 }
 
 func (p *pathsRec) event(ev *pevent) {
+	p.tgids[ev.tgid] = true
 	switch ev.what {
 	case pevFile, pevExec:
 		path, why := ev.walked()
@@ -268,7 +273,11 @@ func (p *pathsRec) event(ev *pevent) {
 	case pevName:
 		p.nameEvent(ev)
 	case pevSignal:
-		if p.e.signalOutside(int32(ev.arg), ev.pc == 27 /* tkill */) {
+		pid := int32(ev.arg)
+		if pid > 0 && p.tgids[uint32(pid)] && ev.pc != 27 {
+			break // a process of the target's that sent a path event
+		}
+		if p.e.signalOutside(pid, ev.pc == 27 /* tkill */) {
 			p.outside++
 		}
 	default:

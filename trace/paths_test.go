@@ -72,7 +72,8 @@ func straceOpens(t *testing.T, argv []string) map[[2]string]bool {
 // `..` and symlinked paths, makes and removes a directory, fails to open a
 // missing file, runs a script and the pathops workload (an openat relative
 // to a directory descriptor, a file created then deleted, a rename into
-// another directory, a TCP bind and connect), with EBPFOptions.Paths.
+// another directory, a TCP bind and connect, an abstract UNIX connect) and
+// signals process 1 and itself, with EBPFOptions.Paths.
 // Where the kernel runs BTF tracepoints (this machine), every successful
 // open strace shows is in the landlock section with its right, and so are
 // the other accesses with theirs, the ports, the script and its
@@ -93,7 +94,7 @@ func TestRecordPaths(t *testing.T) {
 	ops := workload.Build(t, "pathops")
 	port := strconv.Itoa(freePort(t))
 	script := `cd "$1" && cat data ./link ../` + filepath.Base(dir) + `/data >/dev/null && mkdir sub && rmdir sub && echo y > out; cat /nonexistent 2>/dev/null; ./script.sh; ` +
-		`rm -rf sub; mkdir sub && "$2" ops "$1" "$3"; exit 0`
+		`rm -rf sub; mkdir sub && "$2" ops "$1" "$3"; kill -0 1; kill -0 $$; exit 0`
 	argv := []string{"/bin/sh", "-c", script, "sh", dir, ops, port}
 
 	be := newTestEBPF(t, EBPFOptions{Paths: true})
@@ -194,6 +195,9 @@ func TestRecordPaths(t *testing.T) {
 	}
 	if !hasPort(sec.TCPBind) || !hasPort(sec.TCPConnect) {
 		t.Errorf("port %d: bind %+v, connect %+v", p, sec.TCPBind, sec.TCPConnect)
+	}
+	if sec.AbstractUnix == 0 || sec.SignalsOutside != 1 {
+		t.Errorf("abstract UNIX connects %d, signals outside %d: want some, and 1 (kill -0 1; kill -0 $$ is the target's own)", sec.AbstractUnix, sec.SignalsOutside)
 	}
 	if len(sec.Unresolved) > 0 {
 		t.Errorf("unresolved: %+v", sec.Unresolved)

@@ -618,6 +618,12 @@ static __always_inline void path_call(struct task_struct *task, struct pt_regs *
 	case PC_TKILL:
 	case PC_TGKILL:
 		if (ret == 0) {
+			// To itself (its process, or the calling thread):
+			// inside, known here without a lookup.
+			__u64 pidtgid = bpf_get_current_pid_tgid();
+			int to = (int)regs->di;
+			if (to == (int)(pidtgid >> 32) || (pc == PC_TKILL && to == (int)(__u32)pidtgid))
+				return;
 			struct pevent *ev = pevent();
 			if (!ev)
 				return;

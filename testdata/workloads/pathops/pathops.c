@@ -7,7 +7,8 @@
  * sub/../data relative to a descriptor of DIR (openat), creates "tmpfile"
  * and removes it again, creates "a" and renames it to sub/b (another
  * directory), then binds a TCP socket to 127.0.0.1:PORT, listens and
- * connects another one to it.
+ * connects another one to it, and does the same with an abstract UNIX
+ * socket.
  *
  *   pathops tree DIR DIRS FILES ITER
  *
@@ -23,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +76,18 @@ static int ops(const char *dir, int port)
 	int c = socket(AF_INET, SOCK_STREAM, 0);
 	if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof sa))
 		die("connect");
+	close(c);
+	close(s);
+
+	struct sockaddr_un ua = {.sun_family = AF_UNIX};
+	snprintf(ua.sun_path + 1, sizeof ua.sun_path - 1, "profgen-pathops-%d", (int)getpid());
+	socklen_t ulen = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(ua.sun_path + 1);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&ua, ulen) || listen(s, 1))
+		die("bind abstract");
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&ua, ulen))
+		die("connect abstract");
 	close(c);
 	close(s);
 	return 0;
