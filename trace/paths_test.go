@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
@@ -32,6 +34,13 @@ func straceOpens(t *testing.T, argv []string) map[[2]string]bool {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("strace: %v: %s", err, b)
 	}
+	return parseStraceOpens(t, out)
+}
+
+// parseStraceOpens reads the (path, right) pairs of the successful opens
+// in strace's output file out.
+func parseStraceOpens(t *testing.T, out string) map[[2]string]bool {
+	t.Helper()
 	f, err := os.Open(out)
 	if err != nil {
 		t.Fatal(err)
@@ -243,5 +252,88 @@ func TestRecordPathsSysExit(t *testing.T) {
 	}
 	if !note {
 		t.Errorf("no note of sys_exit: %q", res.Recording.Notes)
+	}
+}
+
+// TestRecordPathsNginx: Debian's nginx, recorded serving GETs, against the
+// kernel as oracle: every file strace shows it opening successfully for the
+// same drive is in the landlock section with its right.
+func TestRecordPathsNginx(t *testing.T) {
+	nginx, err := exec.LookPath("/usr/sbin/nginx")
+	if err != nil {
+		t.Fatalf("nginx (Debian's nginx package; scripts/deps.sh installs it): %v", err)
+	}
+	dir := t.TempDir()
+	for _, d := range []string{"www", "run", "tmp"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "www", "index.html"), []byte("hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(freePort(t))
+	conf := filepath.Join(dir, "nginx.conf")
+	text := "daemon off;\nuser root;\nworker_processes 1;\npid " + dir + "/run/nginx.pid;\nerror_log " + dir + "/run/error.log;\n" +
+		"events { worker_connections 64; }\nhttp { access_log off; client_body_temp_path " + dir + "/tmp/body; proxy_temp_path " + dir + "/tmp/proxy;\n" +
+		"fastcgi_temp_path " + dir + "/tmp/fastcgi; uwsgi_temp_path " + dir + "/tmp/uwsgi; scgi_temp_path " + dir + "/tmp/scgi;\n" +
+		"server { listen 127.0.0.1:" + port + "; root " + dir + "/www; } }\n"
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	server := []string{nginx, "-e", filepath.Join(dir, "run", "error.log"), "-p", dir, "-c", conf}
+	drive := "curl -sf -o /dev/null http://127.0.0.1:" + port + "/index.html && curl -s -o /dev/null http://127.0.0.1:" + port + "/missing"
+
+	be := newTestEBPF(t, EBPFOptions{Paths: true})
+	res, err := Record(context.Background(), Options{Command: server, Backend: be, Drive: drive, Ready: "tcp:127.0.0.1:" + port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, ok := res.Recording.Sections[recording.LandlockKind]
+	if !ok {
+		t.Fatalf("no landlock section: %q", res.Recording.Notes)
+	}
+	sec, err := recording.ParseLandlock(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[[2]string]uint64{}
+	for _, a := range sec.Accesses {
+		have[[2]string{a.Path, a.Right}] += a.OK
+	}
+
+	// The same run under strace: started, driven, stopped by its pid file.
+	out := filepath.Join(t.TempDir(), "strace.out")
+	st := exec.Command("strace", append([]string{"-f", "-qq", "-y", "-e", "trace=%file,%process", "-o", out, "--"}, server...)...)
+	if err := st.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			st.Process.Kill()
+			st.Wait()
+			t.Fatal("nginx under strace never listened")
+		}
+	}
+	if b, err := exec.Command("sh", "-c", drive).CombinedOutput(); err != nil {
+		t.Errorf("drive under strace: %v\n%s", err, b)
+	}
+	if b, err := exec.Command(nginx, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "run", "error.log"), "-s", "quit").CombinedOutput(); err != nil {
+		st.Process.Kill()
+		t.Errorf("nginx -s quit: %v\n%s", err, b)
+	}
+	st.Wait()
+	for k := range parseStraceOpens(t, out) {
+		if have[k] == 0 {
+			b, _ := json.MarshalIndent(sec, "", " ")
+			t.Errorf("strace shows nginx opening %s for %s; the recording has not\n%s", k[0], k[1], b)
+		}
+	}
+	if have[[2]string{filepath.Join(dir, "www", "index.html"), "read_file"}] == 0 {
+		t.Errorf("the served file was not recorded as read")
 	}
 }
