@@ -173,6 +173,14 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 	if opts.MaxEntries > 0 {
 		spec.Maps[recorderMapCounts].MaxEntries = opts.MaxEntries
 	}
+	if !opts.Paths {
+		// The path recorder's maps (about 30 MB with its event ring)
+		// at their least: nothing writes them.
+		for _, m := range []string{recorderMapPathSeen, recorderMapPathNamed, recorderMapPathCache} {
+			spec.Maps[m].MaxEntries = 1
+		}
+		spec.Maps[recorderMapPathEvents].MaxEntries = uint32(os.Getpagesize())
+	}
 	for name, syscall := range map[string]string{recorderVarNrExecve: "execve", recorderVarNrExecveat: "execveat"} {
 		nr, err := abi.SyscallNumber(arch, syscall)
 		if err != nil {
