@@ -244,11 +244,15 @@ func (p *pathsRec) close() {
 }
 
 // rootOf returns the directory names are resolved in: the target's root,
-// from the first process seen (a container's root in a container), or
-// "" when no process was there to tell it.
+// from the first process seen (a container's root in a container); for a
+// target profgen started (not Attach's), whose root is profgen's, profgen's
+// when that process is already gone; "" when none can be told.
 func (p *pathsRec) rootOf(tgid uint32) string {
 	if p.root == nil {
 		f, err := os.OpenFile("/proc/"+strconv.Itoa(int(tgid))+"/root", unix.O_PATH|unix.O_DIRECTORY, 0)
+		if err != nil && !p.e.armOnExec {
+			f, err = os.OpenFile("/", unix.O_PATH|unix.O_DIRECTORY, 0)
+		}
 		if err != nil {
 			return ""
 		}
