@@ -61,6 +61,7 @@ fuzz: deps
 # and N minutes instead of 10 and 30 seconds.
 bench: deps-bench
 	$(GO) test -run '^$$' -bench '^BenchmarkRecorderFloor$$' -count=1 ./trace/
+	$(GO) test -run '^$$' -bench '^BenchmarkRecordPaths$$' -count=1 ./trace/
 	$(GO) test -run '^$$' -bench '^BenchmarkRecorderServer$$' -count=1 ./trace/
 	$(GO) test -run '^$$' -bench '^BenchmarkArgumentRules$$' -count=1 ./replay/
 	$(GO) test -run '^$$' -bench '^BenchmarkEnforcementRunc$$' -count=1 ./replay/

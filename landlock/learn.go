@@ -178,6 +178,7 @@ func Learn(sec *recording.Landlock, opts Options) (*Ruleset, error) {
 	for _, u := range sec.Unresolved {
 		l.notes = append(l.notes, fmt.Sprintf("%d accesses of %s not resolved (%s): not granted, the ruleset may refuse them", u.Count, u.Syscall, u.Reason))
 	}
+	l.notes = append(l.notes, reachNotes(r, sec)...)
 	r.Notes = l.notes
 	if err := r.validate(); err != nil {
 		return nil, err
@@ -304,6 +305,58 @@ func (l *learner) whole(sec *recording.Landlock) {
 }
 
 // abbrev lists up to four names.
+// writeRights are the rights that change the tree beneath a rule.
+var writeRights = []string{"write_file", "remove_dir", "remove_file", "make_char", "make_dir", "make_reg", "make_sock", "make_fifo", "make_block", "make_sym", "refer", "truncate"}
+
+// reachNotes warns where a rule that changes the tree reaches directories
+// the program only read: Landlock grants a rule's rights beneath it, so
+// make_reg on /srv (for a pid file) lets the program create files in
+// /srv/www, which it only served. No ruleset can tell them apart; the note
+// says where to separate them (docs/landlock.md#recording).
+func reachNotes(r *Ruleset, sec *recording.Landlock) []string {
+	changed := map[string]bool{} // paths (and their parents) the program changed
+	for _, a := range sec.Accesses {
+		if a.OK > 0 && slices.Contains(writeRights, a.Right) {
+			for p := a.Path; p != "/" && p != "."; p = path.Dir(p) {
+				changed[p] = true
+			}
+		}
+	}
+	var notes []string
+	for _, rule := range r.Rules {
+		var writes []string
+		for _, right := range rule.Rights {
+			if slices.Contains(writeRights, right) {
+				writes = append(writes, right)
+			}
+		}
+		if len(writes) == 0 {
+			continue
+		}
+		seen := map[string]bool{}
+		var reached []string
+		for _, a := range sec.Accesses {
+			rel, ok := strings.CutPrefix(a.Path, rule.Path+"/")
+			if !ok || a.OK == 0 || rule.Path == "/" {
+				continue
+			}
+			first, _, _ := strings.Cut(rel, "/")
+			child := rule.Path + "/" + first
+			if first == rel || seen[child] || changed[child] {
+				continue // a file of the rule's own directory, or a changed tree
+			}
+			seen[child] = true
+			reached = append(reached, child)
+		}
+		if len(reached) > 0 {
+			sort.Strings(reached)
+			notes = append(notes, fmt.Sprintf("%s granted beneath %s reaches %s, where the program only read: keep what it creates apart from what it reads (docs/landlock.md#recording)",
+				strings.Join(writes, ","), rule.Path, abbrev(reached)))
+		}
+	}
+	return notes
+}
+
 func abbrev(names []string) string {
 	if len(names) <= 4 {
 		return strings.Join(names, ", ")

@@ -181,3 +181,29 @@ func TestLearnMerged(t *testing.T) {
 		t.Errorf("got\n%s", got)
 	}
 }
+
+// TestLearnReachNote: a directory made writable by creation (a pid file)
+// that holds a directory the program only read (the served tree) gets a
+// note naming both; one whose subdirectories the program changed too, or
+// a read-only rule, gets none.
+func TestLearnReachNote(t *testing.T) {
+	sec := section(
+		acc("/srv/app.pid", "make_reg"), acc("/srv/app.pid", "write_file"),
+		acc("/srv/www/index.html", "read_file"), acc("/srv/tmp/body/1", "make_reg"),
+		acc("/etc/app.conf", "read_file"),
+	)
+	r, err := Learn(sec, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, n := range r.Notes {
+		if strings.Contains(n, "reaches") {
+			got = append(got, n)
+		}
+	}
+	want := "write_file,make_reg granted beneath /srv reaches /srv/www, where the program only read"
+	if len(got) != 1 || !strings.HasPrefix(got[0], want) {
+		t.Errorf("notes %q, want one starting %q\nrules:\n%s", r.Notes, want, rules(r))
+	}
+}

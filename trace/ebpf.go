@@ -69,9 +69,10 @@ type EBPFOptions struct {
 	// Paths records, beside the syscalls, what Landlock governs (the
 	// recording's landlock section): files and directories by path and
 	// right, TCP ports, abstract UNIX sockets and signals outside the
-	// target, from the BPF LSM hooks Landlock uses (trace/bpf/paths.c).
-	// On a kernel without the BPF LSM the recording goes on without the
-	// section, with a note that names the feature.
+	// target, from the file, socket and signal calls' returns
+	// (trace/bpf/paths.h, docs/recording.md#paths). On a kernel without
+	// BTF tracepoints the recording goes on without the section, with a
+	// note that names the feature.
 	Paths bool
 }
 
@@ -92,6 +93,9 @@ type EBPF struct {
 	mode  uint32
 	arch  abi.Arch
 	masks ArgMasks
+	// pathNr is path_nr: the class of each syscall the path recorder
+	// looks at (EBPFOptions.Paths).
+	pathNr [bpfMaxNr]uint8
 	// level and cgid select the recording cgroup by direct loads in the
 	// program (cgroup.Level); level 0 leaves it to the helper.
 	level uint32
@@ -129,9 +133,18 @@ type EBPF struct {
 	// wantPaths is EBPFOptions.Paths; paths is its recorder once
 	// attached, pathsErr why it could not be, section what Collect read.
 	wantPaths bool
-	paths     *paths
+	paths     *pathsRec
 	pathsErr  error
 	section   json.RawMessage
+	// cgPath is the recording's cgroup directory (cgroup mode).
+	cgPath string
+	// pathFDs are the syscalls' exit events the path recorder is
+	// attached to; pathsNote says why it is on sys_exit instead.
+	pathFDs   []int
+	pathsNote string
+	// pathsSysExit puts the path recorder on sys_exit (tests of the
+	// fallback).
+	pathsSysExit bool
 }
 
 var (
@@ -159,6 +172,14 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 	}
 	if opts.MaxEntries > 0 {
 		spec.Maps[recorderMapCounts].MaxEntries = opts.MaxEntries
+	}
+	if !opts.Paths {
+		// The path recorder's maps (about 30 MB with its event ring)
+		// at their least: nothing writes them.
+		for _, m := range []string{recorderMapPathSeen, recorderMapPathNamed, recorderMapPathCache} {
+			spec.Maps[m].MaxEntries = 1
+		}
+		spec.Maps[recorderMapPathEvents].MaxEntries = uint32(os.Getpagesize())
 	}
 	for name, syscall := range map[string]string{recorderVarNrExecve: "execve", recorderVarNrExecveat: "execveat"} {
 		nr, err := abi.SyscallNumber(arch, syscall)
@@ -212,6 +233,7 @@ func (e *EBPF) reload(scratch *ebpf.Map) error {
 		recorderVarMode: e.mode, recorderVarTargetLevel: e.level, recorderVarTargetCgid: e.cgid,
 		recorderVarCapture: capture, recorderVarArgMask: masks, recorderVarArmOnExec: boolU32(e.armOnExec),
 		recorderVarDispatched: boolU32(scratch != nil),
+		recorderVarPathsOn:    boolU32(e.wantPaths && e.pathsErr == nil), recorderVarPathNr: e.pathNr,
 	} {
 		if err := e.spec.Variables[name].Set(v); err != nil {
 			return fmt.Errorf("load eBPF recorder: set %s: %w", name, err)
@@ -234,6 +256,12 @@ func (e *EBPF) reload(scratch *ebpf.Map) error {
 		recorderMapExeGen:       e.objs.ExeGen,
 		recorderMapExeSeen:      e.objs.ExeSeen,
 		recorderMapExeSlots:     e.objs.ExeSlots,
+		recorderMapPathSeen:     e.objs.PathSeen,
+		recorderMapPathNamed:    e.objs.PathNamed,
+		recorderMapPathLost:     e.objs.PathLost,
+		recorderMapPathEvents:   e.objs.PathEvents,
+		recorderMapPathScratch:  e.objs.PathScratch,
+		recorderMapPathCache:    e.objs.PathCache,
 	}})
 	if err != nil {
 		return dispatch.LoadError(err)
@@ -300,6 +328,7 @@ func (e *EBPF) Prepare(t *Target) error {
 		if err != nil {
 			return fmt.Errorf("set target cgroup %s: %w", t.Cgroup.Path, err)
 		}
+		e.cgPath = t.Cgroup.Path
 		if level, ok := cgroup.Level(t.Cgroup.Path); ok && !e.noLevel {
 			e.level, e.cgid = level, t.Cgroup.ID
 		}
@@ -328,13 +357,15 @@ func (e *EBPF) Prepare(t *Target) error {
 	if share {
 		scratch = join.Scratch()
 	}
-	if err := e.reload(scratch); err != nil {
-		return err
-	}
 	if e.wantPaths {
-		if err := e.attachPaths(); err != nil {
+		nrs, err := pathNrs(e.arch)
+		if err != nil {
 			return err
 		}
+		e.pathNr = nrs
+	}
+	if err := e.reload(scratch); err != nil {
+		return err
 	}
 	type attachment struct {
 		name string
@@ -351,6 +382,12 @@ func (e *EBPF) Prepare(t *Target) error {
 	attach = append(attach, attachment{"sched_process_exec", e.objs.ProfgenExec})
 	if err := e.readExes(); err != nil {
 		return err
+	}
+	if e.wantPaths {
+		if err := e.attachPaths(); err != nil {
+			e.detach()
+			return err
+		}
 	}
 	// Exec, fork and exit first, so that no process of the tree is missed.
 	for i := len(attach) - 1; i >= 0; i-- {
@@ -657,8 +694,10 @@ func (e *EBPF) detach() {
 		l.Close()
 	}
 	e.links = nil
+	closeEvents(e.pathFDs)
+	e.pathFDs = nil
 	if e.paths != nil {
-		e.paths.detach()
+		e.paths.stop()
 	}
 	if e.moves != nil {
 		e.moves.Close()
@@ -753,7 +792,7 @@ func (e *EBPF) Collect() (*Observations, error) {
 		obs.Notes = append(obs.Notes, "no landlock section: "+e.pathsErr.Error())
 	}
 	if e.paths != nil {
-		sec, notes, err := e.paths.section(e.arch)
+		sec, notes, err := e.paths.section(e.exePaths, e.ready)
 		if err != nil {
 			return nil, err
 		}
@@ -761,6 +800,9 @@ func (e *EBPF) Collect() (*Observations, error) {
 			return nil, err
 		}
 		obs.Notes = append(obs.Notes, notes...)
+		if e.pathsNote != "" {
+			obs.Notes = append(obs.Notes, e.pathsNote)
+		}
 	}
 	return obs, nil
 }
@@ -819,22 +861,46 @@ func monotonicClock() func(uint64) time.Time {
 	}
 }
 
-// attachPaths loads and attaches the path recorder (EBPFOptions.Paths);
-// a kernel that cannot run it leaves pathsErr, which Collect notes.
+// attachPaths starts reading the path recorder's events and attaches its
+// sys_exit program (trace/bpf/paths.h), loaded with the recorder; a kernel
+// that cannot run it (no BTF tracepoints) leaves pathsErr, which Collect
+// notes.
 func (e *EBPF) attachPaths() error {
-	p, err := newPaths(e)
-	if err == nil {
-		if err = p.attach(); err != nil {
-			p.close()
+	p, err := newPathsRec(e)
+	if err != nil {
+		return err
+	}
+	// The syscalls' own exit events first: only those calls run the
+	// program. Else the raw tracepoint sys_exit, which every syscall of
+	// the machine runs.
+	var names []string
+	for _, n := range pathCalls[1:] {
+		if _, err := abi.SyscallNumber(e.arch, n); err == nil {
+			names = append(names, n)
 		}
 	}
+	evErr := errors.New("sys_exit asked for")
+	var fds []int
+	if !e.pathsSysExit {
+		fds, evErr = syscallEvents(e.objs.ProfgenPathsEvent, names)
+	}
+	if evErr == nil {
+		e.pathFDs = fds
+		e.paths = p
+		return nil
+	}
+	e.pathsNote = fmt.Sprintf("landlock: recorded from the raw tracepoint sys_exit, which every syscall of the machine runs: the syscalls' own exit events could not be used (%v)", evErr)
+	l, err := link.AttachTracing(link.TracingOptions{Program: e.objs.ProfgenPathsExit})
 	if err != nil {
+		p.close()
+		err = dispatch.AttachError("tp_btf/sys_exit", err)
 		if errors.Is(err, ErrNotSupported) {
 			e.pathsErr = err
 			return nil
 		}
 		return err
 	}
+	e.links = append(e.links, l)
 	e.paths = p
 	return nil
 }

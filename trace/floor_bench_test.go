@@ -91,6 +91,26 @@ func emptySysEnter(b *testing.B) *ebpf.Program {
 	return prog
 }
 
+// alternate runs each of runs once per round, rounds times, the order
+// rotating each round, and returns each one's samples by round.
+func alternate(b *testing.B, rounds int, runs []func() loopSample) [][]loopSample {
+	times := make([][]loopSample, len(runs))
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range times {
+			times[i] = times[i][:0]
+		}
+		for r := 0; r < rounds; r++ {
+			for j := range runs {
+				c := (r + j) % len(runs)
+				times[c] = append(times[c], runs[c]())
+			}
+		}
+	}
+	b.StopTimer()
+	return times
+}
+
 // ratioStats is the median and range of one configuration's ratios.
 type ratioStats struct{ med, min, max float64 }
 
@@ -216,20 +236,11 @@ func BenchmarkRecorderFloor(b *testing.B) {
 	} else {
 		fmt.Println("recorder: bpftrace is not installed (make deps-bench installs it): its row is left out")
 	}
-	times := make([][]loopSample, len(configs))
-	b.ResetTimer()
-	for b.Loop() {
-		for i := range times {
-			times[i] = times[i][:0]
-		}
-		for r := 0; r < rounds; r++ {
-			for j := range configs {
-				c := (r + j) % len(configs)
-				times[c] = append(times[c], configs[c].run())
-			}
-		}
+	runs := make([]func() loopSample, len(configs))
+	for i := range configs {
+		runs[i] = configs[i].run
 	}
-	b.StopTimer()
+	times := alternate(b, rounds, runs)
 
 	cpu := func(s loopSample) time.Duration { return s.cpu }
 	wall := func(s loopSample) time.Duration { return s.wall }

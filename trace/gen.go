@@ -1,4 +1,3 @@
 package trace
 
 //go:generate go tool bpf2go -tags linux -target amd64 -go-package trace recorder bpf/recorder.c -- -I/usr/include/x86_64-linux-gnu -Wall -Werror -O2
-//go:generate go tool bpf2go -tags linux -target amd64 -go-package trace paths bpf/paths.c -- -I/usr/include/x86_64-linux-gnu -Wall -Werror -O2

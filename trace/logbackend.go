@@ -319,12 +319,21 @@ func (l *Log) Start(pid int) error {
 		return fmt.Errorf("log backend: send filter to launcher: %w", werr)
 	}
 	// End of file: the status pipe was closed by a successful exec.
-	_, msg, err = launcherStatus(br)
+	kind, msg, err = launcherStatus(br)
 	switch {
 	case err == io.EOF:
 		return nil
 	case err != nil:
 		return fmt.Errorf("log backend launcher: %w", err)
+	}
+	if kind == launcherExecError && l.landlock != nil && strings.HasSuffix(msg, unix.EACCES.Error()) {
+		// The ruleset refused the target's own execve: that is the
+		// target's first denial (Landlock's audit record names it),
+		// not a failure to record; the launcher exits 127.
+		l.mu.Lock()
+		l.notes = append(l.notes, "the target could not be executed under the Landlock ruleset: "+msg)
+		l.mu.Unlock()
+		return nil
 	}
 	return fmt.Errorf("log backend launcher: %s", msg)
 }

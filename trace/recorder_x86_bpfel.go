@@ -32,12 +32,15 @@ type recorderExeBits struct {
 }
 
 type recorderExeEvent struct {
-	_        structs.HostLayout
-	Slot     uint32
-	N        uint32
-	Complete uint32
-	Pad      uint32
-	Names    [32][256]int8
+	_    structs.HostLayout
+	Slot uint32
+	Nm   struct {
+		_        structs.HostLayout
+		N        uint32
+		Complete uint32
+		Pad      uint32
+		Names    [32][256]int8
+	}
 }
 
 type recorderExeId struct {
@@ -67,6 +70,52 @@ type recorderKey struct {
 	Args  [6]uint64
 }
 
+type recorderPcacheEnt struct {
+	_ structs.HostLayout
+	K recorderPseenKey
+	N uint64
+}
+
+type recorderPevent struct {
+	_       structs.HostLayout
+	What    uint32
+	Pc      uint32
+	Nr      uint32
+	Side    uint32
+	Ret     int64
+	Arg     uint64
+	Call    uint64
+	Tgid    uint32
+	Exe     uint32
+	Dir     uint32
+	Deleted uint32
+	Id      recorderPident
+	Str     [4096]int8
+	Nm      struct {
+		_        structs.HostLayout
+		N        uint32
+		Complete uint32
+		Pad      uint32
+		Names    [32][256]int8
+	}
+	_ [4]byte
+}
+
+type recorderPident struct {
+	_       structs.HostLayout
+	Dentry  uint64
+	Mnt     uint64
+	HashLen uint64
+	Parent  uint64
+}
+
+type recorderPseenKey struct {
+	_    structs.HostLayout
+	Id   recorderPident
+	Kind uint32
+	Exe  uint32
+}
+
 type recorderShape struct {
 	_     structs.HostLayout
 	N     [2]uint64
@@ -77,37 +126,47 @@ type recorderShape struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	recorderMapArmed           = "armed"
-	recorderMapCounts          = "counts"
-	recorderMapCurrentAt       = "current_at"
-	recorderMapDspScratch      = "dsp_scratch"
-	recorderMapExeEvents       = "exe_events"
-	recorderMapExeFree         = "exe_free"
-	recorderMapExeGen          = "exe_gen"
-	recorderMapExeScratch      = "exe_scratch"
-	recorderMapExeSeen         = "exe_seen"
-	recorderMapExeSlots        = "exe_slots"
-	recorderMapFast            = "fast"
-	recorderMapMoves           = "moves"
-	recorderMapSeen            = "seen"
-	recorderMapTargetCgroup    = "target_cgroup"
-	recorderMapTracked         = "tracked"
-	recorderProgProfgenEnter   = "profgen_enter"
-	recorderProgProfgenExec    = "profgen_exec"
-	recorderProgProfgenExit    = "profgen_exit"
-	recorderProgProfgenFork    = "profgen_fork"
-	recorderProgProfgenForkOut = "profgen_fork_out"
-	recorderProgProfgenMoved   = "profgen_moved"
-	recorderVarArgMask         = "arg_mask"
-	recorderVarArmOnExec       = "arm_on_exec"
-	recorderVarCapture         = "capture"
-	recorderVarCurrentFast     = "current_fast"
-	recorderVarDispatched      = "dispatched"
-	recorderVarMode            = "mode"
-	recorderVarNrExecve        = "nr_execve"
-	recorderVarNrExecveat      = "nr_execveat"
-	recorderVarTargetCgid      = "target_cgid"
-	recorderVarTargetLevel     = "target_level"
+	recorderMapArmed              = "armed"
+	recorderMapCounts             = "counts"
+	recorderMapCurrentAt          = "current_at"
+	recorderMapDspScratch         = "dsp_scratch"
+	recorderMapExeEvents          = "exe_events"
+	recorderMapExeFree            = "exe_free"
+	recorderMapExeGen             = "exe_gen"
+	recorderMapExeScratch         = "exe_scratch"
+	recorderMapExeSeen            = "exe_seen"
+	recorderMapExeSlots           = "exe_slots"
+	recorderMapFast               = "fast"
+	recorderMapMoves              = "moves"
+	recorderMapPathCache          = "path_cache"
+	recorderMapPathEvents         = "path_events"
+	recorderMapPathLost           = "path_lost"
+	recorderMapPathNamed          = "path_named"
+	recorderMapPathScratch        = "path_scratch"
+	recorderMapPathSeen           = "path_seen"
+	recorderMapSeen               = "seen"
+	recorderMapTargetCgroup       = "target_cgroup"
+	recorderMapTracked            = "tracked"
+	recorderProgProfgenEnter      = "profgen_enter"
+	recorderProgProfgenExec       = "profgen_exec"
+	recorderProgProfgenExit       = "profgen_exit"
+	recorderProgProfgenFork       = "profgen_fork"
+	recorderProgProfgenForkOut    = "profgen_fork_out"
+	recorderProgProfgenMoved      = "profgen_moved"
+	recorderProgProfgenPathsEvent = "profgen_paths_event"
+	recorderProgProfgenPathsExit  = "profgen_paths_exit"
+	recorderVarArgMask            = "arg_mask"
+	recorderVarArmOnExec          = "arm_on_exec"
+	recorderVarCapture            = "capture"
+	recorderVarCurrentFast        = "current_fast"
+	recorderVarDispatched         = "dispatched"
+	recorderVarMode               = "mode"
+	recorderVarNrExecve           = "nr_execve"
+	recorderVarNrExecveat         = "nr_execveat"
+	recorderVarPathNr             = "path_nr"
+	recorderVarPathsOn            = "paths_on"
+	recorderVarTargetCgid         = "target_cgid"
+	recorderVarTargetLevel        = "target_level"
 )
 
 // loadRecorder returns the embedded CollectionSpec for recorder.
@@ -152,12 +211,14 @@ type recorderSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type recorderProgramSpecs struct {
-	ProfgenEnter   *ebpf.ProgramSpec `ebpf:"profgen_enter"`
-	ProfgenExec    *ebpf.ProgramSpec `ebpf:"profgen_exec"`
-	ProfgenExit    *ebpf.ProgramSpec `ebpf:"profgen_exit"`
-	ProfgenFork    *ebpf.ProgramSpec `ebpf:"profgen_fork"`
-	ProfgenForkOut *ebpf.ProgramSpec `ebpf:"profgen_fork_out"`
-	ProfgenMoved   *ebpf.ProgramSpec `ebpf:"profgen_moved"`
+	ProfgenEnter      *ebpf.ProgramSpec `ebpf:"profgen_enter"`
+	ProfgenExec       *ebpf.ProgramSpec `ebpf:"profgen_exec"`
+	ProfgenExit       *ebpf.ProgramSpec `ebpf:"profgen_exit"`
+	ProfgenFork       *ebpf.ProgramSpec `ebpf:"profgen_fork"`
+	ProfgenForkOut    *ebpf.ProgramSpec `ebpf:"profgen_fork_out"`
+	ProfgenMoved      *ebpf.ProgramSpec `ebpf:"profgen_moved"`
+	ProfgenPathsEvent *ebpf.ProgramSpec `ebpf:"profgen_paths_event"`
+	ProfgenPathsExit  *ebpf.ProgramSpec `ebpf:"profgen_paths_exit"`
 }
 
 // recorderMapSpecs contains maps before they are loaded into the kernel.
@@ -176,6 +237,12 @@ type recorderMapSpecs struct {
 	ExeSlots     *ebpf.MapSpec `ebpf:"exe_slots"`
 	Fast         *ebpf.MapSpec `ebpf:"fast"`
 	Moves        *ebpf.MapSpec `ebpf:"moves"`
+	PathCache    *ebpf.MapSpec `ebpf:"path_cache"`
+	PathEvents   *ebpf.MapSpec `ebpf:"path_events"`
+	PathLost     *ebpf.MapSpec `ebpf:"path_lost"`
+	PathNamed    *ebpf.MapSpec `ebpf:"path_named"`
+	PathScratch  *ebpf.MapSpec `ebpf:"path_scratch"`
+	PathSeen     *ebpf.MapSpec `ebpf:"path_seen"`
 	Seen         *ebpf.MapSpec `ebpf:"seen"`
 	TargetCgroup *ebpf.MapSpec `ebpf:"target_cgroup"`
 	Tracked      *ebpf.MapSpec `ebpf:"tracked"`
@@ -193,6 +260,8 @@ type recorderVariableSpecs struct {
 	Mode        *ebpf.VariableSpec `ebpf:"mode"`
 	NrExecve    *ebpf.VariableSpec `ebpf:"nr_execve"`
 	NrExecveat  *ebpf.VariableSpec `ebpf:"nr_execveat"`
+	PathNr      *ebpf.VariableSpec `ebpf:"path_nr"`
+	PathsOn     *ebpf.VariableSpec `ebpf:"paths_on"`
 	TargetCgid  *ebpf.VariableSpec `ebpf:"target_cgid"`
 	TargetLevel *ebpf.VariableSpec `ebpf:"target_level"`
 }
@@ -229,6 +298,12 @@ type recorderMaps struct {
 	ExeSlots     *ebpf.Map `ebpf:"exe_slots"`
 	Fast         *ebpf.Map `ebpf:"fast"`
 	Moves        *ebpf.Map `ebpf:"moves"`
+	PathCache    *ebpf.Map `ebpf:"path_cache"`
+	PathEvents   *ebpf.Map `ebpf:"path_events"`
+	PathLost     *ebpf.Map `ebpf:"path_lost"`
+	PathNamed    *ebpf.Map `ebpf:"path_named"`
+	PathScratch  *ebpf.Map `ebpf:"path_scratch"`
+	PathSeen     *ebpf.Map `ebpf:"path_seen"`
 	Seen         *ebpf.Map `ebpf:"seen"`
 	TargetCgroup *ebpf.Map `ebpf:"target_cgroup"`
 	Tracked      *ebpf.Map `ebpf:"tracked"`
@@ -248,6 +323,12 @@ func (m *recorderMaps) Close() error {
 		m.ExeSlots,
 		m.Fast,
 		m.Moves,
+		m.PathCache,
+		m.PathEvents,
+		m.PathLost,
+		m.PathNamed,
+		m.PathScratch,
+		m.PathSeen,
 		m.Seen,
 		m.TargetCgroup,
 		m.Tracked,
@@ -266,6 +347,8 @@ type recorderVariables struct {
 	Mode        *ebpf.Variable `ebpf:"mode"`
 	NrExecve    *ebpf.Variable `ebpf:"nr_execve"`
 	NrExecveat  *ebpf.Variable `ebpf:"nr_execveat"`
+	PathNr      *ebpf.Variable `ebpf:"path_nr"`
+	PathsOn     *ebpf.Variable `ebpf:"paths_on"`
 	TargetCgid  *ebpf.Variable `ebpf:"target_cgid"`
 	TargetLevel *ebpf.Variable `ebpf:"target_level"`
 }
@@ -274,12 +357,14 @@ type recorderVariables struct {
 //
 // It can be passed to loadRecorderObjects or ebpf.CollectionSpec.LoadAndAssign.
 type recorderPrograms struct {
-	ProfgenEnter   *ebpf.Program `ebpf:"profgen_enter"`
-	ProfgenExec    *ebpf.Program `ebpf:"profgen_exec"`
-	ProfgenExit    *ebpf.Program `ebpf:"profgen_exit"`
-	ProfgenFork    *ebpf.Program `ebpf:"profgen_fork"`
-	ProfgenForkOut *ebpf.Program `ebpf:"profgen_fork_out"`
-	ProfgenMoved   *ebpf.Program `ebpf:"profgen_moved"`
+	ProfgenEnter      *ebpf.Program `ebpf:"profgen_enter"`
+	ProfgenExec       *ebpf.Program `ebpf:"profgen_exec"`
+	ProfgenExit       *ebpf.Program `ebpf:"profgen_exit"`
+	ProfgenFork       *ebpf.Program `ebpf:"profgen_fork"`
+	ProfgenForkOut    *ebpf.Program `ebpf:"profgen_fork_out"`
+	ProfgenMoved      *ebpf.Program `ebpf:"profgen_moved"`
+	ProfgenPathsEvent *ebpf.Program `ebpf:"profgen_paths_event"`
+	ProfgenPathsExit  *ebpf.Program `ebpf:"profgen_paths_exit"`
 }
 
 func (p *recorderPrograms) Close() error {
@@ -290,6 +375,8 @@ func (p *recorderPrograms) Close() error {
 		p.ProfgenFork,
 		p.ProfgenForkOut,
 		p.ProfgenMoved,
+		p.ProfgenPathsEvent,
+		p.ProfgenPathsExit,
 	)
 }
 

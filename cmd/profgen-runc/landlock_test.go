@@ -133,3 +133,83 @@ func TestPlanLandlockBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestPodmanLandlockLearned: the bundled HTTP server recorded in podman
+// through profgen-runc (the landlock section with the container's paths),
+// its ruleset emitted by profgen emit --format landlock and applied with
+// io.profgen.landlock: the container serves the same drive under it, and
+// is refused /etc/shadow and a port it never bound.
+func TestPodmanLandlockLearned(t *testing.T) {
+	e := needPodman(t)
+	needLauncher(t, e)
+	bin := workload.Build(t, "httpserver")
+	dir := t.TempDir()
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "f"), []byte("served under its learned ruleset\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port, other := freePort(t), freePort(t)
+	url := "http://127.0.0.1:" + port
+	start := func(name string, annotations []string, server ...string) {
+		t.Helper()
+		args := append([]string{"-d", "--name", name, "-e", "GODEBUG=multipathtcp=0"}, annotations...)
+		args = append(append(args, runArgs(bin, data)...), testImage)
+		if code, outp := e.recordRun(t, filepath.Join(dir, name+".json"), append(args, server...)...); code != 0 {
+			t.Fatalf("podman run %s: exit %d\n%s", name, code, outp)
+		}
+		t.Cleanup(func() { e.podman("rm", "-f", name).Run() })
+	}
+	stop := func(name string) {
+		t.Helper()
+		if code, outp := runCmd(t, e.podman("stop", name)); code != 0 {
+			t.Fatalf("podman stop %s: exit %d\n%s", name, code, outp)
+		}
+	}
+	drive := func() {
+		t.Helper()
+		for _, p := range []string{"/hello", "/file", "/hello"} {
+			if code, _ := httpGet(t, url+p); code != 200 {
+				t.Errorf("GET %s: %d", p, code)
+			}
+		}
+	}
+	server := []string{"/w/httpserver", "--addr", "127.0.0.1:" + port, "--file", "/data/f"}
+
+	// Record.
+	start("profgen-ll-rec", nil, server...)
+	drive()
+	stop("profgen-ll-rec")
+	rec := filepath.Join(dir, "profgen-ll-rec.json")
+	waitFor(t, "the recording", func() bool { _, err := os.Stat(rec); return err == nil })
+	rs := filepath.Join(dir, "ruleset.json")
+	if b, err := exec.Command(e.profgen, "emit", "--format", "landlock", "-o", rs, rec).CombinedOutput(); err != nil {
+		t.Fatalf("profgen emit --format landlock: %v\n%s", err, b)
+	}
+	if b, _ := os.ReadFile(rs); !strings.Contains(string(b), `"/w/httpserver"`) || strings.Contains(string(b), data) {
+		t.Errorf("the ruleset lacks the container's path /w/httpserver, or names the host's %s:\n%s", data, b)
+	}
+	ll := []string{"--annotation", AnnotationLandlock + "=" + rs}
+
+	// The same drive under the learned ruleset.
+	start("profgen-ll-learned", ll, server...)
+	drive()
+	if code, body := httpGet(t, url+"/file"); code != 200 || body != "served under its learned ruleset\n" {
+		t.Errorf("GET /file under the ruleset: %d %q", code, body)
+	}
+	stop("profgen-ll-learned")
+
+	// What it never did.
+	start("profgen-ll-learned-shadow", ll, "/w/httpserver", "--addr", "127.0.0.1:"+port, "--file", "/etc/shadow")
+	if code, body := httpGet(t, url+"/file"); code != 500 || !strings.Contains(body, "permission denied") {
+		t.Errorf("GET /file of /etc/shadow under the ruleset: %d %q", code, body)
+	}
+	stop("profgen-ll-learned-shadow")
+	start("profgen-ll-learned-port", ll, "/w/httpserver", "--addr", "127.0.0.1:"+other, "--file", "/data/f")
+	waitFor(t, "the server on a port it never bound to exit", func() bool {
+		_, outp := runCmd(t, e.podman("inspect", "-f", "{{.State.Running}}", "profgen-ll-learned-port"))
+		return strings.TrimSpace(outp) == "false"
+	})
+	if _, outp := runCmd(t, e.podman("logs", "profgen-ll-learned-port")); !strings.Contains(outp, "bind: permission denied") {
+		t.Errorf("the server's log lacks the refused bind:\n%s", outp)
+	}
+}

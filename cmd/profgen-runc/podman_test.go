@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -163,6 +164,7 @@ func TestPodmanRecord(t *testing.T) {
 		t.Errorf("command %v, scope %s, lost %d, interrupted %v", rec.Command, rec.Scope, rec.Lost, rec.Interrupted)
 	}
 	checkNoEngineCalls(t, rec)
+	checkContainerPaths(t, rec)
 
 	checkLikeHost(t, e.profgen, rec, bin, t.TempDir())
 
@@ -183,6 +185,44 @@ func TestPodmanRecord(t *testing.T) {
 	enginetest.WithoutSyscall(t, prof, less, "listen")
 	if code, outp := enforce(less); code == 0 || !strings.Contains(outp, "listen") {
 		t.Errorf("without listen the workload should fail naming it: exit %d\n%s", code, outp)
+	}
+}
+
+// checkContainerPaths checks the recording's landlock section: the paths
+// are the container's (the workload executed as /w/cfiletcp, its files
+// under /data, its libraries from the image), never the host's.
+func checkContainerPaths(t *testing.T, rec *recording.Recording) {
+	t.Helper()
+	raw, ok := rec.Sections[recording.LandlockKind]
+	if !ok {
+		t.Fatalf("no landlock section: notes %q", rec.Notes)
+	}
+	sec, err := recording.ParseLandlock(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[[2]string]bool{}
+	for _, a := range sec.Accesses {
+		if a.OK == 0 {
+			continue
+		}
+		have[[2]string{a.Path, a.Right}] = true
+		if strings.HasPrefix(a.Path, os.TempDir()) || strings.Contains(a.Path, "overlay") {
+			t.Errorf("a host path in the container's recording: %+v", a)
+		}
+	}
+	for _, want := range [][2]string{{"/w/cfiletcp", "execute"}, {"/w/cfiletcp", "read_file"}} {
+		if !have[want] {
+			t.Errorf("%s %s not recorded", want[0], want[1])
+		}
+	}
+	data := false
+	for k := range have {
+		data = data || (strings.HasPrefix(k[0], "/data/") && k[1] == "make_reg")
+	}
+	if !data || len(sec.TCPBind) == 0 || len(sec.TCPConnect) == 0 {
+		b, _ := json.MarshalIndent(sec, "", " ")
+		t.Errorf("no file made under /data, or no TCP port:\n%s", b)
 	}
 }
 

@@ -117,7 +117,7 @@ func attach(cfg *recorderConfig) (*os.File, *trace.Attached, trace.Backend, erro
 	if others := slices.DeleteFunc(proc.ParsePids(procs), func(p int) bool { return p == cfg.Pid }); len(others) > 0 {
 		return fail(fmt.Errorf("the container's cgroup v2 %s also holds processes %s: the runtime did not give the container a cgroup v2 of its own", cg, strings.Trim(fmt.Sprint(others), "[]")))
 	}
-	b, err := trace.NewEBPF(trace.EBPFOptions{})
+	b, err := trace.NewEBPF(trace.EBPFOptions{Paths: true})
 	if err != nil {
 		return fail(err)
 	}

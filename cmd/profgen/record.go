@@ -30,6 +30,12 @@ type recordParams struct {
 	base     string
 	// maxShapes sizes the eBPF backend's shape map.
 	maxShapes uint32
+	// landlock records what Landlock governs (the recording's landlock
+	// section); paths is whether it was asked for: by default with the
+	// ebpf backend, with the log backend only when --landlock is given
+	// (which then notes that it records none).
+	landlock bool
+	paths    bool
 }
 
 // maxShapesLimit bounds --max-shapes: the map is allocated in the kernel
@@ -53,6 +59,7 @@ func (p *recordParams) validate(flags interface{ Changed(string) bool }) error {
 	if flags.Changed("max-shapes") && recording.BackendName(p.backend) != recording.BackendEBPF {
 		return errors.New("--max-shapes sizes the ebpf backend's map: it needs --backend ebpf")
 	}
+	p.paths = p.landlock && (recording.BackendName(p.backend) == recording.BackendEBPF || flags.Changed("landlock"))
 	return nil
 }
 
@@ -102,13 +109,22 @@ command ran, the recording is kept in $TMPDIR and the error says where.
 The ebpf backend counts each distinct (syscall, argument shape) pair in a
 kernel map of --max-shapes entries; events of new pairs that find it full
 are lost (counted in the recording's "lost", and emit refuses such a
-recording): raise --max-shapes when record warns.`,
+recording): raise --max-shapes when record warns.
+
+With the ebpf backend the recording also has a landlock section (what
+emit --format landlock learns from): every file and directory the command
+accessed, by the path the kernel resolved and the Landlock right it
+needed, the TCP ports it bound and connected to, and its uses of abstract
+UNIX sockets and of signals outside its tree (docs/recording.md#paths).
+--landlock=false leaves it out. The log backend records no paths: with
+--landlock its recording says so in a note.`,
 		Example: `  profgen record -- ./server --port 8080
   profgen record -o rec.json --duration 30s -- redis-server --port 6380
   profgen record --drive './load-test http://127.0.0.1:8080' --ready tcp:127.0.0.1:8080 -- ./server
   profgen record --backend log -- make test
   profgen record --backend log --base seccomp.json -o new.json -- ./server --new-feature
-  profgen record --max-shapes 262144 -o - -- ./many-ioctls | gzip > rec.json.gz`,
+  profgen record --max-shapes 262144 -o - -- ./many-ioctls | gzip > rec.json.gz
+  profgen record --landlock=false -o rec.json -- ./server`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return errors.New("no command given: usage profgen record [flags] -- COMMAND [ARGS...]")
@@ -132,6 +148,7 @@ recording): raise --max-shapes when record warns.`,
 	f.DurationVar(&p.grace, "grace", trace.DefaultGrace, "time between SIGTERM and SIGKILL when the target is stopped")
 	f.Uint32Var(&p.maxShapes, "max-shapes", trace.DefaultMaxEntries, "ebpf backend: entries of the kernel map counting (syscall, argument shape) pairs; events that find it full are lost")
 	f.StringVar(&p.base, "base", "", "with --backend log: an OCI profile whose allowed calls are not logged, so only what is new is recorded")
+	f.BoolVar(&p.landlock, "landlock", true, "also record the files, directories, TCP ports and scopes Landlock governs (the landlock section; ebpf backend)")
 	return cmd
 }
 
@@ -144,7 +161,7 @@ func newBackend(p *recordParams, base *learn.Profile) (trace.Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unknown --backend %q (want %s)", name, strings.Join(trace.BackendNames(), " or "))
 	}
-	cfg := trace.BackendConfig{MaxShapes: p.maxShapes}
+	cfg := trace.BackendConfig{MaxShapes: p.maxShapes, Paths: p.paths}
 	if base != nil {
 		if !spec.Filter {
 			return nil, fmt.Errorf("--base needs --backend %s", filterBackends())

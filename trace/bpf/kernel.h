@@ -45,6 +45,7 @@ struct css_set {
 } __attribute__((preserve_access_index));
 
 struct qstr {
+	__u64 hash_len; // the name's hash and length (a union in the kernel)
 	const unsigned char *name;
 } __attribute__((preserve_access_index));
 
@@ -80,6 +81,18 @@ struct path {
 
 struct fs_struct {
 	struct path root;
+	struct path pwd;
+} __attribute__((preserve_access_index));
+
+struct file;
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
 struct super_block {
@@ -97,6 +110,7 @@ struct file {
 	struct inode *f_inode;
 	unsigned int f_flags;
 	unsigned int f_mode;
+	void *private_data;
 } __attribute__((preserve_access_index));
 
 struct mm_struct {
@@ -111,6 +125,12 @@ struct task_struct {
 	struct css_set *cgroups;
 	struct mm_struct *mm;
 	struct fs_struct *fs;
+	struct files_struct *files;
+} __attribute__((preserve_access_index));
+
+struct linux_binprm {
+	const char *filename; // the pathname execve was given
+	const char *interp;   // the file run: filename, or a script's interpreter
 } __attribute__((preserve_access_index));
 
 // MAX_UP is how many levels above a task's cgroup ancestor_id walks by

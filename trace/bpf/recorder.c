@@ -37,6 +37,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 
 #include "kernel.h"
 #include "target.h"
@@ -166,17 +167,24 @@ struct {
 	__type(value, __u64);
 } exe_gen SEC(".maps");
 
-// exe_event tells user space the path of a new slot's executable, as the
-// process saw it: its components from the file up to the process's root
-// (names[0] the file's own name), walked as the kernel's d_path does.
+// names holds a path as walk_step reads it: its components from the file
+// up to the process's root (names[0] the file's own name), walked as the
+// kernel's d_path does.
 #define EXE_NAMES 32
+#define NAMES EXE_NAMES
 #define EXE_NAME_LEN 256
-struct exe_event {
-	__u32 slot;
+struct names {
 	__u32 n;        // components in names
-	__u32 complete; // 1: the walk reached the root
+	__u32 complete; // 1: the walk reached the root; 2: it cannot (outside the root, a pseudo file)
 	__u32 _pad;
 	char names[EXE_NAMES][EXE_NAME_LEN];
+};
+
+// exe_event tells user space the path of a new slot's executable, as the
+// process saw it.
+struct exe_event {
+	__u32 slot;
+	struct names nm;
 };
 
 struct {
@@ -375,22 +383,22 @@ struct {
 	__type(value, struct exe_event);
 } exe_scratch SEC(".maps");
 
-// walk is the state of note_exe's walk from a file up to the root, one
-// step per call of walk_step (bpf_loop: the verifier checks the step once).
+// walk is the state of a walk from a file up to the root, one step per
+// call of walk_step (bpf_loop: the verifier checks the step once).
 struct walk {
 	struct dentry *d, *root;
 	struct vfsmount *vm, *rootmnt;
-	struct exe_event *ev;
+	struct names *nm;
 };
 
 static long walk_step(__u64 i, void *arg)
 {
 	struct walk *w = arg;
-	struct exe_event *ev = w->ev;
+	struct names *nm = w->nm;
 	struct dentry *d = w->d;
 	struct vfsmount *vm = w->vm;
 	if (d == w->root && vm == w->rootmnt) {
-		ev->complete = 1;
+		nm->complete = 1;
 		return 1;
 	}
 	struct dentry *up = BPF_CORE_READ(d, d_parent);
@@ -399,21 +407,23 @@ static long walk_step(__u64 i, void *arg)
 		struct mount *m = (struct mount *)((char *)vm - bpf_core_field_offset(struct mount, mnt));
 		struct mount *parent = BPF_CORE_READ(m, mnt_parent);
 		if (d != mroot || parent == m) {
-			// The root of the mount tree (the process's root is
-			// out of its reach) or a disconnected dentry: as far
-			// as d_path goes.
-			ev->complete = 1;
+			// The root of the mount tree without the process's
+			// root on the way (a file outside it, or in an
+			// internal mount: a pipe, a socket), or a disconnected
+			// dentry: d_path would not give the path the process
+			// sees.
+			nm->complete = 2;
 			return 1;
 		}
 		w->d = BPF_CORE_READ(m, mnt_mountpoint);
 		w->vm = (struct vfsmount *)((char *)parent + bpf_core_field_offset(struct mount, mnt));
 		return 0;
 	}
-	__u32 n = ev->n;
+	__u32 n = nm->n;
 	if (n >= EXE_NAMES)
 		return 1;
-	bpf_probe_read_kernel_str(ev->names[n & (EXE_NAMES - 1)], EXE_NAME_LEN, BPF_CORE_READ(d, d_name.name));
-	ev->n = n + 1;
+	bpf_probe_read_kernel_str(nm->names[n & (EXE_NAMES - 1)], EXE_NAME_LEN, BPF_CORE_READ(d, d_name.name));
+	nm->n = n + 1;
 	w->d = up;
 	return 0;
 }
@@ -448,8 +458,8 @@ static __always_inline void note_exe(struct task_struct *task)
 	if (!ev)
 		return;
 	ev->slot = slot;
-	ev->n = 0;
-	ev->complete = 0;
+	ev->nm.n = 0;
+	ev->nm.complete = 0;
 	// Loads by BPF_CORE_READ (probe reads): the walk reaches pointers
 	// the verifier has no type for.
 	struct walk w = {
@@ -457,12 +467,14 @@ static __always_inline void note_exe(struct task_struct *task)
 		.vm = BPF_CORE_READ(file, f_path.mnt),
 		.root = BPF_CORE_READ(task, fs, root.dentry),
 		.rootmnt = BPF_CORE_READ(task, fs, root.mnt),
-		.ev = ev,
+		.nm = &ev->nm,
 	};
 	bpf_loop(EXE_NAMES + 16, walk_step, &w, 0);
 	// Lost when the ring is full: user space then names the slot unknown.
 	bpf_ringbuf_output(&exe_events, ev, sizeof *ev, 0);
 }
+
+#include "paths.h"
 
 // sched_process_fork(struct task_struct *parent, struct task_struct *child)
 SEC("raw_tracepoint/sched_process_fork")
@@ -560,5 +572,7 @@ int profgen_exec(struct bpf_raw_tracepoint_args *ctx)
 	if (!task)
 		task = current_task();
 	note_exe(task);
+	if (paths_on)
+		path_exec(task, (struct linux_binprm *)ctx->args[2]);
 	return 0;
 }
