@@ -235,6 +235,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		start:       s.start,
 		end:         s.end,
 		ready:       s.ready,
+		stopped:     s.stoppedAt,
 		interrupted: s.interrupted,
 		notes:       s.notes,
 		exit:        s.cmd.ProcessState,
@@ -349,8 +350,10 @@ type session struct {
 	// stopping is set once the tree was sent SIGTERM; grace then fires
 	// the SIGKILL.
 	stopping bool
-	grace    <-chan time.Time
-	signals  int
+	// stoppedAt is when the tree was first told to stop (zero: never).
+	stoppedAt time.Time
+	grace     <-chan time.Time
+	signals   int
 	// limit fires when Options.Duration is over.
 	limit <-chan time.Time
 }
@@ -460,6 +463,7 @@ func (s *session) stopTree() {
 		return
 	}
 	s.stopping = true
+	s.stoppedAt = time.Now()
 	s.signalTree(unix.SIGTERM)
 	s.grace = time.After(s.opts.Grace)
 }
@@ -496,6 +500,7 @@ func (s *session) interrupt(sig syscall.Signal) {
 	}
 	if !s.stopping {
 		s.stopping = true
+		s.stoppedAt = time.Now()
 		s.grace = time.After(s.opts.Grace)
 	}
 }

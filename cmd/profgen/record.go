@@ -102,7 +102,13 @@ command ran, the recording is kept in $TMPDIR and the error says where.
 The ebpf backend counts each distinct (syscall, argument shape) pair in a
 kernel map of --max-shapes entries; events of new pairs that find it full
 are lost (counted in the recording's "lost", and emit refuses such a
-recording): raise --max-shapes when record warns.`,
+recording): raise --max-shapes when record warns.
+
+The last line says how learning went: the syscalls and argument shapes
+learned and when the last new one appeared; it warns when something new
+still appeared in the last tenth of the run (the target's shutdown after
+profgen stopped it, and exit_group, left out): record for longer, or drive
+more of the program.`,
 		Example: `  profgen record -- ./server --port 8080
   profgen record -o rec.json --duration 30s -- redis-server --port 6380
   profgen record --drive './load-test http://127.0.0.1:8080' --ready tcp:127.0.0.1:8080 -- ./server
@@ -270,6 +276,12 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	}
 	if rec.Lost > 0 && recording.BackendName(p.backend) == recording.BackendEBPF {
 		fmt.Fprintf(os.Stderr, "profgen: warning: record again with a larger --max-shapes (it was %d) so that every (syscall, argument shape) pair fits\n", p.maxShapes)
+	}
+	// How learning went, last (recording.Saturation).
+	sat := rec.Saturation()
+	fmt.Fprintf(os.Stderr, "profgen: %s\n", sat)
+	if w := sat.Warning(); w != "" {
+		fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", w)
 	}
 	if res.ExitCode != 0 {
 		return &exitError{code: res.ExitCode}
