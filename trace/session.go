@@ -463,7 +463,7 @@ func (s *session) stopTree() {
 		return
 	}
 	s.stopping = true
-	s.stoppedAt = time.Now()
+	s.markStopping()
 	s.signalTree(unix.SIGTERM)
 	s.grace = time.After(s.opts.Grace)
 }
@@ -500,7 +500,7 @@ func (s *session) interrupt(sig syscall.Signal) {
 	}
 	if !s.stopping {
 		s.stopping = true
-		s.stoppedAt = time.Now()
+		s.markStopping()
 		s.grace = time.After(s.opts.Grace)
 	}
 }
@@ -575,6 +575,18 @@ func (s *session) follow(ctx context.Context) {
 	}
 	if statusC != nil {
 		s.status()
+	}
+}
+
+// markStopping notes when profgen began to stop the target, before the
+// first signal, and tells a backend that needs it (StopMarker); a backend
+// that cannot is noted in the recording.
+func (s *session) markStopping() {
+	s.stoppedAt = time.Now()
+	if m, ok := s.backend.(StopMarker); ok {
+		if err := m.MarkStopping(s.stoppedAt); err != nil {
+			s.notes = append(s.notes, fmt.Sprintf("the %s backend could not mark when the target was stopped (%v): calls of its shutdown may count as first seen before stoppedAtMs", s.backend.Name(), err))
+		}
 	}
 }
 
