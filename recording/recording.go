@@ -98,11 +98,11 @@ type Recording struct {
 	// readiness, and in a merge of several runs.
 	ReadyAtMs *int64 `json:"readyAtMs,omitempty"`
 	// StoppedAtMs is when profgen began to stop the target (the --drive
-	// command ended, --duration, a signal), in milliseconds from Start:
-	// the calls first seen after it are the target's shutdown, which
-	// Saturation leaves out. Nil when the target ended by itself (or
-	// profgen does not know: profgen-runc), and in a merge of several
-	// runs.
+	// command ended, --duration, a signal; profgen-runc: the engine's
+	// first kill of the container), in milliseconds from Start: the calls
+	// first seen from then on are the target's shutdown, which Saturation
+	// leaves out. Nil when the target ended by itself, and in a merge of
+	// several runs.
 	StoppedAtMs *int64 `json:"stoppedAtMs,omitempty"`
 	// Workload names the group of replicas a merged recording is of
 	// (merge --by workload); nil for other recordings.
