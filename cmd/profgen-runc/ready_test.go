@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -115,39 +114,14 @@ func TestRuncSaturationLog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := filepath.Join(b.Dir, "config.json")
-		data, err := os.ReadFile(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var spec map[string]any
-		if err := json.Unmarshal(data, &spec); err != nil {
-			t.Fatal(err)
-		}
-		spec["annotations"] = map[string]string{AnnotationReady: "delay:300ms"}
-		if data, err = json.Marshal(spec); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(cfg, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		w := newDirectWrapper(t)
-		id := "profgen-sat-" + filepath.Base(t.TempDir())
-		log := filepath.Join(t.TempDir(), "runtime.log")
-		if out, err := w.run("--log", log, "--log-format", "json", "create", "--bundle", b.Dir, id); err != nil {
-			t.Fatalf("create: %v\n%s", err, out)
-		}
-		defer w.run("delete", "--force", id)
-		if out, err := w.run("--log", log, "--log-format", "json", "start", id); err != nil {
-			t.Fatalf("start: %v\n%s", err, out)
-		}
-		waitFor(t, "the container to stop", func() bool {
-			out, _ := exec.Command("runc", "--root", w.root, "state", id).Output()
-			return strings.Contains(string(out), `"stopped"`)
+		editSpec(t, b, func(spec map[string]any) {
+			spec["annotations"] = map[string]string{AnnotationReady: "delay:300ms"}
 		})
-		if out, err := w.run("delete", id); err != nil {
-			t.Fatalf("delete: %v\n%s", err, out)
-		}
+		w := newDirectWrapper(t)
+		log := filepath.Join(t.TempDir(), "runtime.log")
+		w.global = []string{"--log", log, "--log-format", "json"}
+		id := "profgen-sat-" + filepath.Base(t.TempDir())
+		rec := recordDirect(t, w, b, id)
 		logData, err := os.ReadFile(log)
 		if err != nil {
 			t.Fatal(err)
@@ -175,10 +149,6 @@ func TestRuncSaturationLog(t *testing.T) {
 		} else if len(warning) != 0 || len(info) == 1 && !strings.HasSuffix(info[0], ": saturated") {
 			t.Errorf("%v: info %q, warning %q, want saturated and no warning", c.args, info, warning)
 		}
-		rec, err := recording.ReadFile(filepath.Join(w.dir, id+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
 		if rec.ReadyAtMs == nil || *rec.ReadyAtMs < 300 {
 			t.Errorf("%v: readyAtMs %v, want at least the 300 ms delay; notes %q", c.args, rec.ReadyAtMs, rec.Notes)
 		}
@@ -188,5 +158,26 @@ func TestRuncSaturationLog(t *testing.T) {
 		if s := rec.Lookup("execve"); s == nil || s.Phases[recording.PhaseStartup] == 0 {
 			t.Errorf("%v: execve %+v, want calls in startup", c.args, s)
 		}
+	}
+}
+
+// editSpec changes the config.json of bundle b with edit.
+func editSpec(t *testing.T, b *runc.Bundle, edit func(spec map[string]any)) {
+	t.Helper()
+	cfg := filepath.Join(b.Dir, "config.json")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(data, &spec); err != nil {
+		t.Fatal(err)
+	}
+	edit(spec)
+	if data, err = json.Marshal(spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
