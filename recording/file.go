@@ -82,6 +82,12 @@ func (r *Recording) Validate() error {
 	if r.ReadyAtMs != nil && *r.ReadyAtMs < 0 {
 		return fmt.Errorf("%w: readyAtMs %d is negative", ErrFormat, *r.ReadyAtMs)
 	}
+	if r.StoppedAtMs != nil && *r.StoppedAtMs < 0 {
+		return fmt.Errorf("%w: stoppedAtMs %d is negative", ErrFormat, *r.StoppedAtMs)
+	}
+	if r.StoppedAtMs != nil && r.Version != 0 && r.Version < 3 {
+		return fmt.Errorf("%w: stoppedAtMs needs format version 3, not %d", ErrFormat, r.Version)
+	}
 	if r.Workload != nil {
 		if err := r.Workload.validate(); err != nil {
 			return err

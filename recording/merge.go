@@ -105,6 +105,10 @@ func Merge(recs ...*Recording) (*Recording, error) {
 		v := *recs[0].ReadyAtMs
 		out.ReadyAtMs = &v
 	}
+	if len(recs) == 1 && recs[0].StoppedAtMs != nil {
+		v := *recs[0].StoppedAtMs
+		out.StoppedAtMs = &v
+	}
 	out.Syscalls = make([]Syscall, 0, len(names))
 	for _, name := range names {
 		s := &byName[name].Syscall

@@ -12,7 +12,7 @@ import (
 
 // Version is the recording format version this build writes and the highest
 // it reads. Version 2 added Sections, version 3 the evidence of every call
-// (Evidence) and ReadyAtMs; versions 1 and 2 are still read.
+// (Evidence), ReadyAtMs and StoppedAtMs; versions 1 and 2 are still read.
 const Version = 3
 
 // BackendName names the backend that recorded (Recording.Backend).
@@ -97,6 +97,13 @@ type Recording struct {
 	// milliseconds from Start: the end of PhaseStartup. Nil without
 	// readiness, and in a merge of several runs.
 	ReadyAtMs *int64 `json:"readyAtMs,omitempty"`
+	// StoppedAtMs is when profgen began to stop the target (the --drive
+	// command ended, --duration, a signal; profgen-runc: the engine's
+	// first kill of the container), in milliseconds from Start: the calls
+	// first seen from then on are the target's shutdown, which Saturation
+	// leaves out. Nil when the target ended by itself, and in a merge of
+	// several runs.
+	StoppedAtMs *int64 `json:"stoppedAtMs,omitempty"`
 	// Workload names the group of replicas a merged recording is of
 	// (merge --by workload); nil for other recordings.
 	Workload *Workload `json:"workload,omitempty"`

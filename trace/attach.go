@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"sync"
 	"time"
 
 	"github.com/profgen/profgen/argspec"
@@ -40,6 +41,10 @@ type Attached struct {
 	args  map[int][]recording.Arg
 	start time.Time
 	done  bool
+
+	mu sync.Mutex
+	// ready is when the target was ready (MarkReady); zero before.
+	ready time.Time
 }
 
 // Attach starts recording an existing cgroup. When it returns without an
@@ -112,14 +117,43 @@ func (a *Attached) WaitEmpty(stop <-chan os.Signal) bool {
 // Events returns the number of syscalls counted so far.
 func (a *Attached) Events() uint64 { return a.opts.Backend.Events() }
 
+// MarkReady says the target is ready now (profgen-runc's
+// io.profgen.ready): the calls before were its start-up, those after its
+// serving (PhaseMarker), and the recording's readyAtMs is now. It may be
+// called once, before Finish, from another goroutine than Finish's.
+func (a *Attached) MarkReady() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.done {
+		return errors.New("attach: MarkReady after Finish")
+	}
+	if !a.ready.IsZero() {
+		return errors.New("attach: MarkReady called twice")
+	}
+	p, ok := a.opts.Backend.(PhaseMarker)
+	if !ok {
+		return fmt.Errorf("attach: the %s backend does not count phases", a.opts.Backend.Name())
+	}
+	at := time.Now()
+	if err := p.MarkReady(at); err != nil {
+		return fmt.Errorf("%s backend: %w", a.opts.Backend.Name(), err)
+	}
+	a.ready = at
+	return nil
+}
+
 // Finish stops observing and returns the recording; closing the backend
 // then unloads what it loaded. interrupted marks a recording that was
 // stopped before the cgroup emptied.
 func (a *Attached) Finish(interrupted bool) (*recording.Recording, []string, error) {
+	a.mu.Lock()
 	if a.done {
+		a.mu.Unlock()
 		return nil, nil, errors.New("attach: Finish called twice")
 	}
 	a.done = true
+	ready := a.ready
+	a.mu.Unlock()
 	defer a.cg.Release()
 	end := time.Now()
 	obs, err := collect(a.opts.Backend)
@@ -134,6 +168,7 @@ func (a *Attached) Finish(interrupted bool) (*recording.Recording, []string, err
 		backend:     a.opts.Backend.Name(),
 		start:       a.start,
 		end:         end,
+		ready:       ready,
 		interrupted: interrupted,
 		notes:       a.opts.Notes,
 	}, a.arch, obs, a.args)

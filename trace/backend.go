@@ -105,6 +105,16 @@ type PhaseMarker interface {
 	MarkReady(at time.Time) error
 }
 
+// StopMarker is implemented by backends whose clock is too coarse to tell
+// the calls a target made once profgen began to stop it (the --drive
+// command ended, Options.Duration, a signal) from those made just before:
+// Record calls MarkStopping once, at that moment (the recording's
+// stoppedAtMs), and the backend sees to it that no call made after it is
+// first seen before it.
+type StopMarker interface {
+	MarkStopping(at time.Time) error
+}
+
 // Target is the process a recording starts, as handed to a backend before
 // it starts.
 type Target struct {

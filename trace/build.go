@@ -23,7 +23,10 @@ type run struct {
 	start, end time.Time
 	// ready is when the target was ready (Options.Ready; the zero time
 	// without readiness).
-	ready       time.Time
+	ready time.Time
+	// stopped is when the target was first told to stop (the zero time
+	// when it ended by itself).
+	stopped     time.Time
 	interrupted bool
 	notes       []string
 	// exit is the target's main process's state; nil (exit code -1) when
@@ -59,6 +62,10 @@ func buildRecording(r run, arch abi.Arch, obs *Observations, args map[int][]reco
 	if !r.ready.IsZero() {
 		ms := sinceMs(r.start, r.ready)
 		rec.ReadyAtMs = &ms
+	}
+	if !r.stopped.IsZero() {
+		ms := sinceMs(r.start, r.stopped)
+		rec.StoppedAtMs = &ms
 	}
 	rec.Exit.Code = exitcode.Of(r.exit)
 	rec.Exit.Signal = exitcode.Signal(r.exit)

@@ -52,8 +52,14 @@ func checkPhases(t *testing.T, r *recording.Recording, want ...string) {
 // symbolic links resolved), and the execve that started the shell comes
 // first.
 func TestRecordEvidenceExes(t *testing.T) {
+	evidenceExes(t, newTestEBPF(t, EBPFOptions{}))
+}
+
+// evidenceExes is TestRecordEvidenceExes with backend b; it returns the
+// recording.
+func evidenceExes(t *testing.T, b Backend) *recording.Recording {
 	sh, tru, sleep, env := resolved(t, "/bin/sh"), resolved(t, "/bin/true"), resolved(t, "/bin/sleep"), resolved(t, "/usr/bin/env")
-	res := record(t, Options{Command: []string{"/bin/sh", "-c", "/bin/true; /bin/sleep 0.3; /usr/bin/env true; echo done"}})
+	res := record(t, Options{Backend: b, Command: []string{"/bin/sh", "-c", "/bin/true; /bin/sleep 0.3; /usr/bin/env true; echo done"}})
 	r := res.Recording
 	exes := func(name string) []string {
 		s := r.Lookup(name)
@@ -110,12 +116,19 @@ func TestRecordEvidenceExes(t *testing.T) {
 	if end := r.End.Sub(r.Start).Milliseconds(); end < 300 {
 		t.Errorf("the run took %d ms, less than its sleep", end)
 	}
+	return r
 }
 
 // TestRecordEvidencePhases records a server with a TCP readiness check:
 // bind and listen are counted in startup only, accept in serving only, and
 // readyAtMs says when it became ready.
 func TestRecordEvidencePhases(t *testing.T) {
+	evidencePhases(t, newTestEBPF(t, EBPFOptions{}))
+}
+
+// evidencePhases is TestRecordEvidencePhases with backend b; it returns
+// the recording.
+func evidencePhases(t *testing.T, b Backend) *recording.Recording {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +138,7 @@ func TestRecordEvidencePhases(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 	bin := buildC(t, "listen", listenSrc)
 	res := record(t, Options{
+		Backend: b,
 		Command: []string{bin, port, "serve"},
 		Drive:   bin + " " + port + " connect; " + bin + " " + port + " connect",
 		Ready:   "tcp:" + addr,
@@ -162,6 +176,7 @@ func TestRecordEvidencePhases(t *testing.T) {
 			t.Errorf("%s made by %v, want %s", s.Name, s.Exes, bin)
 		}
 	}
+	return r
 }
 
 func mapsEqual(a, b map[string]uint64) bool {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -80,6 +81,12 @@ type LogOptions struct {
 // kernel queued them. Collect, called once the target tree is gone, has a
 // thread of profgen itself log one call under a marker thread name, and
 // waits for that record: every record of the target was queued before it.
+//
+// Evidence: each record names the executable that made the call (exe=)
+// and carries its time stamp, from which the first sighting of each
+// syscall is taken and, once Record says the target is ready
+// (PhaseMarker), its phase by the serial numbers of the records
+// (attributor.note).
 type Log struct {
 	filter []byte
 	flags  uint // seccomp(2) flags of the filter
@@ -236,6 +243,8 @@ func DefaultLogFilter() ([]byte, error) {
 var (
 	_ Backend         = (*Log)(nil)
 	_ DistinctCounter = (*Log)(nil)
+	_ PhaseMarker     = (*Log)(nil)
+	_ StopMarker      = (*Log)(nil)
 )
 
 // Name implements Backend.
@@ -412,6 +421,7 @@ func (l *Log) take(rec audit.Record) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if rec.Pid == l.self {
+		l.readyMarkerIs(rec)
 		l.markers.Take(rec)
 		return
 	}
@@ -444,6 +454,22 @@ type attributor struct {
 	// launcher's and any its processes made (bySessionOf), its Member
 	// the cgroup fallback (byCgroup).
 	att audit.Attributor
+	// evidence is, per key of counts, what the records said of its
+	// calls. readyMarker is the audit marker profgen logged when the
+	// target was ready (MarkReady); once its record is read, marked is
+	// set and readySerial is its serial number. pending are the calls
+	// counted in between, which markReady may move to serving.
+	evidence    map[Key]*logEvidence
+	readyMarker *audit.Marker
+	marked      bool
+	readySerial uint64
+	pending     []pendingCall
+	// stopMarker is the audit marker profgen logged when it began to
+	// stop the target (MarkStopping) at stopAt; stopSerial is its
+	// record's serial number once read.
+	stopMarker *audit.Marker
+	stopAt     time.Time
+	stopSerial uint64
 
 	// procCgroup returns /proc/PID/cgroup.
 	procCgroup func(pid int) ([]byte, error)
@@ -452,8 +478,9 @@ type attributor struct {
 func newAttributor(self int, native uint32, execveNr int64, codes []uint32) attributor {
 	return attributor{
 		self: self, native: native, execveNr: execveNr, codes: codes,
-		counts:  map[Key]uint64{},
-		foreign: map[string]uint64{},
+		counts:   map[Key]uint64{},
+		evidence: map[Key]*logEvidence{},
+		foreign:  map[string]uint64{},
 		// No session yet: nothing is the target's (an empty set, never
 		// the attributor's keep-all).
 		att: audit.Attributor{Sessions: map[uint32]bool{}, Cache: true},
@@ -501,7 +528,8 @@ func (l *attributor) count(rec audit.Record) bool {
 		return false
 	}
 	native := rec.Arch == l.native && !rec.Compat && !rec.IsX32()
-	if rec.Pid == l.launcherPid && rec.Comm == launcherComm {
+	launcher := rec.Pid == l.launcherPid && rec.Comm == launcherComm
+	if launcher {
 		// The launcher's own calls up to its execve of the target; the
 		// execve (logged unless a base filter allows it) starts the
 		// recording and is counted.
@@ -516,8 +544,189 @@ func (l *attributor) count(rec audit.Record) bool {
 		l.foreign[foreignABI(rec)]++
 		return true
 	}
-	l.counts[Key{Nr: uint32(rec.Syscall)}]++
+	k := Key{Nr: uint32(rec.Syscall)}
+	l.counts[k]++
+	l.note(k, rec, launcher)
 	return true
+}
+
+// logEvidence is what the records of one Key said: the executables
+// (exe=), the earliest time stamp, and the calls before and after the
+// target was ready.
+type logEvidence struct {
+	exes  map[string]bool
+	first time.Time
+	// firstSerial is the least serial number of its records (0: none).
+	firstSerial uint64
+	n           [2]uint64 // [0]: before ready (startup, or run without readiness); [1]: serving
+}
+
+// pendingCall is a call counted in the first phase while the ready
+// marker's record was awaited: its key and audit serial number.
+type pendingCall struct {
+	key    Key
+	serial uint64
+}
+
+// note adds a counted record to the evidence of k: its executable (not
+// for the launcher's execve, which profgen's launcher made), its time
+// stamp and its phase. The phase is told by the record's audit serial
+// number against the ready marker's (markReady): serial numbers are
+// taken from one counter as the kernel logs each call, so they order the
+// calls of every CPU, as time stamps of the coarse clock in whole
+// milliseconds cannot.
+func (l *attributor) note(k Key, rec audit.Record, launcher bool) {
+	ev := l.evidence[k]
+	if ev == nil {
+		ev = &logEvidence{exes: map[string]bool{}}
+		l.evidence[k] = ev
+	}
+	at := auditTime(rec.Time)
+	if !at.IsZero() && (ev.first.IsZero() || at.Before(ev.first)) {
+		ev.first = at
+	}
+	if rec.Serial != 0 && (ev.firstSerial == 0 || rec.Serial < ev.firstSerial) {
+		ev.firstSerial = rec.Serial
+	}
+	if !launcher {
+		ev.exes[rec.Exe] = true
+	}
+	switch {
+	case l.marked:
+		// A record without a serial number goes to serving, the
+		// larger profile's side.
+		if rec.Serial == 0 || rec.Serial > l.readySerial {
+			ev.n[1]++
+			return
+		}
+	case l.readyMarker != nil:
+		l.pending = append(l.pending, pendingCall{key: k, serial: rec.Serial})
+	}
+	ev.n[0]++
+}
+
+// awaitReady notes the marker profgen logged when the target was ready
+// (MarkReady); the calls counted until its record arrives are kept
+// pending.
+func (l *attributor) awaitReady(m audit.Marker) {
+	l.readyMarker = &m
+}
+
+// readyMarkerIs handles a record of profgen's own: when it is the ready
+// marker's, the calls logged after it are serving, those counted already
+// included.
+func (l *attributor) readyMarkerIs(rec audit.Record) {
+	if l.stopMarker != nil && l.stopSerial == 0 && l.stopMarker.Is(rec) {
+		l.stopSerial = rec.Serial
+	}
+	if l.readyMarker == nil || l.marked || !l.readyMarker.Is(rec) {
+		return
+	}
+	l.markReady(rec.Serial)
+}
+
+// markReady makes serial the end of start-up: pending calls logged after
+// it (or without a serial number) move to serving.
+func (l *attributor) markReady(serial uint64) {
+	l.marked, l.readySerial = true, serial
+	for _, p := range l.pending {
+		if ev := l.evidence[p.key]; (p.serial == 0 || p.serial > serial) && ev.n[0] > 0 {
+			ev.n[0]--
+			ev.n[1]++
+		}
+	}
+	l.pending = nil
+}
+
+// observed adds the evidence of the counted calls to obs.
+func (l *attributor) observed(obs *Observations) {
+	names := [2]string{recording.PhaseRun, recording.PhaseServing}
+	if l.readyMarker != nil {
+		names[0] = recording.PhaseStartup
+	}
+	if !l.marked && l.readyMarker != nil {
+		// The marker's record never came (the drain confirms what
+		// was read): the calls since it was logged are counted in
+		// serving, the larger profile's side.
+		l.markReady(0)
+	}
+	for k, e := range l.evidence {
+		ev := obs.evidence(k)
+		for x := range e.exes {
+			if path.IsAbs(x) {
+				ev.Exes[x] = true
+			} else {
+				ev.UnnamedExes++ // no exe= field, or "(null)"
+			}
+		}
+		first := e.first
+		if l.stopSerial != 0 && e.firstSerial > l.stopSerial && first.Before(l.stopAt) {
+			// Logged after the stop marker, stamped before it by the
+			// coarse clock: its shutdown's.
+			first = l.stopAt
+		}
+		ev.seenAt(first)
+		for ph, n := range e.n {
+			ev.count(names[ph], n)
+		}
+	}
+	l.evidence = map[Key]*logEvidence{}
+}
+
+// auditTime reads an audit record's time stamp (seconds.milliseconds,
+// audit.Record.Time); the zero time when it has none.
+func auditTime(stamp string) time.Time {
+	sec, frac, ok := strings.Cut(stamp, ".")
+	s, err1 := strconv.ParseInt(sec, 10, 64)
+	ms, err2 := strconv.ParseInt(frac, 10, 64)
+	if !ok || err1 != nil || err2 != nil || len(frac) != 3 {
+		return time.Time{}
+	}
+	return time.Unix(s, ms*int64(time.Millisecond))
+}
+
+// MarkStopping implements StopMarker: audit time stamps come from the
+// kernel's coarse clock (a tick behind, in whole milliseconds), so a call
+// of the target's shutdown can be stamped a few milliseconds before at.
+// An audit marker logged now divides the calls by serial number: a call
+// whose records all came after it is first seen at at the earliest.
+func (l *Log) MarkStopping(at time.Time) error {
+	if l.closed.Load() {
+		return errs.Closed("log backend")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopMarker != nil {
+		return errors.New("log backend: MarkStopping called twice")
+	}
+	m, err := audit.EmitMarker()
+	if err != nil {
+		return fmt.Errorf("log backend: mark the target stopped: %w", err)
+	}
+	l.stopMarker, l.stopAt = &m, at
+	return nil
+}
+
+// MarkReady implements PhaseMarker: the calls logged from now on are
+// counted in the serving phase, those before in startup. It logs an audit
+// marker, under the lock the reader takes for every record, so that the
+// marker's record is recognised whenever it arrives; its serial number
+// divides the phases.
+func (l *Log) MarkReady(time.Time) error {
+	if l.closed.Load() {
+		return errs.Closed("log backend")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.readyMarker != nil {
+		return errors.New("log backend: MarkReady called twice")
+	}
+	m, err := audit.EmitMarker()
+	if err != nil {
+		return fmt.Errorf("log backend: mark the target ready: %w", err)
+	}
+	l.awaitReady(m)
+	return nil
 }
 
 // foreignABI names the ABI of a call not of the native one
@@ -596,6 +805,7 @@ func (l *Log) Collect() (*Observations, error) {
 		Notes:  append([]string(nil), l.notes...),
 	}
 	l.counts = map[Key]uint64{}
+	l.observed(obs)
 	// Records the stream skipped, by audit serial numbers; an overflow
 	// the kernel reported counts at least one.
 	// Missed can go down (a late record fills a gap), so below its value

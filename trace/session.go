@@ -235,6 +235,7 @@ func Record(ctx context.Context, opts Options) (res *Result, err error) {
 		start:       s.start,
 		end:         s.end,
 		ready:       s.ready,
+		stopped:     s.stoppedAt,
 		interrupted: s.interrupted,
 		notes:       s.notes,
 		exit:        s.cmd.ProcessState,
@@ -349,8 +350,10 @@ type session struct {
 	// stopping is set once the tree was sent SIGTERM; grace then fires
 	// the SIGKILL.
 	stopping bool
-	grace    <-chan time.Time
-	signals  int
+	// stoppedAt is when the tree was first told to stop (zero: never).
+	stoppedAt time.Time
+	grace     <-chan time.Time
+	signals   int
 	// limit fires when Options.Duration is over.
 	limit <-chan time.Time
 }
@@ -460,6 +463,7 @@ func (s *session) stopTree() {
 		return
 	}
 	s.stopping = true
+	s.markStopping()
 	s.signalTree(unix.SIGTERM)
 	s.grace = time.After(s.opts.Grace)
 }
@@ -496,6 +500,7 @@ func (s *session) interrupt(sig syscall.Signal) {
 	}
 	if !s.stopping {
 		s.stopping = true
+		s.markStopping()
 		s.grace = time.After(s.opts.Grace)
 	}
 }
@@ -570,6 +575,18 @@ func (s *session) follow(ctx context.Context) {
 	}
 	if statusC != nil {
 		s.status()
+	}
+}
+
+// markStopping notes when profgen began to stop the target, before the
+// first signal, and tells a backend that needs it (StopMarker); a backend
+// that cannot is noted in the recording.
+func (s *session) markStopping() {
+	s.stoppedAt = time.Now()
+	if m, ok := s.backend.(StopMarker); ok {
+		if err := m.MarkStopping(s.stoppedAt); err != nil {
+			s.notes = append(s.notes, fmt.Sprintf("the %s backend could not mark when the target was stopped (%v): calls of its shutdown may count as first seen before stoppedAtMs", s.backend.Name(), err))
+		}
 	}
 }
 

@@ -44,6 +44,8 @@ type recorderConfig struct {
 	// reports failures after create returned.
 	LogPath   string `json:"logPath,omitempty"`
 	LogFormat string `json:"logFormat,omitempty"`
+	// Ready is the io.profgen.ready annotation (AnnotationReady).
+	Ready string `json:"ready,omitempty"`
 }
 
 // create runs the real create and starts the container's recorder; it
@@ -123,6 +125,12 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 	if err != nil {
 		return nil, err
 	}
+	ready, hasReady := spec.Annotations[AnnotationReady]
+	if hasReady {
+		if err := checkReady(ready); err != nil {
+			return nil, err
+		}
+	}
 	cfg := &recorderConfig{
 		ID:        ca.id,
 		Out:       out,
@@ -132,6 +140,7 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 		Runtime:   runtime,
 		LogPath:   inv.logPath,
 		LogFormat: inv.logFormat,
+		Ready:     ready,
 	}
 	cfg.Pod, cfg.Namespace, cfg.Name = engine.PodOf(spec.Annotations)
 	if spec.Process != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,22 +27,7 @@ func TestCrunDirect(t *testing.T) {
 	}
 	b := newRuncBundle(t, "500")
 	// crun 1.8 knows runtime-spec versions up to 1.0.x only.
-	cfg := filepath.Join(b.Dir, "config.json")
-	data, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spec map[string]any
-	if err := json.Unmarshal(data, &spec); err != nil {
-		t.Fatal(err)
-	}
-	spec["ociVersion"] = "1.0.2"
-	if data, err = json.Marshal(spec); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(cfg, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editSpec(t, b, func(spec map[string]any) { spec["ociVersion"] = "1.0.2" })
 	bin := wrapperBin(t)
 	var mnt string
 	mnt, err = cgroup.V2Mount()

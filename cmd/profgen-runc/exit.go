@@ -94,7 +94,8 @@ func markStarted(id string) {
 func startedAt(lock *os.File, def time.Time) time.Time {
 	b := make([]byte, 64)
 	n, _ := lock.ReadAt(b, 0)
-	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b[:n]))); err == nil {
+	first, _, _ := strings.Cut(string(b[:n]), "\n") // then markStopped's
+	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(first)); err == nil {
 		return t
 	}
 	return def

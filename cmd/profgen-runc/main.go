@@ -90,6 +90,10 @@ func run(args []string) int {
 		if id := lastPositional(inv.rest); id != "" {
 			markStarted(id)
 		}
+	case "kill":
+		if id := firstPositional(inv.rest); id != "" {
+			markStopped(id)
+		}
 	}
 	return inv.execRuntime(runtime)
 }

@@ -62,13 +62,24 @@ func runRecorder() int {
 	fmt.Fprintln(hs, "ok")
 	hs.Close()
 
+	ready := watchReady(&cfg, lock, att)
 	interrupted := !att.WaitEmpty(sigs)
 	ended := time.Now()
+	readyNote := ready.stop()
+	var sat recording.Saturation
 	err = finish(&cfg, att, interrupted, func(rec *recording.Recording) {
 		if !interrupted {
 			setExit(rec, ep, startedAt(lock, attached), ended)
 		}
+		if readyNote != "" {
+			rec.Notes = append(rec.Notes, readyNote)
+		}
+		setStopped(rec, stoppedAt(lock))
+		sat = rec.Saturation()
 	})
+	if err == nil {
+		logSaturation(&cfg, sat)
+	}
 	backend.Close()
 	os.Remove(lock.Name())
 	lock.Close()

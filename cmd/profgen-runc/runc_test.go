@@ -104,6 +104,8 @@ func newRuncBundle(t *testing.T, n string) *runc.Bundle {
 type directWrapper struct {
 	t              *testing.T
 	bin, root, dir string
+	// global are more global flags, after --root (--log ...).
+	global []string
 }
 
 func newDirectWrapper(t *testing.T) *directWrapper {
@@ -114,7 +116,8 @@ func newDirectWrapper(t *testing.T) *directWrapper {
 // stderr, through a file as an engine gives them: a pipe would be held
 // open by the container).
 func (w *directWrapper) run(args ...string) (string, error) {
-	cmd := exec.Command(w.bin, append([]string{"--root", w.root, "--profgen-record-dir", w.dir}, args...)...)
+	global := append([]string{"--root", w.root, "--profgen-record-dir", w.dir}, w.global...)
+	cmd := exec.Command(w.bin, append(global, args...)...)
 	f, err := os.Create(filepath.Join(w.t.TempDir(), "out"))
 	if err != nil {
 		w.t.Fatal(err)

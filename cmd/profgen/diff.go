@@ -13,10 +13,14 @@ import (
 	"github.com/profgen/profgen/internal/exitcode"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/readers"
+	"github.com/profgen/profgen/recording"
 )
 
 type diffParams struct {
 	json bool
+	// requireSaturated fails diff (exitcode.NotSaturated) when NEW is a
+	// recording that had not saturated, or does not tell.
+	requireSaturated bool
 }
 
 func newDiffCmd() *cobra.Command {
@@ -38,14 +42,24 @@ A recording that lost events (its "lost" is not 0) or a profile marked as
 learned from one (emit --allow-incomplete) is reported: without drift, such
 a NEW gives no verdict (exit 3), since what it lost may be drift.
 
+When NEW is a recording with a discovery timeline (format version 3), diff
+says how its learning went, as record's last line does: whether something
+new still appeared in the last tenth of its run (of a merged recording:
+whether its last run added something). With --require-saturated a NEW that
+had not saturated, or does not tell (an older recording, a profile), fails
+with exit 4: a pipeline can refuse a candidate whose recording stopped
+while the program still showed new behaviour.
+
 Exit status:
   0  no drift (removals alone are not drift)
   1  drift: NEW needs something OLD does not allow
   2  error: unreadable or invalid input, different architectures
-  3  no drift found, but NEW lost events (or is a profile marked incomplete): no verdict`,
+  3  no drift found, but NEW lost events (or is a profile marked incomplete): no verdict
+  4  no drift found and nothing lost, but with --require-saturated NEW had not saturated`,
 		Example: `  profgen diff seccomp.json rc-recording.json
   profgen diff --json old-recording.json new-recording.json
-  profgen diff old-seccomp.json new-seccomp.json || echo "profile drift"`,
+  profgen diff old-seccomp.json new-seccomp.json || echo "profile drift"
+  profgen diff --require-saturated seccomp.json rc-recording.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return fmt.Errorf("diff needs OLD and NEW, got %d argument(s)", len(args))
@@ -57,6 +71,7 @@ Exit status:
 		},
 	}
 	cmd.Flags().BoolVar(&p.json, "json", false, "print the differences as JSON")
+	cmd.Flags().BoolVar(&p.requireSaturated, "require-saturated", false, "exit 4 when NEW is a recording that had not saturated (something new in the last tenth of its run), or does not say")
 	return cmd
 }
 
@@ -67,6 +82,9 @@ type diffReport struct {
 	Drifted bool   `json:"drifted"`
 	// Incomplete says what recordings among the inputs lost.
 	Incomplete []string `json:"incomplete,omitempty"`
+	// Saturation is how learning went in NEW, a recording with a
+	// discovery timeline; nil otherwise.
+	Saturation *recording.Saturation `json:"saturation,omitempty"`
 	*learn.Difference
 }
 
@@ -104,6 +122,21 @@ func runDiff(stdout io.Writer, p *diffParams, oldPath, newPath string) error {
 			newLost = newLost || in.name == "NEW"
 		}
 	}
+	var unsaturated error
+	if cur.rec != nil {
+		if sat := cur.rec.Saturation(); sat.Known {
+			rep.Saturation = &sat
+		}
+	}
+	switch sat := rep.Saturation; {
+	case !p.requireSaturated:
+	case cur.rec == nil:
+		unsaturated = fmt.Errorf("--require-saturated: NEW (%s) is a profile: only a recording says whether learning had saturated", newPath)
+	case sat == nil:
+		unsaturated = fmt.Errorf("--require-saturated: NEW (%s) has no discovery timeline (firstSeenMs: a recording of format version 3): saturation unknown", newPath)
+	case !sat.Saturated:
+		unsaturated = fmt.Errorf("--require-saturated: NEW (%s) %s", newPath, sat.Warning())
+	}
 	if p.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -119,6 +152,8 @@ func runDiff(stdout io.Writer, p *diffParams, oldPath, newPath string) error {
 		return &exitError{code: exitcode.Found}
 	case newLost:
 		return &exitError{code: exitcode.NoVerdict}
+	case unsaturated != nil:
+		return &exitError{code: exitcode.NotSaturated, err: unsaturated}
 	}
 	return nil
 }
@@ -156,6 +191,9 @@ func writeDiffText(w io.Writer, r *diffReport) error {
 	}
 	for _, in := range r.Incomplete {
 		fmt.Fprintf(w, "incomplete: %s\n", in)
+	}
+	if r.Saturation != nil {
+		fmt.Fprintf(w, "saturation of NEW: %s\n", r.Saturation)
 	}
 	if !r.Drifted {
 		verdict := "OK: NEW needs nothing OLD does not allow"

@@ -117,7 +117,14 @@ accessed, by the path the kernel resolved and the Landlock right it
 needed, the TCP ports it bound and connected to, and its uses of abstract
 UNIX sockets and of signals outside its tree (docs/recording.md#paths).
 --landlock=false leaves it out. The log backend records no paths: with
---landlock its recording says so in a note.`,
+--landlock its recording says so in a note.
+
+
+The last line says how learning went: the syscalls and argument shapes
+learned and when the last new one appeared; it warns when something new
+still appeared in the last tenth of the run (the target's shutdown after
+profgen stopped it, and exit_group, left out): record for longer, or drive
+more of the program.`,
 		Example: `  profgen record -- ./server --port 8080
   profgen record -o rec.json --duration 30s -- redis-server --port 6380
   profgen record --drive './load-test http://127.0.0.1:8080' --ready tcp:127.0.0.1:8080 -- ./server
@@ -287,6 +294,12 @@ func runRecord(ctx context.Context, p *recordParams, command []string) error {
 	}
 	if rec.Lost > 0 && recording.BackendName(p.backend) == recording.BackendEBPF {
 		fmt.Fprintf(os.Stderr, "profgen: warning: record again with a larger --max-shapes (it was %d) so that every (syscall, argument shape) pair fits\n", p.maxShapes)
+	}
+	// How learning went, last (recording.Saturation).
+	sat := rec.Saturation()
+	fmt.Fprintf(os.Stderr, "profgen: %s\n", sat)
+	if w := sat.Warning(); w != "" {
+		fmt.Fprintf(os.Stderr, "profgen: warning: %s\n", w)
 	}
 	if res.ExitCode != 0 {
 		return &exitError{code: res.ExitCode}
