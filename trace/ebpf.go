@@ -253,7 +253,6 @@ func (e *EBPF) reload(scratch *ebpf.Map) error {
 		recorderMapExeEvents:    e.objs.ExeEvents,
 		recorderMapExeScratch:   e.objs.ExeScratch,
 		recorderMapExeFree:      e.objs.ExeFree,
-		recorderMapExeGen:       e.objs.ExeGen,
 		recorderMapExeSeen:      e.objs.ExeSeen,
 		recorderMapExeSlots:     e.objs.ExeSlots,
 		recorderMapPathSeen:     e.objs.PathSeen,
@@ -676,6 +675,11 @@ func (e *EBPF) MarkReady(time.Time) error {
 		return fmt.Errorf("read the recorder's phase: %w", err)
 	}
 	a.Phase = 1
+	// The whole value is written back: the executables' generation, which
+	// the kernel bumps on every exec meanwhile, moves far ahead so that it
+	// never repeats a value a CPU's cached slot was stamped with
+	// (trace/bpf/target.h, struct arm).
+	a.ExeGen += 1 << 32
 	if err := e.objs.Armed.Put(uint32(0), a); err != nil {
 		return fmt.Errorf("set the recorder's phase: %w", err)
 	}

@@ -14,9 +14,10 @@ import (
 )
 
 type recorderArm struct {
-	_     structs.HostLayout
-	Armed uint32
-	Phase uint32
+	_      structs.HostLayout
+	Armed  uint32
+	Phase  uint32
+	ExeGen uint64
 }
 
 type recorderDspScratch struct {
@@ -59,6 +60,7 @@ type recorderFast struct {
 	ExeGen  uint64
 	ExeSlot uint32
 	Pad     uint32
+	ExeBits [16]uint64
 }
 
 type recorderKey struct {
@@ -132,7 +134,6 @@ const (
 	recorderMapDspScratch         = "dsp_scratch"
 	recorderMapExeEvents          = "exe_events"
 	recorderMapExeFree            = "exe_free"
-	recorderMapExeGen             = "exe_gen"
 	recorderMapExeScratch         = "exe_scratch"
 	recorderMapExeSeen            = "exe_seen"
 	recorderMapExeSlots           = "exe_slots"
@@ -231,7 +232,6 @@ type recorderMapSpecs struct {
 	DspScratch   *ebpf.MapSpec `ebpf:"dsp_scratch"`
 	ExeEvents    *ebpf.MapSpec `ebpf:"exe_events"`
 	ExeFree      *ebpf.MapSpec `ebpf:"exe_free"`
-	ExeGen       *ebpf.MapSpec `ebpf:"exe_gen"`
 	ExeScratch   *ebpf.MapSpec `ebpf:"exe_scratch"`
 	ExeSeen      *ebpf.MapSpec `ebpf:"exe_seen"`
 	ExeSlots     *ebpf.MapSpec `ebpf:"exe_slots"`
@@ -292,7 +292,6 @@ type recorderMaps struct {
 	DspScratch   *ebpf.Map `ebpf:"dsp_scratch"`
 	ExeEvents    *ebpf.Map `ebpf:"exe_events"`
 	ExeFree      *ebpf.Map `ebpf:"exe_free"`
-	ExeGen       *ebpf.Map `ebpf:"exe_gen"`
 	ExeScratch   *ebpf.Map `ebpf:"exe_scratch"`
 	ExeSeen      *ebpf.Map `ebpf:"exe_seen"`
 	ExeSlots     *ebpf.Map `ebpf:"exe_slots"`
@@ -317,7 +316,6 @@ func (m *recorderMaps) Close() error {
 		m.DspScratch,
 		m.ExeEvents,
 		m.ExeFree,
-		m.ExeGen,
 		m.ExeScratch,
 		m.ExeSeen,
 		m.ExeSlots,

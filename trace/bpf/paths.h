@@ -659,7 +659,7 @@ static __always_inline long path_exe(struct task_struct **task, int exec)
 		return -1;
 	if (!*task)
 		*task = current_task();
-	return exe_slot(f, *task) | (ph << 16);
+	return exe_slot(f, *task, a->exe_gen) | (ph << 16);
 }
 
 // paths_exit counts a call of the target that is done: nr with its

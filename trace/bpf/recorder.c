@@ -93,8 +93,11 @@ struct shape {
 // when n[nr] left 0 on this CPU in this phase. Everything else goes to the
 // counts hash map; hashed counts the calls that took that path, lost those
 // of them that found the map full. exe_file, exe_gen and exe_slot cache
-// the slot of the executable that made the last call on this CPU. Collect
-// sums the CPUs (first: the minimum).
+// the slot of the executable that made the last call on this CPU, and
+// exe_bits a part of that slot's exe_seen bitmap on this CPU (every bit set
+// here is set there), so that a call of a syscall the executable already
+// made here needs no lookup of exe_seen. Collect sums the CPUs (first: the
+// minimum) and reads the bitmaps from exe_seen.
 struct fast {
 	__u64 hashed;
 	__u64 lost;
@@ -104,6 +107,7 @@ struct fast {
 	__u64 exe_gen;
 	__u32 exe_slot;
 	__u32 _pad;
+	__u64 exe_bits[MAX_NR / 64];
 };
 
 struct {
@@ -157,15 +161,6 @@ struct {
 	__uint(max_entries, MAX_EXES);
 	__type(value, __u32);
 } exe_free SEC(".maps");
-
-// exe_gen[0] changes on every exec of the machine: a struct file freed
-// and reused as another executable's cannot hit a CPU's cached slot.
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} exe_gen SEC(".maps");
 
 // names holds a path as walk_step reads it: its components from the file
 // up to the process's root (names[0] the file's own name), walked as the
@@ -270,15 +265,12 @@ static __always_inline int count_shape(struct bpf_raw_tracepoint_args *ctx, stru
 
 // exe_slot returns the slot of task's executable: from this CPU's cache
 // when the last call here was the same executable's (the common case),
-// else from exe_slots.
-static __always_inline __u32 exe_slot(struct fast *f, struct task_struct *task)
+// else from exe_slots, refilling the cache and its copy of the slot's
+// bitmap. gen is a->exe_gen.
+static __always_inline __u32 exe_slot(struct fast *f, struct task_struct *task, __u64 gen)
 {
-	__u32 zero = 0;
-	__u64 *gen = bpf_map_lookup_elem(&exe_gen, &zero);
-	if (!gen)
-		return EXE_UNKNOWN;
 	struct file *file = task->mm->exe_file;
-	if (f->exe_file == (__u64)file && f->exe_gen == *gen)
+	if (f->exe_file == (__u64)file && f->exe_gen == gen)
 		return f->exe_slot;
 	__u32 slot = EXE_UNKNOWN;
 	if (file) {
@@ -289,21 +281,30 @@ static __always_inline __u32 exe_slot(struct fast *f, struct task_struct *task)
 			slot = *s;
 	}
 	f->exe_file = (__u64)file;
-	f->exe_gen = *gen;
+	f->exe_gen = gen;
 	f->exe_slot = slot;
+	struct exe_bits *b = bpf_map_lookup_elem(&exe_seen, &slot);
+#pragma unroll
+	for (int i = 0; i < MAX_NR / 64; i++)
+		f->exe_bits[i] = b ? b->w[i] : 0;
 	return slot;
 }
 
-// mark_exe notes that the executable in slot made native syscall nr.
-static __always_inline void mark_exe(__u32 slot, __u32 nr)
+// mark_exe notes that the executable in f's cached slot made native
+// syscall nr: a lookup of exe_seen only the first time on this CPU (since
+// the cache was last filled).
+static __always_inline void mark_exe(struct fast *f, __u32 nr)
 {
+	__u32 w = (nr >> 6) & (MAX_NR / 64 - 1);
+	__u64 bit = 1ULL << (nr & 63);
+	if (f->exe_bits[w] & bit)
+		return;
+	__u32 slot = f->exe_slot;
 	struct exe_bits *b = bpf_map_lookup_elem(&exe_seen, &slot);
 	if (!b)
 		return;
-	__u64 bit = 1ULL << (nr & 63);
-	__u64 w = b->w[(nr >> 6) & (MAX_NR / 64 - 1)];
-	if (!(w & bit))
-		b->w[(nr >> 6) & (MAX_NR / 64 - 1)] = w | bit;
+	b->w[w] |= bit;
+	f->exe_bits[w] |= bit;
 }
 
 SEC("raw_tracepoint/sys_enter")
@@ -349,7 +350,7 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (!task)
 		task = current_task();
-	__u32 exe = noexe ? EXE_UNKNOWN : exe_slot(f, task);
+	__u32 exe = noexe ? EXE_UNKNOWN : exe_slot(f, task, a->exe_gen);
 
 	// status is a direct (BTF) load of current's thread_info.status, not
 	// a probe read: the compat check is one instruction on the common path.
@@ -367,7 +368,7 @@ int profgen_enter(struct bpf_raw_tracepoint_args *ctx)
 			if (!c)
 				f->first[nr] = bpf_ktime_get_ns();
 			if (!noexe)
-				mark_exe(exe, nr);
+				mark_exe(f, nr);
 			return 0;
 		}
 	}
@@ -558,9 +559,9 @@ SEC("raw_tracepoint/sched_process_exec")
 int profgen_exec(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 zero = 0;
-	__u64 *gen = bpf_map_lookup_elem(&exe_gen, &zero);
-	if (gen)
-		__sync_fetch_and_add(gen, 1);
+	struct arm *a = bpf_map_lookup_elem(&armed, &zero);
+	if (a)
+		__sync_fetch_and_add(&a->exe_gen, 1);
 	struct task_struct *task = 0;
 	if (!is_target(&task))
 		return 0;

@@ -44,10 +44,16 @@ volatile const __u32 arm_on_exec = 0;
 // are the launcher's (Go's fork-exec child), not the target's. phase is
 // the phase calls are counted in (0, then 1 once user space said the
 // target is ready). A map, not a global, so that it survives reloading the
-// programs with their final constants.
+// programs with their final constants. exe_gen changes on every exec of
+// the machine (profgen_exec): a struct file freed and reused as another
+// executable's cannot hit a CPU's cached slot (recorder.c, exe_slot). It
+// sits beside the phase so that a call makes one lookup for both; user
+// space, which rewrites the whole value to change the phase, moves it
+// 2^32 ahead, so that it never takes a value it had before.
 struct arm {
 	__u32 armed;
 	__u32 phase;
+	__u64 exe_gen;
 };
 
 struct {

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/cilium/ebpf"
@@ -14,7 +17,9 @@ import (
 
 // currentTaskEnv, set to 1, makes the programs find the running task with
 // the helper bpf_get_current_task_btf on every CPU (the benchmarks compare
-// both; a way out should a kernel ever disagree with the check below).
+// both; a way out should a kernel ever disagree with the check below); set
+// to 0, with the per-CPU slot wherever it was found and checked, whatever
+// callsCostly says.
 const currentTaskEnv = "PROFGEN_EBPF_TASK_HELPER"
 
 // CurrentTask is how the programs find the task running on a CPU
@@ -30,6 +35,17 @@ type CurrentTask struct {
 // addresses do not change while the machine runs. A variable for the
 // benchmarks, which replace it.
 var CurrentTasks = sync.OnceValue(findCurrentTask)
+
+// SlotCurrentTasks is every CPU's current_task slot that could be found
+// and checked, whatever callsCostly says (the tests of the slots, and the
+// benchmarks that compare both ways).
+var SlotCurrentTasks = sync.OnceValue(func() CurrentTask {
+	at, err := currentTaskAddrs()
+	if err != nil {
+		return CurrentTask{err: err}
+	}
+	return CurrentTask{at: at}
+})
 
 // HelperCurrentTask is a CurrentTask that makes every CPU use the helper,
 // for why.
@@ -75,17 +91,55 @@ func (c CurrentTask) Fill(m *ebpf.Map) error {
 
 // findCurrentTask finds the address of every online CPU's current_task
 // and checks each on its CPU against the helper (trace/bpf/percpu.c says
-// how). Any step the kernel does not allow leaves the helper in use, which
-// is always correct, only slower.
+// how), on a CPU whose returns are mitigated (callsCostly). Any step the
+// kernel does not allow leaves the helper in use, which is always correct,
+// only slower.
 func findCurrentTask() CurrentTask {
-	if os.Getenv(currentTaskEnv) == "1" {
+	switch os.Getenv(currentTaskEnv) {
+	case "1":
 		return CurrentTask{err: fmt.Errorf("%s=1 is set", currentTaskEnv)}
+	case "0":
+	default:
+		if costly, why := callsCostly(vulnerabilitiesDir); !costly {
+			return CurrentTask{err: errors.New(why)}
+		}
 	}
-	at, err := currentTaskAddrs()
-	if err != nil {
-		return CurrentTask{err: err}
+	return SlotCurrentTasks()
+}
+
+// vulnerabilitiesDir is where the kernel reports the CPU's mitigations.
+const vulnerabilitiesDir = "/sys/devices/system/cpu/vulnerabilities"
+
+// callsCostly reports whether the kernel mitigates the CPU's returns, so
+// that the helper's call and return cost more than reading the slot, and
+// says why. Reading the slot is a chain of dependent loads (the CPU
+// number, the map, the slot, the task): on an AMD EPYC with Safe RET the
+// helper cost ~20 ns a call more than that chain, on an Intel Xeon whose
+// returns are not mitigated ~6 ns less (docs/performance.md). The
+// mitigations that send every kernel return through a thunk: SRSO's Safe
+// RET (spec_rstack_overflow), Retbleed's untrained return thunk and call
+// depth tracking (retbleed: "Stuffing"). A file that cannot be read counts
+// as not mitigated there.
+func callsCostly(dir string) (bool, string) {
+	var seen []string
+	for _, f := range []struct{ name, mitigated string }{
+		{"spec_rstack_overflow", "Mitigation: Safe RET"},
+		{"retbleed", "Mitigation: untrained return thunk"},
+		{"retbleed", "Mitigation: Stuffing"},
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, f.name))
+		if err != nil {
+			continue
+		}
+		line := strings.TrimSpace(string(b))
+		if strings.HasPrefix(line, f.mitigated) {
+			return true, f.name + ": " + line
+		}
+		if !slices.Contains(seen, f.name+": "+line) {
+			seen = append(seen, f.name+": "+line)
+		}
 	}
-	return CurrentTask{at: at}
+	return false, fmt.Sprintf("the CPU's returns are not mitigated (%s): the helper's call costs less than the slot's loads", strings.Join(seen, "; "))
 }
 
 func currentTaskAddrs() ([]uint64, error) {

@@ -21,7 +21,7 @@ import (
 // the test on a kernel that should have them (x86-64, 6.10 and later).
 func requireFastCurrent(t *testing.T) CurrentTask {
 	t.Helper()
-	c := CurrentTasks()
+	c := SlotCurrentTasks()
 	if !c.Fast() {
 		if os.Geteuid() != 0 {
 			t.Skipf("not root: %v", c.err)
@@ -126,6 +126,53 @@ func TestCurrentTask(t *testing.T) {
 	}
 	if online == 0 {
 		t.Fatal("no CPU has an address")
+	}
+}
+
+// TestCallsCostly checks the reading of the kernel's mitigation reports:
+// the lines of the AMD EPYC host the slots were measured on (Safe RET) and
+// of an Intel host whose returns are not mitigated.
+func TestCallsCostly(t *testing.T) {
+	for _, c := range []struct {
+		srso, retbleed string
+		costly         bool
+	}{
+		{"Mitigation: Safe RET", "Not affected", true},
+		{"Not affected", "Mitigation: untrained return thunk; SMT vulnerable", true},
+		{"Not affected", "Mitigation: Stuffing", true},
+		{"Not affected", "Vulnerable", false},
+		{"Mitigation: IBPB on VMEXIT only", "Mitigation: Enhanced IBRS", false},
+		{"", "", false}, // no reports (an older kernel, another architecture)
+	} {
+		dir := t.TempDir()
+		for name, line := range map[string]string{"spec_rstack_overflow": c.srso, "retbleed": c.retbleed} {
+			if line != "" {
+				if err := os.WriteFile(dir+"/"+name, []byte(line+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if costly, why := callsCostly(dir); costly != c.costly || why == "" {
+			t.Errorf("srso %q, retbleed %q: costly %v (%s), want %v", c.srso, c.retbleed, costly, why, c.costly)
+		}
+	}
+}
+
+// TestCurrentTaskChoice checks that the programs read the slot exactly
+// when this machine's returns are mitigated, and PROFGEN_EBPF_TASK_HELPER=0
+// reads it anyway.
+func TestCurrentTaskChoice(t *testing.T) {
+	requireFastCurrent(t)
+	costly, why := callsCostly(vulnerabilitiesDir)
+	t.Setenv(currentTaskEnv, "")
+	if c := findCurrentTask(); c.Fast() != costly {
+		t.Errorf("%s: the programs read the slot: %v, want %v", why, c.Fast(), costly)
+	} else if !costly && !strings.Contains(c.Err().Error(), "not mitigated") {
+		t.Errorf("the helper's reason: %v", c.Err())
+	}
+	t.Setenv(currentTaskEnv, "0")
+	if c := findCurrentTask(); !c.Fast() {
+		t.Errorf("%s=0: the helper (%v)", currentTaskEnv, c.Err())
 	}
 }
 

@@ -5,7 +5,8 @@
 // processes that hold it and their slots are listed in a registry file
 // under flock(2), and a process joins by taking another's descriptors with
 // pidfd_getfd(2) (dispatch.go). Both programs read the calling task from
-// their CPU's current_task rather than by a helper call (CurrentTasks,
-// current.go), and LoadError explains why either could not be loaded.
+// their CPU's current_task rather than by a helper call where the CPU's
+// returns are mitigated (CurrentTasks, current.go), and LoadError explains
+// why either could not be loaded.
 // trace's eBPF backend is its only user; it imports no trace package.
 package dispatch
