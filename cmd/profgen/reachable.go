@@ -199,36 +199,46 @@ func runReachable(stdout io.Writer, p *reachableParams, args []string) error {
 	return nil
 }
 
-// readReachInput tells a recording from an executable: an ELF file is an
-// executable, a file that reads as a recording a recording, a JSON document
-// that does not an error, anything else an executable (that the analysis
-// notes as not ELF). A name without a slash that is no file is looked up
-// in $PATH.
+// readReachInput tells a recording from an executable (executableArg): a
+// JSON document that does not read as a recording is an error.
 func readReachInput(path string) (reachInput, error) {
+	exe, ok, err := executableArg(path)
+	if err != nil || ok {
+		return reachInput{path: exe}, err
+	}
+	rec, err := recording.ReadFile(path)
+	if err != nil {
+		return reachInput{}, err
+	}
+	return reachInput{path: path, rec: rec}, nil
+}
+
+// executableArg says whether the argument path names an executable rather
+// than a JSON document, and returns its path: an ELF file is an executable,
+// a file that starts as a JSON object is not, anything else is (the
+// analysis notes it as not ELF). A name without a slash that is no file is
+// looked up in $PATH.
+func executableArg(path string) (string, bool, error) {
 	fh, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) && !strings.Contains(path, "/") {
 		if lp, lerr := exec.LookPath(path); lerr == nil {
-			return reachInput{path: lp}, nil
+			return lp, true, nil
 		}
 	}
 	if err != nil {
-		return reachInput{}, fmt.Errorf("%s: %w", path, errors.Unwrap(err))
+		return "", false, fmt.Errorf("%s: %w", path, errors.Unwrap(err))
 	}
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(fh, head)
 	fh.Close()
 	head = head[:n]
 	if bytes.HasPrefix(head, []byte("\x7fELF")) {
-		return reachInput{path: path}, nil
+		return path, true, nil
 	}
 	if t := bytes.TrimSpace(head); len(t) > 0 && t[0] == '{' {
-		rec, err := recording.ReadFile(path)
-		if err != nil {
-			return reachInput{}, err
-		}
-		return reachInput{path: path, rec: rec}, nil
+		return path, false, nil
 	}
-	return reachInput{path: path}, nil
+	return path, true, nil
 }
 
 // analyzeReachable analyses the executables of rec (nil: exes alone) and
@@ -405,8 +415,29 @@ func writeReachText(w io.Writer, r *reachReport) error {
 	}
 	fmt.Fprintf(w, "recorded: %d\n", len(r.Recorded))
 	fmt.Fprintf(w, "unseen (reachable, never recorded): %d\n", len(r.Unseen))
+	if err := writeUnseen(w, r.Unseen); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "recorded but not reachable: %d\n", len(r.NotReachable))
+	for _, n := range r.NotReachable {
+		why := "not found by the analysis (a gap in it: docs/reachable.md)"
+		switch {
+		case n.KernelMade != "":
+			why = "kernel-made: " + n.KernelMade
+		case n.Start != "":
+			why = n.Start
+		}
+		fmt.Fprintf(w, "  %s: %s\n", n.Name, why)
+	}
+	return nil
+}
+
+// writeUnseen writes syscalls with what reachable says of them: the
+// dangerous ones first, each with why, then the others grouped by purpose,
+// the largest group first.
+func writeUnseen(w io.Writer, calls []unseenCall) error {
 	var dangerous []unseenCall
-	for _, u := range r.Unseen {
+	for _, u := range calls {
 		if u.Dangerous != "" {
 			dangerous = append(dangerous, u)
 		}
@@ -422,7 +453,7 @@ func writeReachText(w io.Writer, r *reachReport) error {
 		return err
 	}
 	byPurpose := map[string][]string{}
-	for _, u := range r.Unseen {
+	for _, u := range calls {
 		if u.Dangerous == "" {
 			byPurpose[u.Purpose] = append(byPurpose[u.Purpose], u.Name)
 		}
@@ -442,17 +473,6 @@ func writeReachText(w io.Writer, r *reachReport) error {
 		if err := writeWrapped(w, "    ", byPurpose[p]); err != nil {
 			return err
 		}
-	}
-	fmt.Fprintf(w, "recorded but not reachable: %d\n", len(r.NotReachable))
-	for _, n := range r.NotReachable {
-		why := "not found by the analysis (a gap in it: docs/reachable.md)"
-		switch {
-		case n.KernelMade != "":
-			why = "kernel-made: " + n.KernelMade
-		case n.Start != "":
-			why = n.Start
-		}
-		fmt.Fprintf(w, "  %s: %s\n", n.Name, why)
 	}
 	return nil
 }
