@@ -132,8 +132,12 @@ func analyzeSide(s diffSide) (*reachReport, error) {
 		return analyzeReachable(nil, []string{s.path}, reachable.Options{})
 	case s.rec != nil:
 		r, err := analyzeReachable(s.rec, nil, reachable.Options{})
-		if errors.Is(err, errNoExes) {
+		var noRoot *noRootError
+		switch {
+		case errors.Is(err, errNoExes):
 			return nil, fmt.Errorf("%w: give the executables (profgen diff --reachable OLD-EXE NEW-EXE)", err)
+		case errors.As(err, &noRoot):
+			return nil, fmt.Errorf("%w; give the executables (profgen diff --reachable OLD-EXE NEW-EXE)", noRoot.err)
 		}
 		return r, err
 	}

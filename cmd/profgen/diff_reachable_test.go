@@ -10,6 +10,7 @@ import (
 
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/learn"
+	"github.com/profgen/profgen/recording"
 )
 
 // newCallGo is a file added to the httpserver workload: the build that has
@@ -186,6 +187,15 @@ func TestDiffReachableRecordings(t *testing.T) {
 		t.Fatal(err)
 	}
 	noExes := writeRecording(t, dir, "noexes.json", nil)
+	// NEW's recording as a container's whose bundle is gone.
+	rec, err := recording.ReadFile(filepath.Join(dir, "new.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Container = &recording.Container{ID: "c1", Bundle: filepath.Join(dir, "gone-bundle"), Engine: "podman", Runtime: "/usr/bin/runc"}
+	if err := rec.WriteFile(filepath.Join(dir, "container.json")); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -193,6 +203,7 @@ func TestDiffReachableRecordings(t *testing.T) {
 		{[]string{"old.json", "old.json"}, "name the same executable files (" + old + ")"},
 		{[]string{profile, "new.json"}, "OLD (" + profile + "): a profile names no executable"},
 		{[]string{"old.json", noExes}, "NEW (" + noExes + "): the recording names no executable"},
+		{[]string{"old.json", "container.json"}, "NEW (container.json): container c1: its bundle's " + filepath.Join(dir, "gone-bundle", "config.json") + " is not on the host (no such file or directory): the image's root filesystem is not reachable; give the executables (profgen diff --reachable OLD-EXE NEW-EXE)\n"},
 		{[]string{old, script}, "NEW (" + script + "): nothing could be analysed"},
 		{[]string{old, filepath.Join(dir, "missing")}, "missing: no such file"},
 	} {

@@ -140,6 +140,16 @@ type notReached struct {
 // executable.
 var errNoExes = errors.New("the recording names no executable (recorded before format version 3, or by the log backend)")
 
+// noRootError is a container recording whose root filesystem is not on
+// the host, with reachable's advice; diff --reachable gives its own.
+type noRootError struct{ err error }
+
+func (e *noRootError) Error() string {
+	return e.err.Error() + "; give --root DIR with the image's filesystem, or the executables as EXE arguments"
+}
+
+func (e *noRootError) Unwrap() error { return e.err }
+
 // reachInput is one argument of reachable: a recording or an executable.
 type reachInput struct {
 	path string
@@ -262,7 +272,7 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 			root, err := containerRoot(rec.Container)
 			if err != nil {
 				if len(exes) == 0 {
-					return nil, fmt.Errorf("%w; give --root DIR with the image's filesystem, or the executables as EXE arguments", err)
+					return nil, &noRootError{err}
 				}
 				r.Notes = append(r.Notes, fmt.Sprintf("%v: its executables %s not analysed", err, strings.Join(named, ", ")))
 				named = nil
