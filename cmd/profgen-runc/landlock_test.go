@@ -152,19 +152,11 @@ func TestPodmanLandlockLearned(t *testing.T) {
 	url := "http://127.0.0.1:" + port
 	start := func(name string, annotations []string, server ...string) {
 		t.Helper()
-		args := append([]string{"-d", "--name", name, "-e", "GODEBUG=multipathtcp=0"}, annotations...)
+		args := append([]string{"-e", "GODEBUG=multipathtcp=0"}, annotations...)
 		args = append(append(args, runArgs(bin, data)...), testImage)
-		if code, outp := e.recordRun(t, filepath.Join(dir, name+".json"), append(args, server...)...); code != 0 {
-			t.Fatalf("podman run %s: exit %d\n%s", name, code, outp)
-		}
-		t.Cleanup(func() { e.podman("rm", "-f", name).Run() })
+		e.startRecorded(t, dir, name, append(args, server...)...)
 	}
-	stop := func(name string) {
-		t.Helper()
-		if code, outp := runCmd(t, e.podman("stop", name)); code != 0 {
-			t.Fatalf("podman stop %s: exit %d\n%s", name, code, outp)
-		}
-	}
+	stop := func(name string) { t.Helper(); e.stop(t, name) }
 	drive := func() {
 		t.Helper()
 		for _, p := range []string{"/hello", "/file", "/hello"} {
@@ -179,15 +171,7 @@ func TestPodmanLandlockLearned(t *testing.T) {
 	start("profgen-ll-rec", nil, server...)
 	drive()
 	stop("profgen-ll-rec")
-	rec := filepath.Join(dir, "profgen-ll-rec.json")
-	waitFor(t, "the recording", func() bool { _, err := os.Stat(rec); return err == nil })
-	rs := filepath.Join(dir, "ruleset.json")
-	if b, err := exec.Command(e.profgen, "emit", "--format", "landlock", "-o", rs, rec).CombinedOutput(); err != nil {
-		t.Fatalf("profgen emit --format landlock: %v\n%s", err, b)
-	}
-	if b, _ := os.ReadFile(rs); !strings.Contains(string(b), `"/w/httpserver"`) || strings.Contains(string(b), data) {
-		t.Errorf("the ruleset lacks the container's path /w/httpserver, or names the host's %s:\n%s", data, b)
-	}
+	rs := e.emitLandlock(t, filepath.Join(dir, "profgen-ll-rec.json"), "/w/httpserver", data)
 	ll := []string{"--annotation", AnnotationLandlock + "=" + rs}
 
 	// The same drive under the learned ruleset.
@@ -211,5 +195,131 @@ func TestPodmanLandlockLearned(t *testing.T) {
 	})
 	if _, outp := runCmd(t, e.podman("logs", "profgen-ll-learned-port")); !strings.Contains(outp, "bind: permission denied") {
 		t.Errorf("the server's log lacks the refused bind:\n%s", outp)
+	}
+}
+
+// startRecorded starts the detached container name through profgen-runc
+// (podman run -d --name name ARGS, ARGS ending with the image and its
+// command), recording into dir/NAME.json; the container is removed when
+// the test ends.
+func (e *podmanEnv) startRecorded(t *testing.T, dir, name string, args ...string) {
+	t.Helper()
+	if code, outp := e.recordRun(t, filepath.Join(dir, name+".json"), append([]string{"-d", "--name", name}, args...)...); code != 0 {
+		t.Fatalf("podman run %s: exit %d\n%s", name, code, outp)
+	}
+	t.Cleanup(func() { e.podman("rm", "-f", name).Run() })
+}
+
+// stop stops the container name.
+func (e *podmanEnv) stop(t *testing.T, name string) {
+	t.Helper()
+	if code, outp := runCmd(t, e.podman("stop", name)); code != 0 {
+		t.Fatalf("podman stop %s: exit %d\n%s", name, code, outp)
+	}
+}
+
+// emitLandlock waits for the recording rec, writes its ruleset (profgen
+// emit --format landlock) beside it and returns the ruleset's path; the
+// ruleset must name the container's path want and never the host's
+// directory host.
+func (e *podmanEnv) emitLandlock(t *testing.T, rec, want, host string) string {
+	t.Helper()
+	waitFor(t, "the recording", func() bool { _, err := os.Stat(rec); return err == nil })
+	rs := filepath.Join(filepath.Dir(rec), "ruleset.json")
+	if b, err := exec.Command(e.profgen, "emit", "--format", "landlock", "-o", rs, rec).CombinedOutput(); err != nil {
+		t.Fatalf("profgen emit --format landlock: %v\n%s", err, b)
+	}
+	if b, _ := os.ReadFile(rs); !strings.Contains(string(b), `"`+want+`"`) || strings.Contains(string(b), host) {
+		t.Errorf("the ruleset lacks the container's path %s, or names the host's %s:\n%s", want, host, b)
+	}
+	return rs
+}
+
+// httpPut puts body at url and returns the status.
+func httpPut(t *testing.T, url, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPut, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("PUT %s: %v", url, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestPodmanLandlockNginx: Debian's nginx (the host's /usr bound into the
+// test image; as root, one worker, in the foreground, its pid file and log
+// in /data/run apart from the served /data/www, workload.LayoutNginx) is
+// recorded in podman through profgen-runc serving GETs and a WebDAV PUT
+// into /data/www/uploads, its ruleset emitted by profgen emit --format
+// landlock and applied with io.profgen.landlock: the container serves the
+// same drive under it, and is refused /etc/shadow (an alias) and a PUT
+// into the directory it serves, both of which it was allowed unconfined.
+func TestPodmanLandlockNginx(t *testing.T) {
+	e := needPodman(t)
+	needLauncher(t, e)
+	dir, data := t.TempDir(), t.TempDir()
+	port, upstream := freePort(t), freePort(t)
+	n := workload.LayoutNginx(t, data, "/data", port, upstream)
+	defer n.LogOnFail(t)
+	url := "http://127.0.0.1:" + port
+	// /w is an empty directory: nginx is the host's, under /usr.
+	args := append(runArgs(filepath.Join(t.TempDir(), "nginx"), data), testImage)
+	args = append(args, n.Command...)
+	drive := func(what string) {
+		t.Helper()
+		if code, body := httpGet(t, url+"/index.html"); code != 200 || body != "served by nginx\n" {
+			t.Errorf("%s: GET /index.html: %d %q", what, code, body)
+		}
+		if code := httpPut(t, url+"/uploads/a.txt", "put\n"); code != http.StatusCreated {
+			t.Errorf("%s: PUT /uploads/a.txt: %d", what, code)
+		}
+		if code, _ := httpGet(t, url+"/index.html"); code != 200 {
+			t.Errorf("%s: GET /index.html again: %d", what, code)
+		}
+		if err := os.Remove(filepath.Join(n.WWW, "uploads", "a.txt")); err != nil {
+			t.Errorf("%s: the PUT's file: %v", what, err)
+		}
+	}
+	// forbidden GETs /shadow and PUTs /new.html, and returns their statuses
+	// and whether new.html was written.
+	forbidden := func() (shadow, put int, written bool) {
+		t.Helper()
+		shadow, _ = httpGet(t, url+"/shadow")
+		put = httpPut(t, url+"/new.html", "not yours\n")
+		written = os.Remove(filepath.Join(n.WWW, "new.html")) == nil
+		return shadow, put, written
+	}
+
+	// Unconfined (runc, not recorded): what the ruleset will refuse is
+	// allowed, so that a refusal below is the ruleset's.
+	if code, outp := runCmd(t, e.podman(append([]string{"run", "-d", "--name", "profgen-ll-nginx-free"}, args...)...)); code != 0 {
+		t.Fatalf("podman run profgen-ll-nginx-free: exit %d\n%s", code, outp)
+	}
+	t.Cleanup(func() { e.podman("rm", "-f", "profgen-ll-nginx-free").Run() })
+	if shadow, put, written := forbidden(); shadow != 200 || put != http.StatusCreated || !written {
+		t.Fatalf("unconfined nginx: GET /shadow %d, PUT /new.html %d (written %v); want 200, 201, written", shadow, put, written)
+	}
+	e.stop(t, "profgen-ll-nginx-free")
+
+	// Record.
+	e.startRecorded(t, dir, "profgen-ll-nginx-rec", args...)
+	drive("recorded")
+	e.stop(t, "profgen-ll-nginx-rec")
+	rs := e.emitLandlock(t, filepath.Join(dir, "profgen-ll-nginx-rec.json"), "/data/nginx.conf", data)
+
+	// The same drive under the learned ruleset; what it never did.
+	e.startRecorded(t, dir, "profgen-ll-nginx-learned", append([]string{"--annotation", AnnotationLandlock + "=" + rs}, args...)...)
+	drive("under its ruleset")
+	if shadow, put, written := forbidden(); shadow == 200 || put < 400 || written {
+		t.Errorf("nginx under its ruleset: GET /shadow %d, PUT /new.html %d (written %v); want both refused", shadow, put, written)
+	}
+	e.stop(t, "profgen-ll-nginx-learned")
+	if b, err := os.ReadFile(n.ErrorLog); err != nil || !strings.Contains(string(b), `"/etc/shadow" failed (13: Permission denied)`) {
+		t.Errorf("nginx's error log does not say /etc/shadow was refused (%v):\n%s", err, b)
 	}
 }

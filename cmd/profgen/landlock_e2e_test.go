@@ -134,69 +134,17 @@ func TestLandlockHTTPServer(t *testing.T) {
 // write into the directory it serves (WebDAV PUT) or connect to a port it
 // never used (proxy_pass): each denial named by replay.
 func TestLandlockNginx(t *testing.T) {
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		if nginx, err = exec.LookPath("/usr/sbin/nginx"); err != nil {
-			t.Fatalf("nginx (Debian's nginx package; scripts/deps.sh installs it): %v", err)
-		}
-	}
 	dir := t.TempDir()
-	www := filepath.Join(dir, "www")
-	// nginx makes its pid file (and may make its log) where they are
-	// configured, so its ruleset grants make_reg there; Landlock grants a
-	// right on a directory and everything beneath it, so they live in
-	// run/, apart from the served tree (as /run/nginx.pid and /var/www
-	// are): in the directory above www, make_reg would reach www too
-	// (docs/landlock.md#recording).
-	run := filepath.Join(dir, "run")
-	for _, d := range []string{www, filepath.Join(www, "uploads"), filepath.Join(dir, "tmp"), run} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(www, "index.html"), []byte("served by nginx\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	port, upstream := freePort(t), freePort(t)
-	conf := filepath.Join(dir, "nginx.conf")
-	text := fmt.Sprintf(`daemon off;
-user root;
-worker_processes 1;
-pid %[1]s/run/nginx.pid;
-error_log %[1]s/run/error.log;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path %[1]s/tmp/body;
-	proxy_temp_path %[1]s/tmp/proxy;
-	fastcgi_temp_path %[1]s/tmp/fastcgi;
-	uwsgi_temp_path %[1]s/tmp/uwsgi;
-	scgi_temp_path %[1]s/tmp/scgi;
-	server {
-		listen 127.0.0.1:%[2]s;
-		root %[3]s;
-		location / { dav_methods PUT; }
-		location = /shadow { alias /etc/shadow; }
-		location /proxy { proxy_pass http://127.0.0.1:%[4]s/; }
-	}
-}
-`, dir, port, www, upstream)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	n := workload.LayoutNginx(t, dir, dir, port, upstream)
+	www, conf, server := n.WWW, n.Conf, n.Command
 	url := "http://127.0.0.1:" + port
 	ready := "tcp:127.0.0.1:" + port
-	server := []string{nginx, "-e", filepath.Join(run, "error.log"), "-p", dir, "-c", conf}
 	// The drive uploads into uploads/ (so that the seccomp profile allows
 	// what a PUT calls, and Landlock is what refuses a PUT elsewhere).
 	drive := curlDrive(t, dir, "drive.sh", true, url+"/index.html", "-T "+conf+" "+url+"/uploads/a.txt", url+"/index.html")
 	learnBoth(t, dir, nil, drive, ready, server...)
-	logOnFail := func() {
-		if b, err := os.ReadFile(filepath.Join(run, "error.log")); err == nil && t.Failed() {
-			t.Logf("nginx's error log:\n%s", b)
-		}
-	}
-	defer logOnFail()
+	defer n.LogOnFail(t)
 
 	if err := os.Remove(filepath.Join(www, "uploads", "a.txt")); err != nil {
 		t.Fatal(err)
