@@ -1,13 +1,13 @@
 package trace
 
 import (
-	"bytes"
 	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -609,7 +609,8 @@ func (e *EBPF) WatchMoves() (<-chan struct{}, error) {
 const (
 	bpfExeNames    = 32
 	bpfExeNameLen  = 256
-	bpfExeEventLen = 16 + bpfExeNames*bpfExeNameLen
+	bpfExeRun      = 16 + bpfExeNames*bpfExeNameLen
+	bpfExeEventLen = bpfExeRun + bpfExeNameLen
 )
 
 // readExes starts reading exe_events: the paths of the executables the
@@ -638,28 +639,46 @@ func (e *EBPF) readExes() error {
 	return nil
 }
 
-// parseExeEvent decodes an exe_event: the slot and the absolute path its
-// components make, or false when the walk did not reach the process's
-// root (the path would not be the one the process saw).
+// parseExeEvent decodes an exe_event: the slot and the executable's path
+// as the process saw it. That is the absolute name the exec was given
+// (execve's pathname, or a script's interpreter as its #! line wrote it;
+// cleaned, symbolic links kept: /usr/bin/redis-server, not the file it
+// links to), else (a relative name, a descriptor's /dev/fd/N) the path
+// the kernel resolved, when its walk reached the process's root; false
+// when neither names it.
 func parseExeEvent(b []byte) (uint32, string, bool) {
 	if len(b) < bpfExeEventLen {
 		return 0, "", false
 	}
 	le := binary.LittleEndian
-	slot, n, complete := le.Uint32(b[0:]), le.Uint32(b[4:]), le.Uint32(b[8:])
-	if complete != 1 || n == 0 || n > bpfExeNames || slot >= bpfExeUnknown {
+	slot := le.Uint32(b[0:])
+	if slot >= bpfExeUnknown {
+		return 0, "", false
+	}
+	if run := cBytes(b[bpfExeRun:bpfExeEventLen]); execName(run) {
+		return slot, path.Clean(run), true
+	}
+	n, complete := le.Uint32(b[4:]), le.Uint32(b[8:])
+	if complete != 1 || n == 0 || n > bpfExeNames {
 		return 0, "", false
 	}
 	parts := make([]string, n)
 	for i := range n {
-		name := b[16+int(i)*bpfExeNameLen : 16+int(i+1)*bpfExeNameLen]
-		end := bytes.IndexByte(name, 0)
-		if end <= 0 {
+		name := cBytes(b[16+int(i)*bpfExeNameLen : 16+int(i+1)*bpfExeNameLen])
+		if name == "" {
 			return 0, "", false
 		}
-		parts[n-1-i] = string(name[:end])
+		parts[n-1-i] = name
 	}
 	return slot, "/" + strings.Join(parts, "/"), true
+}
+
+// execName says whether the name an exec was given names the executable
+// as the process saw it: absolute, whole (shorter than the buffer), and
+// not a descriptor's (fexecve: /dev/fd/N, /proc/self/fd/N).
+func execName(run string) bool {
+	return strings.HasPrefix(run, "/") && len(run) < bpfExeNameLen-1 &&
+		!strings.HasPrefix(run, "/dev/fd/") && !strings.HasPrefix(run, "/proc/")
 }
 
 // MarkReady implements PhaseMarker: the calls from now on are counted in

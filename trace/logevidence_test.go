@@ -11,11 +11,12 @@ import (
 )
 
 // TestLogEvidenceExes is TestRecordEvidenceExes with the log backend: the
-// executables come from the audit records' exe= field, the first
+// executables come from the audit records' exe= field (the file the
+// kernel ran, symbolic links resolved: /usr/bin/dash for /bin/sh), the first
 // sightings from their time stamps; the launcher's execve names no
 // executable (profgen's launcher made it).
 func TestLogEvidenceExes(t *testing.T) {
-	r := evidenceExes(t, newTestLog(t, LogOptions{}))
+	r := evidenceExes(t, newTestLog(t, LogOptions{}), resolved)
 	if at := *r.Lookup("wait4").FirstSeenMs; at > 250 {
 		t.Errorf("wait4 first seen at %d ms, want before the sleep ended", at)
 	}

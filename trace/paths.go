@@ -124,6 +124,7 @@ func decodePevent(b []byte) (*pevent, bool) {
 	return ev, true
 }
 
+// cBytes is b up to its first NUL (all of b when it has none).
 func cBytes(b []byte) string {
 	if i := bytes.IndexByte(b, 0); i >= 0 {
 		b = b[:i]
@@ -184,6 +185,9 @@ type pathsRec struct {
 	sides  map[uint64]*pevent
 	unres  map[[2]string]uint64
 	joined uint64
+	// replacing counts the renames that may have replaced a file at their
+	// destination (renamed).
+	replacing uint64
 	// signals: outside is the count of signals to processes outside the
 	// target.
 	outside   uint64
@@ -475,7 +479,8 @@ func (p *pathsRec) nameEvent(ev *pevent) {
 }
 
 // twoNames counts a rename or link: remove_* at the old path and make_*
-// at the new one (a link: make_* only), both ways for RENAME_EXCHANGE,
+// at the new one (a link: make_* only; a rename that may replace an entry:
+// remove_* there too), both ways for RENAME_EXCHANGE,
 // and refer on both when the directories differ, by the type of the file
 // moved.
 func (p *pathsRec) twoNames(call string, old, new *pevent) {
@@ -516,6 +521,17 @@ func (p *pathsRec) renamed(call string, ev *pevent, oldPath, newPath string) {
 		p.add(ev, oldPath, remove, typ, ok)
 	}
 	p.add(ev, newPath, modeRight(mode), typ, ok)
+	// A rename that replaces an entry also removes it, which Landlock
+	// grants by remove_* on the destination's directory (the replaced
+	// entry is of the moved one's kind: a file over a file, a directory
+	// over an empty directory). Whether one was there is gone by the
+	// call's return, so a plain rename records the right the replace
+	// would need, counted in a note; RENAME_NOREPLACE replaced nothing,
+	// RENAME_EXCHANGE is below.
+	if strings.HasPrefix(call, "rename") && (call != "renameat2" || ev.arg&(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE) == 0) {
+		p.add(ev, newPath, remove, typ, ok)
+		p.replacing++
+	}
 	if call == "renameat2" && ev.arg&unix.RENAME_EXCHANGE != 0 {
 		otyp := p.lstatType(ev.tgid, oldPath)
 		if ost, err := os.Lstat(root + oldPath); err == nil {
@@ -777,6 +793,9 @@ func (p *pathsRec) section(exes map[uint32]string, ready bool) (*recording.Landl
 	}
 	if p.joined > 0 {
 		notes = append(notes, fmt.Sprintf("landlock: the paths of %d calls by name (mkdir, unlink, rename, a failed open ...) joined the directory the kernel resolved with the name the program gave; symlinks in that name were resolved when recorded (docs/recording.md#paths)", p.joined))
+	}
+	if p.replacing > 0 {
+		notes = append(notes, fmt.Sprintf("landlock: %d renames (without RENAME_NOREPLACE) record remove_file or remove_dir at their destination: the right Landlock needs when a rename replaces an entry, which the recorder cannot tell by the call's return (docs/landlock.md#recording)", p.replacing))
 	}
 	return sec, notes, nil
 }

@@ -170,7 +170,7 @@ func TestRecordPaths(t *testing.T) {
 		{filepath.Join(dir, "tmpfile"), "make_reg"}, {filepath.Join(dir, "tmpfile"), "write_file"},
 		{filepath.Join(dir, "tmpfile"), "remove_file"},
 		{filepath.Join(dir, "a"), "make_reg"}, {filepath.Join(dir, "a"), "remove_file"},
-		{filepath.Join(dir, "sub", "b"), "make_reg"},
+		{filepath.Join(dir, "sub", "b"), "make_reg"}, {filepath.Join(dir, "sub", "b"), "remove_file"},
 		{filepath.Join(dir, "a"), "refer"}, {filepath.Join(dir, "sub", "b"), "refer"},
 		{ops, "execute"},
 	} {
@@ -190,7 +190,7 @@ func TestRecordPaths(t *testing.T) {
 			t.Errorf("%s %s: no executable", a.Path, a.Right)
 		}
 	}
-	if a := have[[2]string{filepath.Join(dir, "data"), "read_file"}]; !slices.Contains(a.Exes, ops) || !slices.Contains(a.Exes, cat) {
+	if a := have[[2]string{filepath.Join(dir, "data"), "read_file"}]; !slices.Contains(a.Exes, ops) || !slices.ContainsFunc(a.Exes, func(e string) bool { return resolved(t, e) == cat }) {
 		t.Errorf("%s read_file by %v, want %s and %s among them", a.Path, a.Exes, ops, cat)
 	}
 	p, _ := strconv.Atoi(port)
@@ -210,6 +210,9 @@ func TestRecordPaths(t *testing.T) {
 	}
 	if len(sec.Unresolved) > 0 {
 		t.Errorf("unresolved: %+v", sec.Unresolved)
+	}
+	if !slices.ContainsFunc(res.Recording.Notes, func(n string) bool { return strings.Contains(n, "1 renames (without RENAME_NOREPLACE)") }) {
+		t.Errorf("no note of the rename's remove_file: %q", res.Recording.Notes)
 	}
 }
 

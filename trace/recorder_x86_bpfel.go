@@ -42,6 +42,7 @@ type recorderExeEvent struct {
 		Pad      uint32
 		Names    [32][256]int8
 	}
+	Run [256]int8
 }
 
 type recorderExeId struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -8,12 +9,16 @@ import (
 )
 
 // TestRecordRedisEvidence is issue 19's redis case: Debian's redis-server
-// recorded with --ready and driven: every call names the executable the
-// process ran (redis-server is a link to it), bind and listen are counted
+// recorded with --ready and driven: every call names the executable as the
+// process was started, /usr/bin/redis-server (a link to redis-check-rdb,
+// named by the link as the process saw it), bind and listen are counted
 // in startup only, accept4 (or accept) and epoll_wait in serving, and
 // readyAtMs says when the phases changed.
 func TestRecordRedisEvidence(t *testing.T) {
 	rec, exe := recordRedis(t, t.TempDir())
+	if filepath.Base(exe) != "redis-server" {
+		t.Fatalf("redis-server found as %s", exe)
+	}
 	if rec.ReadyAtMs == nil {
 		t.Fatal("no readyAtMs in a --ready recording")
 	}

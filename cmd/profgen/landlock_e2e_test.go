@@ -175,3 +175,45 @@ func TestLandlockNginx(t *testing.T) {
 		}
 	}
 }
+
+// TestLandlockRenameReplace: a program that saves a file atomically into
+// another directory (writes tmp/f.new, renames it over state/f) runs
+// again under the ruleset learned from its recording: Landlock requires
+// remove_file on state/ for the entry the rename replaces, which the
+// recording carries (docs/recording.md#paths), with its note. perl's
+// isatty(3) on the /dev/null it opens fails with ENOTTY, past Landlock's
+// ioctl_dev check: the ruleset grants it, or perl would get EACCES.
+func TestLandlockRenameReplace(t *testing.T) {
+	dir := t.TempDir()
+	reset := func() {
+		t.Helper()
+		for _, d := range []string{"tmp", "state"} {
+			if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, "state", "f"), []byte("old\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// perl (Debian's perl-base, always there) calls rename(2) itself.
+	save := []string{"perl", "-e", `open(F, ">tmp/f.new") or die "open: $!"; print F "new\n"; close F; rename("tmp/f.new", "state/f") or die "rename: $!\n"`}
+	reset()
+	if res := runProfgen(t, dir, append([]string{"record", "-o", "rec.json", "--"}, save...)...); res.code != 0 {
+		t.Fatalf("record: exit %d\n%s", res.code, res.stderr)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "rec.json")); !strings.Contains(string(b), "renames (without RENAME_NOREPLACE) record remove_file") {
+		t.Errorf("the recording has no note of the remove_file its rename records")
+	}
+	if res := runProfgen(t, dir, "emit", "--format", "landlock", "-o", "ruleset.json", "rec.json"); res.code != 0 {
+		t.Fatalf("emit: exit %d\n%s", res.code, res.stderr)
+	}
+	reset()
+	rep, code, stderr := landlockReplay(t, dir, nil, "", "", save...)
+	if code != 0 || len(rep.Landlock) != 0 {
+		t.Fatalf("the save under its ruleset: exit %d, landlock %+v\n%s", code, rep.Landlock, stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "state", "f")); err != nil || string(b) != "new\n" {
+		t.Errorf("state/f after the save: %q, %v", b, err)
+	}
+}

@@ -180,6 +180,8 @@ struct socket {
 #define EINPROGRESS 115
 #define ENOENT 2
 #define ENOTDIR 20
+#define EPERM 1
+#define EACCES 13
 
 static __always_inline void lose(__u32 which)
 {
@@ -606,8 +608,13 @@ static __always_inline void path_call(struct task_struct *task, struct pt_regs *
 		}
 		if ((mode & S_IFMT) != S_IFCHR && (mode & S_IFMT) != S_IFBLK)
 			return;
+		// Landlock checks ioctl_dev before the device sees the
+		// request: an error of the device's (ENOTTY from isatty on
+		// /dev/null, EINVAL) means the request got past the check,
+		// and under a ruleset without the right the program would get
+		// EACCES instead. Only a refusal (EACCES, EPERM) is a failure.
 		if (!is_masked_ioctl(regs->si))
-			count_file(task, f, R_IOCTL_DEV, T_OTHER, ret >= 0, exe, 0);
+			count_file(task, f, R_IOCTL_DEV, T_OTHER, ret >= 0 || (ret != -EACCES && ret != -EPERM), exe, 0);
 		return;
 	}
 	case PC_BIND:

@@ -175,11 +175,14 @@ struct names {
 	char names[EXE_NAMES][EXE_NAME_LEN];
 };
 
-// exe_event tells user space the path of a new slot's executable, as the
-// process saw it.
+// exe_event tells user space the path of a new slot's executable: the
+// name the exec gave it (run: bprm->interp, the pathname execve was given
+// or a script's interpreter, as the process wrote it) and the path the
+// kernel resolved (nm: its components up to the process's root).
 struct exe_event {
 	__u32 slot;
 	struct names nm;
+	char run[EXE_NAME_LEN];
 };
 
 struct {
@@ -430,10 +433,11 @@ static long walk_step(__u64 i, void *arg)
 }
 
 // note_exe gives task's executable (after its exec) a slot, when it has
-// none, and tells user space its path: the components from the file up to
-// the task's root directory, crossing mounts, as d_path does (in a
-// container: the container's path).
-static __always_inline void note_exe(struct task_struct *task)
+// none, and tells user space its path: the name bprm gave it, and the
+// components from the file up to the task's root directory, crossing
+// mounts, as d_path does (in a container: the container's path), for when
+// that name is relative or a descriptor's.
+static __always_inline void note_exe(struct task_struct *task, struct linux_binprm *bprm)
 {
 	struct file *file = task->mm->exe_file;
 	if (!file)
@@ -461,6 +465,9 @@ static __always_inline void note_exe(struct task_struct *task)
 	ev->slot = slot;
 	ev->nm.n = 0;
 	ev->nm.complete = 0;
+	ev->run[0] = 0;
+	if (bprm)
+		bpf_probe_read_kernel_str(ev->run, sizeof ev->run, BPF_CORE_READ(bprm, interp));
 	// Loads by BPF_CORE_READ (probe reads): the walk reaches pointers
 	// the verifier has no type for.
 	struct walk w = {
@@ -572,7 +579,7 @@ int profgen_exec(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!task)
 		task = current_task();
-	note_exe(task);
+	note_exe(task, (struct linux_binprm *)ctx->args[2]);
 	if (paths_on)
 		path_exec(task, (struct linux_binprm *)ctx->args[2]);
 	return 0;
