@@ -22,18 +22,19 @@ import (
 )
 
 // attachHelperEnv makes the test binary a recorder of its own (another
-// process): "CGROUP:READY:OUT" attaches to CGROUP, writes "shared" or
-// "own: REASON" to READY once it records, and the recording to OUT once
-// the cgroup is empty.
+// process): "CGROUP:READY:OUT[:auto]" attaches to CGROUP (sharing the
+// dispatcher even alone, or with auto as a recording does by default),
+// writes "shared", "solo" or "own: REASON" to READY once it records, and
+// the recording to OUT once the cgroup is empty.
 const attachHelperEnv = "PROFGEN_TEST_ATTACH_HELPER"
 
 func attachHelper(v string) int {
 	f := strings.Split(v, ":")
-	if len(f) != 3 {
-		fmt.Fprintf(os.Stderr, "%s=%q: want CGROUP:READY:OUT\n", attachHelperEnv, v)
+	if len(f) != 3 && (len(f) != 4 || f[3] != "auto") {
+		fmt.Fprintf(os.Stderr, "%s=%q: want CGROUP:READY:OUT[:auto]\n", attachHelperEnv, v)
 		return 2
 	}
-	e, err := NewEBPF(EBPFOptions{})
+	e, err := NewEBPF(EBPFOptions{Share: len(f) == 3})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -45,7 +46,10 @@ func attachHelper(v string) int {
 		return 1
 	}
 	state := "shared"
-	if e.slot == nil {
+	switch {
+	case e.solo != nil:
+		state = "solo"
+	case e.slot == nil:
 		state = fmt.Sprintf("own: %v", e.shareErr)
 	}
 	if err := os.WriteFile(f[1], []byte(state), 0o600); err != nil {
@@ -196,7 +200,7 @@ func TestDispatcherInProcess(t *testing.T) {
 	var es []*EBPF
 	var as []*Attached
 	for i, w := range ws {
-		e := newTestEBPF(t, EBPFOptions{Exclusive: i == 2})
+		e := newTestEBPF(t, EBPFOptions{Exclusive: i == 2, Share: i < 2})
 		a, err := Attach(AttachOptions{Cgroup: w.cg.Path, Backend: e, Tool: "test"})
 		if err != nil {
 			t.Fatal(err)
@@ -248,7 +252,7 @@ func TestDispatcherMixedLevels(t *testing.T) {
 	b := newWaitingCgroup(t, parent.Path, 500)
 	c := newWaitingCgroup(t, "", 700)
 	attach := func(w *waitingCgroup) (*EBPF, *Attached) {
-		e := newTestEBPF(t, EBPFOptions{})
+		e := newTestEBPF(t, EBPFOptions{Share: true})
 		at, err := Attach(AttachOptions{Cgroup: w.cg.Path, Backend: e, Tool: "test"})
 		if err != nil {
 			t.Fatal(err)
@@ -306,7 +310,7 @@ func TestDispatcherOverlap(t *testing.T) {
 	var as []*Attached
 	var es []*EBPF
 	for _, w := range []*waitingCgroup{outer, inner} {
-		e := newTestEBPF(t, EBPFOptions{})
+		e := newTestEBPF(t, EBPFOptions{Share: true})
 		a, err := Attach(AttachOptions{Cgroup: w.cg.Path, Backend: e, Tool: "test"})
 		if err != nil {
 			t.Fatal(err)
@@ -341,7 +345,7 @@ func TestDispatcherOverlap(t *testing.T) {
 // recording attaches its own program, and both count exactly.
 func TestDispatcherUnlistedSlot(t *testing.T) {
 	wa, wb := newWaitingCgroup(t, "", 300), newWaitingCgroup(t, "", 500)
-	ea := newTestEBPF(t, EBPFOptions{})
+	ea := newTestEBPF(t, EBPFOptions{Share: true})
 	aa, err := Attach(AttachOptions{Cgroup: wa.cg.Path, Backend: ea, Tool: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -352,7 +356,7 @@ func TestDispatcherUnlistedSlot(t *testing.T) {
 	if err := os.WriteFile(dispatch.RegistryPath, []byte("{garbled"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	eb := newTestEBPF(t, EBPFOptions{})
+	eb := newTestEBPF(t, EBPFOptions{Share: true})
 	ab, err := Attach(AttachOptions{Cgroup: wb.cg.Path, Backend: eb, Tool: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -383,40 +387,8 @@ func TestDispatcherUnlistedSlot(t *testing.T) {
 func TestDispatcherAcrossProcesses(t *testing.T) {
 	waitSysEnterLinks(t, "before", 0, 0)
 	dir := t.TempDir()
-	start := func(name string, w *waitingCgroup) *exec.Cmd {
-		ready, out := filepath.Join(dir, name+".ready"), filepath.Join(dir, name+".json")
-		h := exec.Command(os.Args[0])
-		h.Env = append(os.Environ(), attachHelperEnv+"="+w.cg.Path+":"+ready+":"+out)
-		h.Stderr = os.Stderr
-		if err := h.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { h.Process.Kill(); h.Wait() })
-		for i := 0; ; i++ {
-			data, err := os.ReadFile(ready)
-			if err == nil && len(data) > 0 {
-				if string(data) != "shared" {
-					t.Fatalf("%s: %s", name, data)
-				}
-				return h
-			}
-			if i == 1000 {
-				t.Fatalf("%s did not start recording in 10 s", name)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	finish := func(name string, h *exec.Cmd, w *waitingCgroup) {
-		w.run(t)
-		if err := h.Wait(); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		rec, err := recording.ReadFile(filepath.Join(dir, name+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.check(t, name, rec)
-	}
+	start := func(name string, w *waitingCgroup) *exec.Cmd { return startAttachHelper(t, dir, name, w, "shared") }
+	finish := func(name string, h *exec.Cmd, w *waitingCgroup) { finishAttachHelper(t, dir, name, h, w) }
 
 	wa, wb, wc := newWaitingCgroup(t, "", 300), newWaitingCgroup(t, "", 500), newWaitingCgroup(t, "", 700)
 	ha := start("a", wa)
@@ -455,4 +427,111 @@ func TestDispatcherAcrossProcesses(t *testing.T) {
 	if reg := dispatch.ReadRegistry(); len(reg.Procs) != 0 || len(reg.Slots) != 0 {
 		t.Errorf("registry after the last recorder: %+v", reg)
 	}
+}
+
+// startAttachHelper starts the test binary as a recorder of w's cgroup in
+// another process (attachHelperEnv; with want "solo", as a recording does
+// by default, else sharing the dispatcher even alone), its files in dir
+// under name, and waits until it records as want says.
+func startAttachHelper(t *testing.T, dir, name string, w *waitingCgroup, want string) *exec.Cmd {
+	t.Helper()
+	ready, out := filepath.Join(dir, name+".ready"), filepath.Join(dir, name+".json")
+	v := w.cg.Path + ":" + ready + ":" + out
+	if want == "solo" || want == "auto shared" {
+		v += ":auto"
+		want = strings.TrimPrefix(want, "auto ")
+	}
+	h := exec.Command(os.Args[0])
+	h.Env = append(os.Environ(), attachHelperEnv+"="+v)
+	h.Stderr = os.Stderr
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Process.Kill(); h.Wait() })
+	for i := 0; ; i++ {
+		data, err := os.ReadFile(ready)
+		if err == nil && len(data) > 0 {
+			if string(data) != want {
+				t.Fatalf("%s: %s, want %s", name, data, want)
+			}
+			return h
+		}
+		if i == 1000 {
+			t.Fatalf("%s did not start recording in 10 s", name)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// finishAttachHelper runs w, waits for the recorder h and checks its
+// recording.
+func finishAttachHelper(t *testing.T, dir, name string, h *exec.Cmd, w *waitingCgroup) {
+	t.Helper()
+	w.run(t)
+	if err := h.Wait(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	rec, err := recording.ReadFile(filepath.Join(dir, name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.check(t, name, rec)
+}
+
+// TestDispatcherSolo: a recording alone on the machine attaches a program
+// of its own and lists itself in the registry; the next one, in another
+// process, takes a slot in the dispatcher while it runs (two programs on
+// sys_enter, not one per recording), and a third in this process shares
+// it too; both count exactly; once all are done nothing is attached and
+// the registry lists nothing, and a recording alone again runs its own
+// program.
+func TestDispatcherSolo(t *testing.T) {
+	waitSysEnterLinks(t, "before", 0, 0)
+	dir := t.TempDir()
+	attach := func(w *waitingCgroup) (*EBPF, *Attached) {
+		t.Helper()
+		e := newTestEBPF(t, EBPFOptions{})
+		a, err := Attach(AttachOptions{Cgroup: w.cg.Path, Backend: e, Tool: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, a
+	}
+	finish := func(what string, a *Attached, w *waitingCgroup) {
+		t.Helper()
+		w.run(t)
+		rec, _, err := a.Finish(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.check(t, what, rec)
+	}
+	wa, wb, wc := newWaitingCgroup(t, "", 300), newWaitingCgroup(t, "", 500), newWaitingCgroup(t, "", 700)
+	ea, aa := attach(wa)
+	if ea.solo == nil || ea.slot != nil || ea.shareErr != nil {
+		t.Fatalf("a recording alone: solo %v, slot %v, reason %v; want a program of its own, listed", ea.solo, ea.slot, ea.shareErr)
+	}
+	waitSysEnterLinks(t, "one recording alone", 0, 1)
+	if reg := dispatch.ReadRegistry(); len(reg.Solos) != 1 || reg.Solos[0].Pid != os.Getpid() || len(reg.Slots) != 0 {
+		t.Fatalf("registry with a recording alone: %+v", reg)
+	}
+	hb := startAttachHelper(t, dir, "b", wb, "auto shared")
+	ec, ac := attach(wc)
+	if ec.slot == nil || ec.solo != nil {
+		t.Fatalf("a third recording: slot %v, solo %v, reason %v; want a slot", ec.slot, ec.solo, ec.shareErr)
+	}
+	waitSysEnterLinks(t, "one alone, two sharing", 1, 1)
+	finish("a (its own program)", aa, wa)
+	finishAttachHelper(t, dir, "b", hb, wb)
+	finish("c (shared)", ac, wc)
+	waitSysEnterLinks(t, "after", 0, 0)
+	if reg := dispatch.ReadRegistry(); len(reg.Procs) != 0 || len(reg.Slots) != 0 || len(reg.Solos) != 0 {
+		t.Errorf("registry after the last recorder: %+v", reg)
+	}
+	wd := newWaitingCgroup(t, "", 200)
+	ed, ad := attach(wd)
+	if ed.solo == nil || ed.slot != nil {
+		t.Errorf("a recording alone again: solo %v, slot %v, reason %v", ed.solo, ed.slot, ed.shareErr)
+	}
+	finish("d (alone again)", ad, wd)
 }

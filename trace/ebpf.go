@@ -66,6 +66,11 @@ type EBPFOptions struct {
 	// machine. The environment variable PROFGEN_EBPF_EXCLUSIVE=1 sets it
 	// too.
 	Exclusive bool
+	// Share makes the recording take a slot in the machine's shared
+	// program even when it is alone on the machine, where by default it
+	// attaches its own (which costs each of its calls less: trace/dispatch).
+	// The environment variable PROFGEN_EBPF_SHARE=1 sets it too.
+	Share bool
 	// Paths records, beside the syscalls, what Landlock governs (the
 	// recording's landlock section): files and directories by path and
 	// right, TCP ports, abstract UNIX sockets and signals outside the
@@ -108,8 +113,12 @@ type EBPF struct {
 	armOnExec bool
 	// argShapes is set once argument masks were given.
 	argShapes bool
-	// exclusive: never share the sys_enter program (EBPFOptions).
-	exclusive bool
+	// exclusive: never share the sys_enter program; share: share it
+	// even alone (EBPFOptions).
+	exclusive, share bool
+	// solo lists the recording in the dispatcher's registry while it
+	// runs a program of its own because it was alone.
+	solo *dispatch.Solo
 	// slot is the recording's slot in the shared dispatcher, when its
 	// sys_enter program is reached through it rather than attached.
 	slot *dispatch.Slot
@@ -197,7 +206,8 @@ func NewEBPF(opts EBPFOptions) (*EBPF, error) {
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
 	_ = rlimit.RemoveMemlock()
 
-	e := &EBPF{arch: arch, spec: spec, exclusive: opts.Exclusive || os.Getenv(dispatch.Env) == "1", wantPaths: opts.Paths}
+	e := &EBPF{arch: arch, spec: spec, exclusive: opts.Exclusive || os.Getenv(dispatch.Env) == "1",
+		share: opts.Share || os.Getenv(dispatch.ShareEnv) == "1", wantPaths: opts.Paths}
 	if err := spec.LoadAndAssign(&e.objs, nil); err != nil {
 		return nil, dispatch.LoadError(err)
 	}
@@ -343,12 +353,17 @@ func (e *EBPF) Prepare(t *Target) error {
 	// share it: the slot is chosen (the registry locked) before the
 	// programs are loaded on the dispatcher's scratch map, and taken
 	// last, once fork, exit and exec are attached.
+	// Alone on the machine, a program of its own (dispatch.Begin's
+	// Solo), listed so that the next recording shares.
 	share := e.mode == bpfModeCgroup && e.level > 0 && !e.exclusive
 	var join *dispatch.Join
+	solo := false
 	if share {
 		var err error
-		if join, err = dispatch.Begin(t.Cgroup); err != nil {
+		if join, err = dispatch.Begin(t.Cgroup, e.share); err != nil {
 			e.shareErr, share = err, false
+		} else if join.Solo() {
+			share, solo = false, true
 		}
 	}
 	defer join.End()
@@ -418,6 +433,11 @@ func (e *EBPF) Prepare(t *Target) error {
 			return dispatch.AttachError("sys_enter", err)
 		}
 		e.links = append(e.links, l)
+	}
+	if solo {
+		// Unlisted (the registry could not be written), the next
+		// recording attaches a program of its own too: a cost, no error.
+		e.solo, e.shareErr = join.CommitSolo(t.Cgroup)
 	}
 	return nil
 }
@@ -712,6 +732,10 @@ func (e *EBPF) detach() {
 	if e.slot != nil {
 		e.slot.Leave()
 		e.slot = nil
+	}
+	if e.solo != nil {
+		e.solo.Leave()
+		e.solo = nil
 	}
 	for _, l := range e.links {
 		l.Close()

@@ -209,8 +209,12 @@ func BenchmarkRecorderFloor(b *testing.B) {
 			be, err := NewEBPF(EBPFOptions{Exclusive: true})
 			return record("profgen, a program of its own", be, err, floorLoops, false)
 		}},
-		{"bare", logLoops, 4, false, func() loopSample { return runN(logLoops) }},
-		{"profgen record --backend log", logLoops, 4, false, func() loopSample {
+		{"profgen, the shared dispatcher", floorLoops, 0, false, func() loopSample {
+			be, err := NewEBPF(EBPFOptions{Share: true})
+			return record("profgen, the shared dispatcher", be, err, floorLoops, false)
+		}},
+		{"bare", logLoops, 5, false, func() loopSample { return runN(logLoops) }},
+		{"profgen record --backend log", logLoops, 5, false, func() loopSample {
 			be, err := NewLog(LogOptions{})
 			return record("profgen record --backend log", be, err, logLoops, true)
 		}},
@@ -285,12 +289,16 @@ func BenchmarkRecorderFloor(b *testing.B) {
 	floorNs := float64(statsOfDur(times[1], cpu)) / (2 * floorLoops)
 	pt := programTimes(b, bin, floor)
 	xf := printProgramTimes(pt, floorNs)
-	b.ReportMetric(xf(pt.shared), "prog-time/floor")
+	// A recording alone (the bench's) runs a program of its own by
+	// default (trace/dispatch: Solo).
+	b.ReportMetric(xf(pt.own), "prog-time/floor")
+	b.ReportMetric(xf(pt.shared), "prog-time-shared/floor")
 	b.ReportMetric(ratios(1, 0, cpu).med, "floor-x")
 	b.ReportMetric(ratios(2, 0, cpu).med, "ebpf-x")
 	b.ReportMetric(ratios(2, 1, cpu).med, "ebpf/floor")
 	b.ReportMetric(ratios(3, 1, cpu).med, "exclusive/floor")
-	b.ReportMetric(ratios(5, 4, cpu).med, "log-x")
+	b.ReportMetric(ratios(4, 1, cpu).med, "shared/floor")
+	b.ReportMetric(ratios(6, 5, cpu).med, "log-x")
 	if last := len(configs) - 1; strings.HasPrefix(configs[last].name, "bpftrace") {
 		b.ReportMetric(ratios(last, 0, cpu).med, "bpftrace-x")
 	}
@@ -307,7 +315,7 @@ func printProgramTimes(pt progTimes, floorNs float64) (xf func(float64) float64)
 		name         string
 		fast, helper float64
 	}{
-		{"profgen, a program of its own", pt.own, pt.helperOwn},
+		{"profgen, a program of its own (alone)", pt.own, pt.helperOwn},
 		{"profgen, shared dispatcher and recorder", pt.shared, pt.helperShared},
 		{"dispatcher, a call it does not record", pt.idle, pt.helperIdle},
 	} {
@@ -544,13 +552,13 @@ func programTimes(b *testing.B, bin string, floor *ebpf.Program) progTimes {
 			return perCall(dp, loop)
 		}
 		return perCall(dp, func() {
-			be, err := NewEBPF(EBPFOptions{})
+			be, err := NewEBPF(EBPFOptions{Share: true})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer be.Close()
 			record(be)
-			if be.shareErr != nil {
+			if be.shareErr != nil || be.solo != nil {
 				b.Fatalf("the loop's recording is not shared: %v", be.shareErr)
 			}
 		})
@@ -623,7 +631,7 @@ func BenchmarkRecorderBreakdown(b *testing.B) {
 		return cg
 	}
 	recorded := func(exclusive bool) float64 {
-		be, err := NewEBPF(EBPFOptions{Exclusive: exclusive})
+		be, err := NewEBPF(EBPFOptions{Exclusive: exclusive, Share: !exclusive})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -691,7 +699,7 @@ func holdDispatcher(b *testing.B) (hold *EBPF, release func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	hold, err = NewEBPF(EBPFOptions{})
+	hold, err = NewEBPF(EBPFOptions{Share: true})
 	if err != nil {
 		cg.Close()
 		b.Fatal(err)

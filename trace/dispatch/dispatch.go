@@ -45,11 +45,21 @@ import (
 // next process that joins or leaves. A dispatcher with a slot in use that
 // the registry does not list (the registry lost) is not shared further.
 //
+// A recording alone on the machine does not share either: the
+// dispatcher's lookup and tail call cost each call it records about 5 ns
+// (docs/performance.md), for nothing when nobody shares. Begin then
+// answers Solo, and the recording attaches its own program and lists
+// itself in the registry (Solos) until it ends, so that the next
+// recording, seeing it, takes the dispatcher: the machine runs at most two
+// sys_enter programs for any number of recordings, the first's own and
+// the dispatcher.
+//
 // A recording does not share, and attaches its own program as before, when
 // its cgroup contains or is contained in another slot's (the dispatcher
 // calls only the first slot that matches), when all slots are taken, when
 // the registry cannot be used, or when EBPFOptions.Exclusive (or
-// PROFGEN_EBPF_EXCLUSIVE=1) asks for it.
+// PROFGEN_EBPF_EXCLUSIVE=1) asks for it. EBPFOptions.Share (or
+// PROFGEN_EBPF_SHARE=1) takes a slot even alone.
 
 // Slots is the number of slots of bpf/dispatch.c.
 const Slots = 16
@@ -62,6 +72,10 @@ var RegistryPath = "/run/profgen/dispatch-v3.json"
 // Env, set to 1, makes every recording of the process attach its
 // own program.
 const Env = "PROFGEN_EBPF_EXCLUSIVE"
+
+// ShareEnv, set to 1, makes every recording of the process take a slot in
+// the dispatcher even when it is alone on the machine.
+const ShareEnv = "PROFGEN_EBPF_SHARE"
 
 // Proc is a process that holds a dispatcher: its link's id and the
 // numbers of its descriptors of the link and the maps.
@@ -93,10 +107,22 @@ type SlotRec struct {
 	Chain []uint64 `json:"chain"`
 }
 
+// SoloRec is a recording that attached its own program because it was
+// alone (Begin's Solo): its process and cgroup.
+type SoloRec struct {
+	Pid    int    `json:"pid"`
+	Start  uint64 `json:"start"`
+	PidNS  uint64 `json:"pidns"`
+	Cgroup string `json:"cgroup"`
+}
+
 // Reg is the registry file's content.
 type Reg struct {
 	Procs []Proc    `json:"procs"`
 	Slots []SlotRec `json:"slots"`
+	// Solos are the recordings running a program of their own because
+	// they were alone when they began.
+	Solos []SoloRec `json:"solos,omitempty"`
 }
 
 // dispatchLockWait is how long a recording waits for another process's
@@ -156,8 +182,11 @@ var (
 )
 
 // Join is a recording joining the dispatcher: the registry stays
-// locked, and the slot chosen, from Begin to end.
+// locked, and the slot chosen, from Begin to end. A solo Join (Solo) has
+// no dispatcher: the recording attaches its own program and lists itself
+// by CommitSolo.
 type Join struct {
+	solo  bool
 	d     *dispatcher
 	f     *os.File
 	reg   *Reg
@@ -171,8 +200,10 @@ type Join struct {
 // holds, or a new one attached now, and chooses a free slot for the
 // cgroup cg. The recorder program is then loaded on d.scratch (its
 // `dispatched` form) and put in the slot by commit; end releases the lock
-// (and the dispatcher, when the process holds no slot of it).
-func Begin(cg *cgroup.Cgroup) (_ *Join, err error) {
+// (and the dispatcher, when the process holds no slot of it). Unless
+// share, a recording that finds no other on the machine (no slot, no solo
+// recording of a live process) gets a solo Join instead.
+func Begin(cg *cgroup.Cgroup, share bool) (_ *Join, err error) {
 	dispatchMu.Lock()
 	defer func() {
 		if err != nil {
@@ -198,6 +229,10 @@ func Begin(cg *cgroup.Cgroup) (_ *Join, err error) {
 			j.release()
 		}
 	}()
+	if !share && dispatchCur == nil && reg.alone(self) {
+		j.solo = true
+		return j, nil
+	}
 	j.d = dispatchCur
 	if j.d == nil {
 		for _, p := range reg.Procs {
@@ -273,6 +308,81 @@ func (j *Join) Commit(prog *ebpf.Program, cg *cgroup.Cgroup, level uint32) (*Slo
 	d.slots++
 	dispatchCur = d
 	return &Slot{d: d, slot: j.slot, cgid: cg.ID}, nil
+}
+
+// Solo says that the recording is alone: it attaches a program of its
+// own, then calls CommitSolo.
+func (j *Join) Solo() bool { return j.solo }
+
+// Solo is a recording listed as running a program of its own.
+type Solo struct{ rec SoloRec }
+
+// CommitSolo lists the solo recording of cg in the registry, so that the
+// next recording shares the dispatcher rather than attach a second program
+// of its own; Leave unlists it.
+func (j *Join) CommitSolo(cg *cgroup.Cgroup) (*Solo, error) {
+	rec := SoloRec{Pid: j.self.Pid, Start: j.self.Start, PidNS: j.self.PidNS, Cgroup: j.path}
+	j.reg.Solos = append(j.reg.Solos, rec)
+	if err := writeDispatchRegistry(j.reg); err != nil {
+		return nil, err
+	}
+	return &Solo{rec: rec}, nil
+}
+
+// Leave unlists the solo recording (the first record of its process and
+// cgroup) and drops the solo records of processes that are gone. A
+// registry that cannot be locked keeps the record, which the next Begin
+// drops once the process is gone.
+func (s *Solo) Leave() {
+	dispatchMu.Lock()
+	defer dispatchMu.Unlock()
+	f, reg, err := lockDispatchRegistry()
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if i := slices.Index(reg.Solos, s.rec); i >= 0 {
+		reg.Solos = slices.Delete(reg.Solos, i, i+1)
+	}
+	if self, err := proc.Self(); err == nil {
+		reg.Solos = slices.DeleteFunc(reg.Solos, func(r SoloRec) bool { return goneHere(r.Pid, r.Start, r.PidNS, self) })
+	}
+	writeDispatchRegistry(reg)
+}
+
+// alone drops the solo records of processes that are gone and says
+// whether the registry lists no recording of a live process: no slot and
+// no solo. A record of another pid namespace, whose pid means nothing
+// here, counts as live.
+func (reg *Reg) alone(self proc.ID) bool {
+	reg.Solos = slices.DeleteFunc(reg.Solos, func(r SoloRec) bool { return goneHere(r.Pid, r.Start, r.PidNS, self) })
+	if len(reg.Solos) > 0 {
+		return false
+	}
+	for _, sl := range reg.Slots {
+		if !goneHere(sl.Pid, sl.Start, sl.PidNS, self) {
+			return false
+		}
+	}
+	return true
+}
+
+// goneHere says whether the process pid, started at start in the pid
+// namespace ns, is known to be gone: in self's namespace, no such
+// process runs (a process that cannot be read, EMFILE say, is not gone);
+// in another, never known.
+func goneHere(pid int, start, ns uint64, self proc.ID) bool {
+	switch {
+	case ns != self.PidNS:
+		return false
+	case pid == self.Pid:
+		return start != self.Start
+	}
+	p, err := proc.ReadStat(pid)
+	if errors.Is(err, proc.ErrNoProcess) {
+		return true
+	}
+	return err == nil && (p.Start != start || !p.Alive())
 }
 
 // End releases the registry's lock; a dispatcher the process holds no
@@ -447,17 +557,10 @@ func (reg *Reg) prune(d *dispatcher, routes *dispatchRoutes, self proc.ID) {
 		return links[id]
 	}
 	gone := func(pid int, start, ns uint64, linkID uint32) bool {
-		switch {
-		case ns != self.PidNS:
+		if ns != self.PidNS {
 			return linkGone(linkID)
-		case pid == self.Pid:
-			return start != self.Start
 		}
-		p, err := proc.ReadStat(pid)
-		if errors.Is(err, proc.ErrNoProcess) {
-			return true
-		}
-		return err == nil && (p.Start != start || !p.Alive())
+		return goneHere(pid, start, ns, self)
 	}
 	reg.Procs = slices.DeleteFunc(reg.Procs, func(p Proc) bool { return gone(p.Pid, p.Start, p.PidNS, p.LinkID) })
 	held := map[uint32]bool{d.linkID: true}
