@@ -426,10 +426,15 @@ func (l *loader) runTime(exe string, loaded []string) {
 }
 
 // looksShared says whether a file's name is a shared object's (NAME.so or
-// NAME.so.VERSION): one the recording saw read that is gone is noted.
+// NAME.so.VERSION, not ld.so.cache): one the recording saw read that is
+// gone is noted.
 func looksShared(name string) bool {
 	base := path.Base(name)
-	return strings.HasSuffix(base, ".so") || strings.Contains(base, ".so.")
+	if strings.HasSuffix(base, ".so") {
+		return true
+	}
+	_, ver, ok := strings.Cut(base, ".so.")
+	return ok && ver != "" && ver[0] >= '0' && ver[0] <= '9'
 }
 
 // needed loads the DT_NEEDED closure of the object at fromPath (inside

@@ -77,11 +77,12 @@ func TestRunTimeLibraries(t *testing.T) {
 	}
 
 	// A library the recording saw that is gone is noted, never silent.
-	gone, err := Analyze(exe, Options{CacheDir: cache, Loaded: []string{"/nonexistent/libgone.so.1"}, LoadedKnown: true})
+	// A gone file not named as one (a temporary file, a cache) is not.
+	gone, err := Analyze(exe, Options{CacheDir: cache, Loaded: []string{"/nonexistent/libgone.so.1", "/nonexistent/ld.so.cache", "/nonexistent/x.json"}, LoadedKnown: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gone.Complete || !hasNote(gone, "/nonexistent/libgone.so.1 (loaded at run time by "+exe+"): not analysed: ", "") {
+	if gone.Complete || !hasNote(gone, "/nonexistent/libgone.so.1 (loaded at run time by "+exe+"): not analysed: ", "") || hasNote(gone, "/nonexistent/ld.so.cache", "") || hasNote(gone, "/nonexistent/x.json", "") {
 		t.Errorf("gone library: complete %v, notes %q", gone.Complete, gone.Notes)
 	}
 }
