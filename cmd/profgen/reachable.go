@@ -63,6 +63,14 @@ prints:
               what the analysis missed, or what the kernel makes itself
               (restart_syscall): listed, never hidden.
 
+Libraries loaded at run time with dlopen(3) (PAM and NSS modules,
+plug-ins) are followed from a recording's landlock section (ebpf backend):
+the shared objects each executable read that the loader did not map are
+analysed, every exported function a root ("loadedAtRunTime"). Those loaded
+only on paths the drive did not take are not, nor, without a recording
+with file paths (EXE arguments, the log backend, --landlock=false), any:
+a note names the code that imports dlopen or dlmopen.
+
 EXE arguments are analysed with every recording given (a recording that
 names no executable needs them), or reported on their own without one.
 What could not be analysed (a non-ELF file, a missing library, an
