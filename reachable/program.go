@@ -298,6 +298,9 @@ type loader struct {
 	dirs   []string // ld.so.conf's directories, then the defaults
 	loaded map[string]*object
 	order  []*object
+	// missing holds the base names of the libraries noted as not found or
+	// not analysed: the recording's reads of them are not noted again.
+	missing map[string]bool
 	// exe and mainRpath are the executable (inside the root) and its
 	// DT_RPATH, searched for every object without a DT_RUNPATH.
 	exe       string
@@ -305,7 +308,7 @@ type loader struct {
 }
 
 func newLoader(root string, c *cache, p *Program) *loader {
-	l := &loader{root: root, c: c, p: p, loaded: map[string]*object{}}
+	l := &loader{root: root, c: c, p: p, loaded: map[string]*object{}, missing: map[string]bool{}}
 	l.dirs = append(l.readConf("/etc/ld.so.conf", 0), systemDirs...)
 	return l
 }
@@ -394,8 +397,8 @@ func (l *loader) runTime(exe string, loaded []string) {
 		if err != nil {
 			real = host
 		}
-		if _, ok := l.loaded[real]; ok {
-			continue
+		if _, ok := l.loaded[real]; ok || l.missing[path.Base(name)] {
+			continue // mapped by the loader, or noted missing already
 		}
 		so, err := sharedObject(host)
 		if err != nil {
@@ -513,6 +516,7 @@ func (l *loader) find(name string, dirs []string, from string) (string, *object,
 			}
 			l.p.note("%s (needed by %s): not analysed: %v", name, from, err)
 			l.p.Complete = false
+			l.missing[path.Base(name)] = true
 			return inside, nil, false
 		}
 		o := &object{path: host, im: im}
@@ -524,8 +528,11 @@ func (l *loader) find(name string, dirs []string, from string) (string, *object,
 	if strings.ContainsRune(name, '/') {
 		where = "the root filesystem " + l.rootDir()
 	}
-	l.p.note("%s (needed by %s): library not found in %s", name, from, where)
+	if !l.missing[path.Base(name)] { // noted once, for its first requester
+		l.p.note("%s (needed by %s): library not found in %s", name, from, where)
+	}
 	l.p.Complete = false
+	l.missing[path.Base(name)] = true
 	return "", nil, false
 }
 

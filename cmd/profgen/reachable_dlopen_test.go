@@ -201,6 +201,22 @@ func TestReachableDlopenContainerRoot(t *testing.T) {
 		t.Errorf("getpriority not reachable")
 	}
 	checkReachReport(t, rep, rec, inExe)
+
+	// libc gone from the root (a bind mount the host does not see there):
+	// one note, the loader's, not a second for the recording's read of it.
+	if err := os.Remove(filepath.Join(rootfs, "usr/lib/x86_64-linux-gnu/libc.so.6")); err != nil {
+		t.Fatal(err)
+	}
+	rep = reachableJSON(t, dir, "container.json")[0]
+	libc := 0
+	for _, n := range rep.Notes {
+		if strings.Contains(n, "libc.so.6") {
+			libc++
+		}
+	}
+	if libc != 1 || rep.Programs[0].Complete {
+		t.Errorf("libc gone: %d notes name it (want the loader's alone), complete %v: %q", libc, rep.Programs[0].Complete, rep.Notes)
+	}
 }
 
 // TestReachablePostgresRunuser records postgres 15 started through
