@@ -265,6 +265,9 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 	start := time.Now()
 	r := &reachReport{Native: nativeSyscalls()}
 	var recorded map[string]bool
+	// fromRec are the executables the recording names: only their file
+	// reads are known (an EXE argument's are not).
+	fromRec := map[string]bool{}
 	if rec != nil {
 		if rec.Arch != "amd64" {
 			return nil, fmt.Errorf("a recording of %s: only x86_64 (amd64) programs are analysed (docs/reachable.md says what aarch64 needs)", rec.Arch)
@@ -288,6 +291,9 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 				opt.Root = root
 			}
 		}
+		for _, e := range named {
+			fromRec[e] = true
+		}
 		exes = append(named, exes...)
 		recorded = map[string]bool{}
 		for _, s := range rec.Syscalls {
@@ -310,7 +316,7 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 	analysed := 0
 	for _, exe := range exes {
 		opt := opt
-		opt.Loaded, opt.LoadedKnown = reads.of(exe, r.Root == ""), reads.known
+		opt.Loaded, opt.LoadedKnown = reads.of(exe, r.Root == ""), reads.known && fromRec[exe]
 		prog, err := reachable.Analyze(exe, opt)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && r.Root != "":

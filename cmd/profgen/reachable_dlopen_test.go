@@ -60,6 +60,22 @@ func TestReachableDlopen(t *testing.T) {
 		t.Errorf("EXE alone: no note %q: %q", notFollowed, alone.Notes)
 	}
 
+	// An EXE argument beside the recording, which never ran it: what it
+	// loads is not known, whatever the recording saw.
+	b, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other")
+	if err := os.WriteFile(other, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	beside := reachableJSON(t, dir, "rec.json", other)[0]
+	notFollowedOther := other + ": libraries loaded at run time are not followed (dlopen imported by " + other + "): record with the ebpf backend"
+	if len(beside.Programs) != 2 || !slices.ContainsFunc(beside.Notes, func(n string) bool { return strings.HasPrefix(n, notFollowedOther) }) {
+		t.Errorf("EXE beside the recording: programs %d, no note %q: %q", len(beside.Programs), notFollowedOther, beside.Notes)
+	}
+
 	// A recording without the landlock section: the same note, and the
 	// plug-in's call listed as recorded but not reachable.
 	if r := runProfgen(t, dir, "record", "--landlock=false", "-o", "nopaths.json", "--", exe, so); r.code != 0 {
