@@ -14,6 +14,38 @@ import (
 	"github.com/profgen/profgen/recording"
 )
 
+// recordDlplugin records the bundled dlplugin loading its plug-in into
+// dir/name, with further flags of record, and returns the recording, the
+// executable and the plug-in.
+func recordDlplugin(t *testing.T, dir, name string, flags ...string) (*recording.Recording, string, string) {
+	t.Helper()
+	exe := workload.Build(t, "dlplugin/dlplugin.c")
+	so := workload.BuildShared(t, "dlplugin/plugin.c")
+	args := append(append([]string{"record", "-o", name}, flags...), "--", exe, so)
+	if r := runProfgen(t, dir, args...); r.code != 0 {
+		t.Fatalf("record %v: exit %d: %s", flags, r.code, r.stderr)
+	}
+	rec, err := recording.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec, exe, so
+}
+
+// copyExe copies the executable src to dst, another file of the same
+// content (recorded under its own path), and returns dst.
+func copyExe(t *testing.T, src, dst string) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
 // TestReachableDlopen records the bundled dlplugin loading its plug-in
 // with dlopen(3): from the recording, profgen reachable follows the
 // plug-in (loaded at run time, seen in the recording), so the getpriority
@@ -22,15 +54,7 @@ import (
 // followed and lists the plug-in's call as a gap.
 func TestReachableDlopen(t *testing.T) {
 	dir := t.TempDir()
-	exe := workload.Build(t, "dlplugin/dlplugin.c")
-	so := workload.BuildShared(t, "dlplugin/plugin.c")
-	if r := runProfgen(t, dir, "record", "-o", "rec.json", "--", exe, so); r.code != 0 {
-		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
-	}
-	rec, err := recording.ReadFile(filepath.Join(dir, "rec.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, exe, so := recordDlplugin(t, dir, "rec.json")
 	if !slices.ContainsFunc(rec.Syscalls, func(s recording.Syscall) bool { return s.Name == "getpriority" }) {
 		t.Fatalf("the recording lacks the plug-in's getpriority: the plug-in did not run")
 	}
@@ -62,14 +86,7 @@ func TestReachableDlopen(t *testing.T) {
 
 	// An EXE argument beside the recording, which never ran it: what it
 	// loads is not known, whatever the recording saw.
-	b, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other := filepath.Join(dir, "other")
-	if err := os.WriteFile(other, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	other := copyExe(t, exe, filepath.Join(dir, "other"))
 	beside := reachableJSON(t, dir, "rec.json", other)[0]
 	notFollowedOther := other + ": libraries loaded at run time are not followed (dlopen imported by " + other + "): record with the ebpf backend"
 	if len(beside.Programs) != 2 || !slices.ContainsFunc(beside.Notes, func(n string) bool { return strings.HasPrefix(n, notFollowedOther) }) {
@@ -78,9 +95,7 @@ func TestReachableDlopen(t *testing.T) {
 
 	// A recording without the landlock section: the same note, and the
 	// plug-in's call listed as recorded but not reachable.
-	if r := runProfgen(t, dir, "record", "--landlock=false", "-o", "nopaths.json", "--", exe, so); r.code != 0 {
-		t.Fatalf("record --landlock=false: exit %d: %s", r.code, r.stderr)
-	}
+	recordDlplugin(t, dir, "nopaths.json", "--landlock=false")
 	np := reachableJSON(t, dir, "nopaths.json")[0]
 	if !slices.ContainsFunc(np.Notes, func(n string) bool { return strings.HasPrefix(n, notFollowed) }) {
 		t.Errorf("recording without paths: no note %q: %q", notFollowed, np.Notes)
@@ -98,14 +113,7 @@ func TestReachableDlopenAttribution(t *testing.T) {
 	dir := t.TempDir()
 	exe := workload.Build(t, "dlplugin/dlplugin.c")
 	so := workload.BuildShared(t, "dlplugin/plugin.c")
-	b, err := os.ReadFile(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exe2 := filepath.Join(dir, "dlplugin2")
-	if err := os.WriteFile(exe2, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe2 := copyExe(t, exe, filepath.Join(dir, "dlplugin2"))
 	sh, truePath := "/usr/bin/dash", "/usr/bin/true"
 	script := exe + " " + so + " && " + exe2 + " " + so + " && " + truePath
 	if r := runProfgen(t, dir, "record", "-o", "rec.json", "--", sh, "-c", script); r.code != 0 {
@@ -138,15 +146,7 @@ func TestReachableDlopenAttribution(t *testing.T) {
 // paths and bundle.
 func TestReachableDlopenContainerRoot(t *testing.T) {
 	dir := t.TempDir()
-	exe := workload.Build(t, "dlplugin/dlplugin.c")
-	so := workload.BuildShared(t, "dlplugin/plugin.c")
-	if r := runProfgen(t, dir, "record", "-o", "host.json", "--", exe, so); r.code != 0 {
-		t.Fatalf("record: exit %d: %s", r.code, r.stderr)
-	}
-	rec, err := recording.ReadFile(filepath.Join(dir, "host.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, exe, so := recordDlplugin(t, dir, "host.json")
 	const inExe, inSO = "/app/dlplugin", "/opt/plugins/plugin.so"
 	for i := range rec.Syscalls {
 		if len(rec.Syscalls[i].Exes) > 0 {
