@@ -592,3 +592,40 @@ func goFuncs(f *elf.File) []gosym.Func {
 	}
 	return tab.Funcs
 }
+
+// sharedObject reports whether the file at path is an x86_64 ELF shared
+// object a process can load with dlopen(3): ET_DYN, neither a
+// position-independent executable (DF_1_PIE, or PT_INTERP without a
+// DT_SONAME: glibc's libc.so.6 has both, a PIE no soname) nor anything but
+// a regular file. A file that is not ELF or of another architecture is not
+// one; an error is a file that could not be read.
+func sharedObject(path string) (bool, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return false, err
+	}
+	if !st.Mode().IsRegular() {
+		return false, nil
+	}
+	f, err := openELF(path)
+	if errors.Is(err, ErrNotELF) || errors.Is(err, ErrNotAMD64) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if f.Type != elf.ET_DYN {
+		return false, nil
+	}
+	if v, err := f.DynValue(elf.DT_FLAGS_1); err == nil && len(v) > 0 && elf.DynFlag1(v[0])&elf.DF_1_PIE != 0 {
+		return false, nil
+	}
+	soname, _ := f.DynString(elf.DT_SONAME)
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP && len(soname) == 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +27,17 @@ type Options struct {
 	Root string
 	// CacheDir holds cached analyses; "" for DefaultCacheDir, "-" for none.
 	CacheDir string
+	// Loaded are files the program read at run time as a recording saw
+	// them (paths inside Root). Those that are shared objects the loader
+	// did not map for the executable (libraries it loaded with dlopen(3):
+	// PAM and NSS modules, plug-ins) are analysed too, every exported
+	// function a root, with the libraries they need.
+	Loaded []string
+	// LoadedKnown says that Loaded is what a recording saw the program
+	// read (a recording with file paths). Without it, a program whose code
+	// imports dlopen or dlmopen is noted as loading libraries that are not
+	// followed.
+	LoadedKnown bool
 }
 
 // Program is what one executable and the objects the loader maps for it
@@ -43,14 +56,25 @@ type Program struct {
 	// Notes say what could not be analysed, one line each.
 	Notes []string `json:"notes,omitempty"`
 	// Complete is false when a note says part of the program's code was not
-	// analysed (a missing library, a non-ELF file).
+	// analysed (a missing library, a non-ELF file). Libraries loaded with
+	// dlopen that the recording did not see are outside it: Dlopen and a
+	// note say so.
 	Complete bool `json:"complete"`
+	// RunTime are the shared objects the program loaded at run time that
+	// the recording saw (from Options.Loaded), as host paths; they are
+	// among Objects.
+	RunTime []string `json:"loadedAtRunTime,omitempty"`
+	// Dlopen are the analysed objects (host paths) whose reachable code
+	// imports dlopen or dlmopen: what they load is followed only as far as
+	// RunTime holds it.
+	Dlopen []string `json:"dlopen,omitempty"`
 }
 
 type object struct {
-	path string // host path, or "[vdso]"
-	im   *Image
-	all  bool // every function is a root (executable, loader, vDSO)
+	path    string // host path, or "[vdso]"
+	im      *Image
+	all     bool // every function is a root (executable, loader, vDSO)
+	exports bool // every exported function is a root (loaded at run time)
 }
 
 // Analyze computes the syscalls reachable from the executable at exe
@@ -87,26 +111,32 @@ func Analyze(exe string, opt Options) (*Program, error) {
 	if main.Static {
 		p.note("%s: static binary: no shared libraries; all of its code counts as reachable (libc inside it without its own call graph)", exe)
 	}
-	if main.Dynamic {
-		ld := newLoader(opt.Root, c, p)
-		ld.libraries(exe, host, main)
-		if main.Interp != "" {
-			if o := ld.object(main.Interp, "PT_INTERP of "+exe); o != nil {
-				o.all = true
-			}
+	ld := newLoader(opt.Root, c, p)
+	ld.libraries(exe, host, main)
+	if main.Dynamic && main.Interp != "" {
+		if o := ld.object(main.Interp, "PT_INTERP of "+exe); o != nil {
+			o.all = true
 		}
-		objs = append(objs, ld.order...)
 	}
+	ld.runTime(exe, opt.Loaded)
+	objs = append(objs, ld.order...)
 	if v, err := c.vdso(); err != nil {
 		p.note("[vdso]: not analysed: %v", err)
 	} else {
 		objs = append(objs, &object{path: "[vdso]", im: v, all: true})
 	}
-	nrs, undet := closure(objs)
+	nrs, undet, dl := closure(objs)
 	p.Undetermined = undet
 	for _, o := range objs {
 		p.Objects = append(p.Objects, o.path)
+		if o.exports {
+			p.RunTime = append(p.RunTime, o.path)
+		}
 	}
+	for _, i := range dl {
+		p.Dlopen = append(p.Dlopen, objs[i].path)
+	}
+	p.noteRunTime(exe, opt.LoadedKnown)
 	bad := 0
 	p.Syscalls = []string{}
 	for _, nr := range nrs {
@@ -129,9 +159,38 @@ func (p *Program) note(format string, a ...any) {
 	p.Notes = append(p.Notes, fmt.Sprintf(format, a...))
 }
 
+// noteRunTime says what the analysis knows of the libraries the program
+// loads at run time: those the recording saw (known), and that those
+// loaded by dlopen on other paths are not followed. Never silent when the
+// code imports dlopen.
+func (p *Program) noteRunTime(exe string, known bool) {
+	importers := ""
+	if len(p.Dlopen) > 0 {
+		importers = fmt.Sprintf(" (dlopen imported by %s)", strings.Join(p.Dlopen, ", "))
+	}
+	switch {
+	case !known && len(p.Dlopen) > 0:
+		p.note("%s: libraries loaded at run time are not followed%s: record with the ebpf backend (its landlock section names the files loaded) or give them as further EXE arguments", exe, importers)
+	case len(p.RunTime) > 0:
+		p.note("%s: loaded at run time, seen in the recording (analysed from their exported functions): %s; libraries loaded only on paths the drive did not take are not followed%s", exe, strings.Join(p.RunTime, ", "), importers)
+	case known && len(p.Dlopen) > 0:
+		p.note("%s: no library loaded at run time in the recording; libraries loaded only on paths the drive did not take are not followed%s", exe, importers)
+	}
+}
+
+// isDlopen says whether the imported symbol name is dlopen(3) or
+// dlmopen(3), with or without a version.
+func isDlopen(name string) bool {
+	if i := strings.IndexByte(name, '@'); i >= 0 {
+		name = name[:i]
+	}
+	return name == "dlopen" || name == "dlmopen"
+}
+
 // closure follows the call graph from the roots of every object and
-// returns the syscall numbers reached and the undetermined sites.
-func closure(objs []*object) ([]int, int) {
+// returns the syscall numbers reached, the undetermined sites and the
+// objects whose reached code imports dlopen or dlmopen.
+func closure(objs []*object) ([]int, int, []int) {
 	type ref struct{ o, f int }
 	seen := map[ref]bool{}
 	var work []ref
@@ -152,7 +211,11 @@ func closure(objs []*object) ([]int, int) {
 		}
 		return ref{}, false
 	}
-	pushImport := func(name string) {
+	dlopen := map[int]bool{}
+	pushImport := func(oi int, name string) {
+		if isDlopen(name) {
+			dlopen[oi] = true
+		}
 		if r, ok := resolve(name); ok {
 			push(r)
 		}
@@ -163,14 +226,19 @@ func closure(objs []*object) ([]int, int) {
 				push(ref{oi, f})
 			}
 			for _, name := range o.im.Imports {
-				pushImport(name)
+				pushImport(oi, name)
+			}
+		}
+		if o.exports {
+			for _, f := range o.im.Exports {
+				push(ref{oi, f})
 			}
 		}
 		for _, f := range o.im.LoadRoots {
 			push(ref{oi, f})
 		}
 		for _, name := range o.im.LoadImports {
-			pushImport(name)
+			pushImport(oi, name)
 		}
 	}
 	for len(work) > 0 {
@@ -181,7 +249,7 @@ func closure(objs []*object) ([]int, int) {
 			push(ref{r.o, c})
 		}
 		for _, name := range fn.Imports {
-			pushImport(name)
+			pushImport(r.o, name)
 		}
 	}
 	nrs := map[int]bool{}
@@ -219,7 +287,7 @@ func closure(objs []*object) ([]int, int) {
 			}
 		}
 	}
-	return sortedInts(nrs), undet
+	return sortedInts(nrs), undet, slices.Sorted(maps.Keys(dlopen))
 }
 
 // loader resolves shared libraries as the dynamic loader would.
@@ -230,10 +298,17 @@ type loader struct {
 	dirs   []string // ld.so.conf's directories, then the defaults
 	loaded map[string]*object
 	order  []*object
+	// missing holds the base names of the libraries noted as not found or
+	// not analysed: the recording's reads of them are not noted again.
+	missing map[string]bool
+	// exe and mainRpath are the executable (inside the root) and its
+	// DT_RPATH, searched for every object without a DT_RUNPATH.
+	exe       string
+	mainRpath []string
 }
 
 func newLoader(root string, c *cache, p *Program) *loader {
-	l := &loader{root: root, c: c, p: p, loaded: map[string]*object{}}
+	l := &loader{root: root, c: c, p: p, loaded: map[string]*object{}, missing: map[string]bool{}}
 	l.dirs = append(l.readConf("/etc/ld.so.conf", 0), systemDirs...)
 	return l
 }
@@ -294,6 +369,80 @@ func (l *loader) rootDir() string {
 
 // libraries loads the DT_NEEDED closure of the executable, breadth first.
 func (l *loader) libraries(exe, host string, im *Image) {
+	if real, err := filepath.EvalSymlinks(host); err == nil {
+		l.loaded[real] = nil // the executable itself is not a library
+	}
+	l.exe, l.mainRpath = exe, im.Rpath
+	if len(im.Runpath) > 0 {
+		l.mainRpath = nil
+	}
+	if im.Dynamic {
+		l.needed(exe, im)
+	}
+}
+
+// runTime adds the shared objects of loaded (paths inside the root, read
+// by the program at run time) that the loader did not map for the
+// executable, each exported function a root, then the libraries they
+// need, as dlopen(3) would load them.
+func (l *loader) runTime(exe string, loaded []string) {
+	var added []*object
+	var inside []string
+	for _, name := range slices.Sorted(slices.Values(loaded)) {
+		host, err := inRoot(l.root, name)
+		if err != nil {
+			continue
+		}
+		real, err := filepath.EvalSymlinks(host)
+		if err != nil {
+			real = host
+		}
+		if _, ok := l.loaded[real]; ok || l.missing[path.Base(name)] {
+			continue // mapped by the loader, or noted missing already
+		}
+		so, err := sharedObject(host)
+		if err != nil {
+			if looksShared(name) {
+				l.p.note("%s (loaded at run time by %s): not analysed: %v", name, exe, errors.Unwrap(err))
+				l.p.Complete = false
+			}
+			continue
+		}
+		if !so {
+			continue
+		}
+		im, err := l.c.load(host)
+		if err != nil {
+			l.p.note("%s (loaded at run time by %s): not analysed: %v", name, exe, err)
+			l.p.Complete = false
+			continue
+		}
+		o := &object{path: host, im: im, exports: true}
+		l.loaded[real] = o
+		l.order = append(l.order, o)
+		added = append(added, o)
+		inside = append(inside, name)
+	}
+	for i, o := range added {
+		l.needed(inside[i], o.im)
+	}
+}
+
+// looksShared says whether a file's name is a shared object's (NAME.so or
+// NAME.so.VERSION, not ld.so.cache): one the recording saw read that is
+// gone is noted.
+func looksShared(name string) bool {
+	base := path.Base(name)
+	if strings.HasSuffix(base, ".so") {
+		return true
+	}
+	_, ver, ok := strings.Cut(base, ".so.")
+	return ok && ver != "" && ver[0] >= '0' && ver[0] <= '9'
+}
+
+// needed loads the DT_NEEDED closure of the object at fromPath (inside
+// the root), breadth first.
+func (l *loader) needed(fromPath string, im *Image) {
 	type pending struct {
 		name, from, fromPath string
 		rpath, runpath       []string
@@ -304,14 +453,8 @@ func (l *loader) libraries(exe, host string, im *Image) {
 			q = append(q, pending{n, fromPath, fromPath, im.Rpath, im.Runpath})
 		}
 	}
-	if real, err := filepath.EvalSymlinks(host); err == nil {
-		l.loaded[real] = nil // the executable itself is not a library
-	}
-	add(exe, im)
-	mainRpath := im.Rpath
-	if len(im.Runpath) > 0 {
-		mainRpath = nil
-	}
+	add(fromPath, im)
+	exe, mainRpath := l.exe, l.mainRpath
 	for len(q) > 0 {
 		n := q[0]
 		q = q[1:]
@@ -373,6 +516,7 @@ func (l *loader) find(name string, dirs []string, from string) (string, *object,
 			}
 			l.p.note("%s (needed by %s): not analysed: %v", name, from, err)
 			l.p.Complete = false
+			l.missing[path.Base(name)] = true
 			return inside, nil, false
 		}
 		o := &object{path: host, im: im}
@@ -384,8 +528,11 @@ func (l *loader) find(name string, dirs []string, from string) (string, *object,
 	if strings.ContainsRune(name, '/') {
 		where = "the root filesystem " + l.rootDir()
 	}
-	l.p.note("%s (needed by %s): library not found in %s", name, from, where)
+	if !l.missing[path.Base(name)] { // noted once, for its first requester
+		l.p.note("%s (needed by %s): library not found in %s", name, from, where)
+	}
 	l.p.Complete = false
+	l.missing[path.Base(name)] = true
 	return "", nil, false
 }
 

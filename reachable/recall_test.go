@@ -261,7 +261,9 @@ func TestRecallPostgres(t *testing.T) {
 	setpriv := need(t, "setpriv")
 	psql := need(t, "psql")
 	// postgres refuses to run as root: initdb and the server run as the
-	// postgres user, through setpriv (no PAM, no dlopen).
+	// postgres user, through setpriv (no PAM, no dlopen: strace names no
+	// file loaded; through runuser, whose PAM modules a recording names,
+	// cmd/profgen's TestReachablePostgresRunuser).
 	asPostgres := []string{setpriv, "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"}
 	dir := t.TempDir()
 	// The postgres user reaches it through the test's own directory.

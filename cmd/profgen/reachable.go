@@ -63,6 +63,14 @@ prints:
               what the analysis missed, or what the kernel makes itself
               (restart_syscall): listed, never hidden.
 
+Libraries loaded at run time with dlopen(3) (PAM and NSS modules,
+plug-ins) are followed from a recording's landlock section (ebpf backend):
+the shared objects each executable read that the loader did not map are
+analysed, every exported function a root ("loadedAtRunTime"). Those loaded
+only on paths the drive did not take are not, nor, without a recording
+with file paths (EXE arguments, the log backend, --landlock=false), any:
+a note names the code that imports dlopen or dlmopen.
+
 EXE arguments are analysed with every recording given (a recording that
 names no executable needs them), or reported on their own without one.
 What could not be analysed (a non-ELF file, a missing library, an
@@ -257,6 +265,9 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 	start := time.Now()
 	r := &reachReport{Native: nativeSyscalls()}
 	var recorded map[string]bool
+	// fromRec are the executables the recording names: only their file
+	// reads are known (an EXE argument's are not).
+	fromRec := map[string]bool{}
 	if rec != nil {
 		if rec.Arch != "amd64" {
 			return nil, fmt.Errorf("a recording of %s: only x86_64 (amd64) programs are analysed (docs/reachable.md says what aarch64 needs)", rec.Arch)
@@ -280,6 +291,9 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 				opt.Root = root
 			}
 		}
+		for _, e := range named {
+			fromRec[e] = true
+		}
 		exes = append(named, exes...)
 		recorded = map[string]bool{}
 		for _, s := range rec.Syscalls {
@@ -291,9 +305,18 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 	if opt.Root != "" && opt.Root != "/" {
 		r.Root = opt.Root
 	}
+	reads, err := readsOf(rec)
+	if err != nil {
+		return nil, err
+	}
+	if reads.unresolved > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d file open(s) whose path the recorder could not resolve: a library loaded through them is not followed", reads.unresolved))
+	}
 	reach := map[string]bool{}
 	analysed := 0
 	for _, exe := range exes {
+		opt := opt
+		opt.Loaded, opt.LoadedKnown = reads.of(exe, r.Root == ""), reads.known && fromRec[exe]
 		prog, err := reachable.Analyze(exe, opt)
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && r.Root != "":
@@ -337,6 +360,70 @@ func analyzeReachable(rec *recording.Recording, exes []string, opt reachable.Opt
 	}
 	r.Seconds = time.Since(start).Seconds()
 	return r, nil
+}
+
+// recordedReads are the regular files a recording saw its executables
+// read (its landlock section's read_file accesses that succeeded): where
+// the libraries they loaded at run time with dlopen(3) are found.
+type recordedReads struct {
+	// known says the recording has a landlock section.
+	known bool
+	// byExe holds the files each executable an access names read.
+	byExe map[string][]string
+	// others holds the files read by more executables than an access
+	// names: they are given to every program.
+	others []string
+	// unresolved counts opens whose path was not resolved.
+	unresolved uint64
+}
+
+// readsOf returns what rec (nil: none) saw its executables read.
+func readsOf(rec *recording.Recording) (*recordedReads, error) {
+	rr := &recordedReads{byExe: map[string][]string{}}
+	if rec == nil {
+		return rr, nil
+	}
+	raw, ok := rec.Sections[recording.LandlockKind]
+	if !ok {
+		return rr, nil
+	}
+	sec, err := recording.ParseLandlock(raw)
+	if err != nil {
+		return nil, fmt.Errorf("sections.%s: %w", recording.LandlockKind, err)
+	}
+	rr.known = true
+	for _, a := range sec.Accesses {
+		if a.Right != "read_file" || a.OK == 0 || a.Type != recording.FileReg {
+			continue
+		}
+		for _, e := range a.Exes {
+			rr.byExe[e] = append(rr.byExe[e], a.Path)
+		}
+		if a.OtherExes > 0 || len(a.Exes) == 0 {
+			rr.others = append(rr.others, a.Path)
+		}
+	}
+	for _, u := range sec.Unresolved {
+		if strings.HasPrefix(u.Syscall, "open") {
+			rr.unresolved += u.Count
+		}
+	}
+	return rr, nil
+}
+
+// of returns the files exe read: those the accesses name it for (by its
+// path, or on the host by the file it resolves to, as the recording names
+// executables) and those of executables beyond the ones named.
+func (rr *recordedReads) of(exe string, host bool) []string {
+	files, ok := rr.byExe[exe]
+	if !ok && host {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			if abs, err := filepath.Abs(real); err == nil {
+				files = rr.byExe[abs]
+			}
+		}
+	}
+	return append(slices.Clip(files), rr.others...)
 }
 
 // startExec says why a recorded execve the program's code cannot make is

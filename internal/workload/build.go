@@ -171,14 +171,47 @@ func mustRel(base, target string) string {
 	return rel
 }
 
-// buildC compiles one C file into out.
-func buildC(src, out string) error {
+// BuildShared compiles the C file name (a path below testdata/workloads,
+// "dlplugin/plugin.c") into a shared library, `cc -O2 -Wall -shared -fPIC`,
+// and returns its absolute path: TOP/bin/BASE.so, as Build names its
+// outputs. Each name is built once per test binary.
+func BuildShared(t testing.TB, name string) string {
+	t.Helper()
+	p, err := plan(Root(t), Dir(t), name)
+	if err == nil && !strings.HasSuffix(name, ".c") {
+		err = fmt.Errorf("%s is not a C file", name)
+	}
+	if err != nil {
+		t.Fatalf("build shared library %s: %v", name, err)
+	}
+	src := filepath.Join(Dir(t), filepath.FromSlash(name))
+	out := p.out + ".so"
+	buildsMu.Lock()
+	b, ok := builds[out]
+	if !ok {
+		b = &build{}
+		builds[out] = b
+	}
+	buildsMu.Unlock()
+	b.once.Do(func() {
+		if b.err = os.MkdirAll(filepath.Dir(out), 0o755); b.err == nil {
+			b.err = buildC(src, out, "-shared", "-fPIC")
+		}
+	})
+	if b.err != nil {
+		t.Fatalf("build shared library %s: %v", name, b.err)
+	}
+	return out
+}
+
+// buildC compiles one C file into out, with further flags of cc.
+func buildC(src, out string, flags ...string) error {
 	cc, err := exec.LookPath("cc")
 	if err != nil {
 		return fmt.Errorf("C compiler: %w (install gcc: make deps)", err)
 	}
 	return buildInto(out, func(tmp string) *exec.Cmd {
-		return exec.Command(cc, "-O2", "-Wall", "-o", tmp, src, "-lpthread")
+		return exec.Command(cc, append(append([]string{"-O2", "-Wall"}, flags...), "-o", tmp, src, "-lpthread")...)
 	})
 }
 

@@ -3,11 +3,13 @@ package workload
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -296,5 +298,28 @@ func TestManyCalls(t *testing.T) {
 		if _, _, code := runCmd(t, bin, bad); code != 2 {
 			t.Errorf("manycalls %q: status %d, want 2", bad, code)
 		}
+	}
+}
+
+func TestBuildShared(t *testing.T) {
+	so := BuildShared(t, "dlplugin/plugin.c")
+	if want := filepath.Join(Dir(t), "dlplugin", "bin", "plugin.so"); so != want {
+		t.Errorf("BuildShared = %s, want %s", so, want)
+	}
+	f, err := elf.Open(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Type != elf.ET_DYN {
+		t.Errorf("%s: %s, want a shared object", so, f.Type)
+	}
+	if s, err := f.DynamicSymbols(); err != nil || !slices.ContainsFunc(s, func(s elf.Symbol) bool { return s.Name == "plugin_run" && s.Section != elf.SHN_UNDEF }) {
+		t.Errorf("%s does not export plugin_run (%v)", so, err)
+	}
+	exe := Build(t, "dlplugin/dlplugin.c")
+	out, _, code := runCmd(t, exe, so)
+	if code != 0 || !strings.HasPrefix(out, "plugin_run: ") {
+		t.Errorf("dlplugin %s: exit %d, %q", so, code, out)
 	}
 }

@@ -17,10 +17,13 @@
 //	fdprobe              C: ioctl on stdin by descriptor kind (FIONBIO, FIOCLEX, TIOCGWINSZ)
 //	manyshapes           C: N distinct ioctl requests, then sched_yield and getpgid
 //	envprobe             C: calls by environment and timing (stdout kind, PWD, --return-memory)
+//	dlplugin/dlplugin.c  C: dlopen()s the plug-in argv[1] and calls its plugin_run (none: loads nothing)
+//	dlplugin/plugin.c    C shared library (BuildShared): plugin_run calls getpriority
 //	servingserver        Go HTTP server that stacks profgen's serving filter after listen (BuildGoWith, tag profgen_filter)
 //
 // Build compiles a workload once per test binary and returns the path of the
-// executable (BuildGoWith: with build tags and generated files added);
+// executable (BuildGoWith: with build tags and generated files added;
+// BuildShared: a C file as a shared library);
 // Path returns the path of a source file or script; Strace and
 // StartStrace run a command under `strace -f` and return how many times each
 // system call was seen.
