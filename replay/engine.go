@@ -37,8 +37,12 @@ func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func
 		args = append(args, "--security-opt", "no-new-privileges")
 	}
 	args = append(args, engineFlags(opts)...)
-	args = append(append(args, opts.EngineArgs...), opts.Command...)
-	cmd := exec.Command("podman", args...)
+	tail, err := engineTail("podman", opts, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cmd := exec.Command("podman", append(args, tail...)...)
 	// podman's own failure (exit 125) is told by its last line of error
 	// output.
 	stderr := &lastLine{w: opts.Stderr}

@@ -62,8 +62,9 @@ func planLandlock(ann map[string]string) (*landlockPlan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	plan := &landlockPlan{launcher: launcher}
-	if plan.ruleset, plan.notes, err = ll.LauncherRuleset(*r.Restriction(true)); err != nil {
+	kr, notes := r.Restriction(true).Downgrade(ll.ABI())
+	plan := &landlockPlan{launcher: launcher, notes: notes}
+	if plan.ruleset, err = json.Marshal(&kr); err != nil {
 		return nil, err
 	}
 	return plan, nil

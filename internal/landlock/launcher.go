@@ -2,7 +2,6 @@ package landlock
 
 import (
 	"debug/elf"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -55,15 +54,4 @@ func checkStatic(path string) error {
 // and its ruleset, as they are mounted in the container.
 func LauncherArgs(args []string) []string {
 	return append([]string{ContainerLauncher, ContainerRuleset, "--"}, slices.Clone(args)...)
-}
-
-// LauncherRuleset returns r as the launcher reads it (JSON), with what
-// the running kernel's ABI cannot enforce left out (Downgrade), and the
-// notes saying what was left out.
-func LauncherRuleset(r Ruleset) (data []byte, notes []string, err error) {
-	kr, notes := r.Downgrade(ABI())
-	if data, err = json.Marshal(&kr); err != nil {
-		return nil, nil, err
-	}
-	return data, notes, nil
 }
