@@ -203,6 +203,15 @@ func containerLandlock(opts LiveOptions, kr ll.Ruleset, dir string) ([]runc.Bind
 	}, nil
 }
 
+// launcherNote says, when the profile denied calls of the Landlock
+// launcher in a container, why: it runs under the profile.
+func (r *Report) launcherNote(opts LiveOptions) {
+	if opts.kernelLandlock == nil || !slices.ContainsFunc(r.Violations, func(v Violation) bool { return v.Exe == ll.ContainerLauncher }) {
+		return
+	}
+	r.Notes = append(r.Notes, fmt.Sprintf("the profile denied calls of the Landlock launcher %s: in a container the runtime loads the profile before the launcher runs (as with profgen-runc's io.profgen.landlock), so the profile must allow them: learn it from a recording made under the ruleset (profgen-runc records the launcher's calls)", ll.ContainerLauncher))
+}
+
 // engineTail returns the end of the arguments of `podman run` or `docker
 // create` (name): opts.EngineArgs, the image and its command. Under a
 // Landlock ruleset (opts.kernelLandlock) the launcher and the ruleset,

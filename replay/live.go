@@ -438,11 +438,19 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 				errAuditLost, gone)
 		}
 		rep.addLandlockDenials(denials)
-		return rep.addDenials(recs, opts.Profile)
+		if err := rep.addDenials(recs, opts.Profile); err != nil {
+			return err
+		}
+		rep.launcherNote(opts)
+		return nil
 	}
 	recs, denials := col.session(w.session)
 	rep.addLandlockDenials(denials)
-	return rep.addDenials(recs, opts.Profile)
+	if err := rep.addDenials(recs, opts.Profile); err != nil {
+		return err
+	}
+	rep.launcherNote(opts)
+	return nil
 }
 
 // liveDirect runs the workload through profgen's seccomp launcher, as the

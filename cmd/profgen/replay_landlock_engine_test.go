@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,10 @@ func engineLandlockReplay(t *testing.T, rt, dir string, env, binds []string, dri
 		args = append(args, "--engine-arg=--ulimit=nofile=1024:1024", "--engine-arg=--ulimit=nproc=1024:1024")
 	}
 	for _, b := range binds {
+		if strings.HasPrefix(b, "--") {
+			args = append(args, b) // a flag of replay's own
+			continue
+		}
 		args = append(args, "--bind", b)
 	}
 	if drive != "" {
@@ -122,6 +127,17 @@ func TestReplayLandlockPodman(t *testing.T) {
 	rep, code, _ = engineLandlockReplay(t, "podman", dir, env, binds, "", "", "/bin/sh", "-c", "true")
 	if code != exitcode.Found || !denied(rep, "execute", "/usr/bin/dash") {
 		t.Errorf("executing /bin/sh in podman: exit %d, landlock %+v", code, rep.Landlock)
+	}
+
+	// With the seccomp profile learned on the host too: the launcher
+	// runs under it in the container, and the profile, which never saw
+	// it, denies its calls: named, with why.
+	rep, code, _ = engineLandlockReplay(t, "podman", dir, env, append(binds, "--profile=seccomp.json"), drive, ready, server...)
+	launcher := slices.ContainsFunc(rep.Violations, func(v replay.Violation) bool {
+		return v.Syscall == "landlock_create_ruleset" && v.Exe == ll.ContainerLauncher
+	})
+	if code != exitcode.Found || !launcher || !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "learn it from a recording made under the ruleset") }) {
+		t.Errorf("the host's profile with the ruleset in podman: exit %d, violations %+v, notes %q", code, rep.Violations, rep.Notes)
 	}
 }
 
