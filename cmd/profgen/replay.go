@@ -92,6 +92,14 @@ enforced run reaches before the workload gives up.
 With --static, nothing runs: each syscall and argument shape of the
 recordings is checked against the profile's compiled filter in a BPF VM.
 
+--landlock RULESET replays a Landlock ruleset with the profile (or alone):
+each access it denied is named from Landlock's audit records. In a
+container (runc, podman, docker) the static launcher profgen-landlock,
+beside profgen's executable, and the ruleset are bind-mounted at /.profgen
+and the launcher runs in front of the container's command, as profgen-runc
+applies io.profgen.landlock; the ruleset's paths are the container's, and
+the launcher runs under --profile too.
+
 A recording that lost events (its "lost" is not 0) may miss calls the
 profile denies: --static then reads NO VERDICT instead of PASS.
 
@@ -110,6 +118,8 @@ events.`,
   profgen replay --runtime runc --profile apache.json --cap-add NET_ADMIN --bind /srv/logs:/var/log/apache2:rw \
       --ready tcp:127.0.0.1:80 --drive 'curl -fsS http://127.0.0.1/' -- /usr/sbin/apache2 -DFOREGROUND
   profgen replay --profile seccomp.json --expect-exit 1 -- ./tool --check
+  profgen replay --runtime podman --landlock ruleset.json --engine-arg=--network=host \
+      --ready tcp:127.0.0.1:8080 --drive 'curl -fsS http://127.0.0.1:8080/' -- myimage --serve
   profgen replay --static --profile seccomp.json profgen-recording.json`,
 		Args: cobra.ArbitraryArgs, // checked in RunE, once flags after recordings are read
 		RunE: func(cmd *cobra.Command, args []string) error {
