@@ -2,7 +2,6 @@ package replay
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,14 +33,7 @@ func buildLauncher(t *testing.T) string {
 // is an error, never a pass.
 func TestLiveLandlockRunc(t *testing.T) {
 	launcher := buildLauncher(t)
-	dir := t.TempDir()
-	ok := filepath.Join(dir, "ok")
-	if err := os.Mkdir(ok, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ok, "f"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, ok := okDir(t)
 	r, err := landlock.ParseConfig([]byte(`{"abi": 6,
  "ruleset": [{"handledAccessFs": ["abi.all"], "handledAccessNet": ["abi.all"]}],
  "pathBeneath": [
@@ -87,17 +79,7 @@ func TestLiveLandlockRunc(t *testing.T) {
 	}
 	var text strings.Builder
 	rep.WriteText(&text)
-	got := map[string]string{}
-	for _, v := range rep.Landlock {
-		what := v.Path
-		if v.Port != 0 {
-			what = fmt.Sprint(v.Port)
-		}
-		got[v.Access+" "+what] = v.Comm
-		if v.Pid == 0 || v.Exe == "" || v.Count == 0 {
-			t.Errorf("violation without its process or count: %+v", v)
-		}
-	}
+	got := deniedBy(t, rep)
 	for k, comm := range map[string]string{"read_file /etc/shadow": "cat", "make_reg " + ok: "touch", "bind_tcp 39877": "python3"} {
 		if got[k] != comm {
 			t.Errorf("denial %q by %q not named (got %q)", k, comm, got[k])

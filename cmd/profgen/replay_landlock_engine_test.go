@@ -146,19 +146,8 @@ func TestReplayLandlockPodman(t *testing.T) {
 // the server serves its drive under its learned ruleset, and is refused
 // /etc/shadow, named.
 func TestReplayLandlockDocker(t *testing.T) {
-	if _, err := exec.LookPath("dockerd"); err != nil {
-		t.Skip("dockerd is not installed (make deps installs it)")
-	}
+	d := privateDocker(t)
 	dir := t.TempDir()
-	tar, err := enginetest.RootfsTar(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := enginetest.StartDocker(filepath.Join(dir, "docker"), tar, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Stop)
 	server, _, drive, ready, binds := httpServerLearned(t, dir)
 
 	rep, code, stderr := engineLandlockReplay(t, "docker", dir, d.Env(), binds, drive, ready, server...)
