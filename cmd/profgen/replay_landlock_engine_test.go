@@ -143,13 +143,23 @@ func TestReplayLandlockPodman(t *testing.T) {
 
 // TestReplayLandlockDocker: the same through a private dockerd (the
 // container descends from dockerd, its denials told apart by its cgroup):
-// the server serves its drive under its learned ruleset, and is refused
+// the server serves its drive under its learned ruleset, a Landlock denial
+// on the host at the same time is not named, and it is refused
 // /etc/shadow, named.
 func TestReplayLandlockDocker(t *testing.T) {
 	d := privateDocker(t)
 	dir := t.TempDir()
 	server, _, drive, ready, binds := httpServerLearned(t, dir)
 
+	// While the container serves, a process on the host is refused
+	// /etc/hostname by a ruleset of its own (the launcher, run on the
+	// host): not the container's, so not named, and the replay passes.
+	host := filepath.Join(dir, "host.json")
+	if err := os.WriteFile(host, []byte(`{"HandledFS": 4, "Paths": [{"Path": "/usr", "Access": 4}, {"Path": "/etc/ld.so.cache", "Access": 4}], "Log": true}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	launcher := filepath.Join(filepath.Dir(buildLauncher(t)), ll.LauncherName)
+	drive = drive + " && " + launcher + " " + host + " -- /usr/bin/cat /etc/hostname 2>&1 | grep -q 'Permission denied'"
 	rep, code, stderr := engineLandlockReplay(t, "docker", dir, d.Env(), binds, drive, ready, server...)
 	if code != 0 || !rep.OK() {
 		t.Fatalf("the same drive under its ruleset in docker: exit %d, landlock %+v\n%s", code, rep.Landlock, stderr)
