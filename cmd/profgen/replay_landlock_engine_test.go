@@ -102,7 +102,8 @@ func httpServerLearned(t *testing.T, dir string) (server []string, other, drive,
 // TestReplayLandlockPodman: the bundled HTTP server, its ruleset learned
 // from a recording, is replayed in podman under the ruleset (profgen's
 // launcher in front of its command): it serves the same drive with no
-// denial; reading /etc/shadow, binding a port it never used and executing
+// denial; under the ruleset without its data, the drive fails naming the
+// file; reading /etc/shadow, binding a port it never used and executing
 // /bin/sh, which it never executed, are refused and named, and the replay
 // fails.
 func TestReplayLandlockPodman(t *testing.T) {
@@ -113,6 +114,15 @@ func TestReplayLandlockPodman(t *testing.T) {
 	rep, code, stderr := engineLandlockReplay(t, "podman", dir, env, binds, drive, ready, server...)
 	if code != 0 || !rep.OK() {
 		t.Fatalf("the same drive under its ruleset in podman: exit %d, landlock %+v\n%s", code, rep.Landlock, stderr)
+	}
+
+	// The ruleset without its rules for the served data: the same drive
+	// fails, naming the file.
+	data := filepath.Dir(server[4])
+	writeWithout(t, filepath.Join(dir, "ruleset.json"), filepath.Join(dir, "narrow.json"), data)
+	rep, code, _ = engineLandlockReplay(t, "podman", dir, env, append(binds, "--landlock=narrow.json"), drive, ready, server...)
+	if code != exitcode.Found || !denied(rep, "read_file", server[4]) {
+		t.Errorf("a ruleset without %s in podman: exit %d, landlock %+v", data, code, rep.Landlock)
 	}
 
 	shadow := curlDrive(t, dir, "shadow.sh", false, "http://"+strings.TrimPrefix(ready, "tcp:")+"/file")
@@ -143,6 +153,47 @@ func TestReplayLandlockPodman(t *testing.T) {
 	}
 	if code != exitcode.Found || !launcher || !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "learn it from a recording made under the ruleset") }) {
 		t.Errorf("the host's profile with the ruleset in podman: exit %d, violations %+v, notes %q", code, rep.Violations, rep.Notes)
+	}
+}
+
+// writeWithout writes the ruleset (Landlock's configuration format) of
+// from to to, less every path rule's parent at or beneath dir.
+func writeWithout(t *testing.T, from, to, dir string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var kept []any
+	removed := 0
+	for _, rule := range doc["pathBeneath"].([]any) {
+		r := rule.(map[string]any)
+		var parents []any
+		for _, p := range r["parent"].([]any) {
+			if p := p.(string); p == dir || strings.HasPrefix(p, dir+"/") {
+				removed++
+				continue
+			}
+			parents = append(parents, p)
+		}
+		if len(parents) > 0 {
+			r["parent"] = parents
+			kept = append(kept, r)
+		}
+	}
+	if removed == 0 {
+		t.Fatalf("%s has no rule beneath %s:\n%s", from, dir, data)
+	}
+	doc["pathBeneath"] = kept
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
