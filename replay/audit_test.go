@@ -38,7 +38,7 @@ func TestAddDenialsABI(t *testing.T) {
 // TestCollectorFlush: the collector's flush returns once its own audit
 // marker has been read (audit.Markers), with no workload at all.
 func TestCollectorFlush(t *testing.T) {
-	c, err := newCollector()
+	c, err := newCollector(false)
 	if err != nil {
 		testenv.AuditUnsupported(t, err)
 	}

@@ -41,18 +41,15 @@ func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *colle
 		args = append(args, "--security-opt", "no-new-privileges")
 	}
 	args = append(args, engineFlags(opts)...)
-	args = append(append(args, opts.EngineArgs...), opts.Command...)
-	var stderr bytes.Buffer
-	create := exec.Command("docker", args...)
-	create.Stderr = &stderr
-	out, err := create.Output()
+	tail, err := engineTail("docker", opts, dir)
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, engineError("docker create", err, stderr.Bytes())
+		return nil, err
 	}
-	id := strings.TrimSpace(string(out))
-	if i := strings.LastIndexByte(id, '\n'); i >= 0 {
-		id = id[i+1:] // warnings come first
+	id, err := engineCreate("docker", append(args, tail...))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
 	remove := func() { exec.Command("docker", "rm", "--force", id).Run() }
 	col.watchContainer(id, daemonSession())
@@ -89,6 +86,23 @@ func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *colle
 			os.RemoveAll(dir)
 		},
 	}, nil
+}
+
+// engineCreate runs `NAME create ARGS...` (args begin with "create") and
+// returns the new container's id; the error is the engine's own line.
+func engineCreate(name string, args []string) (string, error) {
+	var stderr bytes.Buffer
+	create := exec.Command(name, args...)
+	create.Stderr = &stderr
+	out, err := create.Output()
+	if err != nil {
+		return "", engineError(name+" create", err, stderr.Bytes())
+	}
+	id := strings.TrimSpace(string(out))
+	if i := strings.LastIndexByte(id, '\n'); i >= 0 {
+		id = id[i+1:] // warnings come first
+	}
+	return id, nil
 }
 
 // interactive reports whether the engine arguments keep the container's

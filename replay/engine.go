@@ -14,6 +14,7 @@ import (
 
 	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
+	ll "github.com/profgen/profgen/internal/landlock"
 	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/learn"
 )
@@ -37,8 +38,12 @@ func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func
 		args = append(args, "--security-opt", "no-new-privileges")
 	}
 	args = append(args, engineFlags(opts)...)
-	args = append(append(args, opts.EngineArgs...), opts.Command...)
-	cmd := exec.Command("podman", args...)
+	tail, err := engineTail("podman", opts, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cmd := exec.Command("podman", append(args, tail...)...)
 	// podman's own failure (exit 125) is told by its last line of error
 	// output.
 	stderr := &lastLine{w: opts.Stderr}
@@ -54,7 +59,8 @@ func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func
 	go func() { cmd.Wait(); close(done) }()
 	remove := func() { exec.Command("podman", "rm", "--force", "--time", "0", name).Run() }
 	wait := engineWait(cmd, done, remove, func(code int) error {
-		if code != podmanFailed {
+		// The Landlock launcher's own failure is the workload's status.
+		if code != podmanFailed || (opts.kernelLandlock != nil && strings.HasPrefix(stderr.String(), ll.LauncherName+": ")) {
 			return nil
 		}
 		return fmt.Errorf("podman run failed (exit status %d): %s", code, stderr.String())

@@ -1,13 +1,21 @@
 package replay
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/profgen/profgen/internal/audit"
+	ll "github.com/profgen/profgen/internal/landlock"
+	"github.com/profgen/profgen/internal/runc"
 	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/recording"
 )
@@ -62,6 +70,25 @@ func landlockViolations(d audit.LandlockDenial) []LandlockViolation {
 		})
 	}
 	return out
+}
+
+// addLandlockDenials adds the violations of Landlock's audit denials.
+func (r *Report) addLandlockDenials(ds []audit.LandlockDenial) {
+	for _, d := range ds {
+		for _, v := range landlockViolations(d) {
+			r.addLandlock(v)
+		}
+	}
+}
+
+// mergeLandlock adds the Landlock violations of another run's report.
+func (r *Report) mergeLandlock(o *Report) {
+	if o.Landlock != nil && r.Landlock == nil {
+		r.Landlock = []LandlockViolation{}
+	}
+	for _, v := range o.Landlock {
+		r.addLandlock(v)
+	}
 }
 
 // StaticLandlock checks every access the recording's landlock section
@@ -134,4 +161,108 @@ func (r *Report) writeLandlock(w io.Writer) {
 		}
 	}
 	tw.Flush()
+}
+
+// landlockRun prepares a live run under opts.Landlock: audit turned on
+// while the run needs it (restore turns it back), the ruleset as this
+// kernel enforces it (Downgrade, its notes in rep), and rep failed when
+// the kernel cannot name Landlock's denials (Linux 6.15 logs them): no
+// verdict for the ruleset then.
+func landlockRun(opts LiveOptions, rep *Report) (kr ll.Ruleset, restore func() error, err error) {
+	if restore, err = audit.EnableForLandlock(); err != nil {
+		return kr, nil, fmt.Errorf("landlock: %w", err)
+	}
+	kr, notes := opts.Landlock.Restriction(true).Downgrade(ll.ABI())
+	rep.Notes = append(rep.Notes, notes...)
+	if !kr.Log {
+		rep.fail("Landlock's denials cannot be named on this kernel (its audit records need Linux 6.15): no verdict for the ruleset")
+	}
+	rep.Landlock = []LandlockViolation{}
+	return kr, restore, nil
+}
+
+// containerLandlock writes kr into dir as the launcher reads it and
+// returns the binds that put the launcher (opts.LandlockLauncher) and the
+// ruleset at their places in the container (internal/landlock, as
+// profgen-runc does for io.profgen.landlock).
+func containerLandlock(opts LiveOptions, kr ll.Ruleset, dir string) ([]runc.Bind, error) {
+	if kr.HandledFS|kr.HandledNet|kr.Scoped == 0 {
+		return nil, errors.New("landlock: the ruleset handles no right this kernel enforces: nothing to replay")
+	}
+	data, err := json.Marshal(&kr)
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, "landlock.json")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		return nil, fmt.Errorf("landlock: %w", err)
+	}
+	return []runc.Bind{
+		{Source: opts.LandlockLauncher, Destination: ll.ContainerLauncher},
+		{Source: file, Destination: ll.ContainerRuleset},
+	}, nil
+}
+
+// launcherNote says, when the profile denied calls of the Landlock
+// launcher in a container, why: it runs under the profile.
+func (r *Report) launcherNote(opts LiveOptions) {
+	if opts.kernelLandlock == nil || !slices.ContainsFunc(r.Violations, func(v Violation) bool { return v.Exe == ll.ContainerLauncher }) {
+		return
+	}
+	r.Notes = append(r.Notes, fmt.Sprintf("the profile denied calls of the Landlock launcher %s: in a container the runtime loads the profile before the launcher runs (as with profgen-runc's io.profgen.landlock), so the profile must allow them: learn it from a recording made under the ruleset (profgen-runc records the launcher's calls)", ll.ContainerLauncher))
+}
+
+// engineTail returns the end of the arguments of `podman run` or `docker
+// create` (name): opts.EngineArgs, the image and its command. Under a
+// Landlock ruleset (opts.kernelLandlock) the launcher and the ruleset,
+// written into dir, are bound as volumes and the launcher is the
+// entrypoint (after opts.EngineArgs, so that it wins), followed by the
+// command the engine resolves from the image's entrypoint and command and
+// opts (a container created, inspected and removed): the launcher runs
+// exactly what the engine would have run.
+func engineTail(name string, opts LiveOptions, dir string) ([]string, error) {
+	if opts.kernelLandlock == nil {
+		return append(slices.Clone(opts.EngineArgs), opts.Command...), nil
+	}
+	binds, err := containerLandlock(opts, *opts.kernelLandlock, dir)
+	if err != nil {
+		return nil, err
+	}
+	command, err := resolveCommand(name, opts)
+	if err != nil {
+		return nil, err
+	}
+	var args []string
+	for _, b := range binds {
+		args = append(args, "-v", b.String())
+	}
+	launch := ll.LauncherArgs(command)
+	args = append(append(args, opts.EngineArgs...), "--entrypoint", launch[0], opts.Command[0])
+	return append(args, launch[1:]...), nil
+}
+
+// resolveCommand returns the command line the engine name runs for opts
+// (IMAGE [CMD...] with opts' engine arguments): it creates the container,
+// reads its path and arguments, and removes it.
+func resolveCommand(name string, opts LiveOptions) ([]string, error) {
+	args := append(append([]string{"create"}, engineFlags(opts)...), opts.EngineArgs...)
+	id, err := engineCreate(name, append(args, opts.Command...))
+	if err != nil {
+		return nil, err
+	}
+	defer exec.Command(name, "rm", "--force", id).Run()
+	var stderr bytes.Buffer
+	cmd := exec.Command(name, "inspect", "--format", "{{json .Path}}\n{{json .Args}}", id)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, engineError(name+" inspect", err, stderr.Bytes())
+	}
+	var path string
+	var rest []string
+	lines := strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)
+	if len(lines) != 2 || json.Unmarshal([]byte(lines[0]), &path) != nil || json.Unmarshal([]byte(lines[1]), &rest) != nil || path == "" {
+		return nil, fmt.Errorf("%s inspect: the container's command: unexpected answer %q", name, out)
+	}
+	return append([]string{path}, rest...), nil
 }

@@ -17,14 +17,7 @@ import (
 // access the ruleset denied, from Landlock's audit records: the process,
 // the path or port and the right; what the ruleset allows is not named.
 func TestLiveLandlock(t *testing.T) {
-	dir := t.TempDir()
-	ok := filepath.Join(dir, "ok")
-	if err := os.Mkdir(ok, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(ok, "f"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	_, ok := okDir(t)
 	sh, err := os.ReadFile("/usr/bin/dash")
 	if err != nil {
 		t.Fatal(err)
@@ -63,17 +56,7 @@ func TestLiveLandlock(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Live: %v (output %q)", err, out.String())
 	}
-	got := map[string]string{}
-	for _, v := range rep.Landlock {
-		what := v.Path
-		if v.Port != 0 {
-			what = fmt.Sprint(v.Port)
-		}
-		got[v.Access+" "+what] = v.Comm
-		if v.Pid == 0 || v.Exe == "" || v.Count == 0 {
-			t.Errorf("violation without its process or count: %+v", v)
-		}
-	}
+	got := deniedBy(t, rep)
 	want := map[string]string{
 		"read_file /etc/shadow": "cat",
 		"make_reg " + ok:        "touch",
@@ -103,6 +86,40 @@ func TestLiveLandlock(t *testing.T) {
 		t.Errorf("text report lacks /etc/shadow:\n%s", text.String())
 	}
 	t.Logf("report:\n%s", text.String())
+}
+
+// okDir returns a temporary directory and its subdirectory ok, holding
+// the file f.
+func okDir(t *testing.T) (dir, ok string) {
+	t.Helper()
+	dir = t.TempDir()
+	ok = filepath.Join(dir, "ok")
+	if err := os.Mkdir(ok, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ok, "f"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, ok
+}
+
+// deniedBy returns the process name of each Landlock violation of rep by
+// "ACCESS PATH" or "ACCESS PORT"; a violation without its process or
+// count is an error.
+func deniedBy(t *testing.T, rep *Report) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for _, v := range rep.Landlock {
+		what := v.Path
+		if v.Port != 0 {
+			what = fmt.Sprint(v.Port)
+		}
+		got[v.Access+" "+what] = v.Comm
+		if v.Pid == 0 || v.Exe == "" || v.Count == 0 {
+			t.Errorf("violation without its process or count: %+v", v)
+		}
+	}
+	return got
 }
 
 // TestStaticLandlock: every successful recorded access and port is

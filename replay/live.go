@@ -181,8 +181,19 @@ type LiveOptions struct {
 	// run when it is off, and restored after). With a Landlock ruleset,
 	// Profile may be nil: only the ruleset is replayed.
 	Landlock *landlock.Ruleset
+	// LandlockLauncher is the static launcher on the host
+	// (cmd/profgen-landlock, internal/landlock.FindLauncher) that applies
+	// Landlock in a container (RuntimeRunc, RuntimePodman,
+	// RuntimeDocker): it and the ruleset are bind-mounted read-only at
+	// /.profgen and the launcher is put in front of the container's
+	// command, as profgen-runc does for io.profgen.landlock. Required
+	// with Landlock in a container.
+	LandlockLauncher string
 	// landlockOnly is set by checkLive when Profile was nil.
 	landlockOnly bool
+	// kernelLandlock is Landlock as this kernel enforces it, for the
+	// launcher of a container run (liveRunc).
+	kernelLandlock *ll.Ruleset
 	// Signals carries the trace.StopSignals received by the caller,
 	// passed on to the workload as trace.Record does (RuntimeNone). Nil:
 	// none.
@@ -241,7 +252,12 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 		opts.Signals = fwd
 	}
 	forced := false
-	if e, _ := engine.Lookup(opts.Runtime); learn.Loader(e.Loader) == learn.LoaderRunc && !opts.LogOnly {
+	// logFlag: the filter is loaded with SECCOMP_FILTER_FLAG_LOG.
+	logFlag := true
+	if e, _ := engine.Lookup(opts.Runtime); learn.Loader(e.Loader) == learn.LoaderRunc && opts.landlockOnly {
+		// An allow-all filter (Landlock alone) denies nothing to log.
+		logFlag = false
+	} else if learn.Loader(e.Loader) == learn.LoaderRunc && !opts.LogOnly {
 		// runc loads the filter (podman and docker run the same runc).
 		ok, err := runc.SupportsSeccompFlag(specs.LinuxSeccompFlagLog)
 		if err != nil {
@@ -278,7 +294,7 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 
 	if !opts.LogOnly && !forced {
 		// Enforced, and every denial audited.
-		if err := run(opts.Profile, true, rep); err != nil {
+		if err := run(opts.Profile, logFlag, rep); err != nil {
 			return nil, fmt.Errorf("live replay: %w", err)
 		}
 		if interrupted.Load() {
@@ -306,6 +322,7 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 			rep.Failures = append(rep.Failures, "enforced run: "+f)
 		}
 		rep.Violations = append(rep.Violations, enf.Violations...)
+		rep.mergeLandlock(enf)
 		rep.Checked += enf.Checked
 		enforcedCode = enf.ExitCode
 	}
@@ -326,6 +343,7 @@ func Live(ctx context.Context, opts LiveOptions) (*Report, error) {
 	}
 	rep.Checked += lo.Checked
 	rep.Violations = mergeViolations(rep.Violations, lo.Violations)
+	rep.mergeLandlock(lo)
 	rep.ExitCode = lo.ExitCode
 	if enforcedCode != 0 {
 		rep.ExitCode = enforcedCode
@@ -381,7 +399,15 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 	if err != nil {
 		return err
 	}
-	col, err := newCollector()
+	if opts.Landlock != nil {
+		kr, restore, err := landlockRun(opts, rep)
+		if err != nil {
+			return err
+		}
+		defer restore()
+		opts.kernelLandlock = &kr
+	}
+	col, err := newCollector(opts.Landlock != nil)
 	if err != nil {
 		return err
 	}
@@ -402,15 +428,29 @@ func liveRunc(ctx context.Context, opts LiveOptions, prof *learn.Profile, logFla
 	if lost := col.lost(); lost > 0 {
 		return fmt.Errorf("%w: the audit socket overran %d times", errAuditLost, lost)
 	}
+	if n := col.unplacedLandlock(); n > 0 {
+		rep.fail("%d Landlock denials arrived whose process the kernel did not name (no audit context): they may be the workload's, no verdict for the ruleset", n)
+	}
 	if e, _ := engine.Lookup(opts.Runtime); e.Attribution == engine.ByCgroup {
-		recs, gone := col.container(w.container)
+		recs, denials, gone := col.container(w.container)
 		if gone > 0 {
 			return fmt.Errorf("%w: %d records came from processes of the container's audit session that exited before their cgroup could be read",
 				errAuditLost, gone)
 		}
-		return rep.addDenials(recs, opts.Profile)
+		rep.addLandlockDenials(denials)
+		if err := rep.addDenials(recs, opts.Profile); err != nil {
+			return err
+		}
+		rep.launcherNote(opts)
+		return nil
 	}
-	return rep.addDenials(col.session(w.session), opts.Profile)
+	recs, denials := col.session(w.session)
+	rep.addLandlockDenials(denials)
+	if err := rep.addDenials(recs, opts.Profile); err != nil {
+		return err
+	}
+	rep.launcherNote(opts)
+	return nil
 }
 
 // liveDirect runs the workload through profgen's seccomp launcher, as the
@@ -442,20 +482,14 @@ func liveDirect(ctx context.Context, opts LiveOptions, prof *learn.Profile, logF
 	}
 	var mu sync.Mutex
 	if opts.Landlock != nil {
-		restore, err := audit.EnableForLandlock()
+		kr, restore, err := landlockRun(opts, rep)
 		if err != nil {
-			return fmt.Errorf("landlock: %w", err)
+			return err
 		}
 		defer restore()
-		kr, notes := opts.Landlock.Restriction(true).Downgrade(ll.ABI())
-		rep.Notes = append(rep.Notes, notes...)
 		if kr.HandledFS|kr.HandledNet|kr.Scoped != 0 {
 			logOpts.Landlock = &kr
 		}
-		if !kr.Log {
-			rep.fail("Landlock's denials cannot be named on this kernel (its audit records need Linux 6.15): no verdict for the ruleset")
-		}
-		rep.Landlock = []LandlockViolation{}
 		logOpts.OnLandlock = func(d audit.LandlockDenial) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -541,7 +575,14 @@ func checkLive(opts *LiveOptions) error {
 		opts.Runtime = RuntimeNone
 	}
 	if opts.Landlock != nil && opts.Runtime != RuntimeNone {
-		return fmt.Errorf("live replay: a Landlock ruleset is replayed on the host (--runtime none); in a container, profgen-runc applies it (annotation io.profgen.landlock)")
+		// In a container the launcher applies it: a ruleset that
+		// cannot be applied there is an error, never a pass.
+		if v := ll.ABI(); v == 0 {
+			return errors.New("live replay: the Landlock ruleset cannot be applied: this kernel has no Landlock (Linux 5.13 and later have it, when lsm= lists landlock)")
+		}
+		if opts.LandlockLauncher == "" {
+			return fmt.Errorf("live replay: a Landlock ruleset in a container needs the static launcher %s (LiveOptions.LandlockLauncher)", ll.LauncherName)
+		}
 	}
 	e, ok := engine.Lookup(opts.Runtime)
 	if !ok || !e.Replay {
@@ -653,14 +694,23 @@ func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(u
 	if err != nil {
 		return nil, err
 	}
-	b, err := runc.NewBundle(dir, runc.BundleOptions{
+	bo := runc.BundleOptions{
 		Args:            opts.Command,
 		Env:             os.Environ(),
 		Binds:           opts.Binds,
 		Capabilities:    caps,
 		NoNewPrivileges: opts.NoNewPrivileges,
 		Seccomp:         doc,
-	})
+	}
+	if opts.kernelLandlock != nil {
+		binds, err := containerLandlock(opts, *opts.kernelLandlock, dir)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		bo.Binds, bo.Launcher = append(slices.Clone(opts.Binds), binds...), ll.LauncherArgs(nil)
+	}
+	b, err := runc.NewBundle(dir, bo)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -911,16 +961,30 @@ type collector struct {
 	ctrRecs    map[string][]audit.Record
 	gone       int
 	done       chan struct{}
+	// denials are the Landlock denials kept, by container ("" for those
+	// of watched sessions), attributed by the process of their event as
+	// seccomp's records are; unplaced counts those whose event named no
+	// process.
+	denials  map[string][]audit.LandlockDenial
+	unplaced int
 }
 
-func newCollector() (*collector, error) {
-	r, err := audit.Open(audit.Options{})
+// newCollector starts a collector of seccomp's records and, with
+// landlock, of Landlock's denials.
+func newCollector(landlock bool) (*collector, error) {
+	c := &collector{markers: audit.NewMarkers(), watched: map[uint32]bool{}, done: make(chan struct{}),
+		containers: map[string]bool{}, sessions: map[uint32]bool{}, ctrRecs: map[string][]audit.Record{},
+		denials: map[string][]audit.LandlockDenial{}}
+	c.att = audit.Attributor{Sessions: c.watched, Member: c.member}
+	var ao audit.Options
+	if landlock {
+		ao.OnLandlock = c.takeLandlock
+	}
+	r, err := audit.Open(ao)
 	if err != nil {
 		return nil, err // a missing feature matches trace.ErrNotSupported
 	}
-	c := &collector{r: r, markers: audit.NewMarkers(), watched: map[uint32]bool{}, done: make(chan struct{}),
-		containers: map[string]bool{}, sessions: map[uint32]bool{}, ctrRecs: map[string][]audit.Record{}}
-	c.att = audit.Attributor{Sessions: c.watched, Member: c.member}
+	c.r = r
 	go c.loop()
 	return c, nil
 }
@@ -972,17 +1036,46 @@ func (c *collector) watchContainer(id string, ses uint32) {
 // container's (the daemon's, or one a container's record had; any session
 // when none is known), since it may be a denial of the container's.
 func (c *collector) take(rec audit.Record) {
+	if target, ok := c.place(rec); !ok {
+		return
+	} else if target == "" {
+		c.recs = append(c.recs, rec)
+	} else {
+		c.ctrRecs[target] = append(c.ctrRecs[target], rec)
+	}
+}
+
+// takeLandlock keeps a Landlock denial whose event's process (its
+// AUDIT_SYSCALL record) is the workload's, as take keeps a seccomp record;
+// one whose event named no process is counted.
+func (c *collector) takeLandlock(d audit.LandlockDenial) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !d.HasProcess {
+		c.unplaced++
+		return
+	}
+	if target, ok := c.place(d.Process); ok {
+		c.denials[target] = append(c.denials[target], d)
+	}
+}
+
+// place attributes the record rec (c.att): ok when it is the workload's,
+// target the container whose it is ("" for a watched session's). c.mu is
+// held.
+func (c *collector) place(rec audit.Record) (target string, ok bool) {
 	switch v := c.att.Attribute(rec); v.Why {
 	case audit.InSession:
-		c.recs = append(c.recs, rec)
+		return "", true
 	case audit.InCgroup:
-		c.ctrRecs[v.Target] = append(c.ctrRecs[v.Target], rec)
 		c.sessions[rec.Ses] = true
+		return v.Target, true
 	case audit.Gone:
 		if len(c.sessions) == 0 || c.sessions[rec.Ses] {
 			c.gone++
 		}
 	}
+	return "", false
 }
 
 // member places pid in a watched container, by its cgroups; an error when
@@ -1036,18 +1129,18 @@ func (c *collector) pollContainer(id string, done <-chan struct{}) {
 	}
 }
 
-// container returns the records of the processes of container id, and
-// how many records of processes that were gone before they could be
-// attributed arrived meanwhile (any of which may have been the
-// container's).
-func (c *collector) container(id string) ([]audit.Record, int) {
+// container returns the records and Landlock denials of the processes of
+// container id, and how many records of processes that were gone before
+// they could be attributed arrived meanwhile (any of which may have been
+// the container's).
+func (c *collector) container(id string) ([]audit.Record, []audit.LandlockDenial, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return slices.Clone(c.ctrRecs[id]), c.gone
+	return slices.Clone(c.ctrRecs[id]), slices.Clone(c.denials[id]), c.gone
 }
 
-// session returns the records of audit session ses.
-func (c *collector) session(ses uint32) []audit.Record {
+// session returns the records and Landlock denials of audit session ses.
+func (c *collector) session(ses uint32) ([]audit.Record, []audit.LandlockDenial) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []audit.Record
@@ -1056,7 +1149,20 @@ func (c *collector) session(ses uint32) []audit.Record {
 			out = append(out, r)
 		}
 	}
-	return out
+	var denials []audit.LandlockDenial
+	for _, d := range c.denials[""] {
+		if d.Process.Ses == ses {
+			denials = append(denials, d)
+		}
+	}
+	return out, denials
+}
+
+// unplacedLandlock is how many Landlock denials named no process.
+func (c *collector) unplacedLandlock() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unplaced
 }
 
 func (c *collector) lost() uint64 { return c.r.Overruns() }

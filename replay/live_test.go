@@ -65,7 +65,7 @@ func runcCallsUnder(t *testing.T, nnp bool, opts learn.Options) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	col, err := newCollector()
+	col, err := newCollector(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,8 @@ func runcCallsUnder(t *testing.T, nnp bool, opts learn.Options) map[string]int {
 	}
 	calls := map[string]int{}
 	workload := 0
-	for _, r := range col.session(c.Session) {
+	recs, _ := col.session(c.Session)
+	for _, r := range recs {
 		if r.Exe == "/usr/bin/true" {
 			workload++ // the workload's own calls
 			continue

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"debug/elf"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,10 +20,11 @@ const AnnotationLandlock = "io.profgen.landlock"
 
 // LandlockLauncher is the static launcher profgen-runc bind-mounts into the
 // container (from beside its own executable) and puts in front of
-// process.args; landlockDir is where it and the ruleset are mounted.
+// process.args; landlockDir is where it and the ruleset are mounted
+// (internal/landlock, which replay shares).
 const (
-	LandlockLauncher = "profgen-landlock"
-	landlockDir      = "/.profgen"
+	LandlockLauncher = ll.LauncherName
+	landlockDir      = ll.ContainerDir
 )
 
 // landlockPlan is what the annotation asks for: the launcher's path on the
@@ -58,9 +58,9 @@ func planLandlock(ann map[string]string) (*landlockPlan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
-	launcher := filepath.Join(filepath.Dir(self), LandlockLauncher)
-	if err := checkStatic(launcher); err != nil {
-		return nil, fmt.Errorf("%s: the launcher: %w (build it beside profgen-runc: CGO_ENABLED=0 go build -o %s ./cmd/profgen-landlock)", where, err, launcher)
+	launcher, err := ll.FindLauncher(self)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	kr, notes := r.Restriction(true).Downgrade(ll.ABI())
 	plan := &landlockPlan{launcher: launcher, notes: notes}
@@ -68,22 +68,6 @@ func planLandlock(ann map[string]string) (*landlockPlan, error) {
 		return nil, err
 	}
 	return plan, nil
-}
-
-// checkStatic checks that path is an executable without a program
-// interpreter, which any image can run.
-func checkStatic(path string) error {
-	f, err := elf.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is not static (it has a program interpreter)", path)
-		}
-	}
-	return nil
 }
 
 // applyLandlock writes the ruleset into the bundle and rewrites
@@ -111,8 +95,8 @@ func applyLandlock(config, bundle string, plan *landlockPlan) error {
 	if err := json.Unmarshal(process["args"], &args); err != nil || len(args) == 0 {
 		return fmt.Errorf("%s: process.args: no command to put the launcher in front of", config)
 	}
-	launcher, ruleset := landlockDir+"/"+LandlockLauncher, landlockDir+"/landlock.json"
-	args = append([]string{launcher, ruleset, "--"}, args...)
+	launcher, ruleset := ll.ContainerLauncher, ll.ContainerRuleset
+	args = ll.LauncherArgs(args)
 	var mounts []json.RawMessage
 	if raw, ok := top["mounts"]; ok {
 		if err := json.Unmarshal(raw, &mounts); err != nil {

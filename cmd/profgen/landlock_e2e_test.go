@@ -87,24 +87,11 @@ func denied(rep *replay.Report, access, what string) bool {
 // a port it never used, and /bin/sh (which it never executed) cannot be
 // executed: each denial named by replay.
 func TestLandlockHTTPServer(t *testing.T) {
-	bin := workload.Build(t, "httpserver")
 	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(data, "f"), []byte("served\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port, other := freePort(t), freePort(t)
+	server, other, drive, ready, _ := httpServerLearned(t, dir)
+	bin, port := server[0], strings.TrimPrefix(ready, "tcp:127.0.0.1:")
 	url := "http://127.0.0.1:" + port
-	ready := "tcp:127.0.0.1:" + port
-	// Plain TCP: Go listens with MPTCP by default, which Landlock does not
-	// govern (docs/landlock.md).
 	env := []string{"GODEBUG=multipathtcp=0"}
-	drive := curlDrive(t, dir, "drive.sh", true, url+"/hello", url+"/file", url+"/hello")
-	server := []string{bin, "--addr", "127.0.0.1:" + port, "--file", filepath.Join(data, "f")}
-	learnBoth(t, dir, env, drive, ready, server...)
 
 	rep, code, stderr := landlockReplay(t, dir, env, drive, ready, server...)
 	if code != 0 || !rep.OK() || len(rep.Landlock) != 0 {
@@ -117,7 +104,7 @@ func TestLandlockHTTPServer(t *testing.T) {
 		t.Errorf("reading /etc/shadow: exit %d, landlock %+v", code, rep.Landlock)
 	}
 
-	rep, code, _ = landlockReplay(t, dir, env, "", "", bin, "--addr", "127.0.0.1:"+other, "--file", filepath.Join(data, "f"))
+	rep, code, _ = landlockReplay(t, dir, env, "", "", bin, "--addr", "127.0.0.1:"+other, server[3], server[4])
 	if code != 1 || !denied(rep, "bind_tcp", other) {
 		t.Errorf("binding port %s: exit %d, landlock %+v", other, code, rep.Landlock)
 	}

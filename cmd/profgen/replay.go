@@ -17,6 +17,7 @@ import (
 
 	"github.com/profgen/profgen/internal/engine"
 	"github.com/profgen/profgen/internal/exitcode"
+	ll "github.com/profgen/profgen/internal/landlock"
 	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/learn"
 	"github.com/profgen/profgen/replay"
@@ -91,6 +92,14 @@ enforced run reaches before the workload gives up.
 With --static, nothing runs: each syscall and argument shape of the
 recordings is checked against the profile's compiled filter in a BPF VM.
 
+--landlock RULESET replays a Landlock ruleset with the profile (or alone):
+each access it denied is named from Landlock's audit records. In a
+container (runc, podman, docker) the static launcher profgen-landlock,
+beside profgen's executable, and the ruleset are bind-mounted at /.profgen
+and the launcher runs in front of the container's command, as profgen-runc
+applies io.profgen.landlock; the ruleset's paths are the container's, and
+the launcher runs under --profile too.
+
 A recording that lost events (its "lost" is not 0) may miss calls the
 profile denies: --static then reads NO VERDICT instead of PASS.
 
@@ -109,6 +118,8 @@ events.`,
   profgen replay --runtime runc --profile apache.json --cap-add NET_ADMIN --bind /srv/logs:/var/log/apache2:rw \
       --ready tcp:127.0.0.1:80 --drive 'curl -fsS http://127.0.0.1/' -- /usr/sbin/apache2 -DFOREGROUND
   profgen replay --profile seccomp.json --expect-exit 1 -- ./tool --check
+  profgen replay --runtime podman --landlock ruleset.json --engine-arg=--network=host \
+      --ready tcp:127.0.0.1:8080 --drive 'curl -fsS http://127.0.0.1:8080/' -- myimage --serve
   profgen replay --static --profile seccomp.json profgen-recording.json`,
 		Args: cobra.ArbitraryArgs, // checked in RunE, once flags after recordings are read
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -141,7 +152,7 @@ events.`,
 	f.DurationVar(&p.readyMax, "ready-timeout", 0, "how long to wait for --ready (0: 30s)")
 	f.DurationVar(&p.grace, "grace", replay.DefaultGrace, "time between SIGTERM and SIGKILL when the workload is stopped")
 	f.BoolVar(&p.json, "json", false, "print the report as JSON (the workload's standard output goes to standard error)")
-	f.StringVar(&p.landlock, "landlock", "", "Landlock ruleset (emit --format landlock) to replay with the profile: live with --runtime none (each denial named from Landlock's audit records), or --static")
+	f.StringVar(&p.landlock, "landlock", "", "Landlock ruleset (emit --format landlock) to replay with the profile, each denial named from Landlock's audit records: on the host (--runtime none), in a container through the static launcher profgen-landlock beside profgen (paths of the container), or --static")
 	f.BoolVar(&p.static, "static", false, "check recordings against the profile without running anything")
 	f.BoolVar(&p.logOnly, "log-only", false, "switch the profile's default action to log: deny nothing, report what would be denied")
 	f.BoolVar(&p.nnp, "no-new-privileges", false, containers+"run the container with no_new_privs (Docker's default is not to)")
@@ -263,9 +274,15 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []re
 		}
 	}
 	var ruleset *landlock.Ruleset
+	var launcher string
 	if p.landlock != "" {
 		if ruleset, err = readRuleset(p.landlock); err != nil {
 			return nil, err
+		}
+		if !p.static && p.runtime != replay.RuntimeNone {
+			if launcher, err = findLauncher(); err != nil {
+				return nil, fmt.Errorf("--landlock with --runtime %s: %w", p.runtime, err)
+			}
 		}
 	}
 	if p.static {
@@ -320,11 +337,23 @@ func doReplay(ctx context.Context, stdout io.Writer, p *replayParams, binds []re
 		Stderr:          os.Stderr,
 		Signals:         signals,
 		Landlock:        ruleset,
+
+		LandlockLauncher: launcher,
 	})
 	if err != nil && interrupted.Load() {
 		return nil, replay.ErrInterrupted
 	}
 	return rep, err
+}
+
+// findLauncher returns the static Landlock launcher beside profgen's
+// executable, as profgen-runc finds it beside its own.
+func findLauncher() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	return ll.FindLauncher(self)
 }
 
 // replayStatic checks recordings (merged as a union) against prof, and

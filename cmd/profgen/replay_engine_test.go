@@ -40,6 +40,26 @@ func privatePodman(t *testing.T) (env []string) {
 	return env
 }
 
+// privateDocker starts a dockerd of the test's own with the test image
+// imported; it is stopped when the test ends.
+func privateDocker(t *testing.T) *enginetest.Docker {
+	t.Helper()
+	if _, err := exec.LookPath("dockerd"); err != nil {
+		t.Skip("dockerd is not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	tar, err := enginetest.RootfsTar(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := enginetest.StartDocker(filepath.Join(dir, "docker"), tar, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	return d
+}
+
 func runProfgenEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(buildProfgen(t), args...)
@@ -84,19 +104,7 @@ func TestReplayPodmanServerStops(t *testing.T) {
 // A docker replay of a nonexistent image fails as a podman one does:
 // exit 2, docker's reason in one line.
 func TestReplayDockerNoImage(t *testing.T) {
-	if _, err := exec.LookPath("dockerd"); err != nil {
-		t.Skip("dockerd is not installed (make deps installs it)")
-	}
-	dir := t.TempDir()
-	tar, err := enginetest.RootfsTar(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := enginetest.StartDocker(filepath.Join(dir, "docker"), tar, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Stop)
+	d := privateDocker(t)
 	prof := writeProfile(t, t.TempDir(), "p.json", "read")
 	r := runProfgenEnv(t, d.Env(), "replay", "--runtime", "docker", "--profile", prof, "--", "localhost/profgen-no-such-image", "/bin/true")
 	if r.code != exitcode.Error || !strings.Contains(r.stderr, "docker create failed") {

@@ -124,9 +124,20 @@ func (r *Ruleset) Name() string { return "landlock" }
 // thread that execs the target, which inherits the domain). A right the
 // kernel does not know is an error: call Downgrade first for best effort.
 func (r *Ruleset) Apply() error {
-	abi := ABI()
-	if abi == 0 {
-		return &errs.Unsupported{Feature: "Landlock", Fix: "use Linux 5.13 or later with landlock in lsm=", Err: unix.EOPNOTSUPP}
+	v, _, e := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, unix.LANDLOCK_CREATE_RULESET_VERSION)
+	abi := int(v)
+	// Landlock answers EOPNOTSUPP (not enabled) or ENOSYS (not built);
+	// ENOSYS is also what runc's seccomp filter answers to syscalls
+	// newer than any of its profile's, and another error a seccomp
+	// filter's denial (the launcher in a container runs under the
+	// container's profile).
+	switch {
+	case e == unix.EOPNOTSUPP:
+		return &errs.Unsupported{Feature: "Landlock", Fix: "use Linux 5.13 or later with landlock in lsm=", Err: e}
+	case e == unix.ENOSYS:
+		return &errs.Unsupported{Feature: "Landlock", Fix: "use Linux 5.13 or later with landlock in lsm=, or allow landlock_create_ruleset in the seccomp profile (runc answers ENOSYS to the syscalls newer than a profile's)", Err: e}
+	case e != 0:
+		return fmt.Errorf("landlock_create_ruleset: %w (denied by a seccomp filter?)", e)
 	}
 	attr := unix.LandlockRulesetAttr{Handled_access_fs: r.HandledFS, Handled_access_net: r.HandledNet, Scoped: r.Scoped}
 	fd, _, e := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, uintptr(unsafe.Pointer(&attr)), rulesetAttrSize, 0)

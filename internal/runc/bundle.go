@@ -61,6 +61,10 @@ type BundleOptions struct {
 	// Hostname of the container; empty keeps the host's (the container
 	// has no UTS namespace then).
 	Hostname string
+	// Launcher, when set, is put in front of the command in
+	// process.args once its program is resolved (the Landlock launcher
+	// and its arguments, bind-mounted through Binds).
+	Launcher []string
 }
 
 // Bundle is an OCI bundle directory: config.json and rootfs.
@@ -115,6 +119,7 @@ func NewBundle(dir string, opts BundleOptions) (*Bundle, error) {
 	}
 	args := slices.Clone(opts.Args)
 	args[0] = exe
+	args = append(slices.Clone(opts.Launcher), args...)
 
 	caps := opts.Capabilities
 	if caps == nil {
