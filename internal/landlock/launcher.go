@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 )
 
 // The static launcher that applies a ruleset inside a container
@@ -21,6 +22,10 @@ const (
 	ContainerDir      = "/.profgen"
 	ContainerLauncher = ContainerDir + "/" + LauncherName
 	ContainerRuleset  = ContainerDir + "/landlock.json"
+	// ContainerSeccomp is where the container's seccomp filter, compiled
+	// on the host (raw struct sock_filter, native byte order), is mounted
+	// when the launcher loads it after the ruleset (LauncherArgsFilter).
+	ContainerSeccomp = ContainerDir + "/seccomp.bpf"
 )
 
 // FindLauncher returns the launcher beside the executable self, checked
@@ -54,4 +59,13 @@ func checkStatic(path string) error {
 // and its ruleset, as they are mounted in the container.
 func LauncherArgs(args []string) []string {
 	return append([]string{ContainerLauncher, ContainerRuleset, "--"}, slices.Clone(args)...)
+}
+
+// LauncherArgsFilter is LauncherArgs for a launcher that also loads the
+// seccomp filter mounted at ContainerSeccomp, with the seccomp(2) flags
+// flags, after the ruleset and right before it execs args: the
+// container's runtime then loads no filter, and the launcher's own calls
+// are not the workload's profile's to allow.
+func LauncherArgsFilter(args []string, flags uint) []string {
+	return append([]string{ContainerLauncher, "-seccomp", ContainerSeccomp, "-seccomp-flags", strconv.FormatUint(uint64(flags), 10), ContainerRuleset, "--"}, slices.Clone(args)...)
 }

@@ -38,3 +38,13 @@ func TestLauncherArgs(t *testing.T) {
 		t.Errorf("LauncherArgs = %q, want %q", got, want)
 	}
 }
+
+// TestLauncherArgsFilter: the filter, as mounted, and its flags come
+// before the ruleset, the command after.
+func TestLauncherArgsFilter(t *testing.T) {
+	got := LauncherArgsFilter([]string{"/bin/app", "-x"}, 6)
+	want := []string{"/.profgen/profgen-landlock", "-seccomp", "/.profgen/seccomp.bpf", "-seccomp-flags", "6", "/.profgen/landlock.json", "--", "/bin/app", "-x"}
+	if !slices.Equal(got, want) {
+		t.Errorf("LauncherArgsFilter = %q, want %q", got, want)
+	}
+}
