@@ -151,11 +151,16 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 		return nil, err
 	}
 	if llPlan != nil {
-		if err := applyLandlock(config, bundle, llPlan); err != nil {
+		note, err := applyLandlock(config, bundle, llPlan)
+		if err != nil {
 			return nil, err
 		}
 		cfg.Notes = append(cfg.Notes, llPlan.notes...)
-		cfg.Notes = append(cfg.Notes, "recorded under the Landlock ruleset of "+AnnotationLandlock+": the accesses it refused and the calls of its launcher ("+LandlockLauncher+") are in the recording")
+		cfg.Notes = append(cfg.Notes, "recorded under the Landlock ruleset of "+AnnotationLandlock+": the accesses it refused and the calls of its launcher ("+LandlockLauncher+") are in the recording; "+
+			"when the container had a seccomp profile, the launcher loaded it after the ruleset, right before its execve, so that its own calls before it need not be in a profile learned from this recording")
+		if note != "" {
+			cfg.Notes = append(cfg.Notes, note)
+		}
 	}
 	return cfg, nil
 }

@@ -7,8 +7,12 @@ import (
 	"os"
 	"path/filepath"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/fileio"
 	ll "github.com/profgen/profgen/internal/landlock"
+	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/landlock"
 )
 
@@ -72,59 +76,110 @@ func planLandlock(ann map[string]string) (*landlockPlan, error) {
 
 // applyLandlock writes the ruleset into the bundle and rewrites
 // config.json: the launcher and the ruleset bind-mounted read-only at
-// landlockDir, process.args prefixed by the launcher. Other fields are
-// kept as they were.
-func applyLandlock(config, bundle string, plan *landlockPlan) error {
+// landlockDir, process.args prefixed by the launcher. When the spec
+// carries a seccomp profile (linux.seccomp, as prepareSeccomp left it)
+// that the launcher can load (launcherFilter), the filter moves into the
+// launcher: compiled here, written into the bundle and mounted beside the
+// ruleset, linux.seccomp removed, and the launcher loads it after the
+// ruleset, right before its execve, so that its own calls are not the
+// profile's to allow. Otherwise the runtime keeps it, and the returned
+// note says why. Other fields are kept as they were.
+func applyLandlock(config, bundle string, plan *landlockPlan) (note string, err error) {
 	rsFile := filepath.Join(bundle, "profgen-landlock.json")
 	if err := os.WriteFile(rsFile, plan.ruleset, 0o644); err != nil {
-		return fmt.Errorf("landlock ruleset: %w", err)
+		return "", fmt.Errorf("landlock ruleset: %w", err)
 	}
 	data, err := os.ReadFile(config)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return fmt.Errorf("%s: %w", config, err)
+		return "", fmt.Errorf("%s: %w", config, err)
 	}
 	var process map[string]json.RawMessage
 	if err := json.Unmarshal(top["process"], &process); err != nil {
-		return fmt.Errorf("%s: process: %w", config, err)
+		return "", fmt.Errorf("%s: process: %w", config, err)
 	}
 	var args []string
 	if err := json.Unmarshal(process["args"], &args); err != nil || len(args) == 0 {
-		return fmt.Errorf("%s: process.args: no command to put the launcher in front of", config)
+		return "", fmt.Errorf("%s: process.args: no command to put the launcher in front of", config)
 	}
-	launcher, ruleset := ll.ContainerLauncher, ll.ContainerRuleset
-	args = ll.LauncherArgs(args)
+	binds := []struct{ src, dst string }{{plan.launcher, ll.ContainerLauncher}, {rsFile, ll.ContainerRuleset}}
+	prog, note, err := launcherFilter(config, top)
+	if err != nil {
+		return "", err
+	}
+	if prog != nil {
+		bpfFile := filepath.Join(bundle, "profgen-seccomp.bpf")
+		if err := os.WriteFile(bpfFile, iseccomp.EncodeFilter(prog.Program), 0o644); err != nil {
+			return "", fmt.Errorf("seccomp filter: %w", err)
+		}
+		binds = append(binds, struct{ src, dst string }{bpfFile, ll.ContainerSeccomp})
+		args = ll.LauncherArgsFilter(args, prog.Flags)
+	} else {
+		args = ll.LauncherArgs(args)
+	}
 	var mounts []json.RawMessage
 	if raw, ok := top["mounts"]; ok {
 		if err := json.Unmarshal(raw, &mounts); err != nil {
-			return fmt.Errorf("%s: mounts: %w", config, err)
+			return "", fmt.Errorf("%s: mounts: %w", config, err)
 		}
 	}
-	for _, m := range []struct{ src, dst string }{{plan.launcher, launcher}, {rsFile, ruleset}} {
+	for _, m := range binds {
 		raw, err := json.Marshal(map[string]any{"destination": m.dst, "type": "bind", "source": m.src, "options": []string{"bind", "ro"}})
 		if err != nil {
-			return err
+			return "", err
 		}
 		mounts = append(mounts, raw)
 	}
 	if process["args"], err = json.Marshal(args); err != nil {
-		return err
+		return "", err
 	}
 	if top["process"], err = json.Marshal(process); err != nil {
-		return err
+		return "", err
 	}
 	if top["mounts"], err = json.Marshal(mounts); err != nil {
-		return err
+		return "", err
 	}
 	out, err := json.Marshal(top)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return fileio.Write(config, nil, func(w io.Writer) error {
+	return note, fileio.Write(config, nil, func(w io.Writer) error {
 		_, err := w.Write(out)
 		return err
 	})
+}
+
+// launcherFilter compiles config.json's linux.seccomp (top is the
+// document, whose linux.seccomp it removes) for the launcher, as runc
+// would have loaded it (filter.CompileOCI); nil when there is none. A
+// profile the launcher cannot load (a notify action, one profgen cannot
+// read as runc does) stays with the runtime, and the note says that the
+// launcher then runs under it.
+func launcherFilter(config string, top map[string]json.RawMessage) (*filter.OCIProgram, string, error) {
+	var linux map[string]json.RawMessage
+	if raw, ok := top["linux"]; ok {
+		if err := json.Unmarshal(raw, &linux); err != nil {
+			return nil, "", fmt.Errorf("%s: linux: %w", config, err)
+		}
+	}
+	raw, ok := linux["seccomp"]
+	if !ok || string(raw) == "null" {
+		return nil, "", nil
+	}
+	var doc specs.LinuxSeccomp
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, "", fmt.Errorf("%s: linux.seccomp: %w", config, err)
+	}
+	prog, err := filter.CompileOCI(&doc)
+	if err != nil {
+		return nil, fmt.Sprintf("the container's seccomp profile stays with the runtime, which loads it before the Landlock launcher %s runs (its calls must then be in the profile): %v", LandlockLauncher, err), nil
+	}
+	delete(linux, "seccomp")
+	if top["linux"], err = json.Marshal(linux); err != nil {
+		return nil, "", err
+	}
+	return prog, "", nil
 }

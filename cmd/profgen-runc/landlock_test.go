@@ -1,15 +1,21 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/profgen/profgen/internal/workload"
 )
@@ -321,5 +327,182 @@ func TestPodmanLandlockNginx(t *testing.T) {
 	e.stop(t, "profgen-ll-nginx-learned")
 	if b, err := os.ReadFile(n.ErrorLog); err != nil || !strings.Contains(string(b), `"/etc/shadow" failed (13: Permission denied)`) {
 		t.Errorf("nginx's error log does not say /etc/shadow was refused (%v):\n%s", err, b)
+	}
+}
+
+// TestPodmanLandlockSeccomp: the bundled HTTP server recorded in podman
+// through profgen-runc, its OCI seccomp profile (profgen emit) and its
+// Landlock ruleset (emit --format landlock) emitted, then run with both
+// (--security-opt seccomp=PROFILE, io.profgen.landlock, the profile kept
+// in force by io.profgen.keep-seccomp): profgen-runc moves the filter into
+// the launcher, which loads it after the ruleset, so the launcher's own
+// calls (absent from the profile) run before it and the container serves
+// its drive. Under both, a syscall the profile lacks (fstat, removed from
+// it: GET /file stats the file) is still denied, with the profile's
+// EPERM, and a forbidden file is still refused.
+func TestPodmanLandlockSeccomp(t *testing.T) {
+	e := needPodman(t)
+	needLauncher(t, e)
+	bin := workload.Build(t, "httpserver")
+	dir := t.TempDir()
+	data := t.TempDir()
+	if err := os.WriteFile(filepath.Join(data, "f"), []byte("served under its profile and ruleset\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	url := "http://127.0.0.1:" + port
+	start := func(name string, extra []string, server ...string) {
+		t.Helper()
+		args := append([]string{"-e", "GODEBUG=multipathtcp=0"}, extra...)
+		args = append(append(args, runArgs(bin, data)...), testImage)
+		e.startRecorded(t, dir, name, append(args, server...)...)
+	}
+	drive := func(what string) {
+		t.Helper()
+		for _, p := range []string{"/hello", "/file", "/hello"} {
+			if code, body := httpGet(t, url+p); code != 200 {
+				t.Errorf("%s: GET %s: %d %q", what, p, code, body)
+			}
+		}
+	}
+	server := []string{"/w/httpserver", "--addr", "127.0.0.1:" + port, "--file", "/data/f"}
+
+	// Record, with no profile and no ruleset.
+	start("profgen-llsc-rec", []string{"--security-opt", "seccomp=unconfined"}, server...)
+	drive("recorded")
+	e.stop(t, "profgen-llsc-rec")
+	rec := filepath.Join(dir, "profgen-llsc-rec.json")
+	rs := e.emitLandlock(t, rec, "/w/httpserver", data)
+	prof := filepath.Join(dir, "profile.json")
+	if b, err := exec.Command(e.profgen, "emit", "-o", prof, rec).CombinedOutput(); err != nil {
+		t.Fatalf("profgen emit: %v\n%s", err, b)
+	}
+	both := func(profile string) []string {
+		return []string{"--security-opt", "seccomp=" + profile, "--annotation", AnnotationKeepSeccomp + "=true", "--annotation", AnnotationLandlock + "=" + rs}
+	}
+
+	// The same drive under both.
+	start("profgen-llsc-both", both(prof), server...)
+	drive("under its profile and ruleset")
+	if code, body := httpGet(t, url+"/file"); code != 200 || body != "served under its profile and ruleset\n" {
+		t.Errorf("GET /file under both: %d %q", code, body)
+	}
+	// The filter is the launcher's: the container's process runs under
+	// exactly one filter, and no_new_privs.
+	pid := containerPid(t, e, "profgen-llsc-both")
+	if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err != nil || !strings.Contains(string(st), "Seccomp_filters:\t1\n") || !strings.Contains(string(st), "NoNewPrivs:\t1\n") {
+		t.Errorf("the server's status (%v) lacks one filter and no_new_privs:\n%s", err, st)
+	}
+	e.stop(t, "profgen-llsc-both")
+
+	// A forbidden file under both.
+	start("profgen-llsc-shadow", both(prof), "/w/httpserver", "--addr", "127.0.0.1:"+port, "--file", "/etc/shadow")
+	if code, body := httpGet(t, url+"/file"); code != 500 || !strings.Contains(body, "permission denied") {
+		t.Errorf("GET /file of /etc/shadow under both: %d %q", code, body)
+	}
+	e.stop(t, "profgen-llsc-shadow")
+
+	// A syscall outside the profile under both.
+	noFstat := filepath.Join(dir, "no-fstat.json")
+	removeSyscall(t, prof, noFstat, "fstat")
+	start("profgen-llsc-nofstat", both(noFstat), server...)
+	if code, body := httpGet(t, url+"/hello"); code != 200 {
+		t.Errorf("GET /hello without fstat: %d %q", code, body)
+	}
+	if code, body := httpGet(t, url+"/file"); code != 500 || !strings.Contains(body, "operation not permitted") {
+		t.Errorf("GET /file without fstat in the profile: %d %q, want 500 operation not permitted", code, body)
+	}
+	e.stop(t, "profgen-llsc-nofstat")
+}
+
+// containerPid returns the pid of podman container name's process.
+func containerPid(t *testing.T, e *podmanEnv, name string) int {
+	t.Helper()
+	_, out := runCmd(t, e.podman("inspect", "-f", "{{.State.Pid}}", name))
+	pid, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil || pid <= 0 {
+		t.Fatalf("podman inspect %s: pid %q", name, out)
+	}
+	return pid
+}
+
+// removeSyscall writes the OCI profile in to out without the syscall
+// name, which it must name.
+func removeSyscall(t *testing.T, in, out, name string) {
+	t.Helper()
+	data, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc specs.LinuxSeccomp
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	removed := false
+	for i := range doc.Syscalls {
+		n := len(doc.Syscalls[i].Names)
+		doc.Syscalls[i].Names = slices.DeleteFunc(doc.Syscalls[i].Names, func(s string) bool { return s == name })
+		removed = removed || len(doc.Syscalls[i].Names) < n
+	}
+	doc.Syscalls = slices.DeleteFunc(doc.Syscalls, func(s specs.LinuxSyscall) bool { return len(s.Names) == 0 })
+	if !removed {
+		t.Fatalf("%s does not allow %s", in, name)
+	}
+	if data, err = json.Marshal(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestApplyLandlockSeccomp: with a ruleset, a linux.seccomp profgen can
+// compile leaves config.json for the launcher (compiled into the bundle,
+// mounted beside the ruleset, its flags on the launcher's command line);
+// a notify profile stays with the runtime, and the note says so.
+func TestApplyLandlockSeccomp(t *testing.T) {
+	plan := &landlockPlan{launcher: "/host/profgen-landlock", ruleset: []byte(`{}`)}
+	for _, c := range []struct {
+		what, seccomp string
+		moved         bool
+	}{
+		{"errno profile", `{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"flags":["SECCOMP_FILTER_FLAG_LOG"],"syscalls":[{"names":["read","execve"],"action":"SCMP_ACT_ALLOW"}]}`, true},
+		{"notify profile", `{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":"/run/agent.sock","syscalls":[{"names":["mount"],"action":"SCMP_ACT_NOTIFY"}]}`, false},
+	} {
+		bundle := t.TempDir()
+		config := filepath.Join(bundle, "config.json")
+		if err := os.WriteFile(config, []byte(`{"ociVersion":"1.0.2","process":{"args":["/app","-v"]},"linux":{"namespaces":[{"type":"pid"}],"seccomp":`+c.seccomp+`}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		note, err := applyLandlock(config, bundle, plan)
+		if err != nil {
+			t.Fatalf("%s: %v", c.what, err)
+		}
+		data, _ := os.ReadFile(config)
+		var spec specs.Spec
+		if err := json.Unmarshal(data, &spec); err != nil {
+			t.Fatal(err)
+		}
+		var mounted []string
+		for _, m := range spec.Mounts {
+			mounted = append(mounted, m.Destination)
+		}
+		if spec.Linux == nil || len(spec.Linux.Namespaces) != 1 {
+			t.Errorf("%s: linux lost its other fields: %s", c.what, data)
+		}
+		if c.moved {
+			want := []string{"/.profgen/profgen-landlock", "-seccomp", "/.profgen/seccomp.bpf", "-seccomp-flags", "2", "/.profgen/landlock.json", "--", "/app", "-v"}
+			if spec.Linux.Seccomp != nil || !slices.Equal(spec.Process.Args, want) || !slices.Contains(mounted, "/.profgen/seccomp.bpf") || note != "" {
+				t.Errorf("%s: not moved into the launcher (note %q):\n%s", c.what, note, data)
+			}
+			if st, err := os.Stat(filepath.Join(bundle, "profgen-seccomp.bpf")); err != nil || st.Size() == 0 || st.Size()%8 != 0 {
+				t.Errorf("%s: the compiled filter: %v", c.what, err)
+			}
+			continue
+		}
+		if spec.Linux.Seccomp == nil || spec.Linux.Seccomp.ListenerPath == "" || slices.Contains(spec.Process.Args, "-seccomp") || slices.Contains(mounted, "/.profgen/seccomp.bpf") ||
+			!strings.Contains(note, "stays with the runtime") || !strings.Contains(note, "SCMP_ACT_NOTIFY") {
+			t.Errorf("%s: not left to the runtime (note %q):\n%s", c.what, note, data)
+		}
 	}
 }
