@@ -32,20 +32,20 @@ const RuntimeDocker = engine.Docker
 // under prof, tells col to keep the records of its processes, and starts
 // it attached.
 func startDocker(opts LiveOptions, prof *learn.Profile, logFlag bool, col *collector) (*workload, error) {
-	file, dir, err := ociProfileFile(prof, logFlag, "docker")
+	doc, file, dir, err := ociProfileFile(prof, logFlag, "docker")
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"create", "--security-opt", "seccomp=" + file}
-	if opts.NoNewPrivileges {
-		args = append(args, "--security-opt", "no-new-privileges")
-	}
-	args = append(args, engineFlags(opts)...)
-	tail, err := engineTail("docker", opts, dir)
+	tail, moved, err := engineTail("docker", opts, dir, doc)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	args := []string{"create", "--security-opt", seccompOpt(file, moved)}
+	if opts.NoNewPrivileges {
+		args = append(args, "--security-opt", "no-new-privileges")
+	}
+	args = append(args, engineFlags(opts)...)
 	id, err := engineCreate("docker", append(args, tail...))
 	if err != nil {
 		os.RemoveAll(dir)

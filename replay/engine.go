@@ -28,21 +28,21 @@ const RuntimePodman = engine.Podman
 // startPodman starts `podman run --rm` of opts.Command (IMAGE [CMD...])
 // under prof, in a fresh audit session told to watch.
 func startPodman(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(uint32)) (*workload, error) {
-	file, dir, err := ociProfileFile(prof, logFlag, "podman")
+	doc, file, dir, err := ociProfileFile(prof, logFlag, "podman")
 	if err != nil {
 		return nil, err
 	}
 	name := runc.NewID("profgen-replay")
-	args := []string{"run", "--rm", "--name", name, "--security-opt", "seccomp=" + file}
-	if opts.NoNewPrivileges {
-		args = append(args, "--security-opt", "no-new-privileges")
-	}
-	args = append(args, engineFlags(opts)...)
-	tail, err := engineTail("podman", opts, dir)
+	tail, moved, err := engineTail("podman", opts, dir, doc)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	args := []string{"run", "--rm", "--name", name, "--security-opt", seccompOpt(file, moved)}
+	if opts.NoNewPrivileges {
+		args = append(args, "--security-opt", "no-new-privileges")
+	}
+	args = append(args, engineFlags(opts)...)
 	cmd := exec.Command("podman", append(args, tail...)...)
 	// podman's own failure (exit 125) is told by its last line of error
 	// output.

@@ -13,9 +13,13 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/audit"
 	ll "github.com/profgen/profgen/internal/landlock"
 	"github.com/profgen/profgen/internal/runc"
+	"github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/landlock"
 	"github.com/profgen/profgen/recording"
 )
@@ -183,62 +187,87 @@ func landlockRun(opts LiveOptions, rep *Report) (kr ll.Ruleset, restore func() e
 
 // containerLandlock writes kr into dir as the launcher reads it and
 // returns the binds that put the launcher (opts.LandlockLauncher) and the
-// ruleset at their places in the container (internal/landlock, as
-// profgen-runc does for io.profgen.landlock).
-func containerLandlock(opts LiveOptions, kr ll.Ruleset, dir string) ([]runc.Bind, error) {
+// ruleset at their places in the container, and the launcher's arguments
+// to put in front of the command (internal/landlock, as profgen-runc does
+// for io.profgen.landlock). The seccomp profile doc moves into the
+// launcher as it does with profgen-runc: compiled as runc would load it
+// (filter.CompileOCI), written into dir and bound beside the ruleset; the
+// launcher loads it after the ruleset, right before its execve, and the
+// runtime is given none.
+func containerLandlock(opts LiveOptions, kr ll.Ruleset, dir string, doc *specs.LinuxSeccomp) ([]runc.Bind, []string, error) {
 	if kr.HandledFS|kr.HandledNet|kr.Scoped == 0 {
-		return nil, errors.New("landlock: the ruleset handles no right this kernel enforces: nothing to replay")
+		return nil, nil, errors.New("landlock: the ruleset handles no right this kernel enforces: nothing to replay")
 	}
 	data, err := json.Marshal(&kr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	file := filepath.Join(dir, "landlock.json")
 	if err := os.WriteFile(file, data, 0o644); err != nil {
-		return nil, fmt.Errorf("landlock: %w", err)
+		return nil, nil, fmt.Errorf("landlock: %w", err)
+	}
+	prog, err := filter.CompileOCI(doc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("landlock: the seccomp filter for the launcher: %w", err)
+	}
+	bpf := filepath.Join(dir, "seccomp.bpf")
+	if err := os.WriteFile(bpf, seccomp.EncodeFilter(prog.Program), 0o644); err != nil {
+		return nil, nil, fmt.Errorf("landlock: %w", err)
 	}
 	return []runc.Bind{
 		{Source: opts.LandlockLauncher, Destination: ll.ContainerLauncher},
 		{Source: file, Destination: ll.ContainerRuleset},
-	}, nil
+		{Source: bpf, Destination: ll.ContainerSeccomp},
+	}, ll.LauncherArgsFilter(nil, prog.Flags), nil
 }
 
 // launcherNote says, when the profile denied calls of the Landlock
-// launcher in a container, why: it runs under the profile.
+// launcher in a container, why: it loads the filter last, so the one call
+// it makes under it is the execve of the workload.
 func (r *Report) launcherNote(opts LiveOptions) {
 	if opts.kernelLandlock == nil || !slices.ContainsFunc(r.Violations, func(v Violation) bool { return v.Exe == ll.ContainerLauncher }) {
 		return
 	}
-	r.Notes = append(r.Notes, fmt.Sprintf("the profile denied calls of the Landlock launcher %s: in a container the runtime loads the profile before the launcher runs (as with profgen-runc's io.profgen.landlock), so the profile must allow them: learn it from a recording made under the ruleset (profgen-runc records the launcher's calls)", ll.ContainerLauncher))
+	r.Notes = append(r.Notes, fmt.Sprintf("the profile denied calls of the Landlock launcher %s: it loads the seccomp filter after the ruleset, right before it execs the workload, so the profile must allow that execve", ll.ContainerLauncher))
 }
 
 // engineTail returns the end of the arguments of `podman run` or `docker
 // create` (name): opts.EngineArgs, the image and its command. Under a
-// Landlock ruleset (opts.kernelLandlock) the launcher and the ruleset,
-// written into dir, are bound as volumes and the launcher is the
-// entrypoint (after opts.EngineArgs, so that it wins), followed by the
-// command the engine resolves from the image's entrypoint and command and
-// opts (a container created, inspected and removed): the launcher runs
-// exactly what the engine would have run.
-func engineTail(name string, opts LiveOptions, dir string) ([]string, error) {
+// Landlock ruleset (opts.kernelLandlock) the launcher, the ruleset and the
+// seccomp filter compiled from doc, written into dir, are bound as
+// volumes and the launcher is the entrypoint (after opts.EngineArgs, so
+// that it wins), followed by the command the engine resolves from the
+// image's entrypoint and command and opts (a container created, inspected
+// and removed): the launcher runs exactly what the engine would have run.
+// moved says that the launcher loads the filter: the engine is then given
+// none (seccomp=unconfined).
+func engineTail(name string, opts LiveOptions, dir string, doc *specs.LinuxSeccomp) (tail []string, moved bool, err error) {
 	if opts.kernelLandlock == nil {
-		return append(slices.Clone(opts.EngineArgs), opts.Command...), nil
+		return append(slices.Clone(opts.EngineArgs), opts.Command...), false, nil
 	}
-	binds, err := containerLandlock(opts, *opts.kernelLandlock, dir)
+	binds, launch, err := containerLandlock(opts, *opts.kernelLandlock, dir, doc)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	command, err := resolveCommand(name, opts)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var args []string
 	for _, b := range binds {
 		args = append(args, "-v", b.String())
 	}
-	launch := ll.LauncherArgs(command)
 	args = append(append(args, opts.EngineArgs...), "--entrypoint", launch[0], opts.Command[0])
-	return append(args, launch[1:]...), nil
+	return append(append(args, launch[1:]...), command...), true, nil
+}
+
+// seccompOpt is the --security-opt of an engine given the profile file,
+// or none when the Landlock launcher loads it (moved).
+func seccompOpt(file string, moved bool) string {
+	if moved {
+		return "seccomp=unconfined"
+	}
+	return "seccomp=" + file
 }
 
 // resolveCommand returns the command line the engine name runs for opts

@@ -669,17 +669,17 @@ func ociProfile(prof *learn.Profile, logFlag bool) (doc *specs.LinuxSeccomp, dir
 // ociProfileFile writes ociProfile's profile to seccomp.json in its
 // directory, for a container engine (named in errors) to read, and returns
 // both paths; the caller removes dir.
-func ociProfileFile(prof *learn.Profile, logFlag bool, engine string) (file, dir string, err error) {
-	doc, dir, err := ociProfile(prof, logFlag)
+func ociProfileFile(prof *learn.Profile, logFlag bool, engine string) (doc *specs.LinuxSeccomp, file, dir string, err error) {
+	doc, dir, err = ociProfile(prof, logFlag)
 	if err != nil {
-		return "", "", err
+		return nil, "", "", err
 	}
 	file = filepath.Join(dir, "seccomp.json")
 	if err := fileio.Write(file, nil, func(w io.Writer) error { return emit.WriteOCI(w, doc) }); err != nil {
 		os.RemoveAll(dir)
-		return "", "", fmt.Errorf("write the profile for %s: %w", engine, err)
+		return nil, "", "", fmt.Errorf("write the profile for %s: %w", engine, err)
 	}
-	return file, dir, nil
+	return doc, file, dir, nil
 }
 
 // startRunc writes a bundle whose profile is prof (with
@@ -703,12 +703,13 @@ func startRunc(opts LiveOptions, prof *learn.Profile, logFlag bool, watch func(u
 		Seccomp:         doc,
 	}
 	if opts.kernelLandlock != nil {
-		binds, err := containerLandlock(opts, *opts.kernelLandlock, dir)
+		binds, launch, err := containerLandlock(opts, *opts.kernelLandlock, dir, doc)
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
-		bo.Binds, bo.Launcher = append(slices.Clone(opts.Binds), binds...), ll.LauncherArgs(nil)
+		// The launcher loads the filter: runc loads none.
+		bo.Binds, bo.Launcher, bo.Seccomp = append(slices.Clone(opts.Binds), binds...), launch, nil
 	}
 	b, err := runc.NewBundle(dir, bo)
 	if err != nil {

@@ -19,7 +19,7 @@ func TestOCIProfileFile(t *testing.T) {
 	prof := &learn.Profile{Arch: "amd64", DefaultAction: learn.ErrnoEPERM,
 		Syscalls: []learn.Syscall{{Name: "write", Action: learn.Allow}, {Name: "exit_group", Action: learn.Allow}}}
 	for _, logFlag := range []bool{false, true} {
-		file, dir, err := ociProfileFile(prof, logFlag, "podman")
+		_, file, dir, err := ociProfileFile(prof, logFlag, "podman")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func TestOCIProfileFile(t *testing.T) {
 	}
 	bad := *prof
 	bad.DefaultAction = learn.Action{} // ActUnset
-	if _, _, err := ociProfileFile(&bad, false, "docker"); err == nil {
+	if _, _, _, err := ociProfileFile(&bad, false, "docker"); err == nil {
 		t.Error("a profile whose default action is unset was written")
 	}
 }
