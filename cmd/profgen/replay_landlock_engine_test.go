@@ -193,7 +193,8 @@ func writeWithout(t *testing.T, from, to, dir string) {
 // container descends from dockerd, its denials told apart by its cgroup):
 // the server serves its drive under its learned ruleset, a Landlock denial
 // on the host at the same time is not named, and it is refused
-// /etc/shadow, named.
+// /etc/shadow, named; with its seccomp profile learned on the host too,
+// the same drive passes.
 func TestReplayLandlockDocker(t *testing.T) {
 	d := privateDocker(t)
 	dir := t.TempDir()
@@ -216,6 +217,12 @@ func TestReplayLandlockDocker(t *testing.T) {
 	rep, code, _ = engineLandlockReplay(t, "docker", dir, d.Env(), binds, shadow, ready, server[0], server[1], server[2], "--file", "/etc/shadow")
 	if code != exitcode.Found || !denied(rep, "read_file", "/etc/shadow") {
 		t.Errorf("reading /etc/shadow in docker: exit %d, landlock %+v", code, rep.Landlock)
+	}
+	// With the seccomp profile learned on the host too, loaded by the
+	// launcher after the ruleset (docker gets seccomp=unconfined).
+	rep, code, stderr = engineLandlockReplay(t, "docker", dir, d.Env(), append(binds, "--profile=seccomp.json"), drive, ready, server...)
+	if code != 0 || !rep.OK() || len(rep.Violations) != 0 {
+		t.Errorf("the host's profile with the ruleset in docker: exit %d, violations %+v, landlock %+v\n%s", code, rep.Violations, rep.Landlock, stderr)
 	}
 	if out, _ := d.Cmd("ps", "-aq").Output(); len(strings.TrimSpace(string(out))) != 0 {
 		t.Errorf("containers left behind: %s", out)
