@@ -6,10 +6,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/profgen/profgen/emit"
 	"github.com/profgen/profgen/filter"
 	"github.com/profgen/profgen/internal/abi"
-	"github.com/profgen/profgen/learn"
 )
 
 // TestCompileOCIIsRuncs: filter.CompileOCI, which the Landlock launcher
@@ -20,14 +18,7 @@ import (
 // default that kills. Each architecture's numbers 0-999 with no argument,
 // and every event of verdictEvents (argument conditions), are compared.
 func TestCompileOCIIsRuncs(t *testing.T) {
-	p := learned(t, learn.Options{Runtime: learn.LoaderRunc})
-	if err := p.Add(learn.Syscall{Name: "pause", Action: learn.Allow, Origin: learn.OriginRecorded}); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := emit.OCI(p, emit.OCIOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, doc := runcPauserProfile(t)
 	wide := *doc
 	wide.Architectures = []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}
 	wide.DefaultAction, wide.DefaultErrnoRet = specs.ActKillProcess, nil

@@ -225,12 +225,10 @@ func runcFilterProgram(t *testing.T, doc *specs.LinuxSeccomp) []unix.SockFilter 
 	return prog
 }
 
-// TestRuncSameVerdicts: the filter runc loads for the oci output gives the
-// model's verdict for every event of TestSameVerdicts, except that runc
-// answers ENOSYS for numbers above the profile's largest (its stub, see
-// runc's libcontainer/seccomp/patchbpf), which the test expects for exactly those calls and
-// checks with a number no syscall has.
-func TestRuncSameVerdicts(t *testing.T) {
+// runcPauserProfile returns the learned profile for runc with pause
+// allowed (runcFilterProgram's pauser waits in it), and its oci output.
+func runcPauserProfile(t *testing.T) (*learn.Profile, *specs.LinuxSeccomp) {
+	t.Helper()
 	p := learned(t, learn.Options{Runtime: learn.LoaderRunc})
 	if err := p.Add(learn.Syscall{Name: "pause", Action: learn.Allow, Origin: learn.OriginRecorded}); err != nil {
 		t.Fatal(err)
@@ -239,6 +237,16 @@ func TestRuncSameVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, doc
+}
+
+// TestRuncSameVerdicts: the filter runc loads for the oci output gives the
+// model's verdict for every event of TestSameVerdicts, except that runc
+// answers ENOSYS for numbers above the profile's largest (its stub, see
+// runc's libcontainer/seccomp/patchbpf), which the test expects for exactly those calls and
+// checks with a number no syscall has.
+func TestRuncSameVerdicts(t *testing.T) {
+	p, doc := runcPauserProfile(t)
 	vm, err := filter.NewVM(runcFilterProgram(t, doc))
 	if err != nil {
 		t.Fatal(err)

@@ -43,16 +43,23 @@ func TestStatic(t *testing.T) {
 	}
 }
 
+// writeRuleset writes, as dir/rs.json, a ruleset that handles read_file
+// and execute (0x5) and allows /usr, the loader's cache and /etc/hostname.
+func writeRuleset(t *testing.T, dir string) string {
+	t.Helper()
+	rs := filepath.Join(dir, "rs.json")
+	if err := os.WriteFile(rs, []byte(`{"HandledFS":5,"HandledNet":0,"Scoped":0,"Paths":[{"Path":"/usr","Access":5},{"Path":"/etc/ld.so.cache","Access":4},{"Path":"/etc/hostname","Access":4}],"Ports":null,"Log":false}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return rs
+}
+
 // TestLaunch: the launcher applies the ruleset and execs; what it denies
 // is refused, a bad ruleset is exit 125 and nothing runs.
 func TestLaunch(t *testing.T) {
 	bin := buildStatic(t)
 	dir := t.TempDir()
-	rs := filepath.Join(dir, "rs.json")
-	// read_file|execute (0x5) handled; /usr allowed; the loader's cache.
-	if err := os.WriteFile(rs, []byte(`{"HandledFS":5,"HandledNet":0,"Scoped":0,"Paths":[{"Path":"/usr","Access":5},{"Path":"/etc/ld.so.cache","Access":4},{"Path":"/etc/hostname","Access":4}],"Ports":null,"Log":false}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	rs := writeRuleset(t, dir)
 	out, err := exec.Command(bin, rs, "--", "cat", "/etc/hostname").CombinedOutput()
 	if err != nil {
 		t.Fatalf("allowed read: %v\n%s", err, out)
@@ -83,11 +90,7 @@ func TestLaunch(t *testing.T) {
 func TestLaunchSeccomp(t *testing.T) {
 	bin := buildStatic(t)
 	dir := t.TempDir()
-	rs := filepath.Join(dir, "rs.json")
-	// read_file|execute (0x5) handled; /usr allowed; the loader's cache.
-	if err := os.WriteFile(rs, []byte(`{"HandledFS":5,"HandledNet":0,"Scoped":0,"Paths":[{"Path":"/usr","Access":5},{"Path":"/etc/ld.so.cache","Access":4},{"Path":"/etc/hostname","Access":4}],"Ports":null,"Log":false}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	rs := writeRuleset(t, dir)
 	native, err := abi.Native()
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/profgen/profgen/internal/enginetest"
 	"github.com/profgen/profgen/internal/workload"
 )
 
@@ -404,7 +405,7 @@ func TestPodmanLandlockSeccomp(t *testing.T) {
 
 	// A syscall outside the profile under both.
 	noFstat := filepath.Join(dir, "no-fstat.json")
-	removeSyscall(t, prof, noFstat, "fstat")
+	enginetest.WithoutSyscall(t, prof, noFstat, "fstat")
 	start("profgen-llsc-nofstat", both(noFstat), server...)
 	if code, body := httpGet(t, url+"/hello"); code != 200 {
 		t.Errorf("GET /hello without fstat: %d %q", code, body)
@@ -424,36 +425,6 @@ func containerPid(t *testing.T, e *podmanEnv, name string) int {
 		t.Fatalf("podman inspect %s: pid %q", name, out)
 	}
 	return pid
-}
-
-// removeSyscall writes the OCI profile in to out without the syscall
-// name, which it must name.
-func removeSyscall(t *testing.T, in, out, name string) {
-	t.Helper()
-	data, err := os.ReadFile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc specs.LinuxSeccomp
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
-	removed := false
-	for i := range doc.Syscalls {
-		n := len(doc.Syscalls[i].Names)
-		doc.Syscalls[i].Names = slices.DeleteFunc(doc.Syscalls[i].Names, func(s string) bool { return s == name })
-		removed = removed || len(doc.Syscalls[i].Names) < n
-	}
-	doc.Syscalls = slices.DeleteFunc(doc.Syscalls, func(s specs.LinuxSyscall) bool { return len(s.Names) == 0 })
-	if !removed {
-		t.Fatalf("%s does not allow %s", in, name)
-	}
-	if data, err = json.Marshal(&doc); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(out, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestApplyLandlockSeccomp: with a ruleset, a linux.seccomp profgen can
