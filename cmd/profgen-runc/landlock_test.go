@@ -18,6 +18,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/profgen/profgen/internal/enginetest"
+	ll "github.com/profgen/profgen/internal/landlock"
 	"github.com/profgen/profgen/internal/workload"
 )
 
@@ -414,6 +415,31 @@ func TestPodmanLandlockSeccomp(t *testing.T) {
 		t.Errorf("GET /file without fstat in the profile: %d %q, want 500 operation not permitted", code, body)
 	}
 	e.stop(t, "profgen-llsc-nofstat")
+
+	// A filter the launcher cannot load, as the container's entrypoint
+	// (plain runc, the launcher bound by hand): exit 125, and the command
+	// never runs.
+	garbled := filepath.Join(dir, "garbled.bpf")
+	if err := os.WriteFile(garbled, []byte("not a classic-BPF program"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The ruleset as the launcher reads it: read_file handled, / readable.
+	kernelRuleset := filepath.Join(dir, "kernel-ruleset.json")
+	if err := os.WriteFile(kernelRuleset, []byte(`{"HandledFS":4,"Paths":[{"Path":"/","Access":4}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	launcher := filepath.Join(filepath.Dir(e.wrapper), LandlockLauncher)
+	args := append([]string{"run", "--rm", "-v", launcher + ":" + ll.ContainerLauncher + ":ro", "-v", kernelRuleset + ":" + ll.ContainerRuleset + ":ro",
+		"-v", garbled + ":" + ll.ContainerSeccomp + ":ro", "--entrypoint", ll.ContainerLauncher}, runArgs(bin, data)...)
+	args = append(args, testImage)
+	args = append(args, ll.LauncherArgsFilter([]string{"/usr/bin/touch", "/data/ran"}, 0)[1:]...)
+	code, outp := runCmd(t, e.podman(args...))
+	if code != 125 || !strings.Contains(outp, "profgen-landlock: seccomp filter "+ll.ContainerSeccomp) {
+		t.Errorf("a garbled filter in the container: exit %d, want 125 naming it\n%s", code, outp)
+	}
+	if _, err := os.Stat(filepath.Join(data, "ran")); err == nil {
+		t.Error("the command ran without its filter")
+	}
 }
 
 // containerPid returns the pid of podman container name's process.
