@@ -24,7 +24,7 @@ var wrapperFlags = []option{
 var annotations = []option{
 	{AnnotationRecord + "=PATH", "the file the container's recording goes to (an absolute path)"},
 	{AnnotationImage + "=NAME", "the container's image, for the recording's metadata, when the engine's annotations do not name it"},
-	{AnnotationLandlock + "=PATH", "run the container's process under this Landlock ruleset (emit --format landlock; paths of the container): the static launcher " + LandlockLauncher + ", beside profgen-runc, is bind-mounted at " + landlockDir + " and put in front of process.args"},
+	{AnnotationLandlock + "=PATH", "run the container's process under this Landlock ruleset (emit --format landlock; paths of the container): the static launcher " + LandlockLauncher + ", beside profgen-runc, is bind-mounted at " + landlockDir + " and put in front of process.args; the container's seccomp profile moves into it, loaded after the ruleset, right before its execve"},
 	{AnnotationReady + "=tcp:HOST:PORT|delay:D", "when the container is ready (HOST an IP address in the container's network; D from its start): the recording then counts the calls of its startup and serving phases, and has readyAtMs"},
 	{AnnotationKeepSeccomp + "=true", "keep the engine's seccomp profile in force while recording (by default the container runs under a log-only copy of it): the calls it refuses are then missing from the recording"},
 }
