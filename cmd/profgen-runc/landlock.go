@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -82,8 +83,9 @@ func planLandlock(ann map[string]string) (*landlockPlan, error) {
 // launcher: compiled here, written into the bundle and mounted beside the
 // ruleset, linux.seccomp removed, and the launcher loads it after the
 // ruleset, right before its execve, so that its own calls are not the
-// profile's to allow. Otherwise the runtime keeps it, and the returned
-// note says why. Other fields are kept as they were.
+// profile's to allow (the returned note then says where that filter is
+// stricter than runc's, if anywhere). Otherwise the runtime keeps it, and
+// the note says why. Other fields are kept as they were.
 func applyLandlock(config, bundle string, plan *landlockPlan) (note string, err error) {
 	rsFile := filepath.Join(bundle, "profgen-landlock.json")
 	if err := os.WriteFile(rsFile, plan.ruleset, 0o644); err != nil {
@@ -111,6 +113,12 @@ func applyLandlock(config, bundle string, plan *landlockPlan) (note string, err 
 		return "", err
 	}
 	if prog != nil {
+		// Where it is stricter than runc's (names of another listed
+		// architecture only).
+		for _, n := range prog.Notes {
+			note += "the seccomp filter the launcher loads (compiled as runc would, but stricter here): " + n + "; "
+		}
+		note = strings.TrimSuffix(note, "; ")
 		bpfFile := filepath.Join(bundle, "profgen-seccomp.bpf")
 		if err := os.WriteFile(bpfFile, iseccomp.EncodeFilter(prog.Program), 0o644); err != nil {
 			return "", fmt.Errorf("seccomp filter: %w", err)
