@@ -40,6 +40,10 @@ type recorderConfig struct {
 	// otherwise the container runs under its log-only copy.
 	Seccomp     json.RawMessage `json:"seccomp,omitempty"`
 	KeepSeccomp bool            `json:"keepSeccomp,omitempty"`
+	// LauncherSeccomp says that the Landlock launcher loads that
+	// profile (or its log-only copy) after the ruleset: its own calls
+	// before it are not judged by the profile.
+	LauncherSeccomp bool `json:"launcherSeccomp,omitempty"`
 	// LogPath and LogFormat are the runtime's log, where the recorder
 	// reports failures after create returned.
 	LogPath   string `json:"logPath,omitempty"`
@@ -151,10 +155,11 @@ func (inv *invocation) prepare(runtime string, ca *createArgs) (*recorderConfig,
 		return nil, err
 	}
 	if llPlan != nil {
-		note, err := applyLandlock(config, bundle, llPlan)
+		moved, note, err := applyLandlock(config, bundle, llPlan)
 		if err != nil {
 			return nil, err
 		}
+		cfg.LauncherSeccomp = moved
 		cfg.Notes = append(cfg.Notes, llPlan.notes...)
 		cfg.Notes = append(cfg.Notes, "recorded under the Landlock ruleset of "+AnnotationLandlock+": the accesses it refused and the calls of its launcher ("+LandlockLauncher+") are in the recording; "+
 			"when the container had a seccomp profile, the launcher loaded it after the ruleset, right before its execve, so that its own calls before it need not be in a profile learned from this recording")

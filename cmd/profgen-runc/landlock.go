@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -15,6 +16,7 @@ import (
 	ll "github.com/profgen/profgen/internal/landlock"
 	iseccomp "github.com/profgen/profgen/internal/seccomp"
 	"github.com/profgen/profgen/landlock"
+	"github.com/profgen/profgen/recording"
 )
 
 // AnnotationLandlock names a Landlock ruleset (Landlock's configuration
@@ -83,34 +85,34 @@ func planLandlock(ann map[string]string) (*landlockPlan, error) {
 // launcher: compiled here, written into the bundle and mounted beside the
 // ruleset, linux.seccomp removed, and the launcher loads it after the
 // ruleset, right before its execve, so that its own calls are not the
-// profile's to allow (the returned note then says where that filter is
-// stricter than runc's, if anywhere). Otherwise the runtime keeps it, and
+// profile's to allow (moved; the returned note then says where that
+// filter is stricter than runc's, if anywhere). Otherwise the runtime keeps it, and
 // the note says why. Other fields are kept as they were.
-func applyLandlock(config, bundle string, plan *landlockPlan) (note string, err error) {
+func applyLandlock(config, bundle string, plan *landlockPlan) (moved bool, note string, err error) {
 	rsFile := filepath.Join(bundle, "profgen-landlock.json")
 	if err := os.WriteFile(rsFile, plan.ruleset, 0o644); err != nil {
-		return "", fmt.Errorf("landlock ruleset: %w", err)
+		return false, "", fmt.Errorf("landlock ruleset: %w", err)
 	}
 	data, err := os.ReadFile(config)
 	if err != nil {
-		return "", err
+		return false, "", err
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return "", fmt.Errorf("%s: %w", config, err)
+		return false, "", fmt.Errorf("%s: %w", config, err)
 	}
 	var process map[string]json.RawMessage
 	if err := json.Unmarshal(top["process"], &process); err != nil {
-		return "", fmt.Errorf("%s: process: %w", config, err)
+		return false, "", fmt.Errorf("%s: process: %w", config, err)
 	}
 	var args []string
 	if err := json.Unmarshal(process["args"], &args); err != nil || len(args) == 0 {
-		return "", fmt.Errorf("%s: process.args: no command to put the launcher in front of", config)
+		return false, "", fmt.Errorf("%s: process.args: no command to put the launcher in front of", config)
 	}
 	binds := []struct{ src, dst string }{{plan.launcher, ll.ContainerLauncher}, {rsFile, ll.ContainerRuleset}}
 	prog, note, err := launcherFilter(config, top)
 	if err != nil {
-		return "", err
+		return false, "", err
 	}
 	if prog != nil {
 		// Where it is stricter than runc's (names of another listed
@@ -121,7 +123,7 @@ func applyLandlock(config, bundle string, plan *landlockPlan) (note string, err 
 		note = strings.TrimSuffix(note, "; ")
 		bpfFile := filepath.Join(bundle, "profgen-seccomp.bpf")
 		if err := os.WriteFile(bpfFile, iseccomp.EncodeFilter(prog.Program), 0o644); err != nil {
-			return "", fmt.Errorf("seccomp filter: %w", err)
+			return false, "", fmt.Errorf("seccomp filter: %w", err)
 		}
 		binds = append(binds, struct{ src, dst string }{bpfFile, ll.ContainerSeccomp})
 		args = ll.LauncherArgsFilter(args, prog.Flags)
@@ -131,30 +133,30 @@ func applyLandlock(config, bundle string, plan *landlockPlan) (note string, err 
 	var mounts []json.RawMessage
 	if raw, ok := top["mounts"]; ok {
 		if err := json.Unmarshal(raw, &mounts); err != nil {
-			return "", fmt.Errorf("%s: mounts: %w", config, err)
+			return false, "", fmt.Errorf("%s: mounts: %w", config, err)
 		}
 	}
 	for _, m := range binds {
 		raw, err := json.Marshal(map[string]any{"destination": m.dst, "type": "bind", "source": m.src, "options": []string{"bind", "ro"}})
 		if err != nil {
-			return "", err
+			return false, "", err
 		}
 		mounts = append(mounts, raw)
 	}
 	if process["args"], err = json.Marshal(args); err != nil {
-		return "", err
+		return false, "", err
 	}
 	if top["process"], err = json.Marshal(process); err != nil {
-		return "", err
+		return false, "", err
 	}
 	if top["mounts"], err = json.Marshal(mounts); err != nil {
-		return "", err
+		return false, "", err
 	}
 	out, err := json.Marshal(top)
 	if err != nil {
-		return "", err
+		return false, "", err
 	}
-	return note, fileio.Write(config, nil, func(w io.Writer) error {
+	return prog != nil, note, fileio.Write(config, nil, func(w io.Writer) error {
 		_, err := w.Write(out)
 		return err
 	})
@@ -190,4 +192,17 @@ func launcherFilter(config string, top map[string]json.RawMessage) (*filter.OCIP
 		return nil, "", err
 	}
 	return prog, "", nil
+}
+
+// withoutLauncherCalls returns rec less the calls that only the Landlock
+// launcher (LandlockLauncher, at ll.ContainerLauncher) made, but its
+// execve of the command: with the filter moved into the launcher they ran
+// before it, never under the engine's profile, which is not to be judged
+// by them. A call the recording names no executable of is kept.
+func withoutLauncherCalls(rec *recording.Recording) *recording.Recording {
+	out := *rec
+	out.Syscalls = slices.DeleteFunc(slices.Clone(rec.Syscalls), func(s recording.Syscall) bool {
+		return s.Name != "execve" && s.OtherExes == 0 && slices.Equal(s.Exes, []string{ll.ContainerLauncher})
+	})
+	return &out
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/profgen/profgen/internal/enginetest"
 	ll "github.com/profgen/profgen/internal/landlock"
 	"github.com/profgen/profgen/internal/workload"
+	"github.com/profgen/profgen/recording"
 )
 
 var launcherOnce sync.Once
@@ -472,9 +473,12 @@ func TestApplyLandlockSeccomp(t *testing.T) {
 		if err := os.WriteFile(config, []byte(`{"ociVersion":"1.0.2","process":{"args":["/app","-v"]},"linux":{"namespaces":[{"type":"pid"}],"seccomp":`+c.seccomp+`}}`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		note, err := applyLandlock(config, bundle, plan)
+		moved, note, err := applyLandlock(config, bundle, plan)
 		if err != nil {
 			t.Fatalf("%s: %v", c.what, err)
+		}
+		if moved != c.moved {
+			t.Errorf("%s: moved %v", c.what, moved)
 		}
 		data, _ := os.ReadFile(config)
 		var spec specs.Spec
@@ -509,5 +513,36 @@ func TestApplyLandlockSeccomp(t *testing.T) {
 			!strings.Contains(note, "stays with the runtime") || !strings.Contains(note, "SCMP_ACT_NOTIFY") {
 			t.Errorf("%s: not left to the runtime (note %q):\n%s", c.what, note, data)
 		}
+	}
+}
+
+// TestJudgeWithoutLauncherCalls: with the filter in the launcher, the calls
+// only the launcher made before loading it (landlock_create_ruleset) are
+// not judged by the engine's profile; its execve, made under the filter,
+// and the calls the workload made too are.
+func TestJudgeWithoutLauncherCalls(t *testing.T) {
+	launcher := []string{"/.profgen/profgen-landlock"}
+	rec := &recording.Recording{Syscalls: []recording.Syscall{
+		{Name: "execve", Number: 59, Count: 1, Evidence: recording.Evidence{Exes: launcher}},
+		{Name: "landlock_create_ruleset", Number: 444, Count: 2, Evidence: recording.Evidence{Exes: launcher}},
+		{Name: "mkdirat", Number: 258, Count: 1, Evidence: recording.Evidence{Exes: append([]string{"/w/app"}, launcher...)}},
+		{Name: "unlinkat", Number: 263, Count: 1},
+	}}
+	raw := json.RawMessage(`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`)
+	refused := func(r *recording.Recording) []string {
+		var names []string
+		for _, f := range judge(r, raw, false).Refused {
+			names = append(names, f.Name)
+		}
+		return names
+	}
+	if got := refused(rec); !slices.Equal(got, []string{"execve", "landlock_create_ruleset", "mkdirat", "unlinkat"}) {
+		t.Fatalf("every call judged: refused %q", got)
+	}
+	if got := refused(withoutLauncherCalls(rec)); !slices.Equal(got, []string{"execve", "mkdirat", "unlinkat"}) {
+		t.Errorf("without the launcher's own calls: refused %q", got)
+	}
+	if len(rec.Syscalls) != 4 {
+		t.Error("withoutLauncherCalls changed the recording")
 	}
 }

@@ -170,7 +170,11 @@ func finish(cfg *recorderConfig, att *trace.Attached, interrupted bool, exit fun
 	}
 	exit(rec)
 	if cfg.Seccomp != nil {
-		rec.EngineProfile = judge(rec, cfg.Seccomp, cfg.KeepSeccomp)
+		judged := rec
+		if cfg.LauncherSeccomp {
+			judged = withoutLauncherCalls(rec)
+		}
+		rec.EngineProfile = judge(judged, cfg.Seccomp, cfg.KeepSeccomp)
 		rec.Notes = append(rec.Notes, engineNotes(rec.EngineProfile)...)
 	}
 	if err := rec.WriteFile(cfg.Out); err != nil {
