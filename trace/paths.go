@@ -447,7 +447,7 @@ func (p *pathsRec) nameEvent(ev *pevent) {
 			p.add(ev, full, read, typ, false)
 			p.add(ev, full, "write_file", typ, false)
 		}
-		if ev.arg&unix.O_TRUNC != 0 && ev.arg&unix.O_ACCMODE != unix.O_RDONLY {
+		if ev.arg&unix.O_TRUNC != 0 && ev.arg&unix.O_PATH == 0 { // read-only too (trace/bpf/paths.h, open_done)
 			p.add(ev, full, "truncate", typ, false)
 		}
 	case "mkdir", "mkdirat":

@@ -184,20 +184,22 @@ func fdPath(a string) string {
 }
 
 // oracleFiles is what the oracle knows of the files the run changed: the
-// type of each path under its roots as the run went (snapshot before the
-// run, then each successful call), "" for none. Outside the roots the
-// files are taken as they are after the run (system files the run did not
-// change).
+// type (and a symlink's target) of each path under its roots as the run
+// went (snapshot before the run, then each successful call), "" for none.
+// Outside the roots the files are taken as they are after the run (system
+// files the run did not change).
 type oracleFiles struct {
 	roots []string
 	types map[string]string
+	links map[string]string
 }
 
 // snapshotFiles records the paths under roots (symlinks resolved in the
-// roots themselves) and their types, before the run.
+// roots themselves), their types and the symlinks' targets, before the
+// run.
 func snapshotFiles(t *testing.T, roots ...string) *oracleFiles {
 	t.Helper()
-	f := &oracleFiles{types: map[string]string{}}
+	f := &oracleFiles{types: map[string]string{}, links: map[string]string{}}
 	for _, r := range roots {
 		r, err := filepath.EvalSymlinks(r)
 		if err != nil {
@@ -209,6 +211,11 @@ func snapshotFiles(t *testing.T, roots ...string) *oracleFiles {
 				return err
 			}
 			f.types[p] = modeType(d.Type())
+			if d.Type()&fs.ModeSymlink != 0 {
+				if f.links[p], err = os.Readlink(p); err != nil {
+					return err
+				}
+			}
 			return nil
 		})
 		if err != nil {
@@ -260,8 +267,19 @@ func (f *oracleFiles) typeOf(p string) string {
 	return modeType(st.Mode())
 }
 
-// set makes p of type typ ("" removes it, and what was beneath it).
-func (f *oracleFiles) set(p, typ string) {
+// readlink is the target of the symlink p at this point of the run.
+func (f *oracleFiles) readlink(p string) (string, bool) {
+	if f.inRoots(p) {
+		t, ok := f.links[p]
+		return t, ok
+	}
+	t, err := os.Readlink(p)
+	return t, err == nil
+}
+
+// set makes p of type typ, a symlink to link ("" removes p, and what was
+// beneath it).
+func (f *oracleFiles) set(p, typ, link string) {
 	if !f.inRoots(p) {
 		return
 	}
@@ -269,26 +287,74 @@ func (f *oracleFiles) set(p, typ string) {
 		for k := range f.types {
 			if k == p || strings.HasPrefix(k, p+"/") {
 				delete(f.types, k)
+				delete(f.links, k)
 			}
 		}
 		return
 	}
 	f.types[p] = typ
+	if typ == "sym" {
+		f.links[p] = link
+	}
 }
 
-// move moves what is at old (and beneath it) to new.
-func (f *oracleFiles) move(old, new string) {
-	moved := map[string]string{}
-	for k, v := range f.types {
-		if k == old || strings.HasPrefix(k, old+"/") {
-			moved[new+strings.TrimPrefix(k, old)] = v
+// move moves what is at old (and beneath it) to new, replacing what was
+// there; with exchange, what was at new moves to old.
+func (f *oracleFiles) move(old, new string, exchange bool) {
+	type ent struct{ typ, link string }
+	moved := map[string]ent{}
+	take := func(from, to string) {
+		for k, v := range f.types {
+			if k == from || strings.HasPrefix(k, from+"/") {
+				moved[to+strings.TrimPrefix(k, from)] = ent{v, f.links[k]}
+			}
 		}
 	}
-	f.set(old, "")
-	f.set(new, "")
-	for k, v := range moved {
-		f.set(k, v)
+	take(old, new)
+	if exchange {
+		take(new, old)
 	}
+	f.set(old, "", "")
+	f.set(new, "", "")
+	for k, v := range moved {
+		f.set(k, v.typ, v.link)
+	}
+}
+
+// resolve is the path the kernel resolves full to at this point of the
+// run: each symlink of its directories (and of itself with follow)
+// replaced by its target (an absolute one from the root), `..` taken
+// after them, as the kernel walks a path. What is missing is joined
+// lexically.
+func (f *oracleFiles) resolve(full string, follow bool) string {
+	rest := strings.Split(full, "/")
+	cur := "/"
+	for links := 0; len(rest) > 0; {
+		c := rest[0]
+		rest = rest[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur)
+			continue
+		}
+		next := filepath.Join(cur, c)
+		if (len(rest) == 0 && !follow) || f.typeOf(next) != "sym" {
+			cur = next
+			continue
+		}
+		target, ok := f.readlink(next)
+		if links++; !ok || links > 40 {
+			cur = next
+			continue
+		}
+		if strings.HasPrefix(target, "/") {
+			cur = "/"
+		}
+		rest = append(strings.Split(target, "/"), rest...)
+	}
+	return cur
 }
 
 // makeRight and removeRight are the rights Landlock checks to make and
@@ -327,38 +393,6 @@ func modeArgType(a string) string {
 		}
 	}
 	return "reg"
-}
-
-// resolveName is the path the kernel resolved for name relative to dir,
-// read after the run: the symlinks of its directories resolved (and of
-// itself with follow), `..` after them as the kernel walks it. A name
-// whose directory is gone by then is joined lexically beneath the
-// nearest directory that is still there (no symlink can be resolved in
-// what is gone: the workloads make none there).
-func resolveName(dir, name string, follow bool) string {
-	full := name
-	if !strings.HasPrefix(name, "/") {
-		full = dir + "/" + name
-	}
-	if follow {
-		if p, err := filepath.EvalSymlinks(full); err == nil {
-			return p
-		}
-	}
-	d, base := full, ""
-	for {
-		i := strings.LastIndexByte(d, '/')
-		if i < 0 {
-			return filepath.Clean(full)
-		}
-		d, base = d[:i], filepath.Join(d[i+1:], base)
-		if d == "" {
-			d = "/"
-		}
-		if p, err := filepath.EvalSymlinks(d); err == nil {
-			return filepath.Join(p, base)
-		}
-	}
 }
 
 // straceAccesses maps every successful call of the trace that Landlock
@@ -499,7 +533,7 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 				skipped[c.name+": a name relative to an unknown directory"]++
 				return "", false
 			}
-			return resolveName("/", p, follow), true
+			return files.resolve(p, follow), true
 		}
 		switch c.name {
 		case "chroot":
@@ -545,7 +579,7 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 			created := fl["O_CREAT"] && (fl["O_EXCL"] || typ == "")
 			if created {
 				typ = "reg"
-				files.set(path, typ)
+				files.set(path, typ, "")
 				add(c, path, "make_reg")
 			}
 			if typ == "" && !files.inRoots(path) {
@@ -582,7 +616,7 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 			if exe == "" {
 				continue
 			}
-			for _, p := range execChain(exe) {
+			for _, p := range execChain(files, exe) {
 				add(c, p, "execute")
 				add(c, p, "read_file")
 			}
@@ -612,7 +646,8 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 			}
 			if ok {
 				add(c, p, makeRight(typ))
-				files.set(p, typ)
+				target, _ := straceString(c.args[0])
+				files.set(p, typ, target)
 			}
 		case "unlink", "unlinkat", "rmdir":
 			var (
@@ -634,7 +669,7 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 			}
 			if ok {
 				add(c, p, removeRight(typ))
-				files.set(p, "")
+				files.set(p, "", "")
 			}
 		case "rename", "renameat", "renameat2", "link", "linkat":
 			var (
@@ -685,12 +720,12 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 			}
 			switch {
 			case exchange:
-				files.set(old, destT)
-				files.set(new, oldT)
+				files.move(old, new, true)
 			case isRename:
-				files.move(old, new)
+				files.move(old, new, false)
 			default:
-				files.set(new, oldT)
+				link, _ := files.readlink(old)
+				files.set(new, oldT, link)
 			}
 		case "truncate":
 			if p, ok := name(0, false, true); ok {
@@ -710,7 +745,7 @@ func resolveArg(dir, name string) string {
 // execChain is what an execve of exe opens for execution: exe, a script's
 // `#!` interpreter (and its own), and the ELF interpreter of the
 // executable the kernel runs, each resolved.
-func execChain(exe string) []string {
+func execChain(files *oracleFiles, exe string) []string {
 	chain := []string{exe}
 	for range 4 { // the kernel nests at most 4 interpreters (BINPRM_MAX_RECURSION)
 		b := make([]byte, 256)
@@ -727,7 +762,7 @@ func execChain(exe string) []string {
 			if len(fields) == 0 {
 				break
 			}
-			exe = resolveName("/", fields[0], true)
+			exe = files.resolve(fields[0], true)
 			chain = append(chain, exe)
 			continue
 		}
@@ -739,7 +774,7 @@ func execChain(exe string) []string {
 			if p.Type == elf.PT_INTERP {
 				interp := make([]byte, p.Filesz)
 				if _, err := p.ReadAt(interp, 0); err == nil {
-					chain = append(chain, resolveName("/", string(bytes.TrimRight(interp, "\x00")), true))
+					chain = append(chain, files.resolve(string(bytes.TrimRight(interp, "\x00")), true))
 				}
 			}
 		}
@@ -818,6 +853,11 @@ func oracleOf(t *testing.T, out string, files *oracleFiles) []oracleAccess {
 		t.Fatalf("the oracle found no access in %s", out)
 	}
 	t.Logf("oracle: %d accesses in %s", len(want), out)
+	if os.Getenv("H9DEBUG") != "" {
+		for _, w := range want {
+			t.Logf("want %s %s", w.path, w.right)
+		}
+	}
 	for why, n := range skipped {
 		t.Logf("oracle: %d calls left out: %s", n, why)
 	}

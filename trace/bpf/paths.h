@@ -14,8 +14,9 @@
 // it is the path the kernel resolved (relative names, dirfds, `..` and
 // symlinks resolved; in a container the container's path). The rights
 // come from the opened file: f_mode (read, write), the inode's type
-// (read_dir for a directory), O_TRUNC (truncate) and FMODE_CREATED
-// (make_reg: the open created the file). Such accesses are counted in
+// (read_dir for a directory) and FMODE_CREATED (make_reg: the open created
+// the file); truncate from the O_TRUNC the program gave (the kernel clears
+// it from the file's flags). Such accesses are counted in
 // path_seen by the file's identity (dentry, mount, name hash, parent),
 // right, executable and phase; the path of an identity is sent once, on
 // path_events.
@@ -496,15 +497,42 @@ static __always_inline void socket_call(struct task_struct *task, struct pt_regs
 	count_other(connect ? K_TCP_CONNECT : K_TCP_BIND, __builtin_bswap16(port), ok, exe);
 }
 
-// open_done counts a successful open: its rights, from the file the
-// kernel opened (fd ret).
-static __always_inline void open_done(struct task_struct *task, long ret, __u32 exe)
+// open_flags returns the flags the program gave an open of class pc,
+// from the task's registers; 0 when they cannot be read.
+static __always_inline __u64 open_flags(__u32 pc)
+{
+	if (pc == PC_CREAT)
+		return 01 | 0100 | O_TRUNC; // O_WRONLY|O_CREAT|O_TRUNC
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return 0;
+	__u64 flags = 0;
+	switch (pc) {
+	case PC_OPEN:
+		return regs->si;
+	case PC_OPENAT:
+		return regs->dx;
+	case PC_OPENAT2:
+		if (bpf_probe_read_user(&flags, sizeof flags, (void *)regs->dx))
+			return 0;
+		// In a register from here: one load of the stack and of the
+		// registers merged is refused by the verifier.
+		asm volatile("" : "+r"(flags));
+		return flags;
+	}
+	return 0;
+}
+
+// open_done counts a successful open of class pc: its rights, from the
+// file the kernel opened (fd ret), and truncate from the flags the program
+// gave (the kernel clears O_TRUNC from f_flags as it opens,
+// do_dentry_open).
+static __always_inline void open_done(struct task_struct *task, __u32 pc, long ret, __u32 exe)
 {
 	struct file *f = fd_file(task, ret);
 	if (!f)
 		return;
 	unsigned int fmode = f->f_mode;
-	unsigned int flags = f->f_flags;
 	struct inode *ino = f->f_inode;
 	__u8 type = ino ? ftype_of(ino->i_mode) : T_UNKNOWN;
 	if (fmode & FMODE_CREATED)
@@ -513,7 +541,12 @@ static __always_inline void open_done(struct task_struct *task, long ret, __u32 
 		count_file(task, f, type == T_DIR ? R_READ_DIR : R_READ_FILE, type, 1, exe, 0);
 	if (fmode & FMODE_WRITE)
 		count_file(task, f, R_WRITE_FILE, type, 1, exe, 0);
-	if ((flags & O_TRUNC) && (fmode & FMODE_WRITE) && type == T_REG)
+	// O_TRUNC truncates a regular file whatever the access mode (an
+	// O_RDONLY|O_TRUNC open too: do_open, handle_truncate), and Landlock
+	// checks truncate for it (hook_file_truncate). A file the open created
+	// is not truncated, but the next run, finding it there, will be:
+	// truncate is counted for it too.
+	if (type == T_REG && (open_flags(pc) & O_TRUNC))
 		count_file(task, f, R_TRUNCATE, type, 1, exe, 0);
 }
 
@@ -524,7 +557,7 @@ static __always_inline void path_call(struct task_struct *task, struct pt_regs *
 				      __u32 exe)
 {
 	if ((pc == PC_OPEN || pc == PC_OPENAT || pc == PC_OPENAT2 || pc == PC_CREAT) && ret >= 0) {
-		open_done(task, ret, exe);
+		open_done(task, pc, ret, exe);
 		return;
 	}
 	if (!regs) {

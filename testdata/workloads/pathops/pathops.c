@@ -12,6 +12,21 @@
  *
  *   pathops tree DIR DIRS FILES ITER
  *
+ *   pathops calls DIR
+ *
+ * Every call by name Landlock governs, in DIR (empty), by names relative
+ * to its cwd (chdir DIR): creat, truncate, open with O_TRUNC read-only
+ * (of r: the kernel truncates, and checks truncate, all the same) and
+ * write-only, openat2, mkdir, mknod of a FIFO, a socket and a regular
+ * file, symlink, link (same directory) and linkat (into d/, following the
+ * symlink), a rename that replaces a file, renameat2 with RENAME_EXCHANGE
+ * across directories and with RENAME_NOREPLACE; a child that changes into
+ * d/ by fchdir makes and removes a directory and removes the FIFO there;
+ * another execs /usr/bin/true by execveat relative to a descriptor of
+ * /usr/bin.
+ *
+ *   pathops tree DIR DIRS FILES ITER
+ *
  * The file-heavy loop of the benchmarks: ITER times over DIR/dNN/fNNN
  * (DIRS directories of FILES files, made by the caller), open, read 64
  * bytes, close. Prints the loop's own time in nanoseconds, "CPU WALL" (as
@@ -25,7 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stddef.h>
+#include <linux/openat2.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,6 +112,66 @@ static int ops(const char *dir, int port)
 	return 0;
 }
 
+static void waitok(pid_t pid, const char *what)
+{
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		die(what);
+}
+
+static int calls(const char *dir)
+{
+	if (chdir(dir))
+		die("chdir");
+	int fd = creat("f", 0644);
+	if (fd < 0 || write(fd, "hello\n", 6) != 6)
+		die("creat f");
+	close(fd);
+	if (truncate("f", 1))
+		die("truncate f");
+	if ((fd = creat("r", 0644)) < 0)
+		die("creat r");
+	close(fd);
+	if ((fd = open("r", O_RDONLY | O_TRUNC)) < 0)
+		die("open r O_RDONLY|O_TRUNC");
+	close(fd);
+	if ((fd = open("f", O_WRONLY | O_TRUNC)) < 0)
+		die("open f O_WRONLY|O_TRUNC");
+	close(fd);
+	struct open_how how = {.flags = O_RDONLY};
+	if ((fd = syscall(SYS_openat2, AT_FDCWD, "f", &how, sizeof how)) < 0)
+		die("openat2 f");
+	close(fd);
+	if (mkdir("d", 0755) || mknod("d/fifo", S_IFIFO | 0644, 0) || mknod("sock", S_IFSOCK | 0644, 0) ||
+	    mknod("reg", S_IFREG | 0644, 0))
+		die("mkdir, mknod");
+	if (symlink("f", "s") || link("f", "hard") || linkat(AT_FDCWD, "s", AT_FDCWD, "d/hard", AT_SYMLINK_FOLLOW))
+		die("symlink, link");
+	if (rename("reg", "f"))
+		die("rename reg f");
+	if (syscall(SYS_renameat2, AT_FDCWD, "f", AT_FDCWD, "d/hard", RENAME_EXCHANGE))
+		die("renameat2 exchange");
+	if (syscall(SYS_renameat2, AT_FDCWD, "s", AT_FDCWD, "s2", RENAME_NOREPLACE))
+		die("renameat2 noreplace");
+	pid_t pid = fork();
+	if (pid == 0) {
+		int dfd = open("d", O_RDONLY | O_DIRECTORY);
+		if (dfd < 0 || fchdir(dfd) || mkdir("sub", 0755) || rmdir("sub") || unlink("fifo"))
+			die("child in d");
+		_exit(0);
+	}
+	waitok(pid, "child in d");
+	pid = fork();
+	if (pid == 0) {
+		int bin = open("/usr/bin", O_RDONLY | O_DIRECTORY);
+		char *argv[] = {"true", 0}, *envp[] = {0};
+		syscall(SYS_execveat, bin, "true", argv, envp, 0);
+		die("execveat true");
+	}
+	waitok(pid, "execveat true");
+	return 0;
+}
+
 static int tree(const char *dir, int dirs, int files, long iter)
 {
 	char path[4096], buf[64];
@@ -116,8 +195,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "ops"))
 		return ops(argv[2], atoi(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "calls"))
+		return calls(argv[2]);
 	if (argc == 6 && !strcmp(argv[1], "tree"))
 		return tree(argv[2], atoi(argv[3]), atoi(argv[4]), atol(argv[5]));
-	fprintf(stderr, "usage: pathops ops DIR PORT | pathops tree DIR DIRS FILES ITER\n");
+	fprintf(stderr, "usage: pathops ops DIR PORT | pathops calls DIR | pathops tree DIR DIRS FILES ITER\n");
 	return 2;
 }
