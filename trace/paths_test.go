@@ -327,3 +327,91 @@ func TestRecordPathsCalls(t *testing.T) {
 	}
 	checkCovered(t, sec, want, nil)
 }
+
+// TestRecordPathsWorkloads: the bundled workloads that touch files,
+// recorded with paths and run again under strace, in a directory laid out
+// afresh for each run: every access the oracle finds is in the recording
+// with its right (checkCovered). The Go HTTP server serves its own file
+// (GET /file) to its driver (pathServer).
+func TestRecordPathsWorkloads(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		argv func(t *testing.T, dir string) []string
+	}{
+		{"cfiletcp", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "cfiletcp"), dir} }},
+		{"pipeline", func(t *testing.T, dir string) []string {
+			return []string{"/bin/sh", workload.Path(t, "multiproc/pipeline.sh")}
+		}},
+		{"daemon", func(t *testing.T, dir string) []string {
+			return []string{workload.Build(t, "multiproc/daemon.c"), filepath.Join(dir, "daemon.out"), "50"}
+		}},
+		{"dlplugin", func(t *testing.T, dir string) []string {
+			return []string{workload.Build(t, "dlplugin/dlplugin.c"), workload.BuildShared(t, "dlplugin/plugin.c")}
+		}},
+		{"argshapes", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "argshapes")} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			argv := c.argv(t, dir)
+			be := newTestEBPF(t, EBPFOptions{Paths: true})
+			res, err := Record(context.Background(), Options{Command: argv, Backend: be})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.ExitCode != 0 {
+				t.Fatalf("recorded run exited %d", res.ExitCode)
+			}
+			raw, ok := res.Recording.Sections[recording.LandlockKind]
+			if !ok {
+				t.Fatalf("no landlock section: %q", res.Recording.Notes)
+			}
+			sec, err := recording.ParseLandlock(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			checkCovered(t, sec, straceRun(t, argv, dir), nil)
+		})
+	}
+	t.Run("httpserver", func(t *testing.T) {
+		server, driver := workload.Build(t, "httpserver"), workload.Build(t, "httpserver/driver")
+		addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+		pathServer{
+			addr:   addr,
+			drive:  driver + " --addr " + addr + " --rounds 2",
+			roots:  []string{t.TempDir()},
+			layout: func(t *testing.T) []string { return []string{server, "--addr", addr} },
+		}.check(t)
+	})
+}
+
+// TestRecordPathsMemcached: Debian's memcached (its pid file in a
+// directory of its own) recorded storing and reading a key, against the
+// kernel as oracle (pathServer).
+func TestRecordPathsMemcached(t *testing.T) {
+	server, err := exec.LookPath("memcached")
+	if err != nil {
+		t.Fatalf("memcached (Debian's memcached package; scripts/deps.sh installs it): %v", err)
+	}
+	dir := t.TempDir()
+	port := strconv.Itoa(freePort(t))
+	sec := pathServer{
+		addr: "127.0.0.1:" + port,
+		drive: `bash -c 'exec 3<>/dev/tcp/127.0.0.1/` + port + `; printf "set k 0 0 1\r\nv\r\nget k\r\nquit\r\n" >&3; ` +
+			`grep -q "^VALUE k" <&3'`,
+		roots: []string{dir},
+		layout: func(t *testing.T) []string {
+			return []string{server, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-P", filepath.Join(dir, "memcached.pid")}
+		},
+	}.check(t)
+	if !slices.ContainsFunc(sec.Accesses, func(a recording.LandlockAccess) bool {
+		return a.Path == filepath.Join(dir, "memcached.pid") && a.Right == "make_reg" && a.OK > 0
+	}) {
+		t.Errorf("the pid file was not recorded as made")
+	}
+}

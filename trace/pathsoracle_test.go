@@ -853,11 +853,6 @@ func oracleOf(t *testing.T, out string, files *oracleFiles) []oracleAccess {
 		t.Fatalf("the oracle found no access in %s", out)
 	}
 	t.Logf("oracle: %d accesses in %s", len(want), out)
-	if os.Getenv("H9DEBUG") != "" {
-		for _, w := range want {
-			t.Logf("want %s %s", w.path, w.right)
-		}
-	}
 	for why, n := range skipped {
 		t.Logf("oracle: %d calls left out: %s", n, why)
 	}
