@@ -326,6 +326,9 @@ func TestRecordPathsCalls(t *testing.T) {
 		}
 	}
 	checkCovered(t, sec, want, nil)
+	for _, u := range sec.Unresolved {
+		t.Errorf("unresolved: %+v", u)
+	}
 }
 
 // TestRecordPathsWorkloads: the bundled workloads that touch files,

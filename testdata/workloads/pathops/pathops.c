@@ -20,7 +20,8 @@
  * write-only, openat2, mkdir, mknod of a FIFO, a socket and a regular
  * file, symlink, link (same directory) and linkat (into d/, following the
  * symlink), a rename that replaces a file, renameat2 with RENAME_EXCHANGE
- * across directories and with RENAME_NOREPLACE; a child that changes into
+ * across directories and with RENAME_NOREPLACE; 50 files made, renamed
+ * and removed at once (gN to hN); a child that changes into
  * d/ by fchdir makes and removes a directory and removes the FIFO there;
  * another execs /usr/bin/true by execveat relative to a descriptor of
  * /usr/bin.
@@ -153,6 +154,18 @@ static int calls(const char *dir)
 		die("renameat2 exchange");
 	if (syscall(SYS_renameat2, AT_FDCWD, "s", AT_FDCWD, "s2", RENAME_NOREPLACE))
 		die("renameat2 noreplace");
+	// Renamed, then removed at once: gone before a tracer could read
+	// the renamed file's type.
+	for (int i = 0; i < 50; i++) {
+		char g[16], h[16];
+		snprintf(g, sizeof g, "g%d", i);
+		snprintf(h, sizeof h, "h%d", i);
+		if ((fd = creat(g, 0644)) < 0)
+			die("creat g");
+		close(fd);
+		if (rename(g, h) || unlink(h))
+			die("rename g h, unlink h");
+	}
 	pid_t pid = fork();
 	if (pid == 0) {
 		int dfd = open("d", O_RDONLY | O_DIRECTORY);
