@@ -32,15 +32,7 @@ func TestRecordPaths(t *testing.T) {
 	// layout lays the directory out afresh: the run under strace starts
 	// from what the recorded run started from.
 	layout := func() {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range ents {
-			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-				t.Fatal(err)
-			}
-		}
+		emptyDirs(t, dir)
 		if err := os.WriteFile(filepath.Join(dir, "data"), []byte("x\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -290,28 +282,8 @@ func TestRecordPathsRedis(t *testing.T) {
 func TestRecordPathsCalls(t *testing.T) {
 	dir := t.TempDir()
 	argv := []string{workload.Build(t, "pathops"), "calls", dir}
-	be := newTestEBPF(t, EBPFOptions{Paths: true})
-	res, err := Record(context.Background(), Options{Command: argv, Backend: be})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.ExitCode != 0 {
-		t.Fatalf("pathops calls exited %d", res.ExitCode)
-	}
-	raw, ok := res.Recording.Sections[recording.LandlockKind]
-	if !ok {
-		t.Fatalf("no landlock section: %q", res.Recording.Notes)
-	}
-	sec, err := recording.ParseLandlock(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	sec := recordPaths(t, Options{Command: argv})
+	emptyDirs(t, dir)
 	want := straceRun(t, argv, dir)
 	rights := map[string]bool{}
 	for _, w := range want {
@@ -356,28 +328,8 @@ func TestRecordPathsWorkloads(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			argv := c.argv(t, dir)
-			be := newTestEBPF(t, EBPFOptions{Paths: true})
-			res, err := Record(context.Background(), Options{Command: argv, Backend: be})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.ExitCode != 0 {
-				t.Fatalf("recorded run exited %d", res.ExitCode)
-			}
-			raw, ok := res.Recording.Sections[recording.LandlockKind]
-			if !ok {
-				t.Fatalf("no landlock section: %q", res.Recording.Notes)
-			}
-			sec, err := recording.ParseLandlock(raw)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.RemoveAll(dir); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Mkdir(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			sec := recordPaths(t, Options{Command: argv})
+			emptyDirs(t, dir)
 			checkCovered(t, sec, straceRun(t, argv, dir), nil)
 		})
 	}

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/profgen/profgen/internal/fileio"
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
 )
@@ -225,24 +226,23 @@ func snapshotFiles(t *testing.T, roots ...string) *oracleFiles {
 	return f
 }
 
+// The oracle's file types: fileio.Kind's names, and tReg.
+const (
+	tReg   = "regular file"
+	tDir   = "directory"
+	tSym   = "symbolic link"
+	tFIFO  = "FIFO"
+	tSock  = "socket"
+	tChar  = "character device"
+	tBlock = "block device"
+)
+
+// modeType is the oracle's type of a file of mode m.
 func modeType(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "dir"
-	case m.IsRegular():
-		return "reg"
-	case m&fs.ModeSymlink != 0:
-		return "sym"
-	case m&fs.ModeNamedPipe != 0:
-		return "fifo"
-	case m&fs.ModeSocket != 0:
-		return "sock"
-	case m&fs.ModeCharDevice != 0:
-		return "char"
-	case m&fs.ModeDevice != 0:
-		return "block"
+	if m.IsRegular() {
+		return tReg
 	}
-	return ""
+	return fileio.Kind(m)
 }
 
 func (f *oracleFiles) inRoots(p string) bool {
@@ -293,7 +293,7 @@ func (f *oracleFiles) set(p, typ, link string) {
 		return
 	}
 	f.types[p] = typ
-	if typ == "sym" {
+	if typ == tSym {
 		f.links[p] = link
 	}
 }
@@ -327,32 +327,33 @@ func (f *oracleFiles) move(old, new string, exchange bool) {
 // after them, as the kernel walks a path. What is missing is joined
 // lexically.
 func (f *oracleFiles) resolve(full string, follow bool) string {
-	rest := strings.Split(full, "/")
-	cur := "/"
-	for links := 0; len(rest) > 0; {
-		c := rest[0]
-		rest = rest[1:]
+	return f.walk("/", strings.Split(full, "/"), follow, 0)
+}
+
+// walk resolves the components comps from the directory cur; depth
+// counts the symlinks followed (the kernel stops at 40).
+func (f *oracleFiles) walk(cur string, comps []string, follow bool, depth int) string {
+	for i, c := range comps {
 		switch c {
 		case "", ".":
-			continue
 		case "..":
 			cur = filepath.Dir(cur)
-			continue
+		default:
+			next := filepath.Join(cur, c)
+			last := i == len(comps)-1
+			target, isLink := "", f.typeOf(next) == tSym
+			if isLink {
+				target, isLink = f.readlink(next)
+			}
+			if !isLink || (last && !follow) || depth >= 40 {
+				cur = next
+				continue
+			}
+			if filepath.IsAbs(target) {
+				cur = "/"
+			}
+			return f.walk(cur, append(strings.Split(target, "/"), comps[i+1:]...), follow, depth+1)
 		}
-		next := filepath.Join(cur, c)
-		if (len(rest) == 0 && !follow) || f.typeOf(next) != "sym" {
-			cur = next
-			continue
-		}
-		target, ok := f.readlink(next)
-		if links++; !ok || links > 40 {
-			cur = next
-			continue
-		}
-		if strings.HasPrefix(target, "/") {
-			cur = "/"
-		}
-		rest = append(strings.Split(target, "/"), rest...)
 	}
 	return cur
 }
@@ -362,24 +363,24 @@ func (f *oracleFiles) resolve(full string, follow bool) string {
 // maybe_remove).
 func makeRight(typ string) string {
 	switch typ {
-	case "dir":
+	case tDir:
 		return "make_dir"
-	case "sym":
+	case tSym:
 		return "make_sym"
-	case "fifo":
+	case tFIFO:
 		return "make_fifo"
-	case "sock":
+	case tSock:
 		return "make_sock"
-	case "char":
+	case tChar:
 		return "make_char"
-	case "block":
+	case tBlock:
 		return "make_block"
 	}
 	return "make_reg"
 }
 
 func removeRight(typ string) string {
-	if typ == "dir" {
+	if typ == tDir {
 		return "remove_dir"
 	}
 	return "remove_file"
@@ -387,12 +388,12 @@ func removeRight(typ string) string {
 
 // modeArgType is the type a mknod mode argument (S_IFIFO|0644) makes.
 func modeArgType(a string) string {
-	for _, c := range []struct{ flag, typ string }{{"S_IFIFO", "fifo"}, {"S_IFSOCK", "sock"}, {"S_IFCHR", "char"}, {"S_IFBLK", "block"}, {"S_IFDIR", "dir"}} {
+	for _, c := range []struct{ flag, typ string }{{"S_IFIFO", tFIFO}, {"S_IFSOCK", tSock}, {"S_IFCHR", tChar}, {"S_IFBLK", tBlock}, {"S_IFDIR", tDir}} {
 		if strings.Contains(a, c.flag) {
 			return c.typ
 		}
 	}
-	return "reg"
+	return tReg
 }
 
 // straceAccesses maps every successful call of the trace that Landlock
@@ -578,7 +579,7 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 			typ := files.typeOf(path)
 			created := fl["O_CREAT"] && (fl["O_EXCL"] || typ == "")
 			if created {
-				typ = "reg"
+				typ = tReg
 				files.set(path, typ, "")
 				add(c, path, "make_reg")
 			}
@@ -587,7 +588,7 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 			}
 			read := "read_file"
 			switch typ {
-			case "dir":
+			case tDir:
 				read = "read_dir"
 			case "?":
 				read = "read_file|read_dir"
@@ -601,7 +602,7 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 			default:
 				add(c, path, read)
 			}
-			if fl["O_TRUNC"] && !created && typ == "reg" {
+			if fl["O_TRUNC"] && !created && typ == tReg {
 				add(c, path, "truncate")
 			}
 		case "execve", "execveat":
@@ -624,7 +625,7 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 			var (
 				p   string
 				ok  bool
-				typ = "dir"
+				typ = tDir
 			)
 			switch c.name {
 			case "mkdir":
@@ -639,10 +640,10 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 				typ = modeArgType(c.args[2])
 			case "symlink":
 				p, ok = name(1, false, false)
-				typ = "sym"
+				typ = tSym
 			case "symlinkat":
 				p, ok = name(2, true, false)
-				typ = "sym"
+				typ = tSym
 			}
 			if ok {
 				add(c, p, makeRight(typ))
@@ -653,18 +654,18 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 			var (
 				p   string
 				ok  bool
-				typ = "reg"
+				typ = tReg
 			)
 			switch c.name {
 			case "unlink":
 				p, ok = name(0, false, false)
 			case "rmdir":
 				p, ok = name(0, false, false)
-				typ = "dir"
+				typ = tDir
 			case "unlinkat":
 				p, ok = name(1, true, false)
 				if strings.Contains(c.args[2], "AT_REMOVEDIR") {
-					typ = "dir"
+					typ = tDir
 				}
 			}
 			if ok {
@@ -879,39 +880,9 @@ type pathServer struct {
 // check runs the server both ways and returns its landlock section.
 func (s pathServer) check(t *testing.T) *recording.Landlock {
 	t.Helper()
-	wipe := func() {
-		for _, r := range s.roots {
-			ents, err := os.ReadDir(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range ents {
-				if err := os.RemoveAll(filepath.Join(r, e.Name())); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	}
+	sec := recordPaths(t, Options{Command: s.layout(t), Drive: s.drive, Ready: "tcp:" + s.addr})
+	emptyDirs(t, s.roots...)
 	argv := s.layout(t)
-	be := newTestEBPF(t, EBPFOptions{Paths: true})
-	res, err := Record(context.Background(), Options{Command: argv, Backend: be, Drive: s.drive, Ready: "tcp:" + s.addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.DriverErr != nil {
-		t.Fatalf("drive: %v", res.DriverErr)
-	}
-	raw, ok := res.Recording.Sections[recording.LandlockKind]
-	if !ok {
-		t.Fatalf("no landlock section: %q", res.Recording.Notes)
-	}
-	sec, err := recording.ParseLandlock(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	wipe()
-	argv = s.layout(t)
 	files := snapshotFiles(t, s.roots...)
 	out := filepath.Join(t.TempDir(), "strace.out")
 	run, err := workload.StartStrace(t, argv, workload.WithStraceArgs(straceArgs...), workload.WithTraceFile(out))
@@ -938,4 +909,45 @@ func (s pathServer) check(t *testing.T) *recording.Landlock {
 	}
 	checkCovered(t, sec, oracleOf(t, out, files), s.norm)
 	return sec
+}
+
+// recordPaths records opts's command (Backend: the eBPF backend with
+// paths) and returns its landlock section; the run (or, with Drive, the
+// driver) must succeed.
+func recordPaths(t *testing.T, opts Options) *recording.Landlock {
+	t.Helper()
+	opts.Backend = newTestEBPF(t, EBPFOptions{Paths: true})
+	res, err := Record(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ExitCode != 0 || res.DriverErr != nil {
+		t.Fatalf("recorded run exited %d (driver: %v)", res.ExitCode, res.DriverErr)
+	}
+	raw, ok := res.Recording.Sections[recording.LandlockKind]
+	if !ok {
+		t.Fatalf("no landlock section: %q", res.Recording.Notes)
+	}
+	sec, err := recording.ParseLandlock(raw)
+	if err != nil {
+		t.Fatalf("landlock section: %v", err)
+	}
+	return sec
+}
+
+// emptyDirs removes what is in each of dirs: the run under strace starts
+// from what the recorded run started from.
+func emptyDirs(t *testing.T, dirs ...string) {
+	t.Helper()
+	for _, d := range dirs {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if err := os.RemoveAll(filepath.Join(d, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
