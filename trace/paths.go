@@ -489,6 +489,10 @@ func (p *pathsRec) nameEvent(ev *pevent) {
 // and refer on both when the directories differ, by the type of the file
 // moved.
 func (p *pathsRec) twoNames(call string, old, new *pevent) {
+	if old.str == "" {
+		p.linkedFD(call, old, new)
+		return
+	}
 	oldPath, why := p.nameOf(old, false)
 	if why == "" {
 		var newWhy string
@@ -500,6 +504,51 @@ func (p *pathsRec) twoNames(call string, old, new *pevent) {
 		}
 	}
 	p.unresolved(call, why)
+}
+
+// linkedFD counts a linkat of a descriptor's file (AT_EMPTY_PATH; old is
+// the descriptor's file walked, without a name): make_* at the new path by
+// the type found there, and refer on both when the file's directory is
+// another. A file without a name (O_TMPFILE, walked as removed) has its
+// directory, from the walk, but no path for the refer of the source:
+// unresolved then.
+func (p *pathsRec) linkedFD(call string, old, new *pevent) {
+	newPath, why := p.nameOf(new, false)
+	if why != "" {
+		p.unresolved(call, why)
+		return
+	}
+	if new.ret < 0 {
+		p.unresolved(call, "a failed link of a descriptor's file (AT_EMPTY_PATH): its type is not known")
+		return
+	}
+	st, err := os.Lstat(p.rootOf(new.tgid) + newPath)
+	if err != nil {
+		p.gone = append(p.gone, goneMove{call: call, ev: new, oldPath: newPath, newPath: newPath})
+		return
+	}
+	typ := p.lstatType(new.tgid, newPath)
+	p.add(new, newPath, modeRight(typeMode(typ, st.Mode())), typ, true)
+	oldPath, why := old.walked()
+	dir := path.Dir(oldPath)
+	if why != "" {
+		if !old.deleted || old.complete != 1 || len(old.names) < 2 {
+			p.unresolved(call, "source: "+why)
+			return
+		}
+		parts := slices.Clone(old.names[1:])
+		slices.Reverse(parts)
+		dir, oldPath = "/"+strings.Join(parts, "/"), ""
+	}
+	if dir == path.Dir(newPath) {
+		return
+	}
+	if oldPath == "" {
+		p.unresolved(call, "refer at the source: a file without a name (O_TMPFILE) linked into another directory")
+		return
+	}
+	p.add(new, oldPath, "refer", typ, true)
+	p.add(new, newPath, "refer", typ, true)
 }
 
 func (p *pathsRec) renamed(call string, ev *pevent, oldPath, newPath string) {

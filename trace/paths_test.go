@@ -299,6 +299,9 @@ func TestRecordPathsCalls(t *testing.T) {
 	}
 	checkCovered(t, sec, want, nil)
 	for _, u := range sec.Unresolved {
+		if u.Syscall == "open" && strings.Contains(u.Reason, "write_file: file already removed") && u.Count == 1 {
+			continue // the O_TMPFILE file, written without a name
+		}
 		t.Errorf("unresolved: %+v", u)
 	}
 }

@@ -172,6 +172,7 @@ struct socket {
 #define FMODE_CREATED 0x100000
 #define O_TRUNC 01000
 #define AT_FDCWD -100
+#define AT_EMPTY_PATH 0x1000
 
 #define AF_UNIX 1
 #define AF_INET 2
@@ -406,8 +407,12 @@ static __always_inline void send_name(struct task_struct *task, __u32 pc, __u32 
 		return;
 	long n = kname ? bpf_probe_read_kernel_str(ev->str, PSTR_LEN, name)
 		       : bpf_probe_read_user_str(ev->str, PSTR_LEN, name);
-	if (n <= 1)
-		return; // no name (AT_EMPTY_PATH, a fault): the kernel resolved nothing by it
+	// No name (AT_EMPTY_PATH, a fault): the kernel resolved nothing by
+	// it, except the source of a linkat with AT_EMPTY_PATH, which is the
+	// descriptor's file itself (an O_TMPFILE file given a name): sent with
+	// the descriptor's path walked and no name.
+	if (n <= 1 && !(n == 1 && pc == PC_LINKAT && side == 0 && (arg & AT_EMPTY_PATH)))
+		return;
 	ev->what = EV_NAME;
 	ev->pc = pc;
 	ev->nr = nr;

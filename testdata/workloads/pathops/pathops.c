@@ -19,7 +19,8 @@
  * (of r: the kernel truncates, and checks truncate, all the same) and
  * write-only, openat2, mkdir, mknod of a FIFO, a socket and a regular
  * file, symlink, link (same directory) and linkat (into d/, following the
- * symlink), a rename that replaces a file, renameat2 with RENAME_EXCHANGE
+ * symlink), linkat of descriptors (AT_EMPTY_PATH: an O_TMPFILE file, and
+ * hard into d/), a rename that replaces a file, renameat2 with RENAME_EXCHANGE
  * across directories and with RENAME_NOREPLACE; 50 files made, renamed
  * and removed at once (gN to hN); a child that changes into
  * d/ by fchdir makes and removes a directory and removes the FIFO there;
@@ -148,6 +149,15 @@ static int calls(const char *dir)
 		die("mkdir, mknod");
 	if (symlink("f", "s") || link("f", "hard") || linkat(AT_FDCWD, "s", AT_FDCWD, "d/hard", AT_SYMLINK_FOLLOW))
 		die("symlink, link");
+	// Links of a descriptor's file (AT_EMPTY_PATH): an O_TMPFILE file
+	// given its name, and hard by a descriptor into d/.
+	if ((fd = open(".", O_TMPFILE | O_WRONLY, 0644)) < 0 || write(fd, "t\n", 2) != 2 ||
+	    linkat(fd, "", AT_FDCWD, "tmplinked", AT_EMPTY_PATH))
+		die("O_TMPFILE, linkat AT_EMPTY_PATH");
+	close(fd);
+	if ((fd = open("hard", O_RDONLY)) < 0 || linkat(fd, "", AT_FDCWD, "d/byfd", AT_EMPTY_PATH))
+		die("linkat hard AT_EMPTY_PATH");
+	close(fd);
 	if (rename("reg", "f"))
 		die("rename reg f");
 	if (syscall(SYS_renameat2, AT_FDCWD, "f", AT_FDCWD, "d/hard", RENAME_EXCHANGE))
