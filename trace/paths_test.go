@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -372,4 +373,54 @@ func TestRecordPathsMemcached(t *testing.T) {
 	}) {
 		t.Errorf("the pid file was not recorded as made")
 	}
+}
+
+// TestRecordPathsPostgres: Debian's PostgreSQL (a cluster made once by
+// initdb, copied afresh for each run; the server run as the postgres user
+// by setpriv, as it refuses root) recorded creating a table, writing to it
+// and checkpointing, against the kernel as oracle (pathServer).
+func TestRecordPathsPostgres(t *testing.T) {
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
+	if len(bins) == 0 {
+		t.Fatal("postgres (Debian's postgresql package; scripts/deps.sh installs it): no /usr/lib/postgresql/*/bin/postgres")
+	}
+	server := bins[len(bins)-1]
+	pgUser, err := user.Lookup("postgres")
+	if err != nil {
+		t.Fatalf("the postgres user (Debian's postgresql package makes it): %v", err)
+	}
+	uid, _ := strconv.Atoi(pgUser.Uid)
+	gid, _ := strconv.Atoi(pgUser.Gid)
+	dir, tmpl := t.TempDir(), t.TempDir()
+	for _, d := range []string{dir, tmpl} {
+		if err := os.Chown(d, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil { // the test's temporary directory
+		t.Fatal(err)
+	}
+	asPostgres := []string{"setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"}
+	initdb := exec.Command(asPostgres[0], append(asPostgres[1:], filepath.Join(filepath.Dir(server), "initdb"), "-D", filepath.Join(tmpl, "data"), "--no-sync", "-A", "trust", "-U", "postgres")...)
+	if b, err := initdb.CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, b)
+	}
+	port := strconv.Itoa(freePort(t))
+	data := filepath.Join(dir, "data")
+	// Named by pid or at random: shared memory segments, and the
+	// relation cache's temporary files (pg_internal.init.PID).
+	perRun := regexp.MustCompile(`^(/dev/shm/PostgreSQL|.*/pg_internal\.init)\.\d+$`)
+	pathServer{
+		addr: "127.0.0.1:" + port,
+		drive: "psql -qAt -h 127.0.0.1 -p " + port + " -U postgres -c 'CREATE TABLE t (a int)' -c 'INSERT INTO t VALUES (1)' " +
+			"-c 'CHECKPOINT' -c 'SELECT a FROM t' postgres | grep -qx 1",
+		roots: []string{dir},
+		layout: func(t *testing.T) []string {
+			if b, err := exec.Command("cp", "-a", filepath.Join(tmpl, "data"), data).CombinedOutput(); err != nil {
+				t.Fatalf("copy the cluster: %v\n%s", err, b)
+			}
+			return append(slices.Clone(asPostgres), server, "-D", data, "-p", port, "-c", "listen_addresses=127.0.0.1", "-k", dir)
+		},
+		norm: func(p string) string { return perRun.ReplaceAllString(p, "$1.N") },
+	}.check(t)
 }
