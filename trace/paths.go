@@ -477,6 +477,8 @@ func (p *pathsRec) nameEvent(ev *pevent) {
 		p.add(ev, full, "make_sym", recording.FileOther, ok)
 	case "truncate":
 		p.add(ev, full, "truncate", recording.FileReg, ok)
+	case "bind": // a UNIX socket bound to a path: its file made
+		p.add(ev, full, "make_sock", recording.FileOther, ok)
 	default: // execve: failed, or a script
 		p.add(ev, full, "execute", recording.FileReg, ok)
 		p.add(ev, full, "read_file", recording.FileReg, ok)

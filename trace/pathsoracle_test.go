@@ -26,8 +26,9 @@ import (
 // straceArgs are the strace options of the path oracle: every call of the
 // file and process classes, with each descriptor annotated by the path the
 // kernel has for it (-y: AT_FDCWD by the cwd, an open's result by the file
-// it opened), and fchdir, which moves the cwd by a descriptor.
-var straceArgs = []string{"-y", "-e", "trace=%file,%process,fchdir"}
+// it opened), fchdir, which moves the cwd by a descriptor, and bind, which
+// makes a UNIX socket's file.
+var straceArgs = []string{"-y", "-e", "trace=%file,%process,fchdir,bind"}
 
 // oracleAccess is one access the kernel checked for a successful call of
 // the strace trace: a path and the Landlock right it needed (two rights
@@ -172,6 +173,19 @@ func straceString(a string) (string, bool) {
 		}
 	}
 	return b.String(), true
+}
+
+// quoted is the quoted string s starts with ("..." with its escapes).
+func quoted(s string) string {
+	for i := 1; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return s[:i+1]
+		}
+	}
+	return s
 }
 
 // fdPath is the path -y annotates a descriptor argument with
@@ -427,6 +441,8 @@ func modeArgType(a string) string {
 //   - link(at): make_* at the new name by the linked file's type; refer
 //     on both when their directories differ.
 //   - truncate: truncate.
+//   - bind of a UNIX socket to a path: make_sock (the kernel makes the
+//     socket's file).
 //
 // Relative names are joined with the directory -y annotates their
 // directory descriptor with (AT_FDCWD: the cwd, as the kernel has it);
@@ -737,6 +753,22 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 		case "truncate":
 			if p, ok := name(0, false, true); ok {
 				add(c, p, "truncate")
+			}
+		case "bind":
+			// A UNIX socket bound to a path makes its file (unix_bind:
+			// Landlock's make_sock); an abstract one (sun_path=@"...")
+			// has none.
+			if len(c.args) < 2 || !strings.Contains(c.args[1], "AF_UNIX") {
+				continue
+			}
+			_, sun, ok := strings.Cut(c.args[1], "sun_path=")
+			if !ok || !strings.HasPrefix(sun, `"`) {
+				continue
+			}
+			c.args[1] = quoted(sun)
+			if p, ok := name(1, false, false); ok {
+				add(c, p, makeRight(tSock))
+				files.set(p, tSock, "")
 			}
 		}
 	}

@@ -22,8 +22,8 @@
 // path_events.
 //
 // Calls that return no file (mkdir, mknod, unlink, rmdir, rename, link,
-// symlink, truncate, a failed open or execve, a script's execve) send one
-// event each: the directory they were relative to (the dirfd's or the
+// symlink, truncate, a UNIX socket's bind to a path, a failed open or
+// execve, a script's execve) send one event each: the directory they were relative to (the dirfd's or the
 // cwd's, walked the same way) and the name the program gave, which user
 // space joins (trace/paths.go).
 
@@ -470,7 +470,7 @@ static __always_inline int is_masked_ioctl(unsigned long cmd)
 // socket_call counts a bind or connect of a TCP socket by port, or a
 // connect to an abstract UNIX socket.
 static __always_inline void socket_call(struct task_struct *task, struct pt_regs *regs, long ret, int connect,
-					__u32 exe)
+					__u32 nr, __u32 exe)
 {
 	const char *addr = (const char *)regs->si;
 	long len = regs->dx;
@@ -480,8 +480,15 @@ static __always_inline void socket_call(struct task_struct *task, struct pt_regs
 	int ok = ret >= 0 || (connect && ret == -EINPROGRESS);
 	if (family == AF_UNIX) {
 		char first = 1;
-		if (connect && len > 2 && !bpf_probe_read_user(&first, 1, addr + 2) && first == 0)
+		if (len <= 2 || bpf_probe_read_user(&first, 1, addr + 2))
+			return;
+		if (connect && first == 0)
 			count_other(K_ABSTRACT_UNIX, 0, ok, exe);
+		// A bind to a path makes the socket's file (unix_bind):
+		// Landlock checks make_sock there, by name like mknod. Other
+		// errors (EADDRINUSE) come before the check.
+		if (!connect && first != 0 && (ret == 0 || ret == -EACCES || ret == -EPERM))
+			send_name(task, PC_BIND, nr, ret, AT_FDCWD, addr + 2, 0, 0, 0, bpf_ktime_get_ns(), exe);
 		return;
 	}
 	if ((family != AF_INET && family != AF_INET6) || len < 4)
@@ -657,7 +664,7 @@ static __always_inline void path_call(struct task_struct *task, struct pt_regs *
 	}
 	case PC_BIND:
 	case PC_CONNECT:
-		socket_call(task, regs, ret, pc == PC_CONNECT, exe);
+		socket_call(task, regs, ret, pc == PC_CONNECT, nr, exe);
 		return;
 	case PC_KILL:
 	case PC_TKILL:

@@ -22,7 +22,7 @@
  * symlink), linkat of descriptors (AT_EMPTY_PATH: an O_TMPFILE file, and
  * hard into d/), a rename that replaces a file, renameat2 with RENAME_EXCHANGE
  * across directories and with RENAME_NOREPLACE; 50 files made, renamed
- * and removed at once (gN to hN); a child that changes into
+ * and removed at once (gN to hN); a UNIX socket bound to d/usock; a child that changes into
  * d/ by fchdir makes and removes a directory and removes the FIFO there;
  * another execs /usr/bin/true by execveat relative to a descriptor of
  * /usr/bin.
@@ -176,6 +176,13 @@ static int calls(const char *dir)
 		if (rename(g, h) || unlink(h))
 			die("rename g h, unlink h");
 	}
+	// A UNIX socket bound to a relative path: its file made.
+	struct sockaddr_un su = {.sun_family = AF_UNIX};
+	strcpy(su.sun_path, "d/usock");
+	int us = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (us < 0 || bind(us, (struct sockaddr *)&su, sizeof su))
+		die("bind d/usock");
+	close(us);
 	pid_t pid = fork();
 	if (pid == 0) {
 		int dfd = open("d", O_RDONLY | O_DIRECTORY);
