@@ -535,7 +535,16 @@ func straceAccesses(t *testing.T, file, start string, files *oracleFiles) (out [
 		if !c.ok {
 			continue
 		}
-		if chrooted[c.pid] {
+		inChroot := false
+		for pid, n := c.pid, 0; n < 64 && !inChroot; n++ { // the process or an ancestor
+			inChroot = chrooted[pid]
+			par, ok := parents[pid]
+			if !ok {
+				break
+			}
+			pid = par.pid
+		}
+		if inChroot {
 			skipped["a call after chroot"]++
 			continue
 		}
