@@ -328,6 +328,9 @@ func TestRecordPathsWorkloads(t *testing.T) {
 			return []string{workload.Build(t, "dlplugin/dlplugin.c"), workload.BuildShared(t, "dlplugin/plugin.c")}
 		}},
 		{"argshapes", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "argshapes")} }},
+		{"envprobe", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "envprobe")} }},
+		{"threads", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "multiproc/threads.c"), "4"} }},
+		{"rwloop", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "rwloop"), "1000"} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
