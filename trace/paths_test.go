@@ -329,7 +329,9 @@ func TestRecordPathsWorkloads(t *testing.T) {
 		}},
 		{"argshapes", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "argshapes")} }},
 		{"envprobe", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "envprobe")} }},
-		{"threads", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "multiproc/threads.c"), "4"} }},
+		{"threads", func(t *testing.T, dir string) []string {
+			return []string{workload.Build(t, "multiproc/threads.c"), "4"}
+		}},
 		{"rwloop", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "rwloop"), "1000"} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
