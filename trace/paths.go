@@ -524,33 +524,29 @@ func (p *pathsRec) linkedFD(call string, old, new *pevent) {
 		p.unresolved(call, "a failed link of a descriptor's file (AT_EMPTY_PATH): its type is not known")
 		return
 	}
-	st, err := os.Lstat(p.rootOf(new.tgid) + newPath)
-	if err != nil {
-		p.gone = append(p.gone, goneMove{call: call, ev: new, oldPath: newPath, newPath: newPath})
-		return
-	}
-	typ := p.lstatType(new.tgid, newPath)
-	p.add(new, newPath, modeRight(typeMode(typ, st.Mode())), typ, true)
 	oldPath, why := old.walked()
-	dir := path.Dir(oldPath)
 	if why != "" {
 		if !old.deleted || old.complete != 1 || len(old.names) < 2 {
 			p.unresolved(call, "source: "+why)
 			return
 		}
+		// No name, but its directory, from the walk: counted as a link
+		// within it, and refer, needed when that is another one, as
+		// unresolved.
 		parts := slices.Clone(old.names[1:])
 		slices.Reverse(parts)
-		dir, oldPath = "/"+strings.Join(parts, "/"), ""
+		if "/"+strings.Join(parts, "/") != path.Dir(newPath) {
+			p.unresolved(call, "refer at the source: a file without a name (O_TMPFILE) linked into another directory")
+		}
+		oldPath = newPath
 	}
-	if dir == path.Dir(newPath) {
+	st, err := os.Lstat(p.rootOf(new.tgid) + newPath)
+	if err != nil {
+		p.gone = append(p.gone, goneMove{call: call, ev: new, oldPath: oldPath, newPath: newPath})
 		return
 	}
-	if oldPath == "" {
-		p.unresolved(call, "refer at the source: a file without a name (O_TMPFILE) linked into another directory")
-		return
-	}
-	p.add(new, oldPath, "refer", typ, true)
-	p.add(new, newPath, "refer", typ, true)
+	typ := p.lstatType(new.tgid, newPath)
+	p.moved(call, new, oldPath, newPath, typ, typeMode(typ, st.Mode()), p.add)
 }
 
 func (p *pathsRec) renamed(call string, ev *pevent, oldPath, newPath string) {
