@@ -188,6 +188,11 @@ type pathsRec struct {
 	// replacing counts the renames that may have replaced a file at their
 	// destination (renamed).
 	replacing uint64
+	// gone holds the renames and links whose file was gone before its
+	// type was read; typedGone counts those typed by the program's own
+	// accesses (movedGone).
+	gone      []goneMove
+	typedGone uint64
 	// signals: outside is the count of signals to processes outside the
 	// target.
 	outside   uint64
@@ -447,7 +452,7 @@ func (p *pathsRec) nameEvent(ev *pevent) {
 			p.add(ev, full, read, typ, false)
 			p.add(ev, full, "write_file", typ, false)
 		}
-		if ev.arg&unix.O_TRUNC != 0 && ev.arg&unix.O_ACCMODE != unix.O_RDONLY {
+		if ev.arg&unix.O_TRUNC != 0 && ev.arg&unix.O_PATH == 0 { // read-only too (trace/bpf/paths.h, open_done)
 			p.add(ev, full, "truncate", typ, false)
 		}
 	case "mkdir", "mkdirat":
@@ -472,6 +477,8 @@ func (p *pathsRec) nameEvent(ev *pevent) {
 		p.add(ev, full, "make_sym", recording.FileOther, ok)
 	case "truncate":
 		p.add(ev, full, "truncate", recording.FileReg, ok)
+	case "bind": // a UNIX socket bound to a path: its file made
+		p.add(ev, full, "make_sock", recording.FileOther, ok)
 	default: // execve: failed, or a script
 		p.add(ev, full, "execute", recording.FileReg, ok)
 		p.add(ev, full, "read_file", recording.FileReg, ok)
@@ -484,6 +491,10 @@ func (p *pathsRec) nameEvent(ev *pevent) {
 // and refer on both when the directories differ, by the type of the file
 // moved.
 func (p *pathsRec) twoNames(call string, old, new *pevent) {
+	if old.str == "" {
+		p.linkedFD(call, old, new)
+		return
+	}
 	oldPath, why := p.nameOf(old, false)
 	if why == "" {
 		var newWhy string
@@ -497,6 +508,47 @@ func (p *pathsRec) twoNames(call string, old, new *pevent) {
 	p.unresolved(call, why)
 }
 
+// linkedFD counts a linkat of a descriptor's file (AT_EMPTY_PATH; old is
+// the descriptor's file walked, without a name): make_* at the new path by
+// the type found there, and refer on both when the file's directory is
+// another. A file without a name (O_TMPFILE, walked as removed) has its
+// directory, from the walk, but no path for the refer of the source:
+// unresolved then.
+func (p *pathsRec) linkedFD(call string, old, new *pevent) {
+	newPath, why := p.nameOf(new, false)
+	if why != "" {
+		p.unresolved(call, why)
+		return
+	}
+	if new.ret < 0 {
+		p.unresolved(call, "a failed link of a descriptor's file (AT_EMPTY_PATH): its type is not known")
+		return
+	}
+	oldPath, why := old.walked()
+	if why != "" {
+		if !old.deleted || old.complete != 1 || len(old.names) < 2 {
+			p.unresolved(call, "source: "+why)
+			return
+		}
+		// No name, but its directory, from the walk: counted as a link
+		// within it, and refer, needed when that is another one, as
+		// unresolved.
+		parts := slices.Clone(old.names[1:])
+		slices.Reverse(parts)
+		if "/"+strings.Join(parts, "/") != path.Dir(newPath) {
+			p.unresolved(call, "refer at the source: a file without a name (O_TMPFILE) linked into another directory")
+		}
+		oldPath = newPath
+	}
+	st, err := os.Lstat(p.rootOf(new.tgid) + newPath)
+	if err != nil {
+		p.gone = append(p.gone, goneMove{call: call, ev: new, oldPath: oldPath, newPath: newPath})
+		return
+	}
+	typ := p.lstatType(new.tgid, newPath)
+	p.moved(call, new, oldPath, newPath, typ, typeMode(typ, st.Mode()), p.add)
+}
+
 func (p *pathsRec) renamed(call string, ev *pevent, oldPath, newPath string) {
 	ok := ev.ret >= 0
 	// The moved file is at the new path once done, at the old one when
@@ -508,19 +560,36 @@ func (p *pathsRec) renamed(call string, ev *pevent, oldPath, newPath string) {
 	root := p.rootOf(ev.tgid)
 	st, err := os.Lstat(root + at)
 	if err != nil {
-		p.unresolved(call, "the file was gone before its type was read")
+		// Gone already (removed right after the call): its type may
+		// still be known from the program's own accesses (section).
+		p.gone = append(p.gone, goneMove{call: call, ev: ev, oldPath: oldPath, newPath: newPath})
 		return
 	}
 	typ := p.lstatType(ev.tgid, at)
-	mode := typeMode(typ, st.Mode())
+	p.moved(call, ev, oldPath, newPath, typ, typeMode(typ, st.Mode()), p.add)
+}
+
+// goneMove is a rename or link whose file was gone before its type could
+// be read.
+type goneMove struct {
+	call             string
+	ev               *pevent
+	oldPath, newPath string
+}
+
+// moved counts a rename or link of a file of type typ (mode its S_IF
+// type) through add.
+func (p *pathsRec) moved(call string, ev *pevent, oldPath, newPath, typ string, mode uint64, add func(ev *pevent, path, right, typ string, ok bool)) {
+	ok := ev.ret >= 0
+	root := p.rootOf(ev.tgid)
 	remove := "remove_file"
 	if typ == recording.FileDir {
 		remove = "remove_dir"
 	}
 	if strings.HasPrefix(call, "rename") {
-		p.add(ev, oldPath, remove, typ, ok)
+		add(ev, oldPath, remove, typ, ok)
 	}
-	p.add(ev, newPath, modeRight(mode), typ, ok)
+	add(ev, newPath, modeRight(mode), typ, ok)
 	// A rename that replaces an entry also removes it, which Landlock
 	// grants by remove_* on the destination's directory (the replaced
 	// entry is of the moved one's kind: a file over a file, a directory
@@ -529,7 +598,7 @@ func (p *pathsRec) renamed(call string, ev *pevent, oldPath, newPath string) {
 	// would need, counted in a note; RENAME_NOREPLACE replaced nothing,
 	// RENAME_EXCHANGE is below.
 	if strings.HasPrefix(call, "rename") && (call != "renameat2" || ev.arg&(unix.RENAME_NOREPLACE|unix.RENAME_EXCHANGE) == 0) {
-		p.add(ev, newPath, remove, typ, ok)
+		add(ev, newPath, remove, typ, ok)
 		p.replacing++
 	}
 	if call == "renameat2" && ev.arg&unix.RENAME_EXCHANGE != 0 {
@@ -539,13 +608,50 @@ func (p *pathsRec) renamed(call string, ev *pevent, oldPath, newPath string) {
 			if otyp == recording.FileDir {
 				oremove = "remove_dir"
 			}
-			p.add(ev, newPath, oremove, otyp, ok)
-			p.add(ev, oldPath, modeRight(typeMode(otyp, ost.Mode())), otyp, ok)
+			add(ev, newPath, oremove, otyp, ok)
+			add(ev, oldPath, modeRight(typeMode(otyp, ost.Mode())), otyp, ok)
+		} else {
+			p.unresolved(call, "the exchanged file was gone before its type was read")
 		}
 	}
 	if path.Dir(oldPath) != path.Dir(newPath) {
-		p.add(ev, oldPath, "refer", typ, ok)
-		p.add(ev, newPath, "refer", typ, ok)
+		add(ev, oldPath, "refer", typ, ok)
+		add(ev, newPath, "refer", typ, ok)
+	}
+}
+
+// movedGone counts the renames and links whose file was gone when read by
+// the type the kernel gave the file when the program accessed it under
+// either name (all: the accesses so far, by type): a regular file or a
+// directory, when every such access agrees; else they are unresolved.
+func (p *pathsRec) movedGone(all map[pathAcc]*pathVal, add func(ev *pevent, path, right, typ string, ok bool)) {
+	types := map[string]map[string]bool{}
+	for k, v := range all {
+		if v.typ != "" {
+			if types[k.path] == nil {
+				types[k.path] = map[string]bool{}
+			}
+			types[k.path][v.typ] = true
+		}
+	}
+	for _, g := range p.gone {
+		seen := map[string]bool{}
+		for t := range types[g.oldPath] {
+			seen[t] = true
+		}
+		for t := range types[g.newPath] {
+			seen[t] = true
+		}
+		var typ string
+		for t := range seen {
+			typ = t
+		}
+		if len(seen) != 1 || (typ != recording.FileReg && typ != recording.FileDir) {
+			p.unresolved(g.call, "the file was gone before its type was read")
+			continue
+		}
+		p.typedGone++
+		p.moved(g.call, g.ev, g.oldPath, g.newPath, typ, typeMode(typ, 0), add)
 	}
 }
 
@@ -725,6 +831,9 @@ func (p *pathsRec) section(exes map[uint32]string, ready bool) (*recording.Landl
 	if err := it.Err(); err != nil {
 		return nil, nil, fmt.Errorf("read path counts: %w", err)
 	}
+	p.movedGone(all, func(ev *pevent, path, right, typ string, ok bool) {
+		addTo(pathAcc{path: path, right: right, exe: ev.exe & 0xffff, phase: ev.exe >> 16}, typ, ok, 1)
+	})
 	// One entry per (path, right), with the executables and phases.
 	idx := map[[2]string]int{}
 	for k, v := range all {
@@ -793,6 +902,9 @@ func (p *pathsRec) section(exes map[uint32]string, ready bool) (*recording.Landl
 	}
 	if p.joined > 0 {
 		notes = append(notes, fmt.Sprintf("landlock: the paths of %d calls by name (mkdir, unlink, rename, a failed open ...) joined the directory the kernel resolved with the name the program gave; symlinks in that name were resolved when recorded (docs/recording.md#paths)", p.joined))
+	}
+	if p.typedGone > 0 {
+		notes = append(notes, fmt.Sprintf("landlock: %d renames or links of a file removed before its type could be read took the type the kernel gave it when the program opened it (docs/recording.md#paths)", p.typedGone))
 	}
 	if p.replacing > 0 {
 		notes = append(notes, fmt.Sprintf("landlock: %d renames (without RENAME_NOREPLACE) record remove_file or remove_dir at their destination: the right Landlock needs when a rename replaces an entry, which the recorder cannot tell by the call's return (docs/landlock.md#recording)", p.replacing))

@@ -1,81 +1,20 @@
 package trace
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/profgen/profgen/internal/workload"
 	"github.com/profgen/profgen/recording"
 )
-
-// straceOpenRe matches a successful open of strace -f -y: the returned
-// descriptor is annotated with the path the kernel resolved.
-var straceOpenRe = regexp.MustCompile(`^(?:\[pid\s+\d+\] )?(open|openat|openat2|creat)\((.*)\) = \d+<(/[^>]*)>`)
-
-// straceOpens runs argv under `strace -f -y -e trace=%file,%process` and
-// returns the (path, right) pairs of its successful opens: read_file or
-// read_dir for a read, write_file for a write, as Landlock requires them at
-// open.
-func straceOpens(t *testing.T, argv []string) map[[2]string]bool {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "strace.out")
-	cmd := exec.Command("strace", append([]string{"-f", "-qq", "-y", "-e", "trace=%file,%process", "-o", out, "--"}, argv...)...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("strace: %v: %s", err, b)
-	}
-	return parseStraceOpens(t, out)
-}
-
-// parseStraceOpens reads the (path, right) pairs of the successful opens
-// in strace's output file out.
-func parseStraceOpens(t *testing.T, out string) map[[2]string]bool {
-	t.Helper()
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	got := map[[2]string]bool{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		m := straceOpenRe.FindStringSubmatch(sc.Text())
-		if m == nil {
-			continue
-		}
-		args, path := m[2], m[3]
-		st, err := os.Stat(path)
-		read := "read_file"
-		if err == nil && st.IsDir() {
-			read = "read_dir"
-		}
-		switch {
-		case strings.Contains(args, "O_RDWR"):
-			got[[2]string{path, read}] = true
-			got[[2]string{path, "write_file"}] = true
-		case strings.Contains(args, "O_WRONLY"):
-			got[[2]string{path, "write_file"}] = true
-		case strings.Contains(args, "O_PATH"):
-		default:
-			got[[2]string{path, read}] = true
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
 
 // TestRecordPaths records a shell that opens files by absolute, relative,
 // `..` and symlinked paths, makes and removes a directory, fails to open a
@@ -91,15 +30,21 @@ func parseStraceOpens(t *testing.T, out string) map[[2]string]bool {
 // feature, and nothing of the path recorder stays loaded.
 func TestRecordPaths(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "data"), []byte("x\n"), 0o644); err != nil {
-		t.Fatal(err)
+	// layout lays the directory out afresh: the run under strace starts
+	// from what the recorded run started from.
+	layout := func() {
+		emptyDirs(t, dir)
+		if err := os.WriteFile(filepath.Join(dir, "data"), []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join(dir, "data"), filepath.Join(dir, "link")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "script.sh"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := os.Symlink(filepath.Join(dir, "data"), filepath.Join(dir, "link")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "script.sh"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	layout()
 	ops := workload.Build(t, "pathops")
 	port := strconv.Itoa(freePort(t))
 	script := `cd "$1" && cat data ./link ../` + filepath.Base(dir) + `/data >/dev/null && mkdir sub && rmdir sub && echo y > out; cat /nonexistent 2>/dev/null; ./script.sh; ` +
@@ -142,15 +87,8 @@ func TestRecordPaths(t *testing.T) {
 	for _, a := range sec.Accesses {
 		have[[2]string{a.Path, a.Right}] = a
 	}
-	for k := range straceOpens(t, argv) {
-		if strings.HasPrefix(k[0], "/dev/") || strings.HasPrefix(k[0], "/proc/") {
-			continue // the tracer's own descriptors
-		}
-		if a, ok := have[k]; !ok || a.OK == 0 {
-			b, _ := json.MarshalIndent(sec, "", " ")
-			t.Errorf("strace shows %s opened for %s; the recording has %+v\n%s", k[0], k[1], a, b)
-		}
-	}
+	layout()
+	checkCovered(t, sec, straceRun(t, argv, dir), nil)
 	cat, err := filepath.EvalSymlinks("/bin/cat")
 	if err != nil {
 		t.Fatal(err)
@@ -258,85 +196,236 @@ func TestRecordPathsSysExit(t *testing.T) {
 	}
 }
 
-// TestRecordPathsNginx: Debian's nginx, recorded serving GETs, against the
-// kernel as oracle: every file strace shows it opening successfully for the
-// same drive is in the landlock section with its right.
+// TestRecordPathsNginx: Debian's nginx (workload.LayoutNginx) recorded
+// serving GETs and a WebDAV PUT (its body written in tmp/, then renamed
+// into www/uploads/), against the kernel as oracle (pathServer).
 func TestRecordPathsNginx(t *testing.T) {
-	nginx, err := exec.LookPath("/usr/sbin/nginx")
-	if err != nil {
-		t.Fatalf("nginx (Debian's nginx package; scripts/deps.sh installs it): %v", err)
-	}
 	dir := t.TempDir()
-	for _, d := range []string{"www", "run", "tmp"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, "www", "index.html"), []byte("hi\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	port := strconv.Itoa(freePort(t))
-	conf := filepath.Join(dir, "nginx.conf")
-	text := "daemon off;\nuser root;\nworker_processes 1;\npid " + dir + "/run/nginx.pid;\nerror_log " + dir + "/run/error.log;\n" +
-		"events { worker_connections 64; }\nhttp { access_log off; client_body_temp_path " + dir + "/tmp/body; proxy_temp_path " + dir + "/tmp/proxy;\n" +
-		"fastcgi_temp_path " + dir + "/tmp/fastcgi; uwsgi_temp_path " + dir + "/tmp/uwsgi; scgi_temp_path " + dir + "/tmp/scgi;\n" +
-		"server { listen 127.0.0.1:" + port + "; root " + dir + "/www; } }\n"
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	server := []string{nginx, "-e", filepath.Join(dir, "run", "error.log"), "-p", dir, "-c", conf}
-	drive := "curl -sf -o /dev/null http://127.0.0.1:" + port + "/index.html && curl -s -o /dev/null http://127.0.0.1:" + port + "/missing"
-
-	be := newTestEBPF(t, EBPFOptions{Paths: true})
-	res, err := Record(context.Background(), Options{Command: server, Backend: be, Drive: drive, Ready: "tcp:127.0.0.1:" + port})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, ok := res.Recording.Sections[recording.LandlockKind]
-	if !ok {
-		t.Fatalf("no landlock section: %q", res.Recording.Notes)
-	}
-	sec, err := recording.ParseLandlock(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var n *workload.Nginx
+	url := "http://127.0.0.1:" + port
+	sec := pathServer{
+		addr: "127.0.0.1:" + port,
+		drive: "curl -sf -o /dev/null " + url + "/index.html && curl -s -o /dev/null " + url + "/missing && " +
+			"curl -sf -o /dev/null -T /etc/hostname " + url + "/uploads/put.txt",
+		roots: []string{dir},
+		layout: func(t *testing.T) []string {
+			n = workload.LayoutNginx(t, dir, dir, port, strconv.Itoa(freePort(t)))
+			return n.Command
+		},
+	}.check(t)
+	defer n.LogOnFail(t)
 	have := map[[2]string]uint64{}
 	for _, a := range sec.Accesses {
 		have[[2]string{a.Path, a.Right}] += a.OK
 	}
+	for _, want := range [][2]string{{filepath.Join(dir, "www", "index.html"), "read_file"}, {filepath.Join(dir, "www", "uploads", "put.txt"), "make_reg"}} {
+		if have[want] == 0 {
+			t.Errorf("%s %s: not recorded", want[0], want[1])
+		}
+	}
+}
 
-	// The same run under strace: started, driven, stopped by its pid file.
-	out := filepath.Join(t.TempDir(), "strace.out")
-	st := exec.Command("strace", append([]string{"-f", "-qq", "-y", "-e", "trace=%file,%process", "-o", out, "--"}, server...)...)
-	if err := st.Start(); err != nil {
+// TestRecordPathsRedis: Debian's redis-server recorded with its
+// persistence exercised in a directory of its own (--dir): two SAVEs (the
+// second rename replaces dump.rdb), a BGSAVE (its forked child renames),
+// and AOF turned on (appendonlydir made, the rewrite's files renamed into
+// it from the directory above), against the kernel as oracle (pathServer).
+func TestRecordPathsRedis(t *testing.T) {
+	server, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server (Debian's redis-server package; scripts/deps.sh installs it): %v", err)
+	}
+	dir := t.TempDir()
+	data, run := filepath.Join(dir, "data"), filepath.Join(dir, "run")
+	port := strconv.Itoa(freePort(t))
+	r := "redis-cli -p " + port
+	drive := `r() { ` + r + ` "$@"; }; w() { for i in $(seq 200); do r INFO persistence | grep -q "^$1:0" && return 0; sleep 0.05; done; return 1; }; ` +
+		`r SET a 1 && r SAVE && r SET b 2 && r SAVE && r BGSAVE && w rdb_bgsave_in_progress && ` +
+		`r CONFIG SET appendonly yes && w aof_rewrite_in_progress && r SET c 3`
+	temp := regexp.MustCompile(`/(temp-(?:rewriteaof-(?:bg-)?)?)\d+\.`)
+	sec := pathServer{
+		addr:  "127.0.0.1:" + port,
+		drive: drive,
+		roots: []string{dir},
+		layout: func(t *testing.T) []string {
+			for _, d := range []string{data, run} {
+				if err := os.Mkdir(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return []string{server, "--port", port, "--bind", "127.0.0.1", "--dir", data, "--dbfilename", "dump.rdb",
+				"--save", "", "--appendonly", "no", "--pidfile", filepath.Join(run, "redis.pid"),
+				"--logfile", filepath.Join(run, "redis.log"), "--daemonize", "no"}
+		},
+		norm: func(p string) string { return temp.ReplaceAllString(p, "/${1}PID.") },
+	}.check(t)
+	have := map[[2]string]uint64{}
+	for _, a := range sec.Accesses {
+		have[[2]string{a.Path, a.Right}] += a.OK
+	}
+	for _, want := range [][2]string{
+		{filepath.Join(data, "dump.rdb"), "make_reg"}, {filepath.Join(data, "dump.rdb"), "remove_file"},
+		{filepath.Join(data, "appendonlydir"), "make_dir"},
+		{filepath.Join(data, "appendonlydir", "appendonly.aof.1.base.rdb"), "refer"},
+	} {
+		if have[want] == 0 {
+			t.Errorf("%s %s: not recorded", want[0], want[1])
+		}
+	}
+}
+
+// TestRecordPathsCalls: the pathops workload's every call by name that
+// Landlock governs (pathops calls: relative to its cwd, a child's after
+// fchdir, an execveat by a directory descriptor), recorded with paths and
+// checked against the kernel as oracle: every access the oracle finds in
+// the same run under strace is in the recording with its right.
+func TestRecordPathsCalls(t *testing.T) {
+	dir := t.TempDir()
+	argv := []string{workload.Build(t, "pathops"), "calls", dir}
+	sec := recordPaths(t, Options{Command: argv})
+	emptyDirs(t, dir)
+	want := straceRun(t, argv, dir)
+	rights := map[string]bool{}
+	for _, w := range want {
+		rights[w.right] = true
+	}
+	// The oracle itself: every right the workload needs is among what it
+	// found (a parser that lost a class of calls would check nothing).
+	for _, r := range []string{"make_reg", "make_dir", "make_fifo", "make_sock", "make_sym", "remove_file", "remove_dir",
+		"refer", "truncate", "execute", "read_file", "read_dir", "write_file"} {
+		if !rights[r] {
+			t.Errorf("the oracle found no %s in pathops calls", r)
+		}
+	}
+	checkCovered(t, sec, want, nil)
+	for _, u := range sec.Unresolved {
+		if u.Syscall == "open" && strings.Contains(u.Reason, "write_file: file already removed") && u.Count == 1 {
+			continue // the O_TMPFILE file, written without a name
+		}
+		t.Errorf("unresolved: %+v", u)
+	}
+}
+
+// TestRecordPathsWorkloads: the bundled workloads that touch files,
+// recorded with paths and run again under strace, in a directory laid out
+// afresh for each run: every access the oracle finds is in the recording
+// with its right (checkCovered). The Go HTTP server serves its own file
+// (GET /file) to its driver (pathServer).
+func TestRecordPathsWorkloads(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		argv func(t *testing.T, dir string) []string
+	}{
+		{"cfiletcp", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "cfiletcp"), dir} }},
+		{"pipeline", func(t *testing.T, dir string) []string {
+			return []string{"/bin/sh", workload.Path(t, "multiproc/pipeline.sh")}
+		}},
+		{"daemon", func(t *testing.T, dir string) []string {
+			return []string{workload.Build(t, "multiproc/daemon.c"), filepath.Join(dir, "daemon.out"), "50"}
+		}},
+		{"dlplugin", func(t *testing.T, dir string) []string {
+			return []string{workload.Build(t, "dlplugin/dlplugin.c"), workload.BuildShared(t, "dlplugin/plugin.c")}
+		}},
+		{"argshapes", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "argshapes")} }},
+		{"envprobe", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "envprobe")} }},
+		{"threads", func(t *testing.T, dir string) []string {
+			return []string{workload.Build(t, "multiproc/threads.c"), "4"}
+		}},
+		{"rwloop", func(t *testing.T, dir string) []string { return []string{workload.Build(t, "rwloop"), "1000"} }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			argv := c.argv(t, dir)
+			sec := recordPaths(t, Options{Command: argv})
+			emptyDirs(t, dir)
+			checkCovered(t, sec, straceRun(t, argv, dir), nil)
+		})
+	}
+	t.Run("httpserver", func(t *testing.T) {
+		server, driver := workload.Build(t, "httpserver"), workload.Build(t, "httpserver/driver")
+		addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+		pathServer{
+			addr:   addr,
+			drive:  driver + " --addr " + addr + " --rounds 2",
+			roots:  []string{t.TempDir()},
+			layout: func(t *testing.T) []string { return []string{server, "--addr", addr} },
+		}.check(t)
+	})
+}
+
+// TestRecordPathsMemcached: Debian's memcached (its pid file in a
+// directory of its own) recorded storing and reading a key, against the
+// kernel as oracle (pathServer).
+func TestRecordPathsMemcached(t *testing.T) {
+	server, err := exec.LookPath("memcached")
+	if err != nil {
+		t.Fatalf("memcached (Debian's memcached package; scripts/deps.sh installs it): %v", err)
+	}
+	dir := t.TempDir()
+	port := strconv.Itoa(freePort(t))
+	sec := pathServer{
+		addr: "127.0.0.1:" + port,
+		drive: `bash -c 'exec 3<>/dev/tcp/127.0.0.1/` + port + `; printf "set k 0 0 1\r\nv\r\nget k\r\nquit\r\n" >&3; ` +
+			`grep -q "^VALUE k" <&3'`,
+		roots: []string{dir},
+		layout: func(t *testing.T) []string {
+			return []string{server, "-u", "root", "-l", "127.0.0.1", "-p", port, "-U", "0", "-P", filepath.Join(dir, "memcached.pid")}
+		},
+	}.check(t)
+	if !slices.ContainsFunc(sec.Accesses, func(a recording.LandlockAccess) bool {
+		return a.Path == filepath.Join(dir, "memcached.pid") && a.Right == "make_reg" && a.OK > 0
+	}) {
+		t.Errorf("the pid file was not recorded as made")
+	}
+}
+
+// TestRecordPathsPostgres: Debian's PostgreSQL (a cluster made once by
+// initdb, copied afresh for each run; the server run as the postgres user
+// by setpriv, as it refuses root) recorded creating a table, writing to it
+// and checkpointing, against the kernel as oracle (pathServer).
+func TestRecordPathsPostgres(t *testing.T) {
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
+	if len(bins) == 0 {
+		t.Fatal("postgres (Debian's postgresql package; scripts/deps.sh installs it): no /usr/lib/postgresql/*/bin/postgres")
+	}
+	server := bins[len(bins)-1]
+	pgUser, err := user.Lookup("postgres")
+	if err != nil {
+		t.Fatalf("the postgres user (Debian's postgresql package makes it): %v", err)
+	}
+	uid, _ := strconv.Atoi(pgUser.Uid)
+	gid, _ := strconv.Atoi(pgUser.Gid)
+	dir, tmpl := t.TempDir(), t.TempDir()
+	for _, d := range []string{dir, tmpl} {
+		if err := os.Chown(d, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil { // the test's temporary directory
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			st.Process.Kill()
-			st.Wait()
-			t.Fatal("nginx under strace never listened")
-		}
+	asPostgres := []string{"setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"}
+	initdb := exec.Command(asPostgres[0], append(asPostgres[1:], filepath.Join(filepath.Dir(server), "initdb"), "-D", filepath.Join(tmpl, "data"), "--no-sync", "-A", "trust", "-U", "postgres")...)
+	if b, err := initdb.CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, b)
 	}
-	if b, err := exec.Command("sh", "-c", drive).CombinedOutput(); err != nil {
-		t.Errorf("drive under strace: %v\n%s", err, b)
-	}
-	if b, err := exec.Command(nginx, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "run", "error.log"), "-s", "quit").CombinedOutput(); err != nil {
-		st.Process.Kill()
-		t.Errorf("nginx -s quit: %v\n%s", err, b)
-	}
-	st.Wait()
-	for k := range parseStraceOpens(t, out) {
-		if have[k] == 0 {
-			b, _ := json.MarshalIndent(sec, "", " ")
-			t.Errorf("strace shows nginx opening %s for %s; the recording has not\n%s", k[0], k[1], b)
-		}
-	}
-	if have[[2]string{filepath.Join(dir, "www", "index.html"), "read_file"}] == 0 {
-		t.Errorf("the served file was not recorded as read")
-	}
+	port := strconv.Itoa(freePort(t))
+	data := filepath.Join(dir, "data")
+	// Named by pid or at random: shared memory segments, and the
+	// relation cache's temporary files (pg_internal.init.PID).
+	perRun := regexp.MustCompile(`^(/dev/shm/PostgreSQL|.*/pg_internal\.init)\.\d+$`)
+	pathServer{
+		addr: "127.0.0.1:" + port,
+		drive: "psql -qAt -h 127.0.0.1 -p " + port + " -U postgres -c 'CREATE TABLE t (a int)' -c 'INSERT INTO t VALUES (1)' " +
+			"-c 'CHECKPOINT' -c 'SELECT a FROM t' postgres | grep -qx 1",
+		roots: []string{dir},
+		layout: func(t *testing.T) []string {
+			if b, err := exec.Command("cp", "-a", filepath.Join(tmpl, "data"), data).CombinedOutput(); err != nil {
+				t.Fatalf("copy the cluster: %v\n%s", err, b)
+			}
+			return append(slices.Clone(asPostgres), server, "-D", data, "-p", port, "-c", "listen_addresses=127.0.0.1", "-k", dir)
+		},
+		norm: func(p string) string { return perRun.ReplaceAllString(p, "$1.N") },
+	}.check(t)
 }

@@ -30,6 +30,7 @@ type straceConfig struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	traceFile      string
+	args           []string
 }
 
 // WithDir runs the command in dir.
@@ -51,6 +52,13 @@ func WithStderr(w io.Writer) StraceOption { return func(c *straceConfig) { c.std
 // WithTraceFile writes strace's raw output to path instead of a temporary
 // file, so a test can keep it for inspection.
 func WithTraceFile(path string) StraceOption { return func(c *straceConfig) { c.traceFile = path } }
+
+// WithStraceArgs passes more options to strace, before the command (for
+// example -y and -e trace=%file to read what the calls accessed from the
+// trace file).
+func WithStraceArgs(args ...string) StraceOption {
+	return func(c *straceConfig) { c.args = append(c.args, args...) }
+}
 
 // Strace runs argv under `strace -f -qq` and returns how many times each
 // system call was entered by the process and every thread and descendant
@@ -107,7 +115,8 @@ func StartStrace(t testing.TB, argv []string, opts ...StraceOption) (*StraceRun,
 		c.traceFile = filepath.Join(t.TempDir(), "strace.out")
 	}
 
-	args := append([]string{"-f", "-qq", "-o", c.traceFile, "--"}, argv...)
+	args := append(append([]string{"-f", "-qq"}, c.args...), "-o", c.traceFile, "--")
+	args = append(args, argv...)
 	cmd := exec.Command(strace, args...)
 	cmd.Dir = c.dir
 	cmd.Env = c.env

@@ -14,15 +14,16 @@
 // it is the path the kernel resolved (relative names, dirfds, `..` and
 // symlinks resolved; in a container the container's path). The rights
 // come from the opened file: f_mode (read, write), the inode's type
-// (read_dir for a directory), O_TRUNC (truncate) and FMODE_CREATED
-// (make_reg: the open created the file). Such accesses are counted in
+// (read_dir for a directory) and FMODE_CREATED (make_reg: the open created
+// the file); truncate from the O_TRUNC the program gave (the kernel clears
+// it from the file's flags). Such accesses are counted in
 // path_seen by the file's identity (dentry, mount, name hash, parent),
 // right, executable and phase; the path of an identity is sent once, on
 // path_events.
 //
 // Calls that return no file (mkdir, mknod, unlink, rmdir, rename, link,
-// symlink, truncate, a failed open or execve, a script's execve) send one
-// event each: the directory they were relative to (the dirfd's or the
+// symlink, truncate, a UNIX socket's bind to a path, a failed open or
+// execve, a script's execve) send one event each: the directory they were relative to (the dirfd's or the
 // cwd's, walked the same way) and the name the program gave, which user
 // space joins (trace/paths.go).
 
@@ -171,6 +172,7 @@ struct socket {
 #define FMODE_CREATED 0x100000
 #define O_TRUNC 01000
 #define AT_FDCWD -100
+#define AT_EMPTY_PATH 0x1000
 
 #define AF_UNIX 1
 #define AF_INET 2
@@ -405,8 +407,12 @@ static __always_inline void send_name(struct task_struct *task, __u32 pc, __u32 
 		return;
 	long n = kname ? bpf_probe_read_kernel_str(ev->str, PSTR_LEN, name)
 		       : bpf_probe_read_user_str(ev->str, PSTR_LEN, name);
-	if (n <= 1)
-		return; // no name (AT_EMPTY_PATH, a fault): the kernel resolved nothing by it
+	// No name (AT_EMPTY_PATH, a fault): the kernel resolved nothing by
+	// it, except the source of a linkat with AT_EMPTY_PATH, which is the
+	// descriptor's file itself (an O_TMPFILE file given a name): sent with
+	// the descriptor's path walked and no name.
+	if (n <= 1 && !(n == 1 && pc == PC_LINKAT && side == 0 && (arg & AT_EMPTY_PATH)))
+		return;
 	ev->what = EV_NAME;
 	ev->pc = pc;
 	ev->nr = nr;
@@ -464,7 +470,7 @@ static __always_inline int is_masked_ioctl(unsigned long cmd)
 // socket_call counts a bind or connect of a TCP socket by port, or a
 // connect to an abstract UNIX socket.
 static __always_inline void socket_call(struct task_struct *task, struct pt_regs *regs, long ret, int connect,
-					__u32 exe)
+					__u32 nr, __u32 exe)
 {
 	const char *addr = (const char *)regs->si;
 	long len = regs->dx;
@@ -474,8 +480,15 @@ static __always_inline void socket_call(struct task_struct *task, struct pt_regs
 	int ok = ret >= 0 || (connect && ret == -EINPROGRESS);
 	if (family == AF_UNIX) {
 		char first = 1;
-		if (connect && len > 2 && !bpf_probe_read_user(&first, 1, addr + 2) && first == 0)
+		if (len <= 2 || bpf_probe_read_user(&first, 1, addr + 2))
+			return;
+		if (connect && first == 0)
 			count_other(K_ABSTRACT_UNIX, 0, ok, exe);
+		// A bind to a path makes the socket's file (unix_bind):
+		// Landlock checks make_sock there, by name like mknod. Other
+		// errors (EADDRINUSE) come before the check.
+		if (!connect && first != 0 && (ret == 0 || ret == -EACCES || ret == -EPERM))
+			send_name(task, PC_BIND, nr, ret, AT_FDCWD, addr + 2, 0, 0, 0, bpf_ktime_get_ns(), exe);
 		return;
 	}
 	if ((family != AF_INET && family != AF_INET6) || len < 4)
@@ -496,15 +509,42 @@ static __always_inline void socket_call(struct task_struct *task, struct pt_regs
 	count_other(connect ? K_TCP_CONNECT : K_TCP_BIND, __builtin_bswap16(port), ok, exe);
 }
 
-// open_done counts a successful open: its rights, from the file the
-// kernel opened (fd ret).
-static __always_inline void open_done(struct task_struct *task, long ret, __u32 exe)
+// open_flags returns the flags the program gave an open of class pc,
+// from the task's registers; 0 when they cannot be read.
+static __always_inline __u64 open_flags(__u32 pc)
+{
+	if (pc == PC_CREAT)
+		return 01 | 0100 | O_TRUNC; // O_WRONLY|O_CREAT|O_TRUNC
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return 0;
+	__u64 flags = 0;
+	switch (pc) {
+	case PC_OPEN:
+		return regs->si;
+	case PC_OPENAT:
+		return regs->dx;
+	case PC_OPENAT2:
+		if (bpf_probe_read_user(&flags, sizeof flags, (void *)regs->dx))
+			return 0;
+		// In a register from here: one load of the stack and of the
+		// registers merged is refused by the verifier.
+		asm volatile("" : "+r"(flags));
+		return flags;
+	}
+	return 0;
+}
+
+// open_done counts a successful open of class pc: its rights, from the
+// file the kernel opened (fd ret), and truncate from the flags the program
+// gave (the kernel clears O_TRUNC from f_flags as it opens,
+// do_dentry_open).
+static __always_inline void open_done(struct task_struct *task, __u32 pc, long ret, __u32 exe)
 {
 	struct file *f = fd_file(task, ret);
 	if (!f)
 		return;
 	unsigned int fmode = f->f_mode;
-	unsigned int flags = f->f_flags;
 	struct inode *ino = f->f_inode;
 	__u8 type = ino ? ftype_of(ino->i_mode) : T_UNKNOWN;
 	if (fmode & FMODE_CREATED)
@@ -513,7 +553,12 @@ static __always_inline void open_done(struct task_struct *task, long ret, __u32 
 		count_file(task, f, type == T_DIR ? R_READ_DIR : R_READ_FILE, type, 1, exe, 0);
 	if (fmode & FMODE_WRITE)
 		count_file(task, f, R_WRITE_FILE, type, 1, exe, 0);
-	if ((flags & O_TRUNC) && (fmode & FMODE_WRITE) && type == T_REG)
+	// O_TRUNC truncates a regular file whatever the access mode (an
+	// O_RDONLY|O_TRUNC open too: do_open, handle_truncate), and Landlock
+	// checks truncate for it (hook_file_truncate). A file the open created
+	// is not truncated, but the next run, finding it there, will be:
+	// truncate is counted for it too.
+	if (type == T_REG && (open_flags(pc) & O_TRUNC))
 		count_file(task, f, R_TRUNCATE, type, 1, exe, 0);
 }
 
@@ -524,7 +569,7 @@ static __always_inline void path_call(struct task_struct *task, struct pt_regs *
 				      __u32 exe)
 {
 	if ((pc == PC_OPEN || pc == PC_OPENAT || pc == PC_OPENAT2 || pc == PC_CREAT) && ret >= 0) {
-		open_done(task, ret, exe);
+		open_done(task, pc, ret, exe);
 		return;
 	}
 	if (!regs) {
@@ -619,7 +664,7 @@ static __always_inline void path_call(struct task_struct *task, struct pt_regs *
 	}
 	case PC_BIND:
 	case PC_CONNECT:
-		socket_call(task, regs, ret, pc == PC_CONNECT, exe);
+		socket_call(task, regs, ret, pc == PC_CONNECT, nr, exe);
 		return;
 	case PC_KILL:
 	case PC_TKILL:
